@@ -1,0 +1,80 @@
+/**
+ * Runs a plan for a person or a script: progress on stderr, the run cancelled cleanly on
+ * SIGINT/SIGTERM, the summary (or `--json`) on stdout, and the exit code returned.
+ *
+ * @module
+ */
+import { InterruptedError } from "../errors.ts";
+import type { Plan } from "../job.ts";
+import { createProgress } from "../progress.ts";
+import { formatSummary } from "../report/summary.ts";
+import { runPlan } from "../run.ts";
+import type { CliIo } from "./io.ts";
+
+/** Options for {@linkcode executePlan}. */
+export interface ExecuteOptions {
+  failFast?: boolean;
+  /** Only failures and the summary. */
+  quiet?: boolean;
+  /** The summary as one JSON object on stdout. */
+  json?: boolean;
+}
+
+/** Runs `plan` with progress and a summary; resolves with the exit code. */
+export async function executePlan(
+  plan: Plan,
+  io: CliIo,
+  options: ExecuteOptions = {},
+): Promise<number> {
+  const { failFast = false, quiet = false, json = false } = options;
+  const controller = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handlers = signals.map((signal) => {
+    const handler = () => {
+      if (controller.signal.aborted) {
+        // A second signal: the user wants out now. Files under final names are complete.
+        Deno.exit(signal === "SIGTERM" ? 143 : 130);
+      }
+      io.stderr(`\ntaskpool: ${signal} received, cancelling (again to exit at once)\n`);
+      controller.abort(new InterruptedError(signal));
+    };
+    Deno.addSignalListener(signal, handler);
+    return { signal, handler };
+  });
+
+  const progress = createProgress({
+    write: io.stderr,
+    tty: io.stderrIsTty,
+    quiet,
+    color: io.color,
+  });
+  try {
+    const report = await runPlan(plan, {
+      signal: controller.signal,
+      failFast,
+      onEvent: progress.handle,
+    });
+    progress.close();
+    if (json) {
+      io.stdout(`${
+        JSON.stringify({
+          exitCode: report.exitCode,
+          wallMs: report.wallMs,
+          interrupted: report.interrupted,
+          summary: report.summary,
+          report: plan.report,
+          output: plan.output,
+          failures: report.jobs
+            .filter((job) => job.status === "failed")
+            .map((job) => ({ name: job.name, error: job.error })),
+        })
+      }\n`);
+    } else {
+      io.stdout(`${formatSummary(report, { color: io.color, reportPath: plan.report })}\n`);
+    }
+    return report.exitCode;
+  } finally {
+    progress.close();
+    for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * `taskpool plan FILE`: the expanded jobs in the order they can run, without running them.
+ *
+ * @module
+ */
+import { topologicalOrder } from "../graph.ts";
+import type { Job } from "../job.ts";
+import { loadPlan } from "../jobfile/mod.ts";
+import { onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
+import type { CliIo } from "./io.ts";
+
+/** Help text of `taskpool plan`. */
+export const PLAN_HELP =
+  `Usage: taskpool plan FILE [--output DIR] [--concurrency N] [--cpu N] [--json]
+
+Prints the expanded jobs (fan-outs unrolled) in an order that satisfies their needs, with
+their pool, target and needs. Nothing runs.
+`;
+
+/** Runs `taskpool plan`; resolves with the exit code. */
+export async function planCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs("plan", args, {
+    output: { type: "string", short: "o" },
+    report: { type: "string" },
+    concurrency: { type: "string", short: "j" },
+    cpu: { type: "string" },
+    json: { type: "boolean" },
+  });
+  const file = onePositional("plan", positionals, "job file");
+  const plan = await loadPlan(file, {
+    overrides: {
+      output: values.output,
+      report: values.report,
+      io: positiveInteger("--concurrency", values.concurrency),
+      cpu: positiveInteger("--cpu", values.cpu),
+    },
+  });
+  const byName = new Map(plan.jobs.map((job) => [job.name, job]));
+  const ordered = topologicalOrder(plan.jobs).map((name) => byName.get(name)!);
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ ...plan, jobs: ordered }, null, 2)}\n`);
+    return 0;
+  }
+  io.stdout(
+    `${plan.file}: ${ordered.length} jobs; output ${plan.output}; report ${plan.report}; ` +
+      `io ${plan.concurrency.io}, cpu ${plan.concurrency.cpu}\n`,
+  );
+  const width = Math.min(40, Math.max(...ordered.map((job) => job.name.length)));
+  for (const [index, job] of ordered.entries()) {
+    const needs = job.needs.length ? `  needs ${summariseNeeds(job.needs)}` : "";
+    io.stdout(
+      `${String(index + 1).padStart(4)}. ${job.name.padEnd(width)}  ${job.kind.padEnd(8)} ` +
+        `${describeJob(job)}${needs}\n`,
+    );
+  }
+  return 0;
+}
+
+function describeJob(job: Job): string {
+  switch (job.kind) {
+    case "download":
+      return `${job.url} -> ${job.relativePath}`;
+    case "compute":
+      return `${job.module}#${job.exportName}(${JSON.stringify(job.args).slice(1, -1)})`;
+    case "run":
+      return job.argv.map((arg) => /^[\w./:=@%+-]+$/.test(arg) ? arg : JSON.stringify(arg)).join(
+        " ",
+      );
+    default:
+      return job satisfies never;
+  }
+}
+
+function summariseNeeds(needs: string[]): string {
+  return needs.length <= 3
+    ? needs.join(", ")
+    : `${needs.slice(0, 2).join(", ")} and ${needs.length - 2} more`;
+}

@@ -1,0 +1,51 @@
+/**
+ * `taskpool run FILE`: check the job file, run it, write the files and the report.
+ *
+ * @module
+ */
+import { loadPlan } from "../jobfile/mod.ts";
+import { onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
+import { executePlan } from "./execute.ts";
+import type { CliIo } from "./io.ts";
+
+/** Help text of `taskpool run`. */
+export const RUN_HELP = `Usage: taskpool run FILE [options]
+
+Runs a job file (YAML or JSON; - reads stdin) and writes its files and a JSON report.
+
+Options:
+  -o, --output DIR       write under DIR instead of the file's output
+      --report PATH      write the report to PATH
+  -j, --concurrency N    downloads in flight (concurrency.io)
+      --cpu N            compute and run jobs at once (concurrency.cpu)
+      --fail-fast        stop everything at the first failure
+  -q, --quiet            print only failures and the summary
+      --json             print the summary as one JSON object on stdout
+`;
+
+/** Runs `taskpool run`; resolves with the exit code. */
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs("run", args, {
+    output: { type: "string", short: "o" },
+    report: { type: "string" },
+    concurrency: { type: "string", short: "j" },
+    cpu: { type: "string" },
+    "fail-fast": { type: "boolean" },
+    quiet: { type: "boolean", short: "q" },
+    json: { type: "boolean" },
+  });
+  const file = onePositional("run", positionals, "job file");
+  const plan = await loadPlan(file, {
+    overrides: {
+      output: values.output,
+      report: values.report,
+      io: positiveInteger("--concurrency", values.concurrency),
+      cpu: positiveInteger("--cpu", values.cpu),
+    },
+  });
+  return await executePlan(plan, io, {
+    failFast: values["fail-fast"] ?? false,
+    quiet: values.quiet ?? false,
+    json: values.json ?? false,
+  });
+}

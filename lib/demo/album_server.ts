@@ -1,0 +1,118 @@
+/**
+ * A small HTTP server on 127.0.0.1 serving a synthetic photo album: deterministic BMP images
+ * of chosen sizes, each answered after a simulated latency. It stands in for the tutorials'
+ * image site so the demo, the tests and the benchmarks need no network.
+ *
+ * @module
+ */
+import { sleep } from "../sleep.ts";
+
+/** Options for {@linkcode startAlbumServer}. */
+export interface AlbumServerOptions {
+  /** How many images. @default 24 */
+  images?: number;
+  /** Smallest image in bytes. @default 50 KiB */
+  minBytes?: number;
+  /** Largest image in bytes. @default 300 KiB */
+  maxBytes?: number;
+  /** Delay before each response, in ms. @default 80 */
+  latencyMs?: number;
+}
+
+/** One image of the album. */
+export interface AlbumImage {
+  name: string;
+  bytes: Uint8Array<ArrayBuffer>;
+}
+
+/** A running album server; dispose it to stop it. */
+export interface AlbumServer extends AsyncDisposable {
+  /** Base URL, such as `http://127.0.0.1:41234`. */
+  url: string;
+  images: AlbumImage[];
+  /** Image URLs, in album order. */
+  imageUrls: string[];
+  /** Stops the server and waits for it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the album server on a free loopback port.
+ *
+ * @example
+ * ```ts
+ * import { startAlbumServer } from "./album_server.ts";
+ * await using album = startAlbumServer({ images: 2, latencyMs: 0 });
+ * const response = await fetch(album.imageUrls[0]!);
+ * console.assert((await response.bytes()).length === album.images[0]!.bytes.length);
+ * ```
+ */
+export function startAlbumServer(options: AlbumServerOptions = {}): AlbumServer {
+  const { images: count = 24, minBytes = 50 * 1024, maxBytes = 300 * 1024, latencyMs = 80 } =
+    options;
+  const images = Array.from({ length: count }, (_, i) => {
+    const target = count === 1 ? minBytes : minBytes + ((maxBytes - minBytes) * i) / (count - 1);
+    return { name: `img-${String(i + 1).padStart(2, "0")}.bmp`, bytes: makeBmp(target, i) };
+  });
+  const byPath = new Map(images.map((image) => [`/album/${image.name}`, image]));
+  const closing = new AbortController();
+
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: closing.signal,
+    onListen: () => {},
+  }, async (request) => {
+    const path = new URL(request.url).pathname;
+    if (latencyMs > 0) await sleep(latencyMs, { signal: closing.signal }).catch(() => {});
+    if (path === "/album/" || path === "/album") {
+      return new Response(images.map((image) => image.name).join("\n") + "\n");
+    }
+    const image = byPath.get(path);
+    if (!image) return new Response("not found\n", { status: 404 });
+    return new Response(image.bytes, {
+      headers: { "content-type": "image/bmp", "content-length": String(image.bytes.length) },
+    });
+  });
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  const close = async () => {
+    closing.abort();
+    await server.finished;
+  };
+  return {
+    url,
+    images,
+    imageUrls: images.map((image) => `${url}/album/${image.name}`),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** A 24-bit BMP of about `targetBytes`, with a gradient pattern that depends on `seed`. */
+export function makeBmp(targetBytes: number, seed: number): Uint8Array<ArrayBuffer> {
+  const side = Math.max(1, Math.round(Math.sqrt(Math.max(0, targetBytes - 54) / 3)));
+  const rowBytes = (side * 3 + 3) & ~3;
+  const size = 54 + rowBytes * side;
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  bytes[0] = 0x42; // "B"
+  bytes[1] = 0x4d; // "M"
+  view.setUint32(2, size, true);
+  view.setUint32(10, 54, true); // pixel data offset
+  view.setUint32(14, 40, true); // BITMAPINFOHEADER
+  view.setInt32(18, side, true);
+  view.setInt32(22, side, true);
+  view.setUint16(26, 1, true); // planes
+  view.setUint16(28, 24, true); // bits per pixel
+  view.setUint32(34, rowBytes * side, true);
+  for (let y = 0; y < side; y++) {
+    const row = 54 + y * rowBytes;
+    for (let x = 0; x < side; x++) {
+      const at = row + x * 3;
+      bytes[at] = (x * 255 / side + seed * 37) & 0xff;
+      bytes[at + 1] = (y * 255 / side + seed * 11) & 0xff;
+      bytes[at + 2] = ((x ^ y) + seed * 53) & 0xff;
+    }
+  }
+  return bytes;
+}

@@ -1,0 +1,45 @@
+/**
+ * Short human forms of durations and byte counts, for the terminal.
+ *
+ * @module
+ */
+
+/**
+ * A short human form of milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./format.ts";
+ * console.assert(formatDuration(950) === "950ms");
+ * console.assert(formatDuration(12_345) === "12.35s");
+ * console.assert(formatDuration(125_000) === "2m05s");
+ * ```
+ */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes}m${String(seconds).padStart(2, "0")}s`;
+}
+
+/**
+ * A short human form of a byte count.
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./format.ts";
+ * console.assert(formatBytes(512) === "512 B");
+ * console.assert(formatBytes(1536) === "1.5 KiB");
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

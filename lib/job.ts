@@ -1,0 +1,84 @@
+/**
+ * The expanded jobs the scheduler runs: one entry per unit of work, with every path absolute,
+ * every default applied and every fan-out unrolled. Produced by `jobfile/expand.ts`.
+ *
+ * @module
+ */
+import type { SourcePosition } from "./errors.ts";
+
+/** What every kind of job carries. */
+export interface JobCommon {
+  /** Unique name; fan-out members are `<group>/<member>`. */
+  name: string;
+  /** The job-file entry this came from. */
+  group: string;
+  /** Names of the expanded jobs that must succeed first. */
+  needs: string[];
+  /** Extra attempts after a failed one. */
+  retries: number;
+  /** Time limit of one attempt, in ms; undefined for none. */
+  timeoutMs: number | undefined;
+  /** Base back-off before a retry, in ms. */
+  backoffMs: number;
+  /** Where the job-file entry stands, for messages. */
+  source: SourcePosition | undefined;
+}
+
+/** Fetch one URL into a file under the output folder. */
+export interface DownloadJob extends JobCommon {
+  kind: "download";
+  url: string;
+  /** Absolute target path (inside the output folder). */
+  path: string;
+  /** The target relative to the output folder, as reported. */
+  relativePath: string;
+  /** Expected lowercase hex SHA-256, if the job file gave one. */
+  sha256: string | undefined;
+}
+
+/** Call an exported function of a module on a Worker. */
+export interface ComputeJob extends JobCommon {
+  kind: "compute";
+  /** The module's URL (file: or a built-in's). */
+  moduleUrl: string;
+  /** As written in the job file, for messages. */
+  module: string;
+  exportName: string;
+  args: unknown[];
+}
+
+/** Run a program without a shell. */
+export interface RunJob extends JobCommon {
+  kind: "run";
+  argv: [string, ...string[]];
+  cwd: string;
+  env: Record<string, string>;
+  /** Absolute path of the job's stdout+stderr log. */
+  logPath: string;
+}
+
+/** Any job. */
+export type Job = DownloadJob | ComputeJob | RunJob;
+
+/** The kinds of job. */
+export type JobKindName = Job["kind"];
+
+/** Pool limits of a run. */
+export interface Concurrency {
+  /** Downloads in flight. */
+  io: number;
+  /** Compute and run jobs at once. */
+  cpu: number;
+}
+
+/** Everything a run needs: the expanded jobs and where results go. */
+export interface Plan {
+  /** The job file as the user named it. */
+  file: string;
+  /** Absolute output folder. */
+  output: string;
+  /** Absolute report path. */
+  report: string;
+  concurrency: Concurrency;
+  jobs: Job[];
+}

@@ -1,0 +1,293 @@
+/**
+ * A validated job file to the plan the scheduler runs: defaults applied, fan-outs unrolled
+ * (`urls`, `urls_from`, `repeat`), needs resolved to expanded names, every path made absolute
+ * and every write target proved to stay inside the output folder.
+ *
+ * @module
+ */
+import { basename, isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { builtinModuleUrl } from "../../tasks/builtin/mod.ts";
+import { InvalidJobFileError, JobFileError } from "../errors.ts";
+import type { ComputeJob, DownloadJob, Job, JobCommon, Plan, RunJob } from "../job.ts";
+import { cleanRelativePath, landsInside } from "../paths.ts";
+import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
+import type { JobFile, JobSpec } from "./schema.ts";
+
+/** Command-line settings that win over the job file's (paths resolve against `cwd`). */
+export interface PlanOverrides {
+  output?: string | undefined;
+  report?: string | undefined;
+  io?: number | undefined;
+  cpu?: number | undefined;
+}
+
+/** Options for {@linkcode expandJobFile}. */
+export interface ExpandOptions {
+  /** The folder the job file's relative paths resolve against. */
+  baseDir: string;
+  /** The folder command-line paths resolve against. @default Deno.cwd() */
+  cwd?: string;
+  overrides?: PlanOverrides;
+  /** What `cpu: auto` means. @default navigator.hardwareConcurrency */
+  cores?: number;
+}
+
+/** The default back-off base before a retry, in ms. */
+export const DEFAULT_BACKOFF_MS = 500;
+/** Default extra attempts: downloads are retried, compute and run jobs are not. */
+export const DEFAULT_RETRIES = { download: 2, compute: 0, run: 0 } as const;
+
+/**
+ * Expands a validated job file into a {@linkcode Plan}.
+ *
+ * @throws {InvalidJobFileError} when a URL list is missing, a target escapes the output folder,
+ * two jobs write one file, or a module does not exist
+ */
+export async function expandJobFile(
+  file: JobFile,
+  doc: ParsedDocument,
+  options: ExpandOptions,
+): Promise<Plan> {
+  const { baseDir, cwd = Deno.cwd(), overrides = {}, cores = navigator.hardwareConcurrency } =
+    options;
+  const errors: JobFileError[] = [];
+  const fail = (path: PathSegment[], detail: string, hint?: string) =>
+    errors.push(
+      new JobFileError(detail, {
+        file: doc.file,
+        position: doc.locate(path),
+        field: formatPath(path),
+        hint,
+      }),
+    );
+
+  const output = overrides.output ? resolve(cwd, overrides.output) : resolve(baseDir, file.output);
+  const report = overrides.report
+    ? resolve(cwd, overrides.report)
+    : file.report
+    ? resolve(baseDir, file.report)
+    : join(output, "report.json");
+  const concurrency = {
+    io: overrides.io ?? file.concurrency.io,
+    cpu: overrides.cpu ?? (file.concurrency.cpu === "auto" ? cores : file.concurrency.cpu),
+  };
+
+  const jobs: Job[] = [];
+  const members = new Map<string, string[]>();
+  for (const [index, spec] of file.jobs.entries()) {
+    const path: PathSegment[] = ["jobs", index];
+    const common: Omit<JobCommon, "name"> = {
+      group: spec.name,
+      needs: [],
+      retries: spec.retries ?? file.defaults.retries ??
+        DEFAULT_RETRIES[spec.download ? "download" : spec.compute ? "compute" : "run"],
+      timeoutMs: spec.timeout ?? file.defaults.timeout,
+      backoffMs: spec.backoff ?? file.defaults.backoff ?? DEFAULT_BACKOFF_MS,
+      source: doc.locate(path),
+    };
+    let expanded: Job[];
+    if (spec.download) {
+      expanded = await expandDownload(spec, common, { path, baseDir, output, fail });
+    } else if (spec.compute) {
+      expanded = await expandCompute(spec, common, { path, baseDir, fail });
+    } else {
+      expanded = expandRun(spec, common, { path, baseDir, output });
+    }
+    members.set(spec.name, expanded.map((job) => job.name));
+    jobs.push(...expanded);
+  }
+
+  // Needs name job-file entries; a fan-out entry stands for all its members.
+  const specByName = new Map(file.jobs.map((spec) => [spec.name, spec]));
+  for (const job of jobs) {
+    job.needs = specByName.get(job.group)!.needs.flatMap((need) => members.get(need) ?? []);
+  }
+
+  const writers = new Map<string, string>();
+  for (const job of jobs) {
+    if (job.kind !== "download") continue;
+    const index = file.jobs.findIndex((spec) => spec.name === job.group);
+    const other = writers.get(job.path);
+    if (other !== undefined) {
+      fail(
+        ["jobs", index, "download"],
+        `writes ${job.relativePath}, which ${other} writes too`,
+        "set distinct `to:` targets",
+      );
+    } else {
+      writers.set(job.path, job.name);
+    }
+    if (!await landsInside(output, job.path)) {
+      fail(
+        ["jobs", index, "download", "to"],
+        `would write outside the output folder through a symlink: ${job.relativePath}`,
+      );
+    }
+  }
+
+  if (errors.length > 0) throw new InvalidJobFileError(doc.file, errors);
+  return { file: doc.file, output, report, concurrency, jobs };
+}
+
+interface ExpandContext {
+  path: PathSegment[];
+  baseDir: string;
+  fail: (path: PathSegment[], detail: string, hint?: string) => void;
+}
+
+async function expandDownload(
+  spec: JobSpec,
+  common: Omit<JobCommon, "name">,
+  context: ExpandContext & { output: string },
+): Promise<DownloadJob[]> {
+  const { path, baseDir, output, fail } = context;
+  const download = spec.download!;
+  const at: PathSegment[] = [...path, "download"];
+
+  let urls: { url: string; at: PathSegment[] }[];
+  if (download.url !== undefined) {
+    urls = [{ url: download.url, at: [...at, "url"] }];
+  } else if (download.urls !== undefined) {
+    urls = download.urls.map((url, i) => ({ url, at: [...at, "urls", i] }));
+  } else {
+    urls = await readUrlList(resolve(baseDir, download.urls_from!), [...at, "urls_from"], fail);
+  }
+  const single = download.url !== undefined;
+  const to = download.to;
+  const intoFolder = to === undefined || to.endsWith("/") || !single;
+
+  const jobs: DownloadJob[] = [];
+  const seen = new Set<string>();
+  for (const { url, at: urlAt } of urls) {
+    let target: string;
+    try {
+      const fileName = intoFolder ? urlFileName(url) : "";
+      target = cleanRelativePath(intoFolder ? join(to ?? ".", fileName) : to!);
+    } catch (error) {
+      fail(to === undefined ? urlAt : [...at, "to"], (error as Error).message);
+      continue;
+    }
+    const name = single ? spec.name : `${spec.name}/${basename(target)}`;
+    if (seen.has(name)) {
+      fail(urlAt, `repeats the file name ${basename(target)} in this fan-out`, "use distinct URLs");
+      continue;
+    }
+    seen.add(name);
+    jobs.push({
+      ...common,
+      name,
+      kind: "download",
+      url,
+      path: join(output, target),
+      relativePath: target,
+      sha256: download.sha256,
+    });
+  }
+  return jobs;
+}
+
+/** The decoded last path segment of a URL, refused when it cannot be a file name. */
+function urlFileName(url: string): string {
+  const segment = new URL(url).pathname.split("/").at(-1) ?? "";
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    name = segment;
+  }
+  if (name === "" || name === "." || name === ".." || /[\\/\0]/.test(name)) {
+    throw new RangeError(`has no usable file name in its URL path: set \`to\` (${url})`);
+  }
+  return name;
+}
+
+async function readUrlList(
+  file: string,
+  at: PathSegment[],
+  fail: ExpandContext["fail"],
+): Promise<{ url: string; at: PathSegment[] }[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    fail(at, `cannot read the URL list ${file}: ${(error as Error).message}`);
+    return [];
+  }
+  const urls: { url: string; at: PathSegment[] }[] = [];
+  let bad = 0;
+  for (const [lineIndex, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.replace(/(^|\s)#.*$/, "").trim();
+    if (line === "") continue;
+    let ok = false;
+    try {
+      const url = new URL(line);
+      ok = url.protocol === "http:" || url.protocol === "https:";
+    } catch { /* reported below */ }
+    if (ok) urls.push({ url: line, at });
+    else {
+      bad++;
+      fail(at, `${file}:${lineIndex + 1} is not an http(s) URL: got "${line}"`);
+    }
+  }
+  if (urls.length === 0 && bad === 0) fail(at, `lists no URLs: ${file} has none`);
+  return urls;
+}
+
+async function expandCompute(
+  spec: JobSpec,
+  common: Omit<JobCommon, "name">,
+  context: ExpandContext,
+): Promise<ComputeJob[]> {
+  const { path, baseDir, fail } = context;
+  const compute = spec.compute!;
+  const at: PathSegment[] = [...path, "compute", "module"];
+  let moduleUrl: string | undefined;
+  if (compute.module.startsWith("builtin:")) {
+    moduleUrl = builtinModuleUrl(compute.module.slice("builtin:".length));
+    if (!moduleUrl) fail(at, `names an unknown built-in: "${compute.module}"`, "try builtin:count");
+  } else {
+    const file = isAbsolute(compute.module) ? compute.module : resolve(baseDir, compute.module);
+    try {
+      if (!(await Deno.stat(file)).isFile) throw new Deno.errors.NotFound();
+      moduleUrl = pathToFileURL(file).href;
+    } catch {
+      fail(at, `names a module that does not exist: ${file}`);
+    }
+  }
+  if (!moduleUrl) return [];
+  return repeatNames(spec).map((name) => ({
+    ...common,
+    name,
+    kind: "compute" as const,
+    moduleUrl: moduleUrl!,
+    module: compute.module,
+    exportName: compute.export,
+    args: compute.args,
+  }));
+}
+
+function expandRun(
+  spec: JobSpec,
+  common: Omit<JobCommon, "name">,
+  context: Omit<ExpandContext, "fail"> & { output: string },
+): RunJob[] {
+  const { baseDir, output } = context;
+  const argv = spec.run as [string, ...string[]];
+  const cwd = spec.cwd ? resolve(baseDir, spec.cwd) : baseDir;
+  return repeatNames(spec).map((name) => ({
+    ...common,
+    name,
+    kind: "run" as const,
+    argv,
+    cwd,
+    env: spec.env ?? {},
+    logPath: join(output, "logs", `${name}.log`),
+  }));
+}
+
+/** `name`, or `name/1` .. `name/N` for `repeat: N`. */
+function repeatNames(spec: JobSpec): string[] {
+  if (spec.repeat === undefined) return [spec.name];
+  return Array.from({ length: spec.repeat }, (_, i) => `${spec.name}/${i + 1}`);
+}

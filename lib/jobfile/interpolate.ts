@@ -1,0 +1,82 @@
+/**
+ * `${VAR}` and `${VAR:-default}` in job-file strings, taken from the environment. `$${` writes
+ * a literal `${`. A variable that is unset (and has no default) is an error before anything runs.
+ *
+ * @module
+ */
+import { JobFileError } from "../errors.ts";
+import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
+
+const REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Where variables come from. */
+export type Environment = (name: string) => string | undefined;
+
+/**
+ * Replaces variable references in one string.
+ *
+ * @example
+ * ```ts
+ * import { interpolateString } from "./interpolate.ts";
+ * const env = (name: string) => ({ HOST: "127.0.0.1" } as Record<string, string>)[name];
+ * console.assert(interpolateString("http://${HOST}:${PORT:-80}/", env).value === "http://127.0.0.1:80/");
+ * console.assert(interpolateString("$${HOST}", env).value === "${HOST}");
+ * ```
+ */
+export function interpolateString(
+  text: string,
+  env: Environment,
+): { value: string; missing: string[] } {
+  const missing: string[] = [];
+  const value = text.replace(REFERENCE, (whole, escaped, name: string, fallback?: string) => {
+    if (escaped) return whole.slice(1);
+    const found = env(name);
+    if (found !== undefined && found !== "") return found;
+    if (fallback !== undefined) return fallback;
+    if (found === undefined) missing.push(name);
+    return "";
+  });
+  return { value, missing };
+}
+
+/**
+ * Interpolates every string in the document's value (keys are left alone). Returns a copy.
+ */
+export function interpolateDocument(
+  doc: ParsedDocument,
+  env: Environment,
+): { value: unknown; errors: JobFileError[] } {
+  const errors: JobFileError[] = [];
+  const visit = (node: unknown, path: PathSegment[]): unknown => {
+    if (typeof node === "string") {
+      if (!node.includes("${")) return node;
+      const { value, missing } = interpolateString(node, env);
+      for (const name of missing) {
+        errors.push(
+          new JobFileError(`uses \${${name}}, which is not set in the environment`, {
+            file: doc.file,
+            position: doc.locate(path),
+            field: formatPath(path),
+            hint: `set it, or write \${${name}:-default}`,
+          }),
+        );
+      }
+      return value;
+    }
+    if (Array.isArray(node)) return node.map((item, index) => visit(item, [...path, index]));
+    if (node !== null && typeof node === "object") {
+      const copy: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(node)) {
+        Object.defineProperty(copy, key, {
+          value: visit(item, [...path, key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return copy;
+    }
+    return node;
+  };
+  return { value: visit(doc.value, []), errors };
+}

@@ -1,0 +1,55 @@
+/**
+ * Job file in, plan out: read, parse, validate, expand. Each step is its own module; this one
+ * chains them and is what the CLI calls.
+ *
+ * @module
+ */
+import { expandJobFile, type PlanOverrides } from "./expand.ts";
+import type { Environment } from "./interpolate.ts";
+import { readJobFile } from "./load.ts";
+import { parseJobFileText } from "./parse.ts";
+import { validateJobFile } from "./validate.ts";
+import type { Plan } from "../job.ts";
+
+export type { PlanOverrides } from "./expand.ts";
+
+/** Options for {@linkcode loadPlan}. */
+export interface LoadPlanOptions {
+  /** The folder command-line paths resolve against. @default Deno.cwd() */
+  cwd?: string;
+  /** Where `-` reads from. @default Deno.stdin.readable */
+  stdin?: ReadableStream<Uint8Array>;
+  /** Where `${VAR}` values come from. @default Deno.env.get */
+  env?: Environment;
+  /** Command-line settings that win over the file's. */
+  overrides?: PlanOverrides;
+  /** What `cpu: auto` means. @default navigator.hardwareConcurrency */
+  cores?: number;
+}
+
+/**
+ * Reads and checks a job file and expands it into a plan.
+ *
+ * @example
+ * ```ts
+ * import { loadPlan } from "./mod.ts";
+ * const text = "output: out\njobs:\n  - { name: hi, run: [echo, hi], repeat: 2 }\n";
+ * const stdin = new Blob([text]).stream();
+ * const plan = await loadPlan("-", { stdin, cwd: "/tmp", env: () => undefined });
+ * console.assert(plan.jobs.map((job) => job.name).join() === "hi/1,hi/2");
+ * console.assert(plan.output === "/tmp/out");
+ * ```
+ * @throws {InvalidJobFileError} listing every problem found
+ */
+export async function loadPlan(path: string, options: LoadPlanOptions = {}): Promise<Plan> {
+  const { cwd = Deno.cwd(), stdin, env, overrides, cores } = options;
+  const source = await readJobFile(path, { cwd, ...(stdin ? { stdin } : {}) });
+  const doc = parseJobFileText(source.text, source.file);
+  const file = validateJobFile(doc, env ? { env } : {});
+  return await expandJobFile(file, doc, {
+    baseDir: source.baseDir,
+    cwd,
+    ...(overrides ? { overrides } : {}),
+    ...(cores ? { cores } : {}),
+  });
+}

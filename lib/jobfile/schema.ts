@@ -1,0 +1,176 @@
+/**
+ * The job file's schema: the one source of truth. It validates (see `validate.ts`), gives the
+ * TypeScript types ({@linkcode JobFile}, {@linkcode JobSpec}), and is exported as JSON Schema
+ * ({@linkcode jobFileJsonSchema}, committed at `schema/jobfile.schema.json`).
+ *
+ * Messages are phrased to follow a field path: `jobs[0].retries must be ...`.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { DURATION_PATTERN, parseDuration } from "../duration.ts";
+
+/** Job names: what may appear in `name` and `needs`. */
+export const JOB_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+const jobName = z.string({ error: "must be a job name (a string)" }).regex(JOB_NAME_PATTERN, {
+  error: "must use only letters, digits, '.', '_' and '-'",
+}).max(200, { error: "must be at most 200 characters" });
+
+const duration = z.union([
+  z.number({ error: "must be a duration" }).nonnegative({ error: "must not be negative" }),
+  z.string({ error: "must be a duration" }).regex(new RegExp(DURATION_PATTERN), {
+    error: "must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h",
+  }),
+], { error: "must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h" })
+  .transform(parseDuration)
+  .describe("Seconds as a number, or a string like 500ms, 30s, 2m, 1h.");
+
+const retries = z.int({ error: "must be a whole number" })
+  .min(0, { error: "must be 0 or more" })
+  .max(100, { error: "must be at most 100" })
+  .describe("Extra attempts after a failed one.");
+
+const httpUrl = z.string({ error: "must be a URL (a string)" }).refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}, { error: "must be an http(s) URL" });
+
+const nonEmptyPath = z.string({ error: "must be a path (a string)" }).min(1, {
+  error: "must not be empty",
+});
+
+const hex = (bytes: number) =>
+  z.string({ error: "must be a hex digest (a string)" }).regex(
+    new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`),
+    { error: `must be ${bytes * 2} hex digits` },
+  ).transform((value) => value.toLowerCase());
+
+/** Settings every job inherits unless it sets its own. */
+const jobSettings = {
+  retries: retries.optional(),
+  timeout: duration.optional().describe("Time limit for one attempt."),
+  backoff: duration.optional().describe(
+    "Base delay before a retry; doubles each attempt, with full jitter (default 500ms).",
+  ),
+};
+
+/** `download:` one URL or a fan-out of many. */
+export const DownloadSpecSchema = z.strictObject({
+  url: httpUrl.optional().describe("One http(s) URL."),
+  urls: z.array(httpUrl, { error: "must be a list of URLs" }).min(1, {
+    error: "must list at least one URL",
+  }).optional().describe("Many URLs: one job each, named <name>/<file>."),
+  urls_from: nonEmptyPath.optional().describe(
+    "A text file with one URL a line (# starts a comment), relative to the job file.",
+  ),
+  to: nonEmptyPath.optional().describe(
+    "Target under output; ending in / means a folder. Defaults to the URL's file name.",
+  ),
+  sha256: hex(32).optional().describe("Expected SHA-256 of the file (single url only)."),
+}, { error: "must be a mapping with url, urls or urls_from" });
+
+/** `compute:` a function from a TypeScript module, run on a Worker. */
+export const ComputeSpecSchema = z.strictObject({
+  module: nonEmptyPath.describe(
+    "A module path relative to the job file, or builtin:<name> (count, sha256).",
+  ),
+  export: z.string({ error: "must be an export name (a string)" }).min(1).default("default")
+    .describe("The exported function to call."),
+  args: z.array(z.unknown(), { error: "must be a list" }).default([]).describe(
+    "Arguments, structured-cloned; the function is called as fn(...args, context).",
+  ),
+}, { error: "must be a mapping with module, export and args" });
+
+/** One entry of `jobs:`. */
+export const JobSpecSchema = z.strictObject({
+  name: jobName.describe("Unique name: letters, digits, '.', '_', '-'."),
+  needs: z.array(jobName, { error: "must be a list of job names" }).default([]).describe(
+    "Jobs that must succeed before this one starts.",
+  ),
+  download: DownloadSpecSchema.optional(),
+  compute: ComputeSpecSchema.optional(),
+  run: z.array(z.string({ error: "must be a string" }), {
+    error: "must be a command as a list of strings (argv), such as [sh, -c, 'echo hi']",
+  }).min(1, { error: "must name a program" }).optional().describe(
+    "A command as argv; no implicit shell.",
+  ),
+  cwd: nonEmptyPath.optional().describe("Working folder of a run job (default: the job file's)."),
+  env: z.record(z.string(), z.string({ error: "must be a string" }), {
+    error: "must be a mapping of names to strings",
+  }).optional().describe("Variables added to a run job's environment."),
+  repeat: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
+    .max(100_000, { error: "must be at most 100000" }).optional().describe(
+      "Run a compute or run job N times, named <name>/1 .. <name>/N.",
+    ),
+  ...jobSettings,
+}, { error: "must be a mapping" });
+
+const cpuLimit = z.union([
+  z.int({ error: "must be a whole number or auto" }).min(1, { error: "must be at least 1" })
+    .max(1024, { error: "must be at most 1024" }),
+  z.literal("auto", { error: 'must be a whole number or "auto"' }),
+], { error: 'must be a whole number or "auto"' });
+
+/** The whole job file. */
+export const JobFileSchema = z.strictObject({
+  $schema: z.string().optional().describe("Editor hint; ignored."),
+  version: z.literal(1, { error: "must be 1 (the only version)" }).optional(),
+  output: nonEmptyPath.default("downloads").describe(
+    "Folder everything is written under, relative to the job file.",
+  ),
+  report: nonEmptyPath.optional().describe(
+    "Where the JSON report goes, relative to the job file (default <output>/report.json).",
+  ),
+  concurrency: z.strictObject({
+    io: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
+      .max(4096, { error: "must be at most 4096" }).default(16).describe("Downloads in flight."),
+    cpu: cpuLimit.default("auto").describe("Compute and run jobs at once; auto = cores."),
+  }, { error: "must be a mapping with io and cpu" }).default({ io: 16, cpu: "auto" }),
+  defaults: z.strictObject(jobSettings, { error: "must be a mapping" }).default({}),
+  jobs: z.array(JobSpecSchema, { error: "must be a list of jobs" }).min(1, {
+    error: "must list at least one job",
+  }),
+}, { error: "must be a mapping with a `jobs:` list" });
+
+/** A validated job file, defaults applied and durations in milliseconds. */
+export type JobFile = z.output<typeof JobFileSchema>;
+/** A job file as written (what JSON Schema describes). */
+export type JobFileInput = z.input<typeof JobFileSchema>;
+/** One validated entry of `jobs:`. */
+export type JobSpec = z.output<typeof JobSpecSchema>;
+/** A validated `download:`. */
+export type DownloadSpec = z.output<typeof DownloadSpecSchema>;
+/** A validated `compute:`. */
+export type ComputeSpec = z.output<typeof ComputeSpecSchema>;
+
+/** The job kinds: exactly one key of each job names its kind. */
+export const JOB_KINDS = ["download", "compute", "run"] as const;
+
+/**
+ * The JSON Schema of the job file, for editors and other tools.
+ *
+ * @example
+ * ```ts
+ * import { jobFileJsonSchema } from "./schema.ts";
+ * console.assert(jobFileJsonSchema().required?.includes("jobs"));
+ * ```
+ */
+export function jobFileJsonSchema(): Record<string, unknown> & { required?: string[] } {
+  const schema = z.toJSONSchema(JobFileSchema, {
+    io: "input",
+    target: "draft-2020-12",
+    override: ({ zodSchema, jsonSchema }) => {
+      if (zodSchema === JobSpecSchema) {
+        jsonSchema.oneOf = JOB_KINDS.map((kind) => ({ required: [kind] }));
+      } else if (zodSchema === DownloadSpecSchema) {
+        jsonSchema.oneOf = ["url", "urls", "urls_from"].map((key) => ({ required: [key] }));
+      }
+    },
+  });
+  return { ...schema, title: "taskpool job file" };
+}

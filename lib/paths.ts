@@ -1,0 +1,70 @@
+/**
+ * Keeping writes inside the output folder: relative paths that cannot climb out, and a real-path
+ * check so a symlink planted inside the folder cannot carry a write elsewhere.
+ *
+ * @module
+ */
+import { dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
+
+/**
+ * Checks a job-file path that must stay inside its root, and returns it normalised.
+ *
+ * @example
+ * ```ts
+ * import { cleanRelativePath } from "./paths.ts";
+ * console.assert(cleanRelativePath("img//a.png") === "img/a.png");
+ * let threw = false;
+ * try { cleanRelativePath("../etc/passwd"); } catch { threw = true; }
+ * console.assert(threw);
+ * ```
+ * @throws {RangeError} for an absolute path, a `..` segment, or an empty path
+ */
+export function cleanRelativePath(path: string): string {
+  if (isAbsolute(path) || /^[A-Za-z]:/.test(path)) {
+    throw new RangeError(`must be a relative path inside the output folder: got "${path}"`);
+  }
+  if (path.split(/[\\/]/).includes("..")) {
+    throw new RangeError(`must not contain "..": got "${path}"`);
+  }
+  const clean = normalize(path).replace(/\/+$/, "");
+  if (clean === "" || clean === ".") {
+    throw new RangeError(`must name a file inside the output folder: got "${path}"`);
+  }
+  return clean;
+}
+
+/** True when `path` is `root` or lies below it (both absolute and normalised). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
+}
+
+/**
+ * The real path of `path`'s deepest existing ancestor, joined with the rest: where a write to
+ * `path` would really land, symlinks resolved.
+ */
+export async function realTarget(path: string): Promise<string> {
+  let existing = path;
+  const rest: string[] = [];
+  while (true) {
+    try {
+      const real = await Deno.realPath(existing);
+      return resolve(real, ...rest.toReversed());
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      const parent = dirname(existing);
+      if (parent === existing) return path;
+      rest.push(existing.slice(parent.length + 1));
+      existing = parent;
+    }
+  }
+}
+
+/**
+ * True when a write to `path` really lands inside `root`, following every symlink that exists
+ * now (the root itself may be a symlink; links below it may not lead out).
+ */
+export async function landsInside(root: string, path: string): Promise<boolean> {
+  const [realRoot, realPath] = await Promise.all([realTarget(root), realTarget(path)]);
+  return isInside(realRoot, realPath);
+}

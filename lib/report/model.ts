@@ -1,0 +1,256 @@
+/**
+ * The JSON timing report: its shape, and a builder that follows a run's events so a valid
+ * report can be produced at any moment, also when the run is interrupted half-way.
+ *
+ * @module
+ */
+import { relative } from "node:path";
+import { errorCode, errorMessage } from "../errors.ts";
+import type { AttemptRecord, JobOutcome, JobStatus, RunEvent } from "../events.ts";
+import type { Concurrency, Job, JobKindName } from "../job.ts";
+
+/** The report format version; bumped only on an incompatible change. */
+export const REPORT_VERSION = 1;
+
+/** A failure as the report states it. */
+export interface ReportError {
+  message: string;
+  /** Stable code: `HTTP_503`, `TIMEOUT`, `EXIT_CODE`, `COMPUTE`, `SKIPPED`, ... */
+  code: string;
+  /** The Worker's stack (compute) or the last lines of stderr (run). */
+  detail?: string;
+}
+
+/** One attempt as the report states it. */
+export interface ReportAttempt {
+  lane: string;
+  startMs: number;
+  endMs: number;
+  error?: ReportError;
+}
+
+/** One expanded job in the report. */
+export interface ReportJob {
+  name: string;
+  /** The job-file entry it came from (differs from name for fan-out members). */
+  group: string;
+  kind: JobKindName;
+  status: JobStatus;
+  attempts: number;
+  /** Waiting for a slot after becoming ready; null if it never became ready. */
+  queuedMs: number | null;
+  /** Since run start; null if it never started. */
+  startMs: number | null;
+  endMs: number;
+  durationMs: number;
+  /** The pool slot of the last attempt, such as `io-3`. */
+  lane: string | null;
+  attemptLog: ReportAttempt[];
+  error?: ReportError;
+  // download
+  url?: string;
+  path?: string;
+  bytes?: number;
+  sha256?: string;
+  // compute
+  worker?: number;
+  result?: unknown;
+  // run
+  exitCode?: number;
+  log?: string;
+}
+
+/** Counts by status. */
+export interface ReportSummary {
+  total: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  /** Bytes downloaded. */
+  bytes: number;
+}
+
+/** The whole report. */
+export interface Report {
+  version: typeof REPORT_VERSION;
+  file: string;
+  output: string;
+  startedAt: string;
+  wallMs: number;
+  exitCode: number;
+  interrupted: boolean;
+  concurrency: Concurrency;
+  host: { cores: number; deno: string; v8: string; os: string; arch: string };
+  summary: ReportSummary;
+  jobs: ReportJob[];
+}
+
+/** Options for {@linkcode ReportBuilder}. */
+export interface ReportBuilderOptions {
+  file: string;
+  output: string;
+  concurrency: Concurrency;
+  /** Wall-clock start. @default new Date() */
+  startedAt?: Date;
+}
+
+/**
+ * Collects a run's events into a {@linkcode Report}.
+ *
+ * @example
+ * ```ts
+ * import { ReportBuilder } from "./model.ts";
+ * const builder = new ReportBuilder({ file: "jobs.yaml", output: "/tmp/out", concurrency: { io: 1, cpu: 1 } });
+ * const report = builder.build({ wallMs: 0, exitCode: 0 });
+ * console.assert(report.summary.total === 0);
+ * ```
+ */
+export class ReportBuilder {
+  readonly #options: ReportBuilderOptions;
+  readonly #startedAt: Date;
+  #jobs: readonly Job[] = [];
+  readonly #outcomes = new Map<string, JobOutcome>();
+  readonly #attempts = new Map<string, AttemptRecord[]>();
+
+  constructor(options: ReportBuilderOptions) {
+    this.#options = options;
+    this.#startedAt = options.startedAt ?? new Date();
+  }
+
+  /** Feeds one event; pass this method as a run's listener. */
+  handle = (event: RunEvent): void => {
+    switch (event.type) {
+      case "run-started":
+        this.#jobs = event.jobs;
+        break;
+      case "job-started": {
+        const list = this.#attempts.get(event.job.name) ?? [];
+        list.push({ startMs: event.at, endMs: event.at, lane: event.lane });
+        this.#attempts.set(event.job.name, list);
+        break;
+      }
+      case "job-finished":
+        this.#outcomes.set(event.job.name, event.outcome);
+        break;
+      case "job-queued":
+      case "job-retrying":
+      case "run-finished":
+        break;
+      default:
+        event satisfies never;
+    }
+  };
+
+  /** The report as of now; jobs without an outcome are reported cancelled. */
+  build(options: { wallMs: number; exitCode: number; interrupted?: boolean }): Report {
+    const { wallMs, exitCode, interrupted = false } = options;
+    const jobs = this.#jobs.map((job) => this.#reportJob(job, wallMs));
+    const count = (status: JobStatus) => jobs.filter((job) => job.status === status).length;
+    return {
+      version: REPORT_VERSION,
+      file: this.#options.file,
+      output: this.#options.output,
+      startedAt: this.#startedAt.toISOString(),
+      wallMs: round(wallMs),
+      exitCode,
+      interrupted,
+      concurrency: this.#options.concurrency,
+      host: {
+        cores: navigator.hardwareConcurrency,
+        deno: Deno.version.deno,
+        v8: Deno.version.v8,
+        os: Deno.build.os,
+        arch: Deno.build.arch,
+      },
+      summary: {
+        total: jobs.length,
+        ok: count("ok"),
+        failed: count("failed"),
+        skipped: count("skipped"),
+        cancelled: count("cancelled"),
+        bytes: jobs.reduce((sum, job) => sum + (job.kind === "download" ? job.bytes ?? 0 : 0), 0),
+      },
+      jobs,
+    };
+  }
+
+  #reportJob(job: Job, nowMs: number): ReportJob {
+    const outcome: JobOutcome = this.#outcomes.get(job.name) ?? {
+      status: "cancelled",
+      attempts: this.#attempts.get(job.name) ?? [],
+      readyMs: undefined,
+      startMs: this.#attempts.get(job.name)?.[0]?.startMs,
+      endMs: nowMs,
+      result: undefined,
+      error: new Error("the run ended before this job finished"),
+    };
+    const attempts = outcome.attempts;
+    const last = attempts.at(-1);
+    const entry: ReportJob = {
+      name: job.name,
+      group: job.group,
+      kind: job.kind,
+      status: outcome.status,
+      attempts: attempts.length,
+      queuedMs: outcome.readyMs === undefined || outcome.startMs === undefined
+        ? null
+        : round(outcome.startMs - outcome.readyMs),
+      startMs: outcome.startMs === undefined ? null : round(outcome.startMs),
+      endMs: round(outcome.endMs),
+      durationMs: outcome.startMs === undefined ? 0 : round(outcome.endMs - outcome.startMs),
+      lane: last?.lane ?? null,
+      attemptLog: attempts.map((attempt) => ({
+        lane: attempt.lane,
+        startMs: round(attempt.startMs),
+        endMs: round(attempt.endMs),
+        ...(attempt.error === undefined ? {} : { error: reportError(attempt.error) }),
+      })),
+    };
+    if (outcome.status !== "ok" && outcome.error !== undefined) {
+      entry.error = reportError(outcome.error, outcome.status);
+    }
+    const result = outcome.result;
+    switch (job.kind) {
+      case "download":
+        entry.url = job.url;
+        entry.path = job.relativePath;
+        if (result?.bytes !== undefined) entry.bytes = result.bytes;
+        if (result?.sha256 !== undefined) entry.sha256 = result.sha256;
+        break;
+      case "compute":
+        if (result?.worker !== undefined) entry.worker = result.worker;
+        if (outcome.status === "ok") entry.result = result?.result ?? null;
+        break;
+      case "run":
+        entry.log = relative(this.#options.output, job.logPath);
+        if (result?.exitCode !== undefined) entry.exitCode = result.exitCode;
+        else if (
+          outcome.error && typeof outcome.error === "object" && "exitCode" in outcome.error
+        ) {
+          entry.exitCode = outcome.error.exitCode as number;
+        }
+        break;
+      default:
+        job satisfies never;
+    }
+    return entry;
+  }
+}
+
+/** An error as the report states it. */
+export function reportError(error: unknown, status?: JobStatus): ReportError {
+  const code = status === "skipped" ? "SKIPPED" : errorCode(error);
+  const detail = error && typeof error === "object"
+    ? ("workerStack" in error && typeof error.workerStack === "string"
+      ? error.workerStack
+      : "stderrTail" in error && typeof error.stderrTail === "string" && error.stderrTail
+      ? error.stderrTail
+      : undefined)
+    : undefined;
+  return { message: errorMessage(error), code, ...(detail ? { detail } : {}) };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

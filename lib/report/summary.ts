@@ -1,0 +1,76 @@
+/**
+ * The terminal summary printed at the end of a run: counts, wall time, the slowest jobs and
+ * every failure with its reason, then one final line whose wording scripts may rely on.
+ *
+ * @module
+ */
+import { formatBytes, formatDuration } from "../format.ts";
+import type { Report } from "./model.ts";
+
+/** Options for {@linkcode formatSummary}. */
+export interface SummaryOptions {
+  /** Use ANSI colours. @default false */
+  color?: boolean;
+  /** Where the report was written, for the last line. */
+  reportPath?: string;
+  /** How many of the slowest jobs to list. @default 5 */
+  slowest?: number;
+}
+
+/**
+ * The summary of a report, as lines of text (no trailing newline).
+ *
+ * @example
+ * ```ts
+ * import { finalLine } from "./summary.ts";
+ * const summary = { total: 3, ok: 2, failed: 1, skipped: 0, cancelled: 0, bytes: 0 };
+ * console.assert(finalLine(summary, 1234) === "taskpool: FAILED 3 jobs: 2 ok, 1 failed, 0 skipped, 0 cancelled in 1.23s");
+ * ```
+ */
+export function formatSummary(report: Report, options: SummaryOptions = {}): string {
+  const { color = false, reportPath, slowest = 5 } = options;
+  const paint = (code: number, text: string) => color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  const lines: string[] = [];
+  const { summary } = report;
+
+  const ran = report.jobs.filter((job) => job.startMs !== null && job.status === "ok");
+  if (ran.length > 1 && slowest > 0) {
+    const top = ran.toSorted((a, b) => b.durationMs - a.durationMs).slice(0, slowest);
+    lines.push(
+      `slowest: ${top.map((job) => `${job.name} ${formatDuration(job.durationMs)}`).join(", ")}`,
+    );
+  }
+  const failures = report.jobs.filter((job) => job.status === "failed");
+  for (const job of failures) {
+    const tries = job.attempts > 1 ? ` (after ${job.attempts} attempts)` : "";
+    lines.push(`${paint(31, "failed")}  ${job.name}: ${job.error?.message ?? "unknown"}${tries}`);
+  }
+  const skipped = report.jobs.filter((job) => job.status === "skipped");
+  if (skipped.length > 0) {
+    const names = skipped.slice(0, 8).map((job) => job.name).join(", ");
+    const more = skipped.length > 8 ? ` and ${skipped.length - 8} more` : "";
+    lines.push(`${paint(33, "skipped")} ${names}${more} (a job they need did not succeed)`);
+  }
+  const cancelled = report.jobs.filter((job) => job.status === "cancelled");
+  if (cancelled.length > 0) {
+    lines.push(
+      `${paint(33, "cancelled")} ${cancelled.length}: ${cancelled[0]?.error?.message ?? ""}`,
+    );
+  }
+  if (summary.bytes > 0) {
+    const seconds = report.wallMs / 1000;
+    const rate = seconds > 0 ? `, ${formatBytes(summary.bytes / seconds)}/s` : "";
+    lines.push(`downloaded ${formatBytes(summary.bytes)}${rate}`);
+  }
+  if (reportPath) lines.push(`report: ${reportPath}`);
+  const last = finalLine(summary, report.wallMs);
+  lines.push(report.exitCode === 0 ? paint(32, last) : paint(31, last));
+  return lines.join("\n");
+}
+
+/** The last line of every run, in a fixed form: `taskpool: OK|FAILED N jobs: ...`. */
+export function finalLine(summary: Report["summary"], wallMs: number): string {
+  const verdict = summary.ok === summary.total ? "OK" : "FAILED";
+  return `taskpool: ${verdict} ${summary.total} jobs: ${summary.ok} ok, ${summary.failed} failed, ` +
+    `${summary.skipped} skipped, ${summary.cancelled} cancelled in ${formatDuration(wallMs)}`;
+}

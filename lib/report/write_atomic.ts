@@ -1,0 +1,59 @@
+/**
+ * Atomic file writes: a temporary name in the same folder, flushed, then renamed over the
+ * target. A reader sees the old file or the new one, never half of one.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Writes `text` to `path` atomically, creating the folder if needed.
+ *
+ * @example
+ * ```ts
+ * import { writeTextFileAtomic } from "./write_atomic.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeTextFileAtomic(`${dir}/report.json`, "{}\n");
+ *   console.assert(await Deno.readTextFile(`${dir}/report.json`) === "{}\n");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
+  const folder = dirname(path);
+  await Deno.mkdir(folder, { recursive: true });
+  const temporary = join(folder, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.tmp`);
+  try {
+    const file = await Deno.open(temporary, { write: true, createNew: true });
+    try {
+      const bytes = new TextEncoder().encode(text);
+      let offset = 0;
+      while (offset < bytes.byteLength) offset += await file.write(bytes.subarray(offset));
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
+}
+
+/** The same, synchronously: for the last moment of a process that must exit now. */
+export function writeTextFileAtomicSync(path: string, text: string): void {
+  const folder = dirname(path);
+  Deno.mkdirSync(folder, { recursive: true });
+  const temporary = join(folder, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.tmp`);
+  try {
+    Deno.writeTextFileSync(temporary, text, { createNew: true });
+    Deno.renameSync(temporary, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(temporary);
+    } catch { /* it may not exist */ }
+    throw error;
+  }
+}

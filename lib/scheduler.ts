@@ -1,0 +1,261 @@
+/**
+ * The run loop: starts each job when its needs have succeeded, on the pool its kind asks for,
+ * within that pool's limit; retries with back-off; skips the dependents of a failed job;
+ * stops everything on fail-fast or interrupt. It knows nothing of HTTP, Workers or processes.
+ *
+ * @module
+ */
+import { FailFastError } from "./errors.ts";
+import type { AttemptRecord, JobOutcome, JobStatus, RunEventListener } from "./events.ts";
+import type { Job } from "./job.ts";
+import type { JobKind, KindRegistry, PoolName } from "../tasks/types.ts";
+import { Queue } from "./queue.ts";
+import { sleep } from "./sleep.ts";
+
+/** Options for {@linkcode runJobs}. */
+export interface SchedulerOptions {
+  /** How to run each kind of job. */
+  kinds: KindRegistry;
+  /** Jobs at once, per pool. */
+  limits: Record<PoolName, number>;
+  /** Aborting it cancels the run: queued jobs are dropped, running ones get the reason. */
+  signal?: AbortSignal;
+  /** Stop starting jobs, and abort running ones, after the first failure. @default false */
+  failFast?: boolean;
+  /** Receives every state change. */
+  onEvent?: RunEventListener;
+  /** Monotonic clock in ms. @default performance.now */
+  now?: () => number;
+  /** Source of back-off jitter in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+/** The longest back-off between two attempts, whatever the base. */
+export const MAX_BACKOFF_MS = 30_000;
+
+interface State {
+  job: Job;
+  pendingNeeds: number;
+  dependents: State[];
+  status: JobStatus | "waiting" | "queued" | "running" | "backoff";
+  attempts: AttemptRecord[];
+  readyMs: number | undefined;
+  outcome?: JobOutcome;
+}
+
+/**
+ * Runs jobs in dependency order and resolves with every job's outcome, by name.
+ * It never rejects because a job failed; a failure is an outcome.
+ *
+ * @example
+ * ```ts
+ * import { runJobs } from "./scheduler.ts";
+ * import type { KindRegistry } from "../tasks/types.ts";
+ * const echo = { pool: "cpu" as const, run: () => Promise.resolve({ result: 42 }) };
+ * const kinds = { download: echo, compute: echo, run: echo } as unknown as KindRegistry;
+ * const job = {
+ *   kind: "compute", name: "answer", group: "answer", needs: [], retries: 0,
+ *   timeoutMs: undefined, backoffMs: 0, source: undefined, moduleUrl: "", module: "",
+ *   exportName: "default", args: [],
+ * } as const;
+ * const outcomes = await runJobs([{ ...job, args: [] }], { kinds, limits: { io: 1, cpu: 1 } });
+ * console.assert(outcomes.get("answer")?.status === "ok");
+ * ```
+ */
+export function runJobs(
+  jobs: readonly Job[],
+  options: SchedulerOptions,
+): Promise<Map<string, JobOutcome>> {
+  const {
+    kinds,
+    limits,
+    signal: runSignal,
+    failFast = false,
+    onEvent = () => {},
+    now = () => performance.now(),
+    random = Math.random,
+  } = options;
+  const t0 = now();
+  const clock = () => now() - t0;
+
+  const states = new Map<string, State>();
+  for (const job of jobs) {
+    states.set(job.name, {
+      job,
+      pendingNeeds: job.needs.length,
+      dependents: [],
+      status: "waiting",
+      attempts: [],
+      readyMs: undefined,
+    });
+  }
+  for (const state of states.values()) {
+    for (const need of state.job.needs) states.get(need)?.dependents.push(state);
+  }
+
+  // One controller stops the whole run: fail-fast, or the caller's signal.
+  const stopper = new AbortController();
+  const stopSignal = stopper.signal;
+  const onRunAbort = () => stopper.abort(runSignal!.reason);
+  runSignal?.addEventListener("abort", onRunAbort, { once: true });
+
+  const queues: Record<PoolName, Queue<State>> = { io: new Queue(), cpu: new Queue() };
+  const freeLanes: Record<PoolName, number[]> = {
+    io: lanes(limits.io),
+    cpu: lanes(limits.cpu),
+  };
+  let unfinished = states.size;
+  const { promise, resolve } = Promise.withResolvers<Map<string, JobOutcome>>();
+
+  onEvent({ type: "run-started", at: clock(), jobs, limits });
+
+  const finish = (state: State, status: JobStatus, extra: Partial<JobOutcome> = {}) => {
+    if (state.outcome) return;
+    state.status = status;
+    const first = state.attempts[0];
+    state.outcome = {
+      status,
+      attempts: state.attempts,
+      readyMs: state.readyMs,
+      startMs: first?.startMs,
+      endMs: clock(),
+      result: undefined,
+      ...extra,
+    };
+    onEvent({
+      type: "job-finished",
+      at: state.outcome.endMs,
+      job: state.job,
+      outcome: state.outcome,
+    });
+    if (status === "ok") {
+      for (const dependent of state.dependents) {
+        if (--dependent.pendingNeeds === 0 && dependent.status === "waiting") enqueue(dependent);
+      }
+    } else {
+      const reason = new Error(`needs "${state.job.name}", which ${describeStatus(status)}`);
+      for (const dependent of state.dependents) {
+        finish(dependent, stopSignal.aborted ? "cancelled" : "skipped", {
+          error: stopSignal.aborted ? stopSignal.reason : reason,
+        });
+      }
+    }
+    if (status === "failed" && failFast && !stopSignal.aborted) {
+      stopper.abort(new FailFastError(`stopped after "${state.job.name}" failed (--fail-fast)`));
+    }
+    if (--unfinished === 0) {
+      runSignal?.removeEventListener("abort", onRunAbort);
+      onEvent({ type: "run-finished", at: clock() });
+      resolve(new Map([...states].map(([name, s]) => [name, s.outcome!])));
+    }
+  };
+
+  const enqueue = (state: State) => {
+    if (stopSignal.aborted) return finish(state, "cancelled", { error: stopSignal.reason });
+    const pool = kindOf(kinds, state.job).pool;
+    state.readyMs ??= clock();
+    state.status = "queued";
+    queues[pool].push(state);
+    onEvent({ type: "job-queued", at: clock(), job: state.job, pool });
+    pump(pool);
+  };
+
+  const pump = (pool: PoolName) => {
+    const queue = queues[pool];
+    while (queue.length > 0 && freeLanes[pool].length > 0) {
+      const state = queue.shift()!;
+      const lane = freeLanes[pool].pop()!;
+      void attempt(state, pool, lane);
+    }
+  };
+
+  const attempt = async (state: State, pool: PoolName, lane: number) => {
+    const { job } = state;
+    const kind = kindOf(kinds, job);
+    const number = state.attempts.length + 1;
+    const record: AttemptRecord = { startMs: clock(), endMs: 0, lane: `${pool}-${lane}` };
+    state.attempts.push(record);
+    state.status = "running";
+    onEvent({ type: "job-started", at: record.startMs, job, attempt: number, lane: record.lane });
+
+    const timeout = new AbortController();
+    const timer = job.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timeout.abort(new DOMException(`timed out after ${job.timeoutMs}ms`, "TimeoutError"));
+    }, job.timeoutMs);
+    const signal = AbortSignal.any([stopSignal, timeout.signal]);
+    try {
+      const result = await kind.run(job, { signal, attempt: number });
+      record.endMs = clock();
+      release(pool, lane);
+      finish(state, "ok", { result });
+    } catch (caught) {
+      record.endMs = clock();
+      // A job aborted because the run stopped reports the run's reason, not its own echo.
+      const error = stopSignal.aborted ? stopSignal.reason : caught;
+      record.error = error;
+      release(pool, lane);
+      if (stopSignal.aborted) return finish(state, "cancelled", { error });
+      const retryable = kind.isRetryable?.(error) ?? true;
+      if (number <= job.retries && retryable) {
+        const ceiling = Math.min(MAX_BACKOFF_MS, job.backoffMs * 2 ** (number - 1));
+        const delayMs = Math.round(random() * ceiling);
+        state.status = "backoff";
+        onEvent({ type: "job-retrying", at: clock(), job, attempt: number, error, delayMs });
+        try {
+          await sleep(delayMs, { signal: stopSignal });
+        } catch {
+          return finish(state, "cancelled", { error: stopSignal.reason });
+        }
+        state.status = "queued";
+        queues[pool].push(state);
+        pump(pool);
+      } else {
+        finish(state, "failed", { error });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const release = (pool: PoolName, lane: number) => {
+    freeLanes[pool].push(lane);
+    // Hand the slot on after the current turn, so a finishing job's events come first.
+    queueMicrotask(() => pump(pool));
+  };
+
+  // On stop, drop everything that has not started; running attempts see the signal.
+  stopSignal.addEventListener("abort", () => {
+    for (const pool of ["io", "cpu"] as const) {
+      for (const state of queues[pool].drain()) {
+        finish(state, "cancelled", { error: stopSignal.reason });
+      }
+    }
+    for (const state of states.values()) {
+      if (state.status === "waiting") finish(state, "cancelled", { error: stopSignal.reason });
+    }
+  }, { once: true });
+
+  if (states.size === 0) {
+    onEvent({ type: "run-finished", at: clock() });
+    resolve(new Map());
+  } else if (runSignal?.aborted) {
+    stopper.abort(runSignal.reason);
+  } else {
+    for (const state of states.values()) if (state.pendingNeeds === 0) enqueue(state);
+  }
+  return promise;
+}
+
+/** The kind that runs `job` (the registry is keyed by kind, so this cast is sound). */
+function kindOf(kinds: KindRegistry, job: Job): JobKind {
+  return kinds[job.kind] as unknown as JobKind;
+}
+
+/** Lane numbers 1..n, stacked so that lane 1 is handed out first. */
+function lanes(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => n - i);
+}
+
+function describeStatus(status: JobStatus): string {
+  return status === "failed" ? "failed" : `was ${status}`;
+}

@@ -1,0 +1,91 @@
+/**
+ * taskpool: run download, compute and command jobs from a job file, concurrently, with a
+ * timing report. This file maps argv to a subcommand and errors to exit codes; nothing else.
+ *
+ * @module
+ */
+import { DEMO_HELP, demoCommand } from "./lib/cli/demo.ts";
+import { type CliIo, processIo } from "./lib/cli/io.ts";
+import { PLAN_HELP, planCommand } from "./lib/cli/plan.ts";
+import { RUN_HELP, runCommand } from "./lib/cli/run.ts";
+import { SCHEMA_HELP, schemaCommand } from "./lib/cli/schema.ts";
+import { VALIDATE_HELP, validateCommand } from "./lib/cli/validate.ts";
+import { InvalidJobFileError, UsageError } from "./lib/errors.ts";
+import denoJson from "./deno.json" with { type: "json" };
+
+const COMMANDS: Record<
+  string,
+  { run: (args: string[], io: CliIo) => Promise<number>; help: string }
+> = {
+  run: { run: runCommand, help: RUN_HELP },
+  validate: { run: validateCommand, help: VALIDATE_HELP },
+  plan: { run: planCommand, help: PLAN_HELP },
+  schema: { run: schemaCommand, help: SCHEMA_HELP },
+  demo: { run: demoCommand, help: DEMO_HELP },
+};
+
+const HELP = `taskpool ${denoJson.version}: run download, compute and command jobs concurrently
+
+Usage: taskpool COMMAND [options]
+
+Commands:
+  run FILE        run a job file (- for stdin) and write its files and report
+  validate FILE   check a job file; every problem with its line (exit 2 if any)
+  plan FILE       print the expanded jobs in run order, without running them
+  schema          print the job file's JSON Schema
+  demo            run examples/demo.yaml against a built-in album server (no network)
+
+Options: --help for any command; --verbose for stack traces; --version.
+Exit codes: 0 ok, 1 a job failed/skipped/cancelled, 2 bad usage or job file,
+            130 SIGINT, 143 SIGTERM.
+`;
+
+/** Runs the CLI and resolves with the process exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const verbose = argv.includes("--verbose");
+  const args = argv.filter((arg) => arg !== "--verbose");
+  const [name, ...rest] = args;
+  try {
+    if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+      const topic = name === "help" && rest[0] ? COMMANDS[rest[0]] : undefined;
+      io.stdout(topic?.help ?? HELP);
+      return name === undefined ? 2 : 0;
+    }
+    if (name === "--version" || name === "-V") {
+      io.stdout(`taskpool ${denoJson.version} (deno ${Deno.version.deno})\n`);
+      return 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) {
+      throw new UsageError(`unknown command "${name}"; try: ${Object.keys(COMMANDS).join(", ")}`);
+    }
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.stdout(command.help);
+      return 0;
+    }
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof InvalidJobFileError) {
+      io.stderr(`taskpool: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(
+        `taskpool: ${error.message}\n(see taskpool ${
+          COMMANDS[name ?? ""] ? `${name} ` : ""
+        }--help)\n`,
+      );
+      return 2;
+    }
+    io.stderr(
+      `taskpool: ${
+        verbose && error instanceof Error ? error.stack : String((error as Error)?.message ?? error)
+      }\n`,
+    );
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

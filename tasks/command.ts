@@ -1,0 +1,166 @@
+/**
+ * Run jobs: start a program without a shell, in its own process group, with stdin closed and
+ * stdout+stderr saved to the job's log. On timeout or cancel the whole group gets SIGTERM, then
+ * SIGKILL after a grace period, so grandchildren do not outlive the job.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { CommandFailedError } from "../lib/errors.ts";
+import type { RunJob } from "../lib/job.ts";
+import type { JobKind } from "./types.ts";
+
+/** How long a process group has between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 5_000;
+/** How much of stderr's end is kept for the error message. */
+const STDERR_TAIL_BYTES = 2_048;
+
+/** Options for {@linkcode createCommandKind}. */
+export interface CommandKindOptions {
+  /** Absolute output folder, given to the command as TASKPOOL_OUTPUT. */
+  output: string;
+  /** Time between SIGTERM and SIGKILL. @default KILL_GRACE_MS */
+  killGraceMs?: number;
+}
+
+/** The run kind. */
+export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> {
+  const { output, killGraceMs = KILL_GRACE_MS } = options;
+  return {
+    pool: "cpu",
+    async run(job, { signal }) {
+      signal.throwIfAborted();
+      await Deno.mkdir(dirname(job.logPath), { recursive: true });
+      using log = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
+      const [program, ...args] = job.argv;
+      let child: Deno.ChildProcess;
+      try {
+        child = new Deno.Command(program, {
+          args,
+          cwd: job.cwd,
+          env: { ...job.env, TASKPOOL_OUTPUT: output, TASKPOOL_JOB: job.name },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+          detached: true,
+        }).spawn();
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) {
+          throw new CommandFailedError(program, {
+            exitCode: 127,
+            signal: null,
+            stderrTail: `program not found: ${program}`,
+          });
+        }
+        throw error;
+      }
+
+      const group = new ProcessGroup(child.pid, killGraceMs);
+      const onAbort = () => group.stop();
+      signal.addEventListener("abort", onAbort, { once: true });
+      const tail = new TailBuffer(STDERR_TAIL_BYTES);
+      let writes = Promise.resolve();
+      const save = (chunk: Uint8Array) => {
+        writes = writes.then(() => writeAll(log, chunk));
+      };
+      try {
+        const pumps = Promise.all([
+          pump(child.stdout, save),
+          pump(child.stderr, (chunk) => {
+            tail.push(chunk);
+            save(chunk);
+          }),
+        ]);
+        const status = await child.status;
+        // Whatever the leader left behind in its group (background children holding the
+        // pipes open) is ended with it, or the pipes would never close.
+        group.stop();
+        await pumps;
+        await writes;
+        signal.throwIfAborted();
+        if (!status.success) {
+          throw new CommandFailedError(program, {
+            exitCode: status.code,
+            signal: status.signal,
+            stderrTail: tail.text(),
+          });
+        }
+        return { exitCode: status.code, pid: child.pid };
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+        group.dispose();
+      }
+    },
+  };
+}
+
+/** A process group: SIGTERM, then SIGKILL after a grace period if anything is still alive. */
+class ProcessGroup {
+  readonly #pgid: number;
+  readonly #graceMs: number;
+  #killTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(pgid: number, graceMs: number) {
+    this.#pgid = pgid;
+    this.#graceMs = graceMs;
+  }
+
+  stop(): void {
+    if (!this.#signal("SIGTERM") || this.#killTimer !== undefined) return;
+    this.#killTimer = setTimeout(() => this.#signal("SIGKILL"), this.#graceMs);
+  }
+
+  dispose(): void {
+    clearTimeout(this.#killTimer);
+    // Anything still alive after the job is over gets no further grace.
+    if (this.#killTimer !== undefined) this.#signal("SIGKILL");
+  }
+
+  /** False when the group no longer exists. */
+  #signal(signal: Deno.Signal): boolean {
+    try {
+      Deno.kill(-this.#pgid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void) {
+  for await (const chunk of stream) onChunk(chunk);
+}
+
+async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) offset += await file.write(chunk.subarray(offset));
+}
+
+/** Keeps the last `limit` bytes written to it. */
+class TailBuffer {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.byteLength;
+    while (this.#size - (this.#chunks[0]?.byteLength ?? 0) >= this.#limit) {
+      this.#size -= this.#chunks.shift()!.byteLength;
+    }
+  }
+
+  text(): string {
+    const all = new Uint8Array(this.#size);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      all.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return new TextDecoder().decode(all.subarray(Math.max(0, this.#size - this.#limit)));
+  }
+}
