@@ -59,6 +59,11 @@ const jobSettings = {
   ),
 };
 
+/** One argv item: YAML reads `sleep 1` or `[true]` as numbers and booleans; they mean text. */
+const argvItem = z.union([z.string(), z.number(), z.boolean()], {
+  error: "must be a string",
+}).transform(String);
+
 /** `download:` one URL or a fan-out of many. */
 export const DownloadSpecSchema = z.strictObject({
   url: httpUrl.optional().describe("One http(s) URL."),
@@ -94,7 +99,7 @@ export const JobSpecSchema = z.strictObject({
   ),
   download: DownloadSpecSchema.optional(),
   compute: ComputeSpecSchema.optional(),
-  run: z.array(z.string({ error: "must be a string" }), {
+  run: z.array(argvItem, {
     error: "must be a command as a list of strings (argv), such as [sh, -c, 'echo hi']",
   }).min(1, { error: "must name a program" }).optional().describe(
     "A command as argv; no implicit shell.",

@@ -97,6 +97,11 @@ export class WorkerPool {
     const { signal } = options;
     signal?.throwIfAborted();
     const slot = await this.#acquire(signal);
+    if (signal?.aborted) {
+      // Aborted while waiting for the slot: the Worker was never touched.
+      this.#release(slot);
+      throw signal.reason;
+    }
     const { promise, resolve, reject } = Promise.withResolvers<WorkerRunResult>();
     const taskId = this.#nextTaskId++;
     slot.current = { taskId, resolve, reject };

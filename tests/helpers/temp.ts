@@ -1,0 +1,27 @@
+/**
+ * Temporary folders for tests, removed on dispose: `await using dir = await tempDir()`.
+ */
+
+/** A temporary folder that removes itself. */
+export interface TempDir extends AsyncDisposable {
+  path: string;
+  /** Writes a file relative to the folder, creating parents; returns its absolute path. */
+  write(relative: string, text: string): Promise<string>;
+}
+
+/** Creates a temporary folder. */
+export async function tempDir(): Promise<TempDir> {
+  const path = await Deno.makeTempDir({ prefix: "taskpool-test-" });
+  return {
+    path,
+    async write(relative, text) {
+      const file = `${path}/${relative}`;
+      await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+      await Deno.writeTextFile(file, text);
+      return file;
+    },
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}

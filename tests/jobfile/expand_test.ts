@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { InvalidJobFileError } from "../../lib/errors.ts";
+import type { DownloadJob, RunJob } from "../../lib/job.ts";
+import { loadPlan } from "../../lib/jobfile/mod.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+const noEnv = () => undefined;
+
+async function rejection(path: string, cwd: string): Promise<string[]> {
+  const error = await loadPlan(path, { cwd, env: noEnv }).then(() => undefined, (e) => e);
+  assert.ok(error instanceof InvalidJobFileError, `expected rejection, got ${error}`);
+  return error.errors.map((e) => e.message);
+}
+
+Deno.test("loadPlan() fans out urls and urls_from into one job per file, and needs wait for all", async () => {
+  await using dir = await tempDir();
+  await dir.write("lists/more.txt", "# mirrors\nhttp://h/c.png  # third\n\nhttps://h/d%20e.png\n");
+  await dir.write(
+    "sub/jobs.yaml",
+    [
+      "output: out",
+      "defaults: { retries: 5 }",
+      "jobs:",
+      "  - name: pics",
+      "    download: { urls: ['http://h/a.png', 'http://h/b.png'], to: album/ }",
+      "  - name: more",
+      "    download: { urls_from: ../lists/more.txt }",
+      "  - name: one",
+      "    download: { url: 'http://h/x?y=1', to: single/file.bin }",
+      "    retries: 0",
+      "  - name: after",
+      "    run: [true]",
+      "    needs: [pics, more]",
+      "    repeat: 2",
+    ].join("\n"),
+  );
+  const plan = await loadPlan("sub/jobs.yaml", { cwd: dir.path, env: noEnv, cores: 3 });
+  assert.equal(plan.output, `${dir.path}/sub/out`);
+  assert.equal(plan.report, `${dir.path}/sub/out/report.json`);
+  assert.deepEqual(plan.concurrency, { io: 16, cpu: 3 });
+  const downloads = plan.jobs.filter((job): job is DownloadJob => job.kind === "download");
+  assert.deepEqual(downloads.map((job) => [job.name, job.relativePath, job.retries]), [
+    ["pics/a.png", "album/a.png", 5],
+    ["pics/b.png", "album/b.png", 5],
+    ["more/c.png", "c.png", 5],
+    ["more/d e.png", "d e.png", 5],
+    ["one", "single/file.bin", 0],
+  ]);
+  assert.equal(downloads[0]?.path, `${dir.path}/sub/out/album/a.png`);
+  const runs = plan.jobs.filter((job): job is RunJob => job.kind === "run");
+  assert.deepEqual(runs.map((job) => job.name), ["after/1", "after/2"]);
+  assert.deepEqual(runs[0]?.needs, ["pics/a.png", "pics/b.png", "more/c.png", "more/d e.png"]);
+  assert.equal(runs[0]?.cwd, `${dir.path}/sub`);
+  assert.equal(runs[1]?.logPath, `${dir.path}/sub/out/logs/after/2.log`);
+});
+
+Deno.test("loadPlan() lets command-line overrides win, resolved against the current folder", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "a/jobs.yaml",
+    "concurrency: { io: 4, cpu: 1 }\njobs: [{ name: x, run: [true] }]\n",
+  );
+  const plan = await loadPlan("a/jobs.yaml", {
+    cwd: dir.path,
+    env: noEnv,
+    overrides: { output: "o", report: "r.json", io: 9, cpu: 2 },
+  });
+  assert.equal(plan.output, `${dir.path}/o`);
+  assert.equal(plan.report, `${dir.path}/r.json`);
+  assert.deepEqual(plan.concurrency, { io: 9, cpu: 2 });
+});
+
+Deno.test("loadPlan() rejects targets outside the output folder before anything runs", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      "  - { name: up, download: { url: 'http://h/a', to: ../escape.txt } }",
+      "  - { name: abs, download: { url: 'http://h/a', to: /etc/passwd } }",
+      "  - { name: bare, download: { url: 'http://h/' } }",
+      "  - { name: twin1, download: { url: 'http://h/same.txt' } }",
+      "  - { name: twin2, download: { url: 'http://g/same.txt' } }",
+    ].join("\n"),
+  );
+  const errors = await rejection("jobs.yaml", dir.path);
+  assert.deepEqual(errors, [
+    `jobs.yaml:2:52: jobs[0].download.to must not contain "..": got "../escape.txt"`,
+    `jobs.yaml:3:53: jobs[1].download.to must be a relative path inside the output folder: got "/etc/passwd"`,
+    "jobs.yaml:4:36: jobs[2].download.url has no usable file name in its URL path: set `to` (http://h/)",
+    "jobs.yaml:6:30: jobs[4].download writes same.txt, which twin1 writes too (set distinct `to:` targets)",
+  ]);
+  assert.equal(await Deno.stat(`${dir.path}/downloads`).then(() => true, () => false), false);
+});
+
+Deno.test("loadPlan() rejects a target that a symlink inside the output would carry outside", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/downloads`);
+  await Deno.mkdir(`${dir.path}/elsewhere`);
+  await Deno.symlink(`${dir.path}/elsewhere`, `${dir.path}/downloads/link`);
+  await dir.write(
+    "jobs.yaml",
+    "jobs:\n  - { name: a, download: { url: 'http://h/a', to: link/a } }\n",
+  );
+  assert.deepEqual(await rejection("jobs.yaml", dir.path), [
+    "jobs.yaml:2:51: jobs[0].download.to would write outside the output folder through a symlink: link/a",
+  ]);
+});
+
+Deno.test("loadPlan() rejects missing modules, unknown built-ins and URL lists", async () => {
+  await using dir = await tempDir();
+  await dir.write("bad.txt", "not a url\n");
+  await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      "  - { name: a, compute: { module: ./nope.ts } }",
+      "  - { name: b, compute: { module: 'builtin:cout' } }",
+      "  - { name: c, download: { urls_from: missing.txt } }",
+      "  - { name: d, download: { urls_from: bad.txt } }",
+    ].join("\n"),
+  );
+  const errors = await rejection("jobs.yaml", dir.path);
+  assert.equal(errors.length, 4, errors.join("\n"));
+  assert.match(
+    errors[0]!,
+    /^jobs\.yaml:2:35: jobs\[0\]\.compute\.module names a module that does not exist: .*nope\.ts$/,
+  );
+  assert.match(
+    errors[1]!,
+    /jobs\[1\]\.compute\.module names an unknown built-in: "builtin:cout" \(try builtin:count\)/,
+  );
+  assert.match(
+    errors[2]!,
+    /jobs\[2\]\.download\.urls_from cannot read the URL list .*missing\.txt/,
+  );
+  assert.match(errors[3]!, /bad\.txt:1 is not an http\(s\) URL: got "not a url"/);
+});

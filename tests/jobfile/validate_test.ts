@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { InvalidJobFileError } from "../../lib/errors.ts";
+import { parseJobFileText } from "../../lib/jobfile/parse.ts";
+import { validateJobFile } from "../../lib/jobfile/validate.ts";
+
+const noEnv = () => undefined;
+
+function errorsOf(text: string, env: (name: string) => string | undefined = noEnv): string[] {
+  try {
+    validateJobFile(parseJobFileText(text, "jobs.yaml"), { env });
+  } catch (error) {
+    assert.ok(error instanceof InvalidJobFileError, String(error));
+    return error.errors.map((e) => e.message);
+  }
+  assert.fail("expected the job file to be rejected");
+}
+
+Deno.test("validateJobFile() applies defaults and converts durations", () => {
+  const file = validateJobFile(
+    parseJobFileText(
+      [
+        "defaults: { retries: 3, timeout: 1m30s }",
+        "jobs:",
+        "  - name: a",
+        "    download: { url: 'https://example.com/a.png', sha256: " + "AB".repeat(32) + " }",
+        "    timeout: 2.5",
+        "  - name: b",
+        "    compute: { module: ./w.ts }",
+        "    needs: [a]",
+      ].join("\n"),
+      "jobs.yaml",
+    ),
+    { env: noEnv },
+  );
+  assert.equal(file.output, "downloads");
+  assert.deepEqual(file.concurrency, { io: 16, cpu: "auto" });
+  assert.deepEqual(file.defaults, { retries: 3, timeout: 90_000 });
+  assert.equal(file.jobs[0]?.timeout, 2500);
+  assert.equal(file.jobs[0]?.download?.sha256, "ab".repeat(32));
+  assert.deepEqual(file.jobs[1]?.compute, { module: "./w.ts", export: "default", args: [] });
+});
+
+Deno.test("validateJobFile() suggests the closest key for a misspelt one", () => {
+  assert.deepEqual(errorsOf("defaults: { retires: 2 }\njobs: [{ name: a, run: [x] }]\n"), [
+    'jobs.yaml:1:13: defaults.retires is not a known key (did you mean "retries"?)',
+  ]);
+  assert.deepEqual(errorsOf("jobs:\n  - name: a\n    run: [x]\n    neds: [b]\n"), [
+    'jobs.yaml:4:5: jobs[0].neds is not a known key (did you mean "needs"?)',
+  ]);
+  assert.match(
+    errorsOf("jobs: [{ name: a, download: { url: 'http://h/x', sha265: abc } }]\n")[0]!,
+    /jobs\[0\]\.download\.sha265 is not a known key \(did you mean "sha256"\?\)/,
+  );
+  assert.match(
+    errorsOf("zzz: 1\njobs: [{ name: a, run: [x] }]\n")[0]!,
+    /zzz is not a known key \(expected one of: /,
+  );
+});
+
+Deno.test("validateJobFile() says what was expected and what was found", () => {
+  const errors = errorsOf(
+    [
+      "version: 2",
+      "output: 3",
+      "concurrency: { io: 0, cpu: fast }",
+      "defaults: { timeout: 3x, retries: -1 }",
+      "jobs:",
+      "  - name: 'a b'",
+      "    download: { url: 'ftp://x/y' }",
+      "  - name: c",
+      "    run: echo hi",
+      "    repeat: 1.5",
+    ].join("\n"),
+  );
+  assert.deepEqual(errors, [
+    "jobs.yaml:1:10: version must be 1 (the only version): got 2",
+    "jobs.yaml:2:9: output must be a path (a string): got 3",
+    "jobs.yaml:3:20: concurrency.io must be at least 1: got 0",
+    'jobs.yaml:3:28: concurrency.cpu must be a whole number or "auto": got "fast"',
+    'jobs.yaml:4:22: defaults.timeout must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h: got "3x"',
+    "jobs.yaml:4:35: defaults.retries must be 0 or more: got -1",
+    `jobs.yaml:6:11: jobs[0].name must use only letters, digits, '.', '_' and '-': got "a b"`,
+    'jobs.yaml:7:22: jobs[0].download.url must be an http(s) URL: got "ftp://x/y"',
+    "jobs.yaml:9:10: jobs[1].run must be a command as a list of strings (argv), such as [sh, -c, 'echo hi']: got \"echo hi\"",
+    "jobs.yaml:10:13: jobs[1].repeat must be a whole number: got 1.5",
+  ]);
+});
+
+Deno.test("validateJobFile() reports a missing required field at its parent", () => {
+  assert.deepEqual(errorsOf("output: x\n"), ["jobs.yaml:1:1: jobs is required"]);
+  assert.deepEqual(errorsOf("jobs:\n  - run: [x]\n"), ["jobs.yaml:2:5: jobs[0].name is required"]);
+  assert.deepEqual(errorsOf("jobs: []\n"), [
+    "jobs.yaml:1:7: jobs must list at least one job: got a list of 0",
+  ]);
+  assert.deepEqual(errorsOf("- a\n- b\n"), [
+    "jobs.yaml:1:1: must be a mapping with a `jobs:` list: got a list of 2",
+  ]);
+});
+
+Deno.test("validateJobFile() rejects a job with none or two of download, compute and run", () => {
+  assert.deepEqual(errorsOf("jobs:\n  - name: a\n    needs: []\n"), [
+    "jobs.yaml:2:5: jobs[0] must have one of download, compute or run: got none",
+  ]);
+  assert.deepEqual(
+    errorsOf("jobs:\n  - name: a\n    run: [x]\n    compute: { module: m.ts }\n"),
+    ["jobs.yaml:3:10: jobs[0].run must be the only kind of its job: it also has compute"],
+  );
+  assert.deepEqual(
+    errorsOf("jobs:\n  - name: a\n    download: { url: 'http://h/a', urls: ['http://h/b'] }\n"),
+    ["jobs.yaml:3:42: jobs[0].download.urls must be the only URL source: it also has url"],
+  );
+  assert.deepEqual(errorsOf("jobs:\n  - name: a\n    download: { to: x }\n"), [
+    "jobs.yaml:3:15: jobs[0].download must have one of url, urls or urls_from: got none",
+  ]);
+});
+
+Deno.test("validateJobFile() rejects duplicate names, unknown needs and cycles", () => {
+  const errors = errorsOf(
+    [
+      "jobs:",
+      "  - { name: fetch, run: [x] }",
+      "  - { name: fetch, run: [y] }",
+      "  - { name: build, run: [z], needs: [fecth, build] }",
+      "  - { name: a, run: [z], needs: [b] }",
+      "  - { name: b, run: [z], needs: [c] }",
+      "  - { name: c, run: [z], needs: [a] }",
+    ].join("\n"),
+  );
+  assert.deepEqual(errors, [
+    'jobs.yaml:3:13: jobs[1].name repeats the name "fetch" of jobs[0]',
+    'jobs.yaml:4:38: jobs[2].needs[0] names an unknown job: "fecth" (did you mean "fetch"?)',
+    'jobs.yaml:4:45: jobs[2].needs[1] names the job itself: "build"',
+    "jobs.yaml:5:33: jobs[3].needs forms a cycle: a -> b -> c -> a",
+  ]);
+});
+
+Deno.test("validateJobFile() interpolates ${VAR} and ${VAR:-default}, and rejects unset ones", () => {
+  const env = (name: string) => ({ HOST: "127.0.0.1:8080" } as Record<string, string>)[name];
+  const file = validateJobFile(
+    parseJobFileText(
+      "output: ${OUT:-out}\njobs:\n  - { name: a, download: { url: 'http://${HOST}/a' } }\n",
+      "jobs.yaml",
+    ),
+    { env },
+  );
+  assert.equal(file.output, "out");
+  assert.equal(file.jobs[0]?.download?.url, "http://127.0.0.1:8080/a");
+  assert.deepEqual(errorsOf("jobs:\n  - { name: a, run: [echo, '${TOKEN}'] }\n", env), [
+    "jobs.yaml:2:28: jobs[0].run[1] uses ${TOKEN}, which is not set in the environment (set it, or write ${TOKEN:-default})",
+  ]);
+});
+
+Deno.test("validateJobFile() refuses YAML merge keys and __proto__ keys as unknown keys", () => {
+  const errors = errorsOf(
+    "base: &b { retries: 1 }\njobs:\n  - { <<: *b, name: a, run: [x], __proto__: {} }\n",
+  );
+  assert.ok(errors.some((e) => /base is not a known key/.test(e)), errors.join("\n"));
+  assert.ok(
+    errors.some((e) =>
+      /jobs\[0\]\["<<"\] is not a known key \(YAML merge keys are not supported\)/.test(e)
+    ),
+  );
+  assert.ok(
+    errors.some((e) => /jobs\[0\]\.__proto__ is not a known key/.test(e)),
+    errors.join("\n"),
+  );
+});
+
+Deno.test("validateJobFile() reports every error at once, in file order", () => {
+  const errors = errorsOf(
+    "jobs:\n  - { name: a, run: [x], retries: x }\n  - { name: a, rn: [y] }\n",
+  );
+  assert.equal(errors.length, 4, errors.join("\n"));
+  const lines = errors.map((e) => Number(e.split(":")[1]));
+  assert.deepEqual(lines, lines.toSorted((a, b) => a - b));
+});

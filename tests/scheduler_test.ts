@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import { FailFastError, InterruptedError } from "../lib/errors.ts";
+import type { RunEvent } from "../lib/events.ts";
+import type { Job, RunJob } from "../lib/job.ts";
+import { runJobs } from "../lib/scheduler.ts";
+import type { JobKind, KindRegistry, PoolName, TaskResult } from "../tasks/types.ts";
+
+/** A run job with only what the scheduler reads. */
+function job(name: string, options: Partial<RunJob> = {}): RunJob {
+  return {
+    kind: "run",
+    name,
+    group: name,
+    needs: [],
+    retries: 0,
+    timeoutMs: undefined,
+    backoffMs: 0,
+    source: undefined,
+    argv: ["true"],
+    cwd: "/",
+    env: {},
+    logPath: "/dev/null",
+    ...options,
+  };
+}
+
+/** Kinds whose attempts are decided by the test through `behave`. */
+function kinds(
+  behave: (job: Job, signal: AbortSignal, attempt: number) => Promise<TaskResult>,
+  pool: PoolName = "cpu",
+  isRetryable?: (error: unknown) => boolean,
+): KindRegistry {
+  const kind: JobKind = {
+    pool,
+    run: (job, { signal, attempt }) => behave(job, signal, attempt),
+    ...(isRetryable ? { isRetryable } : {}),
+  };
+  return { download: kind, compute: kind, run: kind } as unknown as KindRegistry;
+}
+
+Deno.test("runJobs() starts a job only after all its needs succeeded", async () => {
+  const order: string[] = [];
+  const outcomes = await runJobs([
+    job("c", { needs: ["a", "b"] }),
+    job("a"),
+    job("b", { needs: ["a"] }),
+  ], {
+    kinds: kinds((job) => {
+      order.push(job.name);
+      return Promise.resolve({ exitCode: 0 });
+    }),
+    limits: { io: 4, cpu: 4 },
+  });
+  assert.deepEqual(order, ["a", "b", "c"]);
+  assert.deepEqual([...outcomes.values()].map((o) => o.status), ["ok", "ok", "ok"]);
+});
+
+Deno.test("runJobs() never runs more than the pool's limit at once", async () => {
+  let running = 0;
+  let peak = 0;
+  const jobs = Array.from({ length: 20 }, (_, i) => job(`j${i}`));
+  await runJobs(jobs, {
+    kinds: kinds(async () => {
+      peak = Math.max(peak, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      running--;
+      return {};
+    }),
+    limits: { io: 1, cpu: 3 },
+  });
+  assert.equal(peak, 3);
+});
+
+Deno.test("runJobs() skips the dependents of a failed job and runs the rest", async () => {
+  const ran: string[] = [];
+  const outcomes = await runJobs([
+    job("bad"),
+    job("child", { needs: ["bad"] }),
+    job("grandchild", { needs: ["child"] }),
+    job("independent"),
+  ], {
+    kinds: kinds((job) => {
+      ran.push(job.name);
+      return job.name === "bad" ? Promise.reject(new Error("boom")) : Promise.resolve({});
+    }),
+    limits: { io: 1, cpu: 1 },
+  });
+  assert.deepEqual(ran, ["bad", "independent"]);
+  assert.equal(outcomes.get("bad")?.status, "failed");
+  assert.equal(outcomes.get("child")?.status, "skipped");
+  assert.match(String(outcomes.get("child")?.error), /needs "bad", which failed/);
+  assert.equal(outcomes.get("grandchild")?.status, "skipped");
+  assert.equal(outcomes.get("independent")?.status, "ok");
+});
+
+Deno.test("runJobs() retries a retryable failure with back-off, recording each attempt", async () => {
+  const events: RunEvent[] = [];
+  const outcomes = await runJobs([job("flaky", { retries: 2, backoffMs: 4 })], {
+    kinds: kinds((_, __, attempt) =>
+      attempt < 3 ? Promise.reject(new Error(`fail ${attempt}`)) : Promise.resolve({})
+    ),
+    limits: { io: 1, cpu: 1 },
+    random: () => 0.5,
+    onEvent: (event) => events.push(event),
+  });
+  const outcome = outcomes.get("flaky")!;
+  assert.equal(outcome.status, "ok");
+  assert.equal(outcome.attempts.length, 3);
+  assert.deepEqual(outcome.attempts.map((a) => String(a.error ?? "")), [
+    "Error: fail 1",
+    "Error: fail 2",
+    "",
+  ]);
+  const delays = events.flatMap((e) => e.type === "job-retrying" ? [e.delayMs] : []);
+  assert.deepEqual(delays, [2, 4]); // random 0.5 x base 4ms x 2^(attempt-1)
+});
+
+Deno.test("runJobs() does not retry what the kind calls permanent", async () => {
+  let attempts = 0;
+  const outcomes = await runJobs([job("gone", { retries: 5 })], {
+    kinds: kinds(
+      () => {
+        attempts++;
+        return Promise.reject(new Error("404"));
+      },
+      "cpu",
+      () => false,
+    ),
+    limits: { io: 1, cpu: 1 },
+  });
+  assert.equal(outcomes.get("gone")?.status, "failed");
+  assert.equal(attempts, 1);
+});
+
+Deno.test("runJobs() fails an attempt that exceeds its timeout with a TimeoutError", async () => {
+  const outcomes = await runJobs([job("slow", { timeoutMs: 5 })], {
+    kinds: kinds((_, signal) =>
+      new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
+    ),
+    limits: { io: 1, cpu: 1 },
+  });
+  const outcome = outcomes.get("slow")!;
+  assert.equal(outcome.status, "failed");
+  assert.equal((outcome.error as DOMException).name, "TimeoutError");
+});
+
+Deno.test("runJobs() with failFast aborts running jobs and cancels the rest", async () => {
+  const blocked = Promise.withResolvers<void>();
+  const outcomes = await runJobs([
+    job("long"),
+    job("bad"),
+    job("queued"),
+    job("later", { needs: ["long"] }),
+  ], {
+    kinds: kinds(async (job, signal) => {
+      if (job.name === "long") {
+        blocked.resolve();
+        await new Promise((_, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason))
+        );
+      }
+      await blocked.promise; // "bad" fails only once "long" is running
+      throw new Error("bad failed");
+    }),
+    limits: { io: 1, cpu: 2 },
+    failFast: true,
+  });
+  assert.equal(outcomes.get("bad")?.status, "failed");
+  assert.equal(outcomes.get("long")?.status, "cancelled");
+  assert.ok(outcomes.get("long")?.error instanceof FailFastError);
+  assert.equal(outcomes.get("queued")?.status, "cancelled");
+  assert.equal(outcomes.get("queued")?.attempts.length, 0);
+  assert.equal(outcomes.get("later")?.status, "cancelled");
+});
+
+Deno.test("runJobs() cancels everything when the run's signal is aborted", async () => {
+  const controller = new AbortController();
+  const started = Promise.withResolvers<void>();
+  const run = runJobs([job("a"), job("b", { needs: ["a"] })], {
+    kinds: kinds((_, signal) => {
+      started.resolve();
+      return new Promise((_, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason))
+      );
+    }),
+    limits: { io: 1, cpu: 1 },
+    signal: controller.signal,
+  });
+  await started.promise;
+  controller.abort(new InterruptedError("SIGINT"));
+  const outcomes = await run;
+  assert.equal(outcomes.get("a")?.status, "cancelled");
+  assert.ok(outcomes.get("a")?.error instanceof InterruptedError);
+  assert.equal(outcomes.get("b")?.status, "cancelled");
+});
+
+Deno.test("runJobs() keeps io and cpu pools apart", async () => {
+  const lanes: string[] = [];
+  const io: JobKind = { pool: "io", run: () => Promise.resolve({}) };
+  const cpu: JobKind = { pool: "cpu", run: () => Promise.resolve({}) };
+  await runJobs([job("d", { kind: "run" }), { ...job("x"), kind: "compute" } as unknown as Job], {
+    kinds: { download: io, compute: io, run: cpu } as unknown as KindRegistry,
+    limits: { io: 1, cpu: 1 },
+    onEvent: (event) => event.type === "job-started" && lanes.push(event.lane),
+  });
+  assert.deepEqual(lanes.toSorted(), ["cpu-1", "io-1"]);
+});
