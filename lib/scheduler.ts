@@ -50,16 +50,16 @@ interface State {
  * @example
  * ```ts
  * import { runJobs } from "./scheduler.ts";
+ * import type { Job } from "./job.ts";
  * import type { KindRegistry } from "../tasks/types.ts";
- * const echo = { pool: "cpu" as const, run: () => Promise.resolve({ result: 42 }) };
- * const kinds = { download: echo, compute: echo, run: echo } as unknown as KindRegistry;
- * const job = {
- *   kind: "compute", name: "answer", group: "answer", needs: [], retries: 0,
- *   timeoutMs: undefined, backoffMs: 0, source: undefined, moduleUrl: "", module: "",
- *   exportName: "default", args: [],
- * } as const;
- * const outcomes = await runJobs([{ ...job, args: [] }], { kinds, limits: { io: 1, cpu: 1 } });
- * console.assert(outcomes.get("answer")?.status === "ok");
+ * const instant = { pool: "cpu" as const, run: () => Promise.resolve({ exitCode: 0 }) };
+ * const kinds: KindRegistry = { download: instant, compute: instant, run: instant };
+ * const job: Job = {
+ *   kind: "run", name: "hi", group: "hi", needs: [], retries: 0, timeoutMs: undefined,
+ *   backoffMs: 0, source: undefined, argv: ["true"], cwd: "/", env: {}, logPath: "/dev/null",
+ * };
+ * const outcomes = await runJobs([job], { kinds, limits: { io: 1, cpu: 1 } });
+ * console.assert(outcomes.get("hi")?.status === "ok");
  * ```
  */
 export function runJobs(

@@ -12,6 +12,7 @@
  * import { closest } from "./suggest.ts";
  * console.assert(closest("retires", ["retries", "timeout"]) === "retries");
  * console.assert(closest("zzz", ["retries", "timeout"]) === undefined);
+ * console.assert(closest("c", ["a", "b"]) === undefined);
  * ```
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
@@ -24,7 +25,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestDistance = distance;
     }
   }
-  const allowed = Math.max(1, Math.floor(word.length / 3));
+  // One edit per three letters; words this short match anything, so they get no guess.
+  const allowed = word.length < 3 ? 0 : Math.max(1, Math.floor(word.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }
 

@@ -8,7 +8,8 @@
  * - `/flaky/KEY?fail=N&status=S`  status S (default 503) for the first N requests of KEY, then 64 bytes
  * - `/short/N`            claims N bytes, sends half, then breaks the connection
  * - `/hold/KEY`           waits until `release(KEY)`; `started(KEY)` resolves when it arrives
- * - `/stall`              sends headers and never a body byte until the server closes
+ * - `/stall`              sends headers and never a body byte until the server closes;
+ *                          `started("stall")` resolves when it arrives
  */
 
 /** A running fault server. */
@@ -96,6 +97,7 @@ export function startFaultServer(): FaultServer {
         return new Response(bodyBytes(16));
       }
       case "stall": {
+        gateFor("stall").arrived.resolve();
         const body = new ReadableStream<Uint8Array>({
           async pull(controller) {
             await closed;

@@ -1,0 +1,46 @@
+/**
+ * Runs taskpool's main.ts as a real subprocess, the way a user or a script would.
+ */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-run", "--allow-env"];
+
+/** Options for {@linkcode cli}. */
+export interface CliOptions {
+  cwd: string;
+  /** Text for stdin; stdin is closed otherwise. */
+  stdin?: string;
+  env?: Record<string, string>;
+}
+
+/** What a finished CLI run produced. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts taskpool with `args` and returns the process and its piped streams. */
+export function spawnCli(args: string[], options: CliOptions): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, MAIN, ...args],
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Runs taskpool to the end. */
+export async function cli(args: string[], options: CliOptions): Promise<CliResult> {
+  const child = spawnCli(args, options);
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { CommandFailedError } from "../../lib/errors.ts";
+import type { RunJob } from "../../lib/job.ts";
+import { createCommandKind } from "../../tasks/command.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+function runJob(argv: [string, ...string[]], output: string, extra: Partial<RunJob> = {}): RunJob {
+  return {
+    kind: "run",
+    name: "cmd",
+    group: "cmd",
+    needs: [],
+    retries: 0,
+    timeoutMs: undefined,
+    backoffMs: 0,
+    source: undefined,
+    argv,
+    cwd: output,
+    env: {},
+    logPath: `${output}/logs/cmd.log`,
+    ...extra,
+  };
+}
+
+/**
+ * True while `pid` runs; a zombie (dead, not yet reaped by init) counts as gone. Asks `ps`
+ * because Deno reads /proc only with --allow-all.
+ */
+function alive(pid: number): boolean {
+  const { stdout } = new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)] })
+    .outputSync();
+  const state = new TextDecoder().decode(stdout).trim();
+  return state !== "" && !state.startsWith("Z");
+}
+
+Deno.test("command run() saves stdout and stderr to the log, with job env and closed stdin", async () => {
+  await using dir = await tempDir();
+  const kind = createCommandKind({ output: dir.path });
+  const script = 'echo "out $TASKPOOL_JOB $GREETING"; echo err >&2; cat; echo "cwd $(pwd)"';
+  const result = await kind.run(
+    runJob(["sh", "-c", script], dir.path, { env: { GREETING: "hi" } }),
+    { signal: new AbortController().signal, attempt: 1 },
+  );
+  assert.equal(result.exitCode, 0);
+  const log = await Deno.readTextFile(`${dir.path}/logs/cmd.log`);
+  assert.match(log, /^out cmd hi$/m);
+  assert.match(log, /^err$/m);
+  assert.match(log, new RegExp(`^cwd ${await Deno.realPath(dir.path)}$`, "m"));
+});
+
+Deno.test("command run() fails a non-zero exit with the code and the end of stderr", async () => {
+  await using dir = await tempDir();
+  const kind = createCommandKind({ output: dir.path });
+  const error = await kind.run(
+    runJob(["sh", "-c", "echo first >&2; echo 'disk full' >&2; exit 3"], dir.path),
+    { signal: new AbortController().signal, attempt: 1 },
+  ).then(() => undefined, (e) => e);
+  assert.ok(error instanceof CommandFailedError);
+  assert.equal(error.exitCode, 3);
+  assert.equal(error.message, "sh exited with code 3: first | disk full");
+});
+
+Deno.test("command run() reports a program that does not exist", async () => {
+  await using dir = await tempDir();
+  const kind = createCommandKind({ output: dir.path });
+  await assert.rejects(
+    kind.run(runJob(["no-such-program-xyz"], dir.path), {
+      signal: new AbortController().signal,
+      attempt: 1,
+    }),
+    /no-such-program-xyz exited with code 127: program not found/,
+  );
+});
+
+Deno.test("command run() on abort kills the whole process group, grandchildren included", async () => {
+  await using dir = await tempDir();
+  const kind = createCommandKind({ output: dir.path, killGraceMs: 200 });
+  const controller = new AbortController();
+  const pidFile = `${dir.path}/grandchild.pid`;
+  // The grandchild writes its pid, then both wait; the leader ignores SIGTERM.
+  const script = `sleep 100 & echo $! > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; ` +
+    `trap '' TERM; echo ready; wait`;
+  const run = kind.run(runJob(["sh", "-c", script], dir.path), {
+    signal: controller.signal,
+    attempt: 1,
+  });
+  const watcher = Deno.watchFs(dir.path);
+  try {
+    for await (const _ of watcher) {
+      if (await Deno.stat(pidFile).then(() => true, () => false)) break;
+    }
+  } finally {
+    watcher.close();
+  }
+  const grandchild = Number((await Deno.readTextFile(pidFile)).trim());
+  assert.ok(alive(grandchild), `grandchild ${grandchild} should run before the abort`);
+  controller.abort(new DOMException("timed out", "TimeoutError"));
+  await assert.rejects(run, (e: DOMException) => e.name === "TimeoutError");
+  assert.equal(alive(grandchild), false, "the grandchild must not survive the job");
+});
+
+Deno.test("command run() ends background processes left behind by a finished command", async () => {
+  await using dir = await tempDir();
+  const kind = createCommandKind({ output: dir.path, killGraceMs: 200 });
+  const result = await kind.run(
+    runJob(["sh", "-c", `sleep 100 & echo $! > ${dir.path}/bg.pid`], dir.path),
+    { signal: new AbortController().signal, attempt: 1 },
+  );
+  assert.equal(result.exitCode, 0);
+  const pid = Number((await Deno.readTextFile(`${dir.path}/bg.pid`)).trim());
+  assert.equal(alive(pid), false);
+});
