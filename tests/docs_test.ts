@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { loadPlan } from "../lib/jobfile/mod.ts";
+
+const root = new URL("../", import.meta.url);
+const read = (path: string) => Deno.readTextFile(new URL(path, root));
+
+Deno.test("README and CI use the Deno version pinned in .deno-version", async () => {
+  const pinned = (await read(".deno-version")).trim();
+  const readme = await read("README.md");
+  const versions = new Set([...readme.matchAll(/deno@(\d+\.\d+\.\d+)/g)].map((m) => m[1]));
+  assert.deepEqual([...versions], [pinned]);
+  assert.match(await read(".ci/run"), /\.deno-version/);
+  assert.equal(Deno.version.deno, pinned, "the tests run on the pinned Deno");
+});
+
+Deno.test("every example job file is valid", async () => {
+  for await (const entry of Deno.readDir(new URL("examples/", root))) {
+    if (!/\.(ya?ml|json)$/.test(entry.name)) continue;
+    const path = new URL(`examples/${entry.name}`, root).pathname;
+    const plan = await loadPlan(path, {
+      env: (name) => name === "TASKPOOL_DEMO_URL" ? "http://127.0.0.1:1" : Deno.env.get(name),
+    });
+    assert.ok(plan.jobs.length > 0, entry.name);
+  }
+});
