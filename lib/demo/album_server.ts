@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { serveLoopback } from "../serve_loopback.ts";
 import { sleep } from "../sleep.ts";
 
 /** Options for {@linkcode startAlbumServer}. */
@@ -55,16 +56,9 @@ export function startAlbumServer(options: AlbumServerOptions = {}): AlbumServer 
     return { name: `img-${String(i + 1).padStart(2, "0")}.bmp`, bytes: makeBmp(target, i) };
   });
   const byPath = new Map(images.map((image) => [`/album/${image.name}`, image]));
-  const closing = new AbortController();
-
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: closing.signal,
-    onListen: () => {},
-  }, async (request) => {
+  const server = serveLoopback(async (request, closing) => {
     const path = new URL(request.url).pathname;
-    if (latencyMs > 0) await sleep(latencyMs, { signal: closing.signal }).catch(() => {});
+    if (latencyMs > 0) await sleep(latencyMs, { signal: closing }).catch(() => {});
     if (path === "/album/" || path === "/album") {
       return new Response(images.map((image) => image.name).join("\n") + "\n");
     }
@@ -74,11 +68,7 @@ export function startAlbumServer(options: AlbumServerOptions = {}): AlbumServer 
       headers: { "content-type": "image/bmp", "content-length": String(image.bytes.length) },
     });
   });
-  const url = `http://127.0.0.1:${server.addr.port}`;
-  const close = async () => {
-    closing.abort();
-    await server.finished;
-  };
+  const { url, close } = server;
   return {
     url,
     images,

@@ -41,19 +41,3 @@ export async function writeTextFileAtomic(path: string, text: string): Promise<v
     throw error;
   }
 }
-
-/** The same, synchronously: for the last moment of a process that must exit now. */
-export function writeTextFileAtomicSync(path: string, text: string): void {
-  const folder = dirname(path);
-  Deno.mkdirSync(folder, { recursive: true });
-  const temporary = join(folder, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.tmp`);
-  try {
-    Deno.writeTextFileSync(temporary, text, { createNew: true });
-    Deno.renameSync(temporary, path);
-  } catch (error) {
-    try {
-      Deno.removeSync(temporary);
-    } catch { /* it may not exist */ }
-    throw error;
-  }
-}

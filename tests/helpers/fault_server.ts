@@ -10,7 +10,10 @@
  * - `/hold/KEY`           waits until `release(KEY)`; `started(KEY)` resolves when it arrives
  * - `/stall`              sends headers and never a body byte until the server closes;
  *                          `started("stall")` resolves when it arrives
+ *
+ * @module
  */
+import { serveLoopback } from "../../lib/serve_loopback.ts";
 
 /** A running fault server. */
 export interface FaultServer extends AsyncDisposable {
@@ -51,17 +54,11 @@ export function startFaultServer(): FaultServer {
     if (!found) gates.set(key, found = gate());
     return found;
   };
-  const closing = new AbortController();
-  const closed = new Promise<void>((resolve) =>
-    closing.signal.addEventListener("abort", () => resolve(), { once: true })
-  );
-
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: closing.signal,
-    onListen: () => {},
-  }, async (request) => {
+  const server = serveLoopback(async (request, closing) => {
+    const closed = new Promise<void>((resolve) => {
+      if (closing.aborted) resolve();
+      closing.addEventListener("abort", () => resolve(), { once: true });
+    });
     const url = new URL(request.url);
     const count = (hits.get(url.pathname) ?? 0) + 1;
     hits.set(url.pathname, count);
@@ -112,13 +109,10 @@ export function startFaultServer(): FaultServer {
   });
 
   return {
-    url: `http://127.0.0.1:${server.addr.port}`,
+    url: server.url,
     hits,
     started: (key) => gateFor(key).arrived.promise,
     release: (key) => gateFor(key).go.resolve(),
-    async [Symbol.asyncDispose]() {
-      closing.abort();
-      await server.finished;
-    },
+    [Symbol.asyncDispose]: () => server.close(),
   };
 }
