@@ -11,6 +11,7 @@ import { RUN_HELP, runCommand } from "./lib/cli/run.ts";
 import { SCHEMA_HELP, schemaCommand } from "./lib/cli/schema.ts";
 import { VALIDATE_HELP, validateCommand } from "./lib/cli/validate.ts";
 import { InvalidJobFileError, UsageError } from "./lib/errors.ts";
+import { EXIT } from "./lib/run.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 const COMMANDS: Record<
@@ -49,11 +50,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       const topic = name === "help" && rest[0] ? COMMANDS[rest[0]] : undefined;
       io.stdout(topic?.help ?? HELP);
-      return name === undefined ? 2 : 0;
+      return name === undefined ? EXIT.usage : EXIT.ok;
     }
     if (name === "--version" || name === "-V") {
       io.stdout(`taskpool ${denoJson.version} (deno ${Deno.version.deno})\n`);
-      return 0;
+      return EXIT.ok;
     }
     const command = COMMANDS[name];
     if (!command) {
@@ -61,13 +62,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout(command.help);
-      return 0;
+      return EXIT.ok;
     }
     return await command.run(rest, io);
   } catch (error) {
     if (error instanceof InvalidJobFileError) {
       io.stderr(`taskpool: ${error.message}\n`);
-      return 2;
+      return EXIT.usage;
     }
     if (error instanceof UsageError) {
       io.stderr(
@@ -75,14 +76,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
           COMMANDS[name ?? ""] ? `${name} ` : ""
         }--help)\n`,
       );
-      return 2;
+      return EXIT.usage;
     }
     io.stderr(
       `taskpool: ${
         verbose && error instanceof Error ? error.stack : String((error as Error)?.message ?? error)
       }\n`,
     );
-    return 1;
+    return EXIT.jobsFailed;
   }
 }
 

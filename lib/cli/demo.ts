@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { startAlbumServer } from "../demo/album_server.ts";
+import { UsageError } from "../errors.ts";
 import { loadPlan } from "../jobfile/mod.ts";
 import { parseCommandArgs, positiveInteger } from "./args.ts";
 import { executePlan } from "./execute.ts";
@@ -31,8 +32,12 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
   });
-  const latency = values.latency === undefined ? 80 : Number(values.latency);
-  await using album = startAlbumServer({ latencyMs: Number.isFinite(latency) ? latency : 80 });
+  if (values.latency !== undefined && !/^\d+$/.test(values.latency)) {
+    throw new UsageError(
+      `--latency must be a whole number of milliseconds: got "${values.latency}"`,
+    );
+  }
+  await using album = startAlbumServer({ latencyMs: Number(values.latency ?? 80) });
   io.stderr(`taskpool demo: album of ${album.images.length} images at ${album.url}/album/\n`);
   const plan = await loadPlan(DEMO_JOB_FILE, {
     env: (name) => name === "TASKPOOL_DEMO_URL" ? album.url : Deno.env.get(name),

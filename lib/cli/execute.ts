@@ -8,7 +8,7 @@ import { InterruptedError } from "../errors.ts";
 import type { Plan } from "../job.ts";
 import { createProgress } from "../progress.ts";
 import { formatSummary } from "../report/summary.ts";
-import { runPlan } from "../run.ts";
+import { EXIT, runPlan } from "../run.ts";
 import type { CliIo } from "./io.ts";
 
 /** Options for {@linkcode executePlan}. */
@@ -33,7 +33,7 @@ export async function executePlan(
     const handler = () => {
       if (controller.signal.aborted) {
         // A second signal: the user wants out now. Files under final names are complete.
-        Deno.exit(signal === "SIGTERM" ? 143 : 130);
+        Deno.exit(signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint);
       }
       io.stderr(`\ntaskpool: ${signal} received, cancelling (again to exit at once)\n`);
       controller.abort(new InterruptedError(signal));

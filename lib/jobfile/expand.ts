@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { basename, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { builtinModuleUrl } from "../../tasks/builtin/mod.ts";
 import { InvalidJobFileError, JobFileError } from "../errors.ts";
 import type { ComputeJob, DownloadJob, Job, JobCommon, Plan, RunJob } from "../job.ts";
-import { cleanRelativePath, landsInside } from "../paths.ts";
+import { cleanRelativePath, isInside, realTarget } from "../paths.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 import type { JobFile, JobSpec } from "./schema.ts";
 
@@ -104,10 +104,14 @@ export async function expandJobFile(
     job.needs = specByName.get(job.group)!.needs.flatMap((need) => members.get(need) ?? []);
   }
 
+  // Many downloads share a folder: resolve the real root once and each real folder once.
+  const specIndex = new Map(file.jobs.map((spec, index) => [spec.name, index]));
+  const realOutput = await realTarget(output);
+  const folderInside = new Map<string, boolean>();
   const writers = new Map<string, string>();
   for (const job of jobs) {
     if (job.kind !== "download") continue;
-    const index = file.jobs.findIndex((spec) => spec.name === job.group);
+    const index = specIndex.get(job.group)!;
     const other = writers.get(job.path);
     if (other !== undefined) {
       fail(
@@ -118,7 +122,13 @@ export async function expandJobFile(
     } else {
       writers.set(job.path, job.name);
     }
-    if (!await landsInside(output, job.path)) {
+    const folder = dirname(job.path);
+    let inside = folderInside.get(folder);
+    if (inside === undefined) {
+      inside = isInside(realOutput, await realTarget(folder));
+      folderInside.set(folder, inside);
+    }
+    if (!inside) {
       fail(
         ["jobs", index, "download", "to"],
         `would write outside the output folder through a symlink: ${job.relativePath}`,
