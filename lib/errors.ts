@@ -89,6 +89,8 @@ export interface HttpStatusErrorOptions {
   url: string;
   /** The first bytes of the response body, as text. */
   bodyExcerpt?: string;
+  /** The server's `Retry-After`, in ms from when the response arrived. */
+  retryAfterMs?: number | undefined;
 }
 
 /** A response whose status is not 2xx. */
@@ -97,20 +99,47 @@ export class HttpStatusError extends Error {
   readonly status: number;
   readonly url: string;
   readonly bodyExcerpt: string;
+  readonly retryAfterMs: number | undefined;
 
   constructor(options: HttpStatusErrorOptions) {
-    const { status, url, bodyExcerpt = "" } = options;
+    const { status, url, bodyExcerpt = "", retryAfterMs } = options;
     const excerpt = bodyExcerpt ? `: ${JSON.stringify(bodyExcerpt)}` : "";
-    super(`GET ${url} answered HTTP ${status}${excerpt}`);
+    const after = retryAfterMs === undefined ? "" : ` (Retry-After ${formatSeconds(retryAfterMs)})`;
+    super(`GET ${url} answered HTTP ${status}${after}${excerpt}`);
     this.status = status;
     this.url = url;
     this.bodyExcerpt = bodyExcerpt;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
-/** Downloaded bytes that are not what was promised: short body, wrong checksum, too large. */
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}
+
+/** Downloaded bytes that are not what was promised: a checksum mismatch. Not resumable. */
 export class IntegrityError extends Error {
   override name = "IntegrityError";
+}
+
+/** A body that ended before its declared length (a reset or closed connection). Resumable. */
+export class IncompleteBodyError extends Error {
+  override name = "IncompleteBodyError";
+}
+
+/** A transfer that received (almost) nothing for `idle_timeout`: a stall or a slow drip. */
+export class IdleTimeoutError extends Error {
+  override name = "IdleTimeoutError";
+}
+
+/** A body larger than `max_bytes` allows. Retrying cannot help. */
+export class TooLargeError extends RangeError {
+  override name = "TooLargeError";
+}
+
+/** Too many redirects, a loop, or a redirect to something that is not http(s). */
+export class RedirectError extends Error {
+  override name = "RedirectError";
 }
 
 /** Options for {@linkcode CommandFailedError}. */
@@ -179,6 +208,10 @@ export class InterruptedError extends Error {
 export function errorCode(error: unknown): string {
   if (error instanceof HttpStatusError) return `HTTP_${error.status}`;
   if (error instanceof IntegrityError) return "INTEGRITY";
+  if (error instanceof IncompleteBodyError) return "INCOMPLETE";
+  if (error instanceof IdleTimeoutError) return "IDLE_TIMEOUT";
+  if (error instanceof TooLargeError) return "TOO_LARGE";
+  if (error instanceof RedirectError) return "REDIRECT";
   if (error instanceof CommandFailedError) return error.signal ? "KILLED" : "EXIT_CODE";
   if (error instanceof ComputeError) return "COMPUTE";
   if (error instanceof FailFastError) return "FAIL_FAST";

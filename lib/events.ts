@@ -8,7 +8,12 @@ import type { Job } from "./job.ts";
 import type { PoolName, TaskResult } from "../tasks/types.ts";
 
 /** Final states of a job. */
-export type JobStatus = "ok" | "failed" | "skipped" | "cancelled";
+export type JobStatus = "ok" | "cached" | "failed" | "skipped" | "cancelled";
+
+/** Statuses that count as success: dependents may start. */
+export function succeeded(status: JobStatus): boolean {
+  return status === "ok" || status === "cached";
+}
 
 /** One attempt of a job. */
 export interface AttemptRecord {
@@ -19,6 +24,8 @@ export interface AttemptRecord {
   lane: string;
   /** Why it failed; absent for the successful attempt. */
   error?: unknown;
+  /** The wait before the next attempt, in ms, when there was one. */
+  retryDelayMs?: number;
 }
 
 /** How a job ended. */
@@ -48,6 +55,7 @@ export type RunEvent =
     error: unknown;
     delayMs: number;
   }
+  | { type: "job-progress"; at: number; job: Job; bytes: number }
   | { type: "job-finished"; at: number; job: Job; outcome: JobOutcome }
   | { type: "run-finished"; at: number };
 

@@ -34,6 +34,16 @@ export interface DownloadJob extends JobCommon {
   relativePath: string;
   /** Expected lowercase hex SHA-256, if the job file gave one. */
   sha256: string | undefined;
+  /** Expected lowercase hex SHA-512, if the job file gave one. */
+  sha512: string | undefined;
+  /** Request headers, `${VAR}` already filled in. May hold secrets: show them redacted. */
+  headers: Record<string, string>;
+  /** The most bytes the file may have. */
+  maxBytes: number;
+  /** Fail when less than 1 KiB arrives in this long, in ms; 0 for never. */
+  idleTimeoutMs: number;
+  /** The longest wait a Retry-After may impose before the next attempt, in ms. */
+  maxWaitMs: number;
 }
 
 /** Call an exported function of a module on a Worker. */
@@ -69,6 +79,8 @@ export interface Concurrency {
   io: number;
   /** Compute and run jobs at once. */
   cpu: number;
+  /** Downloads in flight to one host. */
+  perHost: number;
 }
 
 /** Everything a run needs: the expanded jobs and where results go. */

@@ -36,7 +36,13 @@ export function createProgress(options: ProgressOptions): Progress {
   let total = 0;
   let done = 0;
   let failed = 0;
+  /** Bytes of finished downloads, and of each transfer under way. */
   let bytes = 0;
+  const transferring = new Map<string, number>();
+  let files = 0;
+  let filesDone = 0;
+  /** Recent (time, bytes) samples for the current rate. */
+  const samples: [number, number][] = [];
   let elapsed = 0;
   /** Jobs in an attempt now, and their pool. */
   const running = new Map<string, "io" | "cpu">();
@@ -51,10 +57,26 @@ export function createProgress(options: ProgressOptions): Progress {
   let drawn = false;
   let timer: ReturnType<typeof setInterval> | undefined;
 
-  const statusLine = () =>
-    `[${done}/${total}] io ${busy("io")}/${limits.io} · cpu ${busy("cpu")}/${limits.cpu}` +
-    (failed ? ` · ${paint(31, `${failed} failed`)}` : "") +
-    (bytes ? ` · ${formatBytes(bytes)}` : "") + ` · ${formatDuration(elapsed)}`;
+  const received = () => {
+    let sum = bytes;
+    for (const value of transferring.values()) sum += value;
+    return sum;
+  };
+  /** Bytes per second over the last two seconds or so. */
+  const rate = (now: number, total: number) => {
+    samples.push([now, total]);
+    while (samples.length > 2 && now - samples[0]![0] > 2000) samples.shift();
+    const [then, before] = samples[0]!;
+    return now - then > 0 ? (total - before) / ((now - then) / 1000) : 0;
+  };
+  const statusLine = () => {
+    const got = received();
+    const downloads = files === 0 ? "" : ` · files ${filesDone}/${files}` +
+      ` · io ${busy("io")}/${limits.io}` +
+      (got ? ` · ${formatBytes(got)} at ${formatBytes(rate(elapsed, got))}/s` : "");
+    return `[${done}/${total}]${downloads} · cpu ${busy("cpu")}/${limits.cpu}` +
+      (failed ? ` · ${paint(31, `${failed} failed`)}` : "") + ` · ${formatDuration(elapsed)}`;
+  };
   const redraw = () => {
     if (!dirty) return;
     dirty = false;
@@ -76,6 +98,7 @@ export function createProgress(options: ProgressOptions): Progress {
     switch (event.type) {
       case "run-started":
         total = event.jobs.length;
+        files = event.jobs.filter((job) => job.kind === "download").length;
         limits.io = event.limits.io;
         limits.cpu = event.limits.cpu;
         if (tty && !quiet) timer = setInterval(redraw, 100);
@@ -91,8 +114,12 @@ export function createProgress(options: ProgressOptions): Progress {
         }
         break;
       }
+      case "job-progress":
+        transferring.set(event.job.name, event.bytes);
+        break;
       case "job-retrying": {
         running.delete(event.job.name);
+        transferring.delete(event.job.name);
         if (!quiet) {
           above(
             `${tty ? "" : `${stamp()} `}${paint(33, "retry")}     ${event.job.name}: ` +
@@ -106,7 +133,9 @@ export function createProgress(options: ProgressOptions): Progress {
       case "job-finished": {
         const { outcome, job } = event;
         done++;
+        if (job.kind === "download") filesDone++;
         running.delete(job.name);
+        transferring.delete(job.name);
         if (outcome.result?.bytes) bytes += outcome.result.bytes;
         const took = outcome.startMs === undefined
           ? ""
@@ -121,7 +150,11 @@ export function createProgress(options: ProgressOptions): Progress {
           const size = outcome.result?.bytes === undefined
             ? ""
             : ` ${formatBytes(outcome.result.bytes)}`;
-          const why = outcome.status === "ok" ? "" : `: ${errorMessage(outcome.error)}`;
+          const why = outcome.status === "cached"
+            ? ` (${outcome.result?.cached === "checksum" ? "checksum matches" : "not modified"})`
+            : outcome.error === undefined
+            ? ""
+            : `: ${errorMessage(outcome.error)}`;
           write(`${stamp()} ${outcome.status.padEnd(9)} ${job.name}${took}${size}${why}\n`);
         }
         break;

@@ -9,9 +9,11 @@ import type { RunEventListener } from "./events.ts";
 import type { Plan } from "./job.ts";
 import { WorkerPool } from "./pools/worker_pool.ts";
 import { type Report, ReportBuilder } from "./report/model.ts";
-import { writeTextFileAtomic } from "./report/write_atomic.ts";
+import { writeTextFileAtomic } from "./write_atomic.ts";
 import { runJobs } from "./scheduler.ts";
 import { createKinds } from "../tasks/mod.ts";
+import { DownloadState } from "../tasks/download/state.ts";
+import type { KindRegistry } from "../tasks/types.ts";
 
 /** Options for {@linkcode runPlan}. */
 export interface RunPlanOptions {
@@ -25,6 +27,8 @@ export interface RunPlanOptions {
   now?: () => number;
   /** Time between SIGTERM and SIGKILL for run jobs. */
   killGraceMs?: number;
+  /** Download again even what is on disk and current (`--force`). @default false */
+  force?: boolean;
 }
 
 /** Exit codes a run can end with. */
@@ -35,7 +39,14 @@ export const EXIT = { ok: 0, jobsFailed: 1, usage: 2, sigint: 130, sigterm: 143 
  * Rejects only when the report itself cannot be written.
  */
 export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise<Report> {
-  const { signal, failFast = false, onEvent, now = () => performance.now(), killGraceMs } = options;
+  const {
+    signal,
+    failFast = false,
+    onEvent,
+    now = () => performance.now(),
+    killGraceMs,
+    force = false,
+  } = options;
   const builder = new ReportBuilder({
     file: plan.file,
     output: plan.output,
@@ -43,16 +54,22 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
   });
   const workers = new WorkerPool({ size: plan.concurrency.cpu });
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: plan.concurrency.io });
+  const memory = new PeakMemory();
   const started = now();
+  let kinds: KindRegistry | undefined;
   try {
     await Deno.mkdir(plan.output, { recursive: true });
+    kinds = createKinds({
+      output: plan.output,
+      workers,
+      client,
+      downloadState: await DownloadState.load(plan.output),
+      perHost: plan.concurrency.perHost,
+      force,
+      ...(killGraceMs !== undefined ? { killGraceMs } : {}),
+    });
     await runJobs(plan.jobs, {
-      kinds: createKinds({
-        output: plan.output,
-        workers,
-        client,
-        ...(killGraceMs !== undefined ? { killGraceMs } : {}),
-      }),
+      kinds,
       limits: plan.concurrency,
       ...(signal ? { signal } : {}),
       failFast,
@@ -63,14 +80,37 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
       },
     });
   } finally {
+    memory.stop();
     workers.close();
     client.close();
+    // Saves what downloads learnt (validators, kept parts), also after an interrupt.
+    await Promise.all(Object.values(kinds ?? {}).map((kind) => kind.close?.()));
   }
   const interrupted = signal?.aborted ?? false;
-  const draft = builder.build({ wallMs: now() - started, exitCode: 0, interrupted });
+  const draft = builder.build({
+    wallMs: now() - started,
+    exitCode: 0,
+    interrupted,
+    peakRssBytes: memory.peak,
+  });
   const report = { ...draft, exitCode: exitCodeOf(draft, signal) };
   await writeTextFileAtomic(plan.report, `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+/** Samples the process's resident memory while a run goes, keeping the peak. */
+class PeakMemory {
+  peak = Deno.memoryUsage().rss;
+  readonly #timer = setInterval(() => this.#sample(), 50);
+
+  stop() {
+    clearInterval(this.#timer);
+    this.#sample();
+  }
+
+  #sample() {
+    this.peak = Math.max(this.peak, Deno.memoryUsage().rss);
+  }
 }
 
 /** 0 when every job succeeded, 130/143 when interrupted, 1 otherwise. */
@@ -79,5 +119,6 @@ export function exitCodeOf(report: Report, signal?: AbortSignal): number {
   if (reason && typeof reason === "object" && "signal" in reason) {
     return reason.signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
   }
-  return report.summary.ok === report.summary.total ? EXIT.ok : EXIT.jobsFailed;
+  const { ok, cached, total } = report.summary;
+  return ok + cached === total ? EXIT.ok : EXIT.jobsFailed;
 }

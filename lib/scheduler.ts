@@ -1,15 +1,22 @@
 /**
  * The run loop: starts each job when its needs have succeeded, on the pool its kind asks for,
- * within that pool's limit; retries with back-off; skips the dependents of a failed job;
+ * within that pool's limit and its kind's gate (per-host limits); retries with back-off, or
+ * after the delay the kind asks for (Retry-After); skips the dependents of a failed job;
  * stops everything on fail-fast or interrupt. It knows nothing of HTTP, Workers or processes.
  *
  * @module
  */
 import { FailFastError } from "./errors.ts";
-import type { AttemptRecord, JobOutcome, JobStatus, RunEventListener } from "./events.ts";
+import {
+  type AttemptRecord,
+  type JobOutcome,
+  type JobStatus,
+  type RunEventListener,
+  succeeded,
+} from "./events.ts";
 import type { Job } from "./job.ts";
-import type { JobKind, KindRegistry, PoolName } from "../tasks/types.ts";
-import { Queue } from "./queue.ts";
+import type { Gate, JobKind, KindRegistry, PoolName } from "../tasks/types.ts";
+import { KeyedQueue } from "./keyed_queue.ts";
 import { sleep } from "./sleep.ts";
 
 /** Options for {@linkcode runJobs}. */
@@ -99,7 +106,11 @@ export function runJobs(
   const onRunAbort = () => stopper.abort(runSignal!.reason);
   runSignal?.addEventListener("abort", onRunAbort, { once: true });
 
-  const queues: Record<PoolName, Queue<State>> = { io: new Queue(), cpu: new Queue() };
+  const queues: Record<PoolName, KeyedQueue<State>> = {
+    io: new KeyedQueue(),
+    cpu: new KeyedQueue(),
+  };
+  const keyOf = (state: State) => kindOf(kinds, state.job).gate?.keyOf(state.job) ?? "";
   const freeLanes: Record<PoolName, number[]> = {
     io: lanes(limits.io),
     cpu: lanes(limits.cpu),
@@ -128,7 +139,7 @@ export function runJobs(
       job: state.job,
       outcome: state.outcome,
     });
-    if (status === "ok") {
+    if (succeeded(status)) {
       for (const dependent of state.dependents) {
         if (--dependent.pendingNeeds === 0 && dependent.status === "waiting") enqueue(dependent);
       }
@@ -155,19 +166,34 @@ export function runJobs(
     const pool = kindOf(kinds, state.job).pool;
     state.readyMs ??= clock();
     state.status = "queued";
-    queues[pool].push(state);
+    queues[pool].push(state, keyOf(state));
     onEvent({ type: "job-queued", at: clock(), job: state.job, pool });
     pump(pool);
   };
 
+  // A job starts when its pool has a lane free and its kind's gate admits its key.
+  // Keys of gated kinds are never "", so one pool may mix gated and ungated kinds.
+  const gates = new Map<PoolName, Gate>();
+  for (const kind of Object.values(kinds) as JobKind[]) {
+    if (!kind.gate) continue;
+    if (gates.has(kind.pool)) throw new TypeError(`pool ${kind.pool} has two gates`);
+    gates.set(kind.pool, kind.gate);
+  }
+  const mayEnter = (pool: PoolName) => {
+    const gate = gates.get(pool);
+    return gate ? (key: string) => key === "" || gate.tryEnter(key) : () => true;
+  };
   const pump = (pool: PoolName) => {
     const queue = queues[pool];
+    const enter = mayEnter(pool);
     while (queue.length > 0 && freeLanes[pool].length > 0) {
-      const state = queue.shift()!;
+      const state = queue.take(enter);
+      if (!state) break;
       const lane = freeLanes[pool].pop()!;
       void attempt(state, pool, lane);
     }
   };
+  for (const [pool, gate] of gates) gate.onOpen(() => pump(pool));
 
   const attempt = async (state: State, pool: PoolName, lane: number) => {
     const { job } = state;
@@ -183,22 +209,27 @@ export function runJobs(
       timeout.abort(new DOMException(`timed out after ${job.timeoutMs}ms`, "TimeoutError"));
     }, job.timeoutMs);
     const signal = AbortSignal.any([stopSignal, timeout.signal]);
+    const progress = (bytes: number) => onEvent({ type: "job-progress", at: clock(), job, bytes });
     try {
-      const result = await kind.run(job, { signal, attempt: number });
+      const result = await kind.run(job, { signal, attempt: number, progress });
       record.endMs = clock();
-      release(pool, lane);
-      finish(state, "ok", { result });
+      release(state, pool, lane);
+      finish(state, result.cached ? "cached" : "ok", { result });
     } catch (caught) {
       record.endMs = clock();
       // A job aborted because the run stopped reports the run's reason, not its own echo.
       const error = stopSignal.aborted ? stopSignal.reason : caught;
       record.error = error;
-      release(pool, lane);
+      release(state, pool, lane);
       if (stopSignal.aborted) return finish(state, "cancelled", { error });
       const retryable = kind.isRetryable?.(error) ?? true;
       if (number <= job.retries && retryable) {
         const ceiling = Math.min(MAX_BACKOFF_MS, job.backoffMs * 2 ** (number - 1));
-        const delayMs = Math.round(random() * ceiling);
+        const delayMs = Math.max(
+          Math.round(random() * ceiling),
+          Math.round(kind.retryDelayMs?.(error, job) ?? 0),
+        );
+        record.retryDelayMs = delayMs;
         state.status = "backoff";
         onEvent({ type: "job-retrying", at: clock(), job, attempt: number, error, delayMs });
         try {
@@ -207,7 +238,7 @@ export function runJobs(
           return finish(state, "cancelled", { error: stopSignal.reason });
         }
         state.status = "queued";
-        queues[pool].push(state);
+        queues[pool].push(state, keyOf(state));
         pump(pool);
       } else {
         finish(state, "failed", { error });
@@ -217,8 +248,10 @@ export function runJobs(
     }
   };
 
-  const release = (pool: PoolName, lane: number) => {
+  const release = (state: State, pool: PoolName, lane: number) => {
     freeLanes[pool].push(lane);
+    const key = keyOf(state);
+    if (key !== "") gates.get(pool)?.leave(key);
     // Hand the slot on after the current turn, so a finishing job's events come first.
     queueMicrotask(() => pump(pool));
   };

@@ -6,7 +6,8 @@
 import type { WorkerPool } from "../lib/pools/worker_pool.ts";
 import { createCommandKind } from "./command.ts";
 import { createComputeKind } from "./compute.ts";
-import { createDownloadKind } from "./download.ts";
+import { createDownloadKind } from "./download/mod.ts";
+import type { DownloadState } from "./download/state.ts";
 import type { KindRegistry } from "./types.ts";
 
 /** Options for {@linkcode createKinds}. */
@@ -19,13 +20,25 @@ export interface CreateKindsOptions {
   client?: Deno.HttpClient;
   /** Time between SIGTERM and SIGKILL for run jobs. */
   killGraceMs?: number;
+  /** What downloads remember between runs. */
+  downloadState?: DownloadState;
+  /** Downloads in flight to one host. */
+  perHost?: number;
+  /** Download again whatever is on disk. */
+  force?: boolean;
 }
 
 /** Every job kind, bound to this run's resources. */
 export function createKinds(options: CreateKindsOptions): KindRegistry {
-  const { output, workers, client, killGraceMs } = options;
+  const { output, workers, client, killGraceMs, downloadState, perHost, force } = options;
   return {
-    download: createDownloadKind({ output, ...(client ? { client } : {}) }),
+    download: createDownloadKind({
+      output,
+      ...(client ? { client } : {}),
+      ...(downloadState ? { state: downloadState } : {}),
+      ...(perHost !== undefined ? { perHost } : {}),
+      ...(force !== undefined ? { force } : {}),
+    }),
     compute: createComputeKind({ workers, output }),
     run: createCommandKind({ output, ...(killGraceMs !== undefined ? { killGraceMs } : {}) }),
   };

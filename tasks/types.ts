@@ -15,16 +15,26 @@ export interface TaskContext {
   signal: AbortSignal;
   /** 1 for the first attempt. */
   attempt: number;
+  /** Reports bytes received so far (downloads), for the progress display. */
+  progress?: (bytes: number) => void;
 }
 
 /** What a successful attempt returns: plain data for the report. */
 export interface TaskResult {
-  /** Bytes written (downloads). */
+  /** Bytes received over the network by the successful attempt (downloads; 0 when cached). */
   bytes?: number;
+  /** Size of the file on disk (downloads). */
+  size?: number;
   /** Path written, relative to the output folder (downloads). */
   path?: string;
   /** Hex SHA-256 of what was written (downloads). */
   sha256?: string;
+  /** Nothing needed doing: the file on disk is current (downloads). The job is `cached`. */
+  cached?: "checksum" | "not-modified";
+  /** Redirects followed, in order (downloads). */
+  redirects?: string[];
+  /** Bytes already on disk that this attempt resumed from (downloads). */
+  resumedFrom?: number;
   /** The returned value (compute). */
   result?: unknown;
   /** The Worker that ran it (compute). */
@@ -35,13 +45,34 @@ export interface TaskResult {
   pid?: number;
 }
 
+/**
+ * Admission by key on top of a pool's limit, such as a per-host connection limit: a queued job
+ * starts only when its pool has a free slot and its gate lets its key in.
+ */
+export interface Gate<J extends Job = Job> {
+  /** The key a job is admitted under, such as its URL's host. */
+  keyOf(job: J): string;
+  /** Takes a slot for `key` if one is free now; false leaves the job queued. */
+  tryEnter(key: string): boolean;
+  /** Gives back the slot taken by `tryEnter`. */
+  leave(key: string): void;
+  /** Calls `listener` whenever a key that was closed may open (a pause ended). */
+  onOpen(listener: () => void): void;
+}
+
 /** One job kind: which pool it needs and how to run one attempt. */
 export interface JobKind<J extends Job = Job> {
   pool: PoolName;
+  /** Extra admission within the pool (per-host limits). @default none */
+  gate?: Gate<J>;
   /** Runs one attempt; honours `context.signal` and lets its reason propagate. */
   run(job: J, context: TaskContext): Promise<TaskResult>;
   /** Whether a failed attempt is worth another (when retries are left). @default always */
   isRetryable?(error: unknown): boolean;
+  /** The least delay before retrying after `error` (a server's Retry-After), in ms. */
+  retryDelayMs?(error: unknown, job: J): number | undefined;
+  /** Persists what the kind learnt during the run (validators) and frees its resources. */
+  close?(): Promise<void>;
 }
 
 /** One kind for each job kind name. */

@@ -14,6 +14,8 @@ import type { CliIo } from "./io.ts";
 /** Options for {@linkcode executePlan}. */
 export interface ExecuteOptions {
   failFast?: boolean;
+  /** Download again even files that are up to date. */
+  force?: boolean;
   /** Only failures and the summary. */
   quiet?: boolean;
   /** The summary as one JSON object on stdout. */
@@ -26,7 +28,7 @@ export async function executePlan(
   io: CliIo,
   options: ExecuteOptions = {},
 ): Promise<number> {
-  const { failFast = false, quiet = false, json = false } = options;
+  const { failFast = false, force = false, quiet = false, json = false } = options;
   const controller = new AbortController();
   const signals = ["SIGINT", "SIGTERM"] as const;
   const handlers = signals.map((signal) => {
@@ -52,6 +54,7 @@ export async function executePlan(
     const report = await runPlan(plan, {
       signal: controller.signal,
       failFast,
+      force,
       onEvent: progress.handle,
     });
     progress.close();

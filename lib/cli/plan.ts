@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { redactHeaders, redactUrl } from "../secrets.ts";
 import { topologicalOrder } from "../graph.ts";
 import type { Job } from "../job.ts";
 import { loadPlan } from "../jobfile/mod.ts";
@@ -24,6 +25,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     report: { type: "string" },
     concurrency: { type: "string", short: "j" },
     cpu: { type: "string" },
+    "per-host": { type: "string" },
     json: { type: "boolean" },
   });
   const file = onePositional("plan", positionals, "job file");
@@ -33,17 +35,23 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       report: values.report,
       io: positiveInteger("--concurrency", values.concurrency),
       cpu: positiveInteger("--cpu", values.cpu),
+      perHost: positiveInteger("--per-host", values["per-host"]),
     },
   });
   const byName = new Map(plan.jobs.map((job) => [job.name, job]));
   const ordered = topologicalOrder(plan.jobs).map((name) => byName.get(name)!);
   if (values.json) {
-    io.stdout(`${JSON.stringify({ ...plan, jobs: ordered }, null, 2)}\n`);
+    const shown = ordered.map((job) =>
+      job.kind === "download"
+        ? { ...job, url: redactUrl(job.url), headers: redactHeaders(job.headers) }
+        : job
+    );
+    io.stdout(`${JSON.stringify({ ...plan, jobs: shown }, null, 2)}\n`);
     return 0;
   }
   io.stdout(
     `${plan.file}: ${ordered.length} jobs; output ${plan.output}; report ${plan.report}; ` +
-      `io ${plan.concurrency.io}, cpu ${plan.concurrency.cpu}\n`,
+      `io ${plan.concurrency.io} (${plan.concurrency.perHost} per host), cpu ${plan.concurrency.cpu}\n`,
   );
   const width = Math.min(40, Math.max(...ordered.map((job) => job.name.length)));
   for (const [index, job] of ordered.entries()) {
@@ -58,8 +66,13 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
 
 function describeJob(job: Job): string {
   switch (job.kind) {
-    case "download":
-      return `${job.url} -> ${job.relativePath}`;
+    case "download": {
+      const names = Object.entries(redactHeaders(job.headers)).map(([name, value]) =>
+        `${name}: ${value}`
+      );
+      const headers = names.length ? ` [${names.join("; ")}]` : "";
+      return `${redactUrl(job.url)} -> ${job.relativePath}${headers}`;
+    }
     case "compute":
       return `${job.module}#${job.exportName}(${JSON.stringify(job.args).slice(1, -1)})`;
     case "run":

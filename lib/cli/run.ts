@@ -18,6 +18,8 @@ Options:
       --report PATH      write the report to PATH
   -j, --concurrency N    downloads in flight (concurrency.io)
       --cpu N            compute and run jobs at once (concurrency.cpu)
+      --per-host N       downloads in flight to one host (concurrency.per_host)
+      --force            download again even files that are up to date
       --fail-fast        stop everything at the first failure
   -q, --quiet            print only failures and the summary
       --json             print the summary as one JSON object on stdout
@@ -30,6 +32,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     report: { type: "string" },
     concurrency: { type: "string", short: "j" },
     cpu: { type: "string" },
+    "per-host": { type: "string" },
+    force: { type: "boolean" },
     "fail-fast": { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
@@ -41,10 +45,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       report: values.report,
       io: positiveInteger("--concurrency", values.concurrency),
       cpu: positiveInteger("--cpu", values.cpu),
+      perHost: positiveInteger("--per-host", values["per-host"]),
     },
   });
   return await executePlan(plan, io, {
     failFast: values["fail-fast"] ?? false,
+    force: values.force ?? false,
     quiet: values.quiet ?? false,
     json: values.json ?? false,
   });

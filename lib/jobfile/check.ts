@@ -66,8 +66,10 @@ export function checkJobRules(doc: ParsedDocument, value: unknown): JobFileError
           `must be the only URL source: it also has ${sources[0]}`,
         );
       }
-      if (download.sha256 !== undefined && sources.length === 1 && sources[0] !== "url") {
-        fail([...path, "download", "sha256"], "applies to a single url only");
+      for (const digest of ["sha256", "sha512"] as const) {
+        if (download[digest] !== undefined && sources.length === 1 && sources[0] !== "url") {
+          fail([...path, "download", digest], "applies to a single url only");
+        }
       }
     }
     if (typeof job.name === "string") {

@@ -20,6 +20,7 @@ export interface PlanOverrides {
   report?: string | undefined;
   io?: number | undefined;
   cpu?: number | undefined;
+  perHost?: number | undefined;
 }
 
 /** Options for {@linkcode expandJobFile}. */
@@ -37,6 +38,12 @@ export interface ExpandOptions {
 export const DEFAULT_BACKOFF_MS = 500;
 /** Default extra attempts: downloads are retried, compute and run jobs are not. */
 export const DEFAULT_RETRIES = { download: 2, compute: 0, run: 0 } as const;
+/** Download settings when neither the job nor `defaults.download` gives them. */
+export const DOWNLOAD_DEFAULTS = {
+  maxBytes: 4 * 2 ** 30,
+  idleTimeoutMs: 30_000,
+  maxWaitMs: 60_000,
+} as const;
 
 /**
  * Expands a validated job file into a {@linkcode Plan}.
@@ -71,6 +78,7 @@ export async function expandJobFile(
   const concurrency = {
     io: overrides.io ?? file.concurrency.io,
     cpu: overrides.cpu ?? (file.concurrency.cpu === "auto" ? cores : file.concurrency.cpu),
+    perHost: overrides.perHost ?? file.concurrency.per_host,
   };
 
   const jobs: Job[] = [];
@@ -88,7 +96,13 @@ export async function expandJobFile(
     };
     let expanded: Job[];
     if (spec.download) {
-      expanded = await expandDownload(spec, common, { path, baseDir, output, fail });
+      expanded = await expandDownload(spec, common, {
+        path,
+        baseDir,
+        output,
+        fail,
+        defaults: file.defaults.download,
+      });
     } else if (spec.compute) {
       expanded = await expandCompute(spec, common, { path, baseDir, fail });
     } else {
@@ -149,10 +163,18 @@ interface ExpandContext {
 async function expandDownload(
   spec: JobSpec,
   common: Omit<JobCommon, "name">,
-  context: ExpandContext & { output: string },
+  context: ExpandContext & { output: string; defaults: JobFile["defaults"]["download"] },
 ): Promise<DownloadJob[]> {
-  const { path, baseDir, output, fail } = context;
+  const { path, baseDir, output, fail, defaults } = context;
   const download = spec.download!;
+  const settings = {
+    sha512: download.sha512,
+    headers: mergeHeaders(defaults.headers, download.headers),
+    maxBytes: download.max_bytes ?? defaults.max_bytes ?? DOWNLOAD_DEFAULTS.maxBytes,
+    idleTimeoutMs: download.idle_timeout ?? defaults.idle_timeout ??
+      DOWNLOAD_DEFAULTS.idleTimeoutMs,
+    maxWaitMs: download.max_wait ?? defaults.max_wait ?? DOWNLOAD_DEFAULTS.maxWaitMs,
+  };
   const at: PathSegment[] = [...path, "download"];
 
   let urls: { url: string; at: PathSegment[] }[];
@@ -192,9 +214,22 @@ async function expandDownload(
       path: join(output, target),
       relativePath: target,
       sha256: download.sha256,
+      ...settings,
     });
   }
   return jobs;
+}
+
+/** `defaults` then `own`, names compared case-insensitively; the job's value wins. */
+function mergeHeaders(
+  defaults: Record<string, string> | undefined,
+  own: Record<string, string> | undefined,
+): Record<string, string> {
+  const merged = new Map<string, [string, string]>();
+  for (const [name, value] of [...Object.entries(defaults ?? {}), ...Object.entries(own ?? {})]) {
+    merged.set(name.toLowerCase(), [name, value]);
+  }
+  return Object.fromEntries(merged.values());
 }
 
 /** The decoded last path segment of a URL, refused when it cannot be a file name. */

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { DURATION_PATTERN, parseDuration } from "../duration.ts";
+import { parseSize, SIZE_PATTERN } from "../size.ts";
 
 /** Job names: what may appear in `name` and `needs`. */
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -25,6 +26,29 @@ const duration = z.union([
 ], { error: "must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h" })
   .transform(parseDuration)
   .describe("Seconds as a number, or a string like 500ms, 30s, 2m, 1h.");
+
+const size = z.union([
+  z.int({ error: "must be a size" }).nonnegative({ error: "must not be negative" }),
+  z.string({ error: "must be a size" }).regex(new RegExp(SIZE_PATTERN), {
+    error: "must be a size: bytes as a number, or a string like 512KiB, 10MB, 4GiB",
+  }),
+], { error: "must be a size: bytes as a number, or a string like 512KiB, 10MB, 4GiB" })
+  .transform(parseSize)
+  .describe("Bytes as a number, or a string like 512KiB, 10MB, 4GiB.");
+
+/** HTTP header names (RFC 9110 tokens). */
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const headers = z.record(
+  z.string().regex(HEADER_NAME_PATTERN, { error: "must be an HTTP header name" }),
+  z.string({ error: "must be a string" }).refine((value) => !/[\r\n\0]/.test(value), {
+    error: "must not contain line breaks",
+  }),
+  { error: "must be a mapping of header names to strings" },
+).describe(
+  "Request headers; ${VAR} takes a value from the environment. Secret-looking values " +
+    "(Authorization, Cookie, *token*, *key*, ...) are never shown in reports or logs.",
+);
 
 const retries = z.int({ error: "must be a whole number" })
   .min(0, { error: "must be 0 or more" })
@@ -59,6 +83,18 @@ const jobSettings = {
   ),
 };
 
+/** Download settings a job may set and `defaults.download` may give every download. */
+const downloadSettings = {
+  headers: headers.optional(),
+  max_bytes: size.optional().describe("The largest file accepted (default 4GiB)."),
+  idle_timeout: duration.optional().describe(
+    "Fail a transfer that receives less than 1 KiB in this long (default 30s; 0 = never).",
+  ),
+  max_wait: duration.optional().describe(
+    "The longest a server's Retry-After may delay the next attempt (default 1m).",
+  ),
+};
+
 /** One argv item: YAML reads `sleep 1` or `[true]` as numbers and booleans; they mean text. */
 const argvItem = z.union([z.string(), z.number(), z.boolean()], {
   error: "must be a string",
@@ -77,6 +113,8 @@ export const DownloadSpecSchema = z.strictObject({
     "Target under output; ending in / means a folder. Defaults to the URL's file name.",
   ),
   sha256: hex(32).optional().describe("Expected SHA-256 of the file (single url only)."),
+  sha512: hex(64).optional().describe("Expected SHA-512 of the file (single url only)."),
+  ...downloadSettings,
 }, { error: "must be a mapping with url, urls or urls_from" });
 
 /** `compute:` a function from a TypeScript module, run on a Worker. */
@@ -135,8 +173,21 @@ export const JobFileSchema = z.strictObject({
     io: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
       .max(4096, { error: "must be at most 4096" }).default(16).describe("Downloads in flight."),
     cpu: cpuLimit.default("auto").describe("Compute and run jobs at once; auto = cores."),
-  }, { error: "must be a mapping with io and cpu" }).default({ io: 16, cpu: "auto" }),
-  defaults: z.strictObject(jobSettings, { error: "must be a mapping" }).default({}),
+    per_host: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
+      .max(4096, { error: "must be at most 4096" }).default(8).describe(
+        "Downloads in flight to one host (halved for a while when it answers 429).",
+      ),
+  }, { error: "must be a mapping with io, cpu and per_host" }).default({
+    io: 16,
+    cpu: "auto",
+    per_host: 8,
+  }),
+  defaults: z.strictObject({
+    ...jobSettings,
+    download: z.strictObject(downloadSettings, {
+      error: "must be a mapping of download settings (headers, max_bytes, idle_timeout, max_wait)",
+    }).default({}).describe("Settings every download inherits; its headers merge with a job's."),
+  }, { error: "must be a mapping" }).default({ download: {} }),
   jobs: z.array(JobSpecSchema, { error: "must be a list of jobs" }).min(1, {
     error: "must list at least one job",
   }),

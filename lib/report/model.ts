@@ -7,6 +7,7 @@
 import { relative } from "node:path";
 import { errorCode, errorMessage } from "../errors.ts";
 import type { AttemptRecord, JobOutcome, JobStatus, RunEvent } from "../events.ts";
+import { redactHeaders, redactUrl } from "../secrets.ts";
 import type { Concurrency, Job, JobKindName } from "../job.ts";
 
 /** The report format version; bumped only on an incompatible change. */
@@ -27,6 +28,8 @@ export interface ReportAttempt {
   startMs: number;
   endMs: number;
   error?: ReportError;
+  /** The wait before the next attempt (back-off or the server's Retry-After). */
+  retryDelayMs?: number;
 }
 
 /** One expanded job in the report. */
@@ -48,10 +51,22 @@ export interface ReportJob {
   attemptLog: ReportAttempt[];
   error?: ReportError;
   // download
+  /** The URL, with any password hidden. */
   url?: string;
   path?: string;
+  /** Bytes received over the network (0 when cached; the rest when resumed). */
   bytes?: number;
+  /** Size of the file on disk. */
+  size?: number;
   sha256?: string;
+  /** Why nothing was downloaded: the checksum matched, or the server said 304. */
+  cached?: "checksum" | "not-modified";
+  /** Bytes kept from an earlier attempt that the final one resumed from. */
+  resumedFrom?: number;
+  /** Redirects followed, in order. */
+  redirects?: string[];
+  /** The request headers, secret-looking values shown as ***. */
+  headers?: Record<string, string>;
   // compute
   worker?: number;
   result?: unknown;
@@ -64,6 +79,8 @@ export interface ReportJob {
 export interface ReportSummary {
   total: number;
   ok: number;
+  /** Jobs with nothing to do: the file on disk was current. */
+  cached: number;
   failed: number;
   skipped: number;
   cancelled: number;
@@ -80,6 +97,8 @@ export interface Report {
   wallMs: number;
   exitCode: number;
   interrupted: boolean;
+  /** The highest resident memory of the taskpool process seen during the run (sampled). */
+  peakRssBytes: number;
   concurrency: Concurrency;
   host: { cores: number; deno: string; v8: string; os: string; arch: string };
   summary: ReportSummary;
@@ -101,7 +120,7 @@ export interface ReportBuilderOptions {
  * @example
  * ```ts
  * import { ReportBuilder } from "./model.ts";
- * const builder = new ReportBuilder({ file: "jobs.yaml", output: "/tmp/out", concurrency: { io: 1, cpu: 1 } });
+ * const builder = new ReportBuilder({ file: "jobs.yaml", output: "/tmp/out", concurrency: { io: 1, cpu: 1, perHost: 1 } });
  * const report = builder.build({ wallMs: 0, exitCode: 0 });
  * console.assert(report.summary.total === 0);
  * ```
@@ -135,6 +154,7 @@ export class ReportBuilder {
         break;
       case "job-queued":
       case "job-retrying":
+      case "job-progress":
       case "run-finished":
         break;
       default:
@@ -143,8 +163,11 @@ export class ReportBuilder {
   };
 
   /** The report as of now; jobs without an outcome are reported cancelled. */
-  build(options: { wallMs: number; exitCode: number; interrupted?: boolean }): Report {
-    const { wallMs, exitCode, interrupted = false } = options;
+  build(
+    options: { wallMs: number; exitCode: number; interrupted?: boolean; peakRssBytes?: number },
+  ): Report {
+    const { wallMs, exitCode, interrupted = false, peakRssBytes = Deno.memoryUsage().rss } =
+      options;
     const jobs = this.#jobs.map((job) => this.#reportJob(job, wallMs));
     const count = (status: JobStatus) => jobs.filter((job) => job.status === status).length;
     return {
@@ -155,6 +178,7 @@ export class ReportBuilder {
       wallMs: round(wallMs),
       exitCode,
       interrupted,
+      peakRssBytes,
       concurrency: this.#options.concurrency,
       host: {
         cores: navigator.hardwareConcurrency,
@@ -166,6 +190,7 @@ export class ReportBuilder {
       summary: {
         total: jobs.length,
         ok: count("ok"),
+        cached: count("cached"),
         failed: count("failed"),
         skipped: count("skipped"),
         cancelled: count("cancelled"),
@@ -205,18 +230,24 @@ export class ReportBuilder {
         startMs: round(attempt.startMs),
         endMs: round(attempt.endMs),
         ...(attempt.error === undefined ? {} : { error: reportError(attempt.error) }),
+        ...(attempt.retryDelayMs === undefined ? {} : { retryDelayMs: attempt.retryDelayMs }),
       })),
     };
-    if (outcome.status !== "ok" && outcome.error !== undefined) {
+    if (outcome.status !== "ok" && outcome.status !== "cached" && outcome.error !== undefined) {
       entry.error = reportError(outcome.error, outcome.status);
     }
     const result = outcome.result;
     switch (job.kind) {
       case "download":
-        entry.url = job.url;
+        entry.url = redactUrl(job.url);
         entry.path = job.relativePath;
         if (result?.bytes !== undefined) entry.bytes = result.bytes;
+        if (result?.size !== undefined) entry.size = result.size;
         if (result?.sha256 !== undefined) entry.sha256 = result.sha256;
+        if (result?.cached !== undefined) entry.cached = result.cached;
+        if (result?.resumedFrom !== undefined) entry.resumedFrom = result.resumedFrom;
+        if (result?.redirects?.length) entry.redirects = result.redirects;
+        if (Object.keys(job.headers).length > 0) entry.headers = redactHeaders(job.headers);
         break;
       case "compute":
         if (result?.worker !== undefined) entry.worker = result.worker;

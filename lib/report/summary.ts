@@ -23,8 +23,8 @@ export interface SummaryOptions {
  * @example
  * ```ts
  * import { finalLine } from "./summary.ts";
- * const summary = { total: 3, ok: 2, failed: 1, skipped: 0, cancelled: 0, bytes: 0 };
- * console.assert(finalLine(summary, 1234) === "taskpool: FAILED 3 jobs: 2 ok, 1 failed, 0 skipped, 0 cancelled in 1.23s");
+ * const summary = { total: 4, ok: 2, cached: 1, failed: 1, skipped: 0, cancelled: 0, bytes: 0 };
+ * console.assert(finalLine(summary, 1234) === "taskpool: FAILED 4 jobs: 2 ok, 1 cached, 1 failed, 0 skipped, 0 cancelled in 1.23s");
  * ```
  */
 export function formatSummary(report: Report, options: SummaryOptions = {}): string {
@@ -62,6 +62,9 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
     const rate = seconds > 0 ? `, ${formatBytes(summary.bytes / seconds)}/s` : "";
     lines.push(`downloaded ${formatBytes(summary.bytes)}${rate}`);
   }
+  if (summary.cached > 0) {
+    lines.push(`cached  ${summary.cached} already up to date (use --force to download again)`);
+  }
   if (reportPath) lines.push(`report: ${reportPath}`);
   const last = finalLine(summary, report.wallMs);
   lines.push(report.exitCode === 0 ? paint(32, last) : paint(31, last));
@@ -70,7 +73,8 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
 
 /** The last line of every run, in a fixed form: `taskpool: OK|FAILED N jobs: ...`. */
 export function finalLine(summary: Report["summary"], wallMs: number): string {
-  const verdict = summary.ok === summary.total ? "OK" : "FAILED";
-  return `taskpool: ${verdict} ${summary.total} jobs: ${summary.ok} ok, ${summary.failed} failed, ` +
+  const verdict = summary.ok + summary.cached === summary.total ? "OK" : "FAILED";
+  return `taskpool: ${verdict} ${summary.total} jobs: ${summary.ok} ok, ${summary.cached} cached, ` +
+    `${summary.failed} failed, ` +
     `${summary.skipped} skipped, ${summary.cancelled} cancelled in ${formatDuration(wallMs)}`;
 }

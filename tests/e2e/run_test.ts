@@ -35,16 +35,20 @@ Deno.test("taskpool run: downloads, compute and commands by their needs, with a 
   );
   const { code, stdout, stderr } = await cli(["run", "jobs.yaml"], { cwd: dir.path });
   assert.equal(code, 0, stderr);
-  assert.match(stdout, /^taskpool: OK 6 jobs: 6 ok, 0 failed, 0 skipped, 0 cancelled in \S+$/m);
+  assert.match(
+    stdout,
+    /^taskpool: OK 6 jobs: 6 ok, 0 cached, 0 failed, 0 skipped, 0 cancelled in \S+$/m,
+  );
   assert.match(stderr, /Z start +files\/1000 on io-\d/); // plain timestamped lines in a pipe
 
   const report = await readReport(`${dir.path}/out/report.json`);
   assert.equal(report.version, 1);
   assert.equal(report.exitCode, 0);
-  assert.deepEqual(report.concurrency, { io: 4, cpu: 2 });
+  assert.deepEqual(report.concurrency, { io: 4, cpu: 2, perHost: 8 });
   assert.deepEqual(report.summary, {
     total: 6,
     ok: 6,
+    cached: 0,
     failed: 0,
     skipped: 0,
     cancelled: 0,
@@ -113,6 +117,7 @@ Deno.test("taskpool run: a failure skips its dependents, the rest goes on, exit 
     skipped: 1,
     cancelled: 0,
     bytes: 10,
+    cached: 0,
   });
   assert.equal(summary.exitCode, 1);
   const report = await readReport(`${dir.path}/downloads/report.json`);

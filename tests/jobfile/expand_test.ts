@@ -37,7 +37,7 @@ Deno.test("loadPlan() fans out urls and urls_from into one job per file, and nee
   const plan = await loadPlan("sub/jobs.yaml", { cwd: dir.path, env: noEnv, cores: 3 });
   assert.equal(plan.output, `${dir.path}/sub/out`);
   assert.equal(plan.report, `${dir.path}/sub/out/report.json`);
-  assert.deepEqual(plan.concurrency, { io: 16, cpu: 3 });
+  assert.deepEqual(plan.concurrency, { io: 16, cpu: 3, perHost: 8 });
   const downloads = plan.jobs.filter((job): job is DownloadJob => job.kind === "download");
   assert.deepEqual(downloads.map((job) => [job.name, job.relativePath, job.retries]), [
     ["pics/a.png", "album/a.png", 5],
@@ -67,7 +67,7 @@ Deno.test("loadPlan() lets command-line overrides win, resolved against the curr
   });
   assert.equal(plan.output, `${dir.path}/o`);
   assert.equal(plan.report, `${dir.path}/r.json`);
-  assert.deepEqual(plan.concurrency, { io: 9, cpu: 2 });
+  assert.deepEqual(plan.concurrency, { io: 9, cpu: 2, perHost: 8 });
 });
 
 Deno.test("loadPlan() rejects targets outside the output folder before anything runs", async () => {

@@ -33,8 +33,8 @@ Deno.test("validateJobFile() applies defaults and converts durations", () => {
     { env: noEnv },
   );
   assert.equal(file.output, "downloads");
-  assert.deepEqual(file.concurrency, { io: 16, cpu: "auto" });
-  assert.deepEqual(file.defaults, { retries: 3, timeout: 90_000 });
+  assert.deepEqual(file.concurrency, { io: 16, cpu: "auto", per_host: 8 });
+  assert.deepEqual(file.defaults, { retries: 3, timeout: 90_000, download: {} });
   assert.equal(file.jobs[0]?.timeout, 2500);
   assert.equal(file.jobs[0]?.download?.sha256, "ab".repeat(32));
   assert.deepEqual(file.jobs[1]?.compute, { module: "./w.ts", export: "default", args: [] });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { HttpStatusError, IntegrityError } from "../../lib/errors.ts";
 import type { DownloadJob } from "../../lib/job.ts";
-import { createDownloadKind, isRetryable } from "../../tasks/download.ts";
+import { createDownloadKind, isRetryable } from "../../tasks/download/mod.ts";
 import { bodyBytes, sha256Hex, startFaultServer } from "../helpers/fault_server.ts";
 import { tempDir } from "../helpers/temp.ts";
 
@@ -19,6 +19,11 @@ function downloadJob(url: string, output: string, extra: Partial<DownloadJob> = 
     path: `${output}/sub/file.bin`,
     relativePath: "sub/file.bin",
     sha256: undefined,
+    sha512: undefined,
+    headers: {},
+    maxBytes: 2 ** 32,
+    idleTimeoutMs: 30_000,
+    maxWaitMs: 60_000,
     ...extra,
   };
 }
@@ -36,6 +41,7 @@ Deno.test("download() streams a body into place and reports bytes and sha256", a
   });
   assert.deepEqual(result, {
     bytes: 300_000,
+    size: 300_000,
     path: "sub/file.bin",
     sha256: await sha256Hex(expected),
   });

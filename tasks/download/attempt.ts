@@ -1,0 +1,357 @@
+/**
+ * One attempt of a download job, from the checks before any request to the rename into place:
+ *
+ * 1. up to date? a checksum match needs no request; a recorded file is revalidated (304);
+ * 2. a kept `<to>.part` is resumed with `Range` + `If-Range`; a server that ignores the range
+ *    or whose file changed gets a clean restart;
+ * 3. the body streams to the `.part`, counted, hashed, capped by `max_bytes` and watched by
+ *    the idle watchdog;
+ * 4. length and checksums are verified, then the `.part` is renamed over the target.
+ *
+ * A failure after some bytes keeps the `.part` for the next attempt (or run) when it can be
+ * resumed safely; otherwise the `.part` is removed. No file carries its final name unless it
+ * is complete and verified.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import {
+  HttpStatusError,
+  IdleTimeoutError,
+  IncompleteBodyError,
+  IntegrityError,
+  TooLargeError,
+} from "../../lib/errors.ts";
+import { formatBytes } from "../../lib/format.ts";
+import type { DownloadJob } from "../../lib/job.ts";
+import { landsInside } from "../../lib/paths.ts";
+import { redactText, redactUrl, secretValues } from "../../lib/secrets.ts";
+import type { TaskResult } from "../types.ts";
+import { Digests } from "./digests.ts";
+import { fetchFollowing } from "./fetch_following.ts";
+import type { HostGate } from "./host_gate.ts";
+import { IdleWatchdog } from "./idle_watchdog.ts";
+import { parseRetryAfter } from "./retry_after.ts";
+import type { DownloadState, FileRecord, PartRecord } from "./state.ts";
+import { checkFreshness, conditionalHeaders } from "./up_to_date.ts";
+
+/** What an attempt needs besides the job. */
+export interface AttemptOptions {
+  /** Absolute output folder: every write must land inside it. */
+  output: string;
+  client: Deno.HttpClient | undefined;
+  state: DownloadState;
+  hosts: HostGate;
+  /** Ignore what is on disk and download again. */
+  force: boolean;
+  signal: AbortSignal;
+  progress: ((bytes: number) => void) | undefined;
+}
+
+/** Runs one attempt of `job`. */
+export async function downloadAttempt(
+  job: DownloadJob,
+  options: AttemptOptions,
+): Promise<TaskResult> {
+  const { state, force, signal } = options;
+  const freshness = await checkFreshness(job, state, { force, signal });
+  if (freshness.kind === "verified") {
+    state.setPart(job.relativePath, undefined);
+    return cachedResult(job, freshness.record.sha256, "checksum");
+  }
+  using watchdog = new IdleWatchdog(job.idleTimeoutMs);
+  const transfer = new Transfer(job, options, watchdog);
+  return await transfer.run(freshness.kind === "revalidate" ? freshness.record : undefined);
+}
+
+function cachedResult(
+  job: DownloadJob,
+  sha256: string,
+  cached: "checksum" | "not-modified",
+): TaskResult {
+  return { bytes: 0, path: job.relativePath, sha256, cached };
+}
+
+/** Statuses after which the host is paused for its Retry-After. */
+const PAUSING_STATUSES = new Set([429, 503]);
+
+class Transfer {
+  readonly #job: DownloadJob;
+  readonly #options: AttemptOptions;
+  readonly #watchdog: IdleWatchdog;
+  readonly #signal: AbortSignal;
+  readonly #part: string;
+  readonly #host: string;
+  readonly #secrets: string[];
+
+  constructor(job: DownloadJob, options: AttemptOptions, watchdog: IdleWatchdog) {
+    this.#job = job;
+    this.#options = options;
+    this.#watchdog = watchdog;
+    this.#signal = AbortSignal.any([options.signal, watchdog.signal]);
+    this.#part = `${job.path}.part`;
+    this.#host = new URL(job.url).host;
+    this.#secrets = secretValues(job.headers);
+  }
+
+  async run(revalidate: FileRecord | undefined) {
+    const job = this.#job;
+    const { state } = this.#options;
+    let resumeFrom = revalidate ? 0 : await this.#resumablePart();
+    if (resumeFrom === 0) await this.#discardPart();
+
+    let sent = this.#request(revalidate ? conditionalHeaders(revalidate) : {}, resumeFrom);
+    let { response, url, redirects } = await sent;
+    this.#watchdog.progress();
+
+    if (revalidate && response.status === 304) {
+      await response.body?.cancel();
+      const validators = validatorsOf(response);
+      state.setFile(job.relativePath, { ...state.file(job.relativePath)!, ...validators });
+      this.#options.hosts.succeeded(this.#host);
+      return {
+        ...cachedResult(job, revalidate.sha256, "not-modified"),
+        ...(redirects.length ? { redirects } : {}),
+      };
+    }
+    if (resumeFrom > 0 && rangeStart(response) !== resumeFrom) {
+      // The server ignored the range (200: use it from the start), the file changed under
+      // If-Range (200, the new file), or the range no longer fits (416): start afresh.
+      resumeFrom = 0;
+      await this.#discardPart();
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        sent = this.#request({}, 0);
+        ({ response, url, redirects } = await sent);
+        this.#watchdog.progress();
+      }
+    }
+    if (!response.ok) throw await this.#statusError(response, url);
+    if (response.status === 206 && resumeFrom === 0) {
+      await response.body?.cancel();
+      throw new IntegrityError(`GET ${redactUrl(url)} answered 206 to a request for everything`);
+    }
+    if (!response.body) throw new IncompleteBodyError(`GET ${redactUrl(url)} sent no body`);
+
+    const encoded = isEncoded(response);
+    const declared = encoded ? undefined : contentLength(response);
+    const total = declared === undefined ? undefined : resumeFrom + declared;
+    if (total !== undefined && total > job.maxBytes) {
+      await response.body.cancel();
+      throw tooLarge(job, url, `declares ${formatBytes(total)}`);
+    }
+    const validator = encoded ? undefined : ifRangeValidator(response);
+
+    await Deno.mkdir(dirname(job.path), { recursive: true });
+    if (!await landsInside(this.#options.output, job.path)) {
+      await response.body.cancel();
+      throw new RangeError(`${job.relativePath} would land outside the output folder`);
+    }
+
+    const digests = new Digests({ sha512: job.sha512 !== undefined });
+    let received = 0;
+    let opened = false;
+    try {
+      if (resumeFrom > 0) {
+        const kept = await digests.updateFromFile(this.#part, this.#signal);
+        if (kept !== resumeFrom) throw new IncompleteBodyError(`${this.#part} changed size`);
+      }
+      using file = await Deno.open(
+        this.#part,
+        resumeFrom > 0 ? { write: true, append: true } : { write: true, createNew: true },
+      );
+      opened = true;
+      const reader = response.body.getReader();
+      const { progress } = this.#options;
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          received += value.byteLength;
+          if (resumeFrom + received > job.maxBytes) {
+            throw tooLarge(job, url, `sent more than ${formatBytes(job.maxBytes)}`);
+          }
+          digests.update(value);
+          this.#watchdog.feed(value.byteLength);
+          let offset = 0;
+          while (offset < value.byteLength) offset += await file.write(value.subarray(offset));
+          progress?.(resumeFrom + received);
+        }
+      } finally {
+        reader.releaseLock();
+      }
+      if (declared !== undefined && received !== declared) {
+        throw new IncompleteBodyError(
+          `GET ${redactUrl(url)} sent ${received} bytes, but Content-Length said ${declared}`,
+        );
+      }
+    } catch (caught) {
+      await response.body.cancel().catch(() => {});
+      const error = this.#reason(caught);
+      if (opened && validator !== undefined && isResumable(error)) await this.#keepPart(validator);
+      else await this.#discardPart();
+      throw error;
+    }
+
+    const { sha256, sha512 } = digests.digest();
+    const mismatch = job.sha256 !== undefined && sha256 !== job.sha256
+      ? `sha256 mismatch for ${redactUrl(url)}: expected ${job.sha256}, got ${sha256}`
+      : job.sha512 !== undefined && sha512 !== job.sha512
+      ? `sha512 mismatch for ${redactUrl(url)}: expected ${job.sha512}, got ${sha512}`
+      : undefined;
+    if (mismatch) {
+      await this.#discardPart();
+      throw new IntegrityError(mismatch);
+    }
+    await Deno.rename(this.#part, job.path);
+    const info = await Deno.stat(job.path);
+    state.setPart(job.relativePath, undefined);
+    state.setFile(job.relativePath, {
+      url: job.url,
+      bytes: info.size,
+      mtimeMs: info.mtime?.getTime() ?? 0,
+      sha256,
+      ...validatorsOf(response),
+    });
+    this.#options.hosts.succeeded(this.#host);
+    return {
+      bytes: received,
+      size: info.size,
+      path: job.relativePath,
+      sha256,
+      ...(redirects.length ? { redirects } : {}),
+      ...(resumeFrom > 0 ? { resumedFrom: resumeFrom } : {}),
+    };
+  }
+
+  /** Sends the request, with a Range from `resumeFrom` when it is above 0. */
+  #request(extra: Record<string, string>, resumeFrom: number) {
+    const headers = new Headers(this.#job.headers);
+    for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+    if (resumeFrom > 0) {
+      headers.set("range", `bytes=${resumeFrom}-`);
+      headers.set("if-range", this.#options.state.part(this.#job.relativePath)!.validator);
+    }
+    return fetchFollowing(this.#job.url, {
+      headers,
+      signal: this.#signal,
+      client: this.#options.client,
+    }).catch((error) => {
+      throw this.#reason(error);
+    });
+  }
+
+  /** The size of a `.part` that can be resumed, or 0. */
+  async #resumablePart(): Promise<number> {
+    const record = this.#options.state.part(this.#job.relativePath);
+    if (!record || record.url !== this.#job.url || record.bytes <= 0) return 0;
+    const info = await Deno.lstat(this.#part).catch(() => undefined);
+    return info?.isFile && info.size === record.bytes ? record.bytes : 0;
+  }
+
+  async #keepPart(validator: string) {
+    const info = await Deno.lstat(this.#part).catch(() => undefined);
+    if (!info?.isFile || info.size === 0) return await this.#discardPart();
+    const record: PartRecord = { url: this.#job.url, bytes: info.size, validator };
+    this.#options.state.setPart(this.#job.relativePath, record);
+  }
+
+  /** Removes the `.part` (or a symlink planted under its name) and forgets it. */
+  async #discardPart() {
+    this.#options.state.setPart(this.#job.relativePath, undefined);
+    await Deno.remove(this.#part).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+
+  /** The error to report: the run's reason or the watchdog's beats an echo of it. */
+  #reason(error: unknown): unknown {
+    if (this.#options.signal.aborted) return this.#options.signal.reason;
+    if (this.#watchdog.signal.aborted) return this.#watchdog.signal.reason;
+    return error;
+  }
+
+  async #statusError(response: Response, url: string): Promise<HttpStatusError> {
+    const { status } = response;
+    const job = this.#job;
+    const retryAfterMs = PAUSING_STATUSES.has(status)
+      ? parseRetryAfter(response.headers.get("retry-after"))
+      : undefined;
+    if (status === 429) {
+      this.#options.hosts.throttle(
+        this.#host,
+        Math.min(retryAfterMs ?? job.backoffMs, job.maxWaitMs),
+      );
+    } else if (status === 503 && retryAfterMs !== undefined) {
+      this.#options.hosts.pause(this.#host, Math.min(retryAfterMs, job.maxWaitMs));
+    }
+    return new HttpStatusError({
+      status,
+      url: redactUrl(url),
+      bodyExcerpt: redactText(await excerpt(response), this.#secrets),
+      retryAfterMs,
+    });
+  }
+}
+
+/** Errors after which the bytes already written are still good. */
+function isResumable(error: unknown): boolean {
+  if (error instanceof IntegrityError || error instanceof TooLargeError) return false;
+  if (error instanceof RangeError) return false;
+  return error instanceof IncompleteBodyError || error instanceof IdleTimeoutError ||
+    error instanceof TypeError || error instanceof DOMException ||
+    (error instanceof Error && error.name === "InterruptedError") ||
+    (error instanceof Error && error.name === "FailFastError");
+}
+
+function tooLarge(job: DownloadJob, url: string, what: string): TooLargeError {
+  return new TooLargeError(
+    `GET ${redactUrl(url)} ${what}, over max_bytes ${formatBytes(job.maxBytes)}`,
+  );
+}
+
+function isEncoded(response: Response): boolean {
+  const encoding = response.headers.get("content-encoding");
+  return encoding !== null && encoding.toLowerCase() !== "identity";
+}
+
+/** Content-Length when it is a plain number. */
+function contentLength(response: Response): number | undefined {
+  const header = response.headers.get("content-length");
+  return header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+}
+
+/** Where a 206 starts (`Content-Range: bytes START-END/TOTAL`); undefined otherwise. */
+function rangeStart(response: Response): number | undefined {
+  if (response.status !== 206) return undefined;
+  const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get("content-range") ?? "");
+  return match ? Number(match[1]) : undefined;
+}
+
+/** A validator usable in If-Range: a strong ETag, else Last-Modified. */
+function ifRangeValidator(response: Response): string | undefined {
+  const etag = response.headers.get("etag");
+  if (etag && !etag.startsWith("W/")) return etag;
+  return response.headers.get("last-modified") ?? undefined;
+}
+
+function validatorsOf(response: Response): { etag?: string; lastModified?: string } {
+  const etag = response.headers.get("etag");
+  const lastModified = response.headers.get("last-modified");
+  return { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+}
+
+/** The first 200 characters of an error response, for the message. */
+async function excerpt(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  try {
+    const { value } = await reader.read();
+    if (!value) return "";
+    return new TextDecoder().decode(value.subarray(0, 200)).replace(/\s+/g, " ").trim();
+  } catch {
+    return "";
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Streaming checksums of a download: SHA-256 always (it goes into the report and the state),
+ * SHA-512 only when the job asks to verify one.
+ *
+ * @module
+ */
+import { createHash, type Hash } from "node:crypto";
+
+/** The hex digests of what was hashed. */
+export interface DigestResult {
+  sha256: string;
+  sha512: string | undefined;
+}
+
+/**
+ * Hashes chunks as they pass.
+ *
+ * @example
+ * ```ts
+ * import { Digests } from "./digests.ts";
+ * const digests = new Digests({ sha512: false });
+ * digests.update(new TextEncoder().encode("abc"));
+ * console.assert(digests.digest().sha256.startsWith("ba7816bf"));
+ * ```
+ */
+export class Digests {
+  readonly #sha256: Hash = createHash("sha256");
+  readonly #sha512: Hash | undefined;
+
+  constructor(options: { sha512: boolean }) {
+    this.#sha512 = options.sha512 ? createHash("sha512") : undefined;
+  }
+
+  update(chunk: Uint8Array): void {
+    this.#sha256.update(chunk);
+    this.#sha512?.update(chunk);
+  }
+
+  digest(): DigestResult {
+    return { sha256: this.#sha256.digest("hex"), sha512: this.#sha512?.digest("hex") };
+  }
+
+  /** Feeds the whole of a file (the kept part of a resumed download, or a file on disk). */
+  async updateFromFile(path: string, signal?: AbortSignal): Promise<number> {
+    using file = await Deno.open(path, { read: true });
+    const buffer = new Uint8Array(256 * 1024);
+    let total = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      const n = await file.read(buffer);
+      if (n === null) return total;
+      this.update(buffer.subarray(0, n));
+      total += n;
+    }
+  }
+}

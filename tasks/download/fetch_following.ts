@@ -1,0 +1,109 @@
+/**
+ * A GET that follows redirects itself (`redirect: "manual"`), so that it can refuse what fetch
+ * would accept: more than `maxRedirects` hops, a loop, a hop to anything but http(s). Secret
+ * headers are not sent on to another origin (as curl and browsers do), and credentials in a URL
+ * become an `Authorization: Basic` header, since fetch refuses URLs that carry them.
+ *
+ * @module
+ */
+import { RedirectError } from "../../lib/errors.ts";
+import { isSecretHeader, redactUrl } from "../../lib/secrets.ts";
+
+/** The statuses that carry a `Location` to follow. */
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Options for {@linkcode fetchFollowing}. */
+export interface FetchFollowingOptions {
+  headers: Headers;
+  signal: AbortSignal;
+  client?: Deno.HttpClient | undefined;
+  /** @default 10 */
+  maxRedirects?: number;
+}
+
+/** The final response and how it was reached. */
+export interface FollowedResponse {
+  response: Response;
+  /** The URL that answered. */
+  url: string;
+  /** Each redirect target, in order (credentials hidden). */
+  redirects: string[];
+}
+
+/**
+ * GETs `url`, following at most `maxRedirects` redirects.
+ *
+ * @throws {RedirectError} on a loop, too many hops, a hop to a non-http(s) URL or a missing
+ * Location
+ */
+export async function fetchFollowing(
+  url: string,
+  options: FetchFollowingOptions,
+): Promise<FollowedResponse> {
+  const { signal, client, maxRedirects = 10 } = options;
+  let headers = new Headers(options.headers);
+  let current = withoutCredentials(new URL(url), headers);
+  const redirects: string[] = [];
+  const seen = new Set([current.href]);
+  for (;;) {
+    const response = await fetch(current, {
+      headers,
+      signal,
+      redirect: "manual",
+      ...(client ? { client } : {}),
+    });
+    if (!REDIRECT_STATUSES.has(response.status)) {
+      return { response, url: current.href, redirects };
+    }
+    await response.body?.cancel();
+    const location = response.headers.get("location");
+    const from = redactUrl(current.href);
+    if (!location) {
+      throw new RedirectError(`GET ${from} answered ${response.status} with no Location`);
+    }
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new RedirectError(`GET ${from} redirected to an invalid URL: ${location}`);
+    }
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw new RedirectError(
+        `GET ${from} redirected to ${next.protocol} (only http(s) is followed)`,
+      );
+    }
+    if (next.origin !== current.origin) headers = withoutSecrets(headers);
+    next = withoutCredentials(next, headers);
+    if (seen.has(next.href)) {
+      const chain = [redactUrl(url), ...redirects, redactUrl(next.href)];
+      throw new RedirectError(`redirect loop: ${chain.join(" -> ")}`);
+    }
+    if (redirects.length >= maxRedirects) {
+      throw new RedirectError(`more than ${maxRedirects} redirects from ${redactUrl(url)}`);
+    }
+    seen.add(next.href);
+    redirects.push(redactUrl(next.href));
+    current = next;
+  }
+}
+
+/** `url` without user and password; they move into an Authorization header unless one is set. */
+function withoutCredentials(url: URL, headers: Headers): URL {
+  if (!url.username && !url.password) return url;
+  if (!headers.has("authorization")) {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    const token = btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)));
+    headers.set("authorization", `Basic ${token}`);
+  }
+  const bare = new URL(url);
+  bare.username = "";
+  bare.password = "";
+  return bare;
+}
+
+function withoutSecrets(headers: Headers): Headers {
+  const kept = new Headers();
+  for (const [name, value] of headers) if (!isSecretHeader(name)) kept.set(name, value);
+  return kept;
+}

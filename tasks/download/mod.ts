@@ -1,0 +1,76 @@
+/**
+ * The download kind: jobs on the io pool, admitted per host by a {@linkcode HostGate}, each
+ * attempt run by {@linkcode downloadAttempt}. Decides which failures are worth another attempt
+ * and how long a server asked us to wait (Retry-After, capped by `max_wait`).
+ *
+ * @module
+ */
+import { HttpStatusError, IntegrityError } from "../../lib/errors.ts";
+import type { DownloadJob } from "../../lib/job.ts";
+import type { JobKind } from "../types.ts";
+import { downloadAttempt } from "./attempt.ts";
+import { HostGate } from "./host_gate.ts";
+import { DownloadState } from "./state.ts";
+
+/** Statuses worth another attempt: the server may answer differently soon. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** Transfers at once to one host unless `concurrency.per_host` says otherwise. */
+export const DEFAULT_PER_HOST = 8;
+
+/** Options for {@linkcode createDownloadKind}. */
+export interface DownloadKindOptions {
+  /** Absolute output folder: every write must land inside it. */
+  output: string;
+  /** The HTTP client to share across jobs (connection reuse). */
+  client?: Deno.HttpClient;
+  /** What is known about earlier runs; saved by `close()`. @default an empty state, not saved */
+  state?: DownloadState;
+  /** Transfers at once to one host. @default 8 */
+  perHost?: number;
+  /** Ignore files on disk and download everything again. @default false */
+  force?: boolean;
+}
+
+/**
+ * The download kind.
+ *
+ * @example
+ * ```ts
+ * import { createDownloadKind } from "./mod.ts";
+ * const kind = createDownloadKind({ output: "/tmp/out" });
+ * console.assert(kind.pool === "io");
+ * await kind.close();
+ * ```
+ */
+export function createDownloadKind(
+  options: DownloadKindOptions,
+): JobKind<DownloadJob> & { gate: HostGate; close(): Promise<void> } {
+  const { output, client, state = DownloadState.memory(), force = false } = options;
+  const hosts = new HostGate({ limit: options.perHost ?? DEFAULT_PER_HOST });
+  return {
+    pool: "io",
+    gate: hosts,
+    run: (job, { signal, progress }) =>
+      downloadAttempt(job, { output, client, state, hosts, force, signal, progress }),
+    isRetryable,
+    retryDelayMs: (error, job) =>
+      error instanceof HttpStatusError && error.retryAfterMs !== undefined
+        ? Math.min(error.retryAfterMs, job.maxWaitMs)
+        : undefined,
+    close: async () => {
+      hosts.close();
+      await state.save();
+    },
+  };
+}
+
+/** Whether a failed download attempt is worth another. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof HttpStatusError) return RETRYABLE_STATUSES.has(error.status);
+  if (error instanceof IntegrityError) return true; // a corrupted transfer may go well next time
+  if (error instanceof RangeError) return false; // too large, or a path that escapes
+  if (error instanceof DOMException) return error.name === "TimeoutError";
+  if (error instanceof Error && error.name === "RedirectError") return false;
+  return true; // network errors (reset, refused, bad gzip), short bodies, idle timeouts
+}

@@ -1,0 +1,128 @@
+/**
+ * What downloads remember between runs, in `<output>/.taskpool/state.json`: for each file, the
+ * URL it came from, its size, mtime and SHA-256 as written, and the server's validators (ETag,
+ * Last-Modified) for a conditional request next time; for each kept `.part`, what is needed to
+ * resume it with `Range` + `If-Range`. Written atomically at the end of a run (also an
+ * interrupted one). A missing or unreadable state only costs re-downloads, never wrong data.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { writeTextFileAtomic } from "../../lib/write_atomic.ts";
+
+/** A complete file as taskpool wrote it. */
+export interface FileRecord {
+  url: string;
+  bytes: number;
+  /** The file's mtime right after the rename: a changed file no longer matches. */
+  mtimeMs: number;
+  sha256: string;
+  etag?: string;
+  lastModified?: string;
+}
+
+/** A `.part` kept for resuming. */
+export interface PartRecord {
+  url: string;
+  bytes: number;
+  /** The strong ETag or the Last-Modified date to send as `If-Range`. */
+  validator: string;
+}
+
+interface State {
+  files: Map<string, FileRecord>;
+  parts: Map<string, PartRecord>;
+}
+
+/** The state file's path for an output folder. */
+export function stateFilePath(output: string): string {
+  return join(output, ".taskpool", "state.json");
+}
+
+/**
+ * The download state of one output folder, keyed by path relative to it.
+ *
+ * @example
+ * ```ts
+ * import { DownloadState } from "./state.ts";
+ * const dir = await Deno.makeTempDir();
+ * const state = await DownloadState.load(dir);
+ * state.setFile("a.bin", { url: "http://x/a.bin", bytes: 1, mtimeMs: 0, sha256: "00" });
+ * await state.save();
+ * console.assert((await DownloadState.load(dir)).file("a.bin")?.bytes === 1);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class DownloadState {
+  readonly #path: string | undefined;
+  readonly #data: State;
+  #dirty = false;
+
+  private constructor(path: string | undefined, data: State) {
+    this.#path = path;
+    this.#data = data;
+  }
+
+  /** A state kept in memory only (`save` does nothing): for tests and one-off use. */
+  static memory(): DownloadState {
+    return new DownloadState(undefined, { files: new Map(), parts: new Map() });
+  }
+
+  /** Reads the state of `output`; a missing or damaged file gives an empty state. */
+  static async load(output: string): Promise<DownloadState> {
+    const path = stateFilePath(output);
+    const data: State = { files: new Map(), parts: new Map() };
+    try {
+      const parsed = JSON.parse(await Deno.readTextFile(path));
+      if (parsed?.version === 1 && isObject(parsed.files) && isObject(parsed.parts)) {
+        for (const [key, value] of Object.entries(parsed.files)) {
+          if (isObject(value)) data.files.set(key, value as unknown as FileRecord);
+        }
+        for (const [key, value] of Object.entries(parsed.parts)) {
+          if (isObject(value)) data.parts.set(key, value as unknown as PartRecord);
+        }
+      }
+    } catch {
+      // none yet, or damaged: start afresh
+    }
+    return new DownloadState(path, data);
+  }
+
+  /** The record of a complete file. */
+  file(path: string): FileRecord | undefined {
+    return this.#data.files.get(path);
+  }
+
+  setFile(path: string, record: FileRecord): void {
+    this.#data.files.set(path, record);
+    this.#dirty = true;
+  }
+
+  /** The record of a kept `.part`. */
+  part(path: string): PartRecord | undefined {
+    return this.#data.parts.get(path);
+  }
+
+  /** Records a kept `.part`, or forgets it (undefined). */
+  setPart(path: string, record: PartRecord | undefined): void {
+    if (record) this.#data.parts.set(path, record);
+    else if (!this.#data.parts.delete(path)) return;
+    this.#dirty = true;
+  }
+
+  /** Writes the state atomically if anything changed. */
+  async save(): Promise<void> {
+    if (!this.#dirty || this.#path === undefined) return;
+    const data = {
+      version: 1,
+      files: Object.fromEntries(this.#data.files),
+      parts: Object.fromEntries(this.#data.parts),
+    };
+    await writeTextFileAtomic(this.#path, `${JSON.stringify(data, null, 1)}\n`);
+    this.#dirty = false;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

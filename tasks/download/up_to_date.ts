@@ -1,0 +1,64 @@
+/**
+ * Is the file on disk already what a download would produce? Two answers short of a full
+ * transfer: a file that matches the job's checksum needs no request at all; a file taskpool
+ * wrote itself (same URL, size and mtime as recorded) can be revalidated with a conditional
+ * request (`If-None-Match` / `If-Modified-Since`) that a 304 answers.
+ *
+ * @module
+ */
+import type { DownloadJob } from "../../lib/job.ts";
+import { Digests } from "./digests.ts";
+import type { DownloadState, FileRecord } from "./state.ts";
+
+/** What the disk says about a download before it runs. */
+export type Freshness =
+  | { kind: "verified"; record: FileRecord }
+  | { kind: "revalidate"; record: FileRecord }
+  | { kind: "absent" };
+
+/** Decides how much of `job` needs doing. `force` always says absent. */
+export async function checkFreshness(
+  job: DownloadJob,
+  state: DownloadState,
+  options: { force: boolean; signal: AbortSignal },
+): Promise<Freshness> {
+  if (options.force) return { kind: "absent" };
+  const info = await Deno.lstat(job.path).catch(() => undefined);
+  if (!info?.isFile) return { kind: "absent" };
+  const recorded = state.file(job.relativePath);
+  const unchanged = recorded !== undefined && recorded.url === job.url &&
+    recorded.bytes === info.size && recorded.mtimeMs === info.mtime?.getTime();
+
+  if (job.sha256 !== undefined || job.sha512 !== undefined) {
+    // The recorded SHA-256 of an unchanged file stands in for re-reading it.
+    if (unchanged && job.sha512 === undefined && recorded.sha256 === job.sha256) {
+      return { kind: "verified", record: recorded };
+    }
+    const digests = new Digests({ sha512: job.sha512 !== undefined });
+    await digests.updateFromFile(job.path, options.signal);
+    const { sha256, sha512 } = digests.digest();
+    if ((job.sha256 ?? sha256) === sha256 && (job.sha512 ?? sha512) === sha512) {
+      const record: FileRecord = {
+        ...(recorded?.url === job.url ? recorded : {}),
+        url: job.url,
+        bytes: info.size,
+        mtimeMs: info.mtime?.getTime() ?? 0,
+        sha256,
+      };
+      state.setFile(job.relativePath, record);
+      return { kind: "verified", record };
+    }
+    return { kind: "absent" };
+  }
+  if (unchanged && (recorded.etag !== undefined || recorded.lastModified !== undefined)) {
+    return { kind: "revalidate", record: recorded };
+  }
+  return { kind: "absent" };
+}
+
+/** The conditional request headers for a file to revalidate. */
+export function conditionalHeaders(record: FileRecord): Record<string, string> {
+  if (record.etag !== undefined) return { "if-none-match": record.etag };
+  if (record.lastModified !== undefined) return { "if-modified-since": record.lastModified };
+  return {};
+}
