@@ -26,7 +26,11 @@ export interface LoopbackServer extends AsyncDisposable {
  * ```
  */
 export function serveLoopback(
-  handler: (request: Request, closing: AbortSignal) => Response | Promise<Response>,
+  handler: (
+    request: Request,
+    closing: AbortSignal,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ) => Response | Promise<Response>,
 ): LoopbackServer {
   const controller = new AbortController();
   const server = Deno.serve({
@@ -34,7 +38,7 @@ export function serveLoopback(
     port: 0,
     signal: controller.signal,
     onListen: () => {},
-  }, (request) => handler(request, controller.signal));
+  }, (request, info) => handler(request, controller.signal, info));
   const close = async () => {
     controller.abort();
     await server.finished;

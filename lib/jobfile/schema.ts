@@ -40,12 +40,22 @@ const size = z.union([
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const headers = z.record(
-  z.string().regex(HEADER_NAME_PATTERN, { error: "must be an HTTP header name" }),
+  z.string(),
   z.string({ error: "must be a string" }).refine((value) => !/[\r\n\0]/.test(value), {
     error: "must not contain line breaks",
   }),
   { error: "must be a mapping of header names to strings" },
-).describe(
+).superRefine((value, context) => {
+  for (const name of Object.keys(value)) {
+    if (HEADER_NAME_PATTERN.test(name)) continue;
+    context.addIssue({
+      code: "custom",
+      path: [name],
+      message: "is not an HTTP header name: use letters, digits and !#$%&'*+.^_`|~-",
+      params: { aboutKey: true },
+    });
+  }
+}).describe(
   "Request headers; ${VAR} takes a value from the environment. Secret-looking values " +
     "(Authorization, Cookie, *token*, *key*, ...) are never shown in reports or logs.",
 );

@@ -80,6 +80,9 @@ function issueToErrors(
     });
   }
 
+  if (issue.code === "custom" && issue.params?.["aboutKey"] === true) {
+    return [make(issue.message, path, undefined, true)]; // a bad key, such as a header name
+  }
   const found = valueAt(root, path);
   if (found.missing) {
     return [make(`is required`, path, undefined, true)];

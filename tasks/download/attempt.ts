@@ -57,7 +57,7 @@ export async function downloadAttempt(
   const freshness = await checkFreshness(job, state, { force, signal });
   if (freshness.kind === "verified") {
     state.setPart(job.relativePath, undefined);
-    return cachedResult(job, freshness.record.sha256, "checksum");
+    return cachedResult(job, freshness.record, "checksum");
   }
   using watchdog = new IdleWatchdog(job.idleTimeoutMs);
   const transfer = new Transfer(job, options, watchdog);
@@ -66,10 +66,10 @@ export async function downloadAttempt(
 
 function cachedResult(
   job: DownloadJob,
-  sha256: string,
+  record: FileRecord,
   cached: "checksum" | "not-modified",
 ): TaskResult {
-  return { bytes: 0, path: job.relativePath, sha256, cached };
+  return { bytes: 0, size: record.bytes, path: job.relativePath, sha256: record.sha256, cached };
 }
 
 /** Statuses after which the host is paused for its Retry-After. */
@@ -110,7 +110,7 @@ class Transfer {
       state.setFile(job.relativePath, { ...state.file(job.relativePath)!, ...validators });
       this.#options.hosts.succeeded(this.#host);
       return {
-        ...cachedResult(job, revalidate.sha256, "not-modified"),
+        ...cachedResult(job, revalidate, "not-modified"),
         ...(redirects.length ? { redirects } : {}),
       };
     }

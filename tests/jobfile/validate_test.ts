@@ -174,3 +174,28 @@ Deno.test("validateJobFile() reports every error at once, in file order", () => 
   const lines = errors.map((e) => Number(e.split(":")[1]));
   assert.deepEqual(lines, lines.toSorted((a, b) => a - b));
 });
+
+Deno.test("validateJobFile() checks download settings: headers, sizes, durations, digests", () => {
+  const errors = errorsOf([
+    "concurrency: { per_host: 0 }",
+    "defaults:",
+    "  download: { max_bytes: 4 gigs, headers: { Authorization: 'Bearer ${TOKEN}' } }",
+    "jobs:",
+    "  - name: a",
+    "    download:",
+    "      url: http://127.0.0.1/a",
+    "      headers: { 'Bad Name': x }",
+    "      idle_timeout: soon",
+    "      sha512: abc",
+    "  - { name: b, download: { urls: [http://127.0.0.1/b], sha512: " + "a".repeat(128) + " } }",
+  ].join("\n"));
+  assert.deepEqual(errors, [
+    "jobs.yaml:1:26: concurrency.per_host must be at least 1: got 0",
+    'jobs.yaml:3:26: defaults.download.max_bytes must be a size: bytes as a number, or a string like 512KiB, 10MB, 4GiB: got "4 gigs"',
+    "jobs.yaml:3:60: defaults.download.headers.Authorization uses ${TOKEN}, which is not set in the environment (set it, or write ${TOKEN:-default})",
+    `jobs.yaml:8:18: jobs[0].download.headers["Bad Name"] is not an HTTP header name: use letters, digits and !#$%&'*+.^_\`|~-`,
+    'jobs.yaml:9:21: jobs[0].download.idle_timeout must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h: got "soon"',
+    'jobs.yaml:10:15: jobs[0].download.sha512 must be 128 hex digits: got "abc"',
+    "jobs.yaml:11:64: jobs[1].download.sha512 applies to a single url only",
+  ]);
+});
