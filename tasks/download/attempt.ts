@@ -24,15 +24,16 @@ import {
 } from "../../lib/errors.ts";
 import { formatBytes } from "../../lib/format.ts";
 import type { DownloadJob } from "../../lib/job.ts";
-import { landsInside } from "../../lib/paths.ts";
 import { redactText, redactUrl, secretValues } from "../../lib/secrets.ts";
 import type { TaskResult } from "../types.ts";
 import { Digests } from "./digests.ts";
 import { fetchFollowing } from "./fetch_following.ts";
+import type { TargetFolders } from "./folders.ts";
 import type { HostGate } from "./host_gate.ts";
 import { IdleWatchdog } from "./idle_watchdog.ts";
 import { parseRetryAfter } from "./retry_after.ts";
 import type { DownloadState, FileRecord, PartRecord } from "./state.ts";
+import { writeBody } from "./write_body.ts";
 import { checkFreshness, conditionalHeaders } from "./up_to_date.ts";
 
 /** What an attempt needs besides the job. */
@@ -42,6 +43,7 @@ export interface AttemptOptions {
   client: Deno.HttpClient | undefined;
   state: DownloadState;
   hosts: HostGate;
+  folders: TargetFolders;
   /** Ignore what is on disk and download again. */
   force: boolean;
   signal: AbortSignal;
@@ -98,7 +100,7 @@ class Transfer {
     const job = this.#job;
     const { state } = this.#options;
     let resumeFrom = revalidate ? 0 : await this.#resumablePart();
-    if (resumeFrom === 0) await this.#discardPart();
+    if (resumeFrom === 0 && state.part(job.relativePath)) await this.#discardPart();
 
     let sent = this.#request(revalidate ? conditionalHeaders(revalidate) : {}, resumeFrom);
     let { response, url, redirects } = await sent;
@@ -142,44 +144,35 @@ class Transfer {
     }
     const validator = encoded ? undefined : ifRangeValidator(response);
 
-    await Deno.mkdir(dirname(job.path), { recursive: true });
-    if (!await landsInside(this.#options.output, job.path)) {
+    try {
+      await this.#options.folders.prepare(dirname(job.path));
+    } catch (error) {
       await response.body.cancel();
-      throw new RangeError(`${job.relativePath} would land outside the output folder`);
+      throw error instanceof RangeError
+        ? new RangeError(`${job.relativePath} would land outside the output folder`)
+        : error;
     }
 
     const digests = new Digests({ sha512: job.sha512 !== undefined });
     let received = 0;
     let opened = false;
+    let mtimeMs = 0;
     try {
       if (resumeFrom > 0) {
         const kept = await digests.updateFromFile(this.#part, this.#signal);
         if (kept !== resumeFrom) throw new IncompleteBodyError(`${this.#part} changed size`);
       }
-      using file = await Deno.open(
-        this.#part,
-        resumeFrom > 0 ? { write: true, append: true } : { write: true, createNew: true },
-      );
       opened = true;
-      const reader = response.body.getReader();
-      const { progress } = this.#options;
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          received += value.byteLength;
-          if (resumeFrom + received > job.maxBytes) {
-            throw tooLarge(job, url, `sent more than ${formatBytes(job.maxBytes)}`);
-          }
-          digests.update(value);
-          this.#watchdog.feed(value.byteLength);
-          let offset = 0;
-          while (offset < value.byteLength) offset += await file.write(value.subarray(offset));
-          progress?.(resumeFrom + received);
-        }
-      } finally {
-        reader.releaseLock();
-      }
+      ({ received, mtimeMs } = await writeBody(response.body, {
+        part: this.#part,
+        offset: resumeFrom,
+        digests,
+        watchdog: this.#watchdog,
+        maxBytes: job.maxBytes,
+        tooLarge: () => tooLarge(job, url, `sent more than ${formatBytes(job.maxBytes)}`),
+        signal: this.#signal,
+        progress: this.#options.progress,
+      }, { knownLength: declared !== undefined }));
       if (declared !== undefined && received !== declared) {
         throw new IncompleteBodyError(
           `GET ${redactUrl(url)} sent ${received} bytes, but Content-Length said ${declared}`,
@@ -203,20 +196,20 @@ class Transfer {
       await this.#discardPart();
       throw new IntegrityError(mismatch);
     }
-    await Deno.rename(this.#part, job.path);
-    const info = await Deno.stat(job.path);
+    Deno.renameSync(this.#part, job.path); // a rename keeps the mtime taken above
+    const size = resumeFrom + received;
     state.setPart(job.relativePath, undefined);
     state.setFile(job.relativePath, {
       url: job.url,
-      bytes: info.size,
-      mtimeMs: info.mtime?.getTime() ?? 0,
+      bytes: size,
+      mtimeMs,
       sha256,
       ...validatorsOf(response),
     });
     this.#options.hosts.succeeded(this.#host);
     return {
       bytes: received,
-      size: info.size,
+      size,
       path: job.relativePath,
       sha256,
       ...(redirects.length ? { redirects } : {}),

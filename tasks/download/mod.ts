@@ -9,6 +9,7 @@ import { HttpStatusError, IntegrityError } from "../../lib/errors.ts";
 import type { DownloadJob } from "../../lib/job.ts";
 import type { JobKind } from "../types.ts";
 import { downloadAttempt } from "./attempt.ts";
+import { TargetFolders } from "./folders.ts";
 import { HostGate } from "./host_gate.ts";
 import { DownloadState } from "./state.ts";
 
@@ -48,11 +49,12 @@ export function createDownloadKind(
 ): JobKind<DownloadJob> & { gate: HostGate; close(): Promise<void> } {
   const { output, client, state = DownloadState.memory(), force = false } = options;
   const hosts = new HostGate({ limit: options.perHost ?? DEFAULT_PER_HOST });
+  const folders = new TargetFolders(output);
   return {
     pool: "io",
     gate: hosts,
     run: (job, { signal, progress }) =>
-      downloadAttempt(job, { output, client, state, hosts, force, signal, progress }),
+      downloadAttempt(job, { output, client, state, hosts, folders, force, signal, progress }),
     isRetryable,
     retryDelayMs: (error, job) =>
       error instanceof HttpStatusError && error.retryAfterMs !== undefined

@@ -23,7 +23,7 @@ export async function checkFreshness(
   options: { force: boolean; signal: AbortSignal },
 ): Promise<Freshness> {
   if (options.force) return { kind: "absent" };
-  const info = await Deno.lstat(job.path).catch(() => undefined);
+  const info = lstatOrUndefined(job.path);
   if (!info?.isFile) return { kind: "absent" };
   const recorded = state.file(job.relativePath);
   const unchanged = recorded !== undefined && recorded.url === job.url &&
@@ -61,4 +61,13 @@ export function conditionalHeaders(record: FileRecord): Record<string, string> {
   if (record.etag !== undefined) return { "if-none-match": record.etag };
   if (record.lastModified !== undefined) return { "if-modified-since": record.lastModified };
   return {};
+}
+
+/** lstat, synchronously: one metadata lookup costs less than an async op's round trip. */
+function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }

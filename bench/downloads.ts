@@ -1,0 +1,213 @@
+/**
+ * Download benchmarks: taskpool (the real CLI, in its own process) against a bare fetch loop
+ * and `curl` on the same loopback server (bench/serve_files.ts, also in its own process).
+ *
+ * ideal = ceil(N / io) x latency + bytes / bandwidth, where bandwidth is measured by one bare
+ * fetch of a large body from the same server, read and discarded.
+ */
+import { formatBytes } from "../lib/format.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const RUN_FLAGS = ["--allow-read", "--allow-write", "--allow-net", "--allow-run", "--allow-env"];
+
+/** A benchmark server process. */
+interface FileServer extends AsyncDisposable {
+  url: string;
+}
+
+async function startFileServer(): Promise<FileServer> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", `${ROOT}bench/serve_files.ts`],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the benchmark server ended early");
+    line += value;
+  }
+  reader.releaseLock();
+  return {
+    url: line.trim(),
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.status;
+      await child.stdout.cancel().catch(() => {});
+    },
+  };
+}
+
+/** Bytes per second of one bare fetch of `bytes` from the server, read and discarded. */
+async function measureBandwidth(server: FileServer, bytes: number): Promise<number> {
+  let best = 0;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const response = await fetch(`${server.url}/blob?bytes=${bytes}`);
+    for await (const _ of response.body!) { /* discard */ }
+    best = Math.max(best, bytes / ((performance.now() - t0) / 1000));
+  }
+  return best;
+}
+
+interface TaskpoolRun {
+  wallMs: number;
+  peakRssBytes: number;
+}
+
+/** Runs the taskpool CLI on `urls` in a fresh folder; returns the report's wall time and RSS. */
+async function runTaskpool(urls: string[], io: number, perHost: number): Promise<TaskpoolRun> {
+  const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
+  try {
+    await Deno.writeTextFile(`${dir}/urls.txt`, urls.join("\n"));
+    await Deno.writeTextFile(
+      `${dir}/jobs.yaml`,
+      `output: out\nconcurrency: { io: ${io}, per_host: ${perHost} }\n` +
+        `jobs:\n  - { name: files, download: { urls_from: urls.txt, to: files/ } }\n`,
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...RUN_FLAGS, `${ROOT}main.ts`, "run", `${dir}/jobs.yaml`, "--json", "-q"],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    const summary = JSON.parse(new TextDecoder().decode(output.stdout));
+    if (summary.exitCode !== 0) throw new Error(`taskpool failed: ${JSON.stringify(summary)}`);
+    const report = JSON.parse(await Deno.readTextFile(summary.report));
+    return { wallMs: report.wallMs, peakRssBytes: report.peakRssBytes };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A bare fetch loop with a concurrency limit, streaming each body to a file. */
+async function runBareFetch(urls: string[], limit: number): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
+  try {
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: limit }, async () => {
+      while (next < urls.length) {
+        const index = next++;
+        const response = await fetch(urls[index]!);
+        const file = await Deno.open(`${dir}/${index}`, { write: true, createNew: true });
+        await response.body!.pipeTo(file.writable);
+      }
+    }));
+    return performance.now() - t0;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** `curl --parallel` on the URLs, or undefined when curl is not installed. */
+async function runCurl(urls: string[], parallel: number): Promise<number | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
+  try {
+    const config = urls.map((url, i) => `url = "${url}"\noutput = "${dir}/${i}"\n`).join("");
+    await Deno.writeTextFile(`${dir}/curl.conf`, config);
+    const args = urls.length > 1
+      ? ["-s", "--fail", "-Z", "--parallel-max", String(parallel), "-K", `${dir}/curl.conf`]
+      : ["-s", "--fail", "-o", `${dir}/0`, urls[0]!];
+    const t0 = performance.now();
+    const status = await new Deno.Command("curl", { args, stdout: "null", stderr: "null" })
+      .output();
+    if (!status.success) throw new Error(`curl failed with ${status.code}`);
+    return performance.now() - t0;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+interface Case {
+  files: number;
+  bytes: number;
+  latencyMs: number;
+  io: number;
+  /** The issue's target ratio to the ideal, if any. */
+  target?: number;
+  /** Peak RSS limit, if any. */
+  rssLimit?: number;
+}
+
+const ratio = (ms: number, ideal: number) => `${(ms / ideal).toFixed(2)}x`;
+
+/** Runs every download case and prints its figures. */
+export async function benchDownloads(options: { repeat?: number } = {}): Promise<void> {
+  const { repeat = 3 } = options;
+  await using server = await startFileServer();
+  const bandwidth = await measureBandwidth(server, 512 * 2 ** 20);
+  console.log(`loopback bandwidth (one bare fetch, discarded): ${formatBytes(bandwidth)}/s`);
+
+  const cases: Case[] = [
+    { files: 24, bytes: 200 * 1024, latencyMs: 80, io: 24 },
+    { files: 1000, bytes: 64 * 1024, latencyMs: 50, io: 64, target: 1.15, rssLimit: 150e6 },
+    { files: 200, bytes: 1024 * 1024, latencyMs: 20, io: 16, target: 1.2 },
+  ];
+  for (const c of cases) {
+    const urls = Array.from(
+      { length: c.files },
+      (_, i) => `${server.url}/f/${i}.bin?bytes=${c.bytes}&latency=${c.latencyMs}`,
+    );
+    const ideal = Math.ceil(c.files / c.io) * c.latencyMs + (c.files * c.bytes) / bandwidth * 1000;
+    const runs: TaskpoolRun[] = [];
+    const bare: number[] = [];
+    const curl: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      runs.push(await runTaskpool(urls, c.io, c.io));
+      bare.push(await runBareFetch(urls, c.io));
+      const curlMs = await runCurl(urls, c.io);
+      if (curlMs !== undefined) curl.push(curlMs);
+    }
+    const wall = median(runs.map((run) => run.wallMs));
+    const rss = Math.max(...runs.map((run) => run.peakRssBytes));
+    const verdict = c.target === undefined
+      ? ""
+      : wall / ideal <= c.target
+      ? " (target met)"
+      : ` (target ${c.target}x NOT met)`;
+    console.log(
+      `downloads  ${c.files} x ${formatBytes(c.bytes)}, ${c.latencyMs} ms latency, io=${c.io}: ` +
+        `ideal ${ideal.toFixed(0)} ms\n` +
+        `  taskpool   ${wall.toFixed(0)} ms = ${ratio(wall, ideal)} ideal${verdict}, ` +
+        `peak RSS ${formatBytes(rss)}${
+          c.rssLimit === undefined ? "" : rss <= c.rssLimit ? " (within limit)" : " (OVER limit)"
+        }\n` +
+        `  bare fetch ${median(bare).toFixed(0)} ms = ${ratio(median(bare), ideal)}` +
+        (curl.length
+          ? `\n  curl -Z    ${median(curl).toFixed(0)} ms = ${ratio(median(curl), ideal)}`
+          : "\n  curl       not installed"),
+    );
+  }
+
+  // One big file: throughput and flat memory.
+  const big = 2 ** 30;
+  const url = [`${server.url}/blob?bytes=${big}`];
+  const taskpool = await runTaskpool(url, 1, 1);
+  const curlMs = await runCurl(url, 1);
+  const bareMs = await runBareFetch(url, 1);
+  console.log(
+    `downloads  1 x 1 GiB: taskpool ${taskpool.wallMs.toFixed(0)} ms ` +
+      `(${formatBytes(big / (taskpool.wallMs / 1000))}/s, incl. SHA-256), peak RSS ${
+        formatBytes(taskpool.peakRssBytes)
+      }; bare fetch to file ${bareMs.toFixed(0)} ms` +
+      (curlMs === undefined ? "" : `; curl -o ${curlMs.toFixed(0)} ms`),
+  );
+
+  // Overhead per job: tiny files, no latency.
+  const tiny = Array.from({ length: 2000 }, (_, i) => `${server.url}/f/${i}.bin?bytes=16`);
+  const overhead = await runTaskpool(tiny, 64, 64);
+  console.log(
+    `downloads  2000 x 16 B, no latency, io=64: ${overhead.wallMs.toFixed(0)} ms = ${
+      (2000 / overhead.wallMs * 1000).toFixed(0)
+    } jobs/s`,
+  );
+}

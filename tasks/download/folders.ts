@@ -1,0 +1,53 @@
+/**
+ * The folders downloads write into: each is created and proved to lie inside the output
+ * folder (symlinks resolved) once per run, not once per file, so a fan-out of thousands of
+ * files into one folder costs one check.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { landsInside } from "../../lib/paths.ts";
+
+/**
+ * Creates and checks target folders, once each.
+ *
+ * @example
+ * ```ts
+ * import { TargetFolders } from "./folders.ts";
+ * const output = await Deno.makeTempDir();
+ * const folders = new TargetFolders(output);
+ * await folders.prepare(`${output}/a/b`);
+ * console.assert((await Deno.stat(`${output}/a/b`)).isDirectory);
+ * await Deno.remove(output, { recursive: true });
+ * ```
+ */
+export class TargetFolders {
+  readonly #output: string;
+  readonly #ready = new Map<string, Promise<void>>();
+
+  constructor(output: string) {
+    this.#output = output;
+  }
+
+  /**
+   * Makes sure `folder` exists and really lies inside the output folder.
+   *
+   * @throws {RangeError} when a symlink carries it outside
+   */
+  prepare(folder: string): Promise<void> {
+    let ready = this.#ready.get(folder);
+    if (!ready) {
+      ready = this.#check(folder);
+      this.#ready.set(folder, ready);
+      ready.catch(() => this.#ready.delete(folder)); // a failure is checked afresh next time
+    }
+    return ready;
+  }
+
+  async #check(folder: string) {
+    await Deno.mkdir(folder, { recursive: true });
+    if (!await landsInside(this.#output, join(folder, "x"))) {
+      throw new RangeError(`${folder} would land outside the output folder`);
+    }
+  }
+}
