@@ -71,9 +71,10 @@ export function createProgress(options: ProgressOptions): Progress {
   };
   const statusLine = () => {
     const got = received();
+    const perSecond = rate(elapsed, got); // sampled on every redraw, also before the first byte
     const downloads = files === 0 ? "" : ` · files ${filesDone}/${files}` +
       ` · io ${busy("io")}/${limits.io}` +
-      (got ? ` · ${formatBytes(got)} at ${formatBytes(rate(elapsed, got))}/s` : "");
+      (got ? ` · ${formatBytes(got)} at ${formatBytes(perSecond)}/s` : "");
     return `[${done}/${total}]${downloads} · cpu ${busy("cpu")}/${limits.cpu}` +
       (failed ? ` · ${paint(31, `${failed} failed`)}` : "") + ` · ${formatDuration(elapsed)}`;
   };

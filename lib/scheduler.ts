@@ -42,6 +42,8 @@ export const MAX_BACKOFF_MS = 30_000;
 
 interface State {
   job: Job;
+  /** The key its kind's gate admits it under (such as its host); "" when ungated. */
+  key: string;
   pendingNeeds: number;
   dependents: State[];
   status: JobStatus | "waiting" | "queued" | "running" | "backoff";
@@ -89,6 +91,7 @@ export function runJobs(
   for (const job of jobs) {
     states.set(job.name, {
       job,
+      key: kindOf(kinds, job).gate?.keyOf(job) ?? "",
       pendingNeeds: job.needs.length,
       dependents: [],
       status: "waiting",
@@ -110,7 +113,6 @@ export function runJobs(
     io: new KeyedQueue(),
     cpu: new KeyedQueue(),
   };
-  const keyOf = (state: State) => kindOf(kinds, state.job).gate?.keyOf(state.job) ?? "";
   const freeLanes: Record<PoolName, number[]> = {
     io: lanes(limits.io),
     cpu: lanes(limits.cpu),
@@ -166,7 +168,7 @@ export function runJobs(
     const pool = kindOf(kinds, state.job).pool;
     state.readyMs ??= clock();
     state.status = "queued";
-    queues[pool].push(state, keyOf(state));
+    queues[pool].push(state, state.key);
     onEvent({ type: "job-queued", at: clock(), job: state.job, pool });
     pump(pool);
   };
@@ -179,13 +181,14 @@ export function runJobs(
     if (gates.has(kind.pool)) throw new TypeError(`pool ${kind.pool} has two gates`);
     gates.set(kind.pool, kind.gate);
   }
-  const mayEnter = (pool: PoolName) => {
+  const admit = (pool: PoolName): (key: string) => boolean => {
     const gate = gates.get(pool);
-    return gate ? (key: string) => key === "" || gate.tryEnter(key) : () => true;
+    return gate ? (key) => key === "" || gate.tryEnter(key) : () => true;
   };
+  const admits: Record<PoolName, (key: string) => boolean> = { io: admit("io"), cpu: admit("cpu") };
   const pump = (pool: PoolName) => {
     const queue = queues[pool];
-    const enter = mayEnter(pool);
+    const enter = admits[pool];
     while (queue.length > 0 && freeLanes[pool].length > 0) {
       const state = queue.take(enter);
       if (!state) break;
@@ -238,7 +241,7 @@ export function runJobs(
           return finish(state, "cancelled", { error: stopSignal.reason });
         }
         state.status = "queued";
-        queues[pool].push(state, keyOf(state));
+        queues[pool].push(state, state.key);
         pump(pool);
       } else {
         finish(state, "failed", { error });
@@ -250,8 +253,7 @@ export function runJobs(
 
   const release = (state: State, pool: PoolName, lane: number) => {
     freeLanes[pool].push(lane);
-    const key = keyOf(state);
-    if (key !== "") gates.get(pool)?.leave(key);
+    if (state.key !== "") gates.get(pool)?.leave(state.key);
     // Hand the slot on after the current turn, so a finishing job's events come first.
     queueMicrotask(() => pump(pool));
   };

@@ -16,10 +16,12 @@
  */
 import { dirname } from "node:path";
 import {
+  FailFastError,
   HttpStatusError,
   IdleTimeoutError,
   IncompleteBodyError,
   IntegrityError,
+  InterruptedError,
   TooLargeError,
 } from "../../lib/errors.ts";
 import { formatBytes } from "../../lib/format.ts";
@@ -38,11 +40,10 @@ import { checkFreshness, conditionalHeaders } from "./up_to_date.ts";
 
 /** What an attempt needs besides the job. */
 export interface AttemptOptions {
-  /** Absolute output folder: every write must land inside it. */
-  output: string;
   client: Deno.HttpClient | undefined;
   state: DownloadState;
   hosts: HostGate;
+  /** Creates target folders and proves they stay inside the output folder. */
   folders: TargetFolders;
   /** Ignore what is on disk and download again. */
   force: boolean;
@@ -102,14 +103,15 @@ class Transfer {
     let resumeFrom = revalidate ? 0 : await this.#resumablePart();
     if (resumeFrom === 0 && state.part(job.relativePath)) await this.#discardPart();
 
-    let sent = this.#request(revalidate ? conditionalHeaders(revalidate) : {}, resumeFrom);
-    let { response, url, redirects } = await sent;
+    let { response, url, redirects } = await this.#request(
+      revalidate ? conditionalHeaders(revalidate) : {},
+      resumeFrom,
+    );
     this.#watchdog.progress();
 
     if (revalidate && response.status === 304) {
       await response.body?.cancel();
-      const validators = validatorsOf(response);
-      state.setFile(job.relativePath, { ...state.file(job.relativePath)!, ...validators });
+      state.setFile(job.relativePath, { ...revalidate, ...validatorsOf(response) });
       this.#options.hosts.succeeded(this.#host);
       return {
         ...cachedResult(job, revalidate, "not-modified"),
@@ -123,8 +125,7 @@ class Transfer {
       await this.#discardPart();
       if (response.status !== 200) {
         await response.body?.cancel();
-        sent = this.#request({}, 0);
-        ({ response, url, redirects } = await sent);
+        ({ response, url, redirects } = await this.#request({}, 0));
         this.#watchdog.progress();
       }
     }
@@ -289,12 +290,10 @@ class Transfer {
 
 /** Errors after which the bytes already written are still good. */
 function isResumable(error: unknown): boolean {
-  if (error instanceof IntegrityError || error instanceof TooLargeError) return false;
-  if (error instanceof RangeError) return false;
   return error instanceof IncompleteBodyError || error instanceof IdleTimeoutError ||
-    error instanceof TypeError || error instanceof DOMException ||
-    (error instanceof Error && error.name === "InterruptedError") ||
-    (error instanceof Error && error.name === "FailFastError");
+    error instanceof TypeError || // network: reset, closed
+    error instanceof DOMException || // attempt timeout, abort
+    error instanceof InterruptedError || error instanceof FailFastError;
 }
 
 function tooLarge(job: DownloadJob, url: string, what: string): TooLargeError {

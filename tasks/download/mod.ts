@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { HttpStatusError, IntegrityError } from "../../lib/errors.ts";
+import { HttpStatusError, IntegrityError, RedirectError } from "../../lib/errors.ts";
 import type { DownloadJob } from "../../lib/job.ts";
 import type { JobKind } from "../types.ts";
 import { downloadAttempt } from "./attempt.ts";
@@ -54,7 +54,7 @@ export function createDownloadKind(
     pool: "io",
     gate: hosts,
     run: (job, { signal, progress }) =>
-      downloadAttempt(job, { output, client, state, hosts, folders, force, signal, progress }),
+      downloadAttempt(job, { client, state, hosts, folders, force, signal, progress }),
     isRetryable,
     retryDelayMs: (error, job) =>
       error instanceof HttpStatusError && error.retryAfterMs !== undefined
@@ -73,6 +73,6 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof IntegrityError) return true; // a corrupted transfer may go well next time
   if (error instanceof RangeError) return false; // too large, or a path that escapes
   if (error instanceof DOMException) return error.name === "TimeoutError";
-  if (error instanceof Error && error.name === "RedirectError") return false;
+  if (error instanceof RedirectError) return false;
   return true; // network errors (reset, refused, bad gzip), short bodies, idle timeouts
 }

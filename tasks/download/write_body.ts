@@ -27,7 +27,7 @@ export interface BodySink {
   /** The error to throw past `maxBytes`. */
   tooLarge: () => Error;
   signal: AbortSignal;
-  /** Reports the file's size so far. */
+  /** Reports the bytes of this body received so far (what the progress display adds up). */
   progress: ((bytes: number) => void) | undefined;
 }
 
@@ -88,7 +88,7 @@ async function pipeBody(body: ReadableStream<Uint8Array>, sink: BodySink): Promi
       watchdog.feed(n);
       if (received - reported >= PROGRESS_EVERY) {
         reported = received;
-        progress?.(offset + received);
+        progress?.(received);
       }
       continue;
     }
@@ -97,7 +97,7 @@ async function pipeBody(body: ReadableStream<Uint8Array>, sink: BodySink): Promi
     await untilEndOr(piping, 2);
   }
   await piping;
-  progress?.(offset + received);
+  progress?.(received);
   return { received, mtimeMs: follower.statSync().mtime?.getTime() ?? 0 };
 }
 
@@ -121,13 +121,13 @@ async function loopBody(body: ReadableStream<Uint8Array>, sink: BodySink): Promi
       while (written < value.byteLength) written += file.writeSync(value.subarray(written));
       if (received - reported >= PROGRESS_EVERY) {
         reported = received;
-        progress?.(offset + received);
+        progress?.(received);
       }
     }
   } finally {
     reader.releaseLock();
   }
-  progress?.(offset + received);
+  progress?.(received);
   return { received, mtimeMs: file.statSync().mtime?.getTime() ?? 0 };
 }
 
