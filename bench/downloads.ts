@@ -8,7 +8,14 @@
 import { formatBytes } from "../lib/format.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const RUN_FLAGS = ["--allow-read", "--allow-write", "--allow-net", "--allow-run", "--allow-env"];
+/** The flags of `deno task run` (deno.json), so the benchmark runs taskpool as users do. */
+const RUN_FLAGS = await runTaskFlags();
+
+async function runTaskFlags(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const words: string[] = config.tasks.run.split(/\s+/);
+  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+}
 
 /** A benchmark server process. */
 interface FileServer extends AsyncDisposable {
@@ -80,21 +87,26 @@ async function runTaskpool(urls: string[], io: number, perHost: number): Promise
   }
 }
 
-/** A bare fetch loop with a concurrency limit, streaming each body to a file. */
+/** A bare fetch loop with a concurrency limit (bench/bare_fetch.ts), in its own process. */
 async function runBareFetch(urls: string[], limit: number): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
   try {
-    const t0 = performance.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: limit }, async () => {
-      while (next < urls.length) {
-        const index = next++;
-        const response = await fetch(urls[index]!);
-        const file = await Deno.open(`${dir}/${index}`, { write: true, createNew: true });
-        await response.body!.pipeTo(file.writable);
-      }
-    }));
-    return performance.now() - t0;
+    await Deno.writeTextFile(`${dir}/urls.txt`, urls.join("\n"));
+    await Deno.mkdir(`${dir}/files`);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...RUN_FLAGS,
+        `${ROOT}bench/bare_fetch.ts`,
+        `${dir}/urls.txt`,
+        `${dir}/files`,
+        String(limit),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    if (!output.success) throw new Error(`the bare fetch loop failed with ${output.code}`);
+    return Number(new TextDecoder().decode(output.stdout));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -146,6 +158,8 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
   await using server = await startFileServer();
   const bandwidth = await measureBandwidth(server, 512 * 2 ** 20);
   console.log(`loopback bandwidth (one bare fetch, discarded): ${formatBytes(bandwidth)}/s`);
+  const folder = Deno.env.get("TMPDIR") ?? "/tmp";
+  console.log(`files written under ${folder} (set TMPDIR to measure another disk)`);
 
   const cases: Case[] = [
     { files: 24, bytes: 200 * 1024, latencyMs: 80, io: 24 },

@@ -67,6 +67,9 @@ export class JobFileError extends SyntaxError {
   }
 }
 
+/** The most job file errors spelt out in a message (all are in `errors`). */
+const SHOWN_ERRORS = 20;
+
 /** Every problem found in a job file, reported together. */
 export class InvalidJobFileError extends AggregateError {
   override name = "InvalidJobFileError";
@@ -74,7 +77,9 @@ export class InvalidJobFileError extends AggregateError {
 
   constructor(file: string, errors: JobFileError[]) {
     const count = errors.length === 1 ? "1 error" : `${errors.length} errors`;
-    super(errors, `${file}: ${count}\n${errors.map((e) => `  ${e.message}`).join("\n")}`);
+    const shown = errors.slice(0, SHOWN_ERRORS).map((e) => `  ${e.message}`);
+    if (errors.length > SHOWN_ERRORS) shown.push(`  … and ${errors.length - SHOWN_ERRORS} more`);
+    super(errors, `${file}: ${count}\n${shown.join("\n")}`);
   }
 }
 

@@ -62,7 +62,7 @@ export async function downloadAttempt(
     state.setPart(job.relativePath, undefined);
     return cachedResult(job, freshness.record, "checksum");
   }
-  using watchdog = new IdleWatchdog(job.idleTimeoutMs);
+  using watchdog = new IdleWatchdog(job.idleTimeoutMs, { signal });
   const transfer = new Transfer(job, options, watchdog);
   return await transfer.run(freshness.kind === "revalidate" ? freshness.record : undefined);
 }
@@ -91,7 +91,7 @@ class Transfer {
     this.#job = job;
     this.#options = options;
     this.#watchdog = watchdog;
-    this.#signal = AbortSignal.any([options.signal, watchdog.signal]);
+    this.#signal = watchdog.signal; // follows options.signal too
     this.#part = `${job.path}.part`;
     this.#host = new URL(job.url).host;
     this.#secrets = secretValues(job.headers);
@@ -173,7 +173,7 @@ class Transfer {
         tooLarge: () => tooLarge(job, url, `sent more than ${formatBytes(job.maxBytes)}`),
         signal: this.#signal,
         progress: this.#options.progress,
-      }, { knownLength: declared !== undefined }));
+      }, { length: declared }));
       if (declared !== undefined && received !== declared) {
         throw new IncompleteBodyError(
           `GET ${redactUrl(url)} sent ${received} bytes, but Content-Length said ${declared}`,

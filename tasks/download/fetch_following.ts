@@ -14,6 +14,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** Options for {@linkcode fetchFollowing}. */
 export interface FetchFollowingOptions {
+  /** The request headers: owned by the call, which may change them (credentials from the URL). */
   headers: Headers;
   signal: AbortSignal;
   client?: Deno.HttpClient | undefined;
@@ -41,7 +42,7 @@ export async function fetchFollowing(
   options: FetchFollowingOptions,
 ): Promise<FollowedResponse> {
   const { signal, client, maxRedirects = 10 } = options;
-  let headers = new Headers(options.headers);
+  let { headers } = options;
   let current = withoutCredentials(new URL(url), headers);
   const redirects: string[] = [];
   const seen = new Set([current.href]);

@@ -14,6 +14,11 @@ export interface IdleWatchdogOptions {
   minBytes?: number;
   /** Monotonic clock in ms. @default performance.now */
   now?: () => number;
+  /**
+   * A signal the watchdog's own follows (with its reason), so that one signal covers both: a
+   * cheaper link than `AbortSignal.any` for one per transfer.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -36,16 +41,27 @@ export class IdleWatchdog implements Disposable {
   #lastProgress: number;
   #pending = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #parent: AbortSignal | undefined;
+  readonly #onParentAbort = () => {
+    this[Symbol.dispose]();
+    this.#controller.abort(this.#parent!.reason);
+  };
 
   constructor(idleMs: number, options: IdleWatchdogOptions = {}) {
     this.#idleMs = idleMs;
     this.#minBytes = options.minBytes ?? 1024;
     this.#now = options.now ?? (() => performance.now());
     this.#lastProgress = this.#now();
+    this.#parent = options.signal;
+    if (this.#parent?.aborted) {
+      this.#controller.abort(this.#parent.reason);
+      return;
+    }
+    this.#parent?.addEventListener("abort", this.#onParentAbort, { once: true });
     if (idleMs > 0) this.#arm(idleMs);
   }
 
-  /** Aborted when the transfer went idle. */
+  /** Aborted when the transfer went idle, or when `options.signal` aborted. */
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
@@ -65,6 +81,7 @@ export class IdleWatchdog implements Disposable {
   [Symbol.dispose](): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#parent?.removeEventListener("abort", this.#onParentAbort);
   }
 
   #arm(ms: number) {

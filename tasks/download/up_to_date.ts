@@ -23,13 +23,16 @@ export async function checkFreshness(
   options: { force: boolean; signal: AbortSignal },
 ): Promise<Freshness> {
   if (options.force) return { kind: "absent" };
+  const recorded = state.file(job.relativePath);
+  const checksummed = job.sha256 !== undefined || job.sha512 !== undefined;
+  // Without a checksum, only a file recorded for this URL can be reused: no need to look.
+  if (!checksummed && recorded?.url !== job.url) return { kind: "absent" };
   const info = lstatOrUndefined(job.path);
   if (!info?.isFile) return { kind: "absent" };
-  const recorded = state.file(job.relativePath);
   const unchanged = recorded !== undefined && recorded.url === job.url &&
     recorded.bytes === info.size && recorded.mtimeMs === info.mtime?.getTime();
 
-  if (job.sha256 !== undefined || job.sha512 !== undefined) {
+  if (checksummed) {
     // The recorded SHA-256 of an unchanged file stands in for re-reading it.
     if (unchanged && job.sha512 === undefined && recorded.sha256 === job.sha256) {
       return { kind: "verified", record: recorded };

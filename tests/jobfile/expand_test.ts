@@ -136,3 +136,17 @@ Deno.test("loadPlan() rejects missing modules, unknown built-ins and URL lists",
   );
   assert.match(errors[3]!, /bad\.txt:1 is not an http\(s\) URL: got "not a url"/);
 });
+
+Deno.test("a job file with many errors spells out the first 20 and counts the rest", async () => {
+  await using dir = await tempDir();
+  await dir.write("urls.txt", Array.from({ length: 25 }, (_, i) => `/f/${i}.bin`).join("\n"));
+  await dir.write("jobs.yaml", "jobs:\n  - { name: files, download: { urls_from: urls.txt } }\n");
+  const error = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv }).catch((e) => e);
+  assert.ok(error instanceof InvalidJobFileError);
+  assert.equal(error.errors.length, 25);
+  const lines = error.message.split("\n");
+  assert.match(lines[0]!, /jobs\.yaml: 25 errors$/);
+  assert.match(lines[1]!, /urls\.txt:1 is not an http\(s\) URL/);
+  assert.equal(lines.length, 1 + 20 + 1);
+  assert.equal(lines.at(-1), "  … and 5 more");
+});

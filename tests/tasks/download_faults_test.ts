@@ -192,17 +192,24 @@ Deno.test("a short body and a bad gzip stream are retried and never renamed into
         url: `${server.url}/file/short?size=50000&cut=1&etag=0&lm=0`,
         extra: "retries: 1, backoff: 0",
       },
+      // Bodies up to SMALL_BODY are read whole, larger ones piped: both paths are covered.
+      {
+        name: "short-big",
+        url: `${server.url}/file/short-big?size=300000&cut=1&etag=0&lm=0`,
+        extra: "retries: 1, backoff: 0",
+      },
       { name: "gzip", url: `${server.url}/gzip/g?fail=1`, extra: "retries: 1, backoff: 0" },
       { name: "short-once", url: `${server.url}/short/10000`, extra: "retries: 0" },
+      { name: "short-big-once", url: `${server.url}/short/300000`, extra: "retries: 0" },
       { name: "gzip-once", url: `${server.url}/gzip/h?fail=1`, extra: "retries: 0" },
     ]),
   );
-  for (const name of ["short", "gzip"]) {
+  for (const name of ["short", "short-big", "gzip"]) {
     assert.equal(report.job(name).status, "ok");
     assert.equal(report.job(name).attempts, 2);
   }
   assert.deepEqual(await Deno.readFile(`${dir.path}/out/gzip.bin`), bodyBytes(1000));
-  for (const name of ["short-once", "gzip-once"]) {
+  for (const name of ["short-once", "short-big-once", "gzip-once"]) {
     assert.equal(report.job(name).status, "failed");
     assert.equal(await exists(`${dir.path}/out/${name}.bin`), false);
     // No validator to resume with (and gzip is never resumed): the .part goes too.
