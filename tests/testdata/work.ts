@@ -37,3 +37,37 @@ export function notJson(): unknown {
 }
 
 export const notAFunction = 42;
+
+/** A busy loop that never yields: only killing its thread's process stops it. */
+export function spins(): never {
+  for (;;) { /* spin */ }
+}
+
+/** Ends its runtime with an exit code, as careless code does. */
+export function exits(code: number): never {
+  Deno.exit(code);
+}
+
+/** Allocates until the heap is exhausted. */
+export function hogsMemory(): number {
+  const hoard: number[][] = [];
+  for (;;) hoard.push(Array.from({ length: 100_000 }, (_, i) => i));
+}
+
+/** Reads a file: allowed only inside the job's rights. */
+export function readsFile(path: string): Promise<string> {
+  return Deno.readTextFile(path);
+}
+
+/** Connects to a TCP port: allowed only with net rights. */
+export async function connects(port: number): Promise<string> {
+  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+  connection.close();
+  return "connected";
+}
+
+/** Logs to the console (which must not disturb a host's channel), then returns its pid. */
+export function logsAndPid(): number {
+  console.log("a line from the task");
+  return Deno.pid;
+}
