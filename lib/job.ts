@@ -55,6 +55,22 @@ export interface ComputeJob extends JobCommon {
   module: string;
   exportName: string;
   args: unknown[];
+  /** Where it runs: a Worker thread, or a persistent deno host process. */
+  isolation: "worker" | "process";
+  /** Heap cap of the host process, in MiB (process isolation). */
+  memoryMb: number | undefined;
+  /** Rights beyond reading the module's folder and writing the output; paths absolute. */
+  permissions: ComputePermissions;
+}
+
+/** What a compute job may do besides reading its module's folder and writing the output. */
+export interface ComputePermissions {
+  read: string[];
+  write: string[];
+  /** true for any host, or the hosts (host[:port]) it may reach; false for none. */
+  net: boolean | string[];
+  /** true for every variable, or the names it may read; false for none. */
+  env: boolean | string[];
 }
 
 /** Run a program without a shell. */

@@ -7,6 +7,7 @@
  */
 import type { RunEventListener } from "./events.ts";
 import type { Plan } from "./job.ts";
+import { ProcessPool } from "./pools/process_pool.ts";
 import { WorkerPool } from "./pools/worker_pool.ts";
 import { type Report, ReportBuilder } from "./report/model.ts";
 import { writeTextFileAtomic } from "./write_atomic.ts";
@@ -53,6 +54,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     concurrency: plan.concurrency,
   });
   const workers = new WorkerPool({ size: plan.concurrency.cpu });
+  const processes = new ProcessPool({ size: plan.concurrency.cpu });
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: plan.concurrency.io });
   const memory = new PeakMemory();
   const started = now();
@@ -62,6 +64,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     kinds = createKinds({
       output: plan.output,
       workers,
+      processes,
       client,
       downloadState: await DownloadState.load(plan.output),
       perHost: plan.concurrency.perHost,
@@ -82,6 +85,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
   } finally {
     memory.stop();
     workers.close();
+    await processes.close();
     client.close();
     // Saves what downloads learnt (validators, kept parts), also after an interrupt.
     await Promise.all(Object.values(kinds ?? {}).map((kind) => kind.close?.()));

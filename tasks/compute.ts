@@ -1,34 +1,47 @@
 /**
- * Compute jobs: call an exported function of a module on the Worker pool; its JSON value goes
- * into the report.
+ * Compute jobs: call an exported function of a module, on the Worker pool (`isolation: worker`)
+ * or in a persistent host process with the job's least privileges (`isolation: process`); its
+ * JSON value goes into the report.
  *
  * @module
  */
 import type { ComputeJob } from "../lib/job.ts";
+import type { ProcessPool } from "../lib/pools/process_pool.ts";
 import type { WorkerPool } from "../lib/pools/worker_pool.ts";
+import { hostProfile } from "./host_profile.ts";
 import type { ComputeContext, JobKind } from "./types.ts";
 
 /** Options for {@linkcode createComputeKind}. */
 export interface ComputeKindOptions {
   /** The Workers to run on. */
   workers: WorkerPool;
+  /** The host processes to run on. */
+  processes: ProcessPool;
   /** Absolute output folder, handed to the function in its context. */
   output: string;
 }
 
-/** The compute kind, bound to a Worker pool. */
+/** The compute kind, bound to its pools. */
 export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJob> {
-  const { workers, output } = options;
+  const { workers, processes, output } = options;
   return {
     pool: "cpu",
     async run(job, { signal }) {
       const context: ComputeContext = { output, job: job.name };
-      const { value, workerId } = await workers.run({
+      const task = {
         moduleUrl: job.moduleUrl,
         exportName: job.exportName,
         args: job.args,
         context,
-      }, { signal });
+      };
+      if (job.isolation === "process") {
+        const { value, pid } = await processes.run(task, {
+          profile: hostProfile(job, output),
+          signal,
+        });
+        return { result: value, pid };
+      }
+      const { value, workerId } = await workers.run(task, { signal });
       return { result: value, worker: workerId };
     },
   };

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { ProcessPool } from "../lib/pools/process_pool.ts";
 import type { WorkerPool } from "../lib/pools/worker_pool.ts";
 import { createCommandKind } from "./command.ts";
 import { createComputeKind } from "./compute.ts";
@@ -16,6 +17,8 @@ export interface CreateKindsOptions {
   output: string;
   /** The Workers compute jobs run on. */
   workers: WorkerPool;
+  /** The host processes compute jobs with `isolation: process` run in. */
+  processes: ProcessPool;
   /** Shared HTTP client for downloads. */
   client?: Deno.HttpClient;
   /** Time between SIGTERM and SIGKILL for run jobs. */
@@ -30,7 +33,8 @@ export interface CreateKindsOptions {
 
 /** Every job kind, bound to this run's resources. */
 export function createKinds(options: CreateKindsOptions): KindRegistry {
-  const { output, workers, client, killGraceMs, downloadState, perHost, force } = options;
+  const { output, workers, processes, client, killGraceMs, downloadState, perHost, force } =
+    options;
   return {
     download: createDownloadKind({
       output,
@@ -39,7 +43,7 @@ export function createKinds(options: CreateKindsOptions): KindRegistry {
       ...(perHost !== undefined ? { perHost } : {}),
       ...(force !== undefined ? { force } : {}),
     }),
-    compute: createComputeKind({ workers, output }),
+    compute: createComputeKind({ workers, processes, output }),
     run: createCommandKind({ output, ...(killGraceMs !== undefined ? { killGraceMs } : {}) }),
   };
 }

@@ -300,7 +300,22 @@ async function expandCompute(
       fail(at, `names a module that does not exist: ${file}`);
     }
   }
+  if (compute.isolation === "worker" && compute.memory !== undefined) {
+    fail(
+      [...path, "compute", "memory"],
+      "needs isolation: process (a Worker's heap cannot be capped on its own)",
+      "remove isolation: worker, or the memory cap",
+    );
+  }
   if (!moduleUrl) return [];
+  const isolation = compute.isolation ?? (compute.memory !== undefined ? "process" : "worker");
+  const granted = compute.permissions;
+  const permissions = {
+    read: (granted?.read ?? []).map((p) => resolve(baseDir, p)),
+    write: (granted?.write ?? []).map((p) => resolve(baseDir, p)),
+    net: granted?.net ?? false,
+    env: granted?.env ?? false,
+  };
   return repeatNames(spec).map((name) => ({
     ...common,
     name,
@@ -309,6 +324,9 @@ async function expandCompute(
     module: compute.module,
     exportName: compute.export,
     args: compute.args,
+    isolation,
+    memoryMb: compute.memory === undefined ? undefined : Math.ceil(compute.memory / 2 ** 20),
+    permissions,
   }));
 }
 

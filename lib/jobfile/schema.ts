@@ -127,7 +127,30 @@ export const DownloadSpecSchema = z.strictObject({
   ...downloadSettings,
 }, { error: "must be a mapping with url, urls or urls_from" });
 
-/** `compute:` a function from a TypeScript module, run on a Worker. */
+/** `true` for all, or a list that narrows it. */
+const allOrList = (what: string) =>
+  z.union([
+    z.boolean(),
+    z.array(z.string({ error: `must be a ${what} (a string)` }).min(1), {
+      error: `must be true, false or a list of ${what}s`,
+    }),
+  ], { error: `must be true, false or a list of ${what}s` });
+
+/** What a compute job may do beyond reading its module's folder and writing the output. */
+const PermissionsSchema = z.strictObject({
+  read: z.array(nonEmptyPath, { error: "must be a list of paths" }).default([]).describe(
+    "More paths it may read, relative to the job file.",
+  ),
+  write: z.array(nonEmptyPath, { error: "must be a list of paths" }).default([]).describe(
+    "More paths it may write, relative to the job file.",
+  ),
+  net: allOrList("host").default(false).describe("Network access: true, or hosts (host[:port])."),
+  env: allOrList("variable name").default(false).describe(
+    "Environment access: true, or variable names.",
+  ),
+}, { error: "must be a mapping with read, write, net and env" });
+
+/** `compute:` a function from a TypeScript module, run on a Worker or in a host process. */
 export const ComputeSpecSchema = z.strictObject({
   module: nonEmptyPath.describe(
     "A module path relative to the job file, or builtin:<name> (count, sha256).",
@@ -136,6 +159,15 @@ export const ComputeSpecSchema = z.strictObject({
     .describe("The exported function to call."),
   args: z.array(z.unknown(), { error: "must be a list" }).default([]).describe(
     "Arguments, structured-cloned; the function is called as fn(...args, context).",
+  ),
+  isolation: z.enum(["worker", "process"], { error: 'must be "worker" or "process"' }).optional()
+    .describe(
+      "worker (default): a Worker thread; process: a persistent deno host process with its own " +
+        "permissions and heap cap (the default when memory is set).",
+    ),
+  memory: size.optional().describe("Heap cap of the host process, such as 512MiB (process only)."),
+  permissions: PermissionsSchema.optional().describe(
+    "Rights beyond reading the module's folder and writing the output (process isolation).",
   ),
 }, { error: "must be a mapping with module, export and args" });
 

@@ -68,7 +68,12 @@ export interface ReportJob {
   /** The request headers, secret-looking values shown as ***. */
   headers?: Record<string, string>;
   // compute
+  /** Where it ran: `worker` or `process`. */
+  isolation?: "worker" | "process";
+  /** The Worker that ran it (isolation worker). */
   worker?: number;
+  /** The host process that ran it (isolation process). */
+  pid?: number;
   result?: unknown;
   // run
   exitCode?: number;
@@ -250,7 +255,9 @@ export class ReportBuilder {
         if (Object.keys(job.headers).length > 0) entry.headers = redactHeaders(job.headers);
         break;
       case "compute":
+        entry.isolation = job.isolation;
         if (result?.worker !== undefined) entry.worker = result.worker;
+        if (result?.pid !== undefined) entry.pid = result.pid;
         if (outcome.status === "ok") entry.result = result?.result ?? null;
         break;
       case "run":

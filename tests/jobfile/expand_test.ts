@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InvalidJobFileError } from "../../lib/errors.ts";
-import type { DownloadJob, RunJob } from "../../lib/job.ts";
+import type { ComputeJob, DownloadJob, RunJob } from "../../lib/job.ts";
 import { loadPlan } from "../../lib/jobfile/mod.ts";
 import { tempDir } from "../helpers/temp.ts";
 
@@ -149,4 +149,38 @@ Deno.test("a job file with many errors spells out the first 20 and counts the re
   assert.match(lines[1]!, /urls\.txt:1 is not an http\(s\) URL/);
   assert.equal(lines.length, 1 + 20 + 1);
   assert.equal(lines.at(-1), "  … and 5 more");
+});
+
+Deno.test("compute isolation: memory implies a process; a Worker cannot take a memory cap", async () => {
+  await using dir = await tempDir();
+  await dir.write("work.ts", "export default () => 1;\n");
+  await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      "  - { name: capped, compute: { module: work.ts, memory: 256MiB, permissions: { read: [data], net: [example.com] } } }",
+      "  - { name: plain, compute: { module: work.ts } }",
+    ].join("\n"),
+  );
+  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv });
+  const [capped, plain] = plan.jobs as ComputeJob[];
+  assert.equal(capped!.isolation, "process");
+  assert.equal(capped!.memoryMb, 256);
+  assert.deepEqual(capped!.permissions, {
+    read: [`${dir.path}/data`],
+    write: [],
+    net: ["example.com"],
+    env: false,
+  });
+  assert.equal(plain!.isolation, "worker");
+
+  await dir.write(
+    "bad.yaml",
+    "jobs:\n  - { name: w, compute: { module: work.ts, isolation: worker, memory: 1GiB } }\n",
+  );
+  const messages = await rejection("bad.yaml", dir.path);
+  assert.match(
+    messages[0]!,
+    /bad\.yaml:2:\d+: jobs\[0\]\.compute\.memory needs isolation: process/,
+  );
 });
