@@ -8,7 +8,8 @@
 import type { WorkerReply, WorkerTask } from "../lib/pools/worker_pool.ts";
 
 /**
- * Runs `task` and answers for task `id`; never throws.
+ * Runs `task` and answers for task `id`; never throws. A value is sent back in its JSON form,
+ * so the reply can always be posted or framed.
  *
  * @example
  * ```ts
@@ -31,15 +32,6 @@ export async function callTask(id: number, task: WorkerTask): Promise<WorkerRepl
   } catch (error) {
     return { id, ok: false, error: errorShape(error) };
   }
-}
-
-/** A reply for a result that could not be sent back as it was. */
-export function unsendable(id: number, error: unknown): WorkerReply {
-  return {
-    id,
-    ok: false,
-    error: { name: "DataCloneError", message: `the result cannot be sent back: ${error}` },
-  };
 }
 
 function errorShape(error: unknown): { name: string; message: string; stack?: string } {

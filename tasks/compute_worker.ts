@@ -6,14 +6,9 @@
  */
 /// <reference lib="deno.worker" />
 import type { WorkerTask } from "../lib/pools/worker_pool.ts";
-import { callTask, unsendable } from "./call_task.ts";
+import { callTask } from "./call_task.ts";
 
 self.onmessage = async (event: MessageEvent<WorkerTask & { id: number }>) => {
   const { id, ...task } = event.data;
-  const reply = await callTask(id, task);
-  try {
-    self.postMessage(reply);
-  } catch (error) {
-    self.postMessage(unsendable(id, error));
-  }
+  self.postMessage(await callTask(id, task));
 };

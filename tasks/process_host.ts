@@ -10,7 +10,7 @@
  */
 import { encodeFrame, readFrames } from "../lib/pools/frames.ts";
 import type { WorkerTask } from "../lib/pools/worker_pool.ts";
-import { callTask, unsendable } from "./call_task.ts";
+import { callTask } from "./call_task.ts";
 
 /** What a host says besides replies: the task called `Deno.exit(code)`. */
 export interface HostExit {
@@ -32,12 +32,7 @@ Deno.exit = (code?: number): never => {
 for await (const message of readFrames(Deno.stdin.readable)) {
   const { id, ...task } = message as WorkerTask & { id: number };
   current = id;
-  const reply = await callTask(id, task);
-  try {
-    send(reply);
-  } catch (error) {
-    send(unsendable(id, error));
-  }
+  send(await callTask(id, task));
 }
 
 function send(value: unknown): void {

@@ -163,11 +163,11 @@ export const ComputeSpecSchema = z.strictObject({
   isolation: z.enum(["worker", "process"], { error: 'must be "worker" or "process"' }).optional()
     .describe(
       "worker (default): a Worker thread; process: a persistent deno host process with its own " +
-        "permissions and heap cap (the default when memory is set).",
+        "permissions and heap cap (the default when memory or permissions is set).",
     ),
   memory: size.optional().describe("Heap cap of the host process, such as 512MiB (process only)."),
   permissions: PermissionsSchema.optional().describe(
-    "Rights beyond reading the module's folder and writing the output (process isolation).",
+    "Rights beyond reading the module's folder and writing the output (implies process).",
   ),
 }, { error: "must be a mapping with module, export and args" });
 

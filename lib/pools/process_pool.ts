@@ -106,9 +106,23 @@ export class ProcessPool {
   ): Promise<ProcessRunResult> {
     const { profile, signal } = options;
     signal?.throwIfAborted();
-    const host = await this.#acquire(profileKey(profile), profile, signal);
-    const { promise, resolve, reject } = Promise.withResolvers<ProcessRunResult>();
     const taskId = this.#nextTaskId++;
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame({ id: taskId, ...task });
+    } catch (error) {
+      throw new ComputeError(
+        `arguments cannot be sent to a process: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const host = await this.#acquire(profileKey(profile), profile, signal);
+    if (signal?.aborted) {
+      // Aborted as the host came free: it was never given the task.
+      this.#release(host);
+      throw signal.reason;
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<ProcessRunResult>();
     host.current = { taskId, resolve, reject };
     const onAbort = () => {
       host.current = undefined;
@@ -117,16 +131,6 @@ export class ProcessPool {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      let frame: Uint8Array;
-      try {
-        frame = encodeFrame({ id: taskId, ...task });
-      } catch (error) {
-        host.current = undefined;
-        throw new ComputeError(
-          `arguments cannot be sent to a process: ${(error as Error).message}`,
-          { cause: error },
-        );
-      }
       host.writer.write(frame).catch(() => {}); // a dead host is reported by its exit
       return await promise;
     } finally {

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ComputeError } from "../../lib/errors.ts";
 import { type HostProfile, ProcessPool } from "../../lib/pools/process_pool.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 const WORK = new URL("../testdata/work.ts", import.meta.url).href;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -49,8 +50,9 @@ Deno.test("ProcessPool: a throwing task fails with its stack and its host stays"
 Deno.test("ProcessPool kills a spinning task on timeout and serves the next on a new host", async () => {
   const pool = new ProcessPool({ size: 1 });
   try {
-    const signal = AbortSignal.timeout(300);
     const first = await pool.run(task("logsAndPid"), { profile: PROFILE });
+    // The host is warm and idle: the timeout can only end the spinning task itself.
+    const signal = AbortSignal.timeout(300);
     await assert.rejects(
       pool.run(task("spins"), { profile: PROFILE, signal }),
       (error: unknown) => error instanceof DOMException && error.name === "TimeoutError",
@@ -99,7 +101,8 @@ Deno.test("ProcessPool: a task that exhausts its heap cap fails as out of memory
 
 Deno.test("ProcessPool: a task cannot read or connect beyond its host's flags", async () => {
   const pool = new ProcessPool({ size: 1 });
-  const secret = await Deno.makeTempFile({ prefix: "taskpool-secret-" });
+  await using secrets = await tempDir();
+  const secret = await secrets.write("id_rsa", "");
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     await assert.rejects(
@@ -115,6 +118,5 @@ Deno.test("ProcessPool: a task cannot read or connect beyond its host's flags", 
     assert.equal((await pool.run(task("readsFile", [secret]), { profile: widened })).value, "");
   } finally {
     await pool.close();
-    await Deno.remove(secret);
   }
 });
