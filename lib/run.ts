@@ -84,7 +84,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     });
   } finally {
     memory.stop();
-    workers.close();
+    await workers.close();
     await processes.close();
     client.close();
     // Saves what downloads learnt (validators, kept parts), also after an interrupt.

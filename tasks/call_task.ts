@@ -5,11 +5,13 @@
  *
  * @module
  */
-import type { WorkerReply, WorkerTask } from "../lib/pools/worker_pool.ts";
+import type { ComputeTask, TaskErrorShape, TaskReply } from "../lib/pools/task.ts";
 
 /**
  * Runs `task` and answers for task `id`; never throws. A value is sent back in its JSON form,
- * so the reply can always be posted or framed.
+ * so the reply can always be posted or framed. The function is called from a timer of its own,
+ * so its synchronous part runs outside any microtask: on Deno 2.9.6 a `node:worker_threads`
+ * thread that exhausts its heap inside a microtask stalls instead of ending with an error.
  *
  * @example
  * ```ts
@@ -19,7 +21,7 @@ import type { WorkerReply, WorkerTask } from "../lib/pools/worker_pool.ts";
  * console.assert(reply.ok && reply.value === 3);
  * ```
  */
-export async function callTask(id: number, task: WorkerTask): Promise<WorkerReply> {
+export async function callTask(id: number, task: ComputeTask): Promise<TaskReply> {
   const { moduleUrl, exportName, args, context } = task;
   try {
     const module = await import(moduleUrl);
@@ -27,14 +29,22 @@ export async function callTask(id: number, task: WorkerTask): Promise<WorkerRepl
     if (typeof fn !== "function") {
       throw new TypeError(`${moduleUrl} has no exported function "${exportName}"`);
     }
-    const value = await fn(...args, context);
+    const value = await new Promise((resolve, reject) => {
+      setTimeout(() => {
+        try {
+          resolve(fn(...args, context));
+        } catch (error) {
+          reject(error);
+        }
+      }, 0);
+    });
     return { id, ok: true, value: toJsonValue(value) };
   } catch (error) {
     return { id, ok: false, error: errorShape(error) };
   }
 }
 
-function errorShape(error: unknown): { name: string; message: string; stack?: string } {
+function errorShape(error: unknown): TaskErrorShape {
   const { name = "Error", message = String(error), stack } = error instanceof Error ? error : {};
   return { name, message, ...(stack ? { stack } : {}) };
 }

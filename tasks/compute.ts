@@ -1,14 +1,14 @@
 /**
- * Compute jobs: call an exported function of a module, on the Worker pool (`isolation: worker`)
- * or in a persistent host process with the job's least privileges (`isolation: process`); its
- * JSON value goes into the report.
+ * Compute jobs: call an exported function of a module with the job's least privileges, on a
+ * Worker thread (`isolation: worker`) or in a persistent host process (`isolation: process`);
+ * its JSON value goes into the report.
  *
  * @module
  */
 import type { ComputeJob } from "../lib/job.ts";
 import type { ProcessPool } from "../lib/pools/process_pool.ts";
 import type { WorkerPool } from "../lib/pools/worker_pool.ts";
-import { hostProfile } from "./host_profile.ts";
+import { hostProfile, workerProfile } from "./privileges.ts";
 import type { ComputeContext, JobKind } from "./types.ts";
 
 /** Options for {@linkcode createComputeKind}. */
@@ -41,7 +41,10 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
         });
         return { result: value, pid };
       }
-      const { value, workerId } = await workers.run(task, { signal });
+      const { value, workerId } = await workers.run(task, {
+        profile: workerProfile(job, output),
+        signal,
+      });
       return { result: value, worker: workerId };
     },
   };

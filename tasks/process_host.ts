@@ -9,7 +9,7 @@
  * @module
  */
 import { encodeFrame, readFrames } from "../lib/pools/frames.ts";
-import type { WorkerTask } from "../lib/pools/worker_pool.ts";
+import type { ComputeTask } from "../lib/pools/task.ts";
 import { callTask } from "./call_task.ts";
 
 /** What a host says besides replies: the task called `Deno.exit(code)`. */
@@ -30,7 +30,7 @@ Deno.exit = (code?: number): never => {
 };
 
 for await (const message of readFrames(Deno.stdin.readable)) {
-  const { id, ...task } = message as WorkerTask & { id: number };
+  const { id, ...task } = message as ComputeTask & { id: number };
   current = id;
   send(await callTask(id, task));
 }

@@ -300,23 +300,8 @@ async function expandCompute(
       fail(at, `names a module that does not exist: ${file}`);
     }
   }
-  // A Worker can neither cap its own heap nor (yet) narrow its rights: both need a process.
-  const needsProcess = {
-    memory: "a Worker's heap cannot be capped on its own",
-    permissions: "Workers do not narrow their rights yet",
-  } as const;
-  for (const [key, why] of Object.entries(needsProcess)) {
-    if (compute.isolation === "worker" && compute[key as keyof typeof needsProcess] !== undefined) {
-      fail(
-        [...path, "compute", key],
-        `needs isolation: process (${why})`,
-        `remove isolation: worker, or ${key}`,
-      );
-    }
-  }
   if (!moduleUrl) return [];
-  const isolation = compute.isolation ??
-    (compute.memory !== undefined || compute.permissions !== undefined ? "process" : "worker");
+  const isolation = compute.isolation ?? "worker";
   const granted = compute.permissions;
   const permissions = {
     read: (granted?.read ?? []).map((p) => resolve(baseDir, p)),

@@ -162,12 +162,14 @@ export const ComputeSpecSchema = z.strictObject({
   ),
   isolation: z.enum(["worker", "process"], { error: 'must be "worker" or "process"' }).optional()
     .describe(
-      "worker (default): a Worker thread; process: a persistent deno host process with its own " +
-        "permissions and heap cap (the default when memory or permissions is set).",
+      "worker (default): a Worker thread; process: a persistent deno host process, one task at " +
+        "a time.",
     ),
-  memory: size.optional().describe("Heap cap of the host process, such as 512MiB (process only)."),
+  memory: size.optional().describe(
+    "Heap cap, such as 512MiB: of the job's thread (worker) or host process (process).",
+  ),
   permissions: PermissionsSchema.optional().describe(
-    "Rights beyond reading the module's folder and writing the output (implies process).",
+    "Rights beyond reading the module's folder and the output and writing the output.",
   ),
 }, { error: "must be a mapping with module, export and args" });
 

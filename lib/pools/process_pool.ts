@@ -10,7 +10,7 @@
  */
 import { ComputeError } from "../errors.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
-import type { WorkerReply, WorkerTask } from "./worker_pool.ts";
+import type { ComputeTask, TaskReply } from "./task.ts";
 
 /** How a host process is started: what it may do and how much heap it gets. */
 export interface HostProfile {
@@ -101,7 +101,7 @@ export class ProcessPool {
    * `signal.reason`.
    */
   async run(
-    task: WorkerTask,
+    task: ComputeTask,
     options: { profile: HostProfile; signal?: AbortSignal },
   ): Promise<ProcessRunResult> {
     const { profile, signal } = options;
@@ -223,7 +223,7 @@ export class ProcessPool {
   async #readReplies(host: Host): Promise<void> {
     try {
       for await (const message of readFrames(host.child.stdout)) {
-        const reply = message as WorkerReply | { id: number; exit: number };
+        const reply = message as TaskReply | { id: number; exit: number };
         const current = host.current;
         if (!current || reply.id !== current.taskId) continue;
         if ("exit" in reply) {

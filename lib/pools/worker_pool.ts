@@ -1,55 +1,82 @@
 /**
- * A pool of persistent Deno Workers, created lazily up to a size and reused across tasks.
- * A task that throws fails alone; a Worker that dies (uncaught error) or whose task is
- * aborted (timeout, cancel) is terminated and replaced on demand, so queued tasks go on.
+ * The Worker pool for compute tasks (`isolation: worker`): threads with a heap cap each, living
+ * in supervised host processes ({@linkcode ../../tasks/worker_host.ts}), one per set of
+ * permissions (a {@linkcode WorkerProfile}), which taskpool restarts when it must.
+ *
+ * Why host processes: on Deno 2.9.6 a Worker cannot narrow its permissions and cap its heap at
+ * once (only a Deno Worker narrows, only a `node:worker_threads` one caps), so the process carries
+ * the permissions as flags and its threads inherit them. And no Worker can be stopped in a busy
+ * loop (`terminate()` leaves the thread spinning), so a task that times out or is cancelled
+ * marks its host as draining: new tasks go to a fresh host at once, the other tasks in the old
+ * one finish there, and then the old host is killed, its stuck thread with it. Inside a host, a
+ * thread that throws fails its task alone; one that runs out of heap or calls `Deno.exit` ends
+ * alone, fails its task, and is replaced; queued tasks never notice.
  *
  * @module
  */
 import { ComputeError } from "../errors.ts";
+import { encodeFrame, readFrames } from "./frames.ts";
+import type { ComputeTask, TaskReply } from "./task.ts";
 
-/** What a Worker is asked to do. */
-export interface WorkerTask {
-  moduleUrl: string;
-  exportName: string;
-  args: unknown[];
-  /** Passed to the function as its last argument. */
-  context: unknown;
+/** What a compute thread may do and how much heap it gets. */
+export interface WorkerProfile {
+  /** Its host process's `deno run` permission flags (`--allow-read=...`). */
+  flags: string[];
+  /** Heap cap of the thread in MiB. @default V8's default */
+  memoryMb?: number;
 }
 
-/** A Worker's answer to a task. */
-export type WorkerReply =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; message: string; stack?: string } };
+/** A task as the host process receives it. */
+export interface HostTask {
+  id: number;
+  task: ComputeTask;
+  memoryMb?: number;
+}
+
+/** How a thread ended under its task. */
+export type ThreadDeath =
+  | { died: "oom" }
+  | { died: "exit"; code: number }
+  | { died: "error"; message: string; stack?: string };
+
+/** What a host process answers for a task: the reply, or how its thread died. */
+export type HostMessage = { worker: number } & (TaskReply | ({ id: number } & ThreadDeath));
 
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
-  /** Most Workers alive at once. */
+  /** Most tasks running at once (and threads alive). */
   size: number;
-  /** The Worker entry module. @default tasks/compute_worker.ts */
-  entry?: URL;
+  /** The host process's entry module. @default tasks/worker_host.ts */
+  host?: URL;
 }
 
 /** What {@linkcode WorkerPool.run} resolves with. */
 export interface WorkerRunResult {
   value: unknown;
-  /** Which Worker ran it (ids grow as Workers are replaced). */
+  /** Which thread ran it (ids grow as threads are replaced). */
   workerId: number;
 }
 
-interface Slot {
+interface Pending {
+  resolve: (result: WorkerRunResult) => void;
+  reject: (error: unknown) => void;
+  profile: WorkerProfile;
+}
+
+interface Host {
   id: number;
-  worker: Worker;
-  current:
-    | {
-      taskId: number;
-      resolve: (result: WorkerRunResult) => void;
-      reject: (error: unknown) => void;
-    }
-    | undefined;
+  key: string;
+  child: Deno.ChildProcess;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  pending: Map<number, Pending>;
+  /** Takes no new task; killed once `pending` is empty. */
+  draining: boolean;
+  killed: boolean;
+  exited: Promise<void>;
 }
 
 /**
- * Runs tasks on Workers.
+ * Runs tasks on Worker threads.
  *
  * @example
  * ```ts
@@ -57,169 +84,254 @@ interface Slot {
  * const pool = new WorkerPool({ size: 1 });
  * try {
  *   const moduleUrl = new URL("../../tasks/builtin/count.ts", import.meta.url).href;
- *   const { value } = await pool.run({ moduleUrl, exportName: "default", args: [10], context: {} });
+ *   const task = { moduleUrl, exportName: "default", args: [10], context: {} };
+ *   const profile = { flags: ["--allow-read"] };
+ *   const { value } = await pool.run(task, { profile });
  *   console.assert(value === 10);
  * } finally {
- *   pool.close();
+ *   await pool.close();
  * }
  * ```
  */
 export class WorkerPool {
   readonly #size: number;
   readonly #entry: URL;
-  readonly #idle: Slot[] = [];
-  readonly #waiting: { take: (slot: Slot) => void; fail: (error: unknown) => void }[] = [];
-  #alive = 0;
-  #nextWorkerId = 1;
+  /** Hosts not yet exited, killed ones included. */
+  readonly #hosts = new Set<Host>();
+  readonly #waiting: (() => void)[] = [];
+  readonly #workerIds = new Map<string, number>();
+  #running = 0;
+  /** The host that takes new tasks, for each profile. */
+  readonly #active = new Map<string, Host>();
+  #nextHostId = 1;
   #nextTaskId = 1;
   #closed = false;
-  readonly #all = new Set<Slot>();
 
   constructor(options: WorkerPoolOptions) {
-    const { size, entry = new URL("../../tasks/compute_worker.ts", import.meta.url) } = options;
+    const { size, host = new URL("../../tasks/worker_host.ts", import.meta.url) } = options;
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`WorkerPool size must be a whole number >= 1: got ${size}`);
     }
     this.#size = size;
-    this.#entry = entry;
+    this.#entry = host;
   }
 
-  /** Workers started so far, replacements included. */
+  /** Threads that have answered so far, replacements included. */
   get started(): number {
-    return this.#nextWorkerId - 1;
+    return this.#workerIds.size;
+  }
+
+  /** Host processes started so far, replacements included. */
+  get hostsStarted(): number {
+    return this.#nextHostId - 1;
   }
 
   /**
-   * Runs one task on a free Worker. Aborting `signal` terminates that Worker (a replacement is
-   * started for the next task) and rejects with `signal.reason`.
+   * Runs one task on a thread with `profile`. Aborting `signal` rejects with `signal.reason` at
+   * once and drains that task's host (see the module doc); queued tasks go on.
    */
-  async run(task: WorkerTask, options: { signal?: AbortSignal } = {}): Promise<WorkerRunResult> {
-    const { signal } = options;
+  async run(
+    task: ComputeTask,
+    options: { profile: WorkerProfile; signal?: AbortSignal },
+  ): Promise<WorkerRunResult> {
+    const { profile, signal } = options;
     signal?.throwIfAborted();
-    const slot = await this.#acquire(signal);
-    if (signal?.aborted) {
-      // Aborted while waiting for the slot: the Worker was never touched.
-      this.#release(slot);
-      throw signal.reason;
-    }
-    const { promise, resolve, reject } = Promise.withResolvers<WorkerRunResult>();
-    const taskId = this.#nextTaskId++;
-    slot.current = { taskId, resolve, reject };
-    const onAbort = () => {
-      this.#discard(slot);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const id = this.#nextTaskId++;
+    let frame: Uint8Array;
     try {
-      slot.worker.postMessage({ id: taskId, ...task });
+      const { memoryMb } = profile;
+      frame = encodeFrame({ id, task, ...(memoryMb ? { memoryMb } : {}) } satisfies HostTask);
     } catch (error) {
-      // Arguments that cannot be structured-cloned: the Worker is fine.
-      slot.current = undefined;
-      signal?.removeEventListener("abort", onAbort);
-      this.#release(slot);
       throw new ComputeError(`arguments cannot be sent to a Worker: ${(error as Error).message}`, {
         cause: error,
       });
     }
+    await this.#acquire(signal);
     try {
-      return await promise;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      if (this.#all.has(slot)) {
-        slot.current = undefined;
-        this.#release(slot);
+      // Aborted as the slot came free: the task was never sent.
+      signal?.throwIfAborted();
+      const host = this.#host(profile);
+      const { promise, resolve, reject } = Promise.withResolvers<WorkerRunResult>();
+      host.pending.set(id, { resolve, reject, profile });
+      const onAbort = () => {
+        host.pending.delete(id);
+        this.#drain(host);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      host.writer.write(frame).catch(() => {}); // a dead host is reported by its exit
+      try {
+        return await promise;
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
       }
+    } finally {
+      this.#running--;
+      this.#waiting.shift()?.();
     }
   }
 
-  /** Terminates every Worker; tasks still running reject. */
-  close(): void {
+  /** Kills every host process and waits for them to exit; tasks still running reject. */
+  async close(): Promise<void> {
     this.#closed = true;
-    for (const waiter of this.#waiting.splice(0)) {
-      waiter.fail(new ComputeError("the Worker pool was closed", {}));
-    }
-    for (const slot of [...this.#all]) {
-      this.#discard(slot);
-      slot.current?.reject(new ComputeError("the Worker pool was closed", {}));
-    }
+    for (const wake of this.#waiting.splice(0)) wake();
+    const exits = [...this.#hosts].map((host) => {
+      this.#kill(host, new ComputeError("the Worker pool was closed", {}));
+      return host.exited;
+    });
+    await Promise.all(exits);
   }
 
-  #acquire(signal: AbortSignal | undefined): Promise<Slot> {
-    if (this.#closed) return Promise.reject(new ComputeError("the Worker pool is closed", {}));
-    const idle = this.#idle.pop();
-    if (idle) return Promise.resolve(idle);
-    if (this.#alive < this.#size) return Promise.resolve(this.#spawn());
-    const { promise, resolve, reject } = Promise.withResolvers<Slot>();
-    const waiter = {
-      take: (slot: Slot) => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve(slot);
-      },
-      fail: (error: unknown) => {
-        signal?.removeEventListener("abort", onAbort);
-        reject(error);
-      },
+  async #acquire(signal: AbortSignal | undefined): Promise<void> {
+    while (this.#running >= this.#size) {
+      if (this.#closed) break;
+      await this.#wait(signal);
+    }
+    if (this.#closed) throw new ComputeError("the Worker pool is closed", {});
+    this.#running++;
+  }
+
+  #wait(signal: AbortSignal | undefined): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const wake = () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
     };
     const onAbort = () => {
-      const index = this.#waiting.indexOf(waiter);
+      const index = this.#waiting.indexOf(wake);
       if (index >= 0) this.#waiting.splice(index, 1);
       reject(signal!.reason);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.#waiting.push(waiter);
+    this.#waiting.push(wake);
     return promise;
   }
 
-  #release(slot: Slot): void {
-    const next = this.#waiting.shift();
-    if (next) next.take(slot);
-    else this.#idle.push(slot);
+  /** The active host for `profile`, started if need be. */
+  #host(profile: WorkerProfile): Host {
+    const key = profile.flags.join("\u0000");
+    const active = this.#active.get(key);
+    if (active) return active;
+    // At most `size` hosts: one with no task running makes room (one exists, as this task holds
+    // one of the `size` running places and is on no host yet).
+    const live = [...this.#hosts].filter((host) => !host.killed);
+    if (live.length >= this.#size) {
+      const spare = live.find((host) => host.pending.size === 0);
+      if (spare) this.#kill(spare);
+    }
+    const host = this.#spawn(key, profile);
+    this.#active.set(key, host);
+    return host;
   }
 
-  #spawn(): Slot {
-    const worker = new Worker(this.#entry, {
-      type: "module",
-      name: `taskpool-${this.#nextWorkerId}`,
+  #spawn(key: string, profile: WorkerProfile): Host {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...profile.flags, this.#entry.href, String(this.#size)],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+      env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    }).spawn();
+    const host: Host = {
+      id: this.#nextHostId++,
+      key,
+      child,
+      writer: child.stdin.getWriter(),
+      pending: new Map(),
+      draining: false,
+      killed: false,
+      exited: Promise.resolve(),
+    };
+    this.#hosts.add(host);
+    const replies = this.#readReplies(host);
+    host.exited = Promise.all([child.status, replies]).then(([status]) => {
+      this.#kill(host, new ComputeError(exitReason(status), {}));
+      this.#hosts.delete(host);
     });
-    const slot: Slot = { id: this.#nextWorkerId++, worker, current: undefined };
-    this.#alive++;
-    this.#all.add(slot);
-    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-      const reply = event.data;
-      const current = slot.current;
-      if (!current || reply.id !== current.taskId) return;
-      if (reply.ok) {
-        current.resolve({ value: reply.value, workerId: slot.id });
-      } else {
-        const { message, stack } = reply.error;
-        current.reject(new ComputeError(message, { workerStack: stack }));
-      }
-    };
-    const die = (message: string) => {
-      const current = slot.current;
-      this.#discard(slot);
-      current?.reject(new ComputeError(message, {}));
-    };
-    worker.onerror = (event: ErrorEvent) => {
-      // Without preventDefault an uncaught error in a Worker ends the whole process.
-      event.preventDefault();
-      const where = event.filename ? ` (${event.filename}:${event.lineno}:${event.colno})` : "";
-      die(`the Worker died: ${event.message}${where}`);
-    };
-    worker.onmessageerror = () => die("the Worker's reply could not be deserialised");
-    return slot;
+    return host;
   }
 
-  /** Terminates a Worker and forgets it; a new one is spawned when next needed. */
-  #discard(slot: Slot): void {
-    if (!this.#all.delete(slot)) return;
-    slot.worker.terminate();
-    this.#alive--;
-    const index = this.#idle.indexOf(slot);
-    if (index >= 0) this.#idle.splice(index, 1);
-    // Someone may be waiting for a Worker that can now be spawned.
-    if (this.#closed) return;
-    const next = this.#waiting.shift();
-    if (next) next.take(this.#spawn());
+  async #readReplies(host: Host): Promise<void> {
+    try {
+      for await (const message of readFrames(host.child.stdout)) {
+        this.#settle(host, message as HostMessage);
+      }
+    } catch (error) {
+      // Stray bytes on stdout (a task wrote there): the host can no longer be trusted.
+      this.#kill(host, new ComputeError(`the Worker host process broke its channel: ${error}`, {}));
+    }
   }
+
+  #settle(host: Host, message: HostMessage): void {
+    const pending = host.pending.get(message.id);
+    if (!pending) return; // aborted meanwhile
+    host.pending.delete(message.id);
+    const workerId = this.#workerId(host, message.worker);
+    if ("ok" in message) {
+      if (message.ok) pending.resolve({ value: message.value, workerId });
+      else {
+        const { message: text, stack } = message.error;
+        pending.reject(new ComputeError(text, { workerStack: stack }));
+      }
+    } else pending.reject(new ComputeError(deathReason(message, pending.profile), {}));
+    if (host.draining && host.pending.size === 0) this.#kill(host);
+  }
+
+  #workerId(host: Host, local: number): number {
+    const key = `${host.id}:${local}`;
+    let id = this.#workerIds.get(key);
+    if (id === undefined) this.#workerIds.set(key, id = this.#workerIds.size + 1);
+    return id;
+  }
+
+  #drain(host: Host): void {
+    host.draining = true;
+    if (this.#active.get(host.key) === host) this.#active.delete(host.key);
+    if (host.pending.size === 0) this.#kill(host);
+  }
+
+  /** Ends a host (SIGKILL: stuck threads included); its pending tasks reject with `reason`. */
+  #kill(host: Host, reason?: ComputeError): void {
+    if (this.#active.get(host.key) === host) this.#active.delete(host.key);
+    for (const pending of host.pending.values()) {
+      pending.reject(reason ?? new ComputeError("the Worker host process was stopped", {}));
+    }
+    host.pending.clear();
+    if (host.killed) return;
+    host.killed = true;
+    host.writer.close().catch(() => {});
+    try {
+      host.child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Why a thread ended under its task, in words. */
+function deathReason(
+  message: Exclude<HostMessage, TaskReply & { worker: number }>,
+  profile: WorkerProfile,
+): string {
+  switch (message.died) {
+    case "oom": {
+      const cap = profile.memoryMb === undefined ? "" : ` (memory: ${profile.memoryMb} MiB)`;
+      return `the task ran out of memory${cap}`;
+    }
+    case "exit":
+      return `the task called Deno.exit(${message.code})`;
+    case "error":
+      return `the Worker died: ${message.message}${where(message.stack)}`;
+  }
+}
+
+/** ` (file:///m.ts:3:9)`: the first place in a stack that is a module's. */
+function where(stack: string | undefined): string {
+  const match = stack?.match(/(file:\/\/\S+?:\d+:\d+)/);
+  return match ? ` (${match[1]})` : "";
+}
+
+function exitReason(status: Deno.CommandStatus): string {
+  if (status.signal) return `the Worker host process was killed by ${status.signal}`;
+  return `the Worker host process exited with code ${status.code}`;
 }

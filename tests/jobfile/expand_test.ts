@@ -151,7 +151,7 @@ Deno.test("a job file with many errors spells out the first 20 and counts the re
   assert.equal(lines.at(-1), "  … and 5 more");
 });
 
-Deno.test("compute isolation: memory or permissions imply a process; a Worker takes neither", async () => {
+Deno.test("compute isolation: Workers by default; memory and permissions resolved for either", async () => {
   await using dir = await tempDir();
   await dir.write("work.ts", "export default () => 1;\n");
   await dir.write(
@@ -160,12 +160,12 @@ Deno.test("compute isolation: memory or permissions imply a process; a Worker ta
       "jobs:",
       "  - { name: capped, compute: { module: work.ts, memory: 256MiB, permissions: { read: [data], net: [example.com] } } }",
       "  - { name: plain, compute: { module: work.ts } }",
-      "  - { name: granted, compute: { module: work.ts, permissions: { env: [HOME] } } }",
+      "  - { name: apart, compute: { module: work.ts, isolation: process, permissions: { env: [HOME] } } }",
     ].join("\n"),
   );
   const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv });
-  const [capped, plain, granted] = plan.jobs as ComputeJob[];
-  assert.equal(capped!.isolation, "process");
+  const [capped, plain, apart] = plan.jobs as ComputeJob[];
+  assert.equal(capped!.isolation, "worker");
   assert.equal(capped!.memoryMb, 256);
   assert.deepEqual(capped!.permissions, {
     read: [`${dir.path}/data`],
@@ -174,24 +174,8 @@ Deno.test("compute isolation: memory or permissions imply a process; a Worker ta
     env: false,
   });
   assert.equal(plain!.isolation, "worker");
-  assert.equal(granted!.isolation, "process");
-  assert.equal(granted!.memoryMb, undefined);
-
-  await dir.write(
-    "bad.yaml",
-    [
-      "jobs:",
-      "  - { name: w, compute: { module: work.ts, isolation: worker, memory: 1GiB } }",
-      "  - { name: v, compute: { module: work.ts, isolation: worker, permissions: { net: true } } }",
-    ].join("\n"),
-  );
-  const messages = await rejection("bad.yaml", dir.path);
-  assert.match(
-    messages[0]!,
-    /bad\.yaml:2:\d+: jobs\[0\]\.compute\.memory needs isolation: process/,
-  );
-  assert.match(
-    messages[1]!,
-    /bad\.yaml:3:\d+: jobs\[1\]\.compute\.permissions needs isolation: process/,
-  );
+  assert.deepEqual(plain!.permissions, { read: [], write: [], net: false, env: false });
+  assert.equal(apart!.isolation, "process");
+  assert.deepEqual(apart!.permissions.env, ["HOME"]);
+  assert.equal(apart!.memoryMb, undefined);
 });

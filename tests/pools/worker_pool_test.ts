@@ -1,122 +1,203 @@
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ComputeError } from "../../lib/errors.ts";
-import { WorkerPool } from "../../lib/pools/worker_pool.ts";
+import { WorkerPool, type WorkerProfile } from "../../lib/pools/worker_pool.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 const WORK = new URL("../testdata/work.ts", import.meta.url).href;
+const HERE = dirname(fileURLToPath(WORK));
 const task = (exportName: string, args: unknown[] = []) => ({
   moduleUrl: WORK,
   exportName,
   args,
   context: { output: "/out", job: "t" },
 });
+const RUNNER = ["worker_runner.ts", "call_task.ts"].map((file) =>
+  fileURLToPath(new URL(`../../tasks/${file}`, import.meta.url))
+);
+const NARROW: WorkerProfile = { flags: [`--allow-read=${[HERE, ...RUNNER]}`] };
+/** NARROW plus loopback, for the tasks that say they started by connecting. */
+const LOOPBACK: WorkerProfile = { flags: [...NARROW.flags, "--allow-net=127.0.0.1"] };
+const profile = { profile: NARROW };
 
-Deno.test("WorkerPool.run() reuses persistent workers up to its size", async () => {
+Deno.test("WorkerPool.run() reuses persistent threads up to its size, in one host", async () => {
   const pool = new WorkerPool({ size: 2 });
   try {
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => pool.run(task("add", [i, 1]))),
+      Array.from({ length: 10 }, (_, i) => pool.run(task("add", [i, 1]), profile)),
     );
     assert.deepEqual(results.map((r) => r.value), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.equal(pool.started, 2);
     assert.deepEqual(new Set(results.map((r) => r.workerId)), new Set([1, 2]));
+    assert.equal(pool.hostsStarted, 1);
   } finally {
-    pool.close();
+    await pool.close();
   }
 });
 
 Deno.test("WorkerPool.run() passes the context last and calls the default export", async () => {
   const pool = new WorkerPool({ size: 1 });
   try {
-    assert.equal((await pool.run(task("default", ["pool"]))).value, "hello pool");
-    assert.deepEqual((await pool.run(task("context", [1]))).value, { output: "/out", job: "t" });
+    assert.equal((await pool.run(task("default", ["pool"]), profile)).value, "hello pool");
+    assert.deepEqual((await pool.run(task("context", [1]), profile)).value, {
+      output: "/out",
+      job: "t",
+    });
   } finally {
-    pool.close();
+    await pool.close();
   }
 });
 
-Deno.test("WorkerPool.run() rejects a throwing job with its stack, and the worker stays", async () => {
+Deno.test("WorkerPool.run() rejects a throwing job with its stack, and the thread stays", async () => {
   const pool = new WorkerPool({ size: 1 });
   try {
-    const error = await pool.run(task("throws")).then(() => undefined, (e) => e);
+    const error = await pool.run(task("throws"), profile).then(() => undefined, (e) => e);
     assert.ok(error instanceof ComputeError);
     assert.equal(error.message, "this job always fails");
     assert.match(error.workerStack ?? "", /testdata\/work\.ts:\d+/);
-    assert.equal((await pool.run(task("add", [2, 2]))).value, 4);
+    assert.equal((await pool.run(task("add", [2, 2]), profile)).value, 4);
     assert.equal(pool.started, 1);
   } finally {
-    pool.close();
+    await pool.close();
   }
 });
 
 Deno.test("WorkerPool.run() rejects missing exports and results without a JSON form", async () => {
   const pool = new WorkerPool({ size: 1 });
   try {
-    await assert.rejects(pool.run(task("notAFunction")), /has no exported function "notAFunction"/);
-    await assert.rejects(pool.run(task("notJson")), /the result has no JSON form/);
     await assert.rejects(
-      pool.run({ ...task("add"), args: [() => 1] }),
+      pool.run(task("notAFunction"), profile),
+      /has no exported function "notAFunction"/,
+    );
+    await assert.rejects(pool.run(task("notJson"), profile), /the result has no JSON form/);
+    await assert.rejects(
+      pool.run({ ...task("add"), args: [() => 1] }, profile),
       /arguments cannot be sent to a Worker/,
     );
   } finally {
-    pool.close();
+    await pool.close();
   }
 });
 
-/** Resolves when a Worker running `hangs(key)` has started it. */
-function hangStarted(key: string): { started: Promise<void>; close: () => void } {
-  const channel = new BroadcastChannel("taskpool-test");
-  const { promise, resolve } = Promise.withResolvers<void>();
-  channel.onmessage = (event) => event.data === key && resolve();
-  return { started: promise, close: () => channel.close() };
+/** A loopback listener a task connects to when it has started. */
+function startSignal(): { port: number; started: () => Promise<void>; [Symbol.dispose](): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return {
+    port: listener.addr.port,
+    started: async () => (await listener.accept()).close(),
+    [Symbol.dispose]: () => listener.close(),
+  };
 }
 
-Deno.test("WorkerPool.run() terminates and replaces the worker of an aborted job", async () => {
-  const pool = new WorkerPool({ size: 1 });
-  const watch = hangStarted("abort-test");
+for (const exportName of ["hangs", "spinsAfter"]) {
+  Deno.test(`WorkerPool.run() abandons an aborted job (${exportName}) and serves the queue`, async () => {
+    const pool = new WorkerPool({ size: 1 });
+    using signal = startSignal();
+    try {
+      const controller = new AbortController();
+      const stuck = pool.run(task(exportName, [signal.port]), {
+        profile: LOOPBACK,
+        signal: controller.signal,
+      });
+      const queued = pool.run(task("add", [1, 1]), profile);
+      await signal.started();
+      controller.abort(new DOMException("too slow", "TimeoutError"));
+      await assert.rejects(stuck, (e: DOMException) => e.name === "TimeoutError");
+      assert.equal((await queued).value, 2);
+      // The stuck thread's host was killed (a busy loop included), so a new one runs the queue.
+      assert.equal(pool.hostsStarted, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
+Deno.test("WorkerPool.run() lets the other jobs of a drained host finish there", async () => {
+  const pool = new WorkerPool({ size: 2 });
+  using signal = startSignal();
+  using release = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     const controller = new AbortController();
-    const hung = pool.run(task("hangs", ["abort-test"]), { signal: controller.signal });
-    const queued = pool.run(task("add", [1, 1]));
-    await watch.started;
-    controller.abort(new DOMException("too slow", "TimeoutError"));
-    await assert.rejects(hung, (e: DOMException) => e.name === "TimeoutError");
-    const next = await queued;
-    assert.equal(next.value, 2);
-    assert.equal(next.workerId, 2);
+    const stuck = pool.run(task("spinsAfter", [signal.port]), {
+      profile: LOOPBACK,
+      signal: controller.signal,
+    });
+    // Runs beside it on the same host, and answers only when sent a byte.
+    const innocent = pool.run(task("awaitsByte", [release.addr.port]), { profile: LOOPBACK });
+    await signal.started();
+    using connection = await release.accept();
+    controller.abort(new Error("cancelled"));
+    await assert.rejects(stuck, /cancelled/);
+    const fresh = await pool.run(task("add", [2, 3]), profile);
+    assert.equal(fresh.value, 5);
+    assert.equal(pool.hostsStarted, 2);
+    await connection.write(new Uint8Array([42]));
+    assert.equal((await innocent).value, 42);
   } finally {
-    watch.close();
-    pool.close();
+    await pool.close();
   }
 });
 
-Deno.test("WorkerPool.run() drops a job aborted while it waits, without touching a worker", async () => {
+Deno.test("WorkerPool.run() drops a job aborted while it waits, without touching a thread", async () => {
   const pool = new WorkerPool({ size: 1 });
   try {
     const controller = new AbortController();
-    const waiting = pool.run(task("add", [1, 1]), { signal: controller.signal });
+    const waiting = pool.run(task("add", [1, 1]), { ...profile, signal: controller.signal });
     controller.abort(new Error("cancelled"));
     await assert.rejects(waiting, /cancelled/);
-    assert.equal((await pool.run(task("add", [2, 3]))).value, 5);
+    assert.equal((await pool.run(task("add", [2, 3]), profile)).value, 5);
     assert.equal(pool.started, 1);
+    assert.equal(pool.hostsStarted, 1);
   } finally {
-    pool.close();
+    await pool.close();
   }
 });
 
-Deno.test("WorkerPool.run() fails the job of a worker that dies, and serves the next jobs", async () => {
+Deno.test("WorkerPool.run() fails the job of a thread that dies, exits or runs out of heap, and serves the next", async () => {
   const pool = new WorkerPool({ size: 1 });
   try {
-    await assert.rejects(pool.run(task("dies")), (error: ComputeError) => {
-      assert.match(error.message, /the Worker died: .*uncaught in a timer .*work\.ts:\d+/);
-      return true;
-    });
+    await assert.rejects(
+      pool.run(task("dies"), profile),
+      /^ComputeError: the Worker died: .*uncaught in a timer .*work\.ts:\d+/,
+    );
+    await assert.rejects(
+      pool.run(task("exits", [7]), profile),
+      /^ComputeError: the task called Deno\.exit\(7\)$/,
+    );
+    await assert.rejects(
+      pool.run(task("hogsMemory"), { profile: { ...NARROW, memoryMb: 64 } }),
+      /^ComputeError: the task ran out of memory \(memory: 64 MiB\)$/,
+    );
     const results = await Promise.all([
-      pool.run(task("add", [1, 2])),
-      pool.run(task("add", [3, 4])),
+      pool.run(task("add", [1, 2]), profile),
+      pool.run(task("add", [3, 4]), profile),
     ]);
     assert.deepEqual(results.map((r) => r.value), [3, 7]);
-    assert.equal(pool.started, 2);
+    // Each death cost a thread, never the host.
+    assert.equal(pool.hostsStarted, 1);
   } finally {
-    pool.close();
+    await pool.close();
+  }
+});
+
+Deno.test("WorkerPool.run() gives each thread only its profile's permissions", async () => {
+  await using secrets = await tempDir();
+  const secret = await secrets.write("id_rsa", "private\n");
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const pool = new WorkerPool({ size: 1 });
+  try {
+    await assert.rejects(pool.run(task("readsFile", [secret]), profile), /read access to/);
+    await assert.rejects(
+      pool.run(task("connects", [listener.addr.port]), profile),
+      /net access to "127\.0\.0\.1:\d+"/,
+    );
+    const widened = { flags: [`--allow-read=${[HERE, ...RUNNER, secrets.path]}`] };
+    assert.equal(
+      (await pool.run(task("readsFile", [secret]), { profile: widened })).value,
+      "private\n",
+    );
+  } finally {
+    await pool.close();
   }
 });

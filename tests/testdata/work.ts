@@ -16,12 +16,21 @@ export function context(_arg: unknown, context: { output: string; job: string })
   return context;
 }
 
-/** Says it started on the "taskpool-test" channel, then never finishes. */
-export function hangs(key: string): Promise<never> {
-  const channel = new BroadcastChannel("taskpool-test");
-  channel.postMessage(key);
-  channel.close();
+/** Never finishes; first says it started by connecting to `port` on loopback, if given. */
+export async function hangs(port?: number): Promise<never> {
+  if (port !== undefined) await started(port);
   return new Promise(() => {});
+}
+
+/** A busy loop that never yields, after saying it started (as {@linkcode hangs}). */
+export async function spinsAfter(port: number): Promise<never> {
+  await started(port);
+  for (;;) { /* spin */ }
+}
+
+async function started(port: number): Promise<void> {
+  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+  connection.close();
 }
 
 /** An error thrown outside the call: the Worker itself dies while the job is pending. */
@@ -70,4 +79,16 @@ export async function connects(port: number): Promise<string> {
 export function logsAndPid(): number {
   console.log("a line from the task");
   return Deno.pid;
+}
+
+/** Connects to `port` on loopback and returns the first byte it receives there. */
+export async function awaitsByte(port: number): Promise<number> {
+  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const byte = new Uint8Array(1);
+    if ((await connection.read(byte)) !== 1) throw new Error("the connection closed");
+    return byte[0]!;
+  } finally {
+    connection.close();
+  }
 }

@@ -1,0 +1,27 @@
+/**
+ * What both compute pools carry: a task (call this export of this module with these arguments)
+ * and its reply. The same shapes cross a Worker's message port and a host process's frames.
+ *
+ * @module
+ */
+
+/** A call to make where the task runs. */
+export interface ComputeTask {
+  moduleUrl: string;
+  exportName: string;
+  args: unknown[];
+  /** Passed to the function as its last argument. */
+  context: unknown;
+}
+
+/** How a task's error crosses back: plain data, with the stack as text. */
+export interface TaskErrorShape {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** The answer to task `id`: its value in JSON form, or its error. */
+export type TaskReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: TaskErrorShape };

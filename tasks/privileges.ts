@@ -1,0 +1,101 @@
+/**
+ * The least privileges of a compute job: read its module's folder and the output folder, write
+ * the output folder, and nothing more (no net, no env, no run, no ffi, no sys) unless the job's
+ * `permissions:` grant it; `memory:` becomes the heap cap: of the process in
+ * {@linkcode hostProfile}, of each thread in {@linkcode workerProfile}.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ComputeJob } from "../lib/job.ts";
+import type { HostProfile } from "../lib/pools/process_pool.ts";
+import type { WorkerProfile } from "../lib/pools/worker_pool.ts";
+
+type PrivilegedJob = Pick<ComputeJob, "moduleUrl" | "memoryMb" | "permissions">;
+
+/**
+ * The host profile for `job`, whose output folder is `output`.
+ *
+ * @example
+ * ```ts
+ * import { hostProfile } from "./privileges.ts";
+ * const profile = hostProfile({
+ *   moduleUrl: "file:///jobs/work.ts",
+ *   memoryMb: 256,
+ *   permissions: { read: [], write: [], net: ["127.0.0.1:8000"], env: false },
+ * }, "/out");
+ * console.assert(profile.flags.includes("--allow-net=127.0.0.1:8000"));
+ * ```
+ *
+ * @throws {RangeError} for a path with a comma, which a permission flag cannot carry
+ */
+export function hostProfile(job: PrivilegedJob, output: string): HostProfile {
+  const { memoryMb } = job;
+  const flags = permissionFlags(job, output);
+  if (memoryMb !== undefined) flags.push(`--v8-flags=--max-old-space-size=${memoryMb}`);
+  return { flags, ...(memoryMb !== undefined ? { memoryMb } : {}) };
+}
+
+/**
+ * The Worker profile for `job`, whose output folder is `output`: the same permissions for the
+ * threads' host process, which may also read the runner thread's two files; `memory:` caps each
+ * thread's heap.
+ *
+ * @example
+ * ```ts
+ * import { workerProfile } from "./privileges.ts";
+ * const profile = workerProfile({
+ *   moduleUrl: "file:///jobs/work.ts",
+ *   memoryMb: 256,
+ *   permissions: { read: [], write: [], net: false, env: ["HOME"] },
+ * }, "/out");
+ * console.assert(profile.flags.includes("--allow-env=HOME") && profile.memoryMb === 256);
+ * ```
+ */
+export function workerProfile(job: PrivilegedJob, output: string): WorkerProfile {
+  const { memoryMb } = job;
+  return { flags: permissionFlags(job, output, RUNNER_FILES), ...(memoryMb ? { memoryMb } : {}) };
+}
+
+/** What a Worker host needs to read to start a thread: these two files, nothing else of ours. */
+const RUNNER_FILES = ["./worker_runner.ts", "./call_task.ts"].map((file) =>
+  fileURLToPath(new URL(file, import.meta.url))
+);
+
+function permissionFlags(job: PrivilegedJob, output: string, alsoRead: string[] = []): string[] {
+  const { permissions } = job;
+  const { read, write } = paths(job, output);
+  const flags = [list("--allow-read", [...read, ...alsoRead]), list("--allow-write", write)];
+  if (permissions.net !== false) flags.push(grant("--allow-net", permissions.net));
+  if (permissions.env !== false) flags.push(grant("--allow-env", permissions.env));
+  return flags;
+}
+
+function paths(job: PrivilegedJob, output: string): { read: string[]; write: string[] } {
+  const read = [...new Set([moduleFolder(job.moduleUrl), output, ...job.permissions.read])];
+  const write = [...new Set([output, ...job.permissions.write])];
+  return { read, write };
+}
+
+/** taskpool's own source tree: what a built-in (our code) may read, for its imports. */
+const OWN_SOURCE = fileURLToPath(new URL("../", import.meta.url));
+const BUILTINS = new URL("./builtin/", import.meta.url).href;
+
+function moduleFolder(moduleUrl: string): string {
+  if (moduleUrl.startsWith(BUILTINS)) return OWN_SOURCE.replace(/\/$/, "");
+  return dirname(fileURLToPath(moduleUrl));
+}
+
+function grant(flag: string, value: true | string[]): string {
+  return value === true ? flag : list(flag, value);
+}
+
+function list(flag: string, items: string[]): string {
+  for (const item of items) {
+    if (item.includes(",")) {
+      throw new RangeError(`${flag} cannot carry a path with a comma: ${item}`);
+    }
+  }
+  return `${flag}=${[...new Set(items)].join(",")}`;
+}

@@ -1,0 +1,93 @@
+/**
+ * The process the Worker pool's threads live in (`isolation: worker`), started with one job
+ * profile's least privileges as `deno run` flags. It reads tasks framed on stdin and runs each on
+ * a {@linkcode ./worker_runner.ts | runner} thread (`node:worker_threads`) with the task's heap
+ * cap; threads inherit the process's permissions, are started lazily, reused, and kept to the
+ * pool's size (`Deno.args[0]`). Each reply, or how a thread died under its task, is written
+ * framed on stdout.
+ *
+ * taskpool kills this whole process to stop a thread stuck in a busy loop, which no Worker can
+ * stop from inside; see {@linkcode ../lib/pools/worker_pool.ts}.
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import { encodeFrame, readFrames } from "../lib/pools/frames.ts";
+import type { ComputeTask, TaskReply } from "../lib/pools/task.ts";
+import type { HostMessage, HostTask, ThreadDeath } from "../lib/pools/worker_pool.ts";
+
+const RUNNER = new URL("./worker_runner.ts", import.meta.url);
+
+interface Thread {
+  id: number;
+  /** Its heap cap in MiB, or "" for V8's default. */
+  key: string;
+  worker: Worker;
+  /** The task it runs, if any. */
+  task: number | undefined;
+  retired: boolean;
+}
+
+const size = Number(Deno.args[0] ?? 1);
+const threads = new Set<Thread>();
+const idle: Thread[] = [];
+let nextThreadId = 1;
+
+for await (const message of readFrames(Deno.stdin.readable)) {
+  const { id, task, memoryMb } = message as HostTask;
+  const thread = take(memoryMb);
+  thread.task = id;
+  thread.worker.postMessage({ id, ...task } satisfies ComputeTask & { id: number });
+}
+// taskpool closed the pool: end now, whatever threads still hold on.
+Deno.exit(0);
+
+function take(memoryMb: number | undefined): Thread {
+  const key = memoryMb === undefined ? "" : String(memoryMb);
+  const index = idle.findIndex((thread) => thread.key === key);
+  if (index >= 0) return idle.splice(index, 1)[0]!;
+  // taskpool sends no more tasks than the pool's size, so a thread is idle if the pool is full.
+  if (threads.size >= size && idle.length > 0) retire(idle.shift()!);
+  return start(key, memoryMb);
+}
+
+function start(key: string, memoryMb: number | undefined): Thread {
+  const worker = new Worker(RUNNER, {
+    ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
+  });
+  const thread: Thread = { id: nextThreadId++, key, worker, task: undefined, retired: false };
+  threads.add(thread);
+  let death: ThreadDeath | undefined;
+  const died = (how: ThreadDeath) => {
+    if (thread.retired) return; // retired on purpose, or already reported
+    if (thread.task !== undefined) send({ id: thread.task, worker: thread.id, ...how });
+    retire(thread);
+  };
+  worker.on("message", (message: TaskReply | (ThreadDeath & { id: number })) => {
+    if ("died" in message) return died(message);
+    thread.task = undefined;
+    idle.push(thread);
+    send({ ...message, worker: thread.id });
+  });
+  worker.on("error", (error: Error & { code?: string }) => {
+    death ??= error?.code === "ERR_WORKER_OUT_OF_MEMORY"
+      ? { died: "oom" }
+      : { died: "error", message: String(error?.message ?? error) };
+  });
+  worker.on("exit", (code: number) => died(death ?? { died: "exit", code }));
+  return thread;
+}
+
+function retire(thread: Thread): void {
+  thread.retired = true;
+  threads.delete(thread);
+  const index = idle.indexOf(thread);
+  if (index >= 0) idle.splice(index, 1);
+  thread.worker.terminate();
+}
+
+function send(message: HostMessage): void {
+  const frame = encodeFrame(message);
+  let written = 0;
+  while (written < frame.byteLength) written += Deno.stdout.writeSync(frame.subarray(written));
+}

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { dirname } from "node:path";
+import { runYaml } from "../helpers/run_yaml.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+const WORK = new URL("../testdata/work.ts", import.meta.url).pathname;
+
+for (const isolation of ["worker", "process"] as const) {
+  Deno.test(`isolation: ${isolation} survives a throw, a busy loop, Deno.exit, OOM and reads outside its rights`, async () => {
+    await using dir = await tempDir();
+    await using secrets = await tempDir();
+    const secret = await secrets.write("id_rsa", "not for compute jobs\n");
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const job = (name: string, exportName: string, args: unknown[], extra = "") =>
+      [
+        `  - name: ${name}`,
+        `    compute: { module: ${WORK}, export: ${exportName}, args: ${
+          JSON.stringify(args)
+        }, isolation: ${isolation}${extra} }`,
+      ].join("\n");
+    const report = await runYaml(
+      dir,
+      [
+        "output: out",
+        "concurrency: { cpu: 2 }",
+        "jobs:",
+        job("throws", "throws", []),
+        job("spins", "spins", []),
+        "    timeout: 300ms",
+        job("exits", "exits", [7]),
+        job("hogs", "hogsMemory", [], ", memory: 64MiB"),
+        job("snoops", "readsFile", [secret]),
+        job("phones", "connects", [listener.addr.port]),
+        job("allowed", "readsFile", [secret], `, permissions: { read: [${dirname(secret)}] }`),
+        // Listed last: it runs on a host freed (or replaced) after the failures above.
+        job("after", "add", [20, 22]),
+      ].join("\n"),
+    );
+    const failed = (name: string) => {
+      const entry = report.job(name);
+      assert.equal(entry.status, "failed", `${name}: ${JSON.stringify(entry)}`);
+      assert.equal(entry.isolation, isolation);
+      return entry.error!;
+    };
+    assert.equal(failed("throws").message, "this job always fails");
+    assert.equal(failed("spins").code, "TIMEOUT");
+    assert.equal(failed("exits").message, "the task called Deno.exit(7)");
+    assert.equal(failed("hogs").message, "the task ran out of memory (memory: 64 MiB)");
+    assert.match(failed("snoops").message, /read access to .*id_rsa/);
+    assert.match(failed("phones").message, /net access to "127\.0\.0\.1:\d+"/);
+    assert.equal(report.job("allowed").status, "ok");
+    assert.equal(report.job("allowed").result, "not for compute jobs\n");
+    const ranOn = isolation === "worker" ? "worker" : "pid";
+    assert.equal(typeof report.job("allowed")[ranOn], "number");
+    assert.equal(report.job("after").result, 42);
+    assert.equal(report.exitCode, 1);
+  });
+}
