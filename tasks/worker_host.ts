@@ -23,6 +23,8 @@ interface Thread {
   /** Its heap cap in MiB, or "" for V8's default. */
   key: string;
   worker: Worker;
+  /** Where its tasks and replies go. */
+  port: MessagePort;
   /** The task it runs, if any. */
   task: number | undefined;
   retired: boolean;
@@ -37,7 +39,7 @@ for await (const message of readFrames(Deno.stdin.readable)) {
   const { id, task, memoryMb } = message as HostTask;
   const thread = take(memoryMb);
   thread.task = id;
-  thread.worker.postMessage({ id, ...task } satisfies ComputeTask & { id: number });
+  thread.port.postMessage({ id, ...task } satisfies ComputeTask & { id: number });
 }
 // taskpool closed the pool: end now, whatever threads still hold on.
 Deno.exit(0);
@@ -55,7 +57,16 @@ function start(key: string, memoryMb: number | undefined): Thread {
   const worker = new Worker(RUNNER, {
     ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
   });
-  const thread: Thread = { id: nextThreadId++, key, worker, task: undefined, retired: false };
+  const { port1, port2 } = new MessageChannel();
+  worker.postMessage({ port: port2 }, [port2 as never]);
+  const thread: Thread = {
+    id: nextThreadId++,
+    key,
+    worker,
+    port: port1,
+    task: undefined,
+    retired: false,
+  };
   threads.add(thread);
   let death: ThreadDeath | undefined;
   const died = (how: ThreadDeath) => {
@@ -63,12 +74,13 @@ function start(key: string, memoryMb: number | undefined): Thread {
     if (thread.task !== undefined) send({ id: thread.task, worker: thread.id, ...how });
     retire(thread);
   };
-  worker.on("message", (message: TaskReply | (ThreadDeath & { id: number })) => {
+  port1.onmessage = (event: MessageEvent<TaskReply | (ThreadDeath & { id: number })>) => {
+    const message = event.data;
     if ("died" in message) return died(message);
     thread.task = undefined;
     idle.push(thread);
     send({ ...message, worker: thread.id });
-  });
+  };
   worker.on("error", (error: Error & { code?: string }) => {
     death ??= error?.code === "ERR_WORKER_OUT_OF_MEMORY"
       ? { died: "oom" }
@@ -83,6 +95,7 @@ function retire(thread: Thread): void {
   threads.delete(thread);
   const index = idle.indexOf(thread);
   if (index >= 0) idle.splice(index, 1);
+  thread.port.close();
   thread.worker.terminate();
 }
 

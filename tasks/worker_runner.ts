@@ -4,7 +4,7 @@
  * heap cap (`resourceLimits`): running out of heap ends this thread alone, and `Deno.exit` ends it
  * with its code, both seen by the host.
  *
- * Tasks arrive one at a time; each reply goes back the same way. An error thrown outside a task's
+ * Tasks arrive one at a time on a message port; each reply goes back the same way. An error thrown outside a task's
  * call (in a timer, say) is reported as the thread's death under the current task, and the host
  * retires the thread.
  *
@@ -19,12 +19,12 @@ for (const name of ["log", "info", "debug", "dir", "table"] as const) {
   console[name] = console.error.bind(console);
 }
 
-const port = parentPort!;
 let current = 0;
+let port: MessagePort | undefined;
 
 function died(error: unknown): void {
   const { message = String(error), stack } = error instanceof Error ? error : {};
-  port.postMessage({ id: current, died: "error", message, ...(stack ? { stack } : {}) });
+  port?.postMessage({ id: current, died: "error", message, ...(stack ? { stack } : {}) });
 }
 
 globalThis.addEventListener("error", (event) => {
@@ -36,8 +36,12 @@ globalThis.addEventListener("unhandledrejection", (event) => {
   died(event.reason);
 });
 
-port.on("message", async (message: ComputeTask & { id: number }) => {
-  const { id, ...task } = message;
-  current = id;
-  port.postMessage(await callTask(id, task));
+// Tasks come on a MessagePort handed over first: much quicker than the thread's own channel.
+parentPort!.once("message", (message: { port: MessagePort }) => {
+  const taskPort = port = message.port;
+  taskPort.onmessage = async (event: MessageEvent<ComputeTask & { id: number }>) => {
+    const { id, ...task } = event.data;
+    current = id;
+    taskPort.postMessage(await callTask(id, task));
+  };
 });

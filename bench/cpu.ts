@@ -1,0 +1,175 @@
+/**
+ * CPU figures for `deno task bench`: speedup of compute jobs on Workers and on processes against
+ * the same work in one thread, jobs per second of tiny jobs against a bare postMessage pool,
+ * `true` commands against `xargs -P`, and a cold pool's time to its first result.
+ *
+ * @module
+ */
+import { loadPlan } from "../lib/jobfile/mod.ts";
+import { ProcessPool } from "../lib/pools/process_pool.ts";
+import { WorkerPool } from "../lib/pools/worker_pool.ts";
+import { runPlan } from "../lib/run.ts";
+import count from "../tasks/builtin/count.ts";
+import { hostProfile, workerProfile } from "../tasks/privileges.ts";
+
+const CORES = navigator.hardwareConcurrency;
+
+/** Runs a job file's text through the whole pipeline (plan, scheduler, pools, report). */
+async function runYaml(yaml: string): Promise<{ wallMs: number; ok: number; total: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
+  try {
+    await Deno.writeTextFile(`${dir}/jobs.yaml`, yaml);
+    const plan = await loadPlan(`${dir}/jobs.yaml`);
+    const report = await runPlan(plan);
+    if (report.summary.ok !== report.summary.total) {
+      throw new Error(`bench run failed: ${JSON.stringify(report.summary)}`);
+    }
+    return { wallMs: report.wallMs, ok: report.summary.ok, total: report.summary.total };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function speedups(): Promise<void> {
+  // Size n so one count takes about 1 s here.
+  const probe = 20_000_000;
+  const t0 = performance.now();
+  count(probe);
+  const n = Math.round(probe * 1000 / (performance.now() - t0));
+  const t1 = performance.now();
+  for (let i = 0; i < 4; i++) count(n);
+  const sequentialMs = performance.now() - t1;
+  const yaml = (isolation: string) =>
+    `concurrency: { cpu: ${CORES} }\njobs:\n  - { name: count, compute: { module: 'builtin:count', args: [${n}], isolation: ${isolation} }, repeat: 4 }\n`;
+  for (const [isolation, target] of [["worker", 1.85], ["process", 1.75]] as const) {
+    const run = await runYaml(yaml(isolation));
+    const speedup = sequentialMs / run.wallMs;
+    console.log(
+      `cpu        4 x count(${n.toExponential(1)}) on ${CORES} ${isolation}s: ` +
+        `${run.wallMs.toFixed(0)} ms vs ${sequentialMs.toFixed(0)} ms in one thread: ` +
+        `speedup ${speedup.toFixed(2)} (ideal ${Math.min(4, CORES)}, target >= ${target})`,
+    );
+  }
+}
+
+/** Tasks per second of a bare pool: `CORES` Workers, 32 messages in flight each. */
+async function barePool(tasks: number): Promise<number> {
+  const workers = Array.from(
+    { length: CORES },
+    () => new Worker(new URL("./bare_pool_worker.ts", import.meta.url), { type: "module" }),
+  );
+  try {
+    // Warm: each Worker answers once.
+    await Promise.all(workers.map((worker) =>
+      new Promise<void>((resolve) => {
+        worker.onmessage = () => resolve();
+        worker.postMessage({ id: 0, n: 1 });
+      })
+    ));
+    let sent = 0;
+    let done = 0;
+    const started = performance.now();
+    await new Promise<void>((resolve) => {
+      for (const worker of workers) {
+        worker.onmessage = () => {
+          if (++done === tasks) resolve();
+          else if (sent < tasks) worker.postMessage({ id: ++sent, n: 1 });
+        };
+        for (let i = 0; i < 32 && sent < tasks; i++) worker.postMessage({ id: ++sent, n: 1 });
+      }
+    });
+    return tasks / (performance.now() - started) * 1000;
+  } finally {
+    for (const worker of workers) worker.terminate();
+  }
+}
+
+async function overhead(): Promise<void> {
+  const tiny = 10_000;
+  const bare = await barePool(100_000);
+  const rates: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const run = await runYaml(
+      `concurrency: { cpu: ${CORES} }\njobs:\n  - { name: tiny, compute: { module: 'builtin:count', args: [1] }, repeat: ${tiny} }\n`,
+    );
+    rates.push(tiny / run.wallMs * 1000);
+  }
+  const rate = median(rates);
+  console.log(
+    `overhead   ${tiny} tiny compute jobs: ${rate.toFixed(0)} jobs/s; bare ${CORES}-Worker ` +
+      `postMessage pool ${bare.toFixed(0)} tasks/s: ratio ${(rate / bare).toFixed(2)} ` +
+      `(target >= 0.5)`,
+  );
+
+  const commands = 200;
+  const run = await runYaml(
+    `concurrency: { cpu: ${CORES} }\njobs:\n  - { name: t, run: ['true'], repeat: ${commands} }\n`,
+  );
+  const xargsMs = await xargs(commands);
+  const ours = commands / run.wallMs * 1000;
+  const theirs = commands / xargsMs * 1000;
+  console.log(
+    `overhead   ${commands} 'true' commands: ${ours.toFixed(0)} jobs/s; xargs -P${CORES} ` +
+      `${theirs.toFixed(0)} jobs/s: ratio ${(ours / theirs).toFixed(2)}`,
+  );
+}
+
+async function xargs(commands: number): Promise<number> {
+  const started = performance.now();
+  const child = new Deno.Command("xargs", {
+    args: [`-P${CORES}`, "-n1", "true"],
+    stdin: "piped",
+    stdout: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("x\n".repeat(commands)));
+  await writer.close();
+  await child.status;
+  return performance.now() - started;
+}
+
+/** A cold pool's time from creation to its first result, median of 5. */
+async function coldStart(): Promise<void> {
+  const moduleUrl = new URL("../tasks/builtin/count.ts", import.meta.url).href;
+  const job = {
+    moduleUrl,
+    memoryMb: undefined,
+    permissions: { read: [], write: [], net: false as const, env: false as const },
+  };
+  const output = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
+  const task = { moduleUrl, exportName: "default", args: [1], context: {} };
+  const worker: number[] = [];
+  const process: number[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const workers = new WorkerPool({ size: 1 });
+      let started = performance.now();
+      await workers.run(task, { profile: workerProfile(job, output) });
+      worker.push(performance.now() - started);
+      await workers.close();
+      const processes = new ProcessPool({ size: 1 });
+      started = performance.now();
+      await processes.run(task, { profile: hostProfile(job, output) });
+      process.push(performance.now() - started);
+      await processes.close();
+    }
+  } finally {
+    await Deno.remove(output, { recursive: true });
+  }
+  console.log(
+    `cold start first result from a new pool: Worker ${median(worker).toFixed(0)} ms, ` +
+      `process ${median(process).toFixed(0)} ms (medians of 5)`,
+  );
+}
+
+/** Every CPU figure. */
+export async function benchCpu(): Promise<void> {
+  await speedups();
+  await overhead();
+  await coldStart();
+}
