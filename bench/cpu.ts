@@ -50,7 +50,9 @@ async function speedups(): Promise<void> {
     const run = await runYaml(yaml(isolation));
     const speedup = sequentialMs / run.wallMs;
     console.log(
-      `cpu        4 x count(${n.toExponential(1)}) on ${CORES} ${isolation}s: ` +
+      `cpu        4 x count(${n.toExponential(1)}) on ${CORES} ${
+        isolation === "worker" ? "Workers" : "processes"
+      }: ` +
         `${run.wallMs.toFixed(0)} ms vs ${sequentialMs.toFixed(0)} ms in one thread: ` +
         `speedup ${speedup.toFixed(2)} (ideal ${Math.min(4, CORES)}, target >= ${target})`,
     );

@@ -81,6 +81,8 @@ export interface RunJob extends JobCommon {
   env: Record<string, string>;
   /** Absolute path of the job's stdout+stderr log. */
   logPath: string;
+  /** Time between SIGTERM and SIGKILL for its process group; the run's default if unset. */
+  killGraceMs?: number;
 }
 
 /** Any job. */

@@ -19,7 +19,7 @@ const STDERR_TAIL_BYTES = 2_048;
 export interface CommandKindOptions {
   /** Absolute output folder, given to the command as TASKPOOL_OUTPUT. */
   output: string;
-  /** Time between SIGTERM and SIGKILL. @default KILL_GRACE_MS */
+  /** Time between SIGTERM and SIGKILL, unless a job sets `kill_grace`. @default KILL_GRACE_MS */
   killGraceMs?: number;
 }
 
@@ -55,7 +55,7 @@ export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> 
         throw error;
       }
 
-      const group = new ProcessGroup(child.pid, killGraceMs);
+      const group = new ProcessGroup(child.pid, job.killGraceMs ?? killGraceMs);
       const onAbort = () => group.stop();
       signal.addEventListener("abort", onAbort, { once: true });
       const tail = new TailBuffer(STDERR_TAIL_BYTES);

@@ -2,8 +2,8 @@
  * The process the Worker pool's threads live in (`isolation: worker`), started with one job
  * profile's least privileges as `deno run` flags. It reads tasks framed on stdin and runs each on
  * a {@linkcode ./worker_runner.ts | runner} thread (`node:worker_threads`) with the task's heap
- * cap; threads inherit the process's permissions, are started lazily, reused, and kept to the
- * pool's size (`Deno.args[0]`). Each reply, or how a thread died under its task, is written
+ * cap; threads inherit the process's permissions, are started at once (`Deno.args[0]` of them,
+ * with the heap cap `Deno.args[1]` of the first task), reused, and replaced as tasks need. Each reply, or how a thread died under its task, is written
  * framed on stdout.
  *
  * taskpool kills this whole process to stop a thread stuck in a busy loop, which no Worker can
@@ -31,9 +31,14 @@ interface Thread {
 }
 
 const size = Number(Deno.args[0] ?? 1);
+const firstMemoryMb = Deno.args[1] ? Number(Deno.args[1]) : undefined;
 const threads = new Set<Thread>();
 const idle: Thread[] = [];
 let nextThreadId = 1;
+
+// Start the pool's threads at once, with the first task's heap cap, while that task is on its
+// way: a thread takes about 90 ms to start, which the second task would otherwise wait for.
+for (let i = 0; i < size; i++) idle.push(start(keyOf(firstMemoryMb), firstMemoryMb));
 
 for await (const message of readFrames(Deno.stdin.readable)) {
   const { id, task, memoryMb } = message as HostTask;
@@ -44,8 +49,12 @@ for await (const message of readFrames(Deno.stdin.readable)) {
 // taskpool closed the pool: end now, whatever threads still hold on.
 Deno.exit(0);
 
+function keyOf(memoryMb: number | undefined): string {
+  return memoryMb === undefined ? "" : String(memoryMb);
+}
+
 function take(memoryMb: number | undefined): Thread {
-  const key = memoryMb === undefined ? "" : String(memoryMb);
+  const key = keyOf(memoryMb);
   const index = idle.findIndex((thread) => thread.key === key);
   if (index >= 0) return idle.splice(index, 1)[0]!;
   // taskpool sends no more tasks than the pool's size, so a thread is idle if the pool is full.

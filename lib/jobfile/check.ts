@@ -48,7 +48,7 @@ export function checkJobRules(doc: ParsedDocument, value: unknown): JobFileError
     if (job.repeat !== undefined && kind === "download") {
       fail([...path, "repeat"], "applies to compute and run jobs only", "use urls: to fan out");
     }
-    for (const key of ["cwd", "env"] as const) {
+    for (const key of ["cwd", "env", "kill_grace"] as const) {
       if (job[key] !== undefined && kind && kind !== "run") {
         fail([...path, key], `applies to run jobs only: this is a ${kind} job`);
       }

@@ -339,6 +339,7 @@ function expandRun(
     cwd,
     env: spec.env ?? {},
     logPath: join(output, "logs", `${name}.log`),
+    ...(spec.kill_grace !== undefined ? { killGraceMs: spec.kill_grace } : {}),
   }));
 }
 

@@ -190,6 +190,9 @@ export const JobSpecSchema = z.strictObject({
   env: z.record(z.string(), z.string({ error: "must be a string" }), {
     error: "must be a mapping of names to strings",
   }).optional().describe("Variables added to a run job's environment."),
+  kill_grace: duration.optional().describe(
+    "Time a run job's process group has between SIGTERM and SIGKILL on timeout or cancel (default 5s).",
+  ),
   repeat: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
     .max(100_000, { error: "must be at most 100000" }).optional().describe(
       "Run a compute or run job N times, named <name>/1 .. <name>/N.",

@@ -226,7 +226,14 @@ export class WorkerPool {
 
   #spawn(key: string, profile: WorkerProfile): Host {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", ...profile.flags, this.#entry.href, String(this.#size)],
+      args: [
+        "run",
+        "--no-prompt",
+        ...profile.flags,
+        this.#entry.href,
+        String(this.#size),
+        ...(profile.memoryMb ? [String(profile.memoryMb)] : []),
+      ],
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",

@@ -179,3 +179,26 @@ Deno.test("compute isolation: Workers by default; memory and permissions resolve
   assert.deepEqual(apart!.permissions.env, ["HOME"]);
   assert.equal(apart!.memoryMb, undefined);
 });
+
+Deno.test("kill_grace: per run job, in milliseconds; refused on other kinds", async () => {
+  await using dir = await tempDir();
+  await dir.write("work.ts", "export default () => 1;\n");
+  await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      "  - { name: patient, run: [sleep, '1'], kill_grace: 30s }",
+      "  - { name: plain, run: [sleep, '1'] }",
+    ].join("\n"),
+  );
+  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv });
+  const [patient, plain] = plan.jobs as RunJob[];
+  assert.equal(patient!.killGraceMs, 30_000);
+  assert.equal(plain!.killGraceMs, undefined);
+  await dir.write(
+    "bad.yaml",
+    "jobs:\n  - { name: c, compute: { module: work.ts }, kill_grace: 1s }\n",
+  );
+  const messages = await rejection("bad.yaml", dir.path);
+  assert.match(messages[0]!, /bad\.yaml:2:\d+: jobs\[0\]\.kill_grace applies to run jobs only/);
+});

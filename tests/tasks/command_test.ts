@@ -74,13 +74,14 @@ Deno.test("command run() reports a program that does not exist", async () => {
 
 Deno.test("command run() on abort kills the whole process group, grandchildren included", async () => {
   await using dir = await tempDir();
-  const kind = createCommandKind({ output: dir.path, killGraceMs: 200 });
+  // The job's kill_grace wins over the kind's (which would keep this test waiting 10 minutes).
+  const kind = createCommandKind({ output: dir.path, killGraceMs: 600_000 });
   const controller = new AbortController();
   const pidFile = `${dir.path}/grandchild.pid`;
   // The grandchild writes its pid, then both wait; the leader ignores SIGTERM.
   const script = `sleep 100 & echo $! > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; ` +
     `trap '' TERM; echo ready; wait`;
-  const run = kind.run(runJob(["sh", "-c", script], dir.path), {
+  const run = kind.run(runJob(["sh", "-c", script], dir.path, { killGraceMs: 200 }), {
     signal: controller.signal,
     attempt: 1,
   });
