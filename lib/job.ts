@@ -61,6 +61,8 @@ export interface ComputeJob extends JobCommon {
   memoryMb: number | undefined;
   /** Rights beyond reading the module's folder and writing the output; paths absolute. */
   permissions: ComputePermissions;
+  /** Where a binary (Uint8Array) result is written: absolute, under the output folder. */
+  to?: string;
 }
 
 /** What a compute job may do besides reading its module's folder and writing the output. */

@@ -21,14 +21,18 @@ import { basename, dirname, join } from "node:path";
  * }
  * ```
  */
-export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
+export function writeTextFileAtomic(path: string, text: string): Promise<void> {
+  return writeFileAtomic(path, new TextEncoder().encode(text));
+}
+
+/** Writes `bytes` to `path` atomically, creating the folder if needed. */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const folder = dirname(path);
   await Deno.mkdir(folder, { recursive: true });
   const temporary = join(folder, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.tmp`);
   try {
     const file = await Deno.open(temporary, { write: true, createNew: true });
     try {
-      const bytes = new TextEncoder().encode(text);
       let offset = 0;
       while (offset < bytes.byteLength) offset += await file.write(bytes.subarray(offset));
       await file.syncData();

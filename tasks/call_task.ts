@@ -51,9 +51,14 @@ function errorShape(error: unknown): TaskErrorShape {
   return { name, message, ...(stack ? { stack } : {}) };
 }
 
-/** The value as it will appear in the JSON report; throws if it has no JSON form. */
+/**
+ * The value as it will appear in the JSON report, or bytes (a Uint8Array, or an ArrayBuffer made
+ * one) for taskpool to write to the job's `to`; throws if it has neither form.
+ */
 function toJsonValue(value: unknown): unknown {
   if (value === undefined) return null;
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
   const text = JSON.stringify(value);
   if (text === undefined) throw new TypeError(`the result has no JSON form: ${typeof value}`);
   return JSON.parse(text);

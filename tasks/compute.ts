@@ -1,11 +1,17 @@
 /**
  * Compute jobs: call an exported function of a module with the job's least privileges, on a
  * Worker thread (`isolation: worker`) or in a persistent host process (`isolation: process`);
- * its JSON value goes into the report.
+ * its JSON value goes into the report, or, for bytes (a Uint8Array), the file `to` they are
+ * written to.
  *
  * @module
  */
+import { createHash } from "node:crypto";
+import { relative } from "node:path";
+import { ComputeError } from "../lib/errors.ts";
 import type { ComputeJob } from "../lib/job.ts";
+import { landsInside } from "../lib/paths.ts";
+import { writeFileAtomic } from "../lib/write_atomic.ts";
 import type { ProcessPool } from "../lib/pools/process_pool.ts";
 import type { WorkerPool } from "../lib/pools/worker_pool.ts";
 import { hostProfile, workerProfile } from "./privileges.ts";
@@ -39,13 +45,34 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
           profile: hostProfile(job, output),
           signal,
         });
-        return { result: value, pid };
+        return { result: await settle(value, job, output), pid };
       }
       const { value, workerId } = await workers.run(task, {
         profile: workerProfile(job, output),
         signal,
       });
-      return { result: value, worker: workerId };
+      return { result: await settle(value, job, output), worker: workerId };
     },
+  };
+}
+
+/** What goes into the report: the value, or where its bytes were written. */
+async function settle(value: unknown, job: ComputeJob, output: string): Promise<unknown> {
+  if (!(value instanceof Uint8Array)) return value;
+  if (job.to === undefined) {
+    throw new ComputeError(
+      `the task returned ${value.byteLength} bytes: set compute.to to write them to a file`,
+      {},
+    );
+  }
+  // Checked again now: a symlink may have appeared since the job file was read.
+  if (!(await landsInside(output, job.to))) {
+    throw new ComputeError(`would write outside the output folder: ${job.to}`, {});
+  }
+  await writeFileAtomic(job.to, value);
+  return {
+    to: relative(output, job.to),
+    bytes: value.byteLength,
+    sha256: createHash("sha256").update(value).digest("hex"),
   };
 }

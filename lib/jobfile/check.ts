@@ -45,8 +45,13 @@ export function checkJobRules(doc: ParsedDocument, value: unknown): JobFileError
       fail([...path, kinds[1]!], `must be the only kind of its job: it also has ${kinds[0]}`);
     }
     const kind = kinds.length === 1 ? kinds[0] : undefined;
-    if (job.repeat !== undefined && kind === "download") {
-      fail([...path, "repeat"], "applies to compute and run jobs only", "use urls: to fan out");
+    for (const key of ["repeat", "matrix"] as const) {
+      if (job[key] !== undefined && kind === "download") {
+        fail([...path, key], "applies to compute and run jobs only", "use urls: to fan out");
+      }
+    }
+    if (job.repeat !== undefined && job.matrix !== undefined) {
+      fail([...path, "matrix"], "cannot be combined with repeat", "repeat an entry in the matrix");
     }
     for (const key of ["cwd", "env", "kill_grace"] as const) {
       if (job[key] !== undefined && kind && kind !== "run") {

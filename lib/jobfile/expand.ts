@@ -104,9 +104,9 @@ export async function expandJobFile(
         defaults: file.defaults.download,
       });
     } else if (spec.compute) {
-      expanded = await expandCompute(spec, common, { path, baseDir, fail });
+      expanded = await expandCompute(spec, common, { path, baseDir, output, fail });
     } else {
-      expanded = expandRun(spec, common, { path, baseDir, output });
+      expanded = expandRun(spec, common, { path, baseDir, output, fail });
     }
     members.set(spec.name, expanded.map((job) => job.name));
     jobs.push(...expanded);
@@ -157,6 +157,7 @@ export async function expandJobFile(
 interface ExpandContext {
   path: PathSegment[];
   baseDir: string;
+  output: string;
   fail: (path: PathSegment[], detail: string, hint?: string) => void;
 }
 
@@ -300,6 +301,17 @@ async function expandCompute(
       fail(at, `names a module that does not exist: ${file}`);
     }
   }
+  let to: string | undefined;
+  if (compute.to !== undefined) {
+    try {
+      to = cleanRelativePath(compute.to);
+      if (isFanOut(spec) && !to.includes("{n}")) {
+        throw new RangeError(`needs {n} with repeat or matrix, or every job writes one file`);
+      }
+    } catch (error) {
+      fail([...path, "compute", "to"], (error as Error).message, "such as thumbs/{n}.png");
+    }
+  }
   if (!moduleUrl) return [];
   const isolation = compute.isolation ?? "worker";
   const granted = compute.permissions;
@@ -309,33 +321,45 @@ async function expandCompute(
     net: granted?.net ?? false,
     env: granted?.env ?? false,
   };
-  return repeatNames(spec).map((name) => ({
+  return fanOut(spec).map(({ name, n, extra }) => ({
     ...common,
     name,
     kind: "compute" as const,
     moduleUrl: moduleUrl!,
     module: compute.module,
     exportName: compute.export,
-    args: compute.args,
+    args: [...compute.args, ...extra],
     isolation,
     memoryMb: compute.memory === undefined ? undefined : Math.ceil(compute.memory / 2 ** 20),
     permissions,
+    ...(to === undefined ? {} : { to: join(context.output, to.replaceAll("{n}", String(n))) }),
   }));
 }
 
 function expandRun(
   spec: JobSpec,
   common: Omit<JobCommon, "name">,
-  context: Omit<ExpandContext, "fail"> & { output: string },
+  context: ExpandContext,
 ): RunJob[] {
-  const { baseDir, output } = context;
+  const { path, baseDir, output, fail } = context;
   const argv = spec.run as [string, ...string[]];
   const cwd = spec.cwd ? resolve(baseDir, spec.cwd) : baseDir;
-  return repeatNames(spec).map((name) => ({
+  const jobs = fanOut(spec);
+  for (const [row, { extra }] of jobs.entries()) {
+    for (const [column, item] of extra.entries()) {
+      if (!["string", "number", "boolean"].includes(typeof item)) {
+        fail(
+          [...path, "matrix", row, column],
+          `must be a string, number or boolean for a command's argv: got ${JSON.stringify(item)}`,
+        );
+      }
+    }
+  }
+  return jobs.map(({ name, extra }) => ({
     ...common,
     name,
     kind: "run" as const,
-    argv,
+    argv: [...argv, ...extra.map(String)],
     cwd,
     env: spec.env ?? {},
     logPath: join(output, "logs", `${name}.log`),
@@ -343,8 +367,22 @@ function expandRun(
   }));
 }
 
-/** `name`, or `name/1` .. `name/N` for `repeat: N`. */
-function repeatNames(spec: JobSpec): string[] {
-  if (spec.repeat === undefined) return [spec.name];
-  return Array.from({ length: spec.repeat }, (_, i) => `${spec.name}/${i + 1}`);
+function isFanOut(spec: JobSpec): boolean {
+  return spec.repeat !== undefined || spec.matrix !== undefined;
+}
+
+/**
+ * One entry per job of a fan-out: `name` alone, or `name/1` .. `name/N` for `repeat: N` or a
+ * matrix of N argument lists (`extra`, appended to the job's arguments).
+ */
+function fanOut(spec: JobSpec): { name: string; n: number; extra: unknown[] }[] {
+  if (spec.matrix !== undefined) {
+    return spec.matrix.map((extra, i) => ({ name: `${spec.name}/${i + 1}`, n: i + 1, extra }));
+  }
+  if (spec.repeat === undefined) return [{ name: spec.name, n: 1, extra: [] }];
+  return Array.from({ length: spec.repeat }, (_, i) => ({
+    name: `${spec.name}/${i + 1}`,
+    n: i + 1,
+    extra: [],
+  }));
 }

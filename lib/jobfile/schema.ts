@@ -171,6 +171,10 @@ export const ComputeSpecSchema = z.strictObject({
   permissions: PermissionsSchema.optional().describe(
     "Rights beyond reading the module's folder and the output and writing the output.",
   ),
+  to: nonEmptyPath.optional().describe(
+    "Where a Uint8Array result is written, under output, instead of the report; {n} is the " +
+      "job's number in a repeat or matrix fan-out.",
+  ),
 }, { error: "must be a mapping with module, export and args" });
 
 /** One entry of `jobs:`. */
@@ -197,6 +201,14 @@ export const JobSpecSchema = z.strictObject({
     .max(100_000, { error: "must be at most 100000" }).optional().describe(
       "Run a compute or run job N times, named <name>/1 .. <name>/N.",
     ),
+  matrix: z.array(z.array(z.unknown(), { error: "must be a list of argument lists" }), {
+    error: "must be a list of argument lists",
+  }).min(1, { error: "must have at least one argument list" }).max(100_000, {
+    error: "must have at most 100000 argument lists",
+  }).optional().describe(
+    "One compute or run job per argument list, named <name>/1 .. <name>/N: compute calls " +
+      "fn(...args, ...list, context); run appends the list to its argv.",
+  ),
   ...jobSettings,
 }, { error: "must be a mapping" });
 

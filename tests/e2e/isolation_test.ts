@@ -55,4 +55,28 @@ for (const isolation of ["worker", "process"] as const) {
     assert.equal(report.job("after").result, 42);
     assert.equal(report.exitCode, 1);
   });
+
+  Deno.test(`isolation: ${isolation} writes a Uint8Array result to its to: file`, async () => {
+    await using dir = await tempDir();
+    const report = await runYaml(
+      dir,
+      [
+        "output: out",
+        "jobs:",
+        `  - { name: blob, compute: { module: ${WORK}, export: bytes, args: [300], isolation: ${isolation}, to: 'blobs/{n}.bin' }, repeat: 2 }`,
+        `  - { name: loose, compute: { module: ${WORK}, export: bytes, args: [3], isolation: ${isolation} } }`,
+      ].join("\n"),
+    );
+    const written = await Deno.readFile(`${dir.path}/out/blobs/2.bin`);
+    assert.deepEqual(written, Uint8Array.from({ length: 300 }, (_, i) => i % 256));
+    const result = report.job("blob/2").result as Record<string, unknown>;
+    assert.equal(result.to, "blobs/2.bin");
+    assert.equal(result.bytes, 300);
+    assert.match(String(result.sha256), /^[0-9a-f]{64}$/);
+    assert.equal(report.job("loose").status, "failed");
+    assert.equal(
+      report.job("loose").error!.message,
+      "the task returned 3 bytes: set compute.to to write them to a file",
+    );
+  });
 }

@@ -202,3 +202,69 @@ Deno.test("kill_grace: per run job, in milliseconds; refused on other kinds", as
   const messages = await rejection("bad.yaml", dir.path);
   assert.match(messages[0]!, /bad\.yaml:2:\d+: jobs\[0\]\.kill_grace applies to run jobs only/);
 });
+
+Deno.test("matrix: one job per argument list, appended to args or argv; to: needs {n} in a fan-out", async () => {
+  await using dir = await tempDir();
+  await dir.write("work.ts", "export default () => 1;\n");
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      "  - { name: thumb, compute: { module: work.ts, args: [base], to: 'thumbs/{n}.png' }, matrix: [[64], [128, {crop: true}]] }",
+      "  - { name: convert, run: [convert, -q], matrix: [[a.png, 1], [b.png, true]] }",
+      "  - { name: one, compute: { module: work.ts, to: one.bin } }",
+    ].join("\n"),
+  );
+  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv });
+  const [thumb1, thumb2, convert1, convert2, one] = plan.jobs as [
+    ComputeJob,
+    ComputeJob,
+    RunJob,
+    RunJob,
+    ComputeJob,
+  ];
+  assert.deepEqual(plan.jobs.map((job) => job.name), [
+    "thumb/1",
+    "thumb/2",
+    "convert/1",
+    "convert/2",
+    "one",
+  ]);
+  assert.deepEqual(thumb1.args, ["base", 64]);
+  assert.deepEqual(thumb2.args, ["base", 128, { crop: true }]);
+  assert.equal(thumb2.to, `${dir.path}/out/thumbs/2.png`);
+  assert.deepEqual(convert1.argv, ["convert", "-q", "a.png", "1"]);
+  assert.deepEqual(convert2.argv, ["convert", "-q", "b.png", "true"]);
+  assert.equal(one.to, `${dir.path}/out/one.bin`);
+
+  // Checked with the file's shape, before expansion:
+  await dir.write(
+    "shape.yaml",
+    [
+      "jobs:",
+      "  - { name: b, compute: { module: work.ts }, repeat: 2, matrix: [[1]] }",
+      "  - { name: c, download: { url: 'http://127.0.0.1/x' }, matrix: [[1]] }",
+    ].join("\n"),
+  );
+  const shape = (await rejection("shape.yaml", dir.path)).join("\n");
+  assert.match(shape, /shape\.yaml:2:\d+: jobs\[0\]\.matrix cannot be combined with repeat/);
+  assert.match(shape, /shape\.yaml:3:\d+: jobs\[1\]\.matrix applies to compute and run jobs only/);
+  // Checked as the jobs expand:
+  await dir.write(
+    "bad.yaml",
+    [
+      "jobs:",
+      "  - { name: a, compute: { module: work.ts, to: same.bin }, repeat: 2 }",
+      "  - { name: d, run: [echo], matrix: [[{ x: 1 }]] }",
+      "  - { name: e, compute: { module: work.ts, to: ../up.bin } }",
+    ].join("\n"),
+  );
+  const bad = (await rejection("bad.yaml", dir.path)).join("\n");
+  assert.match(bad, /bad\.yaml:2:\d+: jobs\[0\]\.compute\.to needs \{n\}/);
+  assert.match(
+    bad,
+    /bad\.yaml:3:\d+: jobs\[1\]\.matrix\[0\]\[0\] must be a string, number or boolean/,
+  );
+  assert.match(bad, /bad\.yaml:4:\d+: jobs\[2\]\.compute\.to must not contain/);
+});

@@ -92,3 +92,8 @@ export async function awaitsByte(port: number): Promise<number> {
     connection.close();
   }
 }
+
+/** `n` bytes counting up from 0 (mod 256): a binary result for `to:`. */
+export function bytes(n: number): Uint8Array {
+  return Uint8Array.from({ length: n }, (_, i) => i % 256);
+}
