@@ -9,8 +9,8 @@
  * @module
  */
 import { ComputeError } from "../errors.ts";
-import { encodeFrame, readFrames } from "./frames.ts";
-import type { ComputeTask, TaskReply } from "./task.ts";
+import { readFrames } from "./frames.ts";
+import { type ComputeTask, encodeTaskFrame, type TaskReply } from "./task.ts";
 
 /** How a host process is started: what it may do and how much heap it gets. */
 export interface HostProfile {
@@ -107,15 +107,7 @@ export class ProcessPool {
     const { profile, signal } = options;
     signal?.throwIfAborted();
     const taskId = this.#nextTaskId++;
-    let frame: Uint8Array;
-    try {
-      frame = encodeFrame({ id: taskId, ...task });
-    } catch (error) {
-      throw new ComputeError(
-        `arguments cannot be sent to a process: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    const frame = encodeTaskFrame({ id: taskId, ...task }, "a process");
     const host = await this.#acquire(profileKey(profile), profile, signal);
     if (signal?.aborted) {
       // Aborted as the host came free: it was never given the task.

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { ComputeError } from "../errors.ts";
+import { encodeFrame } from "./frames.ts";
 
 /** A call to make where the task runs. */
 export interface ComputeTask {
@@ -25,3 +27,20 @@ export interface TaskErrorShape {
 export type TaskReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: TaskErrorShape };
+
+/**
+ * The frame carrying `message` (a task and its id) to a host.
+ *
+ * @throws {ComputeError} when the arguments cannot be structured-cloned (a function, say); the
+ * message names the `destination` ("a Worker", "a process")
+ */
+export function encodeTaskFrame(message: unknown, destination: string): Uint8Array {
+  try {
+    return encodeFrame(message);
+  } catch (error) {
+    throw new ComputeError(
+      `arguments cannot be sent to ${destination}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}

@@ -15,8 +15,8 @@
  * @module
  */
 import { ComputeError } from "../errors.ts";
-import { encodeFrame, readFrames } from "./frames.ts";
-import type { ComputeTask, TaskReply } from "./task.ts";
+import { readFrames } from "./frames.ts";
+import { type ComputeTask, encodeTaskFrame, type TaskReply } from "./task.ts";
 
 /** What a compute thread may do and how much heap it gets. */
 export interface WorkerProfile {
@@ -137,15 +137,9 @@ export class WorkerPool {
     const { profile, signal } = options;
     signal?.throwIfAborted();
     const id = this.#nextTaskId++;
-    let frame: Uint8Array;
-    try {
-      const { memoryMb } = profile;
-      frame = encodeFrame({ id, task, ...(memoryMb ? { memoryMb } : {}) } satisfies HostTask);
-    } catch (error) {
-      throw new ComputeError(`arguments cannot be sent to a Worker: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    const { memoryMb } = profile;
+    const message: HostTask = { id, task, ...(memoryMb ? { memoryMb } : {}) };
+    const frame = encodeTaskFrame(message, "a Worker");
     await this.#acquire(signal);
     try {
       // Aborted as the slot came free: the task was never sent.
