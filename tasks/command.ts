@@ -1,6 +1,6 @@
 /**
  * Run jobs: start a program without a shell, in its own process group, with stdin closed and
- * stdout+stderr saved to the job's log. On timeout or cancel the whole group gets SIGTERM, then
+ * stdout+stderr saved to the job's log, up to a size cap. On timeout or cancel the whole group gets SIGTERM, then
  * SIGKILL after a grace period, so grandchildren do not outlive the job.
  *
  * @module
@@ -12,6 +12,8 @@ import type { JobKind } from "./types.ts";
 
 /** How long a process group has between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 5_000;
+/** The largest log a command may write; the rest is counted, not kept. */
+export const LOG_MAX_BYTES = 16 * 2 ** 20;
 /** How much of stderr's end is kept for the error message. */
 const STDERR_TAIL_BYTES = 2_048;
 
@@ -21,11 +23,13 @@ export interface CommandKindOptions {
   output: string;
   /** Time between SIGTERM and SIGKILL, unless a job sets `kill_grace`. @default KILL_GRACE_MS */
   killGraceMs?: number;
+  /** The largest log a command may write. @default LOG_MAX_BYTES */
+  logMaxBytes?: number;
 }
 
 /** The run kind. */
 export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> {
-  const { output, killGraceMs = KILL_GRACE_MS } = options;
+  const { output, killGraceMs = KILL_GRACE_MS, logMaxBytes = LOG_MAX_BYTES } = options;
   return {
     pool: "cpu",
     async run(job, { signal }) {
@@ -60,8 +64,14 @@ export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> 
       signal.addEventListener("abort", onAbort, { once: true });
       const tail = new TailBuffer(STDERR_TAIL_BYTES);
       let writes = Promise.resolve();
+      let logged = 0;
+      let dropped = 0;
       const save = (chunk: Uint8Array) => {
-        writes = writes.then(() => writeAll(log, chunk));
+        const room = Math.max(0, logMaxBytes - logged);
+        const kept = chunk.byteLength <= room ? chunk : chunk.subarray(0, room);
+        logged += kept.byteLength;
+        dropped += chunk.byteLength - kept.byteLength;
+        if (kept.byteLength > 0) writes = writes.then(() => writeAll(log, kept));
       };
       try {
         const pumps = Promise.all([
@@ -76,6 +86,10 @@ export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> 
         // pipes open) is ended with it, or the pipes would never close.
         group.stop();
         await pumps;
+        if (dropped > 0) {
+          const note = `\n[taskpool: log cut at ${logMaxBytes} bytes; ${dropped} more not kept]\n`;
+          writes = writes.then(() => writeAll(log, new TextEncoder().encode(note)));
+        }
         await writes;
         signal.throwIfAborted();
         if (!status.success) {

@@ -48,6 +48,20 @@ Deno.test("command run() saves stdout and stderr to the log, with job env and cl
   assert.match(log, new RegExp(`^cwd ${await Deno.realPath(dir.path)}$`, "m"));
 });
 
+Deno.test("command run() caps the log and says how much it did not keep", async () => {
+  await using dir = await tempDir();
+  const kind = createCommandKind({ output: dir.path, logMaxBytes: 1000 });
+  // 100,000 bytes of "y\n" on stdout: 100 times the cap.
+  const result = await kind.run(runJob(["sh", "-c", "yes | head -c 100000"], dir.path), {
+    signal: new AbortController().signal,
+    attempt: 1,
+  });
+  assert.equal(result.exitCode, 0);
+  const log = await Deno.readTextFile(`${dir.path}/logs/cmd.log`);
+  assert.equal(log.slice(0, 1000), "y\n".repeat(500));
+  assert.equal(log.slice(1000), "\n[taskpool: log cut at 1000 bytes; 99000 more not kept]\n");
+});
+
 Deno.test("command run() fails a non-zero exit with the code and the end of stderr", async () => {
   await using dir = await tempDir();
   const kind = createCommandKind({ output: dir.path });
