@@ -58,10 +58,10 @@ export function workerProfile(job: PrivilegedJob, output: string): WorkerProfile
   return { flags: permissionFlags(job, output, RUNNER_FILES), ...(memoryMb ? { memoryMb } : {}) };
 }
 
-/** What a Worker host needs to read to start a thread: these two files, nothing else of ours. */
-const RUNNER_FILES = ["./worker_runner.ts", "./call_task.ts"].map((file) =>
-  fileURLToPath(new URL(file, import.meta.url))
-);
+/** What a Worker host needs to read to start a thread: the runner's files, nothing else of ours. */
+const RUNNER_FILES = ["./worker_runner.ts", "./call_task.ts", "./console_to_stderr.ts"].map((
+  file,
+) => fileURLToPath(new URL(file, import.meta.url)));
 
 function permissionFlags(job: PrivilegedJob, output: string, alsoRead: string[] = []): string[] {
   const { permissions } = job;

@@ -8,9 +8,11 @@
  *
  * @module
  */
-import { encodeFrame, readFrames } from "../lib/pools/frames.ts";
+import { readFrames } from "../lib/pools/frames.ts";
 import type { ComputeTask } from "../lib/pools/task.ts";
 import { callTask } from "./call_task.ts";
+import { consoleToStderr } from "./console_to_stderr.ts";
+import { sendFrame } from "./host_channel.ts";
 
 /** What a host says besides replies: the task called `Deno.exit(code)`. */
 export interface HostExit {
@@ -18,25 +20,17 @@ export interface HostExit {
   exit: number;
 }
 
-for (const name of ["log", "info", "debug", "dir", "table"] as const) {
-  console[name] = console.error.bind(console);
-}
+consoleToStderr();
 
 let current = 0;
 const exit = Deno.exit;
 Deno.exit = (code?: number): never => {
-  send({ id: current, exit: code ?? 0 } satisfies HostExit);
+  sendFrame({ id: current, exit: code ?? 0 } satisfies HostExit);
   return exit(code);
 };
 
 for await (const message of readFrames(Deno.stdin.readable)) {
   const { id, ...task } = message as ComputeTask & { id: number };
   current = id;
-  send(await callTask(id, task));
-}
-
-function send(value: unknown): void {
-  const frame = encodeFrame(value);
-  let written = 0;
-  while (written < frame.byteLength) written += Deno.stdout.writeSync(frame.subarray(written));
+  sendFrame(await callTask(id, task));
 }

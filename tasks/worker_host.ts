@@ -12,9 +12,10 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import { encodeFrame, readFrames } from "../lib/pools/frames.ts";
+import { readFrames } from "../lib/pools/frames.ts";
 import type { ComputeTask, TaskReply } from "../lib/pools/task.ts";
 import type { HostMessage, HostTask, ThreadDeath } from "../lib/pools/worker_pool.ts";
+import { sendFrame } from "./host_channel.ts";
 
 const RUNNER = new URL("./worker_runner.ts", import.meta.url);
 
@@ -80,7 +81,9 @@ function start(key: string, memoryMb: number | undefined): Thread {
   let death: ThreadDeath | undefined;
   const died = (how: ThreadDeath) => {
     if (thread.retired) return; // retired on purpose, or already reported
-    if (thread.task !== undefined) send({ id: thread.task, worker: thread.id, ...how });
+    if (thread.task !== undefined) {
+      sendFrame({ id: thread.task, worker: thread.id, ...how } satisfies HostMessage);
+    }
     retire(thread);
   };
   port1.onmessage = (event: MessageEvent<TaskReply | (ThreadDeath & { id: number })>) => {
@@ -88,7 +91,7 @@ function start(key: string, memoryMb: number | undefined): Thread {
     if ("died" in message) return died(message);
     thread.task = undefined;
     idle.push(thread);
-    send({ ...message, worker: thread.id });
+    sendFrame({ ...message, worker: thread.id } satisfies HostMessage);
   };
   worker.on("error", (error: Error & { code?: string }) => {
     death ??= error?.code === "ERR_WORKER_OUT_OF_MEMORY"
@@ -106,10 +109,4 @@ function retire(thread: Thread): void {
   if (index >= 0) idle.splice(index, 1);
   thread.port.close();
   thread.worker.terminate();
-}
-
-function send(message: HostMessage): void {
-  const frame = encodeFrame(message);
-  let written = 0;
-  while (written < frame.byteLength) written += Deno.stdout.writeSync(frame.subarray(written));
 }

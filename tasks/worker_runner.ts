@@ -13,11 +13,9 @@
 import { parentPort } from "node:worker_threads";
 import type { ComputeTask } from "../lib/pools/task.ts";
 import { callTask } from "./call_task.ts";
+import { consoleToStderr } from "./console_to_stderr.ts";
 
-// The host's stdout carries taskpool's frames: console output goes to stderr.
-for (const name of ["log", "info", "debug", "dir", "table"] as const) {
-  console[name] = console.error.bind(console);
-}
+consoleToStderr();
 
 let current = 0;
 let port: MessagePort | undefined;

@@ -164,7 +164,7 @@ interface ExpandContext {
 async function expandDownload(
   spec: JobSpec,
   common: Omit<JobCommon, "name">,
-  context: ExpandContext & { output: string; defaults: JobFile["defaults"]["download"] },
+  context: ExpandContext & { defaults: JobFile["defaults"]["download"] },
 ): Promise<DownloadJob[]> {
   const { path, baseDir, output, fail, defaults } = context;
   const download = spec.download!;

@@ -10,6 +10,7 @@
  */
 import { ComputeError } from "../errors.ts";
 import { readFrames } from "./frames.ts";
+import { WakeQueue } from "./wake_queue.ts";
 import { type ComputeTask, encodeTaskFrame, type TaskReply } from "./task.ts";
 
 /** How a host process is started: what it may do and how much heap it gets. */
@@ -77,7 +78,7 @@ export class ProcessPool {
   readonly #entry: URL;
   readonly #hosts = new Set<Host>();
   readonly #idle: Host[] = [];
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting = new WakeQueue();
   #nextHostId = 1;
   #nextTaskId = 1;
   #closed = false;
@@ -137,7 +138,7 @@ export class ProcessPool {
   /** Kills every host and waits for them to exit; tasks still running reject. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const wake of this.#waiting.splice(0)) wake();
+    this.#waiting.wakeAll();
     const exits = [...this.#hosts].map((host) => {
       const current = host.current;
       this.#kill(host);
@@ -159,29 +160,13 @@ export class ProcessPool {
         this.#kill(other);
         continue;
       }
-      await this.#wait(signal);
+      await this.#waiting.wait(signal);
     }
-  }
-
-  #wait(signal: AbortSignal | undefined): Promise<void> {
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const wake = () => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    };
-    const onAbort = () => {
-      const index = this.#waiting.indexOf(wake);
-      if (index >= 0) this.#waiting.splice(index, 1);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.#waiting.push(wake);
-    return promise;
   }
 
   #release(host: Host): void {
     this.#idle.push(host);
-    this.#waiting.shift()?.();
+    this.#waiting.wakeOne();
   }
 
   #spawn(key: string, profile: HostProfile): Host {
@@ -270,7 +255,7 @@ export class ProcessPool {
     if (!this.#hosts.delete(host)) return;
     const index = this.#idle.indexOf(host);
     if (index >= 0) this.#idle.splice(index, 1);
-    this.#waiting.shift()?.(); // room for a new host
+    this.#waiting.wakeOne(); // room for a new host
   }
 }
 

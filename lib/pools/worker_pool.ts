@@ -16,6 +16,7 @@
  */
 import { ComputeError } from "../errors.ts";
 import { readFrames } from "./frames.ts";
+import { WakeQueue } from "./wake_queue.ts";
 import { type ComputeTask, encodeTaskFrame, type TaskReply } from "./task.ts";
 
 /** What a compute thread may do and how much heap it gets. */
@@ -98,7 +99,7 @@ export class WorkerPool {
   readonly #entry: URL;
   /** Hosts not yet exited, killed ones included. */
   readonly #hosts = new Set<Host>();
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting = new WakeQueue();
   readonly #workerIds = new Map<string, number>();
   #running = 0;
   /** The host that takes new tasks, for each profile. */
@@ -124,6 +125,11 @@ export class WorkerPool {
   /** Host processes started so far, replacements included. */
   get hostsStarted(): number {
     return this.#nextHostId - 1;
+  }
+
+  /** Host processes not yet told to stop: active ones and draining ones. */
+  get hostsAlive(): number {
+    return [...this.#hosts].filter((host) => !host.killed).length;
   }
 
   /**
@@ -161,14 +167,14 @@ export class WorkerPool {
       }
     } finally {
       this.#running--;
-      this.#waiting.shift()?.();
+      this.#waiting.wakeOne();
     }
   }
 
   /** Kills every host process and waits for them to exit; tasks still running reject. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const wake of this.#waiting.splice(0)) wake();
+    this.#waiting.wakeAll();
     const exits = [...this.#hosts].map((host) => {
       this.#kill(host, new ComputeError("the Worker pool was closed", {}));
       return host.exited;
@@ -179,26 +185,10 @@ export class WorkerPool {
   async #acquire(signal: AbortSignal | undefined): Promise<void> {
     while (this.#running >= this.#size) {
       if (this.#closed) break;
-      await this.#wait(signal);
+      await this.#waiting.wait(signal);
     }
     if (this.#closed) throw new ComputeError("the Worker pool is closed", {});
     this.#running++;
-  }
-
-  #wait(signal: AbortSignal | undefined): Promise<void> {
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const wake = () => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    };
-    const onAbort = () => {
-      const index = this.#waiting.indexOf(wake);
-      if (index >= 0) this.#waiting.splice(index, 1);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.#waiting.push(wake);
-    return promise;
   }
 
   /** The active host for `profile`, started if need be. */

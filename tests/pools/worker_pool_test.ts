@@ -13,7 +13,7 @@ const task = (exportName: string, args: unknown[] = []) => ({
   args,
   context: { output: "/out", job: "t" },
 });
-const RUNNER = ["worker_runner.ts", "call_task.ts"].map((file) =>
+const RUNNER = ["worker_runner.ts", "call_task.ts", "console_to_stderr.ts"].map((file) =>
   fileURLToPath(new URL(`../../tasks/${file}`, import.meta.url))
 );
 const NARROW: WorkerProfile = { flags: [`--allow-read=${[HERE, ...RUNNER]}`] };
@@ -105,8 +105,9 @@ for (const exportName of ["hangs", "spinsAfter"]) {
       controller.abort(new DOMException("too slow", "TimeoutError"));
       await assert.rejects(stuck, (e: DOMException) => e.name === "TimeoutError");
       assert.equal((await queued).value, 2);
-      // The stuck thread's host was killed (a busy loop included), so a new one runs the queue.
+      // A new host ran the queue; the stuck thread's host (a busy loop included) was killed.
       assert.equal(pool.hostsStarted, 2);
+      assert.equal(pool.hostsAlive, 1);
     } finally {
       await pool.close();
     }
@@ -132,8 +133,10 @@ Deno.test("WorkerPool.run() lets the other jobs of a drained host finish there",
     const fresh = await pool.run(task("add", [2, 3]), profile);
     assert.equal(fresh.value, 5);
     assert.equal(pool.hostsStarted, 2);
+    assert.equal(pool.hostsAlive, 2, "the old host drains while its other job runs");
     await connection.write(new Uint8Array([42]));
     assert.equal((await innocent).value, 42);
+    assert.equal(pool.hostsAlive, 1, "then it is killed, its spinning thread with it");
   } finally {
     await pool.close();
   }
