@@ -5,7 +5,11 @@
  * ideal = ceil(N / io) x latency + bytes / bandwidth, where bandwidth is measured by one bare
  * fetch of a large body from the same server, read and discarded.
  */
+import { createHash } from "node:crypto";
 import { formatBytes } from "../lib/format.ts";
+
+/** The chunk bench/serve_files.ts streams `/blob` in. */
+const BLOB_CHUNK = 1024 * 1024;
 
 const ROOT = new URL("..", import.meta.url).pathname;
 /** The flags of `deno task run` (deno.json), so the benchmark runs taskpool as users do. */
@@ -63,15 +67,25 @@ interface TaskpoolRun {
   peakRssBytes: number;
 }
 
-/** Runs the taskpool CLI on `urls` in a fresh folder; returns the report's wall time and RSS. */
-async function runTaskpool(urls: string[], io: number, perHost: number): Promise<TaskpoolRun> {
+/**
+ * Runs the taskpool CLI on `urls` in a fresh folder; returns the report's wall time and RSS.
+ * `sha256` (one URL only) makes the job verify that checksum, so the body is hashed.
+ */
+async function runTaskpool(
+  urls: string[],
+  io: number,
+  options: { sha256?: string } = {},
+): Promise<TaskpoolRun> {
   const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
   try {
     await Deno.writeTextFile(`${dir}/urls.txt`, urls.join("\n"));
+    const download = options.sha256
+      ? `{ url: "${urls[0]}", to: files/big, sha256: ${options.sha256} }`
+      : "{ urls_from: urls.txt, to: files/ }";
     await Deno.writeTextFile(
       `${dir}/jobs.yaml`,
-      `output: out\nconcurrency: { io: ${io}, per_host: ${perHost} }\n` +
-        `jobs:\n  - { name: files, download: { urls_from: urls.txt, to: files/ } }\n`,
+      `output: out\nconcurrency: { io: ${io}, per_host: ${io} }\n` +
+        `jobs:\n  - { name: files, download: ${download} }\n`,
     );
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["run", ...RUN_FLAGS, `${ROOT}main.ts`, "run", `${dir}/jobs.yaml`, "--json", "-q"],
@@ -152,12 +166,22 @@ interface Case {
 
 const ratio = (ms: number, ideal: number) => `${(ms / ideal).toFixed(2)}x`;
 
-/** Runs every download case and prints its figures. */
+/** The SHA-256 of `/blob?bytes=N` as bench/serve_files.ts sends it (its pattern, repeated). */
+function blobSha256(bytes: number): string {
+  const chunk = new Uint8Array(BLOB_CHUNK).map((_, i) => (i * 31 + 7) & 0xff);
+  const hash = createHash("sha256");
+  for (let left = bytes; left > 0; left -= BLOB_CHUNK) {
+    hash.update(chunk.subarray(0, Math.min(left, BLOB_CHUNK)));
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * Runs every download case and prints its figures. Each case gets a fresh server (one that
+ * has served thousands of requests was measured slower) and its own bandwidth figure.
+ */
 export async function benchDownloads(options: { repeat?: number } = {}): Promise<void> {
   const { repeat = 3 } = options;
-  await using server = await startFileServer();
-  const bandwidth = await measureBandwidth(server, 512 * 2 ** 20);
-  console.log(`loopback bandwidth (one bare fetch, discarded): ${formatBytes(bandwidth)}/s`);
   const folder = Deno.env.get("TMPDIR") ?? "/tmp";
   console.log(`files written under ${folder} (set TMPDIR to measure another disk)`);
 
@@ -167,6 +191,8 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
     { files: 200, bytes: 1024 * 1024, latencyMs: 20, io: 16, target: 1.2 },
   ];
   for (const c of cases) {
+    await using server = await startFileServer();
+    const bandwidth = await measureBandwidth(server, 512 * 2 ** 20);
     const urls = Array.from(
       { length: c.files },
       (_, i) => `${server.url}/f/${i}.bin?bytes=${c.bytes}&latency=${c.latencyMs}`,
@@ -176,7 +202,7 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
     const bare: number[] = [];
     const curl: number[] = [];
     for (let i = 0; i < repeat; i++) {
-      runs.push(await runTaskpool(urls, c.io, c.io));
+      runs.push(await runTaskpool(urls, c.io));
       bare.push(await runBareFetch(urls, c.io));
       const curlMs = await runCurl(urls, c.io);
       if (curlMs !== undefined) curl.push(curlMs);
@@ -190,7 +216,9 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
       : ` (target ${c.target}x NOT met)`;
     console.log(
       `downloads  ${c.files} x ${formatBytes(c.bytes)}, ${c.latencyMs} ms latency, io=${c.io}: ` +
-        `ideal ${ideal.toFixed(0)} ms\n` +
+        `ideal ${ideal.toFixed(0)} ms (loopback ${
+          formatBytes(bandwidth)
+        }/s); medians of ${repeat}\n` +
         `  taskpool   ${wall.toFixed(0)} ms = ${ratio(wall, ideal)} ideal${verdict}, ` +
         `peak RSS ${formatBytes(rss)}${
           c.rssLimit === undefined ? "" : rss <= c.rssLimit ? " (within limit)" : " (OVER limit)"
@@ -202,26 +230,53 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
     );
   }
 
-  // One big file: throughput and flat memory.
-  const big = 2 ** 30;
-  const url = [`${server.url}/blob?bytes=${big}`];
-  const taskpool = await runTaskpool(url, 1, 1);
-  const curlMs = await runCurl(url, 1);
-  const bareMs = await runBareFetch(url, 1);
-  console.log(
-    `downloads  1 x 1 GiB: taskpool ${taskpool.wallMs.toFixed(0)} ms ` +
-      `(${formatBytes(big / (taskpool.wallMs / 1000))}/s, incl. SHA-256), peak RSS ${
-        formatBytes(taskpool.peakRssBytes)
-      }; bare fetch to file ${bareMs.toFixed(0)} ms` +
-      (curlMs === undefined ? "" : `; curl -o ${curlMs.toFixed(0)} ms`),
-  );
+  // One big file: throughput and flat memory, then the cost of verifying a checksum.
+  {
+    await using server = await startFileServer();
+    const big = 2 ** 30;
+    const url = [`${server.url}/blob?bytes=${big}`];
+    const sha256 = blobSha256(big);
+    const plain: TaskpoolRun[] = [];
+    const verified: TaskpoolRun[] = [];
+    const bare: number[] = [];
+    const curl: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      plain.push(await runTaskpool(url, 1));
+      verified.push(await runTaskpool(url, 1, { sha256 }));
+      bare.push(await runBareFetch(url, 1));
+      const curlMs = await runCurl(url, 1);
+      if (curlMs !== undefined) curl.push(curlMs);
+    }
+    const wall = median(plain.map((run) => run.wallMs));
+    const checked = median(verified.map((run) => run.wallMs));
+    const rss = Math.max(...[...plain, ...verified].map((run) => run.peakRssBytes));
+    const rate = (ms: number) => `${formatBytes(big / (ms / 1000))}/s`;
+    console.log(
+      `downloads  1 x 1 GiB, medians of ${repeat}: taskpool ${wall.toFixed(0)} ms (${
+        rate(wall)
+      }), ` +
+        `with sha256 verified ${checked.toFixed(0)} ms (${rate(checked)}), ` +
+        `peak RSS ${formatBytes(rss)}${rss <= 100e6 ? " (within 100 MB)" : " (OVER 100 MB)"}\n` +
+        `  bare fetch to file ${median(bare).toFixed(0)} ms` +
+        (curl.length
+          ? `; curl -o ${median(curl).toFixed(0)} ms: taskpool/curl = ${
+            (wall / median(curl)).toFixed(2)
+          } (target <= 1)`
+          : ""),
+    );
+  }
 
   // Overhead per job: tiny files, no latency.
-  const tiny = Array.from({ length: 2000 }, (_, i) => `${server.url}/f/${i}.bin?bytes=16`);
-  const overhead = await runTaskpool(tiny, 64, 64);
-  console.log(
-    `downloads  2000 x 16 B, no latency, io=64: ${overhead.wallMs.toFixed(0)} ms = ${
-      (2000 / overhead.wallMs * 1000).toFixed(0)
-    } jobs/s`,
-  );
+  {
+    await using server = await startFileServer();
+    const tiny = Array.from({ length: 2000 }, (_, i) => `${server.url}/f/${i}.bin?bytes=16`);
+    const runs: TaskpoolRun[] = [];
+    for (let i = 0; i < repeat; i++) runs.push(await runTaskpool(tiny, 64));
+    const wall = median(runs.map((run) => run.wallMs));
+    console.log(
+      `downloads  2000 x 16 B, no latency, io=64, median of ${repeat}: ${wall.toFixed(0)} ms = ${
+        (2000 / wall * 1000).toFixed(0)
+      } jobs/s`,
+    );
+  }
 }

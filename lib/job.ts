@@ -44,6 +44,8 @@ export interface DownloadJob extends JobCommon {
   idleTimeoutMs: number;
   /** The longest wait a Retry-After may impose before the next attempt, in ms. */
   maxWaitMs: number;
+  /** Hash the file (SHA-256 into the report and state) even with no checksum to verify. */
+  recordSha256: boolean;
 }
 
 /** Call an exported function of a module on a Worker. */

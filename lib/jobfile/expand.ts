@@ -175,6 +175,7 @@ async function expandDownload(
     idleTimeoutMs: download.idle_timeout ?? defaults.idle_timeout ??
       DOWNLOAD_DEFAULTS.idleTimeoutMs,
     maxWaitMs: download.max_wait ?? defaults.max_wait ?? DOWNLOAD_DEFAULTS.maxWaitMs,
+    recordSha256: download.record_sha256 ?? defaults.record_sha256 ?? false,
   };
   const at: PathSegment[] = [...path, "download"];
 

@@ -1,6 +1,6 @@
 /**
  * What downloads remember between runs, in `<output>/.taskpool/state.json`: for each file, the
- * URL it came from, its size, mtime and SHA-256 as written, and the server's validators (ETag,
+ * URL it came from, its size, mtime and (when hashed) SHA-256 as written, and the server's validators (ETag,
  * Last-Modified) for a conditional request next time; for each kept `.part`, what is needed to
  * resume it with `Range` + `If-Range`. Written atomically at the end of a run (also an
  * interrupted one). A missing or unreadable state only costs re-downloads, never wrong data.
@@ -16,7 +16,8 @@ export interface FileRecord {
   bytes: number;
   /** The file's mtime right after the rename: a changed file no longer matches. */
   mtimeMs: number;
-  sha256: string;
+  /** Known when the download was hashed (a checksum to verify, or `record_sha256`). */
+  sha256?: string;
   etag?: string;
   lastModified?: string;
 }

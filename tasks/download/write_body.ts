@@ -1,14 +1,18 @@
 /**
- * Writing a response body into the `.part` file, counted and hashed on the way, with three
- * paths:
+ * Writing a response body into the `.part` file, counted (and hashed, when the job needs a
+ * digest) on the way. A body of known length (the HTTP layer then cannot deliver more) takes
+ * one of three paths:
  *
- * - small bodies of known length (up to {@linkcode SMALL_BODY}): read whole in one op, hashed,
- *   written with one write. At most `io` of them are held at once, so memory stays bounded.
- * - the pipe path, for a larger body of known length: `body.pipeTo(file.writable)`, which Deno
- *   runs from socket to file without handing chunks to JavaScript, while the JavaScript thread
- *   follows the growing file and hashes what lands (it would otherwise sit idle).
- * - the chunk loop, for anything else (no length, compressed): each chunk counted against
- *   `max_bytes`, hashed and written.
+ * - nothing to hash: `body.pipeTo(file.writable)`, which Deno runs from socket to file in one
+ *   native op without handing chunks to JavaScript; the JavaScript thread only looks at the
+ *   file's size now and then, for progress and the idle watchdog. Cheapest, whatever the size.
+ * - to hash, up to {@linkcode SMALL_BODY}: read whole in one op, hashed, written with one
+ *   write. At most `io` of them are held at once, so memory stays bounded.
+ * - to hash, larger: the same native pipe, while the JavaScript thread follows the growing
+ *   file and hashes what lands.
+ *
+ * Anything else (no length, compressed) goes through a chunk loop: each chunk counted against
+ * `max_bytes`, hashed if needed and written.
  *
  * @module
  */
@@ -21,7 +25,8 @@ export interface BodySink {
   part: string;
   /** Bytes already in the `.part` (resuming), already hashed; 0 for a new file. */
   offset: number;
-  digests: Digests;
+  /** What to hash the body with; undefined when the job needs no digest. */
+  digests: Digests | undefined;
   watchdog: IdleWatchdog;
   /** The most bytes the whole file may have. */
   maxBytes: number;
@@ -59,6 +64,9 @@ const followBuffer = new Uint8Array(256 * 1024);
 /** The follower's first and longest wait for the writer, in ms. */
 const FOLLOW_WAIT = { first: 1, most: 50 };
 
+/** How often the pipe path looks at the file's size when it has nothing to hash, in ms. */
+const WATCH_EVERY = 100;
+
 /**
  * Writes `body` after `sink.offset` bytes of the `.part`. A known `length` (the HTTP layer then
  * cannot deliver more than that) picks a fast path.
@@ -70,7 +78,9 @@ export function writeBody(
 ): Promise<Written> {
   const { length } = options;
   if (length === undefined) return loopBody(body, sink);
-  return length <= SMALL_BODY ? smallBody(body, sink) : pipeBody(body, sink);
+  const { digests } = sink;
+  if (digests === undefined) return watchedPipe(body, sink);
+  return length <= SMALL_BODY ? smallBody(body, digests, sink) : followedPipe(body, sink, digests);
 }
 
 /** Opens the `.part`: to append when resuming, else as a new file (replacing a stale one). */
@@ -86,10 +96,14 @@ export function openPart(part: string, append: boolean): Deno.FsFile {
   }
 }
 
-async function smallBody(body: ReadableStream<Uint8Array>, sink: BodySink): Promise<Written> {
+async function smallBody(
+  body: ReadableStream<Uint8Array>,
+  digests: Digests,
+  sink: BodySink,
+): Promise<Written> {
   // One op reads a socket-backed body whole; an abort (the run's, the watchdog's) ends it.
   const bytes = await new Response(body).bytes();
-  sink.digests.update(bytes);
+  digests.update(bytes);
   sink.watchdog.feed(bytes.byteLength);
   using file = openPart(sink.part, sink.offset > 0);
   // One async write: the copy runs off the JavaScript thread, which many transfers share.
@@ -99,8 +113,40 @@ async function smallBody(body: ReadableStream<Uint8Array>, sink: BodySink): Prom
   return { received: bytes.byteLength, mtimeMs: file.statSync().mtime?.getTime() ?? 0 };
 }
 
-async function pipeBody(body: ReadableStream<Uint8Array>, sink: BodySink): Promise<Written> {
-  const { part, offset, digests, watchdog, signal, progress } = sink;
+/**
+ * Pipes a body with nothing to hash: Deno copies socket to file in one native op, and the
+ * JavaScript thread only looks at the file's size every {@linkcode WATCH_EVERY} ms to feed the
+ * watchdog and the progress display.
+ */
+async function watchedPipe(body: ReadableStream<Uint8Array>, sink: BodySink): Promise<Written> {
+  const { part, offset, watchdog, signal, progress } = sink;
+  const file = openPart(part, offset > 0);
+  let finished = false;
+  // pipeTo closes the file when the body ends or fails.
+  const piping = body.pipeTo(file.writable, { signal }).finally(() => finished = true);
+  piping.catch(() => {}); // observed below
+  let received = 0;
+  while (!finished) {
+    await untilEndOr(piping, WATCH_EVERY);
+    const grown = Deno.statSync(part).size - offset - received;
+    if (grown <= 0) continue;
+    received += grown;
+    watchdog.feed(grown);
+    progress?.(received);
+  }
+  await piping;
+  const info = Deno.statSync(part);
+  if (info.size - offset > received) progress?.(info.size - offset);
+  return { received: info.size - offset, mtimeMs: info.mtime?.getTime() ?? 0 };
+}
+
+/** Pipes a body to the file while the JavaScript thread follows the file and hashes it. */
+async function followedPipe(
+  body: ReadableStream<Uint8Array>,
+  sink: BodySink,
+  digests: Digests,
+): Promise<Written> {
+  const { part, offset, watchdog, signal, progress } = sink;
   const file = openPart(part, offset > 0);
   using follower = Deno.openSync(part, { read: true });
   follower.seekSync(offset, Deno.SeekMode.Start);
@@ -148,7 +194,7 @@ async function loopBody(body: ReadableStream<Uint8Array>, sink: BodySink): Promi
       if (done) break;
       received += value.byteLength;
       if (offset + received > maxBytes) throw sink.tooLarge();
-      digests.update(value);
+      digests?.update(value);
       watchdog.feed(value.byteLength);
       // A synchronous write of one chunk to the page cache costs far less than an async op's
       // round trip through the thread pool (measured: 3.6 s against 6.5 s per GiB).

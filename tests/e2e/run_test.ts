@@ -17,7 +17,7 @@ Deno.test("taskpool run: downloads, compute and commands by their needs, with a 
     [
       "output: out",
       "concurrency: { io: 4, cpu: 2 }",
-      "defaults: { retries: 2, backoff: 1ms }",
+      "defaults: { retries: 2, backoff: 1ms, download: { record_sha256: true } }",
       "jobs:",
       "  - name: files",
       `    download: { urls: ['${server.url}/bytes/1000', '${server.url}/bytes/70000'], to: data/ }`,

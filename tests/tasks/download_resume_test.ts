@@ -9,18 +9,24 @@ import { tempDir } from "../helpers/temp.ts";
 
 const SIZE = 200_000;
 
-function oneDownload(url: string, retries: number): string {
+/** One download job; `hashed` adds `record_sha256` (resuming then hashes the kept part). */
+function oneDownload(url: string, retries: number, options: { hashed?: boolean } = {}): string {
+  const record = options.hashed ? ", record_sha256: true" : "";
   return [
     "output: out",
     "jobs:",
-    `  - { name: f, download: { url: "${url}", to: f.bin }, retries: ${retries}, backoff: 0 }`,
+    `  - { name: f, download: { url: "${url}", to: f.bin${record} }, retries: ${retries}, ` +
+    "backoff: 0 }",
   ].join("\n");
 }
 
 Deno.test("a broken transfer resumes from its .part with Range and If-Range (ETag)", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
-  const report = await runYaml(dir, oneDownload(`${server.url}/file/r?size=${SIZE}&cut=1`, 1));
+  const report = await runYaml(
+    dir,
+    oneDownload(`${server.url}/file/r?size=${SIZE}&cut=1`, 1, { hashed: true }),
+  );
   const job = report.job("f");
   assert.equal(job.status, "ok");
   assert.equal(job.attempts, 2);
@@ -69,7 +75,7 @@ Deno.test("a file that changed between attempts is downloaded afresh, not splice
   await using dir = await tempDir();
   const report = await runYaml(
     dir,
-    oneDownload(`${server.url}/file/c?size=${SIZE}&cut=1&change=1`, 1),
+    oneDownload(`${server.url}/file/c?size=${SIZE}&cut=1&change=1`, 1, { hashed: true }),
   );
   const job = report.job("f");
   assert.equal(job.status, "ok");

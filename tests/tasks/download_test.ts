@@ -24,30 +24,42 @@ function downloadJob(url: string, output: string, extra: Partial<DownloadJob> = 
     maxBytes: 2 ** 32,
     idleTimeoutMs: 30_000,
     maxWaitMs: 60_000,
+    recordSha256: false,
     ...extra,
   };
 }
 
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
-Deno.test("download() streams a body into place and reports bytes and sha256", async () => {
-  await using server = startFaultServer();
-  await using dir = await tempDir();
-  const kind = createDownloadKind({ output: dir.path });
-  const expected = bodyBytes(300_000);
-  const result = await kind.run(downloadJob(`${server.url}/bytes/300000`, dir.path), {
-    signal: new AbortController().signal,
-    attempt: 1,
+for (const size of [1000, 300_000]) {
+  Deno.test(`download() streams a body of ${size} bytes into place, unhashed`, async () => {
+    await using server = startFaultServer();
+    await using dir = await tempDir();
+    const kind = createDownloadKind({ output: dir.path });
+    const result = await kind.run(downloadJob(`${server.url}/bytes/${size}`, dir.path), {
+      signal: new AbortController().signal,
+      attempt: 1,
+    });
+    assert.deepEqual(result, { bytes: size, size, path: "sub/file.bin" });
+    assert.deepEqual(await Deno.readFile(`${dir.path}/sub/file.bin`), bodyBytes(size));
+    assert.equal(await exists(`${dir.path}/sub/file.bin.part`), false);
   });
-  assert.deepEqual(result, {
-    bytes: 300_000,
-    size: 300_000,
-    path: "sub/file.bin",
-    sha256: await sha256Hex(expected),
+
+  Deno.test(`download() with recordSha256 reports the SHA-256 of ${size} bytes`, async () => {
+    await using server = startFaultServer();
+    await using dir = await tempDir();
+    const kind = createDownloadKind({ output: dir.path });
+    const job = downloadJob(`${server.url}/bytes/${size}`, dir.path, { recordSha256: true });
+    const result = await kind.run(job, { signal: new AbortController().signal, attempt: 1 });
+    assert.deepEqual(result, {
+      bytes: size,
+      size,
+      path: "sub/file.bin",
+      sha256: await sha256Hex(bodyBytes(size)),
+    });
+    assert.deepEqual(await Deno.readFile(`${dir.path}/sub/file.bin`), bodyBytes(size));
   });
-  assert.deepEqual(await Deno.readFile(`${dir.path}/sub/file.bin`), expected);
-  assert.equal(await exists(`${dir.path}/sub/file.bin.part`), false);
-});
+}
 
 Deno.test("download() fails on an HTTP error with status, URL and body excerpt, and writes nothing", async () => {
   await using server = startFaultServer();
