@@ -82,7 +82,10 @@ export interface RunJob extends JobCommon {
   kind: "run";
   argv: [string, ...string[]];
   cwd: string;
+  /** Variables added to taskpool's environment, or the whole environment with `clearEnv`. */
   env: Record<string, string>;
+  /** Start from an empty environment: the command sees `env` and TASKPOOL_* only. */
+  clearEnv: boolean;
   /** Absolute path of the job's stdout+stderr log. */
   logPath: string;
   /** Time between SIGTERM and SIGKILL for its process group; the run's default if unset. */

@@ -65,7 +65,8 @@ interface State {
  * const kinds: KindRegistry = { download: instant, compute: instant, run: instant };
  * const job: Job = {
  *   kind: "run", name: "hi", group: "hi", needs: [], retries: 0, timeoutMs: undefined,
- *   backoffMs: 0, source: undefined, argv: ["true"], cwd: "/", env: {}, logPath: "/dev/null",
+ *   backoffMs: 0, source: undefined, argv: ["true"], cwd: "/", env: {}, clearEnv: false,
+ *   logPath: "/dev/null",
  * };
  * const outcomes = await runJobs([job], { kinds, limits: { io: 1, cpu: 1 } });
  * console.assert(outcomes.get("hi")?.status === "ok");

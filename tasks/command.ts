@@ -1,13 +1,15 @@
 /**
- * Run jobs: start a program without a shell, in its own process group, with stdin closed and
- * stdout+stderr saved to the job's log, up to a size cap. On timeout or cancel the whole group gets SIGTERM, then
- * SIGKILL after a grace period, so grandchildren do not outlive the job.
+ * Run jobs: start a program without a shell, in its own process group (see process_group.ts),
+ * with stdin closed and stdout+stderr saved to the job's log, up to a size cap. On timeout or
+ * cancel the whole group gets SIGTERM, then SIGKILL after a grace period, so grandchildren do not
+ * outlive the job.
  *
  * @module
  */
 import { dirname } from "node:path";
 import { CommandFailedError } from "../lib/errors.ts";
 import type { RunJob } from "../lib/job.ts";
+import { findSetsid, ProcessGroup, spawnGroupLeader } from "./process_group.ts";
 import type { JobKind } from "./types.ts";
 
 /** How long a process group has between SIGTERM and SIGKILL. */
@@ -25,11 +27,14 @@ export interface CommandKindOptions {
   killGraceMs?: number;
   /** The largest log a command may write. @default LOG_MAX_BYTES */
   logMaxBytes?: number;
+  /** The `setsid` program, or null for `detached` spawns. @default findSetsid() */
+  setsid?: string | null;
 }
 
 /** The run kind. */
 export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> {
   const { output, killGraceMs = KILL_GRACE_MS, logMaxBytes = LOG_MAX_BYTES } = options;
+  const setsid = options.setsid === undefined ? findSetsid() : options.setsid;
   return {
     pool: "cpu",
     async run(job, { signal }) {
@@ -39,15 +44,15 @@ export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> 
       const [program, ...args] = job.argv;
       let child: Deno.ChildProcess;
       try {
-        child = new Deno.Command(program, {
+        child = spawnGroupLeader(program, {
           args,
           cwd: job.cwd,
           env: { ...job.env, TASKPOOL_OUTPUT: output, TASKPOOL_JOB: job.name },
-          stdin: "null",
+          clearEnv: job.clearEnv,
           stdout: "piped",
           stderr: "piped",
-          detached: true,
-        }).spawn();
+          setsid,
+        });
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) {
           throw new CommandFailedError(program, {
@@ -82,6 +87,7 @@ export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> 
           }),
         ]);
         const status = await child.status;
+        group.leaderExited();
         // Whatever the leader left behind in its group (background children holding the
         // pipes open) is ended with it, or the pipes would never close.
         group.stop();
@@ -106,39 +112,6 @@ export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> 
       }
     },
   };
-}
-
-/** A process group: SIGTERM, then SIGKILL after a grace period if anything is still alive. */
-class ProcessGroup {
-  readonly #pgid: number;
-  readonly #graceMs: number;
-  #killTimer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(pgid: number, graceMs: number) {
-    this.#pgid = pgid;
-    this.#graceMs = graceMs;
-  }
-
-  stop(): void {
-    if (!this.#signal("SIGTERM") || this.#killTimer !== undefined) return;
-    this.#killTimer = setTimeout(() => this.#signal("SIGKILL"), this.#graceMs);
-  }
-
-  dispose(): void {
-    clearTimeout(this.#killTimer);
-    // Anything still alive after the job is over gets no further grace.
-    if (this.#killTimer !== undefined) this.#signal("SIGKILL");
-  }
-
-  /** False when the group no longer exists. */
-  #signal(signal: Deno.Signal): boolean {
-    try {
-      Deno.kill(-this.#pgid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  }
 }
 
 async function pump(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void) {

@@ -19,6 +19,7 @@ function job(name: string, options: Partial<RunJob> = {}): RunJob {
     argv: ["true"],
     cwd: "/",
     env: {},
+    clearEnv: false,
     logPath: "/dev/null",
     ...options,
   };

@@ -53,7 +53,7 @@ export function checkJobRules(doc: ParsedDocument, value: unknown): JobFileError
     if (job.repeat !== undefined && job.matrix !== undefined) {
       fail([...path, "matrix"], "cannot be combined with repeat", "repeat an entry in the matrix");
     }
-    for (const key of ["cwd", "env", "kill_grace"] as const) {
+    for (const key of ["cwd", "env", "clear_env", "kill_grace"] as const) {
       if (job[key] !== undefined && kind && kind !== "run") {
         fail([...path, key], `applies to run jobs only: this is a ${kind} job`);
       }

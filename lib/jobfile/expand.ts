@@ -363,6 +363,7 @@ function expandRun(
     argv: [...argv, ...extra.map(String)],
     cwd,
     env: spec.env ?? {},
+    clearEnv: spec.clear_env ?? false,
     logPath: join(output, "logs", `${name}.log`),
     ...(spec.kill_grace !== undefined ? { killGraceMs: spec.kill_grace } : {}),
   }));

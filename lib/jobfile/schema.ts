@@ -197,7 +197,13 @@ export const JobSpecSchema = z.strictObject({
   cwd: nonEmptyPath.optional().describe("Working folder of a run job (default: the job file's)."),
   env: z.record(z.string(), z.string({ error: "must be a string" }), {
     error: "must be a mapping of names to strings",
-  }).optional().describe("Variables added to a run job's environment."),
+  }).optional().describe(
+    "Variables added to a run job's environment (${VAR} takes taskpool's); with clear_env, " +
+      "its whole environment.",
+  ),
+  clear_env: z.boolean({ error: "must be true or false" }).optional().describe(
+    "Start a run job from an empty environment: it sees env and TASKPOOL_* only (default false).",
+  ),
   kill_grace: duration.optional().describe(
     "Time a run job's process group has between SIGTERM and SIGKILL on timeout or cancel (default 5s).",
   ),

@@ -203,6 +203,30 @@ Deno.test("kill_grace: per run job, in milliseconds; refused on other kinds", as
   assert.match(messages[0]!, /bad\.yaml:2:\d+: jobs\[0\]\.kill_grace applies to run jobs only/);
 });
 
+Deno.test("env takes ${VAR} from taskpool's environment; clear_env replaces it; both run jobs only", async () => {
+  await using dir = await tempDir();
+  await dir.write("work.ts", "export default () => 1;\n");
+  await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      "  - { name: alone, run: [env], clear_env: true, env: { TOKEN: '${API_TOKEN}', HOME: /x } }",
+      "  - { name: added, run: [env], env: { MODE: '${MODE:-fast}' } }",
+    ].join("\n"),
+  );
+  const env = (name: string) => name === "API_TOKEN" ? "t0k" : undefined;
+  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env });
+  const [alone, added] = plan.jobs as RunJob[];
+  assert.deepEqual([alone!.clearEnv, alone!.env], [true, { TOKEN: "t0k", HOME: "/x" }]);
+  assert.deepEqual([added!.clearEnv, added!.env], [false, { MODE: "fast" }]);
+  await dir.write(
+    "bad.yaml",
+    "jobs:\n  - { name: c, compute: { module: work.ts }, clear_env: true }\n",
+  );
+  const messages = await rejection("bad.yaml", dir.path);
+  assert.match(messages[0]!, /bad\.yaml:2:\d+: jobs\[0\]\.clear_env applies to run jobs only/);
+});
+
 Deno.test("matrix: one job per argument list, appended to args or argv; to: needs {n} in a fan-out", async () => {
   await using dir = await tempDir();
   await dir.write("work.ts", "export default () => 1;\n");

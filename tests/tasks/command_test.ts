@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { CommandFailedError } from "../../lib/errors.ts";
 import type { RunJob } from "../../lib/job.ts";
 import { createCommandKind } from "../../tasks/command.ts";
+import { findSetsid } from "../../tasks/process_group.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 function runJob(argv: [string, ...string[]], output: string, extra: Partial<RunJob> = {}): RunJob {
@@ -17,6 +18,7 @@ function runJob(argv: [string, ...string[]], output: string, extra: Partial<RunJ
     argv,
     cwd: output,
     env: {},
+    clearEnv: false,
     logPath: `${output}/logs/cmd.log`,
     ...extra,
   };
@@ -46,6 +48,18 @@ Deno.test("command run() saves stdout and stderr to the log, with job env and cl
   assert.match(log, /^out cmd hi$/m);
   assert.match(log, /^err$/m);
   assert.match(log, new RegExp(`^cwd ${await Deno.realPath(dir.path)}$`, "m"));
+});
+
+Deno.test("command run() with clearEnv gives only the job's env and TASKPOOL_*", async () => {
+  await using dir = await tempDir();
+  const kind = createCommandKind({ output: dir.path });
+  // `env` itself is found on taskpool's PATH, though the command gets none.
+  await kind.run(
+    runJob(["env"], dir.path, { env: { GREETING: "hi" }, clearEnv: true }),
+    { signal: new AbortController().signal, attempt: 1 },
+  );
+  const lines = (await Deno.readTextFile(`${dir.path}/logs/cmd.log`)).trim().split("\n").sort();
+  assert.deepEqual(lines, ["GREETING=hi", "TASKPOOL_JOB=cmd", `TASKPOOL_OUTPUT=${dir.path}`]);
 });
 
 Deno.test("command run() caps the log and says how much it did not keep", async () => {
@@ -86,42 +100,59 @@ Deno.test("command run() reports a program that does not exist", async () => {
   );
 });
 
-Deno.test("command run() on abort kills the whole process group, grandchildren included", async () => {
-  await using dir = await tempDir();
-  // The job's kill_grace wins over the kind's (which would keep this test waiting 10 minutes).
-  const kind = createCommandKind({ output: dir.path, killGraceMs: 600_000 });
-  const controller = new AbortController();
-  const pidFile = `${dir.path}/grandchild.pid`;
-  // The grandchild writes its pid, then both wait; the leader ignores SIGTERM.
-  const script = `sleep 100 & echo $! > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; ` +
-    `trap '' TERM; echo ready; wait`;
-  const run = kind.run(runJob(["sh", "-c", script], dir.path, { killGraceMs: 200 }), {
-    signal: controller.signal,
-    attempt: 1,
-  });
-  const watcher = Deno.watchFs(dir.path);
-  try {
-    for await (const _ of watcher) {
-      if (await Deno.stat(pidFile).then(() => true, () => false)) break;
-    }
-  } finally {
-    watcher.close();
-  }
-  const grandchild = Number((await Deno.readTextFile(pidFile)).trim());
-  assert.ok(alive(grandchild), `grandchild ${grandchild} should run before the abort`);
-  controller.abort(new DOMException("timed out", "TimeoutError"));
-  await assert.rejects(run, (e: DOMException) => e.name === "TimeoutError");
-  assert.equal(alive(grandchild), false, "the grandchild must not survive the job");
-});
+// Both ways of starting a group leader: through setsid(1) where it exists, else a detached spawn.
+for (const [how, setsid] of [["via setsid", findSetsid()], ["detached", null]] as const) {
+  if (how === "via setsid" && setsid === null) continue;
 
-Deno.test("command run() ends background processes left behind by a finished command", async () => {
-  await using dir = await tempDir();
-  const kind = createCommandKind({ output: dir.path, killGraceMs: 200 });
-  const result = await kind.run(
-    runJob(["sh", "-c", `sleep 100 & echo $! > ${dir.path}/bg.pid`], dir.path),
-    { signal: new AbortController().signal, attempt: 1 },
-  );
-  assert.equal(result.exitCode, 0);
-  const pid = Number((await Deno.readTextFile(`${dir.path}/bg.pid`)).trim());
-  assert.equal(alive(pid), false);
-});
+  Deno.test(`command run() ${how}: on abort kills the whole process group, grandchildren included`, async () => {
+    await using dir = await tempDir();
+    // The job's kill_grace wins over the kind's (which would keep this test waiting 10 minutes).
+    const kind = createCommandKind({ output: dir.path, killGraceMs: 600_000, setsid });
+    const controller = new AbortController();
+    const pidFile = `${dir.path}/grandchild.pid`;
+    // The grandchild writes its pid, then both wait; the leader ignores SIGTERM.
+    const script = `sleep 100 & echo $! > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; ` +
+      `trap '' TERM; echo ready; wait`;
+    const run = kind.run(runJob(["sh", "-c", script], dir.path, { killGraceMs: 200 }), {
+      signal: controller.signal,
+      attempt: 1,
+    });
+    const watcher = Deno.watchFs(dir.path);
+    try {
+      for await (const _ of watcher) {
+        if (await Deno.stat(pidFile).then(() => true, () => false)) break;
+      }
+    } finally {
+      watcher.close();
+    }
+    const grandchild = Number((await Deno.readTextFile(pidFile)).trim());
+    assert.ok(alive(grandchild), `grandchild ${grandchild} should run before the abort`);
+    controller.abort(new DOMException("timed out", "TimeoutError"));
+    await assert.rejects(run, (e: DOMException) => e.name === "TimeoutError");
+    assert.equal(alive(grandchild), false, "the grandchild must not survive the job");
+  });
+
+  Deno.test(`command run() ${how}: ends background processes left behind by a finished command`, async () => {
+    await using dir = await tempDir();
+    const kind = createCommandKind({ output: dir.path, killGraceMs: 200, setsid });
+    const result = await kind.run(
+      runJob(["sh", "-c", `sleep 100 & echo $! > ${dir.path}/bg.pid`], dir.path),
+      { signal: new AbortController().signal, attempt: 1 },
+    );
+    assert.equal(result.exitCode, 0);
+    const pid = Number((await Deno.readTextFile(`${dir.path}/bg.pid`)).trim());
+    assert.equal(alive(pid), false);
+  });
+
+  Deno.test(`command run() ${how}: the command leads its own process group`, async () => {
+    await using dir = await tempDir();
+    const kind = createCommandKind({ output: dir.path, setsid });
+    const result = await kind.run(
+      runJob(["sh", "-c", "echo $$ $(ps -o pgid= -p $$)"], dir.path),
+      { signal: new AbortController().signal, attempt: 1 },
+    );
+    const [pid, pgid] = (await Deno.readTextFile(`${dir.path}/logs/cmd.log`)).trim().split(/\s+/);
+    assert.equal(Number(pid), result.pid);
+    assert.equal(pgid, pid);
+  });
+}
