@@ -1,10 +1,11 @@
 /**
- * A small HTTP server on 127.0.0.1 serving a synthetic photo album: deterministic BMP images
- * of chosen sizes, each answered after a simulated latency. It stands in for the tutorials'
+ * A small HTTP server on 127.0.0.1 serving a synthetic photo album: deterministic PNG images
+ * of about the chosen sizes, each answered after a simulated latency. It stands in for the tutorials'
  * image site so the demo, the tests and the benchmarks need no network.
  *
  * @module
  */
+import { encode } from "fast-png";
 import { serveLoopback } from "../serve_loopback.ts";
 import { sleep } from "../sleep.ts";
 
@@ -53,7 +54,7 @@ export function startAlbumServer(options: AlbumServerOptions = {}): AlbumServer 
     options;
   const images = Array.from({ length: count }, (_, i) => {
     const target = count === 1 ? minBytes : minBytes + ((maxBytes - minBytes) * i) / (count - 1);
-    return { name: `img-${String(i + 1).padStart(2, "0")}.bmp`, bytes: makeBmp(target, i) };
+    return { name: `img-${String(i + 1).padStart(2, "0")}.png`, bytes: makePng(target, i) };
   });
   const byPath = new Map(images.map((image) => [`/album/${image.name}`, image]));
   const server = serveLoopback(async (request, closing) => {
@@ -65,7 +66,7 @@ export function startAlbumServer(options: AlbumServerOptions = {}): AlbumServer 
     const image = byPath.get(path);
     if (!image) return new Response("not found\n", { status: 404 });
     return new Response(image.bytes, {
-      headers: { "content-type": "image/bmp", "content-length": String(image.bytes.length) },
+      headers: { "content-type": "image/png", "content-length": String(image.bytes.length) },
     });
   });
   const { url, close } = server;
@@ -78,31 +79,24 @@ export function startAlbumServer(options: AlbumServerOptions = {}): AlbumServer 
   };
 }
 
-/** A 24-bit BMP of about `targetBytes`, with a gradient pattern that depends on `seed`. */
-export function makeBmp(targetBytes: number, seed: number): Uint8Array<ArrayBuffer> {
-  const side = Math.max(1, Math.round(Math.sqrt(Math.max(0, targetBytes - 54) / 3)));
-  const rowBytes = (side * 3 + 3) & ~3;
-  const size = 54 + rowBytes * side;
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
-  bytes[0] = 0x42; // "B"
-  bytes[1] = 0x4d; // "M"
-  view.setUint32(2, size, true);
-  view.setUint32(10, 54, true); // pixel data offset
-  view.setUint32(14, 40, true); // BITMAPINFOHEADER
-  view.setInt32(18, side, true);
-  view.setInt32(22, side, true);
-  view.setUint16(26, 1, true); // planes
-  view.setUint16(28, 24, true); // bits per pixel
-  view.setUint32(34, rowBytes * side, true);
+/**
+ * An RGB PNG of about `targetBytes`: a gradient that depends on `seed`, with 5 bits of
+ * deterministic noise a pixel so that it compresses no better than a photo.
+ */
+export function makePng(targetBytes: number, seed: number): Uint8Array<ArrayBuffer> {
+  const side = Math.max(1, Math.round(Math.sqrt(targetBytes / 3)));
+  const data = new Uint8Array(side * side * 3);
+  let noise = seed * 2654435761 + 12345;
   for (let y = 0; y < side; y++) {
-    const row = 54 + y * rowBytes;
     for (let x = 0; x < side; x++) {
-      const at = row + x * 3;
-      bytes[at] = (x * 255 / side + seed * 37) & 0xff;
-      bytes[at + 1] = (y * 255 / side + seed * 11) & 0xff;
-      bytes[at + 2] = ((x ^ y) + seed * 53) & 0xff;
+      noise = (Math.imul(noise, 1103515245) + 12345) >>> 0;
+      const grain = noise >>> 27;
+      const at = (y * side + x) * 3;
+      data[at] = ((x * 255) / side + seed * 37 + grain) & 0xff;
+      data[at + 1] = ((y * 255) / side + seed * 11 + grain) & 0xff;
+      data[at + 2] = ((x ^ y) + seed * 53 + grain) & 0xff;
     }
   }
-  return bytes;
+  const png = encode({ width: side, height: side, data, channels: 3 });
+  return new Uint8Array(png.buffer as ArrayBuffer, png.byteOffset, png.byteLength);
 }

@@ -7,6 +7,7 @@
 /** Built-in module names and their files. */
 export const BUILTINS: Readonly<Record<string, URL>> = {
   count: new URL("./count.ts", import.meta.url),
+  image: new URL("./image.ts", import.meta.url),
   sha256: new URL("./sha256.ts", import.meta.url),
 };
 

@@ -1,3 +1,4 @@
+import { decode } from "fast-png";
 import assert from "node:assert/strict";
 import { cli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/temp.ts";
@@ -96,12 +97,17 @@ Deno.test("taskpool demo runs the album example with no network and leaves files
     cwd: dir.path,
   });
   assert.equal(code, 0, stderr);
-  assert.match(stdout, /taskpool: OK 30 jobs: 30 ok/);
+  assert.match(stdout, /taskpool: OK 54 jobs: 54 ok/);
   const report = JSON.parse(await Deno.readTextFile(`${dir.path}/demo/report.json`));
-  assert.equal(report.summary.total, 30);
+  assert.equal(report.summary.total, 54);
   const files = [...Deno.readDirSync(`${dir.path}/demo/album`)].map((e) => e.name).sort();
   assert.equal(files.length, 24);
-  assert.equal(files[0], "img-01.bmp");
+  assert.equal(files[0], "img-01.png");
   const hashes = report.jobs.find((job: { name: string }) => job.name === "hashes");
   assert.equal(Object.keys(hashes.result.files).length, 24);
+  // Thumbnails: builtin:image on the Worker pool, under least privilege, written to `to`.
+  const thumbs = [...Deno.readDirSync(`${dir.path}/demo/thumbs`)].map((e) => e.name);
+  assert.equal(thumbs.length, 24);
+  const thumb = decode(await Deno.readFile(`${dir.path}/demo/thumbs/24.png`));
+  assert.equal(Math.max(thumb.width, thumb.height), 96);
 });
