@@ -12,8 +12,8 @@ import { ComputeError } from "../lib/errors.ts";
 import type { ComputeJob } from "../lib/job.ts";
 import { landsInside } from "../lib/paths.ts";
 import { writeFileAtomic } from "../lib/write_atomic.ts";
-import type { ProcessPool } from "../lib/pools/process_pool.ts";
-import type { WorkerPool } from "../lib/pools/worker_pool.ts";
+import type { HostProfile, ProcessPool } from "../lib/pools/process_pool.ts";
+import type { WorkerPool, WorkerProfile } from "../lib/pools/worker_pool.ts";
 import { hostProfile, workerProfile } from "./privileges.ts";
 import type { ComputeContext, JobKind } from "./types.ts";
 
@@ -30,6 +30,15 @@ export interface ComputeKindOptions {
 /** The compute kind, bound to its pools. */
 export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJob> {
   const { workers, processes, output } = options;
+  // Every job of a group (a repeat or matrix fan-out) shares module, rights and memory: the
+  // permission flags are worked out once per group, not once per job.
+  const hostProfiles = new Map<string, HostProfile>();
+  const workerProfiles = new Map<string, WorkerProfile>();
+  const cached = <T>(cache: Map<string, T>, job: ComputeJob, make: () => T): T => {
+    let profile = cache.get(job.group);
+    if (profile === undefined) cache.set(job.group, profile = make());
+    return profile;
+  };
   return {
     pool: "cpu",
     async run(job, { signal }) {
@@ -42,13 +51,13 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
       };
       if (job.isolation === "process") {
         const { value, pid } = await processes.run(task, {
-          profile: hostProfile(job, output),
+          profile: cached(hostProfiles, job, () => hostProfile(job, output)),
           signal,
         });
         return { result: await settle(value, job, output), pid };
       }
       const { value, workerId } = await workers.run(task, {
-        profile: workerProfile(job, output),
+        profile: cached(workerProfiles, job, () => workerProfile(job, output)),
         signal,
       });
       return { result: await settle(value, job, output), worker: workerId };
