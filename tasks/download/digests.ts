@@ -1,6 +1,7 @@
 /**
- * Streaming checksums of a download: SHA-256 always (it goes into the report and the state),
- * SHA-512 only when the job asks to verify one.
+ * Streaming checksums of a download that needs them (a checksum to verify, or `record_sha256`):
+ * SHA-256 always (it goes into the report and the state), SHA-512 only when the job asks to
+ * verify one.
  *
  * @module
  */
