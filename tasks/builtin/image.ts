@@ -77,7 +77,10 @@ export async function histogram(path: unknown, context: ComputeContext): Promise
 function thumbnailArgs(args: unknown[]): { path: unknown; side: number; context: ComputeContext } {
   const context = args.at(-1) as ComputeContext;
   const given = args.slice(0, -1);
-  const [side, path] = given.length >= 2 ? given : [DEFAULT_SIDE, given[0]];
+  if (given.length < 1 || given.length > 2) {
+    throw new TypeError(`thumbnail takes ([side,] path): got ${given.length} arguments`);
+  }
+  const [side, path] = given.length === 2 ? given : [DEFAULT_SIDE, given[0]];
   if (typeof side !== "number" || !Number.isInteger(side) || side < 1 || side > 4096) {
     throw new RangeError(`thumbnail size must be a whole number of pixels, 1-4096: got ${side}`);
   }

@@ -114,28 +114,50 @@ async function smallBody(
 }
 
 /**
+ * A body piping into the `.part` (pipeTo closes the file when the body ends or fails), with a
+ * read handle on the same file: it sees what lands even if the path is swapped meanwhile.
+ */
+interface Pipe extends Disposable {
+  piping: Promise<void>;
+  /** True once the pipe has settled, either way. */
+  finished(): boolean;
+  reader: Deno.FsFile;
+}
+
+function startPipe(body: ReadableStream<Uint8Array>, sink: BodySink): Pipe {
+  const file = openPart(sink.part, sink.offset > 0);
+  const reader = Deno.openSync(sink.part, { read: true });
+  let finished = false;
+  const piping = body.pipeTo(file.writable, { signal: sink.signal })
+    .finally(() => finished = true);
+  piping.catch(() => {}); // observed by the caller
+  return {
+    piping,
+    finished: () => finished,
+    reader,
+    [Symbol.dispose]: () => reader.close(),
+  };
+}
+
+/**
  * Pipes a body with nothing to hash: Deno copies socket to file in one native op, and the
  * JavaScript thread only looks at the file's size every {@linkcode WATCH_EVERY} ms to feed the
  * watchdog and the progress display.
  */
 async function watchedPipe(body: ReadableStream<Uint8Array>, sink: BodySink): Promise<Written> {
-  const { part, offset, watchdog, signal, progress } = sink;
-  const file = openPart(part, offset > 0);
-  let finished = false;
-  // pipeTo closes the file when the body ends or fails.
-  const piping = body.pipeTo(file.writable, { signal }).finally(() => finished = true);
-  piping.catch(() => {}); // observed below
+  const { offset, watchdog, progress } = sink;
+  using pipe = startPipe(body, sink);
   let received = 0;
-  while (!finished) {
-    await untilEndOr(piping, WATCH_EVERY);
-    const grown = Deno.statSync(part).size - offset - received;
+  while (!pipe.finished()) {
+    await untilEndOr(pipe.piping, WATCH_EVERY);
+    const grown = pipe.reader.statSync().size - offset - received;
     if (grown <= 0) continue;
     received += grown;
     watchdog.feed(grown);
     progress?.(received);
   }
-  await piping;
-  const info = Deno.statSync(part);
+  await pipe.piping;
+  const info = pipe.reader.statSync();
   if (info.size - offset > received) progress?.(info.size - offset);
   return { received: info.size - offset, mtimeMs: info.mtime?.getTime() ?? 0 };
 }
@@ -146,19 +168,15 @@ async function followedPipe(
   sink: BodySink,
   digests: Digests,
 ): Promise<Written> {
-  const { part, offset, watchdog, signal, progress } = sink;
-  const file = openPart(part, offset > 0);
-  using follower = Deno.openSync(part, { read: true });
+  const { offset, watchdog, progress } = sink;
+  using pipe = startPipe(body, sink);
+  const follower = pipe.reader;
   follower.seekSync(offset, Deno.SeekMode.Start);
-  let finished = false;
-  // pipeTo closes the file when the body ends or fails.
-  const piping = body.pipeTo(file.writable, { signal }).finally(() => finished = true);
-  piping.catch(() => {}); // observed below
   let received = 0;
   let reported = 0;
   let wait = FOLLOW_WAIT.first;
   for (;;) {
-    const wasFinished = finished;
+    const wasFinished = pipe.finished();
     const n = follower.readSync(followBuffer);
     if (n !== null && n > 0) {
       digests.update(followBuffer.subarray(0, n));
@@ -174,10 +192,10 @@ async function followedPipe(
     if (wasFinished) break; // the writer was done before this read found the end
     // Caught up with the writer: wait for more bytes, or for the end, longer each time the
     // file has not grown (a slow transfer should not cost a timer every millisecond).
-    await untilEndOr(piping, wait);
+    await untilEndOr(pipe.piping, wait);
     wait = Math.min(wait * 2, FOLLOW_WAIT.most);
   }
-  await piping;
+  await pipe.piping;
   progress?.(received);
   return { received, mtimeMs: follower.statSync().mtime?.getTime() ?? 0 };
 }

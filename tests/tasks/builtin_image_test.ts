@@ -76,4 +76,5 @@ Deno.test("builtin:image refuses paths outside the output, non-images and bad si
   await assert.rejects(histogram("../secret.png", context), /only under the output folder/);
   await assert.rejects(histogram("notes.txt", context), /neither a PNG nor a JPEG/);
   await assert.rejects(thumbnail(0, "notes.txt", context), /1-4096: got 0/);
+  await assert.rejects(thumbnail(64, "a.png", "b.png", context), /\(\[side,\] path\): got 3/);
 });
