@@ -41,13 +41,13 @@ export class KeyedQueue<T> {
   }
 
   /**
-   * Takes the front item of the first key (in turn) for which `mayTake(key)` is true, and moves
-   * that key to the back of the turn. `mayTake` may claim a slot: it is called at most once per
-   * key, and a true answer always takes an item.
+   * Takes the front item of the first key (in turn) for which `mayTake(key, front)` is true, and
+   * moves that key to the back of the turn. `mayTake` may claim a slot: it is called at most once
+   * per key, and a true answer always takes that front item.
    */
-  take(mayTake: (key: string) => boolean): T | undefined {
+  take(mayTake: (key: string, front: T) => boolean): T | undefined {
     for (const [key, queue] of this.#byKey) {
-      if (!mayTake(key)) continue;
+      if (!mayTake(key, queue.peek()!)) continue;
       const item = queue.shift()!;
       this.#length--;
       this.#byKey.delete(key);

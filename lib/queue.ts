@@ -30,6 +30,11 @@ export class Queue<T> {
     this.#items.push(item);
   }
 
+  /** The front item, left in place; undefined when empty. */
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
   /** Takes from the front, or undefined when empty. */
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;

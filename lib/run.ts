@@ -32,6 +32,12 @@ export interface RunPlanOptions {
   force?: boolean;
 }
 
+/**
+ * Compute tasks each Worker host holds queued per thread: enough to cover a round trip to it
+ * (about 1.5 ms) with tiny tasks, few enough that a stuck thread delays little.
+ */
+const WORKER_TASKS_AHEAD = 16;
+
 /** Exit codes a run can end with. */
 export const EXIT = { ok: 0, jobsFailed: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
 
@@ -53,7 +59,10 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     output: plan.output,
     concurrency: plan.concurrency,
   });
-  const workers = new WorkerPool({ size: plan.concurrency.cpu });
+  const workers = new WorkerPool({
+    size: plan.concurrency.cpu,
+    aheadPerThread: WORKER_TASKS_AHEAD,
+  });
   const processes = new ProcessPool({ size: plan.concurrency.cpu });
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: plan.concurrency.io });
   const memory = new PeakMemory();

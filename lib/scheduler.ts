@@ -114,10 +114,7 @@ export function runJobs(
     io: new KeyedQueue(),
     cpu: new KeyedQueue(),
   };
-  const freeLanes: Record<PoolName, number[]> = {
-    io: lanes(limits.io),
-    cpu: lanes(limits.cpu),
-  };
+  const slots: Record<PoolName, Slots> = { io: new Slots(limits.io), cpu: new Slots(limits.cpu) };
   let unfinished = states.size;
   const { promise, resolve } = Promise.withResolvers<Map<string, JobOutcome>>();
 
@@ -187,44 +184,68 @@ export function runJobs(
     return gate ? (key) => key === "" || gate.tryEnter(key) : () => true;
   };
   const admits: Record<PoolName, (key: string) => boolean> = { io: admit("io"), cpu: admit("cpu") };
+  const aheadOf = (state: State): Ahead | undefined => {
+    const queueAhead = kindOf(kinds, state.job).queueAhead;
+    const key = queueAhead?.keyOf(state.job);
+    return key === undefined ? undefined : { key, perSlot: queueAhead!.perSlot };
+  };
   const pump = (pool: PoolName) => {
     const queue = queues[pool];
     const enter = admits[pool];
-    while (queue.length > 0 && freeLanes[pool].length > 0) {
-      const state = queue.take(enter);
+    const poolSlots = slots[pool];
+    while (queue.length > 0) {
+      const state = queue.take((key, front) => poolSlots.mayTake(aheadOf(front)) && enter(key));
       if (!state) break;
-      const lane = freeLanes[pool].pop()!;
-      void attempt(state, pool, lane);
+      void attempt(state, pool);
     }
   };
   for (const [pool, gate] of gates) gate.onOpen(() => pump(pool));
 
-  const attempt = async (state: State, pool: PoolName, lane: number) => {
+  const attempt = async (state: State, pool: PoolName) => {
     const { job } = state;
     const kind = kindOf(kinds, job);
     const number = state.attempts.length + 1;
-    const record: AttemptRecord = { startMs: clock(), endMs: 0, lane: `${pool}-${lane}` };
-    state.attempts.push(record);
-    state.status = "running";
-    onEvent({ type: "job-started", at: record.startMs, job, attempt: number, lane: record.lane });
-
+    const poolSlots = slots[pool];
+    const taken = poolSlots.take(aheadOf(state));
+    let record: AttemptRecord | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new AbortController();
-    const timer = job.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timeout.abort(new DOMException(`timed out after ${job.timeoutMs}ms`, "TimeoutError"));
-    }, job.timeoutMs);
     const signal = AbortSignal.any([stopSignal, timeout.signal]);
+    // The attempt begins: now for most kinds; for one taken ahead, when it leaves the queue
+    // where it runs.
+    const started = () => {
+      if (record) return;
+      const begun: AttemptRecord = record = { startMs: clock(), endMs: 0, lane: "" };
+      state.attempts.push(begun);
+      state.status = "running";
+      poolSlots.start(taken, (lane) => {
+        begun.lane = `${pool}-${lane}`;
+        onEvent({ type: "job-started", at: begun.startMs, job, attempt: number, lane: begun.lane });
+      });
+      if (job.timeoutMs === undefined) return;
+      timer = setTimeout(() => {
+        timeout.abort(new DOMException(`timed out after ${job.timeoutMs}ms`, "TimeoutError"));
+      }, job.timeoutMs);
+    };
+    if (taken.ahead === undefined) started();
     const progress = (bytes: number) => onEvent({ type: "job-progress", at: clock(), job, bytes });
     try {
-      const result = await kind.run(job, { signal, attempt: number, progress });
-      record.endMs = clock();
-      release(state, pool, lane);
+      const result = await kind.run(job, { signal, attempt: number, progress, started });
+      started();
+      record!.endMs = clock();
+      release(state, pool, taken);
       finish(state, result.cached ? "cached" : "ok", { result });
     } catch (caught) {
-      record.endMs = clock();
       // A job aborted because the run stopped reports the run's reason, not its own echo.
       const error = stopSignal.aborted ? stopSignal.reason : caught;
-      record.error = error;
-      release(state, pool, lane);
+      if (stopSignal.aborted && !record) {
+        release(state, pool, taken);
+        return finish(state, "cancelled", { error });
+      }
+      started(); // a job that failed before it left its queue failed as it began
+      record!.endMs = clock();
+      record!.error = error;
+      release(state, pool, taken);
       if (stopSignal.aborted) return finish(state, "cancelled", { error });
       const retryable = kind.isRetryable?.(error) ?? true;
       if (number <= job.retries && retryable) {
@@ -233,7 +254,7 @@ export function runJobs(
           Math.round(random() * ceiling),
           Math.round(kind.retryDelayMs?.(error, job) ?? 0),
         );
-        record.retryDelayMs = delayMs;
+        record!.retryDelayMs = delayMs;
         state.status = "backoff";
         onEvent({ type: "job-retrying", at: clock(), job, attempt: number, error, delayMs });
         try {
@@ -252,8 +273,8 @@ export function runJobs(
     }
   };
 
-  const release = (state: State, pool: PoolName, lane: number) => {
-    freeLanes[pool].push(lane);
+  const release = (state: State, pool: PoolName, taken: Taken) => {
+    slots[pool].release(taken);
     if (state.key !== "") gates.get(pool)?.leave(state.key);
     // Hand the slot on after the current turn, so a finishing job's events come first.
     queueMicrotask(() => pump(pool));
@@ -282,14 +303,103 @@ export function runJobs(
   return promise;
 }
 
+/** How a job may be taken ahead of a free slot (see {@linkcode QueueAhead}). */
+interface Ahead {
+  key: string;
+  perSlot: number;
+}
+
+/** A job's hold on its pool, from {@linkcode Slots.take}. */
+interface Taken {
+  /** Undefined for a job that took a slot at once. */
+  ahead: Ahead | undefined;
+  started: boolean;
+  /** Its slot number once started. */
+  lane: number | undefined;
+}
+
+/**
+ * The slots (lanes 1..n) of one pool, and the jobs taken ahead of a free slot. A job taken ahead
+ * holds no slot until it starts. Jobs taken ahead all share one key while any is held, and no
+ * other job holds a slot meanwhile, so the kind's own limit keeps them within the pool's slots.
+ */
+class Slots {
+  readonly #free: number[];
+  readonly #size: number;
+  /** Jobs holding a slot that were not taken ahead. */
+  #others = 0;
+  /** Jobs taken ahead and not yet released, started or not; all with {@linkcode #aheadKey}. */
+  #ahead = 0;
+  #aheadKey: string | undefined;
+  /** Jobs taken ahead that have not started. */
+  #waiting = 0;
+  /** Started jobs waiting for a slot number: one taken ahead began as another was ending. */
+  readonly #unnumbered = new Map<Taken, (lane: number) => void>();
+  /** Slot numbers handed out beyond the pool's size (a kind that started more than it should). */
+  #extra = 0;
+
+  constructor(size: number) {
+    this.#size = size;
+    this.#free = Array.from({ length: size }, (_, i) => size - i); // slot 1 first
+  }
+
+  /** Whether a job that may be taken so (undefined: only into a free slot) may be taken now. */
+  mayTake(ahead: Ahead | undefined): boolean {
+    if (ahead === undefined) return this.#free.length > 0 && this.#waiting === 0;
+    return this.#others === 0 && (this.#ahead === 0 || this.#aheadKey === ahead.key) &&
+      this.#ahead < this.#size * (1 + ahead.perSlot);
+  }
+
+  /** Takes a place for a job that {@linkcode mayTake} allowed. */
+  take(ahead: Ahead | undefined): Taken {
+    if (ahead === undefined) this.#others++;
+    else {
+      this.#ahead++;
+      this.#waiting++;
+      this.#aheadKey = ahead.key;
+    }
+    return { ahead, started: false, lane: undefined };
+  }
+
+  /**
+   * Starts a taken job and numbers its slot through `onLane`: at once, or, for a job taken ahead
+   * that began as another was ending (its kind says so first), as soon as that one's slot is
+   * given back.
+   */
+  start(taken: Taken, onLane: (lane: number) => void): void {
+    if (taken.ahead !== undefined) this.#waiting--;
+    taken.started = true;
+    const lane = this.#free.pop();
+    if (lane === undefined) return void this.#unnumbered.set(taken, onLane);
+    taken.lane = lane;
+    onLane(lane);
+  }
+
+  /** Gives back what {@linkcode take} (and {@linkcode start}) took. */
+  release(taken: Taken): void {
+    if (taken.ahead === undefined) this.#others--;
+    else {
+      if (!taken.started) this.#waiting--;
+      if (--this.#ahead === 0) this.#aheadKey = undefined;
+    }
+    const onLane = this.#unnumbered.get(taken);
+    if (onLane) {
+      this.#unnumbered.delete(taken);
+      onLane(taken.lane = this.#size + ++this.#extra);
+    }
+    const lane = taken.lane;
+    if (lane === undefined || lane > this.#size) return;
+    const [next] = this.#unnumbered;
+    if (!next) return void this.#free.push(lane);
+    this.#unnumbered.delete(next[0]);
+    next[0].lane = lane;
+    next[1](lane);
+  }
+}
+
 /** The kind that runs `job` (the registry is keyed by kind, so this cast is sound). */
 function kindOf(kinds: KindRegistry, job: Job): JobKind {
   return kinds[job.kind] as unknown as JobKind;
-}
-
-/** Lane numbers 1..n, stacked so that lane 1 is handed out first. */
-function lanes(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => n - i);
 }
 
 function describeStatus(status: JobStatus): string {

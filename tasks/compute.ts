@@ -41,7 +41,16 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
   };
   return {
     pool: "cpu",
-    async run(job, { signal }) {
+    // Tasks for Workers queue in their host process, a group (same module and rights) at a time.
+    ...(workers.aheadPerThread > 0
+      ? {
+        queueAhead: {
+          perSlot: workers.aheadPerThread,
+          keyOf: (job) => job.isolation === "worker" ? job.group : undefined,
+        },
+      }
+      : {}),
+    async run(job, { signal, started }) {
       const context: ComputeContext = { output, job: job.name };
       const task = {
         moduleUrl: job.moduleUrl,
@@ -59,6 +68,7 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
       const { value, workerId } = await workers.run(task, {
         profile: cached(workerProfiles, job, () => workerProfile(job, output)),
         signal,
+        ...(started ? { onStart: started } : {}),
       });
       return { result: await settle(value, job, output), worker: workerId };
     },

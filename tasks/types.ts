@@ -17,6 +17,13 @@ export interface TaskContext {
   attempt: number;
   /** Reports bytes received so far (downloads), for the progress display. */
   progress?: (bytes: number) => void;
+  /**
+   * Says the attempt really begins now. Only kinds with {@linkcode JobKind.queueAhead} call it
+   * (when the job leaves the queue where it runs); the attempt's start time, slot and `timeout`
+   * count from then. For other kinds the scheduler has called it already; calling it again does
+   * nothing. Absent when the kind is called outside the scheduler.
+   */
+  started?: () => void;
 }
 
 /** What a successful attempt returns: plain data for the report. */
@@ -60,11 +67,29 @@ export interface Gate<J extends Job = Job> {
   onOpen(listener: () => void): void;
 }
 
+/**
+ * Lets a kind take jobs before a slot of its pool is free and queue them where they run (the
+ * Worker host processes), so that a slot never idles for a round trip between two tiny jobs.
+ * The kind must start no more of them at once than the pool's limit, and call
+ * `context.started()` as each begins.
+ */
+export interface QueueAhead<J extends Job = Job> {
+  /** Jobs that may be taken ahead, per slot of the pool. */
+  perSlot: number;
+  /**
+   * Jobs with the same key may queue together (they run on the same pool with the same
+   * rights); undefined when this job may not be taken ahead.
+   */
+  keyOf(job: J): string | undefined;
+}
+
 /** One job kind: which pool it needs and how to run one attempt. */
 export interface JobKind<J extends Job = Job> {
   pool: PoolName;
   /** Extra admission within the pool (per-host limits). @default none */
   gate?: Gate<J>;
+  /** Jobs taken ahead of a free slot. @default none: a job is taken when a slot is free */
+  queueAhead?: QueueAhead<J>;
   /** Runs one attempt; honours `context.signal` and lets its reason propagate. */
   run(job: J, context: TaskContext): Promise<TaskResult>;
   /** Whether a failed attempt is worth another (when retries are left). @default always */

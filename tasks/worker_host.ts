@@ -3,8 +3,11 @@
  * profile's least privileges as `deno run` flags. It reads tasks framed on stdin and runs each on
  * a {@linkcode ./worker_runner.ts | runner} thread (`node:worker_threads`) with the task's heap
  * cap; threads inherit the process's permissions, are started at once (`Deno.args[0]` of them,
- * with the heap cap `Deno.args[1]` of the first task), reused, and replaced as tasks need. Each reply, or how a thread died under its task, is written
- * framed on stdout.
+ * with the heap cap `Deno.args[1]` of the first task), reused, and replaced as tasks need.
+ * Tasks beyond the threads wait here, first come first served, and start the moment a thread is
+ * free. Each reply, or how a thread died under its task, is written framed on stdout, with the
+ * task that started next in its place; a task that started at once is announced (`started`).
+ * A `cancel` drops a task that is still waiting.
  *
  * taskpool kills this whole process to stop a thread stuck in a busy loop, which no Worker can
  * stop from inside; see {@linkcode ../lib/pools/worker_pool.ts}.
@@ -14,7 +17,7 @@
 import { Worker } from "node:worker_threads";
 import { readFrames } from "../lib/pools/frames.ts";
 import type { ComputeTask, TaskReply } from "../lib/pools/task.ts";
-import type { HostMessage, HostTask, ThreadDeath } from "../lib/pools/worker_pool.ts";
+import type { HostMessage, HostRequest, HostTask, ThreadDeath } from "../lib/pools/worker_pool.ts";
 import { sendFrame } from "./host_channel.ts";
 
 const RUNNER = new URL("./worker_runner.ts", import.meta.url);
@@ -35,6 +38,10 @@ const size = Number(Deno.args[0] ?? 1);
 const firstMemoryMb = Deno.args[1] ? Number(Deno.args[1]) : undefined;
 const threads = new Set<Thread>();
 const idle: Thread[] = [];
+/** Tasks waiting for a thread, first come first served. */
+const waiting: HostTask[] = [];
+/** Tasks on a thread now. */
+let running = 0;
 let nextThreadId = 1;
 
 // Start the pool's threads at once, with the first task's heap cap, while that task is on its
@@ -42,13 +49,34 @@ let nextThreadId = 1;
 for (let i = 0; i < size; i++) idle.push(start(keyOf(firstMemoryMb), firstMemoryMb));
 
 for await (const message of readFrames(Deno.stdin.readable)) {
-  const { id, task, memoryMb } = message as HostTask;
+  const request = message as HostRequest;
+  if ("cancel" in request) {
+    const index = waiting.findIndex((task) => task.id === request.cancel);
+    if (index < 0) continue; // started already: its reply will come
+    waiting.splice(index, 1);
+    sendFrame({ cancelled: request.cancel } satisfies HostMessage);
+  } else if (running < size) {
+    begin(request);
+    sendFrame({ started: request.id } satisfies HostMessage);
+  } else waiting.push(request);
+}
+// taskpool closed the pool: end now, whatever threads still hold on.
+Deno.exit(0);
+
+function begin({ id, task, memoryMb }: HostTask): void {
+  running++;
   const thread = take(memoryMb);
   thread.task = id;
   thread.port.postMessage({ id, ...task } satisfies ComputeTask & { id: number });
 }
-// taskpool closed the pool: end now, whatever threads still hold on.
-Deno.exit(0);
+
+/** Starts the first waiting task, if any; its id goes with the reply that freed its place. */
+function beginNext(): { next?: number } {
+  const next = waiting.shift();
+  if (!next) return {};
+  begin(next);
+  return { next: next.id };
+}
 
 function keyOf(memoryMb: number | undefined): string {
   return memoryMb === undefined ? "" : String(memoryMb);
@@ -81,17 +109,19 @@ function start(key: string, memoryMb: number | undefined): Thread {
   let death: ThreadDeath | undefined;
   const died = (how: ThreadDeath) => {
     if (thread.retired) return; // retired on purpose, or already reported
-    if (thread.task !== undefined) {
-      sendFrame({ id: thread.task, worker: thread.id, ...how } satisfies HostMessage);
-    }
+    const task = thread.task;
     retire(thread);
+    if (task === undefined) return;
+    running--;
+    sendFrame({ id: task, worker: thread.id, ...how, ...beginNext() } satisfies HostMessage);
   };
   port1.onmessage = (event: MessageEvent<TaskReply | (ThreadDeath & { id: number })>) => {
     const message = event.data;
     if ("died" in message) return died(message);
     thread.task = undefined;
     idle.push(thread);
-    sendFrame({ ...message, worker: thread.id } satisfies HostMessage);
+    running--;
+    sendFrame({ ...message, worker: thread.id, ...beginNext() } satisfies HostMessage);
   };
   worker.on("error", (error: Error & { code?: string }) => {
     death ??= error?.code === "ERR_WORKER_OUT_OF_MEMORY"

@@ -206,3 +206,107 @@ Deno.test("runJobs() keeps io and cpu pools apart", async () => {
   });
   assert.deepEqual(lanes.toSorted(), ["cpu-1", "io-1"]);
 });
+
+/**
+ * A kind that takes jobs ahead (two per slot) and runs them one at a time in its own queue, as
+ * the Worker hosts do; `holds` jobs run until their signal aborts or `finish(name)`, the others
+ * end at once.
+ */
+function queueAheadKind(holds: Set<string>) {
+  const taken: string[] = [];
+  const signals = new Map<string, AbortSignal>();
+  const finishers = new Map<string, () => void>();
+  const line: (() => void)[] = [];
+  let busy = false;
+  const next = () => {
+    busy = false;
+    line.shift()?.();
+  };
+  const kind: JobKind = {
+    pool: "cpu",
+    queueAhead: { perSlot: 2, keyOf: (job) => job.kind === "compute" ? "same" : undefined },
+    run: (job, { signal, started }) =>
+      new Promise<TaskResult>((resolve, reject) => {
+        taken.push(job.name);
+        signals.set(job.name, signal);
+        const begin = () => {
+          busy = true;
+          started!();
+          if (!holds.has(job.name)) {
+            resolve({});
+            return next();
+          }
+          signal.addEventListener("abort", () => {
+            reject(signal.reason);
+            next();
+          }, { once: true });
+          finishers.set(job.name, () => {
+            resolve({});
+            next();
+          });
+        };
+        if (busy) line.push(begin);
+        else begin();
+      }),
+  };
+  return { kind, taken, signals, finish: (name: string) => finishers.get(name)!() };
+}
+
+Deno.test("runJobs() takes queue-ahead jobs before a slot frees, and times each from its start", async () => {
+  const { kind, taken, signals } = queueAheadKind(new Set(["a"]));
+  const compute = (name: string, timeoutMs: number) =>
+    ({ ...job(name, { timeoutMs }), kind: "compute" }) as unknown as Job;
+  const events: RunEvent[] = [];
+  const run = runJobs(
+    [compute("a", 40), compute("b", 10), compute("c", 10), compute("d", 10)],
+    {
+      kinds: { download: kind, compute: kind, run: kind } as unknown as KindRegistry,
+      limits: { io: 1, cpu: 1 },
+      onEvent: (e) => events.push(e),
+    },
+  );
+  // One slot and two ahead: three taken at once, one started.
+  assert.deepEqual(taken, ["a", "b", "c"]);
+  assert.deepEqual(events.filter((e) => e.type === "job-started").map((e) => e.job.name), ["a"]);
+  const outcomes = await run;
+  assert.equal(outcomes.get("a")?.status, "failed");
+  assert.equal((outcomes.get("a")?.error as DOMException).name, "TimeoutError");
+  // b and c waited longer than their 10 ms timeouts behind a, but their clocks ran from their start.
+  for (const name of ["b", "c", "d"]) assert.equal(outcomes.get(name)?.status, "ok", name);
+  assert.equal(signals.get("b")?.aborted, false);
+  const started = events.filter((e) => e.type === "job-started");
+  assert.deepEqual(started.map((e) => [e.job.name, e.lane]), [["a", "cpu-1"], ["b", "cpu-1"], [
+    "c",
+    "cpu-1",
+  ], ["d", "cpu-1"]]);
+  assert.ok(outcomes.get("b")!.startMs! >= outcomes.get("a")!.startMs! + 40, "b began after a");
+});
+
+Deno.test("runJobs() holds other jobs back while queue-ahead jobs wait to start", async () => {
+  const { kind: ahead, finish } = queueAheadKind(new Set(["x1"]));
+  const order: string[] = [];
+  const plain: JobKind = {
+    pool: "cpu",
+    run: (job) => {
+      order.push(job.name);
+      return Promise.resolve({ exitCode: 0 });
+    },
+  };
+  const events: RunEvent[] = [];
+  const run = runJobs([
+    { ...job("x1"), kind: "compute" } as unknown as Job,
+    { ...job("x2"), kind: "compute" } as unknown as Job,
+    job("r"),
+  ], {
+    kinds: { download: plain, compute: ahead, run: plain } as unknown as KindRegistry,
+    limits: { io: 1, cpu: 2 },
+    onEvent: (e) => events.push(e),
+  });
+  assert.deepEqual(order, [], "a slot is free, but x2 waits to start");
+  finish("x1");
+  await run;
+  // x2 waited in the kind's queue (it runs one at a time) while a slot stood free: r took it
+  // only once x2 had started.
+  const names = events.filter((e) => e.type === "job-started").map((e) => e.job.name);
+  assert.deepEqual(names, ["x1", "x2", "r"]);
+});

@@ -12,10 +12,15 @@
  * thread that throws fails its task alone; one that runs out of heap or calls `Deno.exit` ends
  * alone, fails its task, and is replaced; queued tasks never notice.
  *
+ * With `aheadPerThread`, a host also holds that many tasks per thread in its own queue and
+ * starts the next one the moment a thread is free, so threads never wait for a round trip
+ * to taskpool between two tiny tasks; `onStart` tells when each task really begins. Tasks still
+ * queued in a host that must be drained or that died move to a fresh host.
+ *
  * @module
  */
 import { ComputeError } from "../errors.ts";
-import { readFrames } from "./frames.ts";
+import { encodeFrame, readFrames } from "./frames.ts";
 import { WakeQueue } from "./wake_queue.ts";
 import { type ComputeTask, encodeTaskFrame, type TaskReply } from "./task.ts";
 
@@ -34,14 +39,24 @@ export interface HostTask {
   memoryMb?: number;
 }
 
+/** What taskpool sends a host: a task, or "drop task `cancel` if it has not started". */
+export type HostRequest = HostTask | { cancel: number };
+
 /** How a thread ended under its task. */
 export type ThreadDeath =
   | { died: "oom" }
   | { died: "exit"; code: number }
   | { died: "error"; message: string; stack?: string };
 
-/** What a host process answers for a task: the reply, or how its thread died. */
-export type HostMessage = { worker: number } & (TaskReply | ({ id: number } & ThreadDeath));
+/**
+ * What a host process says: a task's reply or how its thread died (with `next`, the task it
+ * started next on a free thread), that a task started at once (`started`), or that a task was
+ * dropped before it started (`cancelled`).
+ */
+export type HostMessage =
+  | ({ worker: number; next?: number } & (TaskReply | ({ id: number } & ThreadDeath)))
+  | { started: number }
+  | { cancelled: number };
 
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -49,6 +64,8 @@ export interface WorkerPoolOptions {
   size: number;
   /** The host process's entry module. @default tasks/worker_host.ts */
   host?: URL;
+  /** Tasks a host may hold queued per thread, beyond those running. @default 0 */
+  aheadPerThread?: number;
 }
 
 /** What {@linkcode WorkerPool.run} resolves with. */
@@ -59,9 +76,19 @@ export interface WorkerRunResult {
 }
 
 interface Pending {
+  id: number;
+  frame: Uint8Array;
   resolve: (result: WorkerRunResult) => void;
   reject: (error: unknown) => void;
   profile: WorkerProfile;
+  onStart: (() => void) | undefined;
+  started: boolean;
+  /** The host it was sent to. */
+  host: Host | undefined;
+  /** Asked back from a draining host, to go to a fresh one. */
+  moving: boolean;
+  /** Times it was sent again after its host died before starting it. */
+  resent: number;
 }
 
 interface Host {
@@ -97,6 +124,7 @@ interface Host {
 export class WorkerPool {
   readonly #size: number;
   readonly #entry: URL;
+  readonly #aheadPerThread: number;
   /** Hosts not yet exited, killed ones included. */
   readonly #hosts = new Set<Host>();
   readonly #waiting = new WakeQueue();
@@ -109,12 +137,22 @@ export class WorkerPool {
   #closed = false;
 
   constructor(options: WorkerPoolOptions) {
-    const { size, host = new URL("../../tasks/worker_host.ts", import.meta.url) } = options;
+    const {
+      size,
+      host = new URL("../../tasks/worker_host.ts", import.meta.url),
+      aheadPerThread = 0,
+    } = options;
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`WorkerPool size must be a whole number >= 1: got ${size}`);
     }
     this.#size = size;
     this.#entry = host;
+    this.#aheadPerThread = aheadPerThread;
+  }
+
+  /** Tasks a host may hold queued per thread, beyond those running. */
+  get aheadPerThread(): number {
+    return this.#aheadPerThread;
   }
 
   /** Threads that have answered so far, replacements included. */
@@ -133,14 +171,15 @@ export class WorkerPool {
   }
 
   /**
-   * Runs one task on a thread with `profile`. Aborting `signal` rejects with `signal.reason` at
-   * once and drains that task's host (see the module doc); queued tasks go on.
+   * Runs one task on a thread with `profile`; `onStart` is called when it begins (it may first
+   * wait in its host's queue). Aborting `signal` rejects with `signal.reason` at once: a task
+   * still queued is dropped, a running one drains its host (see the module doc).
    */
   async run(
     task: ComputeTask,
-    options: { profile: WorkerProfile; signal?: AbortSignal },
+    options: { profile: WorkerProfile; signal?: AbortSignal; onStart?: () => void },
   ): Promise<WorkerRunResult> {
-    const { profile, signal } = options;
+    const { profile, signal, onStart } = options;
     signal?.throwIfAborted();
     const id = this.#nextTaskId++;
     const { memoryMb } = profile;
@@ -150,16 +189,22 @@ export class WorkerPool {
     try {
       // Aborted as the slot came free: the task was never sent.
       signal?.throwIfAborted();
-      const host = this.#host(profile);
       const { promise, resolve, reject } = Promise.withResolvers<WorkerRunResult>();
-      host.pending.set(id, { resolve, reject, profile });
-      const onAbort = () => {
-        host.pending.delete(id);
-        this.#drain(host);
-        reject(signal!.reason);
+      const pending: Pending = {
+        id,
+        frame,
+        resolve,
+        reject,
+        profile,
+        onStart,
+        started: false,
+        host: undefined,
+        moving: false,
+        resent: 0,
       };
+      this.#send(pending);
+      const onAbort = () => this.#abandon(pending, signal!.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
-      host.writer.write(frame).catch(() => {}); // a dead host is reported by its exit
       try {
         return await promise;
       } finally {
@@ -183,7 +228,7 @@ export class WorkerPool {
   }
 
   async #acquire(signal: AbortSignal | undefined): Promise<void> {
-    while (this.#running >= this.#size) {
+    while (this.#running >= this.#size * (1 + this.#aheadPerThread)) {
       if (this.#closed) break;
       await this.#waiting.wait(signal);
     }
@@ -216,7 +261,7 @@ export class WorkerPool {
         ...profile.flags,
         this.#entry.href,
         String(this.#size),
-        ...(profile.memoryMb ? [String(profile.memoryMb)] : []),
+        String(profile.memoryMb ?? ""),
       ],
       stdin: "piped",
       stdout: "piped",
@@ -253,18 +298,64 @@ export class WorkerPool {
     }
   }
 
+  /** Sends `pending` to the active host of its profile. */
+  #send(pending: Pending): void {
+    const host = this.#host(pending.profile);
+    pending.host = host;
+    host.pending.set(pending.id, pending);
+    this.#write(host, pending.frame);
+  }
+
+  #write(host: Host, frame: Uint8Array): void {
+    host.writer.write(frame).catch(() => {}); // a dead host is reported by its exit
+  }
+
+  /** Gives up `pending` (its signal aborted), rejecting it with `reason`. */
+  #abandon(pending: Pending, reason: unknown): void {
+    const host = pending.host!;
+    host.pending.delete(pending.id);
+    if (pending.started) this.#drain(host);
+    else {
+      this.#write(host, encodeFrame({ cancel: pending.id } satisfies HostRequest));
+      if (host.draining && host.pending.size === 0) this.#kill(host);
+    }
+    pending.reject(reason);
+  }
+
   #settle(host: Host, message: HostMessage): void {
+    if ("started" in message) return this.#started(host, message.started);
+    if ("cancelled" in message) return this.#cancelled(host, message.cancelled);
     const pending = host.pending.get(message.id);
-    if (!pending) return; // aborted meanwhile
-    host.pending.delete(message.id);
-    const workerId = this.#workerId(host, message.worker);
-    if ("ok" in message) {
-      if (message.ok) pending.resolve({ value: message.value, workerId });
-      else {
-        const { message: text, stack } = message.error;
-        pending.reject(new ComputeError(text, { workerStack: stack }));
-      }
-    } else pending.reject(new ComputeError(deathReason(message, pending.profile), {}));
+    if (pending) {
+      host.pending.delete(message.id);
+      const workerId = this.#workerId(host, message.worker);
+      if ("ok" in message) {
+        if (message.ok) pending.resolve({ value: message.value, workerId });
+        else {
+          const { message: text, stack } = message.error;
+          pending.reject(new ComputeError(text, { workerStack: stack }));
+        }
+      } else pending.reject(new ComputeError(deathReason(message, pending.profile), {}));
+    } // else: aborted meanwhile
+    if (message.next !== undefined) this.#started(host, message.next);
+    if (host.draining && host.pending.size === 0) this.#kill(host);
+  }
+
+  #started(host: Host, id: number): void {
+    const pending = host.pending.get(id);
+    if (!pending || pending.started) return;
+    pending.started = true;
+    pending.moving = false; // too late to move: it runs here
+    pending.onStart?.();
+  }
+
+  /** A task asked back from a draining host: it goes to a fresh one. */
+  #cancelled(host: Host, id: number): void {
+    const pending = host.pending.get(id);
+    if (!pending?.moving) return;
+    host.pending.delete(id);
+    pending.moving = false;
+    this.#send(pending);
     if (host.draining && host.pending.size === 0) this.#kill(host);
   }
 
@@ -278,32 +369,46 @@ export class WorkerPool {
   #drain(host: Host): void {
     host.draining = true;
     if (this.#active.get(host.key) === host) this.#active.delete(host.key);
+    // Tasks still queued there would wait behind a stuck thread: ask them back.
+    for (const pending of host.pending.values()) {
+      if (pending.started || pending.moving) continue;
+      pending.moving = true;
+      this.#write(host, encodeFrame({ cancel: pending.id } satisfies HostRequest));
+    }
     if (host.pending.size === 0) this.#kill(host);
   }
 
-  /** Ends a host (SIGKILL: stuck threads included); its pending tasks reject with `reason`. */
+  /**
+   * Ends a host (SIGKILL: stuck threads included). Its running tasks reject with `reason`; tasks
+   * it had not started go to a fresh host (up to 3 times each), unless the pool is closed.
+   */
   #kill(host: Host, reason?: ComputeError): void {
     if (this.#active.get(host.key) === host) this.#active.delete(host.key);
-    for (const pending of host.pending.values()) {
-      pending.reject(reason ?? new ComputeError("the Worker host process was stopped", {}));
-    }
+    const error = reason ?? new ComputeError("the Worker host process was stopped", {});
+    const pendings = [...host.pending.values()];
     host.pending.clear();
-    if (host.killed) return;
-    host.killed = true;
-    host.writer.close().catch(() => {});
-    try {
-      host.child.kill("SIGKILL");
-    } catch {
-      // already gone
+    if (!host.killed) {
+      host.killed = true;
+      host.writer.close().catch(() => {});
+      try {
+        host.child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    for (const pending of pendings) {
+      if (pending.started || this.#closed || pending.resent >= 3) pending.reject(error);
+      else {
+        pending.resent++;
+        pending.moving = false;
+        this.#send(pending);
+      }
     }
   }
 }
 
 /** Why a thread ended under its task, in words. */
-function deathReason(
-  message: Exclude<HostMessage, TaskReply & { worker: number }>,
-  profile: WorkerProfile,
-): string {
+function deathReason(message: ThreadDeath, profile: WorkerProfile): string {
   switch (message.died) {
     case "oom": {
       const cap = profile.memoryMb === undefined ? "" : ` (memory: ${profile.memoryMb} MiB)`;

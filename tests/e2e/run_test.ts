@@ -138,7 +138,7 @@ Deno.test("taskpool run: a compute job past its timeout fails and the run still 
   await using dir = await tempDir();
   await dir.write(
     "jobs.yaml",
-    `jobs:\n  - { name: hang, compute: { module: ${WORK}, export: hangs, args: [x] }, timeout: 50ms }\n` +
+    `jobs:\n  - { name: hang, compute: { module: ${WORK}, export: hangs }, timeout: 50ms }\n` +
       `  - { name: next, compute: { module: ${WORK}, export: add, args: [1, 1] }, needs: [] }\n`,
   );
   const { code } = await cli(["run", "jobs.yaml", "--cpu", "1"], { cwd: dir.path });

@@ -204,3 +204,66 @@ Deno.test("WorkerPool.run() gives each thread only its profile's permissions", a
     await pool.close();
   }
 });
+
+Deno.test("WorkerPool.run() with tasks queued ahead in the host starts them in order, each when it begins", async () => {
+  const pool = new WorkerPool({ size: 1, aheadPerThread: 4 });
+  try {
+    const events: string[] = [];
+    const runs = Array.from(
+      { length: 8 },
+      (_, i) =>
+        pool.run(task("add", [i, 0]), { ...profile, onStart: () => events.push(`start ${i}`) })
+          .then(({ value }) => events.push(`done ${value}`)),
+    );
+    await Promise.all(runs);
+    // One thread: each task begins only after the one before it has answered.
+    const expected = Array.from({ length: 8 }, (_, i) => [`start ${i}`, `done ${i}`]).flat();
+    assert.deepEqual(
+      events.filter((e) => e.startsWith("start")),
+      expected.filter((e) => e.startsWith("start")),
+    );
+    for (let i = 0; i < 8; i++) {
+      assert.ok(events.indexOf(`start ${i}`) < events.indexOf(`done ${i}`));
+      if (i > 0) assert.ok(events.indexOf(`done ${i - 1}`) <= events.indexOf(`start ${i}`) + 1);
+    }
+    assert.equal(pool.hostsStarted, 1);
+  } finally {
+    await pool.close();
+  }
+});
+
+for (const exportName of ["hangs", "spinsAfter"]) {
+  Deno.test(`WorkerPool.run() moves the tasks queued behind an aborted one (${exportName}) to a fresh host`, async () => {
+    const pool = new WorkerPool({ size: 1, aheadPerThread: 4 });
+    using signal = startSignal();
+    try {
+      const stuckController = new AbortController();
+      const stuck = pool.run(task(exportName, [signal.port]), {
+        profile: LOOPBACK,
+        signal: stuckController.signal,
+      });
+      // Same rights, so queued in the same host behind the stuck task.
+      const startedTasks: number[] = [];
+      const droppedController = new AbortController();
+      const dropped = pool.run(task("add", [0, 0]), {
+        profile: LOOPBACK,
+        signal: droppedController.signal,
+        onStart: () => startedTasks.push(0),
+      });
+      const queued = [1, 2, 3].map((i) =>
+        pool.run(task("add", [i, 10]), { profile: LOOPBACK, onStart: () => startedTasks.push(i) })
+      );
+      await signal.started();
+      droppedController.abort(new Error("dropped"));
+      await assert.rejects(dropped, /dropped/);
+      stuckController.abort(new DOMException("too slow", "TimeoutError"));
+      await assert.rejects(stuck, (e: DOMException) => e.name === "TimeoutError");
+      assert.deepEqual((await Promise.all(queued)).map((r) => r.value), [11, 12, 13]);
+      assert.deepEqual(startedTasks, [1, 2, 3], "the dropped task never began");
+      assert.equal(pool.hostsStarted, 2);
+      assert.equal(pool.hostsAlive, 1, "the stuck host was killed");
+    } finally {
+      await pool.close();
+    }
+  });
+}
