@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { COMPARE_HELP, compareCommand } from "./lib/cli/compare.ts";
 import { DEMO_HELP, demoCommand } from "./lib/cli/demo.ts";
 import { type CliIo, processIo } from "./lib/cli/io.ts";
 import { PLAN_HELP, planCommand } from "./lib/cli/plan.ts";
@@ -19,6 +20,7 @@ const COMMANDS: Record<
   { run: (args: string[], io: CliIo) => Promise<number>; help: string }
 > = {
   run: { run: runCommand, help: RUN_HELP },
+  compare: { run: compareCommand, help: COMPARE_HELP },
   validate: { run: validateCommand, help: VALIDATE_HELP },
   plan: { run: planCommand, help: PLAN_HELP },
   schema: { run: schemaCommand, help: SCHEMA_HELP },
@@ -31,10 +33,12 @@ Usage: taskpool COMMAND [options]
 
 Commands:
   run FILE        run a job file (- for stdin) and write its files and report
+  compare FILE    run a job file in each concurrency mode and compare the times
   validate FILE   check a job file; every problem with its line (exit 2 if any)
   plan FILE       print the expanded jobs in run order, without running them
   schema          print the job file's JSON Schema
-  demo            run examples/demo.yaml against a built-in album server (no network)
+  demo            compare the modes on examples/demo.yaml and a built-in album server
+                  (no network needed)
 
 Options: --help for any command; --verbose for stack traces; --version.
 Exit codes: 0 ok, 1 a job failed/skipped/cancelled, 2 bad usage or job file,

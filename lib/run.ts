@@ -7,6 +7,7 @@
  */
 import type { RunEventListener } from "./events.ts";
 import type { Plan } from "./job.ts";
+import { type Mode, settingsFor } from "./modes.ts";
 import { ProcessPool } from "./pools/process_pool.ts";
 import { WorkerPool } from "./pools/worker_pool.ts";
 import { type Report, ReportBuilder } from "./report/model.ts";
@@ -30,6 +31,8 @@ export interface RunPlanOptions {
   killGraceMs?: number;
   /** Download again even what is on disk and current (`--force`). @default false */
   force?: boolean;
+  /** How to run it (`--mode`). @default "auto" */
+  mode?: Mode;
 }
 
 /**
@@ -53,18 +56,19 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     now = () => performance.now(),
     killGraceMs,
     force = false,
+    mode = "auto",
   } = options;
+  const settings = settingsFor(mode, plan);
+  const { limits } = settings;
   const builder = new ReportBuilder({
     file: plan.file,
     output: plan.output,
-    concurrency: plan.concurrency,
+    concurrency: limits,
+    mode: { requested: settings.requested, used: settings.used, why: settings.why },
   });
-  const workers = new WorkerPool({
-    size: plan.concurrency.cpu,
-    aheadPerThread: WORKER_TASKS_AHEAD,
-  });
-  const processes = new ProcessPool({ size: plan.concurrency.cpu });
-  const client = Deno.createHttpClient({ poolMaxIdlePerHost: plan.concurrency.io });
+  const workers = new WorkerPool({ size: limits.cpu, aheadPerThread: WORKER_TASKS_AHEAD });
+  const processes = new ProcessPool({ size: limits.cpu });
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: limits.io });
   const memory = new PeakMemory();
   const started = now();
   let kinds: KindRegistry | undefined;
@@ -76,13 +80,15 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
       processes,
       client,
       downloadState: await DownloadState.load(plan.output),
-      perHost: plan.concurrency.perHost,
+      perHost: limits.perHost,
       force,
+      computePlace: settings.compute,
+      oneAtATime: settings.oneAtATime,
       ...(killGraceMs !== undefined ? { killGraceMs } : {}),
     });
     await runJobs(plan.jobs, {
       kinds,
-      limits: plan.concurrency,
+      limits,
       ...(signal ? { signal } : {}),
       failFast,
       now,

@@ -1,8 +1,8 @@
 /**
  * Compute jobs: call an exported function of a module with the job's least privileges, on a
- * Worker thread (`isolation: worker`) or in a persistent host process (`isolation: process`);
- * its JSON value goes into the report, or, for bytes (a Uint8Array), the file `to` they are
- * written to.
+ * Worker thread (`isolation: worker`) or in a persistent host process (`isolation: process`),
+ * or, in the `sequential` and `async` modes, on taskpool's main thread; its JSON value goes
+ * into the report, or, for bytes (a Uint8Array), the file `to` they are written to.
  *
  * @module
  */
@@ -15,6 +15,8 @@ import { writeFileAtomic } from "../lib/write_atomic.ts";
 import type { HostProfile, ProcessPool } from "../lib/pools/process_pool.ts";
 import type { WorkerPool, WorkerProfile } from "../lib/pools/worker_pool.ts";
 import { hostProfile, workerProfile } from "./privileges.ts";
+import type { ComputePlace } from "../lib/modes.ts";
+import { callTask } from "./call_task.ts";
 import type { ComputeContext, JobKind } from "./types.ts";
 
 /** Options for {@linkcode createComputeKind}. */
@@ -25,11 +27,14 @@ export interface ComputeKindOptions {
   processes: ProcessPool;
   /** Absolute output folder, handed to the function in its context. */
   output: string;
+  /** Where jobs run: each on its own `isolation`, or all in one place (a mode). @default "job" */
+  place?: ComputePlace;
 }
 
 /** The compute kind, bound to its pools. */
 export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJob> {
-  const { workers, processes, output } = options;
+  const { workers, processes, output, place = "job" } = options;
+  const whereOf = (job: ComputeJob) => place === "job" ? job.isolation : place;
   // Every job of a group (a repeat or matrix fan-out) shares module, rights and memory: the
   // permission flags are worked out once per group, not once per job.
   const hostProfiles = new Map<string, HostProfile>();
@@ -46,7 +51,7 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
       ? {
         queueAhead: {
           perSlot: workers.aheadPerThread,
-          keyOf: (job) => job.isolation === "worker" ? job.group : undefined,
+          keyOf: (job) => whereOf(job) === "worker" ? job.group : undefined,
         },
       }
       : {}),
@@ -58,21 +63,32 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
         args: job.args,
         context,
       };
-      if (job.isolation === "process") {
+      const where = whereOf(job);
+      if (where === "main") {
+        return { result: await settle(await onMainThread(task), job, output), isolation: where };
+      }
+      if (where === "process") {
         const { value, pid } = await processes.run(task, {
           profile: cached(hostProfiles, job, () => hostProfile(job, output)),
           signal,
         });
-        return { result: await settle(value, job, output), pid };
+        return { result: await settle(value, job, output), pid, isolation: where };
       }
       const { value, workerId } = await workers.run(task, {
         profile: cached(workerProfiles, job, () => workerProfile(job, output)),
         signal,
         ...(started ? { onStart: started } : {}),
       });
-      return { result: await settle(value, job, output), worker: workerId };
+      return { result: await settle(value, job, output), worker: workerId, isolation: where };
     },
   };
+}
+
+/** Runs a task on this thread, as the `sequential` and `async` modes do. */
+async function onMainThread(task: Parameters<typeof callTask>[1]): Promise<unknown> {
+  const reply = await callTask(0, task);
+  if (reply.ok) return reply.value;
+  throw new ComputeError(reply.error.message, { workerStack: reply.error.stack });
 }
 
 /** What goes into the report: the value, or where its bytes were written. */

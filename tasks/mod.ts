@@ -9,6 +9,7 @@ import { createCommandKind } from "./command.ts";
 import { createComputeKind } from "./compute.ts";
 import { createDownloadKind } from "./download/mod.ts";
 import type { DownloadState } from "./download/state.ts";
+import type { ComputePlace } from "../lib/modes.ts";
 import type { KindRegistry } from "./types.ts";
 
 /** Options for {@linkcode createKinds}. */
@@ -29,21 +30,31 @@ export interface CreateKindsOptions {
   perHost?: number;
   /** Download again whatever is on disk. */
   force?: boolean;
+  /** Where compute jobs run (a mode's choice). @default "job": each on its own isolation */
+  computePlace?: ComputePlace;
+  /** Downloads take the cpu pool's slots too: one job at a time overall (sequential mode). */
+  oneAtATime?: boolean;
 }
 
 /** Every job kind, bound to this run's resources. */
 export function createKinds(options: CreateKindsOptions): KindRegistry {
   const { output, workers, processes, client, killGraceMs, downloadState, perHost, force } =
     options;
+  const download = createDownloadKind({
+    output,
+    ...(client ? { client } : {}),
+    ...(downloadState ? { state: downloadState } : {}),
+    ...(perHost !== undefined ? { perHost } : {}),
+    ...(force !== undefined ? { force } : {}),
+  });
   return {
-    download: createDownloadKind({
+    download: options.oneAtATime ? { ...download, pool: "cpu" } : download,
+    compute: createComputeKind({
+      workers,
+      processes,
       output,
-      ...(client ? { client } : {}),
-      ...(downloadState ? { state: downloadState } : {}),
-      ...(perHost !== undefined ? { perHost } : {}),
-      ...(force !== undefined ? { force } : {}),
+      ...(options.computePlace ? { place: options.computePlace } : {}),
     }),
-    compute: createComputeKind({ workers, processes, output }),
     run: createCommandKind({ output, ...(killGraceMs !== undefined ? { killGraceMs } : {}) }),
   };
 }

@@ -44,6 +44,8 @@ export interface TaskResult {
   resumedFrom?: number;
   /** The returned value (compute). */
   result?: unknown;
+  /** Where it ran (compute). */
+  isolation?: "worker" | "process" | "main";
   /** The Worker that ran it (compute). */
   worker?: number;
   /** The process exit code (run). */

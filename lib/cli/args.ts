@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../errors.ts";
+import { type Mode, MODES } from "../modes.ts";
 
 /** Parses `args` strictly; unknown flags and missing values are usage errors. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
@@ -51,4 +52,31 @@ export function onePositional(command: string, positionals: string[], what: stri
     );
   }
   return positionals[0]!;
+}
+
+/**
+ * A concurrency mode from `--mode`.
+ *
+ * @example
+ * ```ts
+ * import { modeArg } from "./args.ts";
+ * console.assert(modeArg("async") === "async" && modeArg(undefined) === "auto");
+ * ```
+ * @throws {UsageError} for a name that is not a mode
+ */
+export function modeArg(value: string | undefined): Mode {
+  if (value === undefined) return "auto";
+  if ((MODES as readonly string[]).includes(value)) return value as Mode;
+  throw new UsageError(`--mode must be one of ${MODES.join(", ")}: got "${value}"`);
+}
+
+/**
+ * Modes from a comma-separated `--modes` list, in the order given, each once.
+ *
+ * @throws {UsageError} for an empty list or a name that is not a mode
+ */
+export function modesArg(value: string): Mode[] {
+  const names = value.split(",").map((name) => name.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError("--modes needs at least one mode");
+  return [...new Set(names.map(modeArg))];
 }

@@ -1,7 +1,8 @@
 /**
  * `taskpool demo`: the classic experiment on this machine with no network. It starts the
- * built-in album server on 127.0.0.1, runs examples/demo.yaml against it, prints the summary
- * and leaves the files and the report on disk.
+ * built-in album server on 127.0.0.1 and runs examples/demo.yaml against it in each concurrency
+ * mode, printing the comparison table (or, with `--mode`, runs it once in that mode with the
+ * usual progress and summary); files and reports stay on disk.
  *
  * @module
  */
@@ -9,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { startAlbumServer } from "../demo/album_server.ts";
 import { UsageError } from "../errors.ts";
 import { loadPlan } from "../jobfile/mod.ts";
-import { parseCommandArgs, positiveInteger } from "./args.ts";
+import { modeArg, modesArg, parseCommandArgs, positiveInteger } from "./args.ts";
+import { COMPARED_MODES, runComparison } from "./compare.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 
@@ -17,10 +19,21 @@ import type { CliIo } from "./io.ts";
 export const DEMO_JOB_FILE = fileURLToPath(new URL("../../examples/demo.yaml", import.meta.url));
 
 /** Help text of `taskpool demo`. */
-export const DEMO_HELP = `Usage: taskpool demo [--output DIR] [--latency MS] [--cpu N] [--json]
+export const DEMO_HELP = `Usage: taskpool demo [options]
 
-Serves a synthetic album (24 images of 50-300 KB, 80 ms latency each) on 127.0.0.1, runs
-examples/demo.yaml against it and prints the summary. Files and report go to ./demo-output.
+Serves a synthetic album (24 images of 50-300 KB, 80 ms latency each) on 127.0.0.1 and runs
+examples/demo.yaml against it in each concurrency mode (sequential, async, workers,
+processes), then prints the comparison. Files and reports go to ./demo-output.
+
+Options:
+      --mode MODE        run once in MODE instead, with progress and the usual summary
+      --modes LIST       modes to compare (default ${COMPARED_MODES.join(",")})
+  -n, --repeat N         runs per mode (default 1)
+  -o, --output DIR       write under DIR (default demo-output)
+      --latency MS       the album server's latency per image (default 80)
+      --cpu N            compute and run jobs at once
+  -q, --quiet            with --mode: only failures and the summary
+      --json             the comparison (or, with --mode, the summary) as JSON on stdout
 `;
 
 /** Runs `taskpool demo`; resolves with the exit code. */
@@ -29,6 +42,9 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     output: { type: "string", short: "o" },
     latency: { type: "string" },
     cpu: { type: "string" },
+    mode: { type: "string" },
+    modes: { type: "string" },
+    repeat: { type: "string", short: "n" },
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
   });
@@ -39,15 +55,31 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   }
   await using album = startAlbumServer({ latencyMs: Number(values.latency ?? 80) });
   io.stderr(`taskpool demo: album of ${album.images.length} images at ${album.url}/album/\n`);
-  const plan = await loadPlan(DEMO_JOB_FILE, {
-    env: (name) => name === "TASKPOOL_DEMO_URL" ? album.url : Deno.env.get(name),
-    overrides: {
-      output: values.output ?? "demo-output",
-      cpu: positiveInteger("--cpu", values.cpu),
-    },
-  });
-  return await executePlan(plan, io, {
-    quiet: values.quiet ?? false,
+  const overrides = {
+    output: values.output ?? "demo-output",
+    cpu: positiveInteger("--cpu", values.cpu),
+  };
+  const load = (output?: string) =>
+    loadPlan(DEMO_JOB_FILE, {
+      env: (name) => name === "TASKPOOL_DEMO_URL" ? album.url : Deno.env.get(name),
+      overrides: output === undefined
+        ? overrides
+        : { ...overrides, output, report: `${output}/report.json` },
+    });
+  const plan = await load();
+  if (values.mode !== undefined) {
+    return await executePlan(plan, io, {
+      quiet: values.quiet ?? false,
+      json: values.json ?? false,
+      mode: modeArg(values.mode),
+    });
+  }
+  return await runComparison({
+    plan,
+    io,
+    modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
+    repeat: positiveInteger("--repeat", values.repeat) ?? 1,
     json: values.json ?? false,
+    loadRunPlan: load,
   });
 }

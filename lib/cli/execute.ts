@@ -4,12 +4,13 @@
  *
  * @module
  */
-import { InterruptedError } from "../errors.ts";
 import type { Plan } from "../job.ts";
 import { createProgress } from "../progress.ts";
 import { formatSummary } from "../report/summary.ts";
-import { EXIT, runPlan } from "../run.ts";
+import { runPlan } from "../run.ts";
+import { listenForInterrupts } from "./interrupts.ts";
 import type { CliIo } from "./io.ts";
+import type { Mode } from "../modes.ts";
 
 /** Options for {@linkcode executePlan}. */
 export interface ExecuteOptions {
@@ -20,6 +21,8 @@ export interface ExecuteOptions {
   quiet?: boolean;
   /** The summary as one JSON object on stdout. */
   json?: boolean;
+  /** The concurrency mode. @default "auto" */
+  mode?: Mode;
 }
 
 /** Runs `plan` with progress and a summary; resolves with the exit code. */
@@ -28,21 +31,8 @@ export async function executePlan(
   io: CliIo,
   options: ExecuteOptions = {},
 ): Promise<number> {
-  const { failFast = false, force = false, quiet = false, json = false } = options;
-  const controller = new AbortController();
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const handlers = signals.map((signal) => {
-    const handler = () => {
-      if (controller.signal.aborted) {
-        // A second signal: the user wants out now. Files under final names are complete.
-        Deno.exit(signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint);
-      }
-      io.stderr(`\ntaskpool: ${signal} received, cancelling (again to exit at once)\n`);
-      controller.abort(new InterruptedError(signal));
-    };
-    Deno.addSignalListener(signal, handler);
-    return { signal, handler };
-  });
+  const { failFast = false, force = false, quiet = false, json = false, mode = "auto" } = options;
+  using interrupts = listenForInterrupts(io);
 
   const progress = createProgress({
     write: io.stderr,
@@ -52,9 +42,10 @@ export async function executePlan(
   });
   try {
     const report = await runPlan(plan, {
-      signal: controller.signal,
+      signal: interrupts.signal,
       failFast,
       force,
+      mode,
       onEvent: progress.handle,
     });
     progress.close();
@@ -64,6 +55,7 @@ export async function executePlan(
           exitCode: report.exitCode,
           wallMs: report.wallMs,
           interrupted: report.interrupted,
+          mode: report.mode.used,
           summary: report.summary,
           report: plan.report,
           output: plan.output,
@@ -78,6 +70,5 @@ export async function executePlan(
     return report.exitCode;
   } finally {
     progress.close();
-    for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
   }
 }

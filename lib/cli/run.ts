@@ -4,7 +4,7 @@
  * @module
  */
 import { loadPlan } from "../jobfile/mod.ts";
-import { onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
+import { modeArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 
@@ -19,6 +19,8 @@ Options:
   -j, --concurrency N    downloads in flight (concurrency.io)
       --cpu N            compute and run jobs at once (concurrency.cpu)
       --per-host N       downloads in flight to one host (concurrency.per_host)
+      --mode MODE        sequential, async, workers, processes or auto (the default):
+                         how the pools run (see taskpool compare)
       --force            download again even files that are up to date
       --fail-fast        stop everything at the first failure
   -q, --quiet            print only failures and the summary
@@ -33,12 +35,14 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     concurrency: { type: "string", short: "j" },
     cpu: { type: "string" },
     "per-host": { type: "string" },
+    mode: { type: "string" },
     force: { type: "boolean" },
     "fail-fast": { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
   });
   const file = onePositional("run", positionals, "job file");
+  const mode = modeArg(values.mode);
   const plan = await loadPlan(file, {
     overrides: {
       output: values.output,
@@ -53,5 +57,6 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     force: values.force ?? false,
     quiet: values.quiet ?? false,
     json: values.json ?? false,
+    mode,
   });
 }

@@ -9,6 +9,7 @@ import { errorCode, errorMessage } from "../errors.ts";
 import type { AttemptRecord, JobOutcome, JobStatus, RunEvent } from "../events.ts";
 import { redactHeaders, redactUrl } from "../secrets.ts";
 import type { Concurrency, Job, JobKindName } from "../job.ts";
+import type { Mode, ResolvedMode } from "../modes.ts";
 
 /** The report format version; bumped only on an incompatible change. */
 export const REPORT_VERSION = 1;
@@ -68,8 +69,9 @@ export interface ReportJob {
   /** The request headers, secret-looking values shown as ***. */
   headers?: Record<string, string>;
   // compute
-  /** Where it ran: `worker` or `process`. */
-  isolation?: "worker" | "process";
+  /** Where it ran: `worker`, `process`, or `main` (taskpool's main thread, in the sequential
+   * and async modes). */
+  isolation?: "worker" | "process" | "main";
   /** The Worker that ran it (isolation worker). */
   worker?: number;
   /** The host process that ran it (isolation process). */
@@ -104,10 +106,20 @@ export interface Report {
   interrupted: boolean;
   /** The highest resident memory of the taskpool process seen during the run (sampled). */
   peakRssBytes: number;
+  /** The pool limits the run used (its mode's). */
   concurrency: Concurrency;
+  /** The concurrency mode: asked for, used (`auto` resolved), and why. */
+  mode: ReportMode;
   host: { cores: number; deno: string; v8: string; os: string; arch: string };
   summary: ReportSummary;
   jobs: ReportJob[];
+}
+
+/** The concurrency mode of a run, as reported. */
+export interface ReportMode {
+  requested: Mode;
+  used: ResolvedMode;
+  why: string;
 }
 
 /** Options for {@linkcode ReportBuilder}. */
@@ -115,6 +127,8 @@ export interface ReportBuilderOptions {
   file: string;
   output: string;
   concurrency: Concurrency;
+  /** @default auto, as workers */
+  mode?: ReportMode;
   /** Wall-clock start. @default new Date() */
   startedAt?: Date;
 }
@@ -185,6 +199,7 @@ export class ReportBuilder {
       interrupted,
       peakRssBytes,
       concurrency: this.#options.concurrency,
+      mode: this.#options.mode ?? { requested: "auto", used: "workers", why: "" },
       host: {
         cores: navigator.hardwareConcurrency,
         deno: Deno.version.deno,
@@ -255,7 +270,7 @@ export class ReportBuilder {
         if (Object.keys(job.headers).length > 0) entry.headers = redactHeaders(job.headers);
         break;
       case "compute":
-        entry.isolation = job.isolation;
+        entry.isolation = result?.isolation ?? job.isolation;
         if (result?.worker !== undefined) entry.worker = result.worker;
         if (result?.pid !== undefined) entry.pid = result.pid;
         if (outcome.status === "ok") entry.result = result?.result ?? null;

@@ -65,6 +65,9 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
   if (summary.cached > 0) {
     lines.push(`cached  ${summary.cached} already up to date (use --force to download again)`);
   }
+  if (report.mode.requested !== "auto" || report.mode.why) {
+    lines.push(`mode: ${report.mode.used} (${report.mode.why})`);
+  }
   if (reportPath) lines.push(`report: ${reportPath}`);
   const last = finalLine(summary, report.wallMs);
   lines.push(report.exitCode === 0 ? paint(32, last) : paint(31, last));

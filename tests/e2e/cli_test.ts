@@ -91,11 +91,12 @@ Deno.test("taskpool schema prints the committed JSON Schema; --help and --versio
   assert.match(version.stdout, /^taskpool \d+\.\d+\.\d+ \(deno /);
 });
 
-Deno.test("taskpool demo runs the album example with no network and leaves files and report", async () => {
+Deno.test("taskpool demo --mode runs the album example once with no network and leaves files and report", async () => {
   await using dir = await tempDir();
-  const { code, stdout, stderr } = await cli(["demo", "--latency", "5", "--output", "demo"], {
-    cwd: dir.path,
-  });
+  const { code, stdout, stderr } = await cli(
+    ["demo", "--latency", "5", "--output", "demo", "--mode", "workers"],
+    { cwd: dir.path },
+  );
   assert.equal(code, 0, stderr);
   assert.match(stdout, /taskpool: OK 54 jobs: 54 ok/);
   const report = JSON.parse(await Deno.readTextFile(`${dir.path}/demo/report.json`));
@@ -110,4 +111,19 @@ Deno.test("taskpool demo runs the album example with no network and leaves files
   assert.equal(thumbs.length, 24);
   const thumb = decode(await Deno.readFile(`${dir.path}/demo/thumbs/24.png`));
   assert.equal(Math.max(thumb.width, thumb.height), 96);
+});
+
+Deno.test("taskpool demo compares the four modes on the album and prints the table", async () => {
+  await using dir = await tempDir();
+  const { code, stdout, stderr } = await cli(["demo", "--latency", "5", "--output", "demo"], {
+    cwd: dir.path,
+  });
+  assert.equal(code, 0, stderr);
+  const rows = stdout.split("\n").slice(1, 5).map((line) => line.split(/\s{2,}/)[0]);
+  assert.deepEqual(rows, ["sequential", "async", "workers", "processes"]);
+  const record = JSON.parse(await Deno.readTextFile(`${dir.path}/demo/compare/compare.json`));
+  assert.equal(record.runs.length, 4);
+  for (const run of record.runs) assert.equal(run.summary.ok, 54, run.mode);
+  const files = [...Deno.readDirSync(`${dir.path}/demo/compare/processes-1/album`)];
+  assert.equal(files.length, 24);
 });

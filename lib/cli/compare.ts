@@ -1,0 +1,151 @@
+/**
+ * `taskpool compare FILE`: run a job file in each concurrency mode and print the times side by
+ * side; `compare.json` keeps every run's summary.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { compareModes, type Comparison } from "../compare.ts";
+import { formatComparison } from "../compare_table.ts";
+import { formatDuration } from "../format.ts";
+import type { Plan } from "../job.ts";
+import type { Mode } from "../modes.ts";
+import { EXIT } from "../run.ts";
+import { writeTextFileAtomic } from "../write_atomic.ts";
+import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
+import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
+import { listenForInterrupts } from "./interrupts.ts";
+import type { CliIo } from "./io.ts";
+
+/** The modes compared unless `--modes` says otherwise. */
+export const COMPARED_MODES: Mode[] = ["sequential", "async", "workers", "processes"];
+
+/** Help text of `taskpool compare`. */
+export const COMPARE_HELP = `Usage: taskpool compare FILE [options]
+
+Runs the job file once per mode (each into a fresh folder under OUTPUT/compare, nothing cached),
+the modes in turn on each round, and prints per mode: median wall time, min-max, time spent
+downloading and computing, speedup against sequential, and peak memory. Writes
+OUTPUT/compare/compare.json with every run's summary.
+
+Options:
+      --modes LIST       modes to compare, in order (default ${COMPARED_MODES.join(",")});
+                         also auto
+  -n, --repeat N         runs per mode (default 1); the median is reported
+  -o, --output DIR       compare under DIR/compare instead of the file's output
+  -j, --concurrency N    downloads in flight (concurrency.io) in the concurrent modes
+      --cpu N            compute and run jobs at once in workers and processes
+      --json             print compare.json on stdout instead of the table
+`;
+
+/** Runs `taskpool compare`; resolves with the exit code. */
+export async function compareCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs("compare", args, {
+    modes: { type: "string" },
+    repeat: { type: "string", short: "n" },
+    output: { type: "string", short: "o" },
+    concurrency: { type: "string", short: "j" },
+    cpu: { type: "string" },
+    json: { type: "boolean" },
+  });
+  const file = onePositional("compare", positionals, "job file");
+  const stdinText = file === "-" ? await new Response(Deno.stdin.readable).text() : undefined;
+  const options = (): LoadPlanOptions =>
+    stdinText === undefined ? {} : { stdin: new Blob([stdinText]).stream() };
+  const overrides = {
+    output: values.output,
+    io: positiveInteger("--concurrency", values.concurrency),
+    cpu: positiveInteger("--cpu", values.cpu),
+  };
+  const plan = await loadPlan(file, { ...options(), overrides });
+  return await runComparison({
+    plan,
+    io,
+    modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
+    repeat: positiveInteger("--repeat", values.repeat) ?? 1,
+    json: values.json ?? false,
+    loadRunPlan: (output) =>
+      loadPlan(file, {
+        ...options(),
+        overrides: { ...overrides, output, report: `${output}/report.json` },
+      }),
+  });
+}
+
+/** Options for {@linkcode runComparison}. */
+export interface RunComparisonOptions {
+  /** The job file's plan as given (its output folder holds the comparison). */
+  plan: Plan;
+  io: CliIo;
+  modes: Mode[];
+  repeat: number;
+  json: boolean;
+  /** The plan for one run into `output`. */
+  loadRunPlan(output: string): Promise<Plan>;
+}
+
+/** Runs a comparison, prints it, writes compare.json; resolves with the exit code. */
+export async function runComparison(options: RunComparisonOptions): Promise<number> {
+  const { plan, io, modes, repeat, json, loadRunPlan } = options;
+  using interrupts = listenForInterrupts(io);
+  const folder = resolve(plan.output, "compare");
+  const total = modes.length * repeat;
+  let done = 0;
+  const comparison = await compareModes({
+    modes,
+    repeat,
+    folder,
+    loadPlan: loadRunPlan,
+    signal: interrupts.signal,
+    onRun: ({ mode, used, round, report }) => {
+      const { summary } = report;
+      const label = mode === "auto" ? `auto (${used})` : mode;
+      const failures = summary.ok + summary.cached === summary.total
+        ? ""
+        : `, ${summary.total - summary.ok - summary.cached} not ok`;
+      io.stderr(
+        `compare [${++done}/${total}] ${label} round ${round}: ` +
+          `${formatDuration(report.wallMs)}, ${summary.total} jobs${failures}\n`,
+      );
+    },
+  });
+  const path = `${folder}/compare.json`;
+  const record = compareRecord(plan, comparison);
+  await Deno.mkdir(folder, { recursive: true });
+  await writeTextFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+  if (json) io.stdout(`${JSON.stringify(record)}\n`);
+  else io.stdout(`${formatComparison(comparison)}\ncompare: ${path}\n`);
+  if (comparison.interrupted) {
+    const reason = interrupts.signal.reason as { signal?: string };
+    return reason.signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
+  }
+  return comparison.modes.some((mode) => mode.failedRuns > 0) ? EXIT.jobsFailed : EXIT.ok;
+}
+
+/** compare.json: the figures per mode, and a summary of every run. */
+function compareRecord(plan: Plan, comparison: Comparison) {
+  return {
+    version: 1,
+    file: plan.file,
+    host: {
+      cores: navigator.hardwareConcurrency,
+      deno: Deno.version.deno,
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+    },
+    modes: comparison.modes,
+    warnings: comparison.warnings,
+    interrupted: comparison.interrupted,
+    runs: comparison.runs.map(({ mode, used, round, folder, report }) => ({
+      mode,
+      used,
+      round,
+      report: `${folder}/report.json`,
+      wallMs: report.wallMs,
+      exitCode: report.exitCode,
+      peakRssBytes: report.peakRssBytes,
+      concurrency: report.concurrency,
+      summary: report.summary,
+    })),
+  };
+}

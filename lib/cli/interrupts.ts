@@ -1,0 +1,46 @@
+/**
+ * SIGINT and SIGTERM for a command that runs jobs: the first cancels the run cleanly through an
+ * `AbortSignal` (with an {@linkcode InterruptedError} as its reason), a second exits at once.
+ *
+ * @module
+ */
+import { InterruptedError } from "../errors.ts";
+import { EXIT } from "../run.ts";
+import type { CliIo } from "./io.ts";
+
+/** The signal a command passes to its runs; dispose of it to stop listening. */
+export interface Interrupts extends Disposable {
+  signal: AbortSignal;
+}
+
+/**
+ * Listens for SIGINT and SIGTERM until disposed.
+ *
+ * @example
+ * ```ts
+ * import { listenForInterrupts } from "./interrupts.ts";
+ * using interrupts = listenForInterrupts({ stderr: () => {}, stdout: () => {}, stderrIsTty: false, color: false });
+ * console.assert(!interrupts.signal.aborted);
+ * ```
+ */
+export function listenForInterrupts(io: CliIo): Interrupts {
+  const controller = new AbortController();
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const handler = () => {
+      if (controller.signal.aborted) {
+        // A second signal: the user wants out now. Files under final names are complete.
+        Deno.exit(signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint);
+      }
+      io.stderr(`\ntaskpool: ${signal} received, cancelling (again to exit at once)\n`);
+      controller.abort(new InterruptedError(signal));
+    };
+    Deno.addSignalListener(signal, handler);
+    return { signal, handler };
+  });
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]() {
+      for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import type { Report } from "../../lib/report/model.ts";
+import { cli } from "../helpers/cli.ts";
+import { startFaultServer } from "../helpers/fault_server.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+const WORK = new URL("../testdata/work.ts", import.meta.url).pathname;
+const readReport = async (path: string): Promise<Report> =>
+  JSON.parse(await Deno.readTextFile(path));
+
+/** Every attempt of the report, as [start, end], by start. */
+function attempts(report: Report, kinds?: string[]): [number, number][] {
+  return report.jobs
+    .filter((job) => !kinds || kinds.includes(job.kind))
+    .flatMap((job) => job.attemptLog.map((a) => [a.startMs, a.endMs] as [number, number]))
+    .sort((a, b) => a[0] - b[0]);
+}
+
+function assertOneAtATime(spans: [number, number][], what: string): void {
+  for (let i = 1; i < spans.length; i++) {
+    assert.ok(spans[i]![0] >= spans[i - 1]![1], `${what} overlap: ${JSON.stringify(spans)}`);
+  }
+}
+
+Deno.test("taskpool run --mode sequential: one job at a time, compute on the main thread", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "concurrency: { io: 4, cpu: 2 }",
+      "jobs:",
+      `  - { name: files, download: { urls: ['${server.url}/bytes/10', '${server.url}/bytes/20', '${server.url}/bytes/30'] } }`,
+      `  - { name: sums, compute: { module: ${WORK}, export: add, args: [2, 3] }, repeat: 2 }`,
+      "  - { name: cmd, run: ['true'] }",
+    ].join("\n"),
+  );
+  const { code, stderr } = await cli(["run", "jobs.yaml", "--mode", "sequential"], {
+    cwd: dir.path,
+  });
+  assert.equal(code, 0, stderr);
+  const report = await readReport(`${dir.path}/downloads/report.json`);
+  assert.equal(report.mode.used, "sequential");
+  assert.deepEqual([report.concurrency.io, report.concurrency.cpu], [1, 1]);
+  assertOneAtATime(attempts(report), "jobs");
+  assert.deepEqual(new Set(report.jobs.map((job) => job.lane)), new Set(["cpu-1"]));
+  const sums = report.jobs.filter((job) => job.kind === "compute");
+  assert.deepEqual(sums.map((job) => [job.isolation, job.result]), [["main", 5], ["main", 5]]);
+});
+
+Deno.test("taskpool run --mode async: downloads at once, compute one at a time on the main thread", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  // The `together` route answers only once all three requests are in flight at once.
+  const files = [1, 2, 3].map((i) =>
+    `  - { name: f${i}, download: { url: '${server.url}/together/a?n=3', to: f${i}.bin } }`
+  );
+  await dir.write(
+    "jobs.yaml",
+    [
+      "concurrency: { io: 4, cpu: 2 }",
+      "jobs:",
+      ...files,
+      `  - { name: sums, compute: { module: ${WORK}, export: add, args: [1, 1] }, repeat: 3 }`,
+    ].join("\n"),
+  );
+  const { code, stderr } = await cli(["run", "jobs.yaml", "--mode", "async"], { cwd: dir.path });
+  assert.equal(code, 0, stderr);
+  const report = await readReport(`${dir.path}/downloads/report.json`);
+  assert.equal(report.mode.used, "async");
+  assert.equal(server.mostInFlight.get("a"), 3);
+  assertOneAtATime(attempts(report, ["compute"]), "compute jobs");
+  assert.ok(
+    report.jobs.filter((job) => job.kind === "compute").every((job) => job.isolation === "main"),
+  );
+});
+
+Deno.test("taskpool run --mode workers|processes puts every compute job on that pool", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      `  - { name: w, compute: { module: ${WORK}, export: add, args: [1, 2], isolation: worker } }`,
+      `  - { name: p, compute: { module: ${WORK}, export: add, args: [3, 4], isolation: process } }`,
+    ].join("\n"),
+  );
+  for (const [mode, isolation] of [["workers", "worker"], ["processes", "process"]]) {
+    const { code, stderr } = await cli(["run", "jobs.yaml", "--mode", mode!], { cwd: dir.path });
+    assert.equal(code, 0, stderr);
+    const report = await readReport(`${dir.path}/downloads/report.json`);
+    assert.equal(report.mode.used, mode);
+    assert.deepEqual(report.jobs.map((job) => [job.isolation, job.result]), [
+      [isolation, 3],
+      [isolation, 7],
+    ]);
+  }
+  // auto: each job where it asked to run.
+  assert.equal((await cli(["run", "jobs.yaml"], { cwd: dir.path })).code, 0);
+  const report = await readReport(`${dir.path}/downloads/report.json`);
+  assert.deepEqual(report.mode.requested, "auto");
+  assert.deepEqual(report.jobs.map((job) => job.isolation), ["worker", "process"]);
+});
+
+Deno.test("taskpool run --mode with an unknown mode: exit 2, the modes listed", async () => {
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", "jobs:\n  - { name: a, run: ['true'] }\n");
+  const { code, stderr } = await cli(["run", "jobs.yaml", "--mode", "threads"], { cwd: dir.path });
+  assert.equal(code, 2);
+  assert.match(
+    stderr,
+    /--mode must be one of sequential, async, workers, processes, auto: got "threads"/,
+  );
+});
+
+Deno.test("taskpool compare: each mode in turn into fresh folders, a table and compare.json", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: f, download: { url: '${server.url}/bytes/100', to: f.bin } }`,
+      `  - { name: s, compute: { module: ${WORK}, export: add, args: [1, 1] }, needs: [f] }`,
+    ].join("\n"),
+  );
+  const { code, stdout, stderr } = await cli(
+    ["compare", "jobs.yaml", "--modes", "sequential,workers", "--repeat", "2"],
+    { cwd: dir.path },
+  );
+  assert.equal(code, 0, stderr);
+  const lines = stdout.split("\n");
+  assert.match(lines[0]!, /^mode\s+median\s+min-max\s+downloads\s+compute\s+speedup\s+peak RSS$/);
+  assert.match(lines[1]!, /^sequential\s+\S+\s+\S+-\S+\s+\S+\s+\S+\s+1\.00x\s+/);
+  assert.match(lines[2]!, /^workers\s+\S+\s+\S+-\S+\s+\S+\s+\S+\s+\d+\.\d\dx\s+/);
+  assert.match(stdout, /warning: sequential, workers ran under 250 ms/);
+  assert.match(stderr, /compare \[4\/4\] workers round 2: /);
+  const record = JSON.parse(await Deno.readTextFile(`${dir.path}/out/compare/compare.json`));
+  assert.deepEqual(
+    record.runs.map((run: { mode: string; round: number }) => `${run.mode}-${run.round}`),
+    ["sequential-1", "workers-1", "sequential-2", "workers-2"],
+  );
+  for (const run of record.runs) {
+    assert.equal(run.summary.ok, 2);
+    const report = await readReport(run.report);
+    assert.equal(report.mode.used, run.mode);
+    // Nothing cached between runs: each downloaded its file afresh.
+    assert.equal(report.summary.bytes, 100);
+  }
+  assert.equal(server.hits.get("/bytes/100"), 4);
+});
