@@ -153,7 +153,8 @@ export function busyMs(jobs: ReportJob[], kinds: ReportJob["kind"][]): number {
   return total;
 }
 
-function warningsFor(figures: ModeFigures[]): string[] {
+/** Why the figures may not be trusted: runs too short, a wide spread, failed runs. */
+export function warningsFor(figures: ModeFigures[]): string[] {
   const warnings: string[] = [];
   const short = figures.filter((mode) => mode.wallMs.median < SHORT_RUN_MS);
   if (short.length > 0) {

@@ -15,6 +15,7 @@ import { writeTextFileAtomic } from "../write_atomic.ts";
 import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
 import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { listenForInterrupts } from "./interrupts.ts";
+import { writeTrace } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 
 /** The modes compared unless `--modes` says otherwise. */
@@ -36,6 +37,7 @@ Options:
   -j, --concurrency N    downloads in flight (concurrency.io) in the concurrent modes
       --cpu N            compute and run jobs at once in workers and processes
       --json             print compare.json on stdout instead of the table
+      --trace PATH       write every run's timeline, one track per run, as a Chrome trace
 `;
 
 /** Runs `taskpool compare`; resolves with the exit code. */
@@ -47,6 +49,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     concurrency: { type: "string", short: "j" },
     cpu: { type: "string" },
     json: { type: "boolean" },
+    trace: { type: "string" },
   });
   const file = onePositional("compare", positionals, "job file");
   const stdinText = file === "-" ? await new Response(Deno.stdin.readable).text() : undefined;
@@ -64,6 +67,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
     repeat: positiveInteger("--repeat", values.repeat) ?? 1,
     json: values.json ?? false,
+    ...(values.trace ? { tracePath: values.trace } : {}),
     loadRunPlan: (output) =>
       loadPlan(file, {
         ...options(),
@@ -80,6 +84,8 @@ export interface RunComparisonOptions {
   modes: Mode[];
   repeat: number;
   json: boolean;
+  /** Where to write every run's timeline as a Chrome trace. */
+  tracePath?: string;
   /** The plan for one run into `output`. */
   loadRunPlan(output: string): Promise<Plan>;
 }
@@ -113,6 +119,12 @@ export async function runComparison(options: RunComparisonOptions): Promise<numb
   const record = compareRecord(plan, comparison);
   await Deno.mkdir(folder, { recursive: true });
   await writeTextFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+  if (options.tracePath) {
+    await writeTrace(
+      options.tracePath,
+      comparison.runs.map(({ mode, round, report }) => ({ label: `${mode} #${round}`, report })),
+    );
+  }
   if (json) io.stdout(`${JSON.stringify(record)}\n`);
   else io.stdout(`${formatComparison(comparison)}\ncompare: ${path}\n`);
   if (comparison.interrupted) {

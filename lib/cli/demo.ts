@@ -34,6 +34,7 @@ Options:
       --cpu N            compute and run jobs at once
   -q, --quiet            with --mode: only failures and the summary
       --json             the comparison (or, with --mode, the summary) as JSON on stdout
+      --trace PATH       the runs' timelines as a Chrome trace (Perfetto, chrome://tracing)
 `;
 
 /** Runs `taskpool demo`; resolves with the exit code. */
@@ -47,7 +48,9 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     repeat: { type: "string", short: "n" },
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
+    trace: { type: "string" },
   });
+  const tracePath = values.trace ? { tracePath: values.trace } : {};
   if (values.latency !== undefined && !/^\d+$/.test(values.latency)) {
     throw new UsageError(
       `--latency must be a whole number of milliseconds: got "${values.latency}"`,
@@ -72,6 +75,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       quiet: values.quiet ?? false,
       json: values.json ?? false,
       mode: modeArg(values.mode),
+      ...tracePath,
     });
   }
   return await runComparison({
@@ -80,6 +84,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
     repeat: positiveInteger("--repeat", values.repeat) ?? 1,
     json: values.json ?? false,
+    ...tracePath,
     loadRunPlan: load,
   });
 }

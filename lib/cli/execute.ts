@@ -9,6 +9,9 @@ import { createProgress } from "../progress.ts";
 import { formatSummary } from "../report/summary.ts";
 import { runPlan } from "../run.ts";
 import { listenForInterrupts } from "./interrupts.ts";
+import { type Trace, traceOf } from "../report/trace.ts";
+import type { Report } from "../report/model.ts";
+import { writeTextFileAtomic } from "../write_atomic.ts";
 import type { CliIo } from "./io.ts";
 import type { Mode } from "../modes.ts";
 
@@ -23,6 +26,8 @@ export interface ExecuteOptions {
   json?: boolean;
   /** The concurrency mode. @default "auto" */
   mode?: Mode;
+  /** Also write the run's timeline here as a Chrome trace (`--trace`). */
+  tracePath?: string;
 }
 
 /** Runs `plan` with progress and a summary; resolves with the exit code. */
@@ -49,6 +54,7 @@ export async function executePlan(
       onEvent: progress.handle,
     });
     progress.close();
+    if (options.tracePath) await writeTrace(options.tracePath, [{ label: "taskpool run", report }]);
     if (json) {
       io.stdout(`${
         JSON.stringify({
@@ -71,4 +77,13 @@ export async function executePlan(
   } finally {
     progress.close();
   }
+}
+
+/** Writes the runs' timeline as a Chrome trace, atomically. */
+export async function writeTrace(
+  path: string,
+  runs: { label: string; report: Report }[],
+): Promise<void> {
+  const trace: Trace = traceOf(runs);
+  await writeTextFileAtomic(path, JSON.stringify(trace));
 }

@@ -23,6 +23,7 @@ Options:
                          how the pools run (see taskpool compare)
       --force            download again even files that are up to date
       --fail-fast        stop everything at the first failure
+      --trace PATH       also write the timeline as a Chrome trace (Perfetto, chrome://tracing)
   -q, --quiet            print only failures and the summary
       --json             print the summary as one JSON object on stdout
 `;
@@ -36,6 +37,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     cpu: { type: "string" },
     "per-host": { type: "string" },
     mode: { type: "string" },
+    trace: { type: "string" },
     force: { type: "boolean" },
     "fail-fast": { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
@@ -58,5 +60,6 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     quiet: values.quiet ?? false,
     json: values.json ?? false,
     mode,
+    ...(values.trace ? { tracePath: values.trace } : {}),
   });
 }

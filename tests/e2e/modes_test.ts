@@ -35,9 +35,10 @@ Deno.test("taskpool run --mode sequential: one job at a time, compute on the mai
       "  - { name: cmd, run: ['true'] }",
     ].join("\n"),
   );
-  const { code, stderr } = await cli(["run", "jobs.yaml", "--mode", "sequential"], {
-    cwd: dir.path,
-  });
+  const { code, stderr } = await cli(
+    ["run", "jobs.yaml", "--mode", "sequential", "--trace", "run.trace.json"],
+    { cwd: dir.path },
+  );
   assert.equal(code, 0, stderr);
   const report = await readReport(`${dir.path}/downloads/report.json`);
   assert.equal(report.mode.used, "sequential");
@@ -46,6 +47,10 @@ Deno.test("taskpool run --mode sequential: one job at a time, compute on the mai
   assert.deepEqual(new Set(report.jobs.map((job) => job.lane)), new Set(["cpu-1"]));
   const sums = report.jobs.filter((job) => job.kind === "compute");
   assert.deepEqual(sums.map((job) => [job.isolation, job.result]), [["main", 5], ["main", 5]]);
+  const { traceEvents } = JSON.parse(await Deno.readTextFile(`${dir.path}/run.trace.json`));
+  const threads = traceEvents.filter((e: { name: string }) => e.name === "thread_name");
+  assert.deepEqual(threads.map((e: { args: { name: string } }) => e.args.name), ["cpu-1"]);
+  assert.equal(traceEvents.filter((e: { ph: string }) => e.ph === "X").length, 6);
 });
 
 Deno.test("taskpool run --mode async: downloads at once, compute one at a time on the main thread", async () => {
@@ -126,7 +131,7 @@ Deno.test("taskpool compare: each mode in turn into fresh folders, a table and c
     ].join("\n"),
   );
   const { code, stdout, stderr } = await cli(
-    ["compare", "jobs.yaml", "--modes", "sequential,workers", "--repeat", "2"],
+    ["compare", "jobs.yaml", "--modes", "sequential,workers", "--repeat", "2", "--trace", "t.json"],
     { cwd: dir.path },
   );
   assert.equal(code, 0, stderr);
@@ -134,7 +139,6 @@ Deno.test("taskpool compare: each mode in turn into fresh folders, a table and c
   assert.match(lines[0]!, /^mode\s+median\s+min-max\s+downloads\s+compute\s+speedup\s+peak RSS$/);
   assert.match(lines[1]!, /^sequential\s+\S+\s+\S+-\S+\s+\S+\s+\S+\s+1\.00x\s+/);
   assert.match(lines[2]!, /^workers\s+\S+\s+\S+-\S+\s+\S+\s+\S+\s+\d+\.\d\dx\s+/);
-  assert.match(stdout, /warning: sequential, workers ran under 250 ms/);
   assert.match(stderr, /compare \[4\/4\] workers round 2: /);
   const record = JSON.parse(await Deno.readTextFile(`${dir.path}/out/compare/compare.json`));
   assert.deepEqual(
@@ -149,4 +153,17 @@ Deno.test("taskpool compare: each mode in turn into fresh folders, a table and c
     assert.equal(report.summary.bytes, 100);
   }
   assert.equal(server.hits.get("/bytes/100"), 4);
+  // The trace: one track (process) per run, one thread per lane, one event per attempt.
+  const { traceEvents } = JSON.parse(await Deno.readTextFile(`${dir.path}/t.json`));
+  const names = traceEvents.filter((e: { name: string }) => e.name === "process_name");
+  assert.deepEqual(names.map((e: { args: { name: string } }) => e.args.name), [
+    "sequential #1",
+    "workers #1",
+    "sequential #2",
+    "workers #2",
+  ]);
+  const spans = traceEvents.filter((e: { ph: string }) => e.ph === "X");
+  assert.equal(spans.length, 8);
+  assert.deepEqual(new Set(spans.map((e: { name: string }) => e.name)), new Set(["f", "s"]));
+  for (const span of spans) assert.ok(span.dur > 0 && span.ts >= 0);
 });
