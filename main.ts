@@ -8,6 +8,7 @@ import { COMPARE_HELP, compareCommand } from "./lib/cli/compare.ts";
 import { DEMO_HELP, demoCommand } from "./lib/cli/demo.ts";
 import { type CliIo, processIo } from "./lib/cli/io.ts";
 import { PLAN_HELP, planCommand } from "./lib/cli/plan.ts";
+import { REPORT_HELP, reportCommand } from "./lib/cli/report.ts";
 import { RUN_HELP, runCommand } from "./lib/cli/run.ts";
 import { SCHEMA_HELP, schemaCommand } from "./lib/cli/schema.ts";
 import { VALIDATE_HELP, validateCommand } from "./lib/cli/validate.ts";
@@ -21,6 +22,7 @@ const COMMANDS: Record<
 > = {
   run: { run: runCommand, help: RUN_HELP },
   compare: { run: compareCommand, help: COMPARE_HELP },
+  report: { run: reportCommand, help: REPORT_HELP },
   validate: { run: validateCommand, help: VALIDATE_HELP },
   plan: { run: planCommand, help: PLAN_HELP },
   schema: { run: schemaCommand, help: SCHEMA_HELP },
@@ -34,6 +36,7 @@ Usage: taskpool COMMAND [options]
 Commands:
   run FILE        run a job file (- for stdin) and write its files and report
   compare FILE    run a job file in each concurrency mode and compare the times
+  report REPORT   a finished run's summary, time queued vs running, concurrency per pool
   validate FILE   check a job file; every problem with its line (exit 2 if any)
   plan FILE       print the expanded jobs in run order, without running them
   schema          print the job file's JSON Schema

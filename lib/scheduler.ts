@@ -219,6 +219,9 @@ export function runJobs(
       state.attempts.push(begun);
       state.status = "running";
       poolSlots.start(taken, (lane) => {
+        // Numbered late (its kind started it as the slot's last job was ending): it begins on
+        // the timeline when that one ends, so that no slot shows two jobs at once.
+        begun.startMs = clock();
         begun.lane = `${pool}-${lane}`;
         onEvent({ type: "job-started", at: begun.startMs, job, attempt: number, lane: begun.lane });
       });

@@ -47,11 +47,13 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
   return {
     pool: "cpu",
     // Tasks for Workers queue in their host process, a group (same module and rights) at a time.
+    // Not those with a `to`: taskpool writes their bytes after the thread is done, and the next
+    // task would start on that thread while the slot is still held.
     ...(workers.aheadPerThread > 0
       ? {
         queueAhead: {
           perSlot: workers.aheadPerThread,
-          keyOf: (job) => whereOf(job) === "worker" ? job.group : undefined,
+          keyOf: (job) => whereOf(job) === "worker" && job.to === undefined ? job.group : undefined,
         },
       }
       : {}),

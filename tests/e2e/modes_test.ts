@@ -167,3 +167,33 @@ Deno.test("taskpool compare: each mode in turn into fresh folders, a table and c
   assert.deepEqual(new Set(spans.map((e: { name: string }) => e.name)), new Set(["f", "s"]));
   for (const span of spans) assert.ok(span.dur > 0 && span.ts >= 0);
 });
+
+Deno.test("taskpool report: time queued vs running and concurrency per pool, never above its limit", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "concurrency: { io: 3, cpu: 2 }",
+      "jobs:",
+      `  - { name: f, download: { url: '${server.url}/bytes/100', to: f.bin } }`,
+      // Many tiny jobs: they queue ahead in the Worker host, yet hold at most 2 cpu slots.
+      `  - { name: t, compute: { module: ${WORK}, export: add, args: [1, 1] }, repeat: 200 }`,
+    ].join("\n"),
+  );
+  assert.equal((await cli(["run", "jobs.yaml", "--quiet"], { cwd: dir.path })).code, 0);
+  const { code, stdout } = await cli(["report", "downloads/report.json"], { cwd: dir.path });
+  assert.equal(code, 0);
+  assert.match(
+    stdout,
+    /^io {3}1 attempts: queued \S+, running \S+; concurrency \S+ on average, 1 at most \(limit 3\)$/m,
+  );
+  const cpu = stdout.match(/^cpu {2}200 attempts: .* (\d+) at most \(limit 2\)$/m);
+  assert.ok(cpu && Number(cpu[1]) <= 2, stdout);
+  assert.match(stdout, /^taskpool: OK 201 jobs: 201 ok/m);
+  // A file that is not a report: exit 2, named.
+  await dir.write("other.json", '{"jobs": 3}');
+  const bad = await cli(["report", "other.json"], { cwd: dir.path });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /other\.json is not a taskpool report/);
+});

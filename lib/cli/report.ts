@@ -1,0 +1,79 @@
+/**
+ * `taskpool report REPORT.json`: a finished run's summary again, with where the time went per
+ * pool (waiting for a slot against running) and the effective concurrency.
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+import { formatDuration } from "../format.ts";
+import { poolInsights } from "../report/insights.ts";
+import type { Report } from "../report/model.ts";
+import { formatSummary } from "../report/summary.ts";
+import { onePositional, parseCommandArgs } from "./args.ts";
+import { writeTrace } from "./execute.ts";
+import type { CliIo } from "./io.ts";
+
+/** Help text of `taskpool report`. */
+export const REPORT_HELP = `Usage: taskpool report REPORT.json [--slowest N] [--trace PATH]
+
+Prints a finished run's summary again (slowest jobs, failures, the final line), the mode it ran
+in, and per pool the time jobs waited for a slot against the time they ran, with the effective
+concurrency (average and peak attempts at once). Exit code: the run's own.
+
+Options:
+      --slowest N        how many of the slowest jobs to list (default 5)
+      --trace PATH       write the run's timeline as a Chrome trace
+`;
+
+/** Runs `taskpool report`; resolves with the run's exit code. */
+export async function reportCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs("report", args, {
+    slowest: { type: "string" },
+    trace: { type: "string" },
+  });
+  const path = onePositional("report", positionals, "report file");
+  const report = await readReport(path);
+  const slowest = values.slowest === undefined ? 5 : Number(values.slowest);
+  if (!Number.isInteger(slowest) || slowest < 0) {
+    throw new UsageError(`--slowest must be a whole number: got "${values.slowest}"`);
+  }
+  const lines = [
+    `${report.file}: run of ${report.startedAt}, ${report.summary.total} jobs`,
+    ...poolInsights(report).map((pool) =>
+      `${pool.pool.padEnd(4)} ${pool.attempts} attempts: queued ${
+        formatDuration(pool.queuedMs)
+      }, ` +
+      `running ${formatDuration(pool.runningMs)}; concurrency ${
+        pool.averageConcurrency.toFixed(1)
+      } on average, ${pool.peakConcurrency} at most (limit ${limitOf(report, pool.pool)})`
+    ),
+    formatSummary(report, { color: io.color, slowest }),
+  ];
+  io.stdout(`${lines.join("\n")}\n`);
+  if (values.trace) await writeTrace(values.trace, [{ label: report.file, report }]);
+  return report.exitCode;
+}
+
+function limitOf(report: Report, pool: string): number | string {
+  return pool === "io" || pool === "cpu" ? report.concurrency[pool] : "?";
+}
+
+/** Reads a report; an unreadable or foreign file is a usage error (exit 2). */
+async function readReport(path: string): Promise<Report> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  let report: Report;
+  try {
+    report = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not JSON: ${(error as Error).message}`);
+  }
+  if (report?.version !== 1 || !Array.isArray(report.jobs) || typeof report.summary !== "object") {
+    throw new UsageError(`${path} is not a taskpool report (version 1)`);
+  }
+  return report;
+}
