@@ -64,16 +64,25 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
   return await runComparison({
     plan,
     io,
-    modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
-    repeat: positiveInteger("--repeat", values.repeat) ?? 1,
-    json: values.json ?? false,
-    ...(values.trace ? { tracePath: values.trace } : {}),
+    ...comparisonFlags(values),
     loadRunPlan: (output) =>
       loadPlan(file, {
         ...options(),
         overrides: { ...overrides, output, report: `${output}/report.json` },
       }),
   });
+}
+
+/** The flags `compare` and `demo` share, as {@linkcode runComparison} options. */
+export function comparisonFlags(
+  values: { modes?: string; repeat?: string; json?: boolean; trace?: string },
+): Pick<RunComparisonOptions, "modes" | "repeat" | "json" | "tracePath"> {
+  return {
+    modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
+    repeat: positiveInteger("--repeat", values.repeat) ?? 1,
+    json: values.json ?? false,
+    ...(values.trace ? { tracePath: values.trace } : {}),
+  };
 }
 
 /** Options for {@linkcode runComparison}. */

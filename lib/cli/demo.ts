@@ -10,8 +10,8 @@ import { fileURLToPath } from "node:url";
 import { startAlbumServer } from "../demo/album_server.ts";
 import { UsageError } from "../errors.ts";
 import { loadPlan } from "../jobfile/mod.ts";
-import { modeArg, modesArg, parseCommandArgs, positiveInteger } from "./args.ts";
-import { COMPARED_MODES, runComparison } from "./compare.ts";
+import { modeArg, parseCommandArgs, positiveInteger } from "./args.ts";
+import { COMPARED_MODES, comparisonFlags, runComparison } from "./compare.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 
@@ -50,7 +50,6 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     json: { type: "boolean" },
     trace: { type: "string" },
   });
-  const tracePath = values.trace ? { tracePath: values.trace } : {};
   if (values.latency !== undefined && !/^\d+$/.test(values.latency)) {
     throw new UsageError(
       `--latency must be a whole number of milliseconds: got "${values.latency}"`,
@@ -75,16 +74,8 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       quiet: values.quiet ?? false,
       json: values.json ?? false,
       mode: modeArg(values.mode),
-      ...tracePath,
+      ...(values.trace ? { tracePath: values.trace } : {}),
     });
   }
-  return await runComparison({
-    plan,
-    io,
-    modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
-    repeat: positiveInteger("--repeat", values.repeat) ?? 1,
-    json: values.json ?? false,
-    ...tracePath,
-    loadRunPlan: load,
-  });
+  return await runComparison({ plan, io, ...comparisonFlags(values), loadRunPlan: load });
 }
