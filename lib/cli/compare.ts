@@ -15,7 +15,7 @@ import { writeTextFileAtomic } from "../write_atomic.ts";
 import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
 import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { listenForInterrupts } from "./interrupts.ts";
-import { writeTrace } from "./execute.ts";
+import { writeTrace } from "../report/trace.ts";
 import type { CliIo } from "./io.ts";
 
 /** The modes compared unless `--modes` says otherwise. */

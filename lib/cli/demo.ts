@@ -55,6 +55,9 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       `--latency must be a whole number of milliseconds: got "${values.latency}"`,
     );
   }
+  if (values.mode !== undefined && (values.modes !== undefined || values.repeat !== undefined)) {
+    throw new UsageError("--mode runs the demo once: it does not go with --modes or --repeat");
+  }
   await using album = startAlbumServer({ latencyMs: Number(values.latency ?? 80) });
   io.stderr(`taskpool demo: album of ${album.images.length} images at ${album.url}/album/\n`);
   const overrides = {

@@ -9,9 +9,7 @@ import { createProgress } from "../progress.ts";
 import { formatSummary } from "../report/summary.ts";
 import { runPlan } from "../run.ts";
 import { listenForInterrupts } from "./interrupts.ts";
-import { type Trace, traceOf } from "../report/trace.ts";
-import type { Report } from "../report/model.ts";
-import { writeTextFileAtomic } from "../write_atomic.ts";
+import { writeTrace } from "../report/trace.ts";
 import type { CliIo } from "./io.ts";
 import type { Mode } from "../modes.ts";
 
@@ -77,13 +75,4 @@ export async function executePlan(
   } finally {
     progress.close();
   }
-}
-
-/** Writes the runs' timeline as a Chrome trace, atomically. */
-export async function writeTrace(
-  path: string,
-  runs: { label: string; report: Report }[],
-): Promise<void> {
-  const trace: Trace = traceOf(runs);
-  await writeTextFileAtomic(path, JSON.stringify(trace));
 }

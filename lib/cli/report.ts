@@ -10,7 +10,7 @@ import { poolInsights } from "../report/insights.ts";
 import type { Report } from "../report/model.ts";
 import { formatSummary } from "../report/summary.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
-import { writeTrace } from "./execute.ts";
+import { writeTrace } from "../report/trace.ts";
 import type { CliIo } from "./io.ts";
 
 /** Help text of `taskpool report`. */

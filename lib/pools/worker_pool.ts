@@ -68,6 +68,9 @@ export interface WorkerPoolOptions {
   aheadPerThread?: number;
 }
 
+/** How often a task whose host died before starting it is sent to a fresh host. */
+const MAX_RESENDS = 3;
+
 /** What {@linkcode WorkerPool.run} resolves with. */
 export interface WorkerRunResult {
   value: unknown;
@@ -380,7 +383,8 @@ export class WorkerPool {
 
   /**
    * Ends a host (SIGKILL: stuck threads included). Its running tasks reject with `reason`; tasks
-   * it had not started go to a fresh host (up to 3 times each), unless the pool is closed.
+   * it had not started go to a fresh host (up to {@linkcode MAX_RESENDS} times each), unless the
+   * pool is closed.
    */
   #kill(host: Host, reason?: ComputeError): void {
     if (this.#active.get(host.key) === host) this.#active.delete(host.key);
@@ -397,7 +401,7 @@ export class WorkerPool {
       }
     }
     for (const pending of pendings) {
-      if (pending.started || this.#closed || pending.resent >= 3) pending.reject(error);
+      if (pending.started || this.#closed || pending.resent >= MAX_RESENDS) pending.reject(error);
       else {
         pending.resent++;
         pending.moving = false;

@@ -65,7 +65,7 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
   if (summary.cached > 0) {
     lines.push(`cached  ${summary.cached} already up to date (use --force to download again)`);
   }
-  if (report.mode.requested !== "auto" || report.mode.why) {
+  if (report.mode.why) {
     lines.push(`mode: ${report.mode.used} (${report.mode.why})`);
   }
   if (reportPath) lines.push(`report: ${reportPath}`);

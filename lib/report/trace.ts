@@ -6,6 +6,7 @@
  * @module
  */
 import type { Report } from "./model.ts";
+import { writeTextFileAtomic } from "../write_atomic.ts";
 
 /** One trace event; only the fields taskpool writes. */
 export interface TraceEvent {
@@ -87,6 +88,14 @@ export function traceOf(runs: { label: string; report: Report }[]): Trace {
     }
   });
   return { traceEvents, displayTimeUnit: "ms" };
+}
+
+/** Writes the runs' timeline (see {@linkcode traceOf}) to `path`, atomically. */
+export async function writeTrace(
+  path: string,
+  runs: { label: string; report: Report }[],
+): Promise<void> {
+  await writeTextFileAtomic(path, JSON.stringify(traceOf(runs)));
 }
 
 /** io lanes first, then cpu, each by number. */

@@ -60,12 +60,20 @@ Deno.test("taskpool plan: expanded jobs in an order that satisfies needs", async
 Deno.test("taskpool: bad usage exits 2 with a hint", async () => {
   await using dir = await tempDir();
   for (
-    const args of [["frobnicate"], ["run"], ["run", "a.yaml", "--bogus"], [
-      "run",
-      "a",
-      "--cpu",
-      "0",
-    ], []]
+    const args of [
+      ["frobnicate"],
+      ["run"],
+      ["run", "a.yaml", "--bogus"],
+      [
+        "run",
+        "a",
+        "--cpu",
+        "0",
+      ],
+      [],
+      ["demo", "--mode", "async", "--repeat", "2"],
+      ["compare", "a.yaml", "--modes", "threads"],
+    ]
   ) {
     const { code, stderr, stdout } = await cli(args, { cwd: dir.path });
     assert.equal(code, 2, `${args.join(" ")} -> ${code}`);
