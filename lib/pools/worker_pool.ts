@@ -90,6 +90,11 @@ interface Pending {
   host: Host | undefined;
   /** Asked back from a draining host, to go to a fresh one. */
   moving: boolean;
+  /**
+   * Aborted before its host said it started: kept until the host answers the `cancel`, with
+   * `cancelled` (dropped) or with the `started` already on its way (then the host drains).
+   */
+  abandoned: boolean;
   /** Times it was sent again after its host died before starting it. */
   resent: number;
 }
@@ -203,6 +208,7 @@ export class WorkerPool {
         started: false,
         host: undefined,
         moving: false,
+        abandoned: false,
         resent: 0,
       };
       this.#send(pending);
@@ -316,11 +322,15 @@ export class WorkerPool {
   /** Gives up `pending` (its signal aborted), rejecting it with `reason`. */
   #abandon(pending: Pending, reason: unknown): void {
     const host = pending.host!;
-    host.pending.delete(pending.id);
-    if (pending.started) this.#drain(host);
-    else {
-      this.#write(host, encodeFrame({ cancel: pending.id } satisfies HostRequest));
-      if (host.draining && host.pending.size === 0) this.#kill(host);
+    if (pending.started) {
+      host.pending.delete(pending.id);
+      this.#drain(host);
+    } else {
+      // Its `started` may be on the way: the host's answer to the cancel tells.
+      pending.abandoned = true;
+      if (!pending.moving) {
+        this.#write(host, encodeFrame({ cancel: pending.id } satisfies HostRequest));
+      }
     }
     pending.reject(reason);
   }
@@ -329,8 +339,8 @@ export class WorkerPool {
     if ("started" in message) return this.#started(host, message.started);
     if ("cancelled" in message) return this.#cancelled(host, message.cancelled);
     const pending = host.pending.get(message.id);
-    if (pending) {
-      host.pending.delete(message.id);
+    host.pending.delete(message.id);
+    if (pending && !pending.abandoned) {
       const workerId = this.#workerId(host, message.worker);
       if ("ok" in message) {
         if (message.ok) pending.resolve({ value: message.value, workerId });
@@ -349,16 +359,20 @@ export class WorkerPool {
     if (!pending || pending.started) return;
     pending.started = true;
     pending.moving = false; // too late to move: it runs here
-    pending.onStart?.();
+    if (pending.abandoned) {
+      // It runs for no one, maybe stuck: as if aborted once started.
+      host.pending.delete(id);
+      this.#drain(host);
+    } else pending.onStart?.();
   }
 
   /** A task asked back from a draining host: it goes to a fresh one. */
   #cancelled(host: Host, id: number): void {
     const pending = host.pending.get(id);
-    if (!pending?.moving) return;
+    if (!pending || (!pending.moving && !pending.abandoned)) return;
     host.pending.delete(id);
     pending.moving = false;
-    this.#send(pending);
+    if (!pending.abandoned) this.#send(pending);
     if (host.draining && host.pending.size === 0) this.#kill(host);
   }
 
@@ -374,7 +388,7 @@ export class WorkerPool {
     if (this.#active.get(host.key) === host) this.#active.delete(host.key);
     // Tasks still queued there would wait behind a stuck thread: ask them back.
     for (const pending of host.pending.values()) {
-      if (pending.started || pending.moving) continue;
+      if (pending.started || pending.moving || pending.abandoned) continue;
       pending.moving = true;
       this.#write(host, encodeFrame({ cancel: pending.id } satisfies HostRequest));
     }
@@ -401,6 +415,7 @@ export class WorkerPool {
       }
     }
     for (const pending of pendings) {
+      if (pending.abandoned) continue; // rejected already
       if (pending.started || this.#closed || pending.resent >= MAX_RESENDS) pending.reject(error);
       else {
         pending.resent++;

@@ -114,6 +114,33 @@ for (const exportName of ["hangs", "spinsAfter"]) {
   });
 }
 
+Deno.test("WorkerPool.run() drains a host whose job was aborted before its start was known", async () => {
+  const pool = new WorkerPool({ size: 1 });
+  using signal = startSignal();
+  try {
+    const controller = new AbortController();
+    const stuck = pool.run(task("spinsAfter", [signal.port]), {
+      profile: LOOPBACK,
+      signal: controller.signal,
+    });
+    // One turn of the event loop: the task is sent, but its host's `started` is not read yet.
+    await new Promise((resolve) => setTimeout(resolve));
+    controller.abort(new Error("cancelled"));
+    await assert.rejects(stuck, /cancelled/);
+    // The host had begun it (the cancel came too late), and it spins once it starts.
+    // Same profile, one thread: only a fresh host can run it (a deadline, should that fail).
+    const fresh = await pool.run(task("add", [2, 3]), {
+      profile: LOOPBACK,
+      signal: AbortSignal.timeout(20_000),
+    });
+    assert.equal(fresh.value, 5);
+    assert.equal(pool.hostsStarted, 2);
+    assert.equal(pool.hostsAlive, 1, "the spinning host was killed");
+  } finally {
+    await pool.close();
+  }
+});
+
 Deno.test("WorkerPool.run() lets the other jobs of a drained host finish there", async () => {
   const pool = new WorkerPool({ size: 2 });
   using signal = startSignal();
