@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Job } from "./job.ts";
+import type { Job, JobKindName } from "./job.ts";
 import type { PoolName, TaskResult } from "../tasks/types.ts";
 
 /** Final states of a job. */
@@ -44,7 +44,14 @@ export interface JobOutcome {
 
 /** Everything a run reports while it goes. Times are ms since the run started. */
 export type RunEvent =
-  | { type: "run-started"; at: number; jobs: readonly Job[]; limits: Record<PoolName, number> }
+  | {
+    type: "run-started";
+    at: number;
+    jobs: readonly Job[];
+    limits: Record<PoolName, number>;
+    /** The pool each kind of job runs on (the mode decides). */
+    pools: Record<JobKindName, PoolName>;
+  }
   | { type: "job-queued"; at: number; job: Job; pool: PoolName }
   | { type: "job-started"; at: number; job: Job; attempt: number; lane: string }
   | {

@@ -14,7 +14,7 @@ import {
   type RunEventListener,
   succeeded,
 } from "./events.ts";
-import type { Job } from "./job.ts";
+import type { Job, JobKindName } from "./job.ts";
 import type { Gate, JobKind, KindRegistry, PoolName } from "../tasks/types.ts";
 import { KeyedQueue } from "./keyed_queue.ts";
 import { type Ahead, Slots, type Taken } from "./slots.ts";
@@ -119,7 +119,12 @@ export function runJobs(
   let unfinished = states.size;
   const { promise, resolve } = Promise.withResolvers<Map<string, JobOutcome>>();
 
-  onEvent({ type: "run-started", at: clock(), jobs, limits });
+  const pools = {
+    download: kinds.download.pool,
+    compute: kinds.compute.pool,
+    run: kinds.run.pool,
+  } satisfies Record<JobKindName, PoolName>;
+  onEvent({ type: "run-started", at: clock(), jobs, limits, pools });
 
   const finish = (state: State, status: JobStatus, extra: Partial<JobOutcome> = {}) => {
     if (state.outcome) return;

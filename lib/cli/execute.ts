@@ -5,7 +5,7 @@
  * @module
  */
 import type { Plan } from "../job.ts";
-import { createProgress } from "../progress.ts";
+import { createProgress } from "../progress/mod.ts";
 import { formatSummary } from "../report/summary.ts";
 import { runPlan } from "../run.ts";
 import { listenForInterrupts } from "./interrupts.ts";
@@ -42,6 +42,7 @@ export async function executePlan(
     tty: io.stderrIsTty,
     quiet,
     color: io.color,
+    ...(io.columns ? { columns: io.columns } : {}),
   });
   try {
     const report = await runPlan(plan, {

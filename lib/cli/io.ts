@@ -15,6 +15,8 @@ export interface CliIo {
   stderrIsTty: boolean;
   /** Colours allowed (a TTY, and NO_COLOR unset). */
   color: boolean;
+  /** The terminal's width in columns (80 when it cannot be told). */
+  columns?: () => number;
 }
 
 /** The process's own streams. */
@@ -26,6 +28,13 @@ export function processIo(): CliIo {
     stderr: (text) => writeAllSync(Deno.stderr, encoder.encode(text)),
     stderrIsTty,
     color: stderrIsTty && !Deno.env.get("NO_COLOR"),
+    columns: () => {
+      try {
+        return Deno.consoleSize().columns || 80;
+      } catch {
+        return 80; // no terminal on any standard stream
+      }
+    },
   };
 }
 

@@ -1,0 +1,115 @@
+/**
+ * What a person watches during a run, on stderr. On a TTY: one line per pool and an overall bar
+ * with the time left ({@linkcode ./tty_block.ts}), redrawn at most ten times a second, with
+ * retries and failures printed above it as they happen. Elsewhere (pipes, cron): plain
+ * timestamped lines, one per job start, finish, retry or failure, and no ANSI codes.
+ *
+ * @module
+ */
+import type { RunEvent } from "../events.ts";
+import { eventLine } from "./lines.ts";
+import { ProgressTally } from "./tally.ts";
+import { progressBlock } from "./tty_block.ts";
+
+/** Options for {@linkcode createProgress}. */
+export interface ProgressOptions {
+  /** Where text goes (stderr in the CLI). */
+  write: (text: string) => void;
+  /** Redraw a block of status lines instead of printing plain lines. */
+  tty: boolean;
+  /** Only failures. @default false */
+  quiet?: boolean;
+  /** ANSI colours (TTY only). @default tty */
+  color?: boolean;
+  /** The terminal's width, asked at each redraw. @default () => 80 */
+  columns?: () => number;
+  /** Wall clock for timestamps. @default () => new Date() */
+  clock?: () => Date;
+  /** How often the block may be redrawn, in ms. @default 100 */
+  redrawMs?: number;
+}
+
+/** A progress display: feed it events, close it before printing the summary. */
+export interface Progress {
+  handle(event: RunEvent): void;
+  close(): void;
+}
+
+/**
+ * Creates the progress display for a run.
+ *
+ * @example
+ * ```ts
+ * import { createProgress } from "./mod.ts";
+ * let text = "";
+ * const progress = createProgress({ write: (t) => text += t, tty: false, clock: () => new Date(0) });
+ * const job = { name: "a", kind: "run", needs: [] } as never;
+ * progress.handle({ type: "job-started", at: 0, job, attempt: 1, lane: "cpu-1" });
+ * progress.close();
+ * console.assert(text === "1970-01-01T00:00:00.000Z start     a on cpu-1\n");
+ * ```
+ */
+export function createProgress(options: ProgressOptions): Progress {
+  return options.tty ? terminalProgress(options) : plainProgress(options);
+}
+
+function plainProgress(options: ProgressOptions): Progress {
+  const { write, quiet = false, clock = () => new Date() } = options;
+  return {
+    handle(event) {
+      const line = eventLine(event);
+      if (!line || (quiet && line.severity !== "failure")) return;
+      write(`${clock().toISOString()} ${line.text}\n`);
+    },
+    close() {},
+  };
+}
+
+function terminalProgress(options: ProgressOptions): Progress {
+  const { write, quiet = false, color = true, columns = () => 80, redrawMs = 100 } = options;
+  const tally = new ProgressTally();
+  /** Lines of the block now on screen (the cursor is at the end of its last line). */
+  let shown = 0;
+  let dirty = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+
+  /** Moves to the block's first line and erases the block. */
+  const erase = () => {
+    if (shown === 0) return "";
+    const up = shown > 1 ? `\x1b[${shown - 1}A` : "";
+    shown = 0;
+    return `\r${up}\x1b[J`;
+  };
+  const block = () => {
+    const lines = progressBlock(tally.snapshot(), { columns: columns(), color });
+    shown = lines.length;
+    return lines.join("\n");
+  };
+  const redraw = () => {
+    if (!dirty || closed) return;
+    dirty = false;
+    write(`${erase()}${block()}`);
+  };
+
+  return {
+    handle(event) {
+      tally.handle(event);
+      dirty = true;
+      if (event.type === "run-started" && !quiet && timer === undefined) {
+        timer = setInterval(redraw, redrawMs);
+        Deno.unrefTimer(timer);
+      }
+      const line = eventLine(event, { color });
+      if (!line || line.severity === "info" || (quiet && line.severity === "retry")) return;
+      // Above the block: erase it, print the line, draw it again.
+      write(`${erase()}${line.text}\n${timer === undefined ? "" : block()}`);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      write(erase());
+    },
+  };
+}

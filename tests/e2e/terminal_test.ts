@@ -1,0 +1,109 @@
+/**
+ * The live progress display as a person sees it: taskpool runs in a real terminal (a tmux pane,
+ * on its own tmux server), and the test reads the screen with `capture-pane`. In a pipe, the
+ * same run prints plain lines.
+ */
+import assert from "node:assert/strict";
+import { cli } from "../helpers/cli.ts";
+import { startFaultServer } from "../helpers/fault_server.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const SCREEN_DEADLINE_MS = 30_000;
+
+/** A tmux server of the test's own, with one 100×30 pane. */
+function tmux(socket: string) {
+  const run = async (...args: string[]) => {
+    const { code, stdout, stderr } = await new Deno.Command("tmux", {
+      args: ["-L", socket, "-f", "/dev/null", ...args],
+      stdin: "null",
+    }).output();
+    const decoder = new TextDecoder();
+    if (code !== 0) throw new Error(`tmux ${args[0]}: ${decoder.decode(stderr)}`);
+    return decoder.decode(stdout);
+  };
+  const screen = async () => (await run("capture-pane", "-p", "-t", "main")).trimEnd();
+  return {
+    run,
+    screen,
+    /** The screen once `seen` holds for it; checked each 50 ms until the deadline. */
+    async screenWhen(seen: (text: string) => boolean): Promise<string> {
+      const deadline = Date.now() + SCREEN_DEADLINE_MS;
+      for (;;) {
+        const text = await screen();
+        if (seen(text)) return text;
+        if (Date.now() > deadline) throw new Error(`the screen never showed it:\n${text}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    [Symbol.asyncDispose]: () => run("kill-server").then(() => {}, () => {}),
+  };
+}
+
+function jobFile(server: string): string {
+  return [
+    "output: out",
+    "concurrency: { io: 4, cpu: 2 }",
+    "jobs:",
+    `  - { name: quick, download: { url: "${server}/bytes/2048" } }`,
+    `  - { name: held, download: { url: "${server}/hold/tty" }, timeout: 60s }`,
+    '  - { name: boom, run: ["sh", "-c", "exit 3"] }',
+    "",
+  ].join("\n");
+}
+
+Deno.test("taskpool run in a terminal: a line per pool, a bar with ETA, failures above, summary after", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", jobFile(server.url));
+  const socket = `taskpool-test-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  await using terminal = tmux(socket);
+  const command = `cd '${dir.path}' && '${Deno.execPath()}' run -A '${MAIN}' run jobs.yaml; ` +
+    `tmux -L ${socket} wait-for -S finished; exec sleep 600`;
+  await terminal.run("new-session", "-d", "-s", "main", "-x", "100", "-y", "30", command);
+
+  await server.started("tty");
+  const during = await terminal.screenWhen((text) =>
+    /ETA/.test(text) && /files 1\/2/.test(text) && /jobs 1\/1/.test(text)
+  );
+  const lines = during.split("\n");
+  const failure = lines.findIndex((line) => /^failed +boom .*exited with code 3/.test(line));
+  const io = lines.findIndex((line) => /^io +1\/4 active +files 1\/2 +2\.0 KiB +\S+/.test(line));
+  const cpu = lines.findIndex((line) => /^cpu +0\/2 busy +jobs 1\/1$/.test(line));
+  const bar = lines.findIndex((line) => /^█+░+ +2\/3 +66% +1 failed +\S+ +ETA \S+$/.test(line));
+  assert.ok(failure >= 0 && io === failure + 1 && cpu === io + 1 && bar === cpu + 1, during);
+  assert.equal(lines.length, bar + 1, "the block is the last thing on screen");
+
+  server.release("tty");
+  await terminal.run("wait-for", "finished");
+  const after = await terminal.screen();
+  assert.doesNotMatch(after, /ETA|░|active|busy/, "the block is gone");
+  assert.match(after, /^failed +boom .*exited with code 3/m);
+  assert.match(after, /^taskpool: FAILED 3 jobs: 2 ok, 0 cached, 1 failed/m);
+});
+
+Deno.test("taskpool run in a pipe: plain timestamped lines, no ANSI", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", jobFile(server.url));
+  server.release("tty");
+  const { code, stderr } = await cli(["run", "jobs.yaml"], {
+    cwd: dir.path,
+    env: { NO_COLOR: "" },
+  });
+  assert.equal(code, 1);
+  assert.ok(!stderr.includes("\x1b"), stderr);
+  const events = stderr.trimEnd().split("\n").map((line) => {
+    const [stamp, event, name] = line.split(/ +/);
+    assert.match(stamp!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, line);
+    return `${event} ${name}`;
+  });
+  assert.deepEqual(events.sort(), [
+    "failed boom",
+    "ok held",
+    "ok quick",
+    "start boom",
+    "start held",
+    "start quick",
+  ]);
+});

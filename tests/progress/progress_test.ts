@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import type { RunEvent } from "../../lib/events.ts";
+import type { Job } from "../../lib/job.ts";
+import { createProgress } from "../../lib/progress/mod.ts";
+import { ProgressTally } from "../../lib/progress/tally.ts";
+import { progressBlock } from "../../lib/progress/tty_block.ts";
+import { Screen } from "../helpers/screen.ts";
+
+const download = (name: string) => ({ name, kind: "download", needs: [] }) as unknown as Job;
+const compute = (name: string) => ({ name, kind: "compute", needs: [] }) as unknown as Job;
+const jobs = [download("a"), download("b"), compute("c")];
+const started: RunEvent = {
+  type: "run-started",
+  at: 0,
+  jobs,
+  limits: { io: 4, cpu: 2 },
+  pools: { download: "io", compute: "cpu", run: "cpu" },
+};
+const finished = (job: Job, at: number, status: "ok" | "failed", bytes?: number): RunEvent => ({
+  type: "job-finished",
+  at,
+  job,
+  outcome: {
+    status,
+    attempts: [],
+    readyMs: 0,
+    startMs: 0,
+    endMs: at,
+    result: bytes === undefined ? undefined : { bytes } as never,
+    ...(status === "failed" ? { error: new Error("HTTP 500") } : {}),
+  },
+});
+
+Deno.test("ProgressTally counts per pool: active against the limit, done against the total", () => {
+  const tally = new ProgressTally();
+  tally.handle(started);
+  tally.handle({ type: "job-started", at: 10, job: jobs[0]!, attempt: 1, lane: "io-1" });
+  tally.handle({ type: "job-started", at: 10, job: jobs[1]!, attempt: 1, lane: "io-2" });
+  tally.handle({ type: "job-progress", at: 20, job: jobs[0]!, bytes: 1000 });
+  tally.handle({ type: "job-progress", at: 30, job: jobs[0]!, bytes: 3000 });
+  let now = tally.snapshot();
+  assert.deepEqual(now.pools.map((pool) => [pool.pool, pool.active, pool.limit, pool.total]), [
+    ["io", 2, 4, 2],
+    ["cpu", 0, 2, 1],
+  ]);
+  assert.equal(now.bytes, 3000, "transfers under way count");
+  assert.equal(now.etaMs, undefined, "no estimate before a job ends");
+
+  tally.handle(finished(jobs[0]!, 1000, "ok", 4000));
+  tally.handle(finished(jobs[1]!, 1000, "failed"));
+  now = tally.snapshot();
+  assert.equal(now.bytes, 4000, "a finished transfer counts once");
+  assert.deepEqual(now.pools.map((pool) => [pool.active, pool.done]), [[0, 2], [0, 0]]);
+  assert.equal(now.failed, 1);
+  assert.equal(now.etaMs, 500, "one job left at two jobs a second");
+  assert.ok(now.pools[0]!.filesOnly && now.pools[0]!.downloads && !now.pools[1]!.filesOnly);
+});
+
+Deno.test("ProgressTally follows the mode's pools: downloads on cpu in sequential mode", () => {
+  const tally = new ProgressTally();
+  tally.handle({ ...started, pools: { download: "cpu", compute: "cpu", run: "cpu" } } as RunEvent);
+  tally.handle({ type: "job-started", at: 1, job: jobs[0]!, attempt: 1, lane: "cpu-1" });
+  const [cpu, ...others] = tally.snapshot().pools;
+  assert.deepEqual(others, []);
+  assert.deepEqual([cpu!.pool, cpu!.active, cpu!.total, cpu!.filesOnly], ["cpu", 1, 3, false]);
+});
+
+Deno.test("progressBlock fits every line to the terminal and drops the bar when narrow", () => {
+  const tally = new ProgressTally();
+  tally.handle(started);
+  tally.handle(finished(jobs[2]!, 2000, "failed"));
+  for (const columns of [120, 60, 40, 20, 5]) {
+    const lines = progressBlock(tally.snapshot(), { columns });
+    assert.equal(lines.length, 3);
+    for (const line of lines) assert.ok(line.length < columns, `${columns}: "${line}"`);
+    assert.equal(lines[2]!.includes("░"), columns >= 60, `${columns}: "${lines[2]}"`);
+  }
+  const wide = progressBlock(tally.snapshot(), { columns: 120 });
+  assert.match(wide[0]!, /^io +0\/4 active +files 0\/2$/);
+  assert.match(wide[1]!, /^cpu +0\/2 busy +jobs 1\/1$/);
+  assert.match(wide[2]!, /^█{10}░{20} {2}1\/3 {2}33% {2}1 failed {2}2\.00s {2}ETA 4s$/);
+  const colored = progressBlock(tally.snapshot(), { columns: 120, color: true });
+  assert.ok(colored[2]!.includes("\x1b[31m1 failed\x1b[0m"));
+  assert.ok(!wide.join("").includes("\x1b"), "no ANSI without colour");
+});
+
+Deno.test("the terminal display prints failures above its block and erases the block at the end", () => {
+  const screen = new Screen();
+  const progress = createProgress({
+    write: (text) => screen.write(text),
+    tty: true,
+    color: false,
+    columns: () => 100,
+  });
+  try {
+    progress.handle(started);
+    progress.handle({ type: "job-started", at: 5, job: jobs[0]!, attempt: 1, lane: "io-1" });
+    progress.handle(finished(jobs[1]!, 10, "failed"));
+    assert.deepEqual(screen.lines.map((line) => line.replace(/ +/g, " ")), [
+      "failed b 10ms: HTTP 500",
+      "io 1/4 active files 1/2",
+      "cpu 0/2 busy jobs 0/1",
+      "██████████░░░░░░░░░░░░░░░░░░░░ 1/3 33% 1 failed 10ms ETA 1s",
+    ]);
+    progress.handle(finished(jobs[0]!, 20, "failed"));
+    assert.equal(screen.lines.length, 5, "a second failure, above the same block");
+    assert.match(screen.lines[1]!, /^failed +a/);
+  } finally {
+    progress.close();
+  }
+  assert.deepEqual(screen.lines.map((line) => line.split(":")[0]), [
+    "failed    b 10ms",
+    "failed    a 20ms",
+  ]);
+});
+
+Deno.test("plain progress: timestamped lines, no ANSI; --quiet keeps only failures", () => {
+  for (const quiet of [false, true]) {
+    let text = "";
+    const progress = createProgress({
+      write: (t) => text += t,
+      tty: false,
+      quiet,
+      clock: () => new Date(0),
+    });
+    progress.handle(started);
+    progress.handle({ type: "job-started", at: 5, job: jobs[0]!, attempt: 1, lane: "io-1" });
+    progress.handle(finished(jobs[0]!, 10, "ok", 2048));
+    progress.handle(finished(jobs[1]!, 10, "failed"));
+    progress.close();
+    const lines = text.trimEnd().split("\n");
+    for (const line of lines) assert.match(line, /^1970-01-01T00:00:00\.000Z /);
+    assert.ok(!text.includes("\x1b"));
+    assert.deepEqual(
+      lines.map((line) => line.split(" ").filter(Boolean)[1]),
+      quiet ? ["failed"] : ["start", "ok", "failed"],
+    );
+  }
+});
