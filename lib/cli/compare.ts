@@ -15,7 +15,7 @@ import { writeTextFileAtomic } from "../write_atomic.ts";
 import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
 import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { listenForInterrupts } from "./interrupts.ts";
-import { writeTrace } from "../report/trace.ts";
+import { TIMELINE_FLAGS, TIMELINE_HELP, type TimelinePaths, writeTimelines } from "./timelines.ts";
 import type { CliIo } from "./io.ts";
 
 /** The modes compared unless `--modes` says otherwise. */
@@ -37,7 +37,8 @@ Options:
   -j, --concurrency N    downloads in flight (concurrency.io) in the concurrent modes
       --cpu N            compute and run jobs at once in workers and processes
       --json             print compare.json on stdout instead of the table
-      --trace PATH       write every run's timeline, one track per run, as a Chrome trace
+${TIMELINE_HELP}
+                         (every run, stacked on one time axis)
 `;
 
 /** Runs `taskpool compare`; resolves with the exit code. */
@@ -49,7 +50,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     concurrency: { type: "string", short: "j" },
     cpu: { type: "string" },
     json: { type: "boolean" },
-    trace: { type: "string" },
+    ...TIMELINE_FLAGS,
   });
   const file = onePositional("compare", positionals, "job file");
   const stdinText = file === "-" ? await new Response(Deno.stdin.readable).text() : undefined;
@@ -75,13 +76,13 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
 
 /** The flags `compare` and `demo` share, as {@linkcode runComparison} options. */
 export function comparisonFlags(
-  values: { modes?: string; repeat?: string; json?: boolean; trace?: string },
-): Pick<RunComparisonOptions, "modes" | "repeat" | "json" | "tracePath"> {
+  values: { modes?: string; repeat?: string; json?: boolean; trace?: string; html?: string },
+): Pick<RunComparisonOptions, "modes" | "repeat" | "json" | "timelines"> {
   return {
     modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
     repeat: positiveInteger("--repeat", values.repeat) ?? 1,
     json: values.json ?? false,
-    ...(values.trace ? { tracePath: values.trace } : {}),
+    timelines: { trace: values.trace, html: values.html },
   };
 }
 
@@ -93,8 +94,8 @@ export interface RunComparisonOptions {
   modes: Mode[];
   repeat: number;
   json: boolean;
-  /** Where to write every run's timeline as a Chrome trace. */
-  tracePath?: string;
+  /** Where to write every run's timeline (`--trace`, `--html`). */
+  timelines?: TimelinePaths;
   /** The plan for one run into `output`. */
   loadRunPlan(output: string): Promise<Plan>;
 }
@@ -128,12 +129,15 @@ export async function runComparison(options: RunComparisonOptions): Promise<numb
   const record = compareRecord(plan, comparison);
   await Deno.mkdir(folder, { recursive: true });
   await writeTextFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
-  if (options.tracePath) {
-    await writeTrace(
-      options.tracePath,
-      comparison.runs.map(({ mode, round, report }) => ({ label: `${mode} #${round}`, report })),
-    );
-  }
+  const written = await writeTimelines(
+    options.timelines ?? {},
+    comparison.runs.map(({ mode, used, round, report }) => ({
+      label: `${mode === "auto" ? `auto (${used})` : mode}${repeat > 1 ? ` #${round}` : ""}`,
+      report,
+    })),
+    `taskpool compare of ${plan.file}`,
+  );
+  for (const timeline of written) io.stderr(`compare: timeline written to ${timeline}\n`);
   if (json) io.stdout(`${JSON.stringify(record)}\n`);
   else io.stdout(`${formatComparison(comparison)}\ncompare: ${path}\n`);
   if (comparison.interrupted) {

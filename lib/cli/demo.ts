@@ -14,6 +14,7 @@ import { modeArg, parseCommandArgs, positiveInteger } from "./args.ts";
 import { COMPARED_MODES, comparisonFlags, runComparison } from "./compare.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
+import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 
 /** The demo job file, shipped with the code. */
 export const DEMO_JOB_FILE = fileURLToPath(new URL("../../examples/demo.yaml", import.meta.url));
@@ -34,7 +35,7 @@ Options:
       --cpu N            compute and run jobs at once
   -q, --quiet            with --mode: only failures and the summary
       --json             the comparison (or, with --mode, the summary) as JSON on stdout
-      --trace PATH       the runs' timelines as a Chrome trace (Perfetto, chrome://tracing)
+${TIMELINE_HELP}
 `;
 
 /** Runs `taskpool demo`; resolves with the exit code. */
@@ -48,7 +49,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     repeat: { type: "string", short: "n" },
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
-    trace: { type: "string" },
+    ...TIMELINE_FLAGS,
   });
   if (values.latency !== undefined && !/^\d+$/.test(values.latency)) {
     throw new UsageError(
@@ -77,7 +78,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       quiet: values.quiet ?? false,
       json: values.json ?? false,
       mode: modeArg(values.mode),
-      ...(values.trace ? { tracePath: values.trace } : {}),
+      timelines: { trace: values.trace, html: values.html },
     });
   }
   return await runComparison({ plan, io, ...comparisonFlags(values), loadRunPlan: load });

@@ -9,7 +9,7 @@ import { createProgress } from "../progress/mod.ts";
 import { formatSummary } from "../report/summary.ts";
 import { runPlan } from "../run.ts";
 import { listenForInterrupts } from "./interrupts.ts";
-import { writeTrace } from "../report/trace.ts";
+import { type TimelinePaths, writeTimelines } from "./timelines.ts";
 import type { CliIo } from "./io.ts";
 import type { Mode } from "../modes.ts";
 
@@ -24,8 +24,8 @@ export interface ExecuteOptions {
   json?: boolean;
   /** The concurrency mode. @default "auto" */
   mode?: Mode;
-  /** Also write the run's timeline here as a Chrome trace (`--trace`). */
-  tracePath?: string;
+  /** Also write the run's timeline (`--trace`, `--html`). */
+  timelines?: TimelinePaths;
 }
 
 /** Runs `plan` with progress and a summary; resolves with the exit code. */
@@ -53,7 +53,12 @@ export async function executePlan(
       onEvent: progress.handle,
     });
     progress.close();
-    if (options.tracePath) await writeTrace(options.tracePath, [{ label: "taskpool run", report }]);
+    const written = await writeTimelines(
+      options.timelines ?? {},
+      [{ label: `${report.mode.used} run`, report }],
+      `taskpool run of ${plan.file}`,
+    );
+    for (const path of written) io.stderr(`taskpool: timeline written to ${path}\n`);
     if (json) {
       io.stdout(`${
         JSON.stringify({

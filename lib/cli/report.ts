@@ -10,11 +10,12 @@ import { poolInsights } from "../report/insights.ts";
 import type { Report } from "../report/model.ts";
 import { formatSummary } from "../report/summary.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
-import { writeTrace } from "../report/trace.ts";
+import { TIMELINE_FLAGS, TIMELINE_HELP, writeTimelines } from "./timelines.ts";
 import type { CliIo } from "./io.ts";
 
 /** Help text of `taskpool report`. */
-export const REPORT_HELP = `Usage: taskpool report REPORT.json [--slowest N] [--trace PATH]
+export const REPORT_HELP =
+  `Usage: taskpool report REPORT.json [--slowest N] [--html PATH] [--trace PATH]
 
 Prints a finished run's summary again (slowest jobs, failures, the final line), the mode it ran
 in, and per pool the time jobs waited for a slot against the time they ran, with the effective
@@ -22,14 +23,14 @@ concurrency (average and peak attempts at once). Exit code: the run's own.
 
 Options:
       --slowest N        how many of the slowest jobs to list (default 5)
-      --trace PATH       write the run's timeline as a Chrome trace
+${TIMELINE_HELP}
 `;
 
 /** Runs `taskpool report`; resolves with the run's exit code. */
 export async function reportCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs("report", args, {
     slowest: { type: "string" },
-    trace: { type: "string" },
+    ...TIMELINE_FLAGS,
   });
   const path = onePositional("report", positionals, "report file");
   const report = await readReport(path);
@@ -50,7 +51,12 @@ export async function reportCommand(args: string[], io: CliIo): Promise<number> 
     formatSummary(report, { color: io.color, slowest }),
   ];
   io.stdout(`${lines.join("\n")}\n`);
-  if (values.trace) await writeTrace(values.trace, [{ label: report.file, report }]);
+  const written = await writeTimelines(
+    { trace: values.trace, html: values.html },
+    [{ label: `${report.mode?.used ?? "a"} run`, report }],
+    `taskpool run of ${report.file}`,
+  );
+  for (const timeline of written) io.stderr(`taskpool: timeline written to ${timeline}\n`);
   return report.exitCode;
 }
 

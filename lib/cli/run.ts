@@ -7,6 +7,7 @@ import { loadPlan } from "../jobfile/mod.ts";
 import { modeArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
+import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 
 /** Help text of `taskpool run`. */
 export const RUN_HELP = `Usage: taskpool run FILE [options]
@@ -23,7 +24,7 @@ Options:
                          how the pools run (see taskpool compare)
       --force            download again even files that are up to date
       --fail-fast        stop everything at the first failure
-      --trace PATH       also write the timeline as a Chrome trace (Perfetto, chrome://tracing)
+${TIMELINE_HELP}
   -q, --quiet            print only failures and the summary
       --json             print the summary as one JSON object on stdout
 `;
@@ -37,7 +38,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     cpu: { type: "string" },
     "per-host": { type: "string" },
     mode: { type: "string" },
-    trace: { type: "string" },
+    ...TIMELINE_FLAGS,
     force: { type: "boolean" },
     "fail-fast": { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
@@ -60,6 +61,6 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     quiet: values.quiet ?? false,
     json: values.json ?? false,
     mode,
-    ...(values.trace ? { tracePath: values.trace } : {}),
+    timelines: { trace: values.trace, html: values.html },
   });
 }

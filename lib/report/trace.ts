@@ -7,6 +7,7 @@
  */
 import type { Report } from "./model.ts";
 import { writeTextFileAtomic } from "../write_atomic.ts";
+import { lanesOf } from "./lanes.ts";
 
 /** One trace event; only the fields taskpool writes. */
 export interface TraceEvent {
@@ -59,11 +60,7 @@ export function traceOf(runs: { label: string; report: Report }[]): Trace {
       }
       return tid;
     };
-    const sortedLanes = [
-      ...new Set(report.jobs.flatMap((job) => job.attemptLog.map((a) => a.lane))),
-    ]
-      .sort(compareLanes);
-    for (const lane of sortedLanes) laneId(lane);
+    for (const lane of lanesOf(report)) laneId(lane);
     for (const job of report.jobs) {
       job.attemptLog.forEach((attempt, i) => {
         const last = i === job.attemptLog.length - 1;
@@ -96,11 +93,4 @@ export async function writeTrace(
   runs: { label: string; report: Report }[],
 ): Promise<void> {
   await writeTextFileAtomic(path, JSON.stringify(traceOf(runs)));
-}
-
-/** io lanes first, then cpu, each by number. */
-function compareLanes(a: string, b: string): number {
-  const [poolA = "", numberA = "0"] = a.split("-");
-  const [poolB = "", numberB = "0"] = b.split("-");
-  return poolA === poolB ? Number(numberA) - Number(numberB) : poolB.localeCompare(poolA);
 }

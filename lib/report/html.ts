@@ -1,0 +1,93 @@
+/**
+ * The run, viewed: one self-contained HTML page (no network, no external assets) with a Gantt
+ * timeline of every attempt on its lane (io slots, cpu slots), coloured by kind and status, with
+ * a job's details on hover and a zoom. Several runs (a comparison's modes) stack on one time
+ * axis, so the difference shows at a glance.
+ *
+ * @module
+ */
+import type { Report } from "./model.ts";
+import { TIMELINE_CSS, TIMELINE_SCRIPT } from "./html_assets.ts";
+import { timelineOf, type TimelineRun } from "./timeline.ts";
+import { writeTextFileAtomic } from "../write_atomic.ts";
+
+/** A run to show, and its label (the mode's name in a comparison). */
+export interface LabelledReport {
+  label: string;
+  report: Report;
+}
+
+/**
+ * The timeline page of `runs`, as HTML text.
+ *
+ * @example
+ * ```ts
+ * import { timelineHtml } from "./html.ts";
+ * const html = timelineHtml([], { title: "nothing ran" });
+ * console.assert(html.startsWith("<!doctype html>") && !html.includes("http"));
+ * ```
+ */
+export function timelineHtml(runs: LabelledReport[], options: { title: string }): string {
+  const timelines: TimelineRun[] = runs.map(({ label, report }) => timelineOf(label, report));
+  const first = runs[0]?.report;
+  const facts = first
+    ? `${escapeHtml(first.file)} · started ${
+      escapeHtml(first.startedAt)
+    } · ${first.host.cores} cores, ` +
+      `Deno ${escapeHtml(first.host.deno)} on ${escapeHtml(first.host.os)}`
+    : "no runs";
+  const stacked = runs.length > 1
+    ? "<p>Each run on the same time axis: the longest one spans the width.</p>"
+    : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(options.title)}</title>
+<style>${TIMELINE_CSS}</style>
+</head>
+<body>
+<header class="page-head">
+<h1>${escapeHtml(options.title)}</h1>
+<p>${facts}</p>
+${stacked}
+</header>
+<div class="controls">
+<label>zoom <input id="zoom" type="range" min="0" max="100" step="1" value="0"> <output id="zoom-factor">×1</output></label>
+<div class="legend">
+<span><i class="k-download"></i>download</span>
+<span><i class="k-compute"></i>compute</span>
+<span><i class="k-run"></i>run</span>
+<span><i class="k-download s-cached"></i>cached</span>
+<span><i class="k-download s-retried"></i>failed, retried</span>
+<span><i class="s-failed"></i>failed</span>
+<span><i class="s-cancelled"></i>cancelled</span>
+</div>
+</div>
+<div id="scroller"><div id="canvas"></div></div>
+<div id="tip" hidden></div>
+<script type="application/json" id="timeline-data">${jsonForScript({ runs: timelines })}</script>
+<script>${TIMELINE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** Writes the timeline page of `runs` (see {@linkcode timelineHtml}) to `path`, atomically. */
+export async function writeTimelineHtml(
+  path: string,
+  runs: LabelledReport[],
+  options: { title: string },
+): Promise<void> {
+  await writeTextFileAtomic(path, timelineHtml(runs, options));
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** JSON that cannot end its `<script>` element early. */
+function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c");
+}
