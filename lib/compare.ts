@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { RunEventListener } from "./events.ts";
 import type { Plan } from "./job.ts";
 import type { Mode, ResolvedMode } from "./modes.ts";
 import type { Report, ReportJob } from "./report/model.ts";
@@ -26,6 +27,8 @@ export interface CompareOptions {
   signal?: AbortSignal;
   /** Told of each run as it ends. */
   onRun?(run: CompareRun): void;
+  /** Told of every run's events as they happen (a live display). */
+  onEvent?: RunEventListener;
 }
 
 /** One run of a comparison. */
@@ -75,7 +78,7 @@ export const WIDE_SPREAD = 0.25;
 
 /** Runs the comparison; never rejects for failed jobs (they are in the figures). */
 export async function compareModes(options: CompareOptions): Promise<Comparison> {
-  const { modes, repeat, loadPlan, folder, signal, onRun } = options;
+  const { modes, repeat, loadPlan, folder, signal, onRun, onEvent } = options;
   const runs: CompareRun[] = [];
   for (let round = 1; round <= repeat && !signal?.aborted; round++) {
     for (const mode of modes) {
@@ -85,7 +88,12 @@ export async function compareModes(options: CompareOptions): Promise<Comparison>
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       });
       const plan = await loadPlan(runFolder);
-      const report = await runPlan(plan, { mode, force: true, ...(signal ? { signal } : {}) });
+      const report = await runPlan(plan, {
+        mode,
+        force: true,
+        ...(signal ? { signal } : {}),
+        ...(onEvent ? { onEvent } : {}),
+      });
       const run = { mode, used: report.mode.used, round, folder: runFolder, report };
       runs.push(run);
       onRun?.(run);

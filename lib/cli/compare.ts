@@ -8,7 +8,9 @@ import { resolve } from "node:path";
 import { compareModes, type Comparison } from "../compare.ts";
 import { formatComparison } from "../compare_table.ts";
 import { formatDuration } from "../format.ts";
+import type { RunEvent } from "../events.ts";
 import type { Plan } from "../job.ts";
+import { createProgress, type Progress } from "../progress/mod.ts";
 import type { Mode } from "../modes.ts";
 import { EXIT } from "../run.ts";
 import { writeTextFileAtomic } from "../write_atomic.ts";
@@ -107,24 +109,53 @@ export async function runComparison(options: RunComparisonOptions): Promise<numb
   const folder = resolve(plan.output, "compare");
   const total = modes.length * repeat;
   let done = 0;
-  const comparison = await compareModes({
-    modes,
-    repeat,
-    folder,
-    loadPlan: loadRunPlan,
-    signal: interrupts.signal,
-    onRun: ({ mode, used, round, report }) => {
-      const { summary } = report;
-      const label = mode === "auto" ? `auto (${used})` : mode;
-      const failures = summary.ok + summary.cached === summary.total
-        ? ""
-        : `, ${summary.total - summary.ok - summary.cached} not ok`;
-      io.stderr(
-        `compare [${++done}/${total}] ${label} round ${round}: ` +
-          `${formatDuration(report.wallMs)}, ${summary.total} jobs${failures}\n`,
-      );
-    },
-  });
+  // On a terminal, each run's live block; elsewhere only the line per run below.
+  let progress: Progress | undefined;
+  const runLabel = (index: number) =>
+    `${modes[index % modes.length]}${
+      repeat > 1 ? ` #${Math.floor(index / modes.length) + 1}` : ""
+    }`;
+  let comparison: Comparison;
+  try {
+    comparison = await compareModes({
+      modes,
+      repeat,
+      folder,
+      loadPlan: loadRunPlan,
+      signal: interrupts.signal,
+      ...(io.stderrIsTty
+        ? {
+          onEvent: (event: RunEvent) => {
+            if (event.type === "run-started") {
+              progress = createProgress({
+                write: io.stderr,
+                tty: true,
+                color: io.color,
+                label: runLabel(done),
+                ...(io.columns ? { columns: io.columns } : {}),
+              });
+            }
+            progress?.handle(event);
+          },
+        }
+        : {}),
+      onRun: ({ mode, used, round, report }) => {
+        progress?.close();
+        progress = undefined;
+        const { summary } = report;
+        const label = mode === "auto" ? `auto (${used})` : mode;
+        const failures = summary.ok + summary.cached === summary.total
+          ? ""
+          : `, ${summary.total - summary.ok - summary.cached} not ok`;
+        io.stderr(
+          `compare [${++done}/${total}] ${label} round ${round}: ` +
+            `${formatDuration(report.wallMs)}, ${summary.total} jobs${failures}\n`,
+        );
+      },
+    });
+  } finally {
+    progress?.close(); // a run cut short by an interrupt
+  }
   const path = `${folder}/compare.json`;
   const record = compareRecord(plan, comparison);
   await Deno.mkdir(folder, { recursive: true });

@@ -27,6 +27,8 @@ export interface ProgressOptions {
   clock?: () => Date;
   /** How often the block may be redrawn, in ms. @default 100 */
   redrawMs?: number;
+  /** Which run this is, shown before the bar (a comparison's mode and round). */
+  label?: string;
 }
 
 /** A progress display: feed it events, close it before printing the summary. */
@@ -82,7 +84,11 @@ function terminalProgress(options: ProgressOptions): Progress {
     return `\r${up}\x1b[J`;
   };
   const block = () => {
-    const lines = progressBlock(tally.snapshot(), { columns: columns(), color });
+    const lines = progressBlock(tally.snapshot(), {
+      columns: columns(),
+      color,
+      ...(options.label ? { label: options.label } : {}),
+    });
     shown = lines.length;
     return lines.join("\n");
   };

@@ -14,6 +14,8 @@ export interface BlockOptions {
   columns: number;
   /** ANSI colours. @default false */
   color?: boolean;
+  /** Put before the bar: which run this is (a comparison's mode and round). */
+  label?: string;
 }
 
 const BAR_MAX = 30;
@@ -42,7 +44,8 @@ export function progressBlock(snapshot: TallySnapshot, options: BlockOptions): s
   const percent = snapshot.total === 0 ? 100 : Math.floor((snapshot.done / snapshot.total) * 100);
   const failed = snapshot.failed ? `  ${snapshot.failed} failed` : "";
   const eta = snapshot.etaMs === undefined ? "ETA --" : `ETA ${formatEta(snapshot.etaMs)}`;
-  const figures = `${snapshot.done}/${snapshot.total}  ${percent}%${failed}  ` +
+  const label = options.label ? `${options.label}  ` : "";
+  const figures = `${label}${snapshot.done}/${snapshot.total}  ${percent}%${failed}  ` +
     `${formatDuration(snapshot.elapsedMs)}  ${eta}`;
   const barWidth = Math.min(BAR_MAX, width - figures.length - 2);
   let overall: string;
@@ -50,7 +53,8 @@ export function progressBlock(snapshot: TallySnapshot, options: BlockOptions): s
     const filled = snapshot.total === 0
       ? barWidth
       : Math.floor((snapshot.done / snapshot.total) * barWidth);
-    overall = `${paint(32, "█".repeat(filled))}${"░".repeat(barWidth - filled)}  ${figures}`;
+    const bar = `${paint(32, "█".repeat(filled))}${"░".repeat(barWidth - filled)}`;
+    overall = `${label}${bar}  ${figures.slice(label.length)}`;
   } else overall = fit(figures, width);
   if (failed && overall.includes(failed)) {
     overall = overall.replace(failed, `  ${paint(31, `${snapshot.failed} failed`)}`);

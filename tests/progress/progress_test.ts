@@ -137,3 +137,12 @@ Deno.test("plain progress: timestamped lines, no ANSI; --quiet keeps only failur
     );
   }
 });
+
+Deno.test("progressBlock puts a run's label before the bar, and still fits", () => {
+  const tally = new ProgressTally();
+  tally.handle(started);
+  const [, , wide] = progressBlock(tally.snapshot(), { columns: 100, label: "workers #2" });
+  assert.equal(wide, `workers #2  ${"░".repeat(30)}  0/3  0%  0ms  ETA --`);
+  const [, , narrow] = progressBlock(tally.snapshot(), { columns: 30, label: "workers #2" });
+  assert.ok(narrow!.startsWith("workers #2  0/3") && narrow!.length < 30, narrow);
+});
