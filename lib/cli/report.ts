@@ -40,14 +40,18 @@ export async function reportCommand(args: string[], io: CliIo): Promise<number> 
   }
   const lines = [
     `${report.file}: run of ${report.startedAt}, ${report.summary.total} jobs`,
-    ...poolInsights(report).map((pool) =>
-      `${pool.pool.padEnd(4)} ${pool.attempts} attempts: queued ${
-        formatDuration(pool.queuedMs)
-      }, ` +
-      `running ${formatDuration(pool.runningMs)}; concurrency ${
-        pool.averageConcurrency.toFixed(1)
-      } on average, ${pool.peakConcurrency} at most (limit ${limitOf(report, pool.pool)})`
-    ),
+    ...poolInsights(report).flatMap((pool) => {
+      const limit = limitOf(report, pool.pool);
+      return [
+        `${pool.pool.padEnd(4)} ${pool.attempts} attempts: queued ${
+          formatDuration(pool.queuedMs)
+        }, running ${formatDuration(pool.runningMs)}; concurrency ${
+          pool.averageConcurrency.toFixed(1)
+        } on average, ${pool.peakConcurrency} at most (limit ${limit})`,
+        `     |${sparkline(pool.concurrencyOverTime, Math.max(limit, pool.peakConcurrency))}| ` +
+        `attempts under way over the run's ${formatDuration(report.wallMs)}, 0 to ${limit}`,
+      ];
+    }),
     formatSummary(report, { color: io.color, slowest }),
   ];
   io.stdout(`${lines.join("\n")}\n`);
@@ -60,8 +64,27 @@ export async function reportCommand(args: string[], io: CliIo): Promise<number> 
   return report.exitCode;
 }
 
-function limitOf(report: Report, pool: string): number | string {
-  return pool === "io" || pool === "cpu" ? report.concurrency[pool] : "?";
+function limitOf(report: Report, pool: string): number {
+  return pool === "io" || pool === "cpu" ? report.concurrency[pool] : 0;
+}
+
+const LEVELS = " ▁▂▃▄▅▆▇█";
+
+/**
+ * `values` as a row of block characters, `top` the full block (a blank for nothing).
+ *
+ * @example
+ * ```ts
+ * import { sparkline } from "./report.ts";
+ * console.assert(sparkline([0, 1, 2, 4], 4) === " ▂▄█");
+ * ```
+ */
+export function sparkline(values: number[], top: number): string {
+  const steps = LEVELS.length - 1;
+  return values.map((value) => {
+    const level = top > 0 ? Math.round((value / top) * steps) : 0;
+    return LEVELS[Math.max(value > 0 ? 1 : 0, Math.min(steps, level))];
+  }).join("");
 }
 
 /** Reads a report; an unreadable or foreign file is a usage error (exit 2). */

@@ -20,6 +20,14 @@ export interface PoolInsight {
   averageConcurrency: number;
   /** The most attempts under way at once. */
   peakConcurrency: number;
+  /** The average number of attempts under way in each of `buckets` equal slices of the run. */
+  concurrencyOverTime: number[];
+}
+
+/** Options for {@linkcode poolInsights}. */
+export interface InsightOptions {
+  /** Slices of the run for `concurrencyOverTime`. @default 40 */
+  buckets?: number;
 }
 
 /**
@@ -35,7 +43,8 @@ export interface PoolInsight {
  * console.assert(io!.averageConcurrency === 1.5 && io!.peakConcurrency === 2);
  * ```
  */
-export function poolInsights(report: Report): PoolInsight[] {
+export function poolInsights(report: Report, options: InsightOptions = {}): PoolInsight[] {
+  const { buckets = 40 } = options;
   const pools = new Map<string, { queuedMs: number; spans: [number, number][] }>();
   for (const job of report.jobs) {
     for (const attempt of job.attemptLog) {
@@ -58,8 +67,25 @@ export function poolInsights(report: Report): PoolInsight[] {
         runningMs,
         averageConcurrency: report.wallMs > 0 ? runningMs / report.wallMs : 0,
         peakConcurrency: peakOverlap(spans),
+        concurrencyOverTime: overTime(spans, report.wallMs, buckets),
       };
     });
+}
+
+/** The average number of open intervals in each of `buckets` equal slices of [0, wallMs]. */
+function overTime(spans: [number, number][], wallMs: number, buckets: number): number[] {
+  const sums = new Array<number>(buckets).fill(0);
+  if (wallMs <= 0) return sums;
+  const width = wallMs / buckets;
+  for (const [start, end] of spans) {
+    const first = Math.max(0, Math.floor(start / width));
+    const last = Math.min(buckets - 1, Math.floor(end / width));
+    for (let i = first; i <= last; i++) {
+      const overlap = Math.min(end, (i + 1) * width) - Math.max(start, i * width);
+      if (overlap > 0) sums[i]! += overlap;
+    }
+  }
+  return sums.map((sum) => sum / width);
 }
 
 /** The most intervals open at one instant (an end at t closes before a start at t opens). */

@@ -190,6 +190,11 @@ Deno.test("taskpool report: time queued vs running and concurrency per pool, nev
   );
   const cpu = stdout.match(/^cpu {2}200 attempts: .* (\d+) at most \(limit 2\)$/m);
   assert.ok(cpu && Number(cpu[1]) <= 2, stdout);
+  // Concurrency over time: 40 slices, each at most the limit's full block.
+  const lines = stdout.split("\n");
+  const overTime = lines[lines.findIndex((line) => line.startsWith("cpu  200")) + 1]!;
+  assert.match(overTime, /^ {5}\|[ ▁▂▃▄▅▆▇█]{40}\| attempts under way over the run's \S+, 0 to 2$/);
+  assert.match(overTime, /[▄▅▆▇█]/, "the slots busy for a while");
   assert.match(stdout, /^taskpool: OK 201 jobs: 201 ok/m);
   // A file that is not a report: exit 2, named.
   await dir.write("other.json", '{"jobs": 3}');
