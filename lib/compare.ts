@@ -55,7 +55,7 @@ export interface ModeFigures {
   computeMs: number;
   /** Sequential's median wall time over this one's; undefined without a sequential run. */
   speedup: number | undefined;
-  /** Highest peak resident memory of taskpool's process over its runs. */
+  /** Highest peak resident memory of taskpool with its hosts over its runs. */
   peakRssBytes: number;
   /** Runs in which a job did not succeed. */
   failedRuns: number;
@@ -127,7 +127,9 @@ function figuresOf(mode: Mode, runs: CompareRun[]): ModeFigures | undefined {
     downloadMs: median(runs.map((run) => busyMs(run.report.jobs, ["download"]))),
     computeMs: median(runs.map((run) => busyMs(run.report.jobs, ["compute", "run"]))),
     speedup: undefined,
-    peakRssBytes: Math.max(...runs.map((run) => run.report.peakRssBytes)),
+    peakRssBytes: Math.max(
+      ...runs.map((run) => run.report.peakTotalRssBytes ?? run.report.peakRssBytes),
+    ),
     failedRuns: runs.filter((run) => run.report.exitCode !== 0).length,
   };
 }

@@ -39,7 +39,9 @@ export function formatComparison(comparison: Comparison): string {
       .join("  ").trimEnd();
   const lines = [line(header), ...rows.map(line)];
   if (rows.length > 0) {
-    lines.push("peak RSS: taskpool's own process; Worker hosts and subprocesses are not counted");
+    lines.push(
+      "peak RSS: taskpool with its Worker and process hosts; commands of run jobs not counted",
+    );
   }
   for (const warning of comparison.warnings) lines.push(`warning: ${warning}`);
   if (comparison.interrupted) lines.push("interrupted: the figures cover the runs that ended");

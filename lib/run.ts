@@ -69,7 +69,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
   const workers = new WorkerPool({ size: limits.cpu, aheadPerThread: WORKER_TASKS_AHEAD });
   const processes = new ProcessPool({ size: limits.cpu });
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: limits.io });
-  const memory = new PeakMemory();
+  const memory = new PeakMemory(() => workers.rssBytes + processes.rssBytes);
   const started = now();
   let kinds: KindRegistry | undefined;
   try {
@@ -111,16 +111,26 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     exitCode: 0,
     interrupted,
     peakRssBytes: memory.peak,
+    peakTotalRssBytes: memory.peakTotal,
   });
   const report = { ...draft, exitCode: exitCodeOf(draft, signal) };
   await writeTextFileAtomic(plan.report, `${JSON.stringify(report, null, 2)}\n`);
   return report;
 }
 
-/** Samples the process's resident memory while a run goes, keeping the peak. */
+/**
+ * Samples resident memory while a run goes, keeping the peaks: taskpool's process alone, and
+ * with the host processes `others` reports (their latest figures).
+ */
 class PeakMemory {
   peak = Deno.memoryUsage().rss;
+  peakTotal = this.peak;
+  readonly #others: () => number;
   readonly #timer = setInterval(() => this.#sample(), 50);
+
+  constructor(others: () => number) {
+    this.#others = others;
+  }
 
   stop() {
     clearInterval(this.#timer);
@@ -128,7 +138,9 @@ class PeakMemory {
   }
 
   #sample() {
-    this.peak = Math.max(this.peak, Deno.memoryUsage().rss);
+    const own = Deno.memoryUsage().rss;
+    this.peak = Math.max(this.peak, own);
+    this.peakTotal = Math.max(this.peakTotal, own + this.#others());
   }
 }
 

@@ -9,7 +9,7 @@
  * @module
  */
 import { readFrames } from "../lib/pools/frames.ts";
-import type { ComputeTask } from "../lib/pools/task.ts";
+import type { ComputeTask, HostMemory } from "../lib/pools/task.ts";
 import { callTask } from "./call_task.ts";
 import { consoleToStderr } from "./console_to_stderr.ts";
 import { sendFrame } from "./host_channel.ts";
@@ -32,5 +32,7 @@ Deno.exit = (code?: number): never => {
 for await (const message of readFrames(Deno.stdin.readable)) {
   const { id, ...task } = message as ComputeTask & { id: number };
   current = id;
-  sendFrame(await callTask(id, task));
+  const reply = await callTask(id, task);
+  sendFrame({ rss: Deno.memoryUsage().rss } satisfies HostMemory);
+  sendFrame(reply);
 }

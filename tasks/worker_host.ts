@@ -43,6 +43,14 @@ const waiting: HostTask[] = [];
 /** Tasks on a thread now. */
 let running = 0;
 let nextThreadId = 1;
+const MEMORY_EVERY_MS = 100;
+
+// Say how much memory this process holds, its threads' heaps included, now and then while busy.
+const memoryTimer = setInterval(() => {
+  if (running > 0) sendFrame({ rss: Deno.memoryUsage().rss } satisfies HostMessage);
+}, MEMORY_EVERY_MS);
+Deno.unrefTimer(memoryTimer);
+sendFrame({ rss: Deno.memoryUsage().rss } satisfies HostMessage);
 
 // Start the pool's threads at once, with the first task's heap cap, while that task is on its
 // way: a thread takes about 90 ms to start, which the second task would otherwise wait for.

@@ -200,6 +200,7 @@ function compareRecord(plan: Plan, comparison: Comparison) {
       wallMs: report.wallMs,
       exitCode: report.exitCode,
       peakRssBytes: report.peakRssBytes,
+      peakTotalRssBytes: report.peakTotalRssBytes,
       concurrency: report.concurrency,
       summary: report.summary,
     })),

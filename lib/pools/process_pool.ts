@@ -11,7 +11,7 @@
 import { ComputeError } from "../errors.ts";
 import { readFrames } from "./frames.ts";
 import { WakeQueue } from "./wake_queue.ts";
-import { type ComputeTask, encodeTaskFrame, type TaskReply } from "./task.ts";
+import { type ComputeTask, encodeTaskFrame, type HostMemory, type TaskReply } from "./task.ts";
 
 /** How a host process is started: what it may do and how much heap it gets. */
 export interface HostProfile {
@@ -52,6 +52,8 @@ interface Host {
     | undefined;
   /** Set when taskpool itself ended the process. */
   killed: boolean;
+  /** Its resident memory as it last said (with each reply), in bytes. */
+  rss: number;
   exited: Promise<void>;
 }
 
@@ -95,6 +97,13 @@ export class ProcessPool {
   /** Host processes started so far, replacements included. */
   get started(): number {
     return this.#nextHostId - 1;
+  }
+
+  /** The resident memory of the live hosts, as each last said (after each task), in bytes. */
+  get rssBytes(): number {
+    let sum = 0;
+    for (const host of this.#hosts) if (!host.killed) sum += host.rss;
+    return sum;
   }
 
   /**
@@ -186,6 +195,7 @@ export class ProcessPool {
       stderr: "",
       current: undefined,
       killed: false,
+      rss: 0,
       exited: Promise.resolve(),
     };
     this.#hosts.add(host);
@@ -200,7 +210,11 @@ export class ProcessPool {
   async #readReplies(host: Host): Promise<void> {
     try {
       for await (const message of readFrames(host.child.stdout)) {
-        const reply = message as TaskReply | { id: number; exit: number };
+        const reply = message as TaskReply | { id: number; exit: number } | HostMemory;
+        if ("rss" in reply) {
+          host.rss = reply.rss;
+          continue;
+        }
         const current = host.current;
         if (!current || reply.id !== current.taskId) continue;
         if ("exit" in reply) {

@@ -34,6 +34,11 @@ export type TaskReply =
  * @throws {ComputeError} when the arguments cannot be structured-cloned (a function, say); the
  * message names the `destination` ("a Worker", "a process")
  */
+/** A host's resident memory in bytes, sent now and then so taskpool can sum its processes. */
+export interface HostMemory {
+  rss: number;
+}
+
 export function encodeTaskFrame(message: unknown, destination: string): Uint8Array {
   try {
     return encodeFrame(message);

@@ -22,7 +22,7 @@
 import { ComputeError } from "../errors.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import { WakeQueue } from "./wake_queue.ts";
-import { type ComputeTask, encodeTaskFrame, type TaskReply } from "./task.ts";
+import { type ComputeTask, encodeTaskFrame, type HostMemory, type TaskReply } from "./task.ts";
 
 /** What a compute thread may do and how much heap it gets. */
 export interface WorkerProfile {
@@ -56,7 +56,8 @@ export type ThreadDeath =
 export type HostMessage =
   | ({ worker: number; next?: number } & (TaskReply | ({ id: number } & ThreadDeath)))
   | { started: number }
-  | { cancelled: number };
+  | { cancelled: number }
+  | HostMemory;
 
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -107,6 +108,8 @@ interface Host {
   pending: Map<number, Pending>;
   /** Takes no new task; killed once `pending` is empty. */
   draining: boolean;
+  /** Its resident memory as it last said, in bytes. */
+  rss: number;
   killed: boolean;
   exited: Promise<void>;
 }
@@ -174,6 +177,12 @@ export class WorkerPool {
   }
 
   /** Host processes not yet told to stop: active ones and draining ones. */
+  get rssBytes(): number {
+    let sum = 0;
+    for (const host of this.#hosts) if (!host.killed) sum += host.rss;
+    return sum;
+  }
+
   get hostsAlive(): number {
     return [...this.#hosts].filter((host) => !host.killed).length;
   }
@@ -284,6 +293,7 @@ export class WorkerPool {
       writer: child.stdin.getWriter(),
       pending: new Map(),
       draining: false,
+      rss: 0,
       killed: false,
       exited: Promise.resolve(),
     };
@@ -338,6 +348,7 @@ export class WorkerPool {
   #settle(host: Host, message: HostMessage): void {
     if ("started" in message) return this.#started(host, message.started);
     if ("cancelled" in message) return this.#cancelled(host, message.cancelled);
+    if ("rss" in message) return void (host.rss = message.rss);
     const pending = host.pending.get(message.id);
     host.pending.delete(message.id);
     if (pending && !pending.abandoned) {

@@ -106,6 +106,11 @@ export interface Report {
   interrupted: boolean;
   /** The highest resident memory of the taskpool process seen during the run (sampled). */
   peakRssBytes: number;
+  /**
+   * The highest resident memory of taskpool with its Worker and process hosts (sampled; a host's
+   * figure is the latest it sent). Commands that `run` jobs start are not counted.
+   */
+  peakTotalRssBytes: number;
   /** The pool limits the run used (its mode's). */
   concurrency: Concurrency;
   /** The concurrency mode: asked for, used (`auto` resolved), and why. */
@@ -183,10 +188,17 @@ export class ReportBuilder {
 
   /** The report as of now; jobs without an outcome are reported cancelled. */
   build(
-    options: { wallMs: number; exitCode: number; interrupted?: boolean; peakRssBytes?: number },
+    options: {
+      wallMs: number;
+      exitCode: number;
+      interrupted?: boolean;
+      peakRssBytes?: number;
+      peakTotalRssBytes?: number;
+    },
   ): Report {
     const { wallMs, exitCode, interrupted = false, peakRssBytes = Deno.memoryUsage().rss } =
       options;
+    const { peakTotalRssBytes = peakRssBytes } = options;
     const jobs = this.#jobs.map((job) => this.#reportJob(job, wallMs));
     const count = (status: JobStatus) => jobs.filter((job) => job.status === status).length;
     return {
@@ -198,6 +210,7 @@ export class ReportBuilder {
       exitCode,
       interrupted,
       peakRssBytes,
+      peakTotalRssBytes,
       concurrency: this.#options.concurrency,
       mode: this.#options.mode ?? { requested: "auto", used: "workers", why: "" },
       host: {

@@ -99,6 +99,9 @@ Deno.test("taskpool run --mode workers|processes puts every compute job on that 
       [isolation, 3],
       [isolation, 7],
     ]);
+    // The hosts' memory counts in the total: a Deno host process holds tens of MiB.
+    const hosts = report.peakTotalRssBytes - report.peakRssBytes;
+    assert.ok(hosts > 20 * 1024 * 1024, `${mode}: hosts ${hosts} bytes`);
   }
   // auto: each job where it asked to run.
   assert.equal((await cli(["run", "jobs.yaml"], { cwd: dir.path })).code, 0);
