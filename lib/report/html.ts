@@ -1,6 +1,7 @@
 /**
  * The run, viewed: one self-contained HTML page (no network, no external assets) with a Gantt
- * timeline of every attempt on its lane (io slots, cpu slots), coloured by kind and status, with
+ * timeline of every attempt on its lane (io slots; each Worker thread and host process that ran
+ * compute jobs; cpu slots for commands and the main thread), coloured by kind and status, with
  * a job's details on hover and a zoom. Several runs (a comparison's modes) stack on one time
  * axis, so the difference shows at a glance.
  *

@@ -23,9 +23,23 @@ export function lanesOf(report: Pick<Report, "jobs">): string[] {
   return [...lanes].sort(compareLanes);
 }
 
-/** io lanes first, then cpu, each by number. */
+const LANE_ORDER = ["io", "cpu", "worker", "process"];
+
+/**
+ * io lanes first, then cpu slots, Worker threads and host processes, each by number.
+ *
+ * @example
+ * ```ts
+ * import { compareLanes } from "./lanes.ts";
+ * const lanes = ["process-7", "worker-2", "cpu-1", "io-10", "io-9"].sort(compareLanes);
+ * console.assert(lanes.join() === "io-9,io-10,cpu-1,worker-2,process-7");
+ * ```
+ */
 export function compareLanes(a: string, b: string): number {
-  const [poolA = "", numberA = "0"] = a.split("-");
-  const [poolB = "", numberB = "0"] = b.split("-");
-  return poolA === poolB ? Number(numberA) - Number(numberB) : poolB.localeCompare(poolA);
+  const [kindA = "", numberA = "0"] = a.split("-");
+  const [kindB = "", numberB = "0"] = b.split("-");
+  if (kindA === kindB) return Number(numberA) - Number(numberB);
+  const rank = (kind: string) =>
+    (LANE_ORDER.indexOf(kind) + LANE_ORDER.length + 1) % (LANE_ORDER.length + 1);
+  return rank(kindA) - rank(kindB) || kindA.localeCompare(kindB);
 }

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Report, ReportSummary } from "./model.ts";
-import { lanesOf } from "./lanes.ts";
+import type { Report, ReportJob, ReportSummary } from "./model.ts";
+import { compareLanes } from "./lanes.ts";
 
 /** One attempt: its lane's index in `lanes`, start and end (ms since the run started), error. */
 export type TimelineAttempt = [lane: number, startMs: number, endMs: number, error?: string];
@@ -63,7 +63,14 @@ export interface TimelineRun {
  * ```
  */
 export function timelineOf(label: string, report: Report): TimelineRun {
-  const lanes = lanesOf(report);
+  // Where each attempt ran: its thread or process when the report says (the last attempt of a
+  // compute job), else its pool slot.
+  const placed = report.jobs.map((job) =>
+    job.attemptLog.map((attempt, index) =>
+      index === job.attemptLog.length - 1 ? ranOn(job) ?? attempt.lane : attempt.lane
+    )
+  );
+  const lanes = [...new Set(placed.flat())].sort(compareLanes);
   const laneIndex = new Map(lanes.map((lane, index) => [lane, index]));
   return {
     label,
@@ -75,7 +82,7 @@ export function timelineOf(label: string, report: Report): TimelineRun {
     why: report.mode?.why ?? "",
     summary: report.summary,
     lanes,
-    jobs: report.jobs.map((job) => {
+    jobs: report.jobs.map((job, jobIndex) => {
       const entry: TimelineJob = {
         name: job.name,
         kind: job.kind,
@@ -83,14 +90,14 @@ export function timelineOf(label: string, report: Report): TimelineRun {
         queuedMs: job.queuedMs,
         startMs: job.startMs,
         endMs: job.endMs,
-        attempts: job.attemptLog.map((attempt) => {
-          const placed: TimelineAttempt = [
-            laneIndex.get(attempt.lane)!,
+        attempts: job.attemptLog.map((attempt, index) => {
+          const bar: TimelineAttempt = [
+            laneIndex.get(placed[jobIndex]![index]!)!,
             attempt.startMs,
             attempt.endMs,
           ];
-          if (attempt.error) placed.push(attempt.error.message);
-          return placed;
+          if (attempt.error) bar.push(attempt.error.message);
+          return bar;
         }),
       };
       if (job.error) entry.error = `${job.error.message} (${job.error.code})`;
@@ -102,4 +109,11 @@ export function timelineOf(label: string, report: Report): TimelineRun {
       return entry;
     }),
   };
+}
+
+/** The Worker thread or host process a compute job ran on, as a lane name. */
+function ranOn(job: ReportJob): string | undefined {
+  if (job.isolation === "worker" && job.worker !== undefined) return `worker-${job.worker}`;
+  if (job.isolation === "process" && job.pid !== undefined) return `process-${job.pid}`;
+  return undefined;
 }
