@@ -8,6 +8,15 @@ import { errorMessage } from "../errors.ts";
 import type { RunEvent } from "../events.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 
+/**
+ * Whether `event` is bad news (a retry or a failure): the lines a terminal display and
+ * `--quiet` keep. Cheap, so displays can skip building the other lines.
+ */
+export function isBadNews(event: RunEvent): boolean {
+  return event.type === "job-retrying" ||
+    (event.type === "job-finished" && event.outcome.status === "failed");
+}
+
 /** What a line says, and whether it is bad news (a failure or a retry). */
 export interface EventLine {
   text: string;

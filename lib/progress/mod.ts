@@ -7,7 +7,7 @@
  * @module
  */
 import type { RunEvent } from "../events.ts";
-import { eventLine } from "./lines.ts";
+import { eventLine, isBadNews } from "./lines.ts";
 import { ProgressTally } from "./tally.ts";
 import { progressBlock } from "./tty_block.ts";
 
@@ -59,6 +59,7 @@ function plainProgress(options: ProgressOptions): Progress {
   const { write, quiet = false, clock = () => new Date() } = options;
   return {
     handle(event) {
+      if (quiet && !isBadNews(event)) return;
       const line = eventLine(event);
       if (!line || (quiet && line.severity !== "failure")) return;
       write(`${clock().toISOString()} ${line.text}\n`);
@@ -106,8 +107,9 @@ function terminalProgress(options: ProgressOptions): Progress {
         timer = setInterval(redraw, redrawMs);
         Deno.unrefTimer(timer);
       }
+      if (!isBadNews(event)) return; // the block shows the rest
       const line = eventLine(event, { color });
-      if (!line || line.severity === "info" || (quiet && line.severity === "retry")) return;
+      if (!line || (quiet && line.severity === "retry")) return;
       // Above the block: erase it, print the line, draw it again.
       write(`${erase()}${line.text}\n${timer === undefined ? "" : block()}`);
     },

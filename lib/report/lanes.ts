@@ -39,7 +39,9 @@ export function compareLanes(a: string, b: string): number {
   const [kindA = "", numberA = "0"] = a.split("-");
   const [kindB = "", numberB = "0"] = b.split("-");
   if (kindA === kindB) return Number(numberA) - Number(numberB);
-  const rank = (kind: string) =>
-    (LANE_ORDER.indexOf(kind) + LANE_ORDER.length + 1) % (LANE_ORDER.length + 1);
+  const rank = (kind: string) => {
+    const index = LANE_ORDER.indexOf(kind);
+    return index < 0 ? LANE_ORDER.length : index; // unknown kinds last
+  };
   return rank(kindA) - rank(kindB) || kindA.localeCompare(kindB);
 }
