@@ -33,8 +33,10 @@ export interface Taken {
 
 /**
  * The slots (lanes 1..n) of one pool, and the jobs taken ahead of a free slot. A job taken ahead
- * holds no slot until it starts. Jobs taken ahead all share one key while any is held, and no
- * other job holds a slot meanwhile, so the kind's own limit keeps them within the pool's slots.
+ * holds no slot until it starts. Jobs taken ahead all share one key while any is held, and are
+ * taken ahead only while no other job holds a slot, so the kind's own limit keeps them within the
+ * pool's slots. While another job holds one (a command, say), a job that could go ahead takes a
+ * free slot like any other: a long command never keeps compute jobs off the free slots.
  */
 export class Slots {
   readonly #free: number[];
@@ -58,19 +60,25 @@ export class Slots {
 
   /** Whether a job that may be taken so (undefined: only into a free slot) may be taken now. */
   mayTake(ahead: Ahead | undefined): boolean {
-    if (ahead === undefined) return this.#free.length > 0 && this.#waiting === 0;
-    return this.#others === 0 && (this.#ahead === 0 || this.#aheadKey === ahead.key) &&
+    if (ahead === undefined || this.#others > 0) {
+      return this.#free.length > 0 && this.#waiting === 0;
+    }
+    return (this.#ahead === 0 || this.#aheadKey === ahead.key) &&
       this.#ahead < this.#size * (1 + ahead.perSlot);
   }
 
-  /** Takes a place for a job that {@linkcode mayTake} allowed. */
+  /**
+   * Takes a place for a job that {@linkcode mayTake} allowed: ahead of a free slot only while no
+   * other job holds one (the returned `ahead` says which it got).
+   */
   take(ahead: Ahead | undefined): Taken {
-    if (ahead === undefined) this.#others++;
-    else {
-      this.#ahead++;
-      this.#waiting++;
-      this.#aheadKey = ahead.key;
+    if (ahead === undefined || this.#others > 0) {
+      this.#others++;
+      return { ahead: undefined, started: false, lane: undefined };
     }
+    this.#ahead++;
+    this.#waiting++;
+    this.#aheadKey = ahead.key;
     return { ahead, started: false, lane: undefined };
   }
 

@@ -310,3 +310,34 @@ Deno.test("runJobs() holds other jobs back while queue-ahead jobs wait to start"
   const names = events.filter((e) => e.type === "job-started").map((e) => e.job.name);
   assert.deepEqual(names, ["x1", "x2", "r"]);
 });
+
+Deno.test("runJobs() gives a queue-ahead job a free slot while another kind's job holds one", async () => {
+  const { kind: ahead } = queueAheadKind(new Set());
+  const finishers: (() => void)[] = [];
+  const held: JobKind = {
+    pool: "cpu",
+    run: () => new Promise((resolve) => finishers.push(() => resolve({ exitCode: 0 }))),
+  };
+  const events: RunEvent[] = [];
+  const run = runJobs([
+    job("r"),
+    { ...job("c1"), kind: "compute" } as unknown as Job,
+    { ...job("c2"), kind: "compute", needs: ["c1"] } as unknown as Job,
+  ], {
+    kinds: { download: held, compute: ahead, run: held } as unknown as KindRegistry,
+    limits: { io: 1, cpu: 2 },
+    onEvent: (e) => {
+      events.push(e);
+      // The command still runs when both compute jobs are done.
+      if (e.type === "job-finished" && e.job.name === "c2") finishers.shift()!();
+    },
+  });
+  const outcomes = await run;
+  assert.deepEqual([...outcomes.values()].map((o) => o.status), ["ok", "ok", "ok"]);
+  const started = events.filter((e) => e.type === "job-started");
+  assert.deepEqual(started.map((e) => [e.job.name, e.lane]), [
+    ["r", "cpu-1"],
+    ["c1", "cpu-2"],
+    ["c2", "cpu-2"],
+  ]);
+});
