@@ -12,7 +12,7 @@ import { REPORT_HELP, reportCommand } from "./lib/cli/report.ts";
 import { RUN_HELP, runCommand } from "./lib/cli/run.ts";
 import { SCHEMA_HELP, schemaCommand } from "./lib/cli/schema.ts";
 import { VALIDATE_HELP, validateCommand } from "./lib/cli/validate.ts";
-import { InvalidJobFileError, UsageError } from "./lib/errors.ts";
+import { InterruptedError, InvalidJobFileError, LockedError, UsageError } from "./lib/errors.ts";
 import { EXIT } from "./lib/run.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
@@ -45,7 +45,7 @@ Commands:
 
 Options: --help for any command; --verbose for stack traces; --version.
 Exit codes: 0 ok, 1 a job failed/skipped/cancelled, 2 bad usage or job file,
-            130 SIGINT, 143 SIGTERM.
+            75 the output folder is in use by another run, 130 SIGINT, 143 SIGTERM.
 `;
 
 /** Runs the CLI and resolves with the process exit code. */
@@ -73,6 +73,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     return await command.run(rest, io);
   } catch (error) {
+    if (error instanceof LockedError) {
+      io.stderr(`taskpool: ${error.message}\n`);
+      return EXIT.locked;
+    }
+    if (error instanceof InterruptedError) {
+      return error.signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
+    }
     if (error instanceof InvalidJobFileError) {
       io.stderr(`taskpool: ${error.message}\n`);
       return EXIT.usage;

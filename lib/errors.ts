@@ -202,6 +202,33 @@ export class InterruptedError extends Error {
 }
 
 /**
+ * Another run holds the output folder's lock (exit code 75, EX_TEMPFAIL: try again later).
+ *
+ * @example
+ * ```ts
+ * import { LockedError } from "./errors.ts";
+ * const owner = { pid: 7, host: "box", since: "2026-11-22T03:00:00.000Z", command: "taskpool run a.yaml" };
+ * console.assert(new LockedError("/out", owner, 0).message.includes("pid 7 on box"));
+ * ```
+ */
+export class LockedError extends Error {
+  override name = "LockedError";
+  readonly output: string;
+  readonly owner: { pid: number; host: string; since: string; command: string } | undefined;
+
+  constructor(output: string, owner: LockedError["owner"], waitedMs: number) {
+    const who = owner
+      ? `pid ${owner.pid} on ${owner.host} (${owner.command}), since ${owner.since}`
+      : "another run";
+    const waited = waitedMs > 0 ? ` after waiting ${(waitedMs / 1000).toFixed(1)}s` : "";
+    const advice = waitedMs > 0 ? "" : "; --wait-lock [SECONDS] waits for it";
+    super(`${output} is in use by ${who}${waited}${advice}`);
+    this.output = output;
+    this.owner = owner;
+  }
+}
+
+/**
  * A short machine-readable code for an error, used in the report's `error.code`.
  *
  * @example

@@ -11,7 +11,8 @@ import { type Mode, settingsFor } from "./modes.ts";
 import { ProcessPool } from "./pools/process_pool.ts";
 import { WorkerPool } from "./pools/worker_pool.ts";
 import { type Report, ReportBuilder } from "./report/model.ts";
-import { writeTextFileAtomic } from "./write_atomic.ts";
+import { writeTextFileAtomic, writeTextFileAtomicSync } from "./write_atomic.ts";
+import { onHardExit } from "./exit_hooks.ts";
 import { runJobs } from "./scheduler.ts";
 import { createKinds } from "../tasks/mod.ts";
 import { DownloadState } from "../tasks/download/state.ts";
@@ -42,7 +43,14 @@ export interface RunPlanOptions {
 const WORKER_TASKS_AHEAD = 16;
 
 /** Exit codes a run can end with. */
-export const EXIT = { ok: 0, jobsFailed: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
+export const EXIT = {
+  ok: 0,
+  jobsFailed: 1,
+  usage: 2,
+  locked: 75,
+  sigint: 130,
+  sigterm: 143,
+} as const;
 
 /**
  * Runs a plan and writes its report; resolves with the report (also on job failures).
@@ -71,6 +79,21 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: limits.io });
   const memory = new PeakMemory(() => workers.rssBytes + processes.rssBytes);
   const started = now();
+  const finalReport = (): Report => {
+    const interrupted = signal?.aborted ?? false;
+    const draft = builder.build({
+      wallMs: now() - started,
+      exitCode: 0,
+      interrupted,
+      peakRssBytes: memory.peak,
+      peakTotalRssBytes: memory.peakTotal,
+    });
+    return { ...draft, exitCode: exitCodeOf(draft, signal) };
+  };
+  // Exiting at once (a second Ctrl-C) still leaves the report, as the run stood.
+  using _lastWords = onHardExit(() =>
+    writeTextFileAtomicSync(plan.report, `${JSON.stringify(finalReport(), null, 2)}\n`)
+  );
   let kinds: KindRegistry | undefined;
   try {
     await Deno.mkdir(plan.output, { recursive: true });
@@ -105,15 +128,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     // Saves what downloads learnt (validators, kept parts), also after an interrupt.
     await Promise.all(Object.values(kinds ?? {}).map((kind) => kind.close?.()));
   }
-  const interrupted = signal?.aborted ?? false;
-  const draft = builder.build({
-    wallMs: now() - started,
-    exitCode: 0,
-    interrupted,
-    peakRssBytes: memory.peak,
-    peakTotalRssBytes: memory.peakTotal,
-  });
-  const report = { ...draft, exitCode: exitCodeOf(draft, signal) };
+  const report = finalReport();
   await writeTextFileAtomic(plan.report, `${JSON.stringify(report, null, 2)}\n`);
   return report;
 }

@@ -45,3 +45,22 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     throw error;
   }
 }
+
+/**
+ * The synchronous form of {@linkcode writeTextFileAtomic}, for the last moments before an
+ * immediate exit, when no promise will settle.
+ */
+export function writeTextFileAtomicSync(path: string, text: string): void {
+  const folder = dirname(path);
+  Deno.mkdirSync(folder, { recursive: true });
+  const temporary = join(folder, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.tmp`);
+  try {
+    Deno.writeTextFileSync(temporary, text, { createNew: true });
+    Deno.renameSync(temporary, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(temporary);
+    } catch { /* never written */ }
+    throw error;
+  }
+}

@@ -10,6 +10,7 @@
  * @module
  */
 import { delimiter, join } from "node:path";
+import { onHardExit } from "../lib/exit_hooks.ts";
 
 /** Where util-linux's `setsid` may live. */
 const SETSID_PATHS = ["/usr/bin/setsid", "/bin/setsid"];
@@ -89,6 +90,8 @@ export class ProcessGroup {
   readonly #graceMs: number;
   #killTimer: ReturnType<typeof setTimeout> | undefined;
   #leaderExited = false;
+  /** If taskpool exits at once (a second Ctrl-C), the group is killed first: none outlives it. */
+  readonly #onHardExit = onHardExit(() => this.#signal("SIGKILL"));
 
   constructor(pgid: number, graceMs: number) {
     this.#pgid = pgid;
@@ -106,6 +109,7 @@ export class ProcessGroup {
   }
 
   dispose(): void {
+    this.#onHardExit[Symbol.dispose]();
     clearTimeout(this.#killTimer);
     // Anything still alive after the job is over gets no further grace.
     if (this.#killTimer !== undefined) this.#signal("SIGKILL");

@@ -7,15 +7,19 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../errors.ts";
 import { type Mode, MODES } from "../modes.ts";
+import { expandWaitLock } from "./wait_lock.ts";
 
-/** Parses `args` strictly; unknown flags and missing values are usage errors. */
+/**
+ * Parses `args` strictly; unknown flags and missing values are usage errors. A bare
+ * `--wait-lock` gets its value first (see `wait_lock.ts`).
+ */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
   command: string,
   args: string[],
   options: T,
 ) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: expandWaitLock(args), options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`taskpool ${command}: ${(error as Error).message}`, { cause: error });
   }

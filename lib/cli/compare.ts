@@ -17,8 +17,10 @@ import { writeTextFileAtomic } from "../write_atomic.ts";
 import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
 import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { listenForInterrupts } from "./interrupts.ts";
+import { lockOutput } from "./output_lock.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP, type TimelinePaths, writeTimelines } from "./timelines.ts";
 import type { CliIo } from "./io.ts";
+import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
 /** The modes compared unless `--modes` says otherwise. */
 export const COMPARED_MODES: Mode[] = ["sequential", "async", "workers", "processes"];
@@ -41,6 +43,7 @@ Options:
       --json             print compare.json on stdout instead of the table
 ${TIMELINE_HELP}
                          (every run, stacked on one time axis)
+${WAIT_LOCK_HELP}
 `;
 
 /** Runs `taskpool compare`; resolves with the exit code. */
@@ -53,6 +56,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     cpu: { type: "string" },
     json: { type: "boolean" },
     ...TIMELINE_FLAGS,
+    ...WAIT_LOCK_FLAG,
   });
   const file = onePositional("compare", positionals, "job file");
   const stdinText = file === "-" ? await new Response(Deno.stdin.readable).text() : undefined;
@@ -78,9 +82,17 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
 
 /** The flags `compare` and `demo` share, as {@linkcode runComparison} options. */
 export function comparisonFlags(
-  values: { modes?: string; repeat?: string; json?: boolean; trace?: string; html?: string },
-): Pick<RunComparisonOptions, "modes" | "repeat" | "json" | "timelines"> {
+  values: {
+    modes?: string;
+    repeat?: string;
+    json?: boolean;
+    trace?: string;
+    html?: string;
+    "wait-lock"?: string;
+  },
+): Pick<RunComparisonOptions, "modes" | "repeat" | "json" | "timelines" | "waitLockMs"> {
   return {
+    waitLockMs: waitLockMs(values["wait-lock"]),
     modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
     repeat: positiveInteger("--repeat", values.repeat) ?? 1,
     json: values.json ?? false,
@@ -100,12 +112,21 @@ export interface RunComparisonOptions {
   timelines?: TimelinePaths;
   /** The plan for one run into `output`. */
   loadRunPlan(output: string): Promise<Plan>;
+  /** What the output folder's lock records as its holder. @default "taskpool compare FILE" */
+  command?: string;
+  /** How long to wait for another run's lock on the output folder, in ms. @default 0 */
+  waitLockMs?: number;
 }
 
 /** Runs a comparison, prints it, writes compare.json; resolves with the exit code. */
 export async function runComparison(options: RunComparisonOptions): Promise<number> {
   const { plan, io, modes, repeat, json, loadRunPlan } = options;
   using interrupts = listenForInterrupts(io);
+  await using _lock = await lockOutput(plan.output, io, {
+    command: options.command ?? `taskpool compare ${plan.file}`,
+    waitMs: options.waitLockMs ?? 0,
+    signal: interrupts.signal,
+  });
   const folder = resolve(plan.output, "compare");
   const total = modes.length * repeat;
   let done = 0;

@@ -15,6 +15,7 @@ import { COMPARED_MODES, comparisonFlags, runComparison } from "./compare.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
 /** The demo job file, shipped with the code. */
 export const DEMO_JOB_FILE = fileURLToPath(new URL("../../examples/demo.yaml", import.meta.url));
@@ -36,6 +37,7 @@ Options:
   -q, --quiet            with --mode: only failures and the summary
       --json             the comparison (or, with --mode, the summary) as JSON on stdout
 ${TIMELINE_HELP}
+${WAIT_LOCK_HELP}
 `;
 
 /** Runs `taskpool demo`; resolves with the exit code. */
@@ -50,6 +52,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
     ...TIMELINE_FLAGS,
+    ...WAIT_LOCK_FLAG,
   });
   if (values.latency !== undefined && !/^\d+$/.test(values.latency)) {
     throw new UsageError(
@@ -79,7 +82,15 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       json: values.json ?? false,
       mode: modeArg(values.mode),
       timelines: { trace: values.trace, html: values.html },
+      command: "taskpool demo",
+      waitLockMs: waitLockMs(values["wait-lock"]),
     });
   }
-  return await runComparison({ plan, io, ...comparisonFlags(values), loadRunPlan: load });
+  return await runComparison({
+    plan,
+    io,
+    ...comparisonFlags(values),
+    loadRunPlan: load,
+    command: "taskpool demo",
+  });
 }

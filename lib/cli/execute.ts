@@ -9,6 +9,7 @@ import { createProgress } from "../progress/mod.ts";
 import { formatSummary } from "../report/summary.ts";
 import { runPlan } from "../run.ts";
 import { listenForInterrupts } from "./interrupts.ts";
+import { lockOutput } from "./output_lock.ts";
 import { type TimelinePaths, writeTimelines } from "./timelines.ts";
 import type { CliIo } from "./io.ts";
 import type { Mode } from "../modes.ts";
@@ -26,6 +27,10 @@ export interface ExecuteOptions {
   mode?: Mode;
   /** Also write the run's timeline (`--trace`, `--html`). */
   timelines?: TimelinePaths;
+  /** What the output folder's lock records as its holder. @default "taskpool run FILE" */
+  command?: string;
+  /** How long to wait for another run's lock on the output folder, in ms. @default 0 */
+  waitLockMs?: number;
 }
 
 /** Runs `plan` with progress and a summary; resolves with the exit code. */
@@ -36,6 +41,11 @@ export async function executePlan(
 ): Promise<number> {
   const { failFast = false, force = false, quiet = false, json = false, mode = "auto" } = options;
   using interrupts = listenForInterrupts(io);
+  await using _lock = await lockOutput(plan.output, io, {
+    command: options.command ?? `taskpool run ${plan.file}`,
+    waitMs: options.waitLockMs ?? 0,
+    signal: interrupts.signal,
+  });
 
   const progress = createProgress({
     write: io.stderr,

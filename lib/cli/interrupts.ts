@@ -7,6 +7,7 @@
 import { InterruptedError } from "../errors.ts";
 import { EXIT } from "../run.ts";
 import type { CliIo } from "./io.ts";
+import { runHardExitHooks } from "../exit_hooks.ts";
 
 /** The signal a command passes to its runs; dispose of it to stop listening. */
 export interface Interrupts extends Disposable {
@@ -28,7 +29,10 @@ export function listenForInterrupts(io: CliIo): Interrupts {
   const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
     const handler = () => {
       if (controller.signal.aborted) {
-        // A second signal: the user wants out now. Files under final names are complete.
+        // A second signal: the user wants out now. Files under final names are complete (they
+        // are renamed there only when verified). The hooks write the report as it stands and
+        // kill the commands; the Worker and process hosts end when their stdin closes with us.
+        runHardExitHooks();
         Deno.exit(signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint);
       }
       io.stderr(`\ntaskpool: ${signal} received, cancelling (again to exit at once)\n`);

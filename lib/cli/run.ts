@@ -8,6 +8,7 @@ import { modeArg, onePositional, parseCommandArgs, positiveInteger } from "./arg
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
 /** Help text of `taskpool run`. */
 export const RUN_HELP = `Usage: taskpool run FILE [options]
@@ -27,6 +28,7 @@ Options:
 ${TIMELINE_HELP}
   -q, --quiet            print only failures and the summary
       --json             print the summary as one JSON object on stdout
+${WAIT_LOCK_HELP}
 `;
 
 /** Runs `taskpool run`; resolves with the exit code. */
@@ -43,6 +45,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     "fail-fast": { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
+    ...WAIT_LOCK_FLAG,
   });
   const file = onePositional("run", positionals, "job file");
   const mode = modeArg(values.mode);
@@ -62,5 +65,6 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     json: values.json ?? false,
     mode,
     timelines: { trace: values.trace, html: values.html },
+    waitLockMs: waitLockMs(values["wait-lock"]),
   });
 }

@@ -51,6 +51,8 @@ export interface ReportJob {
   lane: string | null;
   attemptLog: ReportAttempt[];
   error?: ReportError;
+  /** Cancelled because the run was interrupted (SIGINT, SIGTERM): a rerun should do it. */
+  interrupted?: true;
   // download
   /** The URL, with any password hidden. */
   url?: string;
@@ -155,6 +157,7 @@ export class ReportBuilder {
   #jobs: readonly Job[] = [];
   readonly #outcomes = new Map<string, JobOutcome>();
   readonly #attempts = new Map<string, AttemptRecord[]>();
+  #interrupted = false;
 
   constructor(options: ReportBuilderOptions) {
     this.#options = options;
@@ -199,6 +202,7 @@ export class ReportBuilder {
     const { wallMs, exitCode, interrupted = false, peakRssBytes = Deno.memoryUsage().rss } =
       options;
     const { peakTotalRssBytes = peakRssBytes } = options;
+    this.#interrupted = interrupted;
     const jobs = this.#jobs.map((job) => this.#reportJob(job, wallMs));
     const count = (status: JobStatus) => jobs.filter((job) => job.status === status).length;
     return {
@@ -268,6 +272,7 @@ export class ReportBuilder {
     };
     if (outcome.status !== "ok" && outcome.status !== "cached" && outcome.error !== undefined) {
       entry.error = reportError(outcome.error, outcome.status);
+      if (outcome.status === "cancelled" && this.#interrupted) entry.interrupted = true;
     }
     const result = outcome.result;
     switch (job.kind) {

@@ -20,7 +20,8 @@
  *                          Range + If-Range (206), If-None-Match / If-Modified-Since (304). The
  *                          first K responses send half their body and break the connection;
  *                          `change=1` makes each broken response also bump the version;
- *                          `norange=1` ignores Range
+ *                          `norange=1` ignores Range; `stall=K`: the first K responses send
+ *                          half their body and then nothing until the server closes
  * - `/gzip/KEY?fail=N`    Content-Encoding gzip: a corrupt stream for the first N requests, then
  *                          the gzip of `bodyBytes(1000)`
  * - `/redirect/N`         302 to `/redirect/N-1`; `/redirect/0` answers 64 bytes
@@ -88,6 +89,20 @@ function breakingBody(bytes: Uint8Array): ReadableStream<Uint8Array> {
       // Error only once the bytes went out: an error discards what is still queued.
       if (sent) controller.error(new Error("connection broken on purpose"));
       else controller.enqueue(bytes);
+      sent = true;
+    },
+  });
+}
+
+/** A body that sends `bytes` and then nothing more until `closed`. */
+function stallingBody(bytes: Uint8Array, closed: Promise<void>): ReadableStream<Uint8Array> {
+  let sent = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent) {
+        await closed;
+        controller.close();
+      } else controller.enqueue(bytes);
       sent = true;
     },
   });
@@ -197,7 +212,7 @@ export function startFaultServer(): FaultServer {
         return new Response(body);
       }
       case "file":
-        return fileResponse(request, url, arg, count);
+        return fileResponse(request, url, arg, count, closed);
       case "gzip": {
         if (count <= query("fail", 1)) {
           const header = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
@@ -240,7 +255,13 @@ export function startFaultServer(): FaultServer {
   });
 
   /** `/file/NAME`: validators, conditional requests and ranges, with injected breaks. */
-  function fileResponse(request: Request, url: URL, name: string, count: number): Response {
+  function fileResponse(
+    request: Request,
+    url: URL,
+    name: string,
+    count: number,
+    closed: Promise<void>,
+  ): Response {
     const version = versions.get(name) ?? 1;
     const size = Number(url.searchParams.get("size") ?? 100_000);
     const bytes = fileBytes(size, version);
@@ -279,6 +300,12 @@ export function startFaultServer(): FaultServer {
     }
     const body = bytes.subarray(start);
     headers.set("content-length", String(body.length));
+    if (count <= Number(url.searchParams.get("stall") ?? 0)) {
+      return new Response(stallingBody(body.slice(0, Math.floor(body.length / 2)), closed), {
+        status,
+        headers,
+      });
+    }
     if (count <= Number(url.searchParams.get("cut") ?? 0)) {
       if (url.searchParams.get("change") === "1") versions.set(name, version + 1);
       return new Response(breakingBody(body.slice(0, Math.floor(body.length / 2))), {
