@@ -74,12 +74,15 @@ const SHOWN_ERRORS = 20;
 export class InvalidJobFileError extends AggregateError {
   override name = "InvalidJobFileError";
   declare readonly errors: JobFileError[];
+  /** The job file as the user named it. */
+  readonly file: string;
 
   constructor(file: string, errors: JobFileError[]) {
     const count = errors.length === 1 ? "1 error" : `${errors.length} errors`;
     const shown = errors.slice(0, SHOWN_ERRORS).map((e) => `  ${e.message}`);
     if (errors.length > SHOWN_ERRORS) shown.push(`  … and ${errors.length - SHOWN_ERRORS} more`);
     super(errors, `${file}: ${count}\n${shown.join("\n")}`);
+    this.file = file;
   }
 }
 

@@ -114,8 +114,10 @@ export interface Plan {
   file: string;
   /** Absolute output folder. */
   output: string;
-  /** Absolute report path. */
+  /** Absolute report path (`{date}` and `{time}` filled in). */
   report: string;
+  /** The report path as given, when it has `{date}` or `{time}`: what `--keep-reports` prunes. */
+  reportPattern?: string | undefined;
   concurrency: Concurrency;
   jobs: Job[];
 }

@@ -55,10 +55,14 @@ export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> 
         });
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) {
+          // The spawn says NotFound for a missing working folder too: say which it was.
+          const cwdExists = await Deno.stat(job.cwd).then((info) => info.isDirectory, () => false);
           throw new CommandFailedError(program, {
             exitCode: 127,
             signal: null,
-            stderrTail: `program not found: ${program}`,
+            stderrTail: cwdExists
+              ? `program not found: ${program}`
+              : `working folder does not exist: ${job.cwd}`,
           });
         }
         throw error;

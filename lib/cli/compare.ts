@@ -20,6 +20,7 @@ import { listenForInterrupts } from "./interrupts.ts";
 import { lockOutput } from "./output_lock.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP, type TimelinePaths, writeTimelines } from "./timelines.ts";
 import type { CliIo } from "./io.ts";
+import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
 /** The modes compared unless `--modes` says otherwise. */
@@ -44,6 +45,7 @@ Options:
 ${TIMELINE_HELP}
                          (every run, stacked on one time axis)
 ${WAIT_LOCK_HELP}
+${SETTINGS_HELP}
 `;
 
 /** Runs `taskpool compare`; resolves with the exit code. */
@@ -57,11 +59,13 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     json: { type: "boolean" },
     ...TIMELINE_FLAGS,
     ...WAIT_LOCK_FLAG,
+    ...SETTINGS_FLAGS,
   });
   const file = onePositional("compare", positionals, "job file");
   const stdinText = file === "-" ? await new Response(Deno.stdin.readable).text() : undefined;
+  const { settings } = await settingsFrom(values);
   const options = (): LoadPlanOptions =>
-    stdinText === undefined ? {} : { stdin: new Blob([stdinText]).stream() };
+    stdinText === undefined ? { settings } : { settings, stdin: new Blob([stdinText]).stream() };
   const overrides = {
     output: values.output,
     io: positiveInteger("--concurrency", values.concurrency),

@@ -8,6 +8,7 @@ import type { Plan } from "../job.ts";
 import { createProgress } from "../progress/mod.ts";
 import { formatSummary } from "../report/summary.ts";
 import { runPlan } from "../run.ts";
+import { pruneReports } from "../report_history.ts";
 import { listenForInterrupts } from "./interrupts.ts";
 import { lockOutput } from "./output_lock.ts";
 import { type TimelinePaths, writeTimelines } from "./timelines.ts";
@@ -31,6 +32,8 @@ export interface ExecuteOptions {
   command?: string;
   /** How long to wait for another run's lock on the output folder, in ms. @default 0 */
   waitLockMs?: number;
+  /** Keep only this many reports matching `plan.reportPattern` (`--keep-reports`). */
+  keepReports?: number;
 }
 
 /** Runs `plan` with progress and a summary; resolves with the exit code. */
@@ -69,6 +72,12 @@ export async function executePlan(
       `taskpool run of ${plan.file}`,
     );
     for (const path of written) io.stderr(`taskpool: timeline written to ${path}\n`);
+    if (options.keepReports !== undefined && plan.reportPattern !== undefined) {
+      const removed = await pruneReports(plan.reportPattern, options.keepReports);
+      if (removed.length > 0 && !quiet) {
+        io.stderr(`taskpool: removed ${removed.length} old report(s) (--keep-reports)\n`);
+      }
+    }
     if (json) {
       io.stdout(`${
         JSON.stringify({

@@ -9,13 +9,17 @@ import type { Job } from "../job.ts";
 import { loadPlan } from "../jobfile/mod.ts";
 import { onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import type { CliIo } from "./io.ts";
+import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 
 /** Help text of `taskpool plan`. */
 export const PLAN_HELP =
   `Usage: taskpool plan FILE [--output DIR] [--concurrency N] [--cpu N] [--json]
+                     [--set KEY=VALUE] [--env-file FILE]
 
 Prints the expanded jobs (fan-outs unrolled) in an order that satisfies their needs, with
 their pool, target and needs. Nothing runs.
+
+${SETTINGS_HELP}
 `;
 
 /** Runs `taskpool plan`; resolves with the exit code. */
@@ -27,9 +31,11 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     cpu: { type: "string" },
     "per-host": { type: "string" },
     json: { type: "boolean" },
+    ...SETTINGS_FLAGS,
   });
   const file = onePositional("plan", positionals, "job file");
   const plan = await loadPlan(file, {
+    ...await settingsFrom(values),
     overrides: {
       output: values.output,
       report: values.report,

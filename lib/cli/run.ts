@@ -7,6 +7,8 @@ import { loadPlan } from "../jobfile/mod.ts";
 import { modeArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
+import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
+import { UsageError } from "../errors.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
@@ -29,6 +31,9 @@ ${TIMELINE_HELP}
   -q, --quiet            print only failures and the summary
       --json             print the summary as one JSON object on stdout
 ${WAIT_LOCK_HELP}
+${SETTINGS_HELP}
+      --keep-reports N   keep only the newest N reports of a report path with {date} or
+                         {time} (run-{date}-{time}.json)
 `;
 
 /** Runs `taskpool run`; resolves with the exit code. */
@@ -46,10 +51,14 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
     ...WAIT_LOCK_FLAG,
+    ...SETTINGS_FLAGS,
+    "keep-reports": { type: "string" },
   });
   const file = onePositional("run", positionals, "job file");
   const mode = modeArg(values.mode);
+  const keepReports = positiveInteger("--keep-reports", values["keep-reports"]);
   const plan = await loadPlan(file, {
+    ...await settingsFrom(values),
     overrides: {
       output: values.output,
       report: values.report,
@@ -58,7 +67,14 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       perHost: positiveInteger("--per-host", values["per-host"]),
     },
   });
+  if (keepReports !== undefined && plan.reportPattern === undefined) {
+    throw new UsageError(
+      `--keep-reports needs a report path with {date} or {time} (such as ` +
+        `--report 'reports/{date}-{time}.json'): got ${plan.report}`,
+    );
+  }
   return await executePlan(plan, io, {
+    ...(keepReports !== undefined ? { keepReports } : {}),
     failFast: values["fail-fast"] ?? false,
     force: values.force ?? false,
     quiet: values.quiet ?? false,

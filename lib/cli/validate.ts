@@ -6,21 +6,37 @@
 import { loadPlan } from "../jobfile/mod.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
 import type { CliIo } from "./io.ts";
+import { InvalidJobFileError } from "../errors.ts";
+import { EXIT } from "../run.ts";
+import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 
 /** Help text of `taskpool validate`. */
-export const VALIDATE_HELP = `Usage: taskpool validate FILE [--quiet]
+export const VALIDATE_HELP =
+  `Usage: taskpool validate FILE [--quiet] [--set KEY=VALUE] [--env-file FILE]
 
 Checks a job file (schema, names, needs, cycles, paths) and lists every problem with its line.
 Exit code 0 when valid, 2 when not. Nothing runs and nothing is written.
+
+Options:
+  -q, --quiet            print nothing, not even the problems: the exit code says it
+${SETTINGS_HELP}
 `;
 
 /** Runs `taskpool validate`; resolves with the exit code (errors throw). */
 export async function validateCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs("validate", args, {
     quiet: { type: "boolean", short: "q" },
+    ...SETTINGS_FLAGS,
   });
   const file = onePositional("validate", positionals, "job file");
-  const plan = await loadPlan(file);
+  let plan;
+  try {
+    plan = await loadPlan(file, await settingsFrom(values));
+  } catch (error) {
+    // --quiet: the exit code says it all, for a CI step over job files.
+    if (values.quiet && error instanceof InvalidJobFileError) return EXIT.usage;
+    throw error;
+  }
   if (!values.quiet) {
     const groups = new Set(plan.jobs.map((job) => job.group)).size;
     io.stdout(`${file}: valid, ${groups} jobs (${plan.jobs.length} after fan-out)\n`);

@@ -11,6 +11,7 @@ import { builtinModuleUrl } from "../../tasks/builtin/mod.ts";
 import { InvalidJobFileError, JobFileError } from "../errors.ts";
 import type { ComputeJob, DownloadJob, Job, JobCommon, Plan, RunJob } from "../job.ts";
 import { cleanRelativePath, isInside, realTarget } from "../paths.ts";
+import { fillReportPath, hasPlaceholders } from "../report_history.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 import type { JobFile, JobSpec } from "./schema.ts";
 
@@ -32,6 +33,8 @@ export interface ExpandOptions {
   overrides?: PlanOverrides;
   /** What `cpu: auto` means. @default navigator.hardwareConcurrency */
   cores?: number;
+  /** When the run starts: fills `{date}` and `{time}` in the report path. @default new Date() */
+  startedAt?: Date;
 }
 
 /** The default back-off base before a retry, in ms. */
@@ -56,8 +59,13 @@ export async function expandJobFile(
   doc: ParsedDocument,
   options: ExpandOptions,
 ): Promise<Plan> {
-  const { baseDir, cwd = Deno.cwd(), overrides = {}, cores = navigator.hardwareConcurrency } =
-    options;
+  const {
+    baseDir,
+    cwd = Deno.cwd(),
+    overrides = {},
+    cores = navigator.hardwareConcurrency,
+    startedAt = new Date(),
+  } = options;
   const errors: JobFileError[] = [];
   const fail = (path: PathSegment[], detail: string, hint?: string) =>
     errors.push(
@@ -70,11 +78,13 @@ export async function expandJobFile(
     );
 
   const output = overrides.output ? resolve(cwd, overrides.output) : resolve(baseDir, file.output);
-  const report = overrides.report
+  const reportAsGiven = overrides.report
     ? resolve(cwd, overrides.report)
     : file.report
     ? resolve(baseDir, file.report)
     : join(output, "report.json");
+  const reportPattern = hasPlaceholders(reportAsGiven) ? reportAsGiven : undefined;
+  const report = fillReportPath(reportAsGiven, startedAt);
   const concurrency = {
     io: overrides.io ?? file.concurrency.io,
     cpu: overrides.cpu ?? (file.concurrency.cpu === "auto" ? cores : file.concurrency.cpu),
@@ -151,7 +161,7 @@ export async function expandJobFile(
   }
 
   if (errors.length > 0) throw new InvalidJobFileError(doc.file, errors);
-  return { file: doc.file, output, report, concurrency, jobs };
+  return { file: doc.file, output, report, reportPattern, concurrency, jobs };
 }
 
 interface ExpandContext {

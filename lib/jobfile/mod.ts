@@ -9,6 +9,7 @@ import type { Environment } from "./interpolate.ts";
 import { readJobFile } from "./load.ts";
 import { parseJobFileText } from "./parse.ts";
 import { validateJobFile } from "./validate.ts";
+import { applySettings, blameSettings, parseSettings } from "./settings.ts";
 import type { Plan } from "../job.ts";
 
 export type { PlanOverrides } from "./expand.ts";
@@ -25,6 +26,10 @@ export interface LoadPlanOptions {
   overrides?: PlanOverrides;
   /** What `cpu: auto` means. @default navigator.hardwareConcurrency */
   cores?: number;
+  /** `--set key=value` settings that win over the file's. */
+  settings?: readonly string[];
+  /** When the run starts: fills `{date}` and `{time}` in the report path. @default new Date() */
+  startedAt?: Date;
 }
 
 /**
@@ -40,16 +45,23 @@ export interface LoadPlanOptions {
  * console.assert(plan.output === "/tmp/out");
  * ```
  * @throws {InvalidJobFileError} listing every problem found
+ * @throws {UsageError} for a malformed `--set`
  */
 export async function loadPlan(path: string, options: LoadPlanOptions = {}): Promise<Plan> {
-  const { cwd = Deno.cwd(), stdin, env, overrides, cores } = options;
+  const { cwd = Deno.cwd(), stdin, env, overrides, cores, startedAt } = options;
+  const settings = parseSettings(options.settings ?? []);
   const source = await readJobFile(path, { cwd, ...(stdin ? { stdin } : {}) });
-  const doc = parseJobFileText(source.text, source.file);
-  const file = validateJobFile(doc, env ? { env } : {});
-  return await expandJobFile(file, doc, {
-    baseDir: source.baseDir,
-    cwd,
-    ...(overrides ? { overrides } : {}),
-    ...(cores ? { cores } : {}),
-  });
+  const doc = applySettings(parseJobFileText(source.text, source.file), settings);
+  try {
+    const file = validateJobFile(doc, env ? { env } : {});
+    return await expandJobFile(file, doc, {
+      baseDir: source.baseDir,
+      cwd,
+      ...(overrides ? { overrides } : {}),
+      ...(cores ? { cores } : {}),
+      ...(startedAt ? { startedAt } : {}),
+    });
+  } catch (error) {
+    throw blameSettings(error, settings);
+  }
 }

@@ -236,7 +236,8 @@ export const JobFileSchema = z.strictObject({
     "Folder everything is written under, relative to the job file.",
   ),
   report: nonEmptyPath.optional().describe(
-    "Where the JSON report goes, relative to the job file (default <output>/report.json).",
+    "Where the JSON report goes, relative to the job file (default <output>/report.json); " +
+      "{date} (2026-11-22) and {time} (031500) give each run its own report.",
   ),
   concurrency: z.strictObject({
     io: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })

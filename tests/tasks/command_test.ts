@@ -100,6 +100,18 @@ Deno.test("command run() reports a program that does not exist", async () => {
   );
 });
 
+Deno.test("command run() says when its working folder is missing, not that the program is", async () => {
+  await using dir = await tempDir();
+  const kind = createCommandKind({ output: dir.path });
+  await assert.rejects(
+    kind.run(runJob(["true"], dir.path, { cwd: `${dir.path}/missing` }), {
+      signal: new AbortController().signal,
+      attempt: 1,
+    }),
+    /true exited with code 127: working folder does not exist: .*\/missing/,
+  );
+});
+
 // Both ways of starting a group leader: through setsid(1) where it exists, else a detached spawn.
 for (const [how, setsid] of [["via setsid", findSetsid()], ["detached", null]] as const) {
   if (how === "via setsid" && setsid === null) continue;

@@ -1,0 +1,124 @@
+/**
+ * What a shell script or cron relies on: --set, --env-file, stdin, report history, validate's
+ * exit code, and the exit codes themselves.
+ */
+import assert from "node:assert/strict";
+import type { Report } from "../../lib/report/model.ts";
+import { cli } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+const ECHO_JOBS = [
+  "output: out",
+  "jobs:",
+  `  - { name: say, run: [sh, -c, 'echo "\${GREETING:-hi} $EXTRA" > "$TASKPOOL_OUTPUT/said.txt"'] }`,
+].join("\n");
+
+Deno.test("taskpool run --set overrides top-level settings; a bad value names the --set", async () => {
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", ECHO_JOBS);
+  const ok = await cli(
+    ["run", "jobs.yaml", "--set", "output=elsewhere", "--set", "concurrency.cpu=1", "--json"],
+    { cwd: dir.path },
+  );
+  assert.equal(ok.code, 0, ok.stderr);
+  const summary = JSON.parse(ok.stdout);
+  assert.equal(summary.output, `${dir.path}/elsewhere`);
+  const report: Report = JSON.parse(await Deno.readTextFile(`${dir.path}/elsewhere/report.json`));
+  assert.equal(report.concurrency.cpu, 1);
+
+  const bad = await cli(["run", "jobs.yaml", "--set", "concurrency.io=lots"], { cwd: dir.path });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--set concurrency\.io=lots: concurrency\.io must be a whole number/);
+
+  const typo = await cli(["run", "jobs.yaml", "--set", "concurency.io=2"], { cwd: dir.path });
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /only top-level settings may be set/);
+
+  const jobs = await cli(["run", "jobs.yaml", "--set", "jobs=[]"], { cwd: dir.path });
+  assert.equal(jobs.code, 2);
+  assert.match(jobs.stderr, /not jobs/);
+});
+
+Deno.test("taskpool run --env-file fills ${VAR} and the commands' environment; the environment wins", async () => {
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", ECHO_JOBS);
+  await dir.write(".env", "# settings\nexport GREETING=hello\nEXTRA='from the file' # note\n");
+  const fromFile = await cli(["run", "jobs.yaml", "--env-file", ".env"], { cwd: dir.path });
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.equal(await Deno.readTextFile(`${dir.path}/out/said.txt`), "hello from the file\n");
+
+  const overridden = await cli(["run", "jobs.yaml", "--env-file", ".env"], {
+    cwd: dir.path,
+    env: { GREETING: "hey" },
+  });
+  assert.equal(overridden.code, 0, overridden.stderr);
+  assert.equal(await Deno.readTextFile(`${dir.path}/out/said.txt`), "hey from the file\n");
+
+  await dir.write("bad.env", "A=1\nthis is not a setting\n");
+  const bad = await cli(["run", "jobs.yaml", "--env-file", "bad.env"], { cwd: dir.path });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /bad\.env:2: expected NAME=value/);
+  const missing = await cli(["run", "jobs.yaml", "--env-file", "none.env"], { cwd: dir.path });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--env-file none\.env: does not exist/);
+});
+
+Deno.test("taskpool run: {date} and {time} in the report path keep a history; --keep-reports prunes it", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    "output: out\nreport: reports/{date}/run-{time}.json\njobs:\n  - { name: t, run: ['true'] }\n",
+  );
+  // Reports of earlier runs, as this pattern names them.
+  await dir.write("reports/2020-01-01/run-000000.json", "{}");
+  await dir.write("reports/2020-01-02/run-000000.json", "{}");
+  await dir.write("reports/2020-01-02/run-120000.json", "{}");
+  await dir.write("reports/2020-01-02/notes.txt", "not a report");
+  const run = await cli(["run", "jobs.yaml", "--keep-reports", "2", "--json"], { cwd: dir.path });
+  assert.equal(run.code, 0, run.stderr);
+  const written: string = JSON.parse(run.stdout).report;
+  assert.match(written, /\/reports\/\d{4}-\d{2}-\d{2}\/run-\d{6}\.json$/);
+  assert.equal((JSON.parse(await Deno.readTextFile(written)) as Report).exitCode, 0);
+  assert.equal(await Deno.stat(`${dir.path}/reports/2020-01-01`).catch(() => null), null);
+  assert.equal(
+    await Deno.stat(`${dir.path}/reports/2020-01-02/run-000000.json`).catch(() => null),
+    null,
+  );
+  assert.ok(await Deno.stat(`${dir.path}/reports/2020-01-02/run-120000.json`));
+  assert.ok(await Deno.stat(`${dir.path}/reports/2020-01-02/notes.txt`));
+
+  const plain = await cli(["run", "jobs.yaml", "--report", "r.json", "--keep-reports", "2"], {
+    cwd: dir.path,
+  });
+  assert.equal(plain.code, 2);
+  assert.match(plain.stderr, /--keep-reports needs a report path with \{date\} or \{time\}/);
+});
+
+Deno.test("taskpool validate --quiet prints nothing and says it with its exit code", async () => {
+  await using dir = await tempDir();
+  await dir.write("good.yaml", "jobs:\n  - { name: a, run: ['true'] }\n");
+  await dir.write("bad.yaml", "jobs:\n  - { name: a, run: ['true'], retries: many }\n");
+  const good = await cli(["validate", "--quiet", "good.yaml"], { cwd: dir.path });
+  const bad = await cli(["validate", "--quiet", "bad.yaml"], { cwd: dir.path });
+  assert.deepEqual([good.code, good.stdout, good.stderr], [0, "", ""]);
+  assert.deepEqual([bad.code, bad.stdout, bad.stderr], [2, "", ""]);
+  const loud = await cli(["validate", "bad.yaml"], { cwd: dir.path });
+  assert.equal(loud.code, 2);
+  assert.match(loud.stderr, /bad\.yaml:2:\d+: jobs\[0\]\.retries must be a whole number/);
+});
+
+Deno.test("taskpool run - reads the job file from stdin; logs go to stderr, the summary to stdout", async () => {
+  await using dir = await tempDir();
+  const result = await cli(["run", "-"], {
+    cwd: dir.path,
+    stdin: "output: out\njobs:\n  - { name: a, run: ['true'] }\n  - { name: b, run: ['false'] }\n",
+  });
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stdout,
+    /^taskpool: FAILED 2 jobs: 1 ok, 0 cached, 1 failed, 0 skipped, 0 cancelled in \S+$/m,
+  );
+  assert.doesNotMatch(result.stdout, /start\s+a/);
+  assert.match(result.stderr, /start\s+a on cpu-\d/);
+  assert.ok(!(result.stdout + result.stderr).includes("\x1b["), "no ANSI in a pipe");
+});
