@@ -188,6 +188,11 @@ export class ComputeError extends Error {
   }
 }
 
+/** A job succeeded but a file it declared in `outputs` is not there. */
+export class MissingOutputError extends Error {
+  override name = "MissingOutputError";
+}
+
 /** A run stopped by fail-fast: the reason given to the signals of jobs still running. */
 export class FailFastError extends Error {
   override name = "FailFastError";
@@ -250,6 +255,7 @@ export function errorCode(error: unknown): string {
   if (error instanceof CommandFailedError) return error.signal ? "KILLED" : "EXIT_CODE";
   if (error instanceof ComputeError) return "COMPUTE";
   if (error instanceof FailFastError) return "FAIL_FAST";
+  if (error instanceof MissingOutputError) return "MISSING_OUTPUT";
   if (error instanceof InterruptedError) return "INTERRUPTED";
   if (error instanceof Error || error instanceof DOMException) {
     if (error.name === "TimeoutError") return "TIMEOUT";

@@ -22,6 +22,16 @@ export interface JobCommon {
   backoffMs: number;
   /** Where the job-file entry stands, for messages. */
   source: SourcePosition | undefined;
+  /** What makes it incremental (compute and run jobs that declare `inputs` or `outputs`). */
+  cache?: JobCacheSpec;
+}
+
+/** A job's declared files: it is `cached` while they and its definition are unchanged. */
+export interface JobCacheSpec {
+  /** Absolute globs of what it reads. */
+  inputs: string[];
+  /** Absolute paths of what it writes (under the output folder). */
+  outputs: string[];
 }
 
 /** Fetch one URL into a file under the output folder. */

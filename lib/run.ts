@@ -17,6 +17,8 @@ import { runJobs } from "./scheduler.ts";
 import { createKinds } from "../tasks/mod.ts";
 import { DownloadState } from "../tasks/download/state.ts";
 import type { KindRegistry } from "../tasks/types.ts";
+import { JobCache } from "../tasks/job_cache.ts";
+import type { JobStatus } from "./events.ts";
 
 /** Options for {@linkcode runPlan}. */
 export interface RunPlanOptions {
@@ -95,8 +97,11 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     writeTextFileAtomicSync(plan.report, `${JSON.stringify(finalReport(), null, 2)}\n`)
   );
   let kinds: KindRegistry | undefined;
+  let jobCache: JobCache | undefined;
+  const statuses = new Map<string, JobStatus>();
   try {
     await Deno.mkdir(plan.output, { recursive: true });
+    jobCache = await JobCache.load(plan.output);
     kinds = createKinds({
       output: plan.output,
       workers,
@@ -107,6 +112,8 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
       force,
       computePlace: settings.compute,
       oneAtATime: settings.oneAtATime,
+      jobCache,
+      statusOf: (name) => statuses.get(name),
       ...(killGraceMs !== undefined ? { killGraceMs } : {}),
     });
     await runJobs(plan.jobs, {
@@ -116,6 +123,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
       failFast,
       now,
       onEvent: (event) => {
+        if (event.type === "job-finished") statuses.set(event.job.name, event.outcome.status);
         builder.handle(event);
         onEvent?.(event);
       },
@@ -127,6 +135,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     client.close();
     // Saves what downloads learnt (validators, kept parts), also after an interrupt.
     await Promise.all(Object.values(kinds ?? {}).map((kind) => kind.close?.()));
+    await jobCache?.save();
   }
   const report = finalReport();
   await writeTextFileAtomic(plan.report, `${JSON.stringify(report, null, 2)}\n`);

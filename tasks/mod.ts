@@ -11,6 +11,9 @@ import { createDownloadKind } from "./download/mod.ts";
 import type { DownloadState } from "./download/state.ts";
 import type { ComputePlace } from "../lib/modes.ts";
 import type { KindRegistry } from "./types.ts";
+import { withJobCache } from "./cached.ts";
+import type { JobCache } from "./job_cache.ts";
+import type { JobStatus } from "../lib/events.ts";
 
 /** Options for {@linkcode createKinds}. */
 export interface CreateKindsOptions {
@@ -34,6 +37,10 @@ export interface CreateKindsOptions {
   computePlace?: ComputePlace;
   /** Downloads take the cpu pool's slots too: one job at a time overall (sequential mode). */
   oneAtATime?: boolean;
+  /** What incremental compute and run jobs remember; without it they always run. */
+  jobCache?: JobCache;
+  /** The status of a job that finished in this run (for the job cache). */
+  statusOf?: (name: string) => JobStatus | undefined;
 }
 
 /** Every job kind, bound to this run's resources. */
@@ -47,14 +54,18 @@ export function createKinds(options: CreateKindsOptions): KindRegistry {
     ...(perHost !== undefined ? { perHost } : {}),
     ...(force !== undefined ? { force } : {}),
   });
+  const compute = createComputeKind({
+    workers,
+    processes,
+    output,
+    ...(options.computePlace ? { place: options.computePlace } : {}),
+  });
+  const run = createCommandKind({ output, ...(killGraceMs !== undefined ? { killGraceMs } : {}) });
+  const { jobCache, statusOf = () => undefined } = options;
+  const cached = jobCache ? { cache: jobCache, statusOf, force: force ?? false } : undefined;
   return {
     download: options.oneAtATime ? { ...download, pool: "cpu" } : download,
-    compute: createComputeKind({
-      workers,
-      processes,
-      output,
-      ...(options.computePlace ? { place: options.computePlace } : {}),
-    }),
-    run: createCommandKind({ output, ...(killGraceMs !== undefined ? { killGraceMs } : {}) }),
+    compute: cached ? withJobCache(compute, cached) : compute,
+    run: cached ? withJobCache(run, cached) : run,
   };
 }

@@ -36,8 +36,12 @@ export interface TaskResult {
   path?: string;
   /** Hex SHA-256 of what was written (downloads). */
   sha256?: string;
-  /** Nothing needed doing: the file on disk is current (downloads). The job is `cached`. */
-  cached?: "checksum" | "not-modified";
+  /**
+   * Nothing needed doing: the file on disk is current (downloads), or the job and its inputs are
+   * unchanged since it last succeeded and its outputs exist (`inputs`/`outputs`). The job is
+   * `cached`.
+   */
+  cached?: "checksum" | "not-modified" | "unchanged";
   /** Redirects followed, in order (downloads). */
   redirects?: string[];
   /** Bytes already on disk that this attempt resumed from (downloads). */

@@ -9,6 +9,7 @@ import type { Job } from "../job.ts";
 import { loadPlan } from "../jobfile/mod.ts";
 import { onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import type { CliIo } from "./io.ts";
+import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 
 /** Help text of `taskpool plan`. */
@@ -20,6 +21,7 @@ Prints the expanded jobs (fan-outs unrolled) in an order that satisfies their ne
 their pool, target and needs. Nothing runs.
 
 ${SETTINGS_HELP}
+${SELECTION_HELP}
 `;
 
 /** Runs `taskpool plan`; resolves with the exit code. */
@@ -32,9 +34,10 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     "per-host": { type: "string" },
     json: { type: "boolean" },
     ...SETTINGS_FLAGS,
+    ...SELECTION_FLAGS,
   });
   const file = onePositional("plan", positionals, "job file");
-  const plan = await loadPlan(file, {
+  const loaded = await loadPlan(file, {
     ...await settingsFrom(values),
     overrides: {
       output: values.output,
@@ -44,6 +47,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       perHost: positiveInteger("--per-host", values["per-host"]),
     },
   });
+  const plan = await selectFromFlags(loaded, values, io);
   const byName = new Map(plan.jobs.map((job) => [job.name, job]));
   const ordered = topologicalOrder(plan.jobs).map((name) => byName.get(name)!);
   if (values.json) {

@@ -8,6 +8,7 @@ import { modeArg, onePositional, parseCommandArgs, positiveInteger } from "./arg
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
+import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
 import { UsageError } from "../errors.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
@@ -32,6 +33,7 @@ ${TIMELINE_HELP}
       --json             print the summary as one JSON object on stdout
 ${WAIT_LOCK_HELP}
 ${SETTINGS_HELP}
+${SELECTION_HELP}
       --keep-reports N   keep only the newest N reports of a report path with {date} or
                          {time} (run-{date}-{time}.json)
 `;
@@ -52,12 +54,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     json: { type: "boolean" },
     ...WAIT_LOCK_FLAG,
     ...SETTINGS_FLAGS,
+    ...SELECTION_FLAGS,
     "keep-reports": { type: "string" },
   });
   const file = onePositional("run", positionals, "job file");
   const mode = modeArg(values.mode);
   const keepReports = positiveInteger("--keep-reports", values["keep-reports"]);
-  const plan = await loadPlan(file, {
+  const loaded = await loadPlan(file, {
     ...await settingsFrom(values),
     overrides: {
       output: values.output,
@@ -67,6 +70,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       perHost: positiveInteger("--per-host", values["per-host"]),
     },
   });
+  const plan = await selectFromFlags(loaded, values, io);
   if (keepReports !== undefined && plan.reportPattern === undefined) {
     throw new UsageError(
       `--keep-reports needs a report path with {date} or {time} (such as ` +

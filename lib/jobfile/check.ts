@@ -53,6 +53,15 @@ export function checkJobRules(doc: ParsedDocument, value: unknown): JobFileError
     if (job.repeat !== undefined && job.matrix !== undefined) {
       fail([...path, "matrix"], "cannot be combined with repeat", "repeat an entry in the matrix");
     }
+    for (const key of ["inputs", "outputs"] as const) {
+      if (job[key] !== undefined && kind === "download") {
+        fail(
+          [...path, key],
+          "applies to compute and run jobs only",
+          "downloads are skipped when their file is current already",
+        );
+      }
+    }
     for (const key of ["cwd", "env", "clear_env", "kill_grace"] as const) {
       if (job[key] !== undefined && kind && kind !== "run") {
         fail([...path, key], `applies to run jobs only: this is a ${kind} job`);

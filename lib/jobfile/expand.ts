@@ -9,7 +9,15 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { builtinModuleUrl } from "../../tasks/builtin/mod.ts";
 import { InvalidJobFileError, JobFileError } from "../errors.ts";
-import type { ComputeJob, DownloadJob, Job, JobCommon, Plan, RunJob } from "../job.ts";
+import type {
+  ComputeJob,
+  DownloadJob,
+  Job,
+  JobCacheSpec,
+  JobCommon,
+  Plan,
+  RunJob,
+} from "../job.ts";
 import { cleanRelativePath, isInside, realTarget } from "../paths.ts";
 import { fillReportPath, hasPlaceholders } from "../report_history.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
@@ -323,6 +331,7 @@ async function expandCompute(
       fail([...path, "compute", "to"], (error as Error).message, "such as thumbs/{n}.png");
     }
   }
+  const cacheFor = cacheSpecOf(spec, context);
   if (!moduleUrl) return [];
   const isolation = compute.isolation ?? "worker";
   const granted = compute.permissions;
@@ -332,19 +341,68 @@ async function expandCompute(
     net: granted?.net ?? false,
     env: granted?.env ?? false,
   };
-  return fanOut(spec).map(({ name, n, extra }) => ({
-    ...common,
-    name,
-    kind: "compute" as const,
-    moduleUrl: moduleUrl!,
-    module: compute.module,
-    exportName: compute.export,
-    args: [...compute.args, ...extra],
-    isolation,
-    memoryMb: compute.memory === undefined ? undefined : Math.ceil(compute.memory / 2 ** 20),
-    permissions,
-    ...(to === undefined ? {} : { to: join(context.output, to.replaceAll("{n}", String(n))) }),
-  }));
+  return fanOut(spec).map(({ name, n, extra }) => {
+    const target = to === undefined
+      ? undefined
+      : join(context.output, to.replaceAll("{n}", String(n)));
+    const cache = cacheFor(n, target);
+    return {
+      ...common,
+      name,
+      kind: "compute" as const,
+      moduleUrl: moduleUrl!,
+      module: compute.module,
+      exportName: compute.export,
+      args: [...compute.args, ...extra],
+      isolation,
+      memoryMb: compute.memory === undefined ? undefined : Math.ceil(compute.memory / 2 ** 20),
+      permissions,
+      ...(target === undefined ? {} : { to: target }),
+      ...(cache ? { cache } : {}),
+    };
+  });
+}
+
+/**
+ * A job's `inputs` and `outputs`, made absolute and checked: inputs inside the job file's folder
+ * or the output, outputs inside the output. Returns the spec of fan-out member `n` (with `{n}`
+ * filled in), or undefined for a job that declares neither. A compute job's `to` is an output.
+ */
+function cacheSpecOf(
+  spec: JobSpec,
+  context: ExpandContext,
+): (n: number, to?: string) => JobCacheSpec | undefined {
+  const { path, baseDir, output, fail } = context;
+  const inputs: string[] = [];
+  for (const [i, input] of (spec.inputs ?? []).entries()) {
+    const absolute = resolve(baseDir, input);
+    if (!isInside(baseDir, absolute) && !isInside(output, absolute)) {
+      fail(
+        [...path, "inputs", i],
+        `must be inside the job file's folder or the output: got ${absolute}`,
+      );
+    } else inputs.push(absolute);
+  }
+  const outputs: string[] = [];
+  for (const [i, item] of (spec.outputs ?? []).entries()) {
+    try {
+      const clean = cleanRelativePath(item);
+      if (isFanOut(spec) && !clean.includes("{n}")) {
+        throw new RangeError("needs {n} with repeat or matrix, or every job claims one file");
+      }
+      outputs.push(clean);
+    } catch (error) {
+      fail([...path, "outputs", i], (error as Error).message);
+    }
+  }
+  if (spec.inputs === undefined && spec.outputs === undefined) return () => undefined;
+  return (n, to) => ({
+    inputs,
+    outputs: [
+      ...outputs.map((item) => join(output, item.replaceAll("{n}", String(n)))),
+      ...(to === undefined ? [] : [to]),
+    ],
+  });
 }
 
 function expandRun(
@@ -366,8 +424,10 @@ function expandRun(
       }
     }
   }
-  return jobs.map(({ name, extra }) => ({
+  const cacheFor = cacheSpecOf(spec, context);
+  return jobs.map(({ name, n, extra }) => ({
     ...common,
+    ...(cacheFor(n) ? { cache: cacheFor(n)! } : {}),
     name,
     kind: "run" as const,
     argv: [...argv, ...extra.map(String)],

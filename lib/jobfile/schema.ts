@@ -207,6 +207,16 @@ export const JobSpecSchema = z.strictObject({
   kill_grace: duration.optional().describe(
     "Time a run job's process group has between SIGTERM and SIGKILL on timeout or cancel (default 5s).",
   ),
+  inputs: z.array(nonEmptyPath, { error: "must be a list of paths or globs" }).optional()
+    .describe(
+      "Files a compute or run job reads, relative to the job file (globs: *, ?, **), inside its " +
+        "folder or the output. With outputs, an unchanged job (definition and inputs' content) " +
+        "whose needs were cached is cached.",
+    ),
+  outputs: z.array(nonEmptyPath, { error: "must be a list of paths" }).optional().describe(
+    "Files a compute or run job writes, relative to output ({n} in a fan-out); it fails if one " +
+      "is missing after it ran, and is cached only while they all exist.",
+  ),
   repeat: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
     .max(100_000, { error: "must be at most 100000" }).optional().describe(
       "Run a compute or run job N times, named <name>/1 .. <name>/N.",

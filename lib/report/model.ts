@@ -62,8 +62,11 @@ export interface ReportJob {
   /** Size of the file on disk. */
   size?: number;
   sha256?: string;
-  /** Why nothing was downloaded: the checksum matched, or the server said 304. */
-  cached?: "checksum" | "not-modified";
+  /**
+   * Why nothing was done: the checksum matched, the server said 304 (downloads), or the job,
+   * its inputs and its outputs are as they were at its last success (`unchanged`).
+   */
+  cached?: "checksum" | "not-modified" | "unchanged";
   /** Bytes kept from an earlier attempt that the final one resumed from. */
   resumedFrom?: number;
   /** Redirects followed, in order. */
@@ -275,6 +278,7 @@ export class ReportBuilder {
       if (outcome.status === "cancelled" && this.#interrupted) entry.interrupted = true;
     }
     const result = outcome.result;
+    if (result?.cached !== undefined) entry.cached = result.cached;
     switch (job.kind) {
       case "download":
         entry.url = redactUrl(job.url);
@@ -282,7 +286,6 @@ export class ReportBuilder {
         if (result?.bytes !== undefined) entry.bytes = result.bytes;
         if (result?.size !== undefined) entry.size = result.size;
         if (result?.sha256 !== undefined) entry.sha256 = result.sha256;
-        if (result?.cached !== undefined) entry.cached = result.cached;
         if (result?.resumedFrom !== undefined) entry.resumedFrom = result.resumedFrom;
         if (result?.redirects?.length) entry.redirects = result.redirects;
         if (Object.keys(job.headers).length > 0) entry.headers = redactHeaders(job.headers);
@@ -291,7 +294,9 @@ export class ReportBuilder {
         entry.isolation = result?.isolation ?? job.isolation;
         if (result?.worker !== undefined) entry.worker = result.worker;
         if (result?.pid !== undefined) entry.pid = result.pid;
-        if (outcome.status === "ok") entry.result = result?.result ?? null;
+        if (outcome.status === "ok" || outcome.status === "cached") {
+          entry.result = result?.result ?? null;
+        }
         break;
       case "run":
         entry.log = relative(this.#options.output, job.logPath);

@@ -292,3 +292,55 @@ Deno.test("matrix: one job per argument list, appended to args or argv; to: need
   );
   assert.match(bad, /bad\.yaml:4:\d+: jobs\[2\]\.compute\.to must not contain/);
 });
+
+Deno.test("loadPlan() makes inputs and outputs absolute, and rejects them where they do not belong", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      "  - { name: t, run: ['true'], inputs: ['src/**/*.c', out/raw.bin], outputs: [obj/t.o], repeat: 1 }",
+    ].join("\n"),
+  );
+  await assert.rejects(
+    loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv }),
+    /jobs\[0\]\.outputs\[0\] needs \{n\} with repeat or matrix/,
+  );
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      "  - { name: t, run: ['true'], inputs: ['src/**/*.c', out/raw.bin], outputs: ['obj/{n}.o'], repeat: 2 }",
+    ].join("\n"),
+  );
+  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv });
+  assert.deepEqual(
+    plan.jobs.map((job) => job.cache),
+    [1, 2].map((n) => ({
+      inputs: [`${dir.path}/src/**/*.c`, `${dir.path}/out/raw.bin`],
+      outputs: [`${dir.path}/out/obj/${n}.o`],
+    })),
+  );
+
+  await dir.write(
+    "jobs.yaml",
+    "jobs:\n  - { name: d, download: { url: 'http://h/a' }, inputs: [a] }\n",
+  );
+  assert.match(
+    (await rejection("jobs.yaml", dir.path))[0]!,
+    /jobs\.yaml:2:\d+: jobs\[0\]\.inputs applies to compute and run jobs only/,
+  );
+  await dir.write(
+    "jobs.yaml",
+    "jobs:\n  - { name: r, run: ['true'], inputs: [/etc/passwd], outputs: [../x] }\n",
+  );
+  const messages = await rejection("jobs.yaml", dir.path);
+  assert.equal(messages.length, 2, messages.join("\n"));
+  assert.match(
+    messages[0]!,
+    /jobs\.yaml:2:\d+: jobs\[0\]\.inputs\[0\] must be inside the job file's folder or the output/,
+  );
+  assert.match(messages[1]!, /jobs\.yaml:2:\d+: jobs\[0\]\.outputs\[0\] must not contain "\.\."/);
+});

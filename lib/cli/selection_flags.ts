@@ -1,0 +1,61 @@
+/**
+ * `--only`, `--skip` and `--rerun-failed`, shared by `run` and `plan`.
+ *
+ * @module
+ */
+import type { Plan } from "../job.ts";
+import { type Selection, selectJobs, succeededIn } from "../selection.ts";
+import type { CliIo } from "./io.ts";
+
+/** Their `parseArgs` options. */
+export const SELECTION_FLAGS = {
+  only: { type: "string", multiple: true },
+  skip: { type: "string", multiple: true },
+  "rerun-failed": { type: "string" },
+} as const;
+
+/** Their lines of a command's help. */
+export const SELECTION_HELP =
+  `      --only NAME[,NAME] only these jobs or groups, and what they need; repeatable
+      --skip NAME[,NAME] leave out these jobs or groups, and what needs them; repeatable
+      --rerun-failed REPORT  only what failed, was skipped or cancelled in REPORT (by name);
+                         what it needs that succeeded then is not run again`;
+
+/**
+ * The plan with the selection applied (the same plan when no flag is given); says on stderr what
+ * was left out.
+ *
+ * @throws {UsageError} for a name that is no job or group, or a report that cannot be read
+ */
+export async function selectFromFlags(
+  plan: Plan,
+  values: {
+    only?: string[] | undefined;
+    skip?: string[] | undefined;
+    "rerun-failed"?: string | undefined;
+  },
+  io: CliIo,
+): Promise<Plan> {
+  const list = (items: string[] | undefined) =>
+    items?.flatMap((item) => item.split(",")).map((name) => name.trim()).filter(Boolean);
+  const only = list(values.only);
+  const skip = list(values.skip);
+  const rerun = values["rerun-failed"];
+  if (only === undefined && skip === undefined && rerun === undefined) return plan;
+  const selection: Selection = {
+    ...(only ? { only } : {}),
+    ...(skip ? { skip } : {}),
+    ...(rerun ? { done: await succeededIn(rerun) } : {}),
+  };
+  const selected = selectJobs(plan.jobs, selection);
+  if (selected.skippedWithNeeds.length > 0) {
+    io.stderr(
+      `taskpool: --skip also leaves out what needs it: ${selected.skippedWithNeeds.join(", ")}\n`,
+    );
+  }
+  io.stderr(
+    `taskpool: running ${selected.jobs.length} of ${plan.jobs.length} jobs` +
+      `${rerun ? ` (the rest succeeded in ${rerun})` : ""}\n`,
+  );
+  return { ...plan, jobs: selected.jobs };
+}

@@ -1,0 +1,152 @@
+/**
+ * Incremental runs: a second run of an unchanged job file does no work; a change reruns what
+ * it touches. And running part of a file: --only, --skip, --rerun-failed.
+ */
+import assert from "node:assert/strict";
+import type { Report } from "../../lib/report/model.ts";
+import { cli } from "../helpers/cli.ts";
+import { startFaultServer } from "../helpers/fault_server.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+const statuses = (report: Report) =>
+  Object.fromEntries(report.jobs.map((job) => [job.name, job.status]));
+
+async function runJson(cwd: string, ...args: string[]) {
+  const result = await cli(["run", "jobs.yaml", "--json", ...args], { cwd });
+  const report: Report = JSON.parse(await Deno.readTextFile(`${cwd}/out/report.json`));
+  return { ...result, report };
+}
+
+Deno.test("taskpool run: a second run of an unchanged job file does no work; each change reruns what it touches", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write("n.txt", "21");
+  await dir.write(
+    "double.ts",
+    'export default () => Number(Deno.readTextFileSync(new URL("./n.txt", import.meta.url))) * 2;\n',
+  );
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: data, download: { url: '${server.url}/file/data?size=5000', to: data.bin } }`,
+      "  - name: count",
+      "    needs: [data]",
+      "    inputs: [out/data.bin]",
+      "    outputs: [count.txt]",
+      `    run: [sh, -c, 'wc -c < data.bin > count.txt; echo ran >> runs.txt']`,
+      "    cwd: out",
+      "  - { name: double, compute: { module: ./double.ts }, inputs: [n.txt] }",
+      "  - { name: plain, run: [sh, -c, 'echo ran >> out/plain.txt'] }",
+    ].join("\n"),
+  );
+  const first = await runJson(dir.path);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(statuses(first.report), { data: "ok", count: "ok", double: "ok", plain: "ok" });
+  assert.equal(first.report.jobs.find((job) => job.name === "double")?.result, 42);
+
+  // Nothing changed: nothing is done, except the job that declares no files.
+  const second = await runJson(dir.path);
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(statuses(second.report), {
+    data: "cached",
+    count: "cached",
+    double: "cached",
+    plain: "ok",
+  });
+  const double = second.report.jobs.find((job) => job.name === "double")!;
+  assert.equal(double.cached, "unchanged");
+  assert.equal(double.result, 42, "a cached compute job reports its last result");
+  assert.equal(await Deno.readTextFile(`${dir.path}/out/runs.txt`), "ran\n");
+  assert.equal(server.hits.get("/file/data"), 2, "the second request was a conditional one");
+
+  // An input's content changes: that job alone runs.
+  await dir.write("n.txt", "50");
+  const third = await runJson(dir.path);
+  assert.equal(statuses(third.report).double, "ok");
+  assert.equal(third.report.jobs.find((job) => job.name === "double")?.result, 100);
+  assert.equal(statuses(third.report).count, "cached");
+
+  // A declared output is gone: its job runs again.
+  await Deno.remove(`${dir.path}/out/count.txt`);
+  const fourth = await runJson(dir.path);
+  assert.equal(statuses(fourth.report).count, "ok");
+  assert.equal((await Deno.readTextFile(`${dir.path}/out/count.txt`)).trim(), "5000");
+
+  // What a job needs changed upstream: the download runs, so does the job after it.
+  server.bump("data");
+  const fifth = await runJson(dir.path);
+  assert.deepEqual([statuses(fifth.report).data, statuses(fifth.report).count], ["ok", "ok"]);
+  assert.equal(await Deno.readTextFile(`${dir.path}/out/runs.txt`), "ran\nran\nran\n");
+
+  // --force runs everything.
+  const forced = await runJson(dir.path, "--force");
+  assert.ok(forced.report.jobs.every((job) => job.status === "ok"), forced.stdout);
+});
+
+Deno.test("taskpool run: a job that does not write its declared output fails", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    "output: out\njobs:\n  - { name: lazy, run: ['true'], outputs: [made.txt] }\n",
+  );
+  const run = await runJson(dir.path);
+  assert.equal(run.code, 1);
+  const job = run.report.jobs[0]!;
+  assert.equal(job.status, "failed");
+  assert.equal(job.error?.code, "MISSING_OUTPUT");
+  assert.match(job.error?.message ?? "", /did not write its declared output: .*\/out\/made\.txt/);
+});
+
+Deno.test("taskpool run --only, --skip and --rerun-failed pick jobs by name, with what they need", async () => {
+  await using dir = await tempDir();
+  const log = (name: string) => `run: [sh, -c, 'echo ${name} >> "$TASKPOOL_OUTPUT/order.txt"']`;
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: fetch, ${log("fetch")} }`,
+      `  - { name: build, needs: [fetch], ${log("build")} }`,
+      `  - { name: test, needs: [build], run: [sh, -c, 'test -e "$TASKPOOL_OUTPUT/pass"'] }`,
+      `  - { name: docs, ${log("docs")} }`,
+      `  - { name: shots, repeat: 2, needs: [build], ${log("shot")} }`,
+    ].join("\n"),
+  );
+  const order = async () => {
+    const text = await Deno.readTextFile(`${dir.path}/out/order.txt`).catch(() => "");
+    await Deno.remove(`${dir.path}/out/order.txt`).catch(() => {});
+    return text.trim().split("\n").filter(Boolean).sort();
+  };
+
+  const only = await runJson(dir.path, "--only", "build");
+  assert.equal(only.code, 0, only.stderr);
+  assert.deepEqual(only.report.jobs.map((job) => job.name), ["fetch", "build"]);
+  assert.deepEqual(await order(), ["build", "fetch"]);
+  assert.match(only.stderr, /running 2 of 6 jobs/);
+
+  const skip = await runJson(dir.path, "--skip", "build,docs");
+  assert.deepEqual(skip.report.jobs.map((job) => job.name), ["fetch"]);
+  assert.match(skip.stderr, /--skip also leaves out what needs it: test, shots\/1, shots\/2/);
+
+  const typo = await cli(["run", "jobs.yaml", "--only", "biuld"], { cwd: dir.path });
+  assert.equal(typo.code, 2);
+  assert.match(
+    typo.stderr,
+    /--only biuld: no job or group has that name \(did you mean "build"\?\)/,
+  );
+
+  // test fails; then only it runs again, not what it needs (that succeeded).
+  const full = await runJson(dir.path);
+  assert.equal(full.code, 1);
+  assert.equal(statuses(full.report).test, "failed");
+  await Deno.copyFile(`${dir.path}/out/report.json`, `${dir.path}/failed.json`);
+  await order();
+  await Deno.writeTextFile(`${dir.path}/out/pass`, "");
+  const rerun = await runJson(dir.path, "--rerun-failed", "failed.json");
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.deepEqual(rerun.report.jobs.map((job) => job.name), ["test"]);
+  assert.deepEqual(await order(), []);
+  assert.match(rerun.stderr, /running 1 of 6 jobs \(the rest succeeded in failed\.json\)/);
+});
