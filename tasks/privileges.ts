@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { BUNDLED, ownFileUrl } from "../lib/own_files.ts";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ComputeJob } from "../lib/job.ts";
@@ -59,9 +60,10 @@ export function workerProfile(job: PrivilegedJob, output: string): WorkerProfile
 }
 
 /** What a Worker host needs to read to start a thread: the runner's files, nothing else of ours. */
-const RUNNER_FILES = ["./worker_runner.ts", "./call_task.ts", "./console_to_stderr.ts"].map((
-  file,
-) => fileURLToPath(new URL(file, import.meta.url)));
+const RUNNER_FILES = (BUNDLED
+  ? ["tasks/worker_runner.ts"] // its imports are inside it
+  : ["tasks/worker_runner.ts", "tasks/call_task.ts", "tasks/console_to_stderr.ts"])
+  .map((file) => fileURLToPath(ownFileUrl(file)));
 
 function permissionFlags(job: PrivilegedJob, output: string, alsoRead: string[] = []): string[] {
   const { permissions } = job;
@@ -79,8 +81,8 @@ function paths(job: PrivilegedJob, output: string): { read: string[]; write: str
 }
 
 /** taskpool's own source tree: what a built-in (our code) may read, for its imports. */
-const OWN_SOURCE = fileURLToPath(new URL("../", import.meta.url));
-const BUILTINS = new URL("./builtin/", import.meta.url).href;
+const OWN_SOURCE = fileURLToPath(ownFileUrl(""));
+const BUILTINS = ownFileUrl("tasks/builtin/").href;
 
 function moduleFolder(moduleUrl: string): string {
   if (moduleUrl.startsWith(BUILTINS)) return OWN_SOURCE.replace(/\/$/, "");

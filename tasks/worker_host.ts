@@ -20,7 +20,11 @@ import type { ComputeTask, TaskReply } from "../lib/pools/task.ts";
 import type { HostMessage, HostRequest, HostTask, ThreadDeath } from "../lib/pools/worker_pool.ts";
 import { sendFrame } from "./host_channel.ts";
 
-const RUNNER = new URL("./worker_runner.ts", import.meta.url);
+// A sibling in both layouts: tasks/*.ts from source, dist/tasks/*.js in the bundle.
+const RUNNER = new URL(
+  import.meta.url.endsWith(".js") ? "./worker_runner.js" : "./worker_runner.ts",
+  import.meta.url,
+);
 
 interface Thread {
   id: number;

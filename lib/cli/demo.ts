@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
+import DEMO_JOB_TEXT from "../../examples/demo.yaml" with { type: "text" };
 import { startAlbumServer } from "../demo/album_server.ts";
 import { UsageError } from "../errors.ts";
 import { loadPlan } from "../jobfile/mod.ts";
@@ -17,8 +17,8 @@ import type { CliIo } from "./io.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
-/** The demo job file, shipped with the code. */
-export const DEMO_JOB_FILE = fileURLToPath(new URL("../../examples/demo.yaml", import.meta.url));
+/** The demo job file, built in (also into the bundle). */
+export const DEMO_JOB_FILE = "examples/demo.yaml";
 
 /** Help text of `taskpool demo`. */
 export const DEMO_HELP = `Usage: taskpool demo [options]
@@ -70,6 +70,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   };
   const load = (output?: string) =>
     loadPlan(DEMO_JOB_FILE, {
+      text: DEMO_JOB_TEXT,
       env: (name) => name === "TASKPOOL_DEMO_URL" ? album.url : Deno.env.get(name),
       overrides: output === undefined
         ? overrides

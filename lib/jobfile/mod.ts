@@ -26,6 +26,11 @@ export interface LoadPlanOptions {
   overrides?: PlanOverrides;
   /** What `cpu: auto` means. @default navigator.hardwareConcurrency */
   cores?: number;
+  /**
+   * The job file's text, when it is not read from `path` (the demo's, built in): `path` then
+   * only names it in messages, and relative paths resolve against `cwd`.
+   */
+  text?: string;
   /** `--set key=value` settings that win over the file's. */
   settings?: readonly string[];
   /** When the run starts: fills `{date}` and `{time}` in the report path. @default new Date() */
@@ -50,7 +55,9 @@ export interface LoadPlanOptions {
 export async function loadPlan(path: string, options: LoadPlanOptions = {}): Promise<Plan> {
   const { cwd = Deno.cwd(), stdin, env, overrides, cores, startedAt } = options;
   const settings = parseSettings(options.settings ?? []);
-  const source = await readJobFile(path, { cwd, ...(stdin ? { stdin } : {}) });
+  const source = options.text === undefined
+    ? await readJobFile(path, { cwd, ...(stdin ? { stdin } : {}) })
+    : { file: path, text: options.text, baseDir: cwd };
   const doc = applySettings(parseJobFileText(source.text, source.file), settings);
   try {
     const file = validateJobFile(doc, env ? { env } : {});

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { ownFileUrl } from "../own_files.ts";
 import { ComputeError } from "../errors.ts";
 import { readFrames } from "./frames.ts";
 import { WakeQueue } from "./wake_queue.ts";
@@ -86,7 +87,7 @@ export class ProcessPool {
   #closed = false;
 
   constructor(options: ProcessPoolOptions) {
-    const { size, entry = new URL("../../tasks/process_host.ts", import.meta.url) } = options;
+    const { size, entry = ownFileUrl("tasks/process_host.ts") } = options;
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`ProcessPool size must be a whole number >= 1: got ${size}`);
     }

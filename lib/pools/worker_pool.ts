@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { ownFileUrl } from "../own_files.ts";
 import { ComputeError } from "../errors.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import { WakeQueue } from "./wake_queue.ts";
@@ -150,7 +151,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     const {
       size,
-      host = new URL("../../tasks/worker_host.ts", import.meta.url),
+      host = ownFileUrl("tasks/worker_host.ts"),
       aheadPerThread = 0,
     } = options;
     if (!Number.isInteger(size) || size < 1) {

@@ -3,12 +3,13 @@
  *
  * @module
  */
+import { ownFileUrl } from "../../lib/own_files.ts";
 
 /** Built-in module names and their files. */
 export const BUILTINS: Readonly<Record<string, URL>> = {
-  count: new URL("./count.ts", import.meta.url),
-  image: new URL("./image.ts", import.meta.url),
-  sha256: new URL("./sha256.ts", import.meta.url),
+  count: ownFileUrl("tasks/builtin/count.ts"),
+  image: ownFileUrl("tasks/builtin/image.ts"),
+  sha256: ownFileUrl("tasks/builtin/sha256.ts"),
 };
 
 /**

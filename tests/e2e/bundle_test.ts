@@ -1,0 +1,59 @@
+/**
+ * `deno task bundle`: the bundle runs a job file with Workers, a host process and a built-in,
+ * from a folder with no other file of the repository.
+ */
+import assert from "node:assert/strict";
+import denoJson from "../../deno.json" with { type: "json" };
+import type { Report } from "../../lib/report/model.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+Deno.test("the bundle runs compute on Workers and in a process, built-ins included, with no repository beside it", async () => {
+  await using dir = await tempDir();
+  // The task's own command, into a temporary folder.
+  const task = denoJson.tasks.bundle.replaceAll("dist/", `${dir.path}/dist/`)
+    .replace("--outdir dist", `--outdir ${dir.path}/dist`)
+    .replace(/^deno /, `'${Deno.execPath()}' `);
+  const built = await new Deno.Command("sh", { args: ["-c", task], cwd: ROOT, stderr: "piped" })
+    .output();
+  assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
+
+  await dir.write("work/n.txt", "data");
+  await dir.write(
+    "work/jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      "  - { name: count, compute: { module: 'builtin:count', args: [1000] } }",
+      "  - { name: hash, compute: { module: 'builtin:sha256', args: [.], isolation: process }, needs: [list] }",
+      "  - { name: list, run: [sh, -c, 'cp ../n.txt .'], cwd: out }",
+    ].join("\n"),
+  );
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-run",
+      "--allow-env",
+      `${dir.path}/dist/taskpool.js`,
+      "run",
+      "jobs.yaml",
+    ],
+    cwd: `${dir.path}/work`,
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stderr = new TextDecoder().decode(run.stderr);
+  assert.equal(run.code, 0, stderr);
+  const report: Report = JSON.parse(await Deno.readTextFile(`${dir.path}/work/out/report.json`));
+  assert.deepEqual(report.jobs.map((job) => [job.name, job.status]), [
+    ["count", "ok"],
+    ["hash", "ok"],
+    ["list", "ok"],
+  ]);
+  assert.equal(report.jobs[0]?.result, 1000);
+  assert.equal(report.jobs[0]?.isolation, "worker");
+  assert.equal(report.jobs[1]?.isolation, "process");
+});
