@@ -13,7 +13,7 @@ import { RUN_HELP, runCommand } from "./lib/cli/run.ts";
 import { SCHEMA_HELP, schemaCommand } from "./lib/cli/schema.ts";
 import { VALIDATE_HELP, validateCommand } from "./lib/cli/validate.ts";
 import { InterruptedError, InvalidJobFileError, LockedError, UsageError } from "./lib/errors.ts";
-import { EXIT } from "./lib/run.ts";
+import { EXIT } from "./lib/exit_codes.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 const COMMANDS: Record<

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { LockOwner } from "./run_lock.ts";
 
 /** Where in a job file something stands: 1-based line and column. */
 export interface SourcePosition {
@@ -222,7 +223,7 @@ export class InterruptedError extends Error {
 export class LockedError extends Error {
   override name = "LockedError";
   readonly output: string;
-  readonly owner: { pid: number; host: string; since: string; command: string } | undefined;
+  readonly owner: LockOwner | undefined;
 
   constructor(output: string, owner: LockedError["owner"], waitedMs: number) {
     const who = owner

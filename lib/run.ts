@@ -13,6 +13,7 @@ import { WorkerPool } from "./pools/worker_pool.ts";
 import { type Report, ReportBuilder } from "./report/model.ts";
 import { writeTextFileAtomic, writeTextFileAtomicSync } from "./write_atomic.ts";
 import { onHardExit } from "./exit_hooks.ts";
+import { EXIT } from "./exit_codes.ts";
 import { runJobs } from "./scheduler.ts";
 import { createKinds } from "../tasks/mod.ts";
 import { DownloadState } from "../tasks/download/state.ts";
@@ -43,16 +44,6 @@ export interface RunPlanOptions {
  * (about 1.5 ms) with tiny tasks, few enough that a stuck thread delays little.
  */
 const WORKER_TASKS_AHEAD = 16;
-
-/** Exit codes a run can end with. */
-export const EXIT = {
-  ok: 0,
-  jobsFailed: 1,
-  usage: 2,
-  locked: 75,
-  sigint: 130,
-  sigterm: 143,
-} as const;
 
 /**
  * Runs a plan and writes its report; resolves with the report (also on job failures).

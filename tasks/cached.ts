@@ -7,7 +7,7 @@
  * @module
  */
 import { MissingOutputError } from "../lib/errors.ts";
-import type { Job, JobCacheSpec } from "../lib/job.ts";
+import type { Job } from "../lib/job.ts";
 import type { JobStatus } from "../lib/events.ts";
 import { fingerprintOf, type JobCache } from "./job_cache.ts";
 import type { JobKind, TaskResult } from "./types.ts";
@@ -38,13 +38,12 @@ export function withJobCache<J extends Job>(
     ...kind,
     async run(job, context) {
       if (!job.cache) return await kind.run(job, context);
-      const declared: JobCacheSpec = job.cache;
       const fingerprint = await fingerprintOf(job);
       const last = cache.get(job.name);
       if (
         !force && last?.fingerprint === fingerprint &&
         job.needs.every((need) => statusOf(need) === "cached") &&
-        (await missing(declared.outputs)).length === 0
+        (await missing(job.cache.outputs)).length === 0
       ) {
         const result: TaskResult = { cached: "unchanged" };
         if (last.result !== undefined) result.result = last.result;
@@ -53,7 +52,7 @@ export function withJobCache<J extends Job>(
       }
       cache.set(job.name, undefined); // until it succeeds again
       const result = await kind.run(job, context);
-      const absent = await missing(declared.outputs);
+      const absent = await missing(job.cache.outputs);
       if (absent.length > 0) {
         throw new MissingOutputError(
           `succeeded but did not write its declared output${absent.length > 1 ? "s" : ""}: ` +

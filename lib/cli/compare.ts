@@ -12,7 +12,7 @@ import type { RunEvent } from "../events.ts";
 import type { Plan } from "../job.ts";
 import { createProgress, type Progress } from "../progress/mod.ts";
 import type { Mode } from "../modes.ts";
-import { EXIT } from "../run.ts";
+import { EXIT } from "../exit_codes.ts";
 import { writeTextFileAtomic } from "../write_atomic.ts";
 import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
 import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { InterruptedError } from "../errors.ts";
-import { EXIT } from "../run.ts";
+import { EXIT } from "../exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { runHardExitHooks } from "../exit_hooks.ts";
 

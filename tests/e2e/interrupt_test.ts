@@ -7,11 +7,11 @@ import type { Report } from "../../lib/report/model.ts";
 import { spawnCli } from "../helpers/cli.ts";
 import { fileBytes, sha256Hex, startFaultServer } from "../helpers/fault_server.ts";
 import { descendantsOf, isRunning, whenFiles } from "../helpers/processes.ts";
+import { exists } from "../helpers/run_yaml.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 const WORK = new URL("../testdata/work.ts", import.meta.url).pathname;
 const SIZE = 2_000_000;
-const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 const sizeOf = (path: string) => Deno.stat(path).then((info) => info.size, () => -1);
 
 /** A job file with four jobs in flight once started, and one waiting on a download. */
@@ -47,7 +47,7 @@ async function startRun(dir: string, text: string, listener: Deno.Listener) {
   return { child, processes, grandchild };
 }
 
-/** Reads a stream's text until `pattern` shows up; `rest` resolves with all of it at its end. */
+/** Reads a stream until `pattern` shows up; `rest` then resolves with all its text at its end. */
 async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
@@ -62,7 +62,7 @@ async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
     }
     return text;
   })();
-  return { text, rest };
+  return { rest };
 }
 
 for (const [signal, expected] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
