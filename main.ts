@@ -15,6 +15,8 @@ import { VALIDATE_HELP, validateCommand } from "./lib/cli/validate.ts";
 import { InterruptedError, InvalidJobFileError, LockedError, UsageError } from "./lib/errors.ts";
 import { EXIT } from "./lib/exit_codes.ts";
 import denoJson from "./deno.json" with { type: "json" };
+import { mayRelaunch, relaunch, watchLifeline } from "./lib/sandbox/relaunch.ts";
+import { raiseTermination } from "./lib/cli/interrupts.ts";
 
 const COMMANDS: Record<
   string,
@@ -102,5 +104,6 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  watchLifeline(raiseTermination); // when relaunched, and the launcher dies
+  Deno.exit(await main(Deno.args, processIo(mayRelaunch() ? { relaunch } : {})));
 }

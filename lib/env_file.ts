@@ -62,12 +62,12 @@ function valueOf(raw: string, fail: (why: string) => never): string {
 
 /**
  * Loads env files into the environment, leaving variables already set alone; later files fill in
- * what earlier ones did not. Resolves with the names it set.
+ * what earlier ones did not. Resolves with every name the files define, set or not.
  *
  * @throws {UsageError} for a file that cannot be read or is malformed
  */
 export async function loadEnvFiles(paths: readonly string[]): Promise<string[]> {
-  const set: string[] = [];
+  const names: string[] = [];
   for (const path of paths) {
     let text: string;
     try {
@@ -80,10 +80,9 @@ export async function loadEnvFiles(paths: readonly string[]): Promise<string[]> 
       );
     }
     for (const [name, value] of parseEnvFile(text, path)) {
-      if (Deno.env.get(name) !== undefined) continue;
-      Deno.env.set(name, value);
-      set.push(name);
+      names.push(name);
+      if (Deno.env.get(name) === undefined) Deno.env.set(name, value);
     }
   }
-  return set;
+  return names;
 }

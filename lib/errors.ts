@@ -151,6 +151,14 @@ export class RedirectError extends Error {
   override name = "RedirectError";
 }
 
+/**
+ * Something a job reached for that the run's permissions do not grant (they come from the job
+ * file: see lib/sandbox/grants.ts), such as a redirect to a host the file does not name.
+ */
+export class OutsideGrantsError extends Error {
+  override name = "OutsideGrantsError";
+}
+
 /** Options for {@linkcode CommandFailedError}. */
 export interface CommandFailedErrorOptions {
   exitCode: number;
@@ -253,6 +261,7 @@ export function errorCode(error: unknown): string {
   if (error instanceof IdleTimeoutError) return "IDLE_TIMEOUT";
   if (error instanceof TooLargeError) return "TOO_LARGE";
   if (error instanceof RedirectError) return "REDIRECT";
+  if (error instanceof OutsideGrantsError) return "PERMISSION";
   if (error instanceof CommandFailedError) return error.signal ? "KILLED" : "EXIT_CODE";
   if (error instanceof ComputeError) return "COMPUTE";
   if (error instanceof FailFastError) return "FAIL_FAST";

@@ -130,4 +130,14 @@ export interface Plan {
   reportPattern?: string | undefined;
   concurrency: Concurrency;
   jobs: Job[];
+  /** Absolute paths of the files read to build it: the job file (not stdin), URL lists. */
+  sources: string[];
+  /** Rights the run itself needs beyond what its jobs imply (the job file's `permissions:`). */
+  permissions: RunPermissions;
+}
+
+/** Extra rights of a whole run, declared in the job file (`permissions:` at the top). */
+export interface RunPermissions {
+  /** More hosts downloads may reach (redirect targets), or true for any. */
+  net: boolean | string[];
 }

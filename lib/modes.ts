@@ -53,13 +53,12 @@ export interface ModeSettings {
  * @example
  * ```ts
  * import { settingsFor } from "./modes.ts";
- * const plan = { file: "j.yaml", output: "/o", report: "/o/r.json", jobs: [],
- *   concurrency: { io: 8, cpu: 2, perHost: 8 } };
+ * const plan = { jobs: [], concurrency: { io: 8, cpu: 2, perHost: 8 } };
  * console.assert(settingsFor("async", plan).limits.cpu === 1);
  * console.assert(settingsFor("auto", plan).used === "workers");
  * ```
  */
-export function settingsFor(mode: Mode, plan: Plan): ModeSettings {
+export function settingsFor(mode: Mode, plan: Pick<Plan, "jobs" | "concurrency">): ModeSettings {
   const { io, cpu, perHost } = plan.concurrency;
   const base = { requested: mode, limits: plan.concurrency, oneAtATime: false };
   switch (mode) {

@@ -41,7 +41,9 @@ export function isInside(root: string, path: string): boolean {
 
 /**
  * The real path of `path`'s deepest existing ancestor, joined with the rest: where a write to
- * `path` would really land, symlinks resolved.
+ * `path` would really land, symlinks resolved. An ancestor this process may not read (a run
+ * with narrow permissions, see lib/sandbox/grants.ts) is taken as it stands: the launcher that
+ * granted them has resolved it.
  */
 export async function realTarget(path: string): Promise<string> {
   let existing = path;
@@ -51,6 +53,7 @@ export async function realTarget(path: string): Promise<string> {
       const real = await Deno.realPath(existing);
       return resolve(real, ...rest.toReversed());
     } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) return path;
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       const parent = dirname(existing);
       if (parent === existing) return path;

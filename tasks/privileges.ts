@@ -84,7 +84,8 @@ function paths(job: PrivilegedJob, output: string): { read: string[]; write: str
 const OWN_SOURCE = fileURLToPath(ownFileUrl(""));
 const BUILTINS = ownFileUrl("tasks/builtin/").href;
 
-function moduleFolder(moduleUrl: string): string {
+/** The folder a compute module may read: its own, or taskpool's source for a built-in. */
+export function moduleFolder(moduleUrl: string): string {
   if (moduleUrl.startsWith(BUILTINS)) return OWN_SOURCE.replace(/\/$/, "");
   return dirname(fileURLToPath(moduleUrl));
 }

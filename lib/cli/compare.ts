@@ -19,7 +19,8 @@ import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./ar
 import { listenForInterrupts } from "./interrupts.ts";
 import { lockOutput } from "./output_lock.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP, type TimelinePaths, writeTimelines } from "./timelines.ts";
-import type { CliIo } from "./io.ts";
+import { type CliIo, readStdin } from "./io.ts";
+import { runGrants } from "../sandbox/grants.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
@@ -62,16 +63,26 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     ...SETTINGS_FLAGS,
   });
   const file = onePositional("compare", positionals, "job file");
-  const stdinText = file === "-" ? await new Response(Deno.stdin.readable).text() : undefined;
-  const { settings } = await settingsFrom(values);
+  const stdinText = file === "-" ? await readStdin() : undefined;
+  const { settings, env, envNames, envFiles } = await settingsFrom(values);
   const options = (): LoadPlanOptions =>
-    stdinText === undefined ? { settings } : { settings, stdin: new Blob([stdinText]).stream() };
+    stdinText === undefined
+      ? { settings, env }
+      : { settings, env, stdin: new Blob([stdinText]).stream() };
   const overrides = {
     output: values.output,
     io: positiveInteger("--concurrency", values.concurrency),
     cpu: positiveInteger("--cpu", values.cpu),
   };
   const plan = await loadPlan(file, { ...options(), overrides });
+  if (io.relaunch) {
+    const grants = runGrants(plan, {
+      envNames,
+      reads: envFiles,
+      writes: [values.trace, values.html].map((path) => path && resolve(path)),
+    });
+    return await io.relaunch(grants, stdinText);
+  }
   return await runComparison({
     plan,
     io,

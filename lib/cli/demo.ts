@@ -9,7 +9,9 @@
 import DEMO_JOB_TEXT from "../../examples/demo.yaml" with { type: "text" };
 import { startAlbumServer } from "../demo/album_server.ts";
 import { UsageError } from "../errors.ts";
-import { loadPlan } from "../jobfile/mod.ts";
+import { loadPlan, type PlanOverrides } from "../jobfile/mod.ts";
+import { runGrants } from "../sandbox/grants.ts";
+import { resolve } from "node:path";
 import { modeArg, parseCommandArgs, positiveInteger } from "./args.ts";
 import { COMPARED_MODES, comparisonFlags, runComparison } from "./compare.ts";
 import { executePlan } from "./execute.ts";
@@ -62,20 +64,22 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   if (values.mode !== undefined && (values.modes !== undefined || values.repeat !== undefined)) {
     throw new UsageError("--mode runs the demo once: it does not go with --modes or --repeat");
   }
+  if (io.relaunch) {
+    // The album server listens on a port chosen when it starts, in the run started here.
+    const plan = await loadDemoPlan("http://127.0.0.1", { output: values.output });
+    const grants = runGrants(plan, {
+      writes: [values.trace, values.html].map((path) => path && resolve(path)),
+    });
+    return await io.relaunch({ ...grants, net: ["127.0.0.1"] }, undefined);
+  }
   await using album = startAlbumServer({ latencyMs: Number(values.latency ?? 80) });
   io.stderr(`taskpool demo: album of ${album.images.length} images at ${album.url}/album/\n`);
-  const overrides = {
-    output: values.output ?? "demo-output",
-    cpu: positiveInteger("--cpu", values.cpu),
-  };
+  const overrides = { output: values.output, cpu: positiveInteger("--cpu", values.cpu) };
   const load = (output?: string) =>
-    loadPlan(DEMO_JOB_FILE, {
-      text: DEMO_JOB_TEXT,
-      env: (name) => name === "TASKPOOL_DEMO_URL" ? album.url : Deno.env.get(name),
-      overrides: output === undefined
-        ? overrides
-        : { ...overrides, output, report: `${output}/report.json` },
-    });
+    loadDemoPlan(
+      album.url,
+      output === undefined ? overrides : { ...overrides, output, report: `${output}/report.json` },
+    );
   const plan = await load();
   if (values.mode !== undefined) {
     return await executePlan(plan, io, {
@@ -93,5 +97,14 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     ...comparisonFlags(values),
     loadRunPlan: load,
     command: "taskpool demo",
+  });
+}
+
+/** The demo's plan against the album server at `url`. */
+function loadDemoPlan(url: string, overrides: PlanOverrides) {
+  return loadPlan(DEMO_JOB_FILE, {
+    text: DEMO_JOB_TEXT,
+    env: (name) => name === "TASKPOOL_DEMO_URL" ? url : Deno.env.get(name),
+    overrides: { ...overrides, output: overrides.output ?? "demo-output" },
   });
 }

@@ -26,7 +26,7 @@ export interface Interrupts extends Disposable {
  */
 export function listenForInterrupts(io: CliIo): Interrupts {
   const controller = new AbortController();
-  const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+  const handlers = INTERRUPTS.map((signal) => {
     const handler = () => {
       if (controller.signal.aborted) {
         // A second signal: the user wants out now. Files under final names are complete (they
@@ -39,12 +39,30 @@ export function listenForInterrupts(io: CliIo): Interrupts {
       controller.abort(new InterruptedError(signal));
     };
     Deno.addSignalListener(signal, handler);
+    if (signal === "SIGTERM") terminationHandlers.add(handler);
     return { signal, handler };
   });
   return {
     signal: controller.signal,
     [Symbol.dispose]() {
-      for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
+      for (const { signal, handler } of handlers) {
+        Deno.removeSignalListener(signal, handler);
+        terminationHandlers.delete(handler);
+      }
     },
   };
+}
+
+const INTERRUPTS = ["SIGINT", "SIGTERM"] as const;
+
+/** The SIGTERM handlers of the commands listening now. */
+const terminationHandlers = new Set<() => void>();
+
+/**
+ * Acts as if SIGTERM had arrived (the launcher of a relaunched run has gone): a command that
+ * listens cancels its run; with none listening, the process exits with 143.
+ */
+export function raiseTermination(): void {
+  if (terminationHandlers.size === 0) Deno.exit(EXIT.sigterm);
+  for (const handler of terminationHandlers) handler();
 }

@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { Grants } from "../sandbox/grants.ts";
+import type { RelaunchRequest } from "../sandbox/relaunch.ts";
+
 /** The streams and facts a subcommand needs. */
 export interface CliIo {
   /** Results: summaries, JSON, schema. */
@@ -17,10 +20,33 @@ export interface CliIo {
   color: boolean;
   /** The terminal's width in columns (80 when it cannot be told). */
   columns?: () => number;
+  /**
+   * Runs this command again in a child Deno with only `grants` (see lib/sandbox/relaunch.ts),
+   * resolving with its exit code; absent where the command runs in this process.
+   */
+  relaunch?: (grants: Grants, stdinText: string | undefined) => Promise<number>;
 }
 
-/** The process's own streams. */
-export function processIo(): CliIo {
+/** An io that shows nothing. */
+export const SILENT_IO: CliIo = {
+  stdout: () => {},
+  stderr: () => {},
+  stderrIsTty: false,
+  color: false,
+};
+
+/** All of stdin as text. */
+export function readStdin(): Promise<string> {
+  return new Response(Deno.stdin.readable).text();
+}
+
+/**
+ * The process's own streams; with `relaunch`, commands that run jobs start them in a child
+ * Deno that has only the permissions they need.
+ */
+export function processIo(
+  options: { relaunch?: (request: RelaunchRequest) => Promise<number> } = {},
+): CliIo {
   const encoder = new TextEncoder();
   const stderrIsTty = Deno.stderr.isTerminal();
   return {
@@ -35,6 +61,12 @@ export function processIo(): CliIo {
         return 80; // no terminal on any standard stream
       }
     },
+    ...(options.relaunch
+      ? {
+        relaunch: (grants: Grants, stdinText: string | undefined) =>
+          options.relaunch!({ argv: Deno.args, grants, stdinText }),
+      }
+      : {}),
   };
 }
 

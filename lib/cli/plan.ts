@@ -11,6 +11,8 @@ import { onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
+import { grantFlags, runGrants } from "../sandbox/grants.ts";
+import { resolve } from "node:path";
 
 /** Help text of `taskpool plan`. */
 export const PLAN_HELP =
@@ -18,7 +20,8 @@ export const PLAN_HELP =
                      [--set KEY=VALUE] [--env-file FILE]
 
 Prints the expanded jobs (fan-outs unrolled) in an order that satisfies their needs, with
-their pool, target and needs. Nothing runs.
+their pool, target and needs, then the permissions \`taskpool run\` gives the run (Deno's
+flags, derived from the job file). Nothing runs.
 
 ${SETTINGS_HELP}
 ${SELECTION_HELP}
@@ -37,8 +40,10 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     ...SELECTION_FLAGS,
   });
   const file = onePositional("plan", positionals, "job file");
+  const flagSettings = await settingsFrom(values);
   const loaded = await loadPlan(file, {
-    ...await settingsFrom(values),
+    settings: flagSettings.settings,
+    env: flagSettings.env,
     overrides: {
       output: values.output,
       report: values.report,
@@ -48,6 +53,11 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     },
   });
   const plan = await selectFromFlags(loaded, values, io);
+  const rerun = values["rerun-failed"];
+  const grants = runGrants(plan, {
+    envNames: flagSettings.envNames,
+    reads: [...flagSettings.envFiles, ...(rerun ? [resolve(rerun)] : [])],
+  });
   const byName = new Map(plan.jobs.map((job) => [job.name, job]));
   const ordered = topologicalOrder(plan.jobs).map((name) => byName.get(name)!);
   if (values.json) {
@@ -56,7 +66,8 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
         ? { ...job, url: redactUrl(job.url), headers: redactHeaders(job.headers) }
         : job
     );
-    io.stdout(`${JSON.stringify({ ...plan, jobs: shown }, null, 2)}\n`);
+    const permissions = { ...grants, flags: grantFlags(grants) };
+    io.stdout(`${JSON.stringify({ ...plan, jobs: shown, permissions }, null, 2)}\n`);
     return 0;
   }
   io.stdout(
@@ -71,6 +82,11 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
         `${describeJob(job)}${needs}\n`,
     );
   }
+  io.stdout(
+    `permissions (taskpool run runs the jobs with only these):\n${
+      grantFlags(grants).map((flag) => `  ${flag}\n`).join("")
+    }`,
+  );
   return 0;
 }
 

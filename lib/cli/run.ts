@@ -12,6 +12,9 @@ import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_fl
 import { UsageError } from "../errors.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
+import { readStdin, SILENT_IO } from "./io.ts";
+import { runGrants } from "../sandbox/grants.ts";
+import { resolve } from "node:path";
 
 /** Help text of `taskpool run`. */
 export const RUN_HELP = `Usage: taskpool run FILE [options]
@@ -60,8 +63,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const file = onePositional("run", positionals, "job file");
   const mode = modeArg(values.mode);
   const keepReports = positiveInteger("--keep-reports", values["keep-reports"]);
+  const flagSettings = await settingsFrom(values);
+  // A launcher hands a job file from stdin on to the run it starts.
+  const stdinText = file === "-" && io.relaunch ? await readStdin() : undefined;
   const loaded = await loadPlan(file, {
-    ...await settingsFrom(values),
+    settings: flagSettings.settings,
+    env: flagSettings.env,
+    ...(stdinText !== undefined ? { stdin: new Blob([stdinText]).stream() } : {}),
     overrides: {
       output: values.output,
       report: values.report,
@@ -70,11 +78,23 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       perHost: positiveInteger("--per-host", values["per-host"]),
     },
   });
-  const plan = await selectFromFlags(loaded, values, io);
+  // The run started says what the selection left out; the launcher keeps quiet about it.
+  const plan = await selectFromFlags(loaded, values, io.relaunch ? SILENT_IO : io);
   if (keepReports !== undefined && plan.reportPattern === undefined) {
     throw new UsageError(
       `--keep-reports needs a report path with {date} or {time} (such as ` +
         `--report 'reports/{date}-{time}.json'): got ${plan.report}`,
+    );
+  }
+  if (io.relaunch) {
+    const rerun = values["rerun-failed"];
+    return await io.relaunch(
+      runGrants(plan, {
+        envNames: flagSettings.envNames,
+        reads: [...flagSettings.envFiles, ...(rerun ? [resolve(rerun)] : [])],
+        writes: [values.trace, values.html].map((path) => path && resolve(path)),
+      }),
+      stdinText,
     );
   }
   return await executePlan(plan, io, {

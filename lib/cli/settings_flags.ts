@@ -3,7 +3,9 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { loadEnvFiles } from "../env_file.ts";
+import type { Environment } from "../jobfile/interpolate.ts";
 
 /** Their `parseArgs` options. */
 export const SETTINGS_FLAGS = {
@@ -18,14 +20,36 @@ export const SETTINGS_HELP =
       --env-file FILE    variables for \${VAR} and for commands, NAME=value lines; the
                          environment wins over the file; repeatable`;
 
+/** What `loadPlan` takes from these flags, and what they read (for the run's grants). */
+export interface FlagSettings {
+  /** The `--set` settings. */
+  settings: string[];
+  /** Where `${VAR}` values come from: the environment, each name asked for noted. */
+  env: Environment;
+  /** The variables the env files define and the job file asked for (as `loadPlan` asks). */
+  envNames: Set<string>;
+  /** The env files, absolute. */
+  envFiles: string[];
+}
+
 /**
- * Loads the env files (into the environment) and returns the `--set` settings for `loadPlan`.
+ * Loads the env files (into the environment) and returns the settings for `loadPlan`.
  *
  * @throws {UsageError} for an env file that cannot be read or is malformed
  */
 export async function settingsFrom(
   values: { set?: string[] | undefined; "env-file"?: string[] | undefined },
-): Promise<{ settings: string[] }> {
-  await loadEnvFiles(values["env-file"] ?? []);
-  return { settings: values.set ?? [] };
+): Promise<FlagSettings> {
+  const envFiles = values["env-file"] ?? [];
+  const envNames = new Set(await loadEnvFiles(envFiles));
+  const env: Environment = (name) => {
+    envNames.add(name);
+    return Deno.env.get(name);
+  };
+  return {
+    settings: values.set ?? [],
+    env,
+    envNames,
+    envFiles: envFiles.map((file) => resolve(file)),
+  };
 }

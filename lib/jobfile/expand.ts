@@ -43,6 +43,8 @@ export interface ExpandOptions {
   cores?: number;
   /** When the run starts: fills `{date}` and `{time}` in the report path. @default new Date() */
   startedAt?: Date;
+  /** The job file's absolute path, when it was read from one (not stdin, not built in). */
+  jobFilePath?: string;
 }
 
 /** The default back-off base before a retry, in ms. */
@@ -100,6 +102,7 @@ export async function expandJobFile(
   };
 
   const jobs: Job[] = [];
+  const sources = options.jobFilePath === undefined ? [] : [options.jobFilePath];
   const members = new Map<string, string[]>();
   for (const [index, spec] of file.jobs.entries()) {
     const path: PathSegment[] = ["jobs", index];
@@ -116,15 +119,16 @@ export async function expandJobFile(
     if (spec.download) {
       expanded = await expandDownload(spec, common, {
         path,
+        sources,
         baseDir,
         output,
         fail,
         defaults: file.defaults.download,
       });
     } else if (spec.compute) {
-      expanded = await expandCompute(spec, common, { path, baseDir, output, fail });
+      expanded = await expandCompute(spec, common, { path, sources, baseDir, output, fail });
     } else {
-      expanded = expandRun(spec, common, { path, baseDir, output, fail });
+      expanded = expandRun(spec, common, { path, sources, baseDir, output, fail });
     }
     members.set(spec.name, expanded.map((job) => job.name));
     jobs.push(...expanded);
@@ -169,11 +173,22 @@ export async function expandJobFile(
   }
 
   if (errors.length > 0) throw new InvalidJobFileError(doc.file, errors);
-  return { file: doc.file, output, report, reportPattern, concurrency, jobs };
+  return {
+    file: doc.file,
+    output,
+    report,
+    reportPattern,
+    concurrency,
+    jobs,
+    sources,
+    permissions: { net: file.permissions.net },
+  };
 }
 
 interface ExpandContext {
   path: PathSegment[];
+  /** Files read to expand the plan: each URL list is added as it is read. */
+  sources: string[];
   baseDir: string;
   output: string;
   fail: (path: PathSegment[], detail: string, hint?: string) => void;
@@ -203,7 +218,9 @@ async function expandDownload(
   } else if (download.urls !== undefined) {
     urls = download.urls.map((url, i) => ({ url, at: [...at, "urls", i] }));
   } else {
-    urls = await readUrlList(resolve(baseDir, download.urls_from!), [...at, "urls_from"], fail);
+    const list = resolve(baseDir, download.urls_from!);
+    context.sources.push(list);
+    urls = await readUrlList(list, [...at, "urls_from"], fail);
   }
   const single = download.url !== undefined;
   const to = download.to;

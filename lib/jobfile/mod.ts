@@ -11,6 +11,7 @@ import { parseJobFileText } from "./parse.ts";
 import { validateJobFile } from "./validate.ts";
 import { applySettings, blameSettings, parseSettings } from "./settings.ts";
 import type { Plan } from "../job.ts";
+import { resolve } from "node:path";
 
 export type { PlanOverrides } from "./expand.ts";
 
@@ -67,6 +68,7 @@ export async function loadPlan(path: string, options: LoadPlanOptions = {}): Pro
       ...(overrides ? { overrides } : {}),
       ...(cores ? { cores } : {}),
       ...(startedAt ? { startedAt } : {}),
+      ...(options.text === undefined && path !== "-" ? { jobFilePath: resolve(cwd, path) } : {}),
     });
   } catch (error) {
     throw blameSettings(error, settings);

@@ -262,6 +262,13 @@ export const JobFileSchema = z.strictObject({
     cpu: "auto",
     per_host: 8,
   }),
+  permissions: z.strictObject({
+    net: allOrList("host").default(false).describe(
+      "More hosts (host[:port]) downloads may reach, such as redirect targets; true for any.",
+    ),
+  }, { error: "must be a mapping with net" }).default({ net: false }).describe(
+    "What the run itself may do beyond what its jobs imply (taskpool runs with only that).",
+  ),
   defaults: z.strictObject({
     ...jobSettings,
     download: z.strictObject(downloadSettings, {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { RedirectError } from "../../lib/errors.ts";
+import { OutsideGrantsError, RedirectError } from "../../lib/errors.ts";
 import { isSecretHeader, redactUrl } from "../../lib/secrets.ts";
 
 /** The statuses that carry a `Location` to follow. */
@@ -52,6 +52,10 @@ export async function fetchFollowing(
       signal,
       redirect: "manual",
       ...(client ? { client } : {}),
+    }).catch((error) => {
+      throw error instanceof Deno.errors.NotCapable
+        ? outsideGrants(current, url, redirects)
+        : error;
     });
     if (!REDIRECT_STATUSES.has(response.status)) {
       return { response, url: current.href, redirects };
@@ -86,6 +90,18 @@ export async function fetchFollowing(
     redirects.push(redactUrl(next.href));
     current = next;
   }
+}
+
+/** The error for a host the run may not reach (see lib/sandbox/grants.ts). */
+function outsideGrants(target: URL, url: string, redirects: string[]): OutsideGrantsError {
+  const host = target.port ? target.host : target.hostname;
+  const how = redirects.length > 0
+    ? `GET ${redactUrl(url)} was redirected to ${host}`
+    : `GET ${redactUrl(target.href)} reaches ${host}`;
+  return new OutsideGrantsError(
+    `${how}, which the job file does not name: add it to \`permissions: { net: [${host}] }\` ` +
+      `at the top of the job file`,
+  );
 }
 
 /** `url` without user and password; they move into an Authorization header unless one is set. */

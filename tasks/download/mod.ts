@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { HttpStatusError, IntegrityError, RedirectError } from "../../lib/errors.ts";
+import {
+  HttpStatusError,
+  IntegrityError,
+  OutsideGrantsError,
+  RedirectError,
+} from "../../lib/errors.ts";
 import type { DownloadJob } from "../../lib/job.ts";
 import type { JobKind } from "../types.ts";
 import { downloadAttempt } from "./attempt.ts";
@@ -73,6 +78,7 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof IntegrityError) return true; // a corrupted transfer may go well next time
   if (error instanceof RangeError) return false; // too large, or a path that escapes
   if (error instanceof DOMException) return error.name === "TimeoutError";
-  if (error instanceof RedirectError) return false;
+  if (error instanceof RedirectError || error instanceof OutsideGrantsError) return false;
+  if (error instanceof Error && error.name === "NotCapable") return false;
   return true; // network errors (reset, refused, bad gzip), short bodies, idle timeouts
 }

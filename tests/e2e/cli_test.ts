@@ -47,14 +47,19 @@ Deno.test("taskpool plan: expanded jobs in an order that satisfies needs", async
   );
   const { code, stdout } = await cli(["plan", "jobs.yaml"], { cwd: dir.path });
   assert.equal(code, 0);
-  const rows = stdout.trim().split("\n").slice(1).map((line) =>
-    line.trim().split(/\s+/).slice(1, 3)
-  );
+  const [jobs, permissions] = stdout.trim().split("\npermissions");
+  const rows = jobs!.split("\n").slice(1).map((line) => line.trim().split(/\s+/).slice(1, 3));
   assert.deepEqual(rows, [["pics/a.png", "download"], ["pics/b.png", "download"], [
     "report",
     "run",
   ]]);
   assert.match(stdout, /report +run +echo done {2}needs pics\/a\.png, pics\/b\.png/);
+  // The permissions a run gets: its folders, the host it downloads from, its program.
+  const flags = permissions!.split("\n").slice(1).map((line) => line.trim());
+  assert.ok(flags.includes(`--allow-write=${dir.path}/downloads`), flags.join("\n"));
+  assert.ok(flags.includes("--allow-net=h"), flags.join("\n"));
+  assert.ok(flags.some((flag) => flag.startsWith("--allow-run=") && /\/echo(,|$)/.test(flag)));
+  assert.ok(!flags.some((flag) => /^--allow-(all|read|write|net|run|env)$/.test(flag)));
 });
 
 Deno.test("taskpool: bad usage exits 2 with a hint", async () => {

@@ -7,6 +7,7 @@ import { lockFilePath } from "../../lib/run_lock.ts";
 import { cli, spawnCli } from "../helpers/cli.ts";
 import { startFaultServer } from "../helpers/fault_server.ts";
 import { tempDir } from "../helpers/temp.ts";
+import { cmdline, descendantsOf } from "../helpers/processes.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -20,9 +21,12 @@ Deno.test("taskpool run: a second run on the same output exits 75 and names the 
   const first = spawnCli(["run", "jobs.yaml"], { cwd: dir.path });
   await server.started("first");
 
+  // The run proper is the child taskpool starts with narrow permissions: the lock names it.
+  const holder = descendantsOf(first.pid).find((pid) => cmdline(pid).includes("--allow-write="));
+  assert.ok(holder !== undefined, "the relaunched run is a child of the first");
   const second = await cli(["run", "jobs.yaml"], { cwd: dir.path });
   assert.equal(second.code, 75, second.stderr);
-  assert.match(second.stderr, new RegExp(`is in use by pid ${first.pid} on \\S+`));
+  assert.match(second.stderr, new RegExp(`is in use by pid ${holder} on \\S+`));
   assert.match(second.stderr, /taskpool run jobs\.yaml/);
   assert.match(second.stderr, /--wait-lock/);
   assert.equal(second.stdout, "");
@@ -37,7 +41,7 @@ Deno.test("taskpool run: a second run on the same output exits 75 and names the 
   const reader = third.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let said = "";
   while (!said.includes("waiting")) said += (await reader.read()).value ?? "";
-  assert.match(said, new RegExp(`in use by pid ${first.pid} .*; waiting\\n`));
+  assert.match(said, new RegExp(`in use by pid ${holder} .*; waiting\\n`));
   server.release("first");
 
   const firstDone = await first.output();

@@ -3,7 +3,19 @@
  */
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/**
+ * The flags of `deno task run` (deno.json) for the commands that run jobs: taskpool starts
+ * them again with only what the job file needs. The other commands get what they may use.
+ */
+const RUN_PERMISSIONS = await runTaskFlags();
 const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-run", "--allow-env"];
+const RUNS_JOBS = new Set(["run", "compare", "demo"]);
+
+async function runTaskFlags(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  const words: string[] = config.tasks.run.split(/\s+/);
+  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+}
 
 /** Options for {@linkcode cli}. */
 export interface CliOptions {
@@ -23,7 +35,7 @@ export interface CliResult {
 /** Starts taskpool with `args` and returns the process and its piped streams. */
 export function spawnCli(args: string[], options: CliOptions): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, MAIN, ...args],
+    args: ["run", ...(RUNS_JOBS.has(args[0]!) ? RUN_PERMISSIONS : PERMISSIONS), MAIN, ...args],
     cwd: options.cwd,
     env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",

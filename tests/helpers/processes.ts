@@ -25,6 +25,15 @@ export function descendantsOf(pid: number): number[] {
   return found;
 }
 
+/** The command line of `pid`, its arguments joined by spaces ("" when it is gone). */
+export function cmdline(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").join(" ").trim();
+  } catch {
+    return "";
+  }
+}
+
 /** Whether `pid` is a live process (not a zombie). */
 export function isRunning(pid: number): boolean {
   const stat = readStat(pid);

@@ -1,0 +1,208 @@
+/**
+ * The least privileges of a whole run, derived from its plan: what taskpool's own process needs
+ * to run these jobs and nothing else. `taskpool run` re-executes itself with exactly these
+ * (see `relaunch.ts`); `taskpool plan` shows them.
+ *
+ * - read: the files the plan was built from, the output and report folders, compute modules'
+ *   folders and declared inputs, the programs of command jobs (to find them on PATH)
+ * - write: the output folder, the report's folder, timeline files' folders
+ * - net: the hosts of the download URLs, and the job file's `permissions.net`
+ * - run: Deno itself (the Worker and process hosts), `setsid` and `kill` (process groups), the
+ *   programs of command jobs
+ * - env: the variables the job file interpolates, and the few taskpool reads itself
+ * - sys: the host name, which the output folder's lock records
+ *
+ * Compute jobs' own rights (`permissions:` of a job) are given to their host processes as
+ * their own flags, so they are not added here.
+ *
+ * @module
+ */
+import { dirname, resolve, sep } from "node:path";
+import type { Plan } from "../job.ts";
+import { globRoot } from "../glob.ts";
+import { hasPlaceholders } from "../report_history.ts";
+import { moduleFolder } from "../../tasks/privileges.ts";
+import { findKill, findSetsid, resolveProgram } from "../../tasks/process_group.ts";
+
+/** Deno permissions: each a list, or true for all. */
+export interface Grants {
+  read: string[];
+  write: string[];
+  net: string[] | true;
+  run: string[];
+  env: string[] | true;
+  sys: string[];
+}
+
+/**
+ * The variables taskpool reads itself: colours, PATH lookups, the relaunch marker, and the two
+ * debug switches the `yaml` package looks at while parsing.
+ */
+export const OWN_ENV = ["NO_COLOR", "PATH", "TASKPOOL_SANDBOXED", "LOG_TOKENS", "LOG_STREAM"];
+
+/** What the plan alone does not say. */
+export interface GrantsOptions {
+  /** Environment variables read while building the plan (`${VAR}`, env files). */
+  envNames?: Iterable<string>;
+  /** Other files read while building it (`--env-file`). */
+  reads?: string[];
+  /** Other files the run writes (`--trace`, `--html`). */
+  writes?: (string | undefined)[];
+  /** The Deno executable. @default Deno.execPath() */
+  execPath?: string;
+  /** Finds a command's program, or undefined where it is not found. @default on PATH */
+  findProgram?: (program: string, cwd: string) => string | undefined;
+  /** The program that starts process groups, if any. @default findSetsid() */
+  setsid?: string | null;
+  /** The program that signals them, if any. @default findKill() */
+  kill?: string | null;
+}
+
+/**
+ * The grants of a run of `plan`.
+ *
+ * @example
+ * ```ts
+ * import { runGrants } from "./grants.ts";
+ * const grants = runGrants({
+ *   file: "jobs.yaml", output: "/out", report: "/out/report.json",
+ *   concurrency: { io: 4, cpu: 2, perHost: 4 }, sources: ["/jobs/jobs.yaml"],
+ *   permissions: { net: false },
+ *   jobs: [{
+ *     kind: "download", name: "a", group: "a", needs: [], retries: 0, timeoutMs: undefined,
+ *     backoffMs: 0, source: undefined, url: "https://example.com/a.png", path: "/out/a.png",
+ *     relativePath: "a.png", sha256: undefined, sha512: undefined, headers: {},
+ *     maxBytes: 1e6, idleTimeoutMs: 0, maxWaitMs: 0, recordSha256: false,
+ *   }],
+ * }, { findProgram: () => undefined, setsid: null, kill: null });
+ * console.assert(JSON.stringify(grants.net) === '["example.com"]');
+ * console.assert(grants.write.join() === "/out" && grants.run.length === 0);
+ * ```
+ */
+export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
+  const { findProgram = programOnPath, setsid = findSetsid(), kill = findKill() } = options;
+  const read = new Set<string>([...plan.sources, ...(options.reads ?? [])]);
+  const write = new Set<string>([plan.output, reportFolder(plan)]);
+  for (const path of options.writes ?? []) if (path !== undefined) write.add(dirname(path));
+  const hosts = new Set<string>();
+  const run = new Set<string>();
+  const env = new Set<string>([...OWN_ENV, ...(options.envNames ?? [])]);
+  let anyHost = plan.permissions.net === true;
+  let anyVariable = false;
+  for (const job of plan.jobs) {
+    for (const input of job.cache?.inputs ?? []) read.add(globRoot(input));
+    switch (job.kind) {
+      case "download":
+        hosts.add(hostOf(job.url));
+        break;
+      case "compute": {
+        // Its host process gets its own flags; the sequential and async modes run it on
+        // taskpool's main thread, which then needs its rights too.
+        read.add(moduleFolder(job.moduleUrl));
+        run.add(options.execPath ?? Deno.execPath());
+        const { permissions } = job;
+        for (const path of permissions.read) read.add(path);
+        for (const path of permissions.write) write.add(path);
+        if (permissions.net === true) anyHost = true;
+        else if (permissions.net !== false) { for (const host of permissions.net) hosts.add(host); }
+        if (permissions.env === true) anyVariable = true;
+        else if (permissions.env !== false) { for (const name of permissions.env) env.add(name); }
+        break;
+      }
+      case "run": {
+        const program = findProgram(job.argv[0], job.cwd);
+        if (program !== undefined) run.add(program);
+        for (const helper of [setsid, kill]) if (helper) run.add(helper);
+        break;
+      }
+    }
+  }
+  // Finding a program on PATH looks at it.
+  for (const program of run) read.add(program);
+  for (const folder of write) read.add(folder);
+  if (Array.isArray(plan.permissions.net)) {
+    for (const host of plan.permissions.net) hosts.add(host);
+  }
+  return {
+    read: withoutNested(read),
+    write: withoutNested(write),
+    net: anyHost ? true : [...hosts].sort(),
+    run: [...run].sort(),
+    env: anyVariable ? true : [...env].sort(),
+    sys: ["hostname"],
+  };
+}
+
+/**
+ * Deno's flags for `grants`.
+ *
+ * @example
+ * ```ts
+ * import { grantFlags } from "./grants.ts";
+ * const flags = grantFlags({
+ *   read: ["/out"], write: ["/out"], net: [], run: [], env: ["PATH"], sys: ["hostname"],
+ * });
+ * console.assert(flags.join(" ") ===
+ *   "--allow-read=/out --allow-write=/out --allow-env=PATH --allow-sys=hostname");
+ * ```
+ * @throws {RangeError} for an entry with a comma, which a flag cannot carry
+ */
+export function grantFlags(grants: Grants): string[] {
+  const flags: string[] = [];
+  const add = (name: string, value: string[] | true) => {
+    if (value === true) return flags.push(`--allow-${name}`);
+    if (value.length === 0) return;
+    for (const item of value) {
+      if (item.includes(",")) {
+        throw new RangeError(`--allow-${name} cannot carry an entry with a comma: ${item}`);
+      }
+    }
+    flags.push(`--allow-${name}=${value.join(",")}`);
+  };
+  add("read", grants.read);
+  add("write", grants.write);
+  add("net", grants.net);
+  add("run", grants.run);
+  add("env", grants.env);
+  add("sys", grants.sys);
+  return flags;
+}
+
+function programOnPath(program: string, cwd: string): string | undefined {
+  try {
+    return resolve(cwd, resolveProgram(program));
+  } catch {
+    return undefined; // the job will fail, saying so
+  }
+}
+
+/**
+ * Where a URL's host is reached: `host` alone for the scheme's own port (so a redirect from
+ * http to https on the same host is allowed), `host:port` for any other.
+ */
+function hostOf(url: string): string {
+  const { hostname, port } = new URL(url);
+  return port === "" ? hostname : `${hostname}:${port}`;
+}
+
+/**
+ * The report's folder; for a report path with `{date}` or `{time}` in a folder name, the
+ * folder above the first such name (`--keep-reports` removes emptied folders there).
+ */
+function reportFolder(plan: Plan): string {
+  const pattern = plan.reportPattern;
+  if (pattern === undefined) return dirname(plan.report);
+  const parts = pattern.split(sep);
+  const first = parts.findIndex(hasPlaceholders);
+  return parts.slice(0, first).join(sep) || sep;
+}
+
+/** The paths, sorted, without those inside another of them. */
+function withoutNested(paths: Iterable<string>): string[] {
+  const sorted = [...new Set([...paths].map((path) => resolve(path)))].sort();
+  return sorted.filter((path) =>
+    !sorted.some((other) =>
+      other !== path && path.startsWith(other.endsWith(sep) ? other : other + sep)
+    )
+  );
+}

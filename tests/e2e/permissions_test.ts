@@ -1,0 +1,114 @@
+/**
+ * Least privilege for the whole run: `taskpool run` (started as `deno task run` starts it) runs
+ * the jobs in a child Deno whose permissions come from the job file, refuses what the file does
+ * not name, and does not outlive a launcher that was killed.
+ */
+import assert from "node:assert/strict";
+import { cli, spawnCli } from "../helpers/cli.ts";
+import { startFaultServer } from "../helpers/fault_server.ts";
+import { cmdline, descendantsOf, isRunning, whenFiles } from "../helpers/processes.ts";
+import { tempDir } from "../helpers/temp.ts";
+import { lockFilePath } from "../../lib/run_lock.ts";
+
+const readJson = async (path: string) => JSON.parse(await Deno.readTextFile(path));
+
+/** The relaunched run below `launcher`: the Deno that got `--allow-write=`. */
+function runProcess(launcher: number): number | undefined {
+  return descendantsOf(launcher).find((pid) => cmdline(pid).includes("--allow-write="));
+}
+
+Deno.test("taskpool run: the jobs run with only the permissions the job file implies", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const port = new URL(server.url).port;
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: held, download: { url: '${server.url}/hold/perm', to: a.bin } }`,
+      "  - { name: hello, run: [sh, -c, 'echo hi > $TASKPOOL_OUTPUT/hi.txt'] }",
+    ].join("\n"),
+  );
+  const launcher = spawnCli(["run", "jobs.yaml", "--json"], { cwd: dir.path });
+  await server.started("perm");
+  const child = runProcess(launcher.pid);
+  assert.ok(child !== undefined, "the run is a child of the launcher");
+  const flags = cmdline(child).split(" ").filter((word) => word.startsWith("--allow-"));
+  server.release("perm");
+  const { code, stdout } = await launcher.output();
+  assert.equal(code, 0);
+  assert.equal(JSON.parse(new TextDecoder().decode(stdout)).exitCode, 0);
+
+  assert.ok(flags.includes(`--allow-net=127.0.0.1:${port}`), flags.join("\n"));
+  assert.ok(flags.includes(`--allow-write=${dir.path}/out`), flags.join("\n"));
+  const run = flags.find((flag) => flag.startsWith("--allow-run="))!;
+  assert.match(run, /\/sh(,|$)/);
+  assert.ok(!run.includes("deno"), "no compute job, so no Deno host may be started");
+  const env = flags.find((flag) => flag.startsWith("--allow-env="))!;
+  assert.ok(!env.includes("HOME"), env);
+  for (const kind of ["all", "read", "write", "net", "run", "env", "ffi", "sys"]) {
+    assert.ok(!flags.includes(`--allow-${kind}`), `--allow-${kind} with no list`);
+  }
+  assert.equal(await Deno.readTextFile(`${dir.path}/out/hi.txt`), "hi\n");
+});
+
+Deno.test("taskpool run: a redirect to a host the job file does not name fails clearly, once", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const port = new URL(server.url).port;
+  const url = `${server.url}/to?url=${encodeURIComponent(`http://localhost:${port}/bytes/64`)}`;
+  const jobs = (permissions: string) =>
+    `output: out\n${permissions}jobs:\n  - { name: moved, download: { url: '${url}', to: a.bin } }\n`;
+
+  await dir.write("jobs.yaml", jobs(""));
+  const refused = await cli(["run", "jobs.yaml", "--json"], { cwd: dir.path });
+  assert.equal(refused.code, 1, refused.stderr);
+  const report = await readJson(`${dir.path}/out/report.json`);
+  const [job] = report.jobs;
+  assert.equal(job.status, "failed");
+  assert.equal(job.error.code, "PERMISSION");
+  assert.match(
+    job.error.message,
+    new RegExp(`redirected to localhost:${port}, which the job file`),
+  );
+  assert.match(job.error.message, new RegExp(`permissions: \\{ net: \\[localhost:${port}\\] \\}`));
+  assert.equal(job.attempts, 1, "a refused host is not retried");
+  assert.equal(await Deno.stat(`${dir.path}/out/a.bin`).catch(() => null), null);
+
+  await dir.write("jobs.yaml", jobs(`permissions: { net: ['localhost:${port}'] }\n`));
+  const allowed = await cli(["run", "jobs.yaml", "--json"], { cwd: dir.path });
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal((await Deno.stat(`${dir.path}/out/a.bin`)).size, 64);
+});
+
+Deno.test("taskpool run: a run whose launcher is killed cancels itself and writes its report", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    `output: out\njobs:\n  - { name: held, download: { url: '${server.url}/hold/orphan', to: a.bin } }\n`,
+  );
+  const launcher = spawnCli(["run", "jobs.yaml"], { cwd: dir.path });
+  await server.started("orphan");
+  const child = runProcess(launcher.pid)!;
+  assert.ok(child !== undefined);
+  launcher.kill("SIGKILL"); // cannot be passed on: the child sees its stdin close instead
+  await launcher.output();
+
+  const reportPath = `${dir.path}/out/report.json`;
+  const lock = lockFilePath(`${dir.path}/out`);
+  await whenFiles(`${dir.path}/out`, async () => {
+    const report = await readJson(reportPath).catch(() => undefined);
+    return report?.interrupted === true && await Deno.stat(lock).catch(() => null) === null;
+  });
+  // `tail --pid` ends when that process does (coreutils); `timeout` bounds the wait.
+  const ended = await new Deno.Command("timeout", {
+    args: ["20", "tail", `--pid=${child}`, "-f", "/dev/null"],
+  }).output();
+  assert.ok(ended.success && !isRunning(child), "the orphaned run ended");
+  const report = await readJson(reportPath);
+  assert.equal(report.jobs[0].status, "cancelled");
+  assert.equal(report.jobs[0].interrupted, true);
+  server.release("orphan");
+});

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import type { ComputeJob, DownloadJob, Plan, RunJob } from "../../lib/job.ts";
+import { grantFlags, runGrants } from "../../lib/sandbox/grants.ts";
+
+const common = {
+  group: "g",
+  needs: [],
+  retries: 0,
+  timeoutMs: undefined,
+  backoffMs: 0,
+  source: undefined,
+};
+
+function download(name: string, url: string): DownloadJob {
+  return {
+    ...common,
+    kind: "download",
+    name,
+    url,
+    path: `/srv/out/${name}`,
+    relativePath: name,
+    sha256: undefined,
+    sha512: undefined,
+    headers: {},
+    maxBytes: 1e9,
+    idleTimeoutMs: 0,
+    maxWaitMs: 0,
+    recordSha256: false,
+  };
+}
+
+function plan(jobs: Plan["jobs"], extra: Partial<Plan> = {}): Plan {
+  return {
+    file: "jobs.yaml",
+    output: "/srv/out",
+    report: "/srv/out/report.json",
+    concurrency: { io: 4, cpu: 2, perHost: 4 },
+    sources: ["/srv/jobs.yaml"],
+    permissions: { net: false },
+    jobs,
+    ...extra,
+  };
+}
+
+const noPrograms = { findProgram: () => undefined, setsid: null, kill: null };
+
+Deno.test("runGrants: download hosts, scheme ports left open, extra hosts from the file", () => {
+  const grants = runGrants(
+    plan([
+      download("a", "https://example.com/a"),
+      download("b", "http://example.com/b"),
+      download("c", "http://127.0.0.1:8080/c"),
+    ], { permissions: { net: ["cdn.example.com"] } }),
+    noPrograms,
+  );
+  assert.deepEqual(grants.net, ["127.0.0.1:8080", "cdn.example.com", "example.com"]);
+  assert.deepEqual(grants.write, ["/srv/out"]);
+  assert.deepEqual(grants.run, []);
+  assert.ok(grants.read.includes("/srv/jobs.yaml"));
+});
+
+Deno.test("runGrants: a report with {date} in a folder name may write the folder above it", () => {
+  const grants = runGrants(
+    plan([download("a", "https://example.com/a")], {
+      report: "/var/reports/2026-11-22/run.json",
+      reportPattern: "/var/reports/{date}/run.json",
+    }),
+    noPrograms,
+  );
+  assert.deepEqual(grants.write, ["/srv/out", "/var/reports"]);
+});
+
+Deno.test("runGrants: command programs with setsid and kill; compute jobs' rights and Deno", () => {
+  const run: RunJob = {
+    ...common,
+    kind: "run",
+    name: "r",
+    argv: ["make", "all"],
+    cwd: "/srv",
+    env: {},
+    clearEnv: false,
+    logPath: "/srv/out/logs/r.log",
+  };
+  const compute: ComputeJob = {
+    ...common,
+    kind: "compute",
+    name: "c",
+    moduleUrl: "file:///srv/work/task.ts",
+    module: "./work/task.ts",
+    exportName: "default",
+    args: [],
+    isolation: "worker",
+    memoryMb: undefined,
+    permissions: { read: ["/data"], write: ["/srv/out/sub"], net: ["api.example.com"], env: true },
+  };
+  const grants = runGrants(plan([run, compute]), {
+    findProgram: (program) => `/usr/bin/${program}`,
+    setsid: "/usr/bin/setsid",
+    kill: "/usr/bin/kill",
+    execPath: "/opt/deno",
+  });
+  assert.deepEqual(grants.run, ["/opt/deno", "/usr/bin/kill", "/usr/bin/make", "/usr/bin/setsid"]);
+  assert.deepEqual(grants.net, ["api.example.com"]);
+  assert.equal(grants.env, true);
+  // Nested paths fold into their folder: /srv/out/sub is inside /srv/out.
+  assert.deepEqual(grants.write, ["/srv/out"]);
+  for (const path of ["/srv/work", "/data", "/usr/bin/make"]) assert.ok(grants.read.includes(path));
+});
+
+Deno.test("grantFlags: lists become flags, true a bare flag, a comma is refused", () => {
+  assert.deepEqual(
+    grantFlags({ read: [], write: ["/o"], net: true, run: [], env: ["A", "B"], sys: [] }),
+    ["--allow-write=/o", "--allow-net", "--allow-env=A,B"],
+  );
+  assert.throws(
+    () => grantFlags({ read: ["/a,b"], write: [], net: [], run: [], env: [], sys: [] }),
+    /cannot carry an entry with a comma: \/a,b/,
+  );
+});
