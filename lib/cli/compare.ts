@@ -170,6 +170,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<numb
                 label: runLabel(done),
                 ...(io.columns ? { columns: io.columns } : {}),
               });
+              interrupts.sayThrough(progress.note);
             }
             progress?.handle(event);
           },

@@ -57,6 +57,7 @@ export async function executePlan(
     color: io.color,
     ...(io.columns ? { columns: io.columns } : {}),
   });
+  interrupts.sayThrough(progress.note);
   try {
     const report = await runPlan(plan, {
       signal: interrupts.signal,

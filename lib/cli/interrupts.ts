@@ -8,10 +8,13 @@ import { InterruptedError } from "../errors.ts";
 import { EXIT } from "../exit_codes.ts";
 import type { CliIo } from "./io.ts";
 import { runHardExitHooks } from "../exit_hooks.ts";
+import { signalEchoFilter } from "./signal_echo.ts";
 
 /** The signal a command passes to its runs; dispose of it to stop listening. */
 export interface Interrupts extends Disposable {
   signal: AbortSignal;
+  /** Says "cancelling" through `note` from now on (a progress display, which keeps its block). */
+  sayThrough(note: (text: string) => void): void;
 }
 
 /**
@@ -26,8 +29,11 @@ export interface Interrupts extends Disposable {
  */
 export function listenForInterrupts(io: CliIo): Interrupts {
   const controller = new AbortController();
+  const isEcho = signalEchoFilter();
+  let say = (text: string) => io.stderr(`\n${text}`);
   const handlers = INTERRUPTS.map((signal) => {
     const handler = () => {
+      if (isEcho(signal)) return; // `deno task` passing on a Ctrl-C we got from the terminal
       if (controller.signal.aborted) {
         // A second signal: the user wants out now. Files under final names are complete (they
         // are renamed there only when verified). The hooks write the report as it stands and
@@ -35,7 +41,7 @@ export function listenForInterrupts(io: CliIo): Interrupts {
         runHardExitHooks();
         Deno.exit(signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint);
       }
-      io.stderr(`\ntaskpool: ${signal} received, cancelling (again to exit at once)\n`);
+      say(`taskpool: ${signal} received, cancelling (again to exit at once)\n`);
       controller.abort(new InterruptedError(signal));
     };
     Deno.addSignalListener(signal, handler);
@@ -44,6 +50,9 @@ export function listenForInterrupts(io: CliIo): Interrupts {
   });
   return {
     signal: controller.signal,
+    sayThrough(note) {
+      say = note;
+    },
     [Symbol.dispose]() {
       for (const { signal, handler } of handlers) {
         Deno.removeSignalListener(signal, handler);

@@ -25,6 +25,8 @@ export interface ProgressOptions {
   columns?: () => number;
   /** Wall clock for timestamps. @default () => new Date() */
   clock?: () => Date;
+  /** Monotonic clock in ms, that moves the block's elapsed time on. @default performance.now */
+  now?: () => number;
   /** How often the block may be redrawn, in ms. @default 100 */
   redrawMs?: number;
   /** Which run this is, shown before the bar (a comparison's mode and round). */
@@ -34,6 +36,8 @@ export interface ProgressOptions {
 /** A progress display: feed it events, close it before printing the summary. */
 export interface Progress {
   handle(event: RunEvent): void;
+  /** Prints `text` (whole lines) above the block, which stays. */
+  note(text: string): void;
   close(): void;
 }
 
@@ -64,18 +68,26 @@ function plainProgress(options: ProgressOptions): Progress {
       if (!line || (quiet && line.severity !== "failure")) return;
       write(`${clock().toISOString()} ${line.text}\n`);
     },
+    note: write,
     close() {},
   };
 }
 
+/** The longest the block stays unchanged while the run goes on, in ms. */
+const IDLE_REDRAW_MS = 1000;
+
 function terminalProgress(options: ProgressOptions): Progress {
   const { write, quiet = false, color = true, columns = () => 80, redrawMs = 100 } = options;
+  const { now = () => performance.now() } = options;
   const tally = new ProgressTally();
   /** Lines of the block now on screen (the cursor is at the end of its last line). */
   let shown = 0;
   let dirty = false;
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
+  /** performance.now() when the run started (its events' `at` count from there). */
+  let runStartedAt: number | undefined;
+  let drawnAt = 0;
 
   /** Moves to the block's first line and erases the block. */
   const erase = () => {
@@ -85,7 +97,12 @@ function terminalProgress(options: ProgressOptions): Progress {
     return `\r${up}\x1b[J`;
   };
   const block = () => {
-    const lines = progressBlock(tally.snapshot(), {
+    // The events' clock, moved on by the wall clock while no event comes.
+    const elapsed = Math.max(
+      tally.lastEventMs,
+      runStartedAt === undefined ? 0 : now() - runStartedAt,
+    );
+    const lines = progressBlock(tally.snapshot(elapsed), {
       columns: columns(),
       color,
       ...(options.label ? { label: options.label } : {}),
@@ -93,9 +110,11 @@ function terminalProgress(options: ProgressOptions): Progress {
     shown = lines.length;
     return lines.join("\n");
   };
+  // On news, and once a second without: the clock, rate and ETA move while long jobs run.
   const redraw = () => {
-    if (!dirty || closed) return;
+    if (closed || (!dirty && now() - drawnAt < IDLE_REDRAW_MS)) return;
     dirty = false;
+    drawnAt = now();
     write(`${erase()}${block()}`);
   };
 
@@ -103,6 +122,7 @@ function terminalProgress(options: ProgressOptions): Progress {
     handle(event) {
       tally.handle(event);
       dirty = true;
+      if (event.type === "run-started") runStartedAt = now() - event.at;
       if (event.type === "run-started" && !quiet && timer === undefined) {
         timer = setInterval(redraw, redrawMs);
         Deno.unrefTimer(timer);
@@ -112,6 +132,10 @@ function terminalProgress(options: ProgressOptions): Progress {
       if (!line || (quiet && line.severity === "retry")) return;
       // Above the block: erase it, print the line, draw it again.
       write(`${erase()}${line.text}\n${timer === undefined ? "" : block()}`);
+    },
+    note(text) {
+      if (closed) return write(text);
+      write(`${erase()}${text}${timer === undefined ? "" : block()}`);
     },
     close() {
       if (closed) return;

@@ -127,6 +127,11 @@ export class ProgressTally {
     }
   }
 
+  /** When the last event happened, in ms since the run started. */
+  get lastEventMs(): number {
+    return this.#elapsed;
+  }
+
   /** Where the run stands; `nowMs` (ms since the run started) defaults to the last event's. */
   snapshot(nowMs = this.#elapsed): TallySnapshot {
     const bytes = this.#finishedBytes + this.#transferringSum;

@@ -14,6 +14,7 @@
 import { fileURLToPath } from "node:url";
 import { BUNDLED, ownFileUrl } from "../own_files.ts";
 import { grantFlags, type Grants } from "./grants.ts";
+import { signalEchoFilter } from "../cli/signal_echo.ts";
 
 /** The environment variable that tells the child it is one: `lifeline` or `stdin`. */
 export const SANDBOXED_VARIABLE = "TASKPOOL_SANDBOXED";
@@ -88,8 +89,10 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
     stderr: "inherit",
     detached: true,
   }).spawn();
+  const isEcho = signalEchoFilter();
   const forwarders = Object.entries(FORWARDED).map(([received, sent]) => {
     const handler = () => {
+      if (isEcho(received as Deno.Signal)) return; // `deno task` passing on a Ctrl-C we got
       try {
         child.kill(sent);
       } catch { /* it has just ended */ }

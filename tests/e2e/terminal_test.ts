@@ -4,7 +4,7 @@
  * same run prints plain lines.
  */
 import assert from "node:assert/strict";
-import { cli } from "../helpers/cli.ts";
+import { cli, RUN_FLAGS } from "../helpers/cli.ts";
 import { startFaultServer } from "../helpers/fault_server.ts";
 import { tempDir } from "../helpers/temp.ts";
 
@@ -80,6 +80,33 @@ Deno.test("taskpool run in a terminal: a line per pool, a bar with ETA, failures
   assert.doesNotMatch(after, /ETA|░|active|busy/, "the block is gone");
   assert.match(after, /^failed +boom .*exited with code 3/m);
   assert.match(after, /^taskpool: FAILED 3 jobs: 2 ok, 0 cached, 1 failed/m);
+});
+
+Deno.test("deno task run in a terminal: one Ctrl-C cancels cleanly, though it arrives twice", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", jobFile(server.url));
+  // As users start it: `deno task run`. A Ctrl-C signals the terminal's foreground group, and
+  // `deno task` also passes it on: taskpool gets it twice, a few ms apart.
+  const task = `deno run ${RUN_FLAGS.join(" ")} '${MAIN}' run jobs.yaml`;
+  await dir.write("deno.json", JSON.stringify({ tasks: { run: task } }));
+  const socket = `taskpool-test-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  await using terminal = tmux(socket);
+  const command = `cd '${dir.path}' && '${Deno.execPath()}' task --quiet run; ` +
+    `echo "exit code $?"; tmux -L ${socket} wait-for -S finished; exec sleep 600`;
+  await terminal.run("new-session", "-d", "-s", "main", "-x", "100", "-y", "30", command);
+
+  await server.started("tty");
+  await terminal.screenWhen((text) => /jobs 1\/1/.test(text));
+  await terminal.run("send-keys", "-t", "main", "C-c");
+  await terminal.run("wait-for", "finished");
+  const after = await terminal.screen();
+  // A second SIGINT would have exited at once, with no summary.
+  assert.equal(after.match(/SIGINT received, cancelling/g)?.length, 1, after);
+  assert.match(after, /^cancelled 1: interrupted by SIGINT$/m);
+  assert.match(after, /^taskpool: FAILED 3 jobs: .* 1 cancelled/m);
+  assert.match(after, /^exit code 130$/m);
+  server.release("tty");
 });
 
 Deno.test("taskpool run in a pipe: plain timestamped lines, no ANSI", async () => {

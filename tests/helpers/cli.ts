@@ -2,12 +2,12 @@
  * Runs taskpool's main.ts as a real subprocess, the way a user or a script would.
  */
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /**
  * The flags of `deno task run` (deno.json) for the commands that run jobs: taskpool starts
  * them again with only what the job file needs. The other commands get what they may use.
  */
-const RUN_PERMISSIONS = await runTaskFlags();
+export const RUN_FLAGS = await runTaskFlags();
 const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-run", "--allow-env"];
 const RUNS_JOBS = new Set(["run", "compare", "demo"]);
 
@@ -35,13 +35,24 @@ export interface CliResult {
 /** Starts taskpool with `args` and returns the process and its piped streams. */
 export function spawnCli(args: string[], options: CliOptions): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(RUNS_JOBS.has(args[0]!) ? RUN_PERMISSIONS : PERMISSIONS), MAIN, ...args],
+    args: ["run", ...(RUNS_JOBS.has(args[0]!) ? RUN_FLAGS : PERMISSIONS), MAIN, ...args],
     cwd: options.cwd,
-    env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...options.env },
+    // As started from a shell, not by `deno task` (which sets INIT_CWD and passes on each
+    // Ctrl-C, so taskpool takes a repeat within 100 ms as the same one: lib/cli/signal_echo.ts).
+    clearEnv: true,
+    env: { ...shellEnvironment(), NO_COLOR: "1", RUST_BACKTRACE: "0", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+}
+
+/** This process's environment without what a task runner adds. */
+function shellEnvironment(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
+  delete env.npm_config_user_agent;
+  return env;
 }
 
 /** Runs taskpool to the end. */

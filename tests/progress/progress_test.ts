@@ -91,6 +91,7 @@ Deno.test("the terminal display prints failures above its block and erases the b
     tty: true,
     color: false,
     columns: () => 100,
+    now: () => 0,
   });
   try {
     progress.handle(started);
@@ -112,6 +113,29 @@ Deno.test("the terminal display prints failures above its block and erases the b
     "failed    b 10ms",
     "failed    a 20ms",
   ]);
+});
+
+Deno.test("the terminal display's clock moves on with no event; a note goes above the block", () => {
+  const screen = new Screen();
+  let now = 1000;
+  const progress = createProgress({
+    write: (text) => screen.write(text),
+    tty: true,
+    color: false,
+    columns: () => 100,
+    now: () => now,
+  });
+  try {
+    progress.handle(started);
+    progress.handle({ type: "job-started", at: 5, job: jobs[0]!, attempt: 1, lane: "io-1" });
+    now += 4000; // four seconds of a long download, with no event
+    progress.note("taskpool: SIGINT received, cancelling\n");
+    assert.equal(screen.lines[0], "taskpool: SIGINT received, cancelling");
+    assert.match(screen.lines.at(-1)!, / 4\.00s /);
+  } finally {
+    progress.close();
+  }
+  assert.deepEqual(screen.lines, ["taskpool: SIGINT received, cancelling"]);
 });
 
 Deno.test("plain progress: timestamped lines, no ANSI; --quiet keeps only failures", () => {
