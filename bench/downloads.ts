@@ -101,6 +101,14 @@ async function runTaskpool(
   }
 }
 
+/** The bare loop's flags: taskpool's run (lib/sandbox/relaunch.ts) gets the same V8 flags. */
+const BARE_FLAGS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--v8-flags=--max-semi-space-size=4",
+];
+
 /** A bare fetch loop with a concurrency limit (bench/bare_fetch.ts), in its own process. */
 async function runBareFetch(urls: string[], limit: number): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
@@ -110,7 +118,7 @@ async function runBareFetch(urls: string[], limit: number): Promise<number> {
     const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        ...RUN_FLAGS,
+        ...BARE_FLAGS,
         `${ROOT}bench/bare_fetch.ts`,
         `${dir}/urls.txt`,
         `${dir}/files`,

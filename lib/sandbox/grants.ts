@@ -12,8 +12,9 @@
  * - env: the variables the job file interpolates, and the few taskpool reads itself
  * - sys: the host name, which the output folder's lock records
  *
- * Compute jobs' own rights (`permissions:` of a job) are given to their host processes as
- * their own flags, so they are not added here.
+ * Compute jobs' own rights (`permissions:` of a job) are added too: their host processes get
+ * them as their own flags, but the sequential and async modes run compute on taskpool's main
+ * thread.
  *
  * @module
  */

@@ -3,12 +3,14 @@
  * digest) on the way. A body of known length (the HTTP layer then cannot deliver more) takes
  * one of three paths:
  *
- * - nothing to hash: `body.pipeTo(file.writable)`, which Deno runs from socket to file in one
- *   native op without handing chunks to JavaScript; the JavaScript thread only looks at the
- *   file's size now and then, for progress and the idle watchdog. Cheapest, whatever the size.
- * - to hash, up to {@linkcode SMALL_BODY}: read whole in one op, hashed, written with one
- *   write. At most `io` of them are held at once, so memory stays bounded.
- * - to hash, larger: the same native pipe, while the JavaScript thread follows the growing
+ * - up to {@linkcode SMALL_BODY}: read whole in one op, hashed if needed, written with one
+ *   write. At most `io` of them are held at once, so memory stays bounded. Fewest ops per file
+ *   (measured on 1000 x 64 KiB: 7% less wall time than the pipe below, which opens the file
+ *   twice and wakes a timer).
+ * - larger, nothing to hash: `body.pipeTo(file.writable)`, which Deno runs from socket to file
+ *   in one native op without handing chunks to JavaScript; the JavaScript thread only looks at
+ *   the file's size now and then, for progress and the idle watchdog.
+ * - larger, to hash: the same native pipe, while the JavaScript thread follows the growing
  *   file and hashes what lands.
  *
  * Anything else (no length, compressed) goes through a chunk loop: each chunk counted against
@@ -79,8 +81,8 @@ export function writeBody(
   const { length } = options;
   if (length === undefined) return loopBody(body, sink);
   const { digests } = sink;
-  if (digests === undefined) return watchedPipe(body, sink);
-  return length <= SMALL_BODY ? smallBody(body, digests, sink) : followedPipe(body, sink, digests);
+  if (length <= SMALL_BODY) return smallBody(body, digests, sink);
+  return digests === undefined ? watchedPipe(body, sink) : followedPipe(body, sink, digests);
 }
 
 /** Opens the `.part`: to append when resuming, else as a new file (replacing a stale one). */
@@ -98,12 +100,12 @@ export function openPart(part: string, append: boolean): Deno.FsFile {
 
 async function smallBody(
   body: ReadableStream<Uint8Array>,
-  digests: Digests,
+  digests: Digests | undefined,
   sink: BodySink,
 ): Promise<Written> {
   // One op reads a socket-backed body whole; an abort (the run's, the watchdog's) ends it.
   const bytes = await new Response(body).bytes();
-  digests.update(bytes);
+  digests?.update(bytes);
   sink.watchdog.feed(bytes.byteLength);
   using file = openPart(sink.part, sink.offset > 0);
   // One async write: the copy runs off the JavaScript thread, which many transfers share.
