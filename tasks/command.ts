@@ -9,7 +9,12 @@
 import { dirname } from "node:path";
 import { CommandFailedError } from "../lib/errors.ts";
 import type { RunJob } from "../lib/job.ts";
-import { findSetsid, ProcessGroup, spawnGroupLeader } from "./process_group.ts";
+import {
+  findSetsid,
+  ProcessGroup,
+  ProgramNotFoundError,
+  spawnGroupLeader,
+} from "./process_group.ts";
 import type { JobKind } from "./types.ts";
 
 /** How long a process group has between SIGTERM and SIGKILL. */
@@ -55,12 +60,14 @@ export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> 
         });
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) {
-          // The spawn says NotFound for a missing working folder too: say which it was.
-          const cwdExists = await Deno.stat(job.cwd).then((info) => info.isDirectory, () => false);
+          // A program looked up on PATH and not there says so. Otherwise the spawn's NotFound
+          // may be the working folder: say which it was.
+          const programMissing = error instanceof ProgramNotFoundError ||
+            await Deno.stat(job.cwd).then((info) => info.isDirectory, () => false);
           throw new CommandFailedError(program, {
             exitCode: 127,
             signal: null,
-            stderrTail: cwdExists
+            stderrTail: programMissing
               ? `program not found: ${program}`
               : `working folder does not exist: ${job.cwd}`,
           });

@@ -60,10 +60,15 @@ export function spawnGroupLeader(program: string, options: GroupSpawnOptions): D
   return new Deno.Command(setsid, { ...common, args: [resolved, ...args] }).spawn();
 }
 
+/** A program that is not on PATH. */
+export class ProgramNotFoundError extends Deno.errors.NotFound {
+  override name = "ProgramNotFoundError";
+}
+
 /**
  * `program` as a path: as written when it names a folder, else found on PATH.
  *
- * @throws {Deno.errors.NotFound} when it is not on PATH
+ * @throws {ProgramNotFoundError} when it is not on PATH
  */
 export function resolveProgram(program: string): string {
   if (program.includes("/")) return program;
@@ -72,7 +77,7 @@ export function resolveProgram(program: string): string {
     const candidate = join(folder, program);
     if (isExecutable(candidate)) return candidate;
   }
-  throw new Deno.errors.NotFound(`program not found: ${program}`);
+  throw new ProgramNotFoundError(`program not found: ${program}`);
 }
 
 function isExecutable(path: string): boolean {

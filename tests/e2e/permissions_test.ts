@@ -112,3 +112,23 @@ Deno.test("taskpool run: a run whose launcher is killed cancels itself and write
   assert.equal(report.jobs[0].interrupted, true);
   server.release("orphan");
 });
+
+Deno.test("taskpool run: with narrow permissions, a missing program and a missing folder are told apart", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      "  - { name: noprog, run: [no-such-program-xyz] }",
+      "  - { name: nofolder, run: ['true'], cwd: nowhere }",
+    ].join("\n"),
+  );
+  const { code } = await cli(["run", "jobs.yaml", "--json"], { cwd: dir.path });
+  assert.equal(code, 1);
+  const report = await readJson(`${dir.path}/out/report.json`);
+  const message = (name: string) =>
+    report.jobs.find((job: { name: string }) => job.name === name).error.message;
+  assert.match(message("noprog"), /program not found: no-such-program-xyz/);
+  assert.match(message("nofolder"), /working folder does not exist: .*\/nowhere/);
+});
