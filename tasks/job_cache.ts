@@ -8,10 +8,10 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { expandGlob } from "../lib/glob.ts";
 import type { Job } from "../lib/job.ts";
 import { writeTextFileAtomic } from "../lib/write_atomic.ts";
+import { moduleFiles } from "./module_files.ts";
 
 /** One job's last successful run. */
 export interface JobRecord {
@@ -101,16 +101,18 @@ export class JobCache {
 
 /**
  * The fingerprint of a job as it would run now: its definition (all but where it stands in the
- * job file), its module's content (compute), and the paths and SHA-256 of every file its inputs
- * match.
+ * job file), its module's files (compute: the module and the local modules it imports), and the
+ * paths and SHA-256 of every file its inputs match.
  */
 export async function fingerprintOf(job: Job): Promise<string> {
   const hash = createHash("sha256");
   const { source: _source, ...definition } = job;
   hash.update(JSON.stringify(definition));
-  // A compute job's module is an input too (its own file; what it imports, list in inputs).
+  // A compute job's module is an input too: its file and the local files it imports.
   if (job.kind === "compute" && job.moduleUrl.startsWith("file:")) {
-    hash.update(`\0module\0${await fileSha256(fileURLToPath(job.moduleUrl))}`);
+    for (const file of await moduleFiles(job.moduleUrl)) {
+      hash.update(`\0module\0${file}\0${await fileSha256(file)}`);
+    }
   }
   for (const pattern of job.cache?.inputs ?? []) {
     const files = await expandGlob(pattern);

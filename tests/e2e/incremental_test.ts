@@ -21,9 +21,11 @@ Deno.test("taskpool run: a second run of an unchanged job file does no work; eac
   await using server = startFaultServer();
   await using dir = await tempDir();
   await dir.write("n.txt", "21");
+  await dir.write("factor.ts", "export const FACTOR = 2;\n");
   await dir.write(
     "double.ts",
-    'export default () => Number(Deno.readTextFileSync(new URL("./n.txt", import.meta.url))) * 2;\n',
+    'import { FACTOR } from "./factor.ts";\n' +
+      'export default () => Number(Deno.readTextFileSync(new URL("./n.txt", import.meta.url))) * FACTOR;\n',
   );
   await dir.write(
     "jobs.yaml",
@@ -67,6 +69,13 @@ Deno.test("taskpool run: a second run of an unchanged job file does no work; eac
   assert.equal(statuses(third.report).double, "ok");
   assert.equal(third.report.jobs.find((job) => job.name === "double")?.result, 100);
   assert.equal(statuses(third.report).count, "cached");
+
+  // A module the compute module imports changes: that job alone runs.
+  await dir.write("factor.ts", "export const FACTOR = 3;\n");
+  const edited = await runJson(dir.path);
+  assert.equal(statuses(edited.report).double, "ok");
+  assert.equal(edited.report.jobs.find((job) => job.name === "double")?.result, 150);
+  assert.equal(statuses(edited.report).count, "cached");
 
   // A declared output is gone: its job runs again.
   await Deno.remove(`${dir.path}/out/count.txt`);
