@@ -41,6 +41,9 @@ export interface Grants {
  */
 export const OWN_ENV = ["NO_COLOR", "PATH", "TASKPOOL_SANDBOXED", "LOG_TOKENS", "LOG_STREAM"];
 
+/** The longest `--allow-net` list, in characters. */
+export const MOST_HOST_LIST_CHARS = 64 * 1024;
+
 /** What the plan alone does not say. */
 export interface GrantsOptions {
   /** Environment variables read while building the plan (`${VAR}`, env files). */
@@ -124,6 +127,9 @@ export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
   if (Array.isArray(plan.permissions.net)) {
     for (const host of plan.permissions.net) hosts.add(host);
   }
+  // One argument may not exceed 128 KiB on Linux: a list of hosts that long (thousands of them,
+  // from a URL list) becomes access to any host rather than a run that cannot start.
+  if ([...hosts].join(",").length > MOST_HOST_LIST_CHARS) anyHost = true;
   return {
     read: withoutNested(read),
     write: withoutNested(write),

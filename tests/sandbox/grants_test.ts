@@ -59,6 +59,15 @@ Deno.test("runGrants: download hosts, scheme ports left open, extra hosts from t
   assert.ok(grants.read.includes("/srv/jobs.yaml"));
 });
 
+Deno.test("runGrants: a host list too long for one argument becomes any host", () => {
+  const jobs = Array.from(
+    { length: 5000 },
+    (_, i) => download(`f${i}`, `https://mirror-${i}.example.org/f`),
+  );
+  assert.equal(runGrants(plan(jobs), noPrograms).net, true);
+  assert.equal((runGrants(plan(jobs.slice(0, 10)), noPrograms).net as string[]).length, 10);
+});
+
 Deno.test("runGrants: a report with {date} in a folder name may write the folder above it", () => {
   const grants = runGrants(
     plan([download("a", "https://example.com/a")], {
