@@ -71,3 +71,39 @@ export async function landsInside(root: string, path: string): Promise<boolean> 
   const [realRoot, realPath] = await Promise.all([realTarget(root), realTarget(path)]);
   return isInside(realRoot, realPath);
 }
+
+/**
+ * The paths and, for those under a symlink, where they really are: Deno checks an operation
+ * against the path it resolves to, so a permission for a symlinked folder needs both.
+ *
+ * @example
+ * ```ts
+ * import { withRealPaths } from "./paths.ts";
+ * const dir = Deno.realPathSync(await Deno.makeTempDir());
+ * await Deno.symlink(dir, `${dir}-link`);
+ * console.assert(withRealPaths([`${dir}-link/out`]).join() === `${dir}-link/out,${dir}/out`);
+ * await Deno.remove(`${dir}-link`);
+ * await Deno.remove(dir);
+ * ```
+ */
+export function withRealPaths(paths: Iterable<string>): string[] {
+  const all = new Set<string>();
+  for (const path of paths) {
+    all.add(path);
+    all.add(realTargetSync(path));
+  }
+  return [...all];
+}
+
+/** {@linkcode realTarget}, synchronously; a path it may not look at is taken as it stands. */
+function realTargetSync(path: string): string {
+  const rest: string[] = [];
+  for (let existing = resolve(path);; existing = dirname(existing)) {
+    try {
+      return resolve(Deno.realPathSync(existing), ...rest.toReversed());
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || dirname(existing) === existing) return path;
+      rest.push(existing.slice(dirname(existing).length).replace(/^\//, ""));
+    }
+  }
+}

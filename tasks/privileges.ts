@@ -10,6 +10,7 @@ import { BUNDLED, ownFileUrl } from "../lib/own_files.ts";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ComputeJob } from "../lib/job.ts";
+import { withRealPaths } from "../lib/paths.ts";
 import type { HostProfile } from "../lib/pools/process_pool.ts";
 import type { WorkerProfile } from "../lib/pools/worker_pool.ts";
 
@@ -68,7 +69,10 @@ const RUNNER_FILES = (BUNDLED
 function permissionFlags(job: PrivilegedJob, output: string, alsoRead: string[] = []): string[] {
   const { permissions } = job;
   const { read, write } = paths(job, output);
-  const flags = [list("--allow-read", [...read, ...alsoRead]), list("--allow-write", write)];
+  const flags = [
+    list("--allow-read", withRealPaths([...read, ...alsoRead])),
+    list("--allow-write", withRealPaths(write)),
+  ];
   if (permissions.net !== false) flags.push(grant("--allow-net", permissions.net));
   if (permissions.env !== false) flags.push(grant("--allow-env", permissions.env));
   return flags;

@@ -21,6 +21,7 @@
 import { dirname, resolve, sep } from "node:path";
 import type { Plan } from "../job.ts";
 import { globRoot } from "../glob.ts";
+import { withRealPaths } from "../paths.ts";
 import { hasPlaceholders } from "../report_history.ts";
 import { moduleFolder } from "../../tasks/privileges.ts";
 import { findKill, findSetsid, resolveProgram } from "../../tasks/process_group.ts";
@@ -131,8 +132,8 @@ export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
   // from a URL list) becomes access to any host rather than a run that cannot start.
   if ([...hosts].join(",").length > MOST_HOST_LIST_CHARS) anyHost = true;
   return {
-    read: withoutNested(read),
-    write: withoutNested(write),
+    read: withoutNested(withRealPaths(read)),
+    write: withoutNested(withRealPaths(write)),
     net: anyHost ? true : [...hosts].sort(),
     run: [...run].sort(),
     env: anyVariable ? true : [...env].sort(),

@@ -132,3 +132,26 @@ Deno.test("taskpool run: with narrow permissions, a missing program and a missin
   assert.match(message("noprog"), /program not found: no-such-program-xyz/);
   assert.match(message("nofolder"), /working folder does not exist: .*\/nowhere/);
 });
+
+Deno.test("taskpool run: an output folder that is a symlink works with narrow permissions", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/elsewhere`);
+  await Deno.symlink(`${dir.path}/elsewhere`, `${dir.path}/out`);
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      "  - { name: write, run: [sh, -c, 'echo hi > $TASKPOOL_OUTPUT/hi.txt'] }",
+      "  - { name: hash, needs: [write], compute: { module: 'builtin:sha256', args: [hi.txt] } }",
+    ].join("\n"),
+  );
+  const { code, stderr } = await cli(["run", "jobs.yaml", "--json"], { cwd: dir.path });
+  assert.equal(code, 0, stderr);
+  assert.equal(await Deno.readTextFile(`${dir.path}/elsewhere/hi.txt`), "hi\n");
+  const report = await readJson(`${dir.path}/elsewhere/report.json`);
+  assert.equal(
+    report.jobs[1].result.files["hi.txt"],
+    "98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4",
+  );
+});
