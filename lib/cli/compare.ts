@@ -20,7 +20,7 @@ import { listenForInterrupts } from "./interrupts.ts";
 import { lockOutput } from "./output_lock.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP, type TimelinePaths, writeTimelines } from "./timelines.ts";
 import { type CliIo, readStdin } from "./io.ts";
-import { runGrants } from "../sandbox/grants.ts";
+import { grantsFor } from "./grants_for.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
@@ -76,12 +76,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
   };
   const plan = await loadPlan(file, { ...options(), overrides });
   if (io.relaunch) {
-    const grants = runGrants(plan, {
-      envNames,
-      reads: envFiles,
-      writes: [values.trace, values.html].map((path) => path && resolve(path)),
-    });
-    return await io.relaunch(grants, stdinText);
+    return await io.relaunch(grantsFor(plan, values, { envNames, envFiles }), stdinText);
   }
   return await runComparison({
     plan,

@@ -10,8 +10,7 @@ import DEMO_JOB_TEXT from "../../examples/demo.yaml" with { type: "text" };
 import { startAlbumServer } from "../demo/album_server.ts";
 import { UsageError } from "../errors.ts";
 import { loadPlan, type PlanOverrides } from "../jobfile/mod.ts";
-import { runGrants } from "../sandbox/grants.ts";
-import { resolve } from "node:path";
+import { grantsFor } from "./grants_for.ts";
 import { modeArg, parseCommandArgs, positiveInteger } from "./args.ts";
 import { COMPARED_MODES, comparisonFlags, runComparison } from "./compare.ts";
 import { executePlan } from "./execute.ts";
@@ -67,10 +66,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   if (io.relaunch) {
     // The album server listens on a port chosen when it starts, in the run started here.
     const plan = await loadDemoPlan("http://127.0.0.1", { output: values.output });
-    const grants = runGrants(plan, {
-      writes: [values.trace, values.html].map((path) => path && resolve(path)),
-    });
-    return await io.relaunch({ ...grants, net: ["127.0.0.1"] }, undefined);
+    return await io.relaunch({ ...grantsFor(plan, values), net: ["127.0.0.1"] }, undefined);
   }
   await using album = startAlbumServer({ latencyMs: Number(values.latency ?? 80) });
   io.stderr(`taskpool demo: album of ${album.images.length} images at ${album.url}/album/\n`);

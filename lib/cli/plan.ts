@@ -11,8 +11,8 @@ import { onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
-import { grantFlags, runGrants } from "../sandbox/grants.ts";
-import { resolve } from "node:path";
+import { grantFlags } from "../sandbox/grants.ts";
+import { grantsFor } from "./grants_for.ts";
 
 /** Help text of `taskpool plan`. */
 export const PLAN_HELP =
@@ -53,11 +53,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     },
   });
   const plan = await selectFromFlags(loaded, values, io);
-  const rerun = values["rerun-failed"];
-  const grants = runGrants(plan, {
-    envNames: flagSettings.envNames,
-    reads: [...flagSettings.envFiles, ...(rerun ? [resolve(rerun)] : [])],
-  });
+  const grants = grantsFor(plan, values, flagSettings);
   const byName = new Map(plan.jobs.map((job) => [job.name, job]));
   const ordered = topologicalOrder(plan.jobs).map((name) => byName.get(name)!);
   if (values.json) {

@@ -13,8 +13,7 @@ import { UsageError } from "../errors.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 import { readStdin, SILENT_IO } from "./io.ts";
-import { runGrants } from "../sandbox/grants.ts";
-import { resolve } from "node:path";
+import { grantsFor } from "./grants_for.ts";
 
 /** Help text of `taskpool run`. */
 export const RUN_HELP = `Usage: taskpool run FILE [options]
@@ -86,17 +85,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         `--report 'reports/{date}-{time}.json'): got ${plan.report}`,
     );
   }
-  if (io.relaunch) {
-    const rerun = values["rerun-failed"];
-    return await io.relaunch(
-      runGrants(plan, {
-        envNames: flagSettings.envNames,
-        reads: [...flagSettings.envFiles, ...(rerun ? [resolve(rerun)] : [])],
-        writes: [values.trace, values.html].map((path) => path && resolve(path)),
-      }),
-      stdinText,
-    );
-  }
+  if (io.relaunch) return await io.relaunch(grantsFor(plan, values, flagSettings), stdinText);
   return await executePlan(plan, io, {
     ...(keepReports !== undefined ? { keepReports } : {}),
     failFast: values["fail-fast"] ?? false,

@@ -1,0 +1,32 @@
+/**
+ * The run's permissions for a plan and the command line that made it: what the plan implies
+ * (lib/sandbox/grants.ts), plus the files the flags read (`--env-file`, `--rerun-failed`) or
+ * write (`--trace`, `--html`) and the variables the job file asked for.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import type { Plan } from "../job.ts";
+import { type Grants, runGrants } from "../sandbox/grants.ts";
+import type { FlagSettings } from "./settings_flags.ts";
+
+/** The flags that name files. */
+export interface FileFlags {
+  "rerun-failed"?: string | undefined;
+  trace?: string | undefined;
+  html?: string | undefined;
+}
+
+/** The grants of a run of `plan`, started with `values` and `settings` from its command line. */
+export function grantsFor(
+  plan: Plan,
+  values: FileFlags,
+  settings?: Pick<FlagSettings, "envNames" | "envFiles">,
+): Grants {
+  const rerun = values["rerun-failed"];
+  return runGrants(plan, {
+    envNames: settings?.envNames ?? [],
+    reads: [...settings?.envFiles ?? [], ...(rerun ? [resolve(rerun)] : [])],
+    writes: [values.trace, values.html].map((path) => path && resolve(path)),
+  });
+}
