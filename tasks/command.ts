@@ -40,12 +40,13 @@ export interface CommandKindOptions {
 export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> {
   const { output, killGraceMs = KILL_GRACE_MS, logMaxBytes = LOG_MAX_BYTES } = options;
   const setsid = options.setsid === undefined ? findSetsid() : options.setsid;
+  /** Log folders made in this run: each is made once, not once per job. */
+  const logFolders = new Set<string>();
   return {
     pool: "cpu",
     async run(job, { signal }) {
       signal.throwIfAborted();
-      await Deno.mkdir(dirname(job.logPath), { recursive: true });
-      using log = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
+      using log = await openLog(job.logPath, logFolders);
       const [program, ...args] = job.argv;
       let child: Deno.ChildProcess;
       try {
@@ -160,5 +161,23 @@ class TailBuffer {
       offset += chunk.byteLength;
     }
     return new TextDecoder().decode(all.subarray(Math.max(0, this.#size - this.#limit)));
+  }
+}
+
+/** Opens a job's log, making its folder first unless this run made it already. */
+async function openLog(path: string, made: Set<string>): Promise<Deno.FsFile> {
+  const folder = dirname(path);
+  const open = () => Deno.open(path, { write: true, create: true, truncate: true });
+  if (!made.has(folder)) {
+    await Deno.mkdir(folder, { recursive: true });
+    made.add(folder);
+    return await open();
+  }
+  try {
+    return await open();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    await Deno.mkdir(folder, { recursive: true }); // removed since (by a job, say)
+    return await open();
   }
 }

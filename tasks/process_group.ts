@@ -72,13 +72,25 @@ export class ProgramNotFoundError extends Deno.errors.NotFound {
  */
 export function resolveProgram(program: string): string {
   if (program.includes("/")) return program;
-  for (const folder of (Deno.env.get("PATH") ?? "").split(delimiter)) {
+  const path = Deno.env.get("PATH") ?? "";
+  const key = `${path}\0${program}`;
+  // A search costs a stat per PATH folder before the one that has it; a program found once is
+  // looked at again (it may have gone) rather than searched for.
+  const known = foundPrograms.get(key);
+  if (known !== undefined && isExecutable(known)) return known;
+  for (const folder of path.split(delimiter)) {
     if (folder === "") continue;
     const candidate = join(folder, program);
-    if (isExecutable(candidate)) return candidate;
+    if (isExecutable(candidate)) {
+      foundPrograms.set(key, candidate);
+      return candidate;
+    }
   }
   throw new ProgramNotFoundError(`program not found: ${program}`);
 }
+
+/** Programs found on PATH, by PATH and name. */
+const foundPrograms = new Map<string, string>();
 
 function isExecutable(path: string): boolean {
   try {
