@@ -45,13 +45,12 @@ export function isInside(root: string, path: string): boolean {
  * with narrow permissions, see lib/sandbox/grants.ts) is taken as it stands: the launcher that
  * granted them has resolved it.
  */
-export async function realTarget(path: string): Promise<string> {
+export function realTarget(path: string): string {
   let existing = path;
   const rest: string[] = [];
   while (true) {
     try {
-      const real = await Deno.realPath(existing);
-      return resolve(real, ...rest.toReversed());
+      return resolve(Deno.realPathSync(existing), ...rest.toReversed());
     } catch (error) {
       if (error instanceof Deno.errors.NotCapable) return path;
       if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -67,9 +66,8 @@ export async function realTarget(path: string): Promise<string> {
  * True when a write to `path` really lands inside `root`, following every symlink that exists
  * now (the root itself may be a symlink; links below it may not lead out).
  */
-export async function landsInside(root: string, path: string): Promise<boolean> {
-  const [realRoot, realPath] = await Promise.all([realTarget(root), realTarget(path)]);
-  return isInside(realRoot, realPath);
+export function landsInside(root: string, path: string): boolean {
+  return isInside(realTarget(root), realTarget(path));
 }
 
 /**
@@ -90,20 +88,9 @@ export function withRealPaths(paths: Iterable<string>): string[] {
   const all = new Set<string>();
   for (const path of paths) {
     all.add(path);
-    all.add(realTargetSync(path));
+    try {
+      all.add(realTarget(path));
+    } catch { /* a folder it may not enter: the path as it stands is all that can be named */ }
   }
   return [...all];
-}
-
-/** {@linkcode realTarget}, synchronously; a path it may not look at is taken as it stands. */
-function realTargetSync(path: string): string {
-  const rest: string[] = [];
-  for (let existing = resolve(path);; existing = dirname(existing)) {
-    try {
-      return resolve(Deno.realPathSync(existing), ...rest.toReversed());
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound) || dirname(existing) === existing) return path;
-      rest.push(existing.slice(dirname(existing).length).replace(/^\//, ""));
-    }
-  }
 }

@@ -103,7 +103,7 @@ async function settle(value: unknown, job: ComputeJob, output: string): Promise<
     );
   }
   // Checked again now: a symlink may have appeared since the job file was read.
-  if (!(await landsInside(output, job.to))) {
+  if (!landsInside(output, job.to)) {
     throw new ComputeError(`would write outside the output folder: ${job.to}`, {});
   }
   await writeFileAtomic(job.to, value);

@@ -142,7 +142,7 @@ export async function expandJobFile(
 
   // Many downloads share a folder: resolve the real root once and each real folder once.
   const specIndex = new Map(file.jobs.map((spec, index) => [spec.name, index]));
-  const realOutput = await realTarget(output);
+  const realOutput = realTarget(output);
   const folderInside = new Map<string, boolean>();
   const writers = new Map<string, string>();
   for (const job of jobs) {
@@ -161,7 +161,7 @@ export async function expandJobFile(
     const folder = dirname(job.path);
     let inside = folderInside.get(folder);
     if (inside === undefined) {
-      inside = isInside(realOutput, await realTarget(folder));
+      inside = isInside(realOutput, realTarget(folder));
       folderInside.set(folder, inside);
     }
     if (!inside) {

@@ -46,7 +46,7 @@ export class TargetFolders {
 
   async #check(folder: string) {
     await Deno.mkdir(folder, { recursive: true });
-    if (!await landsInside(this.#output, join(folder, "x"))) {
+    if (!landsInside(this.#output, join(folder, "x"))) {
       throw new RangeError(`${folder} would land outside the output folder`);
     }
   }
