@@ -126,6 +126,20 @@ function formatSeconds(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
 }
 
+/**
+ * A transfer that failed on the wire: a refused, reset or closed connection. Extends
+ * `TypeError`, as fetch's network errors do. Worth another attempt; bytes already written are
+ * still good.
+ */
+export class NetworkError extends TypeError {
+  override name = "NetworkError";
+}
+
+/** A server that does not speak HTTP/1.1 as it must: a malformed head or framing. */
+export class ProtocolError extends NetworkError {
+  override name = "ProtocolError";
+}
+
 /** Downloaded bytes that are not what was promised: a checksum mismatch. Not resumable. */
 export class IntegrityError extends Error {
   override name = "IntegrityError";
@@ -267,6 +281,7 @@ export function errorCode(error: unknown): string {
   if (error instanceof FailFastError) return "FAIL_FAST";
   if (error instanceof MissingOutputError) return "MISSING_OUTPUT";
   if (error instanceof InterruptedError) return "INTERRUPTED";
+  if (error instanceof ProtocolError) return "PROTOCOL";
   if (error instanceof Error || error instanceof DOMException) {
     if (error.name === "TimeoutError") return "TIMEOUT";
     if (error.name === "AbortError") return "ABORTED";

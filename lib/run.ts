@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { HttpTransport } from "./http/transport.ts";
 import type { RunEventListener } from "./events.ts";
 import type { Plan } from "./job.ts";
 import { type Mode, settingsFor } from "./modes.ts";
@@ -69,7 +70,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
   });
   const workers = new WorkerPool({ size: limits.cpu, aheadPerThread: WORKER_TASKS_AHEAD });
   const processes = new ProcessPool({ size: limits.cpu });
-  const client = Deno.createHttpClient({ poolMaxIdlePerHost: limits.io });
+  const http = new HttpTransport({ maxIdlePerOrigin: limits.io });
   const memory = new PeakMemory(() => workers.rssBytes + processes.rssBytes);
   const started = now();
   const finalReport = (): Report => {
@@ -97,7 +98,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
       output: plan.output,
       workers,
       processes,
-      client,
+      http,
       downloadState: await DownloadState.load(plan.output),
       perHost: limits.perHost,
       force,
@@ -123,7 +124,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     memory.stop();
     await workers.close();
     await processes.close();
-    client.close();
+    http.close();
     // Saves what downloads learnt (validators, kept parts), also after an interrupt.
     await Promise.all(Object.values(kinds ?? {}).map((kind) => kind.close?.()));
     await jobCache?.save();

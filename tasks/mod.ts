@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { HttpTransport } from "../lib/http/transport.ts";
 import type { ProcessPool } from "../lib/pools/process_pool.ts";
 import type { WorkerPool } from "../lib/pools/worker_pool.ts";
 import { createCommandKind } from "./command.ts";
@@ -23,8 +24,8 @@ export interface CreateKindsOptions {
   workers: WorkerPool;
   /** The host processes compute jobs with `isolation: process` run in. */
   processes: ProcessPool;
-  /** Shared HTTP client for downloads. */
-  client?: Deno.HttpClient;
+  /** Shared HTTP transport for downloads. */
+  http?: HttpTransport;
   /** Time between SIGTERM and SIGKILL for run jobs. */
   killGraceMs?: number;
   /** What downloads remember between runs. */
@@ -45,11 +46,10 @@ export interface CreateKindsOptions {
 
 /** Every job kind, bound to this run's resources. */
 export function createKinds(options: CreateKindsOptions): KindRegistry {
-  const { output, workers, processes, client, killGraceMs, downloadState, perHost, force } =
-    options;
+  const { output, workers, processes, http, killGraceMs, downloadState, perHost, force } = options;
   const download = createDownloadKind({
     output,
-    ...(client ? { client } : {}),
+    ...(http ? { http } : {}),
     ...(downloadState ? { state: downloadState } : {}),
     ...(perHost !== undefined ? { perHost } : {}),
     ...(force !== undefined ? { force } : {}),

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { PROXY_VARIABLES } from "../http/transport.ts";
 import { dirname, resolve, sep } from "node:path";
 import type { Plan } from "../job.ts";
 import { globRoot } from "../glob.ts";
@@ -37,10 +38,18 @@ export interface Grants {
 }
 
 /**
- * The variables taskpool reads itself: colours, PATH lookups, the relaunch marker, and the two
- * debug switches the `yaml` package looks at while parsing.
+ * The variables taskpool reads itself: colours, PATH lookups, the relaunch marker, the two
+ * debug switches the `yaml` package looks at while parsing, and the proxy variables (a proxied
+ * URL is fetched with Deno's fetch, which reads them and NO_PROXY itself).
  */
-export const OWN_ENV = ["NO_COLOR", "PATH", "TASKPOOL_SANDBOXED", "LOG_TOKENS", "LOG_STREAM"];
+export const OWN_ENV = [
+  "NO_COLOR",
+  "PATH",
+  "TASKPOOL_SANDBOXED",
+  "LOG_TOKENS",
+  "LOG_STREAM",
+  ...Object.values(PROXY_VARIABLES).flat(),
+];
 
 /** The longest `--allow-net` list, in characters. */
 export const MOST_HOST_LIST_CHARS = 64 * 1024;

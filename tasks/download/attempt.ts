@@ -22,14 +22,17 @@ import {
   IncompleteBodyError,
   IntegrityError,
   InterruptedError,
+  NetworkError,
   TooLargeError,
 } from "../../lib/errors.ts";
 import { formatBytes } from "../../lib/format.ts";
+import type { HttpResponse } from "../../lib/http/client.ts";
+import type { HttpTransport } from "../../lib/http/transport.ts";
 import type { DownloadJob } from "../../lib/job.ts";
 import { redactText, redactUrl, secretValues } from "../../lib/secrets.ts";
 import type { TaskResult } from "../types.ts";
 import { Digests } from "./digests.ts";
-import { fetchFollowing } from "./fetch_following.ts";
+import { getFollowing } from "./get_following.ts";
 import type { TargetFolders } from "./folders.ts";
 import type { HostGate } from "./host_gate.ts";
 import { IdleWatchdog } from "./idle_watchdog.ts";
@@ -40,7 +43,7 @@ import { checkFreshness, conditionalHeaders } from "./up_to_date.ts";
 
 /** What an attempt needs besides the job. */
 export interface AttemptOptions {
-  client: Deno.HttpClient | undefined;
+  http: HttpTransport;
   state: DownloadState;
   hosts: HostGate;
   /** Creates target folders and proves they stay inside the output folder. */
@@ -119,7 +122,7 @@ class Transfer {
     this.#watchdog.progress();
 
     if (revalidate && response.status === 304) {
-      await response.body?.cancel();
+      await response.body.cancel();
       state.setFile(job.relativePath, { ...revalidate, ...validatorsOf(response) });
       this.#options.hosts.succeeded(this.#host);
       return {
@@ -133,20 +136,21 @@ class Transfer {
       resumeFrom = 0;
       await this.#discardPart();
       if (response.status !== 200) {
-        await response.body?.cancel();
+        await response.body.cancel();
         ({ response, url, redirects } = await this.#request({}, 0));
         this.#watchdog.progress();
       }
     }
-    if (!response.ok) throw await this.#statusError(response, url);
+    if (response.status < 200 || response.status > 299) {
+      throw await this.#statusError(response, url);
+    }
     if (response.status === 206 && resumeFrom === 0) {
-      await response.body?.cancel();
+      await response.body.cancel();
       throw new IntegrityError(`GET ${redactUrl(url)} answered 206 to a request for everything`);
     }
-    if (!response.body) throw new IncompleteBodyError(`GET ${redactUrl(url)} sent no body`);
 
     const encoded = isEncoded(response);
-    const declared = encoded ? undefined : contentLength(response);
+    const declared = response.body.length;
     const total = declared === undefined ? undefined : resumeFrom + declared;
     if (total !== undefined && total > job.maxBytes) {
       await response.body.cancel();
@@ -182,17 +186,16 @@ class Transfer {
         watchdog: this.#watchdog,
         maxBytes: job.maxBytes,
         tooLarge: () => tooLarge(job, url, `sent more than ${formatBytes(job.maxBytes)}`),
-        signal: this.#signal,
         progress: this.#options.progress,
-      }, { length: declared }));
+      }));
       if (declared !== undefined && received !== declared) {
         throw new IncompleteBodyError(
           `GET ${redactUrl(url)} sent ${received} bytes, but Content-Length said ${declared}`,
         );
       }
     } catch (caught) {
-      await response.body.cancel().catch(() => {});
-      const error = this.#reason(caught);
+      await response.body.cancel();
+      const error = this.#reason(caught, url);
       if (opened && validator !== undefined && isResumable(error)) await this.#keepPart(validator);
       else await this.#discardPart();
       throw error;
@@ -237,12 +240,12 @@ class Transfer {
       headers.set("range", `bytes=${resumeFrom}-`);
       headers.set("if-range", this.#options.state.part(this.#job.relativePath)!.validator);
     }
-    return fetchFollowing(this.#job.url, {
+    return getFollowing(this.#job.url, {
       headers,
       signal: this.#signal,
-      client: this.#options.client,
+      http: this.#options.http,
     }).catch((error) => {
-      throw this.#reason(error);
+      throw this.#reason(error, this.#job.url);
     });
   }
 
@@ -269,14 +272,21 @@ class Transfer {
     });
   }
 
-  /** The error to report: the run's reason or the watchdog's beats an echo of it. */
-  #reason(error: unknown): unknown {
+  /**
+   * The error to report: the run's reason or the watchdog's beats an echo of it; an error on the
+   * wire gets the URL, which the HTTP layer does not say.
+   */
+  #reason(error: unknown, url: string): unknown {
     if (this.#options.signal.aborted) return this.#options.signal.reason;
     if (this.#watchdog.signal.aborted) return this.#watchdog.signal.reason;
+    if (error instanceof IncompleteBodyError || error instanceof NetworkError) {
+      const Class = error.constructor as new (message: string, options: ErrorOptions) => Error;
+      return new Class(`GET ${redactUrl(url)}: ${error.message}`, { cause: error });
+    }
     return error;
   }
 
-  async #statusError(response: Response, url: string): Promise<HttpStatusError> {
+  async #statusError(response: HttpResponse, url: string): Promise<HttpStatusError> {
     const { status } = response;
     const job = this.#job;
     const retryAfterMs = PAUSING_STATUSES.has(status)
@@ -313,48 +323,40 @@ function tooLarge(job: DownloadJob, url: string, what: string): TooLargeError {
   );
 }
 
-function isEncoded(response: Response): boolean {
+function isEncoded(response: HttpResponse): boolean {
   const encoding = response.headers.get("content-encoding");
   return encoding !== null && encoding.toLowerCase() !== "identity";
 }
 
-/** Content-Length when it is a plain number. */
-function contentLength(response: Response): number | undefined {
-  const header = response.headers.get("content-length");
-  return header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
-}
-
 /** Where a 206 starts (`Content-Range: bytes START-END/TOTAL`); undefined otherwise. */
-function rangeStart(response: Response): number | undefined {
+function rangeStart(response: HttpResponse): number | undefined {
   if (response.status !== 206) return undefined;
   const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get("content-range") ?? "");
   return match ? Number(match[1]) : undefined;
 }
 
 /** A validator usable in If-Range: a strong ETag, else Last-Modified. */
-function ifRangeValidator(response: Response): string | undefined {
+function ifRangeValidator(response: HttpResponse): string | undefined {
   const etag = response.headers.get("etag");
   if (etag && !etag.startsWith("W/")) return etag;
   return response.headers.get("last-modified") ?? undefined;
 }
 
-function validatorsOf(response: Response): { etag?: string; lastModified?: string } {
+function validatorsOf(response: HttpResponse): { etag?: string; lastModified?: string } {
   const etag = response.headers.get("etag");
   const lastModified = response.headers.get("last-modified");
   return { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
 }
 
 /** The first 200 characters of an error response, for the message. */
-async function excerpt(response: Response): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
+async function excerpt(response: HttpResponse): Promise<string> {
   try {
-    const { value } = await reader.read();
+    const value = await response.body.read();
     if (!value) return "";
     return new TextDecoder().decode(value.subarray(0, 200)).replace(/\s+/g, " ").trim();
   } catch {
     return "";
   } finally {
-    await reader.cancel().catch(() => {});
+    await response.body.cancel();
   }
 }

@@ -11,6 +11,7 @@ import {
   OutsideGrantsError,
   RedirectError,
 } from "../../lib/errors.ts";
+import { HttpTransport } from "../../lib/http/transport.ts";
 import type { DownloadJob } from "../../lib/job.ts";
 import type { JobKind } from "../types.ts";
 import { downloadAttempt } from "./attempt.ts";
@@ -28,8 +29,8 @@ export const DEFAULT_PER_HOST = 8;
 export interface DownloadKindOptions {
   /** Absolute output folder: every write must land inside it. */
   output: string;
-  /** The HTTP client to share across jobs (connection reuse). */
-  client?: Deno.HttpClient;
+  /** The HTTP transport to share across jobs (connection reuse). @default one of its own */
+  http?: HttpTransport;
   /** What is known about earlier runs; saved by `close()`. @default an empty state, not saved */
   state?: DownloadState;
   /** Transfers at once to one host. @default 8 */
@@ -44,31 +45,35 @@ export interface DownloadKindOptions {
  * @example
  * ```ts
  * import { createDownloadKind } from "./mod.ts";
- * const kind = createDownloadKind({ output: "/tmp/out" });
+ * await using kind = createDownloadKind({ output: "/tmp/out" });
  * console.assert(kind.pool === "io");
- * await kind.close();
  * ```
  */
 export function createDownloadKind(
   options: DownloadKindOptions,
-): JobKind<DownloadJob> & { gate: HostGate; close(): Promise<void> } {
-  const { output, client, state = DownloadState.memory(), force = false } = options;
+): JobKind<DownloadJob> & AsyncDisposable & { gate: HostGate; close(): Promise<void> } {
+  const { output, state = DownloadState.memory(), force = false } = options;
+  const ownsHttp = options.http === undefined;
+  const http = options.http ?? new HttpTransport();
   const hosts = new HostGate({ limit: options.perHost ?? DEFAULT_PER_HOST });
   const folders = new TargetFolders(output);
+  const close = async () => {
+    hosts.close();
+    if (ownsHttp) http.close();
+    await state.save();
+  };
   return {
     pool: "io",
     gate: hosts,
     run: (job, { signal, progress }) =>
-      downloadAttempt(job, { client, state, hosts, folders, force, signal, progress }),
+      downloadAttempt(job, { http, state, hosts, folders, force, signal, progress }),
     isRetryable,
     retryDelayMs: (error, job) =>
       error instanceof HttpStatusError && error.retryAfterMs !== undefined
         ? Math.min(error.retryAfterMs, job.maxWaitMs)
         : undefined,
-    close: async () => {
-      hosts.close();
-      await state.save();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 

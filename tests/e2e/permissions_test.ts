@@ -155,3 +155,21 @@ Deno.test("taskpool run: an output folder that is a symlink works with narrow pe
     "98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4",
   );
 });
+
+Deno.test("taskpool run: HTTP_PROXY sends downloads through the proxy, as curl does", async () => {
+  // The fault server acts as the proxy: it answers the absolute-form request by its path.
+  await using proxy = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    "output: out\njobs:\n  - { name: far, download: { url: 'http://files.invalid/bytes/64', to: a.bin } }\n",
+  );
+  const result = await cli(["run", "jobs.yaml", "--json"], {
+    cwd: dir.path,
+    env: { HTTP_PROXY: proxy.url, NO_PROXY: "" },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal((await Deno.stat(`${dir.path}/out/a.bin`)).size, 64);
+  const [request] = proxy.requests.get("/bytes/64") ?? [];
+  assert.equal(request?.get("host"), "files.invalid");
+});

@@ -35,7 +35,7 @@ for (const size of [1000, 300_000]) {
   Deno.test(`download() streams a body of ${size} bytes into place, unhashed`, async () => {
     await using server = startFaultServer();
     await using dir = await tempDir();
-    const kind = createDownloadKind({ output: dir.path });
+    await using kind = createDownloadKind({ output: dir.path });
     const result = await kind.run(downloadJob(`${server.url}/bytes/${size}`, dir.path), {
       signal: new AbortController().signal,
       attempt: 1,
@@ -48,7 +48,7 @@ for (const size of [1000, 300_000]) {
   Deno.test(`download() with recordSha256 reports the SHA-256 of ${size} bytes`, async () => {
     await using server = startFaultServer();
     await using dir = await tempDir();
-    const kind = createDownloadKind({ output: dir.path });
+    await using kind = createDownloadKind({ output: dir.path });
     const job = downloadJob(`${server.url}/bytes/${size}`, dir.path, { recordSha256: true });
     const result = await kind.run(job, { signal: new AbortController().signal, attempt: 1 });
     assert.deepEqual(result, {
@@ -64,7 +64,7 @@ for (const size of [1000, 300_000]) {
 Deno.test("download() fails on an HTTP error with status, URL and body excerpt, and writes nothing", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
-  const kind = createDownloadKind({ output: dir.path });
+  await using kind = createDownloadKind({ output: dir.path });
   const error = await kind.run(downloadJob(`${server.url}/status/404`, dir.path), {
     signal: new AbortController().signal,
     attempt: 1,
@@ -83,7 +83,7 @@ Deno.test("download() fails on an HTTP error with status, URL and body excerpt, 
 Deno.test("download() never renames a broken body into place", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
-  const kind = createDownloadKind({ output: dir.path });
+  await using kind = createDownloadKind({ output: dir.path });
   const error = await kind.run(downloadJob(`${server.url}/short/100000`, dir.path), {
     signal: new AbortController().signal,
     attempt: 1,
@@ -97,7 +97,7 @@ Deno.test("download() never renames a broken body into place", async () => {
 Deno.test("download() verifies sha256 before the rename", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
-  const kind = createDownloadKind({ output: dir.path });
+  await using kind = createDownloadKind({ output: dir.path });
   const job = downloadJob(`${server.url}/bytes/1000`, dir.path, { sha256: "0".repeat(64) });
   const error = await kind.run(job, { signal: new AbortController().signal, attempt: 1 })
     .then(() => undefined, (e) => e);
@@ -114,7 +114,7 @@ Deno.test("download() verifies sha256 before the rename", async () => {
 Deno.test("download() stops a stalled transfer when its signal aborts, leaving no file", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
-  const kind = createDownloadKind({ output: dir.path });
+  await using kind = createDownloadKind({ output: dir.path });
   const controller = new AbortController();
   const run = kind.run(downloadJob(`${server.url}/stall`, dir.path), {
     signal: controller.signal,
@@ -133,7 +133,7 @@ Deno.test("download() refuses to follow a symlink planted in the output after pl
   await Deno.mkdir(`${dir.path}/out`);
   await Deno.mkdir(`${dir.path}/elsewhere`);
   await Deno.symlink(`${dir.path}/elsewhere`, `${dir.path}/out/sub`);
-  const kind = createDownloadKind({ output: `${dir.path}/out` });
+  await using kind = createDownloadKind({ output: `${dir.path}/out` });
   const job = downloadJob(`${server.url}/bytes/10`, `${dir.path}/out`);
   await assert.rejects(
     kind.run(job, { signal: new AbortController().signal, attempt: 1 }),

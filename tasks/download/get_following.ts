@@ -1,30 +1,32 @@
 /**
- * A GET that follows redirects itself (`redirect: "manual"`), so that it can refuse what fetch
+ * A GET that follows redirects itself, so that it can refuse what a browser
  * would accept: more than `maxRedirects` hops, a loop, a hop to anything but http(s). Secret
  * headers are not sent on to another origin (as curl and browsers do), and credentials in a URL
- * become an `Authorization: Basic` header, since fetch refuses URLs that carry them.
+ * become an `Authorization: Basic` header, as no request line can carry them.
  *
  * @module
  */
 import { OutsideGrantsError, RedirectError } from "../../lib/errors.ts";
+import type { HttpResponse } from "../../lib/http/client.ts";
+import type { HttpTransport } from "../../lib/http/transport.ts";
 import { isSecretHeader, redactUrl } from "../../lib/secrets.ts";
 
 /** The statuses that carry a `Location` to follow. */
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-/** Options for {@linkcode fetchFollowing}. */
-export interface FetchFollowingOptions {
+/** Options for {@linkcode getFollowing}. */
+export interface GetFollowingOptions {
   /** The request headers: owned by the call, which may change them (credentials from the URL). */
   headers: Headers;
   signal: AbortSignal;
-  client?: Deno.HttpClient | undefined;
+  http: HttpTransport;
   /** @default 10 */
   maxRedirects?: number;
 }
 
 /** The final response and how it was reached. */
 export interface FollowedResponse {
-  response: Response;
+  response: HttpResponse;
   /** The URL that answered. */
   url: string;
   /** Each redirect target, in order (credentials hidden). */
@@ -37,22 +39,17 @@ export interface FollowedResponse {
  * @throws {RedirectError} on a loop, too many hops, a hop to a non-http(s) URL or a missing
  * Location
  */
-export async function fetchFollowing(
+export async function getFollowing(
   url: string,
-  options: FetchFollowingOptions,
+  options: GetFollowingOptions,
 ): Promise<FollowedResponse> {
-  const { signal, client, maxRedirects = 10 } = options;
+  const { signal, http, maxRedirects = 10 } = options;
   let { headers } = options;
   let current = withoutCredentials(new URL(url), headers);
   const redirects: string[] = [];
   const seen = new Set([current.href]);
   for (;;) {
-    const response = await fetch(current, {
-      headers,
-      signal,
-      redirect: "manual",
-      ...(client ? { client } : {}),
-    }).catch((error) => {
+    const response = await http.get(current, { headers, signal }).catch((error) => {
       throw error instanceof Deno.errors.NotCapable
         ? outsideGrants(current, url, redirects)
         : error;
@@ -60,7 +57,7 @@ export async function fetchFollowing(
     if (!REDIRECT_STATUSES.has(response.status)) {
       return { response, url: current.href, redirects };
     }
-    await response.body?.cancel();
+    await response.body.cancel();
     const location = response.headers.get("location");
     const from = redactUrl(current.href);
     if (!location) {
