@@ -238,21 +238,24 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
     );
   }
 
-  // One big file: throughput and flat memory, then the cost of verifying a checksum.
+  // One big file: throughput and flat memory, then the cost of verifying a checksum. Each run
+  // gets a fresh server: one that has streamed a few GiB was measured to slow down.
   {
-    await using server = await startFileServer();
     const big = 2 ** 30;
-    const url = [`${server.url}/blob?bytes=${big}`];
+    const onFreshServer = async <T>(use: (url: string[]) => Promise<T>): Promise<T> => {
+      await using server = await startFileServer();
+      return await use([`${server.url}/blob?bytes=${big}`]);
+    };
     const sha256 = blobSha256(big);
     const plain: TaskpoolRun[] = [];
     const verified: TaskpoolRun[] = [];
     const bare: number[] = [];
     const curl: number[] = [];
     for (let i = 0; i < repeat; i++) {
-      plain.push(await runTaskpool(url, 1));
-      verified.push(await runTaskpool(url, 1, { sha256 }));
-      bare.push(await runBareFetch(url, 1));
-      const curlMs = await runCurl(url, 1);
+      plain.push(await onFreshServer((url) => runTaskpool(url, 1)));
+      verified.push(await onFreshServer((url) => runTaskpool(url, 1, { sha256 })));
+      bare.push(await onFreshServer((url) => runBareFetch(url, 1)));
+      const curlMs = await onFreshServer((url) => runCurl(url, 1));
       if (curlMs !== undefined) curl.push(curlMs);
     }
     const wall = median(plain.map((run) => run.wallMs));

@@ -183,6 +183,8 @@ export class HttpClient implements Disposable {
   }
 }
 
+const encoder = new TextEncoder();
+
 /** Reads heads until a final one, skipping interim (1xx) responses such as 103 Early Hints. */
 async function readFinalHead(connection: HttpConnection): Promise<ResponseHead | undefined> {
   let bytes = await connection.readHead();
@@ -214,6 +216,8 @@ function requestHead(url: URL, headers: Headers): Uint8Array {
     if (name !== "host" && name !== "connection") text += `${name}: ${value}\r\n`;
   }
   text += "\r\n";
+  const utf8 = encoder.encode(text);
+  if (utf8.length === text.length) return utf8; // ASCII: the same bytes
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;

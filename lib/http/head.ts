@@ -113,8 +113,13 @@ export function keepsAlive(head: ResponseHead, framing: Framing): boolean {
   return head.minorVersion === 1 ? !tokens.includes("close") : tokens.includes("keep-alive");
 }
 
+const asciiDecoder = new TextDecoder();
+
 /** Bytes as ISO-8859-1 text: every byte one character, as header values are ByteStrings. */
 function latin1(bytes: Uint8Array): string {
+  // Heads are almost always ASCII, where UTF-8 gives the same text natively.
+  const ascii = asciiDecoder.decode(bytes);
+  if (ascii.length === bytes.length) return ascii;
   let text = "";
   for (let i = 0; i < bytes.length; i += 8192) {
     text += String.fromCharCode(...bytes.subarray(i, i + 8192));

@@ -105,7 +105,7 @@ class Transfer {
     this.#watchdog = watchdog;
     this.#signal = watchdog.signal; // follows options.signal too
     this.#part = `${job.path}.part`;
-    this.#host = new URL(job.url).host;
+    this.#host = options.hosts.keyOf(job);
     this.#secrets = secretValues(job.headers);
   }
 

@@ -47,14 +47,18 @@ export class HostGate implements Gate<DownloadJob> {
   readonly #now: () => number;
   readonly #hosts = new Map<string, HostState>();
   readonly #listeners: (() => void)[] = [];
+  readonly #keys = new WeakMap<DownloadJob, string>();
 
   constructor(options: HostGateOptions) {
     this.#limit = options.limit;
     this.#now = options.now ?? (() => performance.now());
   }
 
+  /** The job's host (`host:port` when the port is not the scheme's), computed once per job. */
   keyOf(job: DownloadJob): string {
-    return new URL(job.url).host;
+    let host = this.#keys.get(job);
+    if (host === undefined) this.#keys.set(job, host = new URL(job.url).host);
+    return host;
   }
 
   tryEnter(host: string): boolean {
