@@ -84,7 +84,6 @@ export class HttpClient implements Disposable {
       signal.addEventListener("abort", onAbort, { once: true });
       let handedOver = false;
       try {
-        connection.exchanges++;
         await connection.write(request);
         const head = await readFinalHead(connection);
         if (head === undefined) {
@@ -140,8 +139,9 @@ export class HttpClient implements Disposable {
   #release(connection: HttpConnection) {
     let idle = this.#idle.get(connection.origin);
     if (!idle) this.#idle.set(connection.origin, idle = []);
-    if (this.#closed || idle.length >= this.#maxIdle) connection.close();
-    else idle.push(connection);
+    if (this.#closed || idle.length >= this.#maxIdle) return connection.close();
+    connection.shrink();
+    idle.push(connection);
   }
 
   async #connect(url: URL, origin: string, signal: AbortSignal): Promise<HttpConnection> {

@@ -33,8 +33,6 @@ const MOST_LINE_BYTES = 8 * 1024;
 export class HttpConnection {
   /** `scheme://host:port`, the pool's key. */
   readonly origin: string;
-  /** Exchanges started on this connection, so a stale reused one can be told from a new one. */
-  exchanges = 0;
   readonly #conn: Deno.Conn;
   #buffer = new Uint8Array(FIRST_BUFFER);
   #start = 0;
@@ -172,6 +170,14 @@ export class HttpConnection {
       filled += n;
     }
     return filled;
+  }
+
+  /** Gives back a buffer grown for a large body, once nothing is left in it (idle in a pool). */
+  shrink(): void {
+    if (this.buffered === 0 && this.#buffer.length > FIRST_BUFFER) {
+      this.#buffer = new Uint8Array(FIRST_BUFFER);
+      this.#start = this.#end = 0;
+    }
   }
 
   /** Closes the connection; safe to call more than once. Pending reads reject. */

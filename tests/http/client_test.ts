@@ -236,3 +236,28 @@ Deno.test("HttpClient speaks HTTPS, trusting the CA it is given, and refuses an 
     await server.finished;
   }
 });
+
+Deno.test("HttpClient reads a body larger than its buffer in views, then serves the next request on the same connection", async () => {
+  const big = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 13) & 0xff);
+  await using server = startRawServer(async ({ send, count }) => {
+    const body = count === 1 ? big : new Uint8Array([1, 2, 3]);
+    await send(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+    await send(body);
+    return "keep";
+  });
+  using client = new HttpClient();
+  const response = await get(client, server.url);
+  const received = new Uint8Array(big.length);
+  let at = 0;
+  let reads = 0;
+  for (let view = await response.body.read(); view; view = await response.body.read()) {
+    received.set(view, at);
+    at += view.length;
+    reads++;
+  }
+  assert.equal(at, big.length);
+  assert.deepEqual(received, big);
+  assert.ok(reads >= 3, "views are at most 1 MiB");
+  assert.deepEqual(await (await get(client, server.url)).body.bytes(), new Uint8Array([1, 2, 3]));
+  assert.equal(server.connections(), 1);
+});
