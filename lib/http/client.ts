@@ -139,9 +139,9 @@ export class HttpClient implements Disposable {
   #release(connection: HttpConnection) {
     let idle = this.#idle.get(connection.origin);
     if (!idle) this.#idle.set(connection.origin, idle = []);
-    if (this.#closed || idle.length >= this.#maxIdle) return connection.close();
-    connection.shrink();
-    idle.push(connection);
+    // A buffer grown for a large body stays grown: the next large body would grow it again.
+    if (this.#closed || idle.length >= this.#maxIdle) connection.close();
+    else idle.push(connection);
   }
 
   async #connect(url: URL, origin: string, signal: AbortSignal): Promise<HttpConnection> {

@@ -172,14 +172,6 @@ export class HttpConnection {
     return filled;
   }
 
-  /** Gives back a buffer grown for a large body, once nothing is left in it (idle in a pool). */
-  shrink(): void {
-    if (this.buffered === 0 && this.#buffer.length > FIRST_BUFFER) {
-      this.#buffer = new Uint8Array(FIRST_BUFFER);
-      this.#start = this.#end = 0;
-    }
-  }
-
   /** Closes the connection; safe to call more than once. Pending reads reject. */
   close(): void {
     if (this.#closed) return;
