@@ -34,6 +34,26 @@ export interface HttpBody {
   cancel(): Promise<void>;
 }
 
+/**
+ * The rest of a body in one array: each view copied as it comes, since the next read may reuse
+ * it.
+ */
+export async function readAll(body: Pick<HttpBody, "read">): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let chunk = await body.read(); chunk; chunk = await body.read()) {
+    chunks.push(chunk.slice());
+    size += chunk.length;
+  }
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.length;
+  }
+  return whole;
+}
+
 /** Called once per exchange: `reusable` when the body was read to its end on a live connection. */
 export type ExchangeEnd = (reusable: boolean) => void;
 
@@ -86,20 +106,8 @@ abstract class FramedBody implements HttpBody {
     }
   }
 
-  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (let chunk = await this.read(); chunk; chunk = await this.read()) {
-      chunks.push(chunk.slice());
-      size += chunk.length;
-    }
-    const whole = new Uint8Array(size);
-    let at = 0;
-    for (const chunk of chunks) {
-      whole.set(chunk, at);
-      at += chunk.length;
-    }
-    return whole;
+  bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return readAll(this);
   }
 
   async whole<T>(use: (bytes: Uint8Array) => Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@
  * @module
  */
 import { ProtocolError } from "../errors.ts";
-import type { HttpBody } from "./body.ts";
+import { type HttpBody, readAll } from "./body.ts";
 
 /**
  * An {@linkcode HttpBody} over a stream.
@@ -31,16 +31,8 @@ export class StreamBody implements HttpBody {
     return done ? null : value;
   }
 
-  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    const chunks: Uint8Array[] = [];
-    for (let chunk = await this.read(); chunk; chunk = await this.read()) chunks.push(chunk);
-    const whole = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.length, 0));
-    let at = 0;
-    for (const chunk of chunks) {
-      whole.set(chunk, at);
-      at += chunk.length;
-    }
-    return whole;
+  bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return readAll(this);
   }
 
   async whole<T>(use: (bytes: Uint8Array) => Promise<T>): Promise<T> {
