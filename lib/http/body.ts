@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 import { IncompleteBodyError, ProtocolError } from "../errors.ts";
 import { type HttpConnection, LARGEST_BUFFER } from "./connection.ts";
 import type { Framing } from "./head.ts";
@@ -40,18 +41,8 @@ export interface HttpBody {
  */
 export async function readAll(body: Pick<HttpBody, "read">): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (let chunk = await body.read(); chunk; chunk = await body.read()) {
-    chunks.push(chunk.slice());
-    size += chunk.length;
-  }
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.length;
-  }
-  return whole;
+  for (let chunk = await body.read(); chunk; chunk = await body.read()) chunks.push(chunk.slice());
+  return concatBytes(chunks);
 }
 
 /** Called once per exchange: `reusable` when the body was read to its end on a live connection. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 import { dirname, resolve } from "node:path";
 import { InvalidJobFileError, JobFileError } from "../errors.ts";
 
@@ -87,11 +88,5 @@ async function readCapped(
     if (size > maxBytes) return undefined;
     chunks.push(chunk);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return concatBytes(chunks);
 }

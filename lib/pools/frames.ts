@@ -6,6 +6,7 @@
  * @module
  */
 import { deserialize, serialize } from "node:v8";
+import { concatBytes } from "../bytes.ts";
 
 /** The largest frame accepted: a bigger length means the stream is not ours (stray output). */
 export const MAX_FRAME_BYTES = 512 * 2 ** 20;
@@ -42,7 +43,7 @@ export function encodeFrame(value: unknown): Uint8Array<ArrayBuffer> {
 export async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
   let pending: Uint8Array = new Uint8Array(0);
   for await (const chunk of stream) {
-    pending = pending.byteLength === 0 ? chunk : concat(pending, chunk);
+    pending = pending.byteLength === 0 ? chunk : concatBytes([pending, chunk]);
     for (;;) {
       if (pending.byteLength < 4) break;
       const length = new DataView(pending.buffer, pending.byteOffset).getUint32(0);
@@ -60,11 +61,4 @@ export async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGene
     }
   }
   if (pending.byteLength > 0) throw new FrameError("the stream ended inside a frame");
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.byteLength + b.byteLength);
-  joined.set(a);
-  joined.set(b, a.byteLength);
-  return joined;
 }
