@@ -28,7 +28,8 @@ export interface HttpBody {
   bytes(): Promise<Uint8Array<ArrayBuffer>>;
   /**
    * Reads the rest of the body and hands it to `use` in one view, valid until `use` settles
-   * (the connection waits for it): no copy when the body is framed by its length.
+   * (the connection waits for it): no copy when the body is framed by its length. The whole
+   * body is held in memory, so this is for bodies known to be small.
    */
   whole<T>(use: (bytes: Uint8Array) => Promise<T>): Promise<T>;
   /** Discards the rest. Never throws. */
