@@ -29,7 +29,7 @@ Deno.exit = (code?: number): never => {
   return exit(code);
 };
 
-for await (const message of readFrames(Deno.stdin.readable)) {
+for await (const message of readFrames(Deno.stdin)) {
   const { id, ...task } = message as ComputeTask & { id: number };
   current = id;
   const reply = await callTask(id, task);

@@ -60,7 +60,7 @@ sendFrame({ rss: Deno.memoryUsage().rss } satisfies HostMessage);
 // way: a thread takes about 90 ms to start, which the second task would otherwise wait for.
 for (let i = 0; i < size; i++) idle.push(start(keyOf(firstMemoryMb), firstMemoryMb));
 
-for await (const message of readFrames(Deno.stdin.readable)) {
+for await (const message of readFrames(Deno.stdin)) {
   const request = message as HostRequest;
   if ("cancel" in request) {
     const index = waiting.findIndex((task) => task.id === request.cancel);

@@ -47,14 +47,39 @@ export function encodeFrame(value: unknown): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * The values framed in `stream`, in order; ends when the stream does.
+ * Where frames come from: a stream (a child's stdout), or a reader such as `Deno.stdin`, read
+ * with no stream in between (a host's stdin, on the path of every task).
+ */
+export type FrameSource = ReadableStream<Uint8Array> | {
+  read(into: Uint8Array): Promise<number | null>;
+};
+
+/** The read buffer for a reader source. */
+const READ_BYTES = 64 * 1024;
+
+/**
+ * The chunks of `source`. A reader's chunks are views of one buffer, valid until the next chunk
+ * is asked for.
+ */
+async function* chunksOf(source: FrameSource): AsyncGenerator<Uint8Array> {
+  if (source instanceof ReadableStream) return yield* source;
+  const buffer = new Uint8Array(READ_BYTES);
+  for (;;) {
+    const n = await source.read(buffer);
+    if (n === null) return;
+    yield buffer.subarray(0, n);
+  }
+}
+
+/**
+ * The values framed in `source`, in order; ends when it does.
  *
  * @throws {FrameError} on a frame over {@linkcode MAX_FRAME_BYTES}, an undecodable body, or a
- * stream that ends inside a frame
+ * source that ends inside a frame
  */
-export async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+export async function* readFrames(source: FrameSource): AsyncGenerator<unknown> {
   let pending: Uint8Array = new Uint8Array(0);
-  for await (const chunk of stream) {
+  for await (const chunk of chunksOf(source)) {
     pending = pending.byteLength === 0 ? chunk : concatBytes([pending, chunk]);
     for (;;) {
       if (pending.byteLength < 4) break;
@@ -71,6 +96,7 @@ export async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGene
         throw new FrameError(`an undecodable frame: ${(error as Error).message}`);
       }
     }
+    if (pending.byteLength > 0 && pending.buffer === chunk.buffer) pending = pending.slice();
   }
   if (pending.byteLength > 0) throw new FrameError("the stream ended inside a frame");
 }

@@ -65,3 +65,20 @@ Deno.test("readFrames refuses a stream that ends inside a frame or carries stray
   const stray = new TextEncoder().encode("Hello from a module that printed to stdout\n");
   await assert.rejects(Array.fromAsync(readFrames(ReadableStream.from([stray]))), FrameError);
 });
+
+Deno.test("readFrames reads a reader (a host's stdin) into one reused buffer, frames split across reads", async () => {
+  const values = [{ id: 1 }, { big: "x".repeat(200_000) }, { bytes: new Uint8Array([9, 8]) }, [2]];
+  const bytes = new Uint8Array(values.flatMap((value) => [...encodeFrame(value)]));
+  let at = 0;
+  let reads = 0;
+  const reader = {
+    read(into: Uint8Array): Promise<number | null> {
+      if (at >= bytes.length) return Promise.resolve(null);
+      const n = Math.min(into.length, 1 + (reads++ * 7919) % 70_000, bytes.length - at);
+      into.set(bytes.subarray(at, at + n));
+      at += n;
+      return Promise.resolve(n);
+    },
+  };
+  assert.deepEqual(await Array.fromAsync(readFrames(reader)), values);
+});
