@@ -12,7 +12,7 @@
  */
 import { NetworkError, ProtocolError } from "../errors.ts";
 import { framedBody, type HttpBody } from "./body.ts";
-import { HttpConnection, networkError } from "./connection.ts";
+import { HttpConnection } from "./connection.ts";
 import { framingOf, keepsAlive, parseResponseHead, type ResponseHead } from "./head.ts";
 import { ACCEPT_ENCODING, decodedBody } from "./stream_body.ts";
 
@@ -172,13 +172,8 @@ export class HttpClient implements Disposable {
       return new HttpConnection(await untilAborted(connecting, signal), origin);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      const failure = networkError(error);
-      if (failure instanceof NetworkError) {
-        throw new NetworkError(`cannot connect to ${url.host}: ${failure.message}`, {
-          cause: error,
-        });
-      }
-      throw failure;
+      if (!(error instanceof Error) || error.name === "NotCapable") throw error; // not granted
+      throw new NetworkError(`cannot connect to ${url.host}: ${error.message}`, { cause: error });
     }
   }
 }

@@ -249,5 +249,5 @@ export class HttpConnection {
 export function networkError(error: unknown): unknown {
   if (error instanceof NetworkError || !(error instanceof Error)) return error;
   if (error.name === "NotCapable") return error;
-  return new NetworkError(`connection error: ${error.message}`, { cause: error });
+  return new NetworkError(`the connection failed: ${error.message}`, { cause: error });
 }
