@@ -94,3 +94,21 @@ export function withRealPaths(paths: Iterable<string>): string[] {
   }
   return [...all];
 }
+
+/**
+ * Whether `path` is a file someone may execute (any execute bit).
+ *
+ * @example
+ * ```ts
+ * import { isExecutable } from "./paths.ts";
+ * console.assert(isExecutable(Deno.execPath()));
+ * ```
+ */
+export function isExecutable(path: string): boolean {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}

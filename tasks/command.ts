@@ -120,7 +120,7 @@ export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> 
         return { exitCode: status.code, pid: child.pid };
       } finally {
         signal.removeEventListener("abort", onAbort);
-        group.dispose();
+        await group.dispose();
       }
     },
   };

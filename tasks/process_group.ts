@@ -11,6 +11,8 @@
  */
 import { delimiter, join } from "node:path";
 import { onHardExit } from "../lib/exit_hooks.ts";
+import { isExecutable } from "../lib/paths.ts";
+import { sendSignal, sendSignalNow } from "./group_signals.ts";
 
 /** Where util-linux's `setsid` may live. */
 const SETSID_PATHS = ["/usr/bin/setsid", "/bin/setsid"];
@@ -92,15 +94,6 @@ export function resolveProgram(program: string): string {
 /** Programs found on PATH, by PATH and name. */
 const foundPrograms = new Map<string, string>();
 
-function isExecutable(path: string): boolean {
-  try {
-    const info = Deno.statSync(path);
-    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A process group: SIGTERM, then SIGKILL after a grace period if anything is still alive.
  * Until its leader has become a group leader (the moment between spawn and setsid(2)), the
@@ -111,8 +104,10 @@ export class ProcessGroup {
   readonly #graceMs: number;
   #killTimer: ReturnType<typeof setTimeout> | undefined;
   #leaderExited = false;
+  /** The SIGTERM on its way, once `stop()` was called. */
+  #stopping: Promise<void> | undefined;
   /** If taskpool exits at once (a second Ctrl-C), the group is killed first: none outlives it. */
-  readonly #onHardExit = onHardExit(() => this.#signal("SIGKILL"));
+  readonly #onHardExit = onHardExit(() => this.#signalNow("SIGKILL"));
 
   constructor(pgid: number, graceMs: number) {
     this.#pgid = pgid;
@@ -124,59 +119,33 @@ export class ProcessGroup {
     this.#leaderExited = true;
   }
 
+  /** SIGTERM to the group now, SIGKILL after the grace period (once, however often called). */
   stop(): void {
-    if (!this.#signal("SIGTERM") || this.#killTimer !== undefined) return;
-    this.#killTimer = setTimeout(() => this.#signal("SIGKILL"), this.#graceMs);
+    this.#stopping ??= this.#stop();
   }
 
-  dispose(): void {
+  /** Ends the watch; whatever of a stopped group is still alive gets SIGKILL now. */
+  async dispose(): Promise<void> {
     this.#onHardExit[Symbol.dispose]();
+    await this.#stopping;
     clearTimeout(this.#killTimer);
     // Anything still alive after the job is over gets no further grace.
-    if (this.#killTimer !== undefined) this.#signal("SIGKILL");
+    if (this.#killTimer !== undefined) await this.#signal("SIGKILL");
+  }
+
+  async #stop() {
+    if (!(await this.#signal("SIGTERM"))) return;
+    this.#killTimer = setTimeout(() => void this.#signal("SIGKILL"), this.#graceMs);
   }
 
   /** False when neither the group nor its leader exists. */
-  #signal(signal: Deno.Signal): boolean {
-    if (sendSignal(-this.#pgid, signal)) return true;
-    return !this.#leaderExited && sendSignal(this.#pgid, signal);
+  async #signal(signal: Deno.Signal): Promise<boolean> {
+    if (await sendSignal(-this.#pgid, signal)) return true;
+    return !this.#leaderExited && await sendSignal(this.#pgid, signal);
   }
-}
 
-/** Where `kill` (procps or util-linux) may live. */
-const KILL_PATHS = ["/usr/bin/kill", "/bin/kill"];
-
-let killPath: string | null | undefined;
-
-/** The `kill` program, or null where there is none. */
-export function findKill(): string | null {
-  if (killPath === undefined) killPath = KILL_PATHS.find(isExecutable) ?? null;
-  return killPath;
-}
-
-let mayKill: boolean | undefined;
-
-/**
- * Sends `signal` to `pid` (a group for a negative pid); false when there is no such process.
- * `Deno.kill` needs the right to run any program, which a run that lists its programs does not
- * have (see lib/sandbox/grants.ts): it then asks the `kill` program, which it may run.
- */
-function sendSignal(pid: number, signal: Deno.Signal): boolean {
-  mayKill ??= Deno.permissions.querySync({ name: "run" }).state === "granted";
-  const kill = mayKill ? null : findKill();
-  if (kill === null) {
-    try {
-      Deno.kill(pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
+  #signalNow(signal: Deno.Signal): boolean {
+    if (sendSignalNow(-this.#pgid, signal)) return true;
+    return !this.#leaderExited && sendSignalNow(this.#pgid, signal);
   }
-  const { success } = new Deno.Command(kill, {
-    args: ["-s", signal.replace(/^SIG/, ""), "--", String(pid)],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).outputSync();
-  return success;
 }

@@ -25,7 +25,8 @@ import { globRoot } from "../glob.ts";
 import { withRealPaths } from "../paths.ts";
 import { hasPlaceholders } from "../report_history.ts";
 import { moduleFolder } from "../../tasks/privileges.ts";
-import { findKill, findSetsid, resolveProgram } from "../../tasks/process_group.ts";
+import { findKill, findShell } from "../../tasks/group_signals.ts";
+import { findSetsid, resolveProgram } from "../../tasks/process_group.ts";
 
 /** Deno permissions: each a list, or true for all. */
 export interface Grants {
@@ -68,8 +69,10 @@ export interface GrantsOptions {
   findProgram?: (program: string, cwd: string) => string | undefined;
   /** The program that starts process groups, if any. @default findSetsid() */
   setsid?: string | null;
-  /** The program that signals them, if any. @default findKill() */
+  /** The program that signals them when taskpool exits at once, if any. @default findKill() */
   kill?: string | null;
+  /** The shell that signals them otherwise, if any. @default findShell() */
+  shell?: string | null;
 }
 
 /**
@@ -88,13 +91,18 @@ export interface GrantsOptions {
  *     relativePath: "a.png", sha256: undefined, sha512: undefined, headers: {},
  *     maxBytes: 1e6, idleTimeoutMs: 0, maxWaitMs: 0, recordSha256: false,
  *   }],
- * }, { findProgram: () => undefined, setsid: null, kill: null });
+ * }, { findProgram: () => undefined, setsid: null, kill: null, shell: null });
  * console.assert(JSON.stringify(grants.net) === '["example.com"]');
  * console.assert(grants.write.join() === "/out" && grants.run.length === 0);
  * ```
  */
 export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
-  const { findProgram = programOnPath, setsid = findSetsid(), kill = findKill() } = options;
+  const {
+    findProgram = programOnPath,
+    setsid = findSetsid(),
+    kill = findKill(),
+    shell = findShell(),
+  } = options;
   const read = new Set<string>([...plan.sources, ...(options.reads ?? [])]);
   const write = new Set<string>([plan.output, reportFolder(plan)]);
   for (const path of options.writes ?? []) if (path !== undefined) write.add(dirname(path));
@@ -126,7 +134,7 @@ export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
       case "run": {
         const program = findProgram(job.argv[0], job.cwd);
         if (program !== undefined) run.add(program);
-        for (const helper of [setsid, kill]) if (helper) run.add(helper);
+        for (const helper of [setsid, kill, shell]) if (helper) run.add(helper);
         break;
       }
     }

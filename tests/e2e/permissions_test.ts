@@ -173,3 +173,22 @@ Deno.test("taskpool run: HTTP_PROXY sends downloads through the proxy, as curl d
   const [request] = proxy.requests.get("/bytes/64") ?? [];
   assert.equal(request?.get("host"), "files.invalid");
 });
+
+Deno.test("taskpool run: with narrow permissions, what a finished command left in its group is ended, a SIGTERM-proof one with SIGKILL", async () => {
+  await using dir = await tempDir();
+  // Each leaves a background process in its group and exits at once; the second one's ignores
+  // SIGTERM, so only the SIGKILL that follows can end it.
+  const leave = (name: string, trap: string) =>
+    `  - { name: ${name}, run: [sh, -c, '${trap}sleep 100 & echo $! > ${name}.pid'], kill_grace: 200ms }`;
+  await dir.write(
+    "jobs.yaml",
+    ["output: out", "jobs:", leave("polite", ""), leave("stubborn", 'trap "" TERM; ')].join("\n"),
+  );
+  const { code, stderr } = await cli(["run", "jobs.yaml", "--json"], { cwd: dir.path });
+  assert.equal(code, 0, stderr);
+  for (const name of ["polite", "stubborn"]) {
+    const pid = Number(await Deno.readTextFile(`${dir.path}/${name}.pid`));
+    assert.ok(pid > 0);
+    assert.equal(isRunning(pid), false, `${name}'s background sleep (${pid}) outlived the run`);
+  }
+});

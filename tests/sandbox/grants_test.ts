@@ -42,7 +42,7 @@ function plan(jobs: Plan["jobs"], extra: Partial<Plan> = {}): Plan {
   };
 }
 
-const noPrograms = { findProgram: () => undefined, setsid: null, kill: null };
+const noPrograms = { findProgram: () => undefined, setsid: null, kill: null, shell: null };
 
 Deno.test("runGrants: download hosts, scheme ports left open, extra hosts from the file", () => {
   const grants = runGrants(
@@ -79,7 +79,7 @@ Deno.test("runGrants: a report with {date} in a folder name may write the folder
   assert.deepEqual(grants.write, ["/srv/out", "/var/reports"]);
 });
 
-Deno.test("runGrants: command programs with setsid and kill; compute jobs' rights and Deno", () => {
+Deno.test("runGrants: command programs with setsid, kill and the signalling shell; compute jobs' rights and Deno", () => {
   const run: RunJob = {
     ...common,
     kind: "run",
@@ -106,9 +106,16 @@ Deno.test("runGrants: command programs with setsid and kill; compute jobs' right
     findProgram: (program) => `/usr/bin/${program}`,
     setsid: "/usr/bin/setsid",
     kill: "/usr/bin/kill",
+    shell: "/bin/sh",
     execPath: "/opt/deno",
   });
-  assert.deepEqual(grants.run, ["/opt/deno", "/usr/bin/kill", "/usr/bin/make", "/usr/bin/setsid"]);
+  assert.deepEqual(grants.run, [
+    "/bin/sh",
+    "/opt/deno",
+    "/usr/bin/kill",
+    "/usr/bin/make",
+    "/usr/bin/setsid",
+  ]);
   assert.deepEqual(grants.net, ["api.example.com"]);
   assert.equal(grants.env, true);
   // Nested paths fold into their folder: /srv/out/sub is inside /srv/out.
