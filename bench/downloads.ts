@@ -7,19 +7,12 @@
  */
 import { createHash } from "node:crypto";
 import { formatBytes } from "../lib/format.ts";
+import { runCli } from "./run_cli.ts";
 
 /** The chunk bench/serve_files.ts streams `/blob` in. */
 const BLOB_CHUNK = 1024 * 1024;
 
 const ROOT = new URL("..", import.meta.url).pathname;
-/** The flags of `deno task run` (deno.json), so the benchmark runs taskpool as users do. */
-const RUN_FLAGS = await runTaskFlags();
-
-async function runTaskFlags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const words: string[] = config.tasks.run.split(/\s+/);
-  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
-}
 
 /** A benchmark server process. */
 interface FileServer extends AsyncDisposable {
@@ -87,14 +80,7 @@ async function runTaskpool(
       `output: out\nconcurrency: { io: ${io}, per_host: ${io} }\n` +
         `jobs:\n  - { name: files, download: ${download} }\n`,
     );
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...RUN_FLAGS, `${ROOT}main.ts`, "run", `${dir}/jobs.yaml`, "--json", "-q"],
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    const summary = JSON.parse(new TextDecoder().decode(output.stdout));
-    if (summary.exitCode !== 0) throw new Error(`taskpool failed: ${JSON.stringify(summary)}`);
-    const report = JSON.parse(await Deno.readTextFile(summary.report));
+    const report = await runCli(`${dir}/jobs.yaml`);
     return { wallMs: report.wallMs, peakRssBytes: report.peakRssBytes };
   } finally {
     await Deno.remove(dir, { recursive: true });
