@@ -90,7 +90,8 @@ class ShellSignaller {
   /** False once the shell is gone (its stdin or stdout failed). */
   alive = true;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #reader: ReadableStreamDefaultReader<string>;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #decoder = new TextDecoder();
   readonly #answers: PromiseWithResolvers<boolean | undefined>[] = [];
   #text = "";
   #reading = false;
@@ -104,7 +105,8 @@ class ShellSignaller {
     }).spawn();
     child.unref();
     this.#writer = child.stdin.getWriter();
-    this.#reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    // Read directly, not through a piped stream, which would keep a read pending for ever.
+    this.#reader = child.stdout.getReader();
   }
 
   /** Whether the signal was sent; undefined when the shell could not be asked. */
@@ -126,7 +128,7 @@ class ShellSignaller {
       while (this.#answers.length > 0) {
         const { value, done } = await this.#reader.read();
         if (done) return this.#fail();
-        this.#text += value;
+        this.#text += this.#decoder.decode(value, { stream: true });
         for (let end = this.#text.indexOf("\n"); end >= 0; end = this.#text.indexOf("\n")) {
           const status = this.#text.slice(0, end);
           this.#text = this.#text.slice(end + 1);
