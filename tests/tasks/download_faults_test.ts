@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { bodyBytes, sha256Hex, startFaultServer } from "../helpers/fault_server.ts";
+import { startRawServer } from "../helpers/raw_server.ts";
 import { exists, runYaml } from "../helpers/run_yaml.ts";
 import { tempDir } from "../helpers/temp.ts";
 
@@ -306,4 +307,29 @@ Deno.test("sha256 and sha512 are verified before the rename", async () => {
   assert.match(report.job("bad").error!.message, /sha512 mismatch/);
   assert.equal(await exists(`${dir.path}/out/bad.bin`), false);
   assert.equal(await exists(`${dir.path}/out/bad.bin.part`), false);
+});
+
+Deno.test("a malformed HTTP answer fails as PROTOCOL, is retried, and leaves no file", async () => {
+  await using server = startRawServer(async ({ send, count }) => {
+    // The first two answers' heads are not HTTP (one per run below); the third one is.
+    await send(
+      count <= 2
+        ? "HTTP/1.1 2OO OK\r\ncontent-length: 2\r\n\r\nok"
+        : "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    );
+    return "close";
+  });
+  await using dir = await tempDir();
+  const yaml = (retries: number) =>
+    `output: out\njobs:\n  - { name: odd, download: { url: '${server.url}/a', to: a.bin }, retries: ${retries}, backoff: 1ms }\n`;
+  const failed = await runYaml(dir, yaml(0));
+  const job = failed.job("odd");
+  assert.equal(job.status, "failed");
+  assert.equal(job.error?.code, "PROTOCOL");
+  assert.match(job.error!.message, /not an HTTP\/1\.x status line: "HTTP\/1\.1 2OO OK"/);
+  assert.equal(await exists(`${dir.path}/out/a.bin`), false);
+  const retried = await runYaml(dir, yaml(1));
+  assert.equal(retried.job("odd").status, "ok");
+  assert.equal(retried.job("odd").attempts, 2, "a malformed answer is worth another attempt");
+  assert.equal(await Deno.readTextFile(`${dir.path}/out/a.bin`), "ok");
 });
