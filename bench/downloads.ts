@@ -142,6 +142,14 @@ async function runCurl(urls: string[], parallel: number): Promise<number | undef
   }
 }
 
+/**
+ * Runs `steps` one after another, starting at step `round` (mod their number), so that no
+ * contender is always the first on a fresh server or a fresh disk.
+ */
+async function inTurns(round: number, steps: (() => Promise<void>)[]): Promise<void> {
+  for (let k = 0; k < steps.length; k++) await steps[(round + k) % steps.length]!();
+}
+
 function median(values: number[]): number {
   const sorted = values.toSorted((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -196,10 +204,14 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
     const bare: number[] = [];
     const curl: number[] = [];
     for (let i = 0; i < repeat; i++) {
-      runs.push(await runTaskpool(urls, c.io));
-      bare.push(await runBareFetch(urls, c.io));
-      const curlMs = await runCurl(urls, c.io);
-      if (curlMs !== undefined) curl.push(curlMs);
+      await inTurns(i, [
+        async () => void runs.push(await runTaskpool(urls, c.io)),
+        async () => void bare.push(await runBareFetch(urls, c.io)),
+        async () => {
+          const curlMs = await runCurl(urls, c.io);
+          if (curlMs !== undefined) curl.push(curlMs);
+        },
+      ]);
     }
     const wall = median(runs.map((run) => run.wallMs));
     const rss = Math.max(...runs.map((run) => run.peakRssBytes));
@@ -238,11 +250,16 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
     const bare: number[] = [];
     const curl: number[] = [];
     for (let i = 0; i < repeat; i++) {
-      plain.push(await onFreshServer((url) => runTaskpool(url, 1)));
-      verified.push(await onFreshServer((url) => runTaskpool(url, 1, { sha256 })));
-      bare.push(await onFreshServer((url) => runBareFetch(url, 1)));
-      const curlMs = await onFreshServer((url) => runCurl(url, 1));
-      if (curlMs !== undefined) curl.push(curlMs);
+      await inTurns(i, [
+        async () => void plain.push(await onFreshServer((url) => runTaskpool(url, 1))),
+        async () =>
+          void verified.push(await onFreshServer((url) => runTaskpool(url, 1, { sha256 }))),
+        async () => void bare.push(await onFreshServer((url) => runBareFetch(url, 1))),
+        async () => {
+          const curlMs = await onFreshServer((url) => runCurl(url, 1));
+          if (curlMs !== undefined) curl.push(curlMs);
+        },
+      ]);
     }
     const wall = median(plain.map((run) => run.wallMs));
     const checked = median(verified.map((run) => run.wallMs));
