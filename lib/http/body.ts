@@ -153,19 +153,9 @@ class LengthBody extends FramedBody {
     return bytes;
   }
 
-  /** Reads the rest straight into one array: no copy through the buffer for most of it. */
-  override async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    const whole = new Uint8Array(this.#left);
-    try {
-      const got = await this.connection.readExactly(whole);
-      if (got < whole.length) throw this.#incomplete(this.length - this.#left + got);
-    } catch (error) {
-      this.end(false);
-      throw this.signal.aborted ? this.signal.reason : error;
-    }
-    this.#left = 0;
-    this.end(this.keepAlive);
-    return whole;
+  /** The rest in one array, copied once out of the connection's buffer. */
+  override bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return this.whole((bytes) => Promise.resolve(bytes.slice()));
   }
 
   /** Buffers the rest in the connection and lends `use` a view of it there. */

@@ -155,23 +155,6 @@ export class HttpConnection {
     this.#start += Math.min(n, this.buffered);
   }
 
-  /**
-   * Copies exactly `into.length` bytes into `into`, from the buffer and then straight from the
-   * socket. Returns how many arrived before the connection ended.
-   */
-  async readExactly(into: Uint8Array): Promise<number> {
-    const fromBuffer = Math.min(into.length, this.buffered);
-    into.set(this.#buffer.subarray(this.#start, this.#start + fromBuffer));
-    this.#start += fromBuffer;
-    let filled = fromBuffer;
-    while (filled < into.length) {
-      const n = await this.#read(into.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    return filled;
-  }
-
   /** Closes the connection; safe to call more than once. Pending reads reject. */
   close(): void {
     if (this.#closed) return;
@@ -219,15 +202,9 @@ export class HttpConnection {
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
     } else if (this.#end === this.#buffer.length) {
-      if (this.#start === 0) {
-        const grown = new Uint8Array(Math.max(room, this.#buffer.length * 2));
-        grown.set(this.#buffer);
-        this.#buffer = grown;
-      } else {
-        this.#buffer.copyWithin(0, this.#start, this.#end);
-        this.#end -= this.#start;
-        this.#start = 0;
-      }
+      // Full: move the unread bytes to the front, or grow when they fill the buffer.
+      const length = this.#buffer.length;
+      this.#makeRoom(this.#start === 0 ? Math.max(room, length * 2) : length);
     }
     const n = await this.#read(this.#buffer.subarray(this.#end));
     if (n === null) return false;

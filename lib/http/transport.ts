@@ -20,8 +20,6 @@ export interface HttpTransportOptions {
   maxIdlePerOrigin?: number;
   /** Reads an environment variable. @default Deno.env.get, undefined where not permitted */
   env?: (name: string) => string | undefined;
-  /** More certificate authorities to trust for TLS, in PEM. */
-  caCerts?: string[];
 }
 
 /**
@@ -39,8 +37,8 @@ export class HttpTransport implements Disposable {
   readonly #proxied: Set<string>;
 
   constructor(options: HttpTransportOptions = {}) {
-    const { maxIdlePerOrigin = 64, env = readEnv, caCerts } = options;
-    this.#direct = new HttpClient({ maxIdlePerOrigin, ...(caCerts ? { caCerts } : {}) });
+    const { maxIdlePerOrigin = 64, env = readEnv } = options;
+    this.#direct = new HttpClient({ maxIdlePerOrigin });
     this.#proxied = new Set(
       Object.entries(PROXY_VARIABLES)
         .filter(([, names]) => names.some((name) => env(name)))
