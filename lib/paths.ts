@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
 
 /**
  * Checks a job-file path that must stay inside its root, and returns it normalised.
@@ -56,7 +56,7 @@ export function realTarget(path: string): string {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       const parent = dirname(existing);
       if (parent === existing) return path;
-      rest.push(existing.slice(parent.length + 1));
+      rest.push(basename(existing));
       existing = parent;
     }
   }

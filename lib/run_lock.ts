@@ -53,7 +53,6 @@ export function lockFilePath(output: string): string {
  * ```ts
  * import { acquireRunLock } from "./run_lock.ts";
  * import { LockedError } from "./errors.ts";
-import { onHardExit } from "./exit_hooks.ts";
  * const dir = await Deno.makeTempDir();
  * {
  *   await using _lock = await acquireRunLock(dir, { command: "first" });

@@ -133,3 +133,16 @@ Deno.test("grantFlags: lists become flags, true a bare flag, a comma is refused"
     /cannot carry an entry with a comma: \/a,b/,
   );
 });
+
+Deno.test("runGrants: paths under a top-level folder that does not exist are granted as written", () => {
+  const output = "/taskpool-absent-top/out";
+  const grants = runGrants(
+    plan([], { output, report: `${output}/report.json`, sources: ["/taskpool-absent/jobs.yaml"] }),
+    noPrograms,
+  );
+  assert.deepEqual(grants.write, [output]);
+  assert.deepEqual(
+    grants.read.filter((path) => path.includes("absent")),
+    ["/taskpool-absent-top/out", "/taskpool-absent/jobs.yaml"].sort(),
+  );
+});
