@@ -4,10 +4,21 @@
  * a {@linkcode ./worker_runner.ts | runner} thread (`node:worker_threads`) with the task's heap
  * cap; threads inherit the process's permissions, are started at once (`Deno.args[0]` of them,
  * with the heap cap `Deno.args[1]` of the first task), reused, and replaced as tasks need.
- * Tasks beyond the threads wait here, first come first served, and start the moment a thread is
- * free. Each reply, or how a thread died under its task, is written framed on stdout, with the
- * task that started next in its place; a task that started at once is announced (`started`).
- * A `cancel` drops a task that is still waiting.
+ *
+ * Each thread holds a short queue of its own (up to {@linkcode THREAD_QUEUE} tasks, topped up
+ * in one message when it falls to {@linkcode REFILL_AT}), so it goes from one tiny task to the
+ * next without waiting for this process. The first task in a thread's queue is the one running.
+ * Tasks beyond the threads' queues wait here, first come first served. This process can take a
+ * task back from a thread's queue at any time, even from a thread stuck in a loop, through the
+ * task states they share (see {@linkcode RunnerTask}): whichever of the two swaps the task's slot
+ * first decides whether it runs. So a thread whose queue runs dry takes the last queued task of
+ * the busiest thread, and no task waits behind a long one while a thread is idle.
+ *
+ * Each reply, or how a thread died under its task, is written framed on stdout with the task
+ * that started next on that thread (`next`); any other task that starts is announced
+ * (`started`). A `cancel` from taskpool drops a task that has not started (`cancelled`); one
+ * that has started goes on, and its reply comes. Frames go out together, once per turn of the
+ * event loop.
  *
  * taskpool kills this whole process to stop a thread stuck in a busy loop, which no Worker can
  * stop from inside; see {@linkcode ../lib/pools/worker_pool.ts}.
@@ -15,16 +26,28 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import { readFrames } from "../lib/pools/frames.ts";
-import type { ComputeTask, TaskReply } from "../lib/pools/task.ts";
-import type { HostMessage, HostRequest, HostTask, ThreadDeath } from "../lib/pools/worker_pool.ts";
-import { sendFrame } from "./host_channel.ts";
+import { readFrameBatches } from "../lib/pools/frames.ts";
+import type {
+  HostMessage,
+  HostRequest,
+  HostTask,
+  RunnerReply,
+  RunnerTask,
+  ThreadDeath,
+} from "../lib/pools/worker_pool.ts";
+import { queueFrame } from "./host_channel.ts";
 
 // A sibling in both layouts: tasks/*.ts from source, dist/tasks/*.js in the bundle.
 const RUNNER = new URL(
   import.meta.url.endsWith(".js") ? "./worker_runner.js" : "./worker_runner.ts",
   import.meta.url,
 );
+
+/** The most tasks a thread holds, the running one included. */
+const THREAD_QUEUE = 8;
+/** A thread is topped up when it holds this many tasks or fewer. */
+const REFILL_AT = 4;
+const MEMORY_EVERY_MS = 100;
 
 interface Thread {
   id: number;
@@ -33,74 +56,145 @@ interface Thread {
   worker: Worker;
   /** Where its tasks and replies go. */
   port: MessagePort;
-  /** The task it runs, if any. */
-  task: number | undefined;
+  /** Its tasks' states, one slot per task it holds: `id` queued, `-id` started, 0 free. */
+  states: Int32Array;
+  /** The tasks it holds, in the order it runs them; the first is running. */
+  queue: Queued[];
   retired: boolean;
+}
+
+/** A task in a thread's queue, and its slot in the thread's states. */
+interface Queued {
+  task: HostTask;
+  slot: number;
 }
 
 const size = Number(Deno.args[0] ?? 1);
 const firstMemoryMb = Deno.args[1] ? Number(Deno.args[1]) : undefined;
 const threads = new Set<Thread>();
-const idle: Thread[] = [];
-/** Tasks waiting for a thread, first come first served. */
+/** Tasks waiting for room in a thread, first come first served. */
 const waiting: HostTask[] = [];
-/** Tasks on a thread now. */
-let running = 0;
 let nextThreadId = 1;
-const MEMORY_EVERY_MS = 100;
 
 // Say how much memory this process holds, its threads' heaps included, now and then while busy.
 const memoryTimer = setInterval(() => {
-  if (running > 0) sendFrame({ rss: Deno.memoryUsage().rss } satisfies HostMessage);
+  if ([...threads].some((thread) => thread.queue.length > 0)) sendMemory();
 }, MEMORY_EVERY_MS);
 Deno.unrefTimer(memoryTimer);
-sendFrame({ rss: Deno.memoryUsage().rss } satisfies HostMessage);
+sendMemory();
 
 // Start the pool's threads at once, with the first task's heap cap, while that task is on its
 // way: a thread takes about 90 ms to start, which the second task would otherwise wait for.
-for (let i = 0; i < size; i++) idle.push(start(keyOf(firstMemoryMb), firstMemoryMb));
+for (let i = 0; i < size; i++) start(keyOf(firstMemoryMb), firstMemoryMb);
 
-for await (const message of readFrames(Deno.stdin)) {
-  const request = message as HostRequest;
-  if ("cancel" in request) {
-    const index = waiting.findIndex((task) => task.id === request.cancel);
-    if (index < 0) continue; // started already: its reply will come
-    waiting.splice(index, 1);
-    sendFrame({ cancelled: request.cancel } satisfies HostMessage);
-  } else if (running < size) {
-    begin(request);
-    sendFrame({ started: request.id } satisfies HostMessage);
-  } else waiting.push(request);
+for await (const requests of readFrameBatches(Deno.stdin)) {
+  for (const request of requests as HostRequest[]) {
+    if ("cancel" in request) cancel(request.cancel);
+    else waiting.push(request);
+  }
+  dispatch();
 }
 // taskpool closed the pool: end now, whatever threads still hold on.
 Deno.exit(0);
 
-function begin({ id, task, memoryMb }: HostTask): void {
-  running++;
-  const thread = take(memoryMb);
-  thread.task = id;
-  thread.port.postMessage({ id, ...task } satisfies ComputeTask & { id: number });
+function sendMemory(): void {
+  queueFrame({ rss: Deno.memoryUsage().rss } satisfies HostMessage);
 }
 
-/** Starts the first waiting task, if any; its id goes with the reply that freed its place. */
-function beginNext(): { next?: number } {
-  const next = waiting.shift();
-  if (!next) return {};
-  begin(next);
-  return { next: next.id };
+/** Moves waiting tasks into threads' queues, in order, with one message per thread. */
+function dispatch(): void {
+  const batches = new Map<Thread, RunnerTask[]>();
+  while (waiting.length > 0) {
+    const thread = threadFor(waiting[0]!, batches);
+    if (!thread) break;
+    const { id, task } = waiting[0]!;
+    const slot = freeSlot(thread);
+    Atomics.store(thread.states, slot, id);
+    thread.queue.push({ task: waiting.shift()!, slot });
+    const batch = batches.get(thread);
+    if (batch) batch.push({ id, slot, ...task });
+    else batches.set(thread, [{ id, slot, ...task }]);
+  }
+  for (const [thread, batch] of batches) {
+    thread.port.postMessage(batch);
+    if (thread.queue.length === batch.length) queueFrame({ started: batch[0]!.id });
+  }
+}
+
+/** A slot of `thread`'s states that none of its tasks holds. */
+function freeSlot(thread: Thread): number {
+  const held = new Set(thread.queue.map(({ slot }) => slot));
+  let slot = 0;
+  while (held.has(slot)) slot++;
+  return slot;
+}
+
+/** Takes `queued` back from `thread` if it has not started; true if it was taken. */
+function takeBack(thread: Thread, queued: Queued): boolean {
+  const { slot, task: { id } } = queued;
+  if (Atomics.compareExchange(thread.states, slot, id, 0) !== id) return false;
+  thread.queue.splice(thread.queue.indexOf(queued), 1);
+  return true;
+}
+
+/**
+ * The thread to queue `task` on: one with its heap cap and room, topped up in this pass or low
+ * enough to be, the emptiest first; or a new one, in place of an idle thread with another cap.
+ */
+function threadFor(task: HostTask, batches: Map<Thread, unknown>): Thread | undefined {
+  const key = keyOf(task.memoryMb);
+  let best: Thread | undefined;
+  let sameKey = false;
+  for (const thread of threads) {
+    if (thread.key !== key) continue;
+    sameKey = true;
+    const room = thread.queue.length < THREAD_QUEUE &&
+      (thread.queue.length <= REFILL_AT || batches.has(thread));
+    if (room && (!best || thread.queue.length < best.queue.length)) best = thread;
+  }
+  if (best || sameKey && threads.size >= size) return best;
+  if (threads.size >= size) {
+    const idle = [...threads].find((thread) => thread.queue.length === 0);
+    if (!idle) return undefined;
+    retire(idle);
+  }
+  return start(key, task.memoryMb);
+}
+
+/** taskpool gave up task `id`: dropped if it has not started, else left to finish. */
+function cancel(id: number): void {
+  const index = waiting.findIndex((task) => task.id === id);
+  if (index >= 0) {
+    waiting.splice(index, 1);
+    return queueFrame({ cancelled: id } satisfies HostMessage);
+  }
+  for (const thread of threads) {
+    const at = thread.queue.findIndex(({ task }) => task.id === id);
+    if (at < 0) continue;
+    // The first is running; a later one may have started as the reply before it came.
+    if (at > 0 && takeBack(thread, thread.queue[at]!)) {
+      queueFrame({ cancelled: id } satisfies HostMessage);
+      dispatch();
+    }
+    return;
+  }
+}
+
+/** An idle thread takes the last queued task of the busiest thread with its heap cap, if any. */
+function steal(idle: Thread): void {
+  let busiest: Thread | undefined;
+  for (const thread of threads) {
+    if (thread === idle || thread.key !== idle.key || thread.queue.length < 2) continue;
+    if (!busiest || thread.queue.length > busiest.queue.length) busiest = thread;
+  }
+  const last = busiest?.queue.at(-1);
+  if (!busiest || !last || !takeBack(busiest, last)) return;
+  waiting.unshift(last.task);
+  dispatch();
 }
 
 function keyOf(memoryMb: number | undefined): string {
   return memoryMb === undefined ? "" : String(memoryMb);
-}
-
-function take(memoryMb: number | undefined): Thread {
-  const key = keyOf(memoryMb);
-  const index = idle.findIndex((thread) => thread.key === key);
-  if (index >= 0) return idle.splice(index, 1)[0]!;
-  // taskpool sends no more tasks than the pool's size, so a thread is idle if the pool is full.
-  if (threads.size >= size && idle.length > 0) retire(idle.shift()!);
-  return start(key, memoryMb);
 }
 
 function start(key: string, memoryMb: number | undefined): Thread {
@@ -108,47 +202,77 @@ function start(key: string, memoryMb: number | undefined): Thread {
     ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
   });
   const { port1, port2 } = new MessageChannel();
-  worker.postMessage({ port: port2 }, [port2 as never]);
+  const states = new Int32Array(new SharedArrayBuffer(THREAD_QUEUE * 4));
+  worker.postMessage({ port: port2, states: states.buffer }, [port2 as never]);
   const thread: Thread = {
     id: nextThreadId++,
     key,
     worker,
     port: port1,
-    task: undefined,
+    states,
+    queue: [],
     retired: false,
   };
   threads.add(thread);
   let death: ThreadDeath | undefined;
-  const died = (how: ThreadDeath) => {
-    if (thread.retired) return; // retired on purpose, or already reported
-    const task = thread.task;
-    retire(thread);
-    if (task === undefined) return;
-    running--;
-    sendFrame({ id: task, worker: thread.id, ...how, ...beginNext() } satisfies HostMessage);
-  };
-  port1.onmessage = (event: MessageEvent<TaskReply | (ThreadDeath & { id: number })>) => {
+  port1.onmessage = (event: MessageEvent<RunnerReply>) => {
     const message = event.data;
-    if ("died" in message) return died(message);
-    thread.task = undefined;
-    idle.push(thread);
-    running--;
-    sendFrame({ ...message, worker: thread.id, ...beginNext() } satisfies HostMessage);
+    if ("died" in message) died(thread, message);
+    else replied(thread, message);
   };
   worker.on("error", (error: Error & { code?: string }) => {
     death ??= error?.code === "ERR_WORKER_OUT_OF_MEMORY"
       ? { died: "oom" }
       : { died: "error", message: String(error?.message ?? error) };
   });
-  worker.on("exit", (code: number) => died(death ?? { died: "exit", code }));
+  worker.on("exit", (code: number) => died(thread, death ?? { died: "exit", code }));
   return thread;
+}
+
+/** The running task of `thread` ended: its reply goes out with the task that started next. */
+function replied(thread: Thread, reply: RunnerReply & { id: number }): void {
+  const at = thread.queue.findIndex(({ task }) => task.id === reply.id);
+  if (at >= 0) thread.queue.splice(at, 1);
+  const next = thread.queue[0]?.task.id;
+  queueFrame(
+    { ...reply, worker: thread.id, ...(next === undefined ? {} : { next }) } as HostMessage,
+  );
+  dispatch();
+  if (thread.queue.length === 0) steal(thread);
+}
+
+/**
+ * `thread` ended (or failed outside a task): the tasks it started and has not answered fail
+ * (the running one, and any whose reply the thread's end overtook); those it had not started
+ * wait again, first in line.
+ */
+function died(thread: Thread, how: ThreadDeath): void {
+  if (thread.retired) return; // retired on purpose, or already reported
+  retire(thread);
+  const queued = thread.queue;
+  thread.queue = [];
+  const back: HostTask[] = [];
+  for (const { task, slot } of queued) {
+    if (Atomics.compareExchange(thread.states, slot, task.id, 0) === task.id) back.push(task);
+    else queueFrame({ id: task.id, worker: thread.id, ...how } satisfies HostMessage);
+  }
+  waiting.unshift(...back);
+  dispatch();
+  replaceIfNeeded();
+}
+
+/** With a thread short and nothing waiting, a new thread takes work from the busiest one. */
+function replaceIfNeeded(): void {
+  if (threads.size >= size || waiting.length > 0) return;
+  const busiest = [...threads].sort((a, b) => b.queue.length - a.queue.length)[0];
+  const last = busiest?.queue.at(-1);
+  if (!busiest || busiest.queue.length < 2 || !last) return;
+  steal(start(busiest.key, last.task.memoryMb));
 }
 
 function retire(thread: Thread): void {
   thread.retired = true;
   threads.delete(thread);
-  const index = idle.indexOf(thread);
-  if (index >= 0) idle.splice(index, 1);
   thread.port.close();
   thread.worker.terminate();
 }

@@ -78,9 +78,20 @@ async function* chunksOf(source: FrameSource): AsyncGenerator<Uint8Array> {
  * source that ends inside a frame
  */
 export async function* readFrames(source: FrameSource): AsyncGenerator<unknown> {
+  for await (const values of readFrameBatches(source)) yield* values;
+}
+
+/**
+ * The values framed in `source`, a batch per read: every frame that one read completed, so a
+ * reader can act on them together (one write, one post) before it reads again.
+ *
+ * @throws {FrameError} as {@linkcode readFrames} does
+ */
+export async function* readFrameBatches(source: FrameSource): AsyncGenerator<unknown[]> {
   let pending: Uint8Array = new Uint8Array(0);
   for await (const chunk of chunksOf(source)) {
     pending = pending.byteLength === 0 ? chunk : concatBytes([pending, chunk]);
+    const values: unknown[] = [];
     for (;;) {
       if (pending.byteLength < 4) break;
       const length = new DataView(pending.buffer, pending.byteOffset).getUint32(0);
@@ -91,12 +102,15 @@ export async function* readFrames(source: FrameSource): AsyncGenerator<unknown> 
       const body = pending.subarray(4, 4 + length);
       pending = pending.subarray(4 + length);
       try {
-        yield body[0] === V8_VERSION_TAG ? deserialize(body) : JSON.parse(decoder.decode(body));
+        values.push(
+          body[0] === V8_VERSION_TAG ? deserialize(body) : JSON.parse(decoder.decode(body)),
+        );
       } catch (error) {
         throw new FrameError(`an undecodable frame: ${(error as Error).message}`);
       }
     }
     if (pending.byteLength > 0 && pending.buffer === chunk.buffer) pending = pending.slice();
+    if (values.length > 0) yield values;
   }
   if (pending.byteLength > 0) throw new FrameError("the stream ended inside a frame");
 }

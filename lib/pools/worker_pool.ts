@@ -21,6 +21,7 @@
  */
 import { ownFileUrl } from "../own_files.ts";
 import { ComputeError } from "../errors.ts";
+import { FrameOutbox } from "./frame_outbox.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import { WakeQueue } from "./wake_queue.ts";
 import { type ComputeTask, encodeTaskFrame, type HostMemory, type TaskReply } from "./task.ts";
@@ -42,6 +43,16 @@ export interface HostTask {
 
 /** What taskpool sends a host: a task, or "drop task `cancel` if it has not started". */
 export type HostRequest = HostTask | { cancel: number };
+
+/**
+ * A task as a host's thread receives it, with its `slot` in the thread's shared task states: the
+ * thread starts it only if it swaps that slot from `id` to `-id`, and the host takes a task back
+ * by swapping `id` to 0 first.
+ */
+export type RunnerTask = ComputeTask & { id: number; slot: number };
+
+/** What a thread says: a task's reply, or how the thread died under a task. */
+export type RunnerReply = TaskReply | ({ id: number } & ThreadDeath);
 
 /** How a thread ended under its task. */
 export type ThreadDeath =
@@ -106,6 +117,8 @@ interface Host {
   key: string;
   child: Deno.ChildProcess;
   writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Frames for its stdin, written together once per turn of the event loop. */
+  outbox: FrameOutbox;
   pending: Map<number, Pending>;
   /** Takes no new task; killed once `pending` is empty. */
   draining: boolean;
@@ -287,11 +300,14 @@ export class WorkerPool {
       stderr: "inherit",
       env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
     }).spawn();
+    const writer = child.stdin.getWriter();
     const host: Host = {
       id: this.#nextHostId++,
       key,
       child,
-      writer: child.stdin.getWriter(),
+      writer,
+      // A dead host is reported by its exit.
+      outbox: new FrameOutbox((block) => writer.write(block)),
       pending: new Map(),
       draining: false,
       rss: 0,
@@ -327,7 +343,7 @@ export class WorkerPool {
   }
 
   #write(host: Host, frame: Uint8Array): void {
-    host.writer.write(frame).catch(() => {}); // a dead host is reported by its exit
+    host.outbox.push(frame);
   }
 
   /** Gives up `pending` (its signal aborted), rejecting it with `reason`. */

@@ -114,7 +114,7 @@ for (const exportName of ["hangs", "spinsAfter"]) {
   });
 }
 
-Deno.test("WorkerPool.run() drains a host whose job was aborted before its start was known", async () => {
+Deno.test("WorkerPool.run() never lets a job aborted as it was sent hold the pool", async () => {
   const pool = new WorkerPool({ size: 1 });
   using signal = startSignal();
   try {
@@ -123,19 +123,18 @@ Deno.test("WorkerPool.run() drains a host whose job was aborted before its start
       profile: LOOPBACK,
       signal: controller.signal,
     });
-    // One turn of the event loop: the task is sent, but its host's `started` is not read yet.
+    // One turn of the event loop: the task is on its way, its fate in the host not known yet.
+    // Either the cancel reaches the host first and the task never begins, or the host has begun
+    // it and says so too late: then it spins, and only a fresh host can serve the pool.
     await new Promise((resolve) => setTimeout(resolve));
     controller.abort(new Error("cancelled"));
     await assert.rejects(stuck, /cancelled/);
-    // The host had begun it (the cancel came too late), and it spins once it starts.
-    // Same profile, one thread: only a fresh host can run it (a deadline, should that fail).
     const fresh = await pool.run(task("add", [2, 3]), {
       profile: LOOPBACK,
-      signal: AbortSignal.timeout(20_000),
+      signal: AbortSignal.timeout(20_000), // a deadline, should the pool be held
     });
     assert.equal(fresh.value, 5);
-    assert.equal(pool.hostsStarted, 2);
-    assert.equal(pool.hostsAlive, 1, "the spinning host was killed");
+    assert.equal(pool.hostsAlive, 1, "a host that began the task was killed");
   } finally {
     await pool.close();
   }
@@ -292,3 +291,71 @@ for (const exportName of ["hangs", "spinsAfter"]) {
     }
   });
 }
+
+Deno.test("WorkerPool.run(): tasks queued in a thread behind a long one are taken by an idle thread", async () => {
+  const pool = new WorkerPool({ size: 2, aheadPerThread: 16 });
+  using release = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    // First in, so the first thread holds it, with tiny tasks queued behind it in that thread.
+    const long = pool.run(task("awaitsByte", [release.addr.port]), { profile: LOOPBACK });
+    const tiny = Array.from({ length: 30 }, (_, i) =>
+      pool.run(task("add", [i, 1]), {
+        profile: LOOPBACK,
+        signal: AbortSignal.timeout(20_000), // a deadline, should a task wait for the long one
+      }));
+    using connection = await release.accept();
+    const results = await Promise.all(tiny);
+    assert.deepEqual(results.map((r) => r.value), Array.from({ length: 30 }, (_, i) => i + 1));
+    await connection.write(new Uint8Array([7]));
+    const { value, workerId } = await long;
+    assert.equal(value, 7);
+    assert.ok(results.some((r) => r.workerId !== workerId), "the other thread ran the tiny tasks");
+    assert.equal(pool.hostsStarted, 1);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("WorkerPool.run(): a task cancelled while queued in a thread never begins, and its host stays", async () => {
+  const pool = new WorkerPool({ size: 1, aheadPerThread: 4 });
+  using release = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const started: string[] = [];
+    const long = pool.run(task("awaitsByte", [release.addr.port]), { profile: LOOPBACK });
+    const controller = new AbortController();
+    const dropped = pool.run(task("add", [0, 0]), {
+      profile: LOOPBACK,
+      signal: controller.signal,
+      onStart: () => started.push("dropped"),
+    });
+    const after = pool.run(task("add", [1, 1]), {
+      profile: LOOPBACK,
+      onStart: () => started.push("after"),
+    });
+    using connection = await release.accept();
+    controller.abort(new Error("dropped"));
+    await assert.rejects(dropped, /dropped/);
+    await connection.write(new Uint8Array([1]));
+    assert.equal((await long).value, 1);
+    assert.equal((await after).value, 2);
+    assert.deepEqual(started, ["after"]);
+    assert.equal(pool.hostsStarted, 1, "nothing stuck: no fresh host");
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("WorkerPool.run(): the tasks queued behind one that ends its thread run on its replacement", async () => {
+  const pool = new WorkerPool({ size: 1, aheadPerThread: 4 });
+  try {
+    const exits = pool.run(task("exits", [3]), profile);
+    const queued = [1, 2, 3].map((i) => pool.run(task("add", [i, i]), profile));
+    await assert.rejects(exits, /^ComputeError: the task called Deno\.exit\(3\)$/);
+    const results = await Promise.all(queued);
+    assert.deepEqual(results.map((r) => r.value), [2, 4, 6]);
+    assert.ok(results.every((r) => r.workerId === 2), "all on the replacement thread");
+    assert.equal(pool.hostsStarted, 1);
+  } finally {
+    await pool.close();
+  }
+});
