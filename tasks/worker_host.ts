@@ -141,7 +141,7 @@ function takeBack(thread: Thread, queued: Queued): boolean {
  * The thread to queue `task` on: one with its heap cap and room, topped up in this pass or low
  * enough to be, the emptiest first; or a new one, in place of an idle thread with another cap.
  */
-function threadFor(task: HostTask, batches: Map<Thread, unknown>): Thread | undefined {
+function threadFor(task: HostTask, batches: ReadonlyMap<Thread, unknown>): Thread | undefined {
   const key = keyOf(task.memoryMb);
   let best: Thread | undefined;
   let sameKey = false;
@@ -182,15 +182,22 @@ function cancel(id: number): void {
 
 /** An idle thread takes the last queued task of the busiest thread with its heap cap, if any. */
 function steal(idle: Thread): void {
-  let busiest: Thread | undefined;
-  for (const thread of threads) {
-    if (thread === idle || thread.key !== idle.key || thread.queue.length < 2) continue;
-    if (!busiest || thread.queue.length > busiest.queue.length) busiest = thread;
-  }
+  const busiest = busiestThread(idle);
   const last = busiest?.queue.at(-1);
   if (!busiest || !last || !takeBack(busiest, last)) return;
   waiting.unshift(last.task);
   dispatch();
+}
+
+/** The thread holding the most tasks, two or more; only those with `besides`'s heap cap. */
+function busiestThread(besides?: Thread): Thread | undefined {
+  let busiest: Thread | undefined;
+  for (const thread of threads) {
+    if (thread === besides || thread.queue.length < 2) continue;
+    if (besides && thread.key !== besides.key) continue;
+    if (!busiest || thread.queue.length > busiest.queue.length) busiest = thread;
+  }
+  return busiest;
 }
 
 function keyOf(memoryMb: number | undefined): string {
@@ -264,10 +271,9 @@ function died(thread: Thread, how: ThreadDeath): void {
 /** With a thread short and nothing waiting, a new thread takes work from the busiest one. */
 function replaceIfNeeded(): void {
   if (threads.size >= size || waiting.length > 0) return;
-  const busiest = [...threads].sort((a, b) => b.queue.length - a.queue.length)[0];
+  const busiest = busiestThread();
   const last = busiest?.queue.at(-1);
-  if (!busiest || busiest.queue.length < 2 || !last) return;
-  steal(start(busiest.key, last.task.memoryMb));
+  if (busiest && last) steal(start(busiest.key, last.task.memoryMb));
 }
 
 function retire(thread: Thread): void {

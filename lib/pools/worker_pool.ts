@@ -61,8 +61,8 @@ export type ThreadDeath =
   | { died: "error"; message: string; stack?: string };
 
 /**
- * What a host process says: a task's reply or how its thread died (with `next`, the task it
- * started next on a free thread), that a task started at once (`started`), or that a task was
+ * What a host process says: a task's reply (with `next`, the task its thread started next) or
+ * how its thread died under it, that another task started (`started`), or that a task was
  * dropped before it started (`cancelled`).
  */
 export type HostMessage =
