@@ -1,12 +1,15 @@
 /**
  * Calling one compute task where it runs (a Worker, or a host process): import the module once
- * (the runtime caches it), call the named export as `fn(...args, context)`, and turn the outcome
- * into a reply that can be posted back.
+ * (kept here, so later calls need no await), call the named export as `fn(...args, context)`,
+ * and turn the outcome into a reply that can be posted back.
  *
  * @module
  */
 import { setImmediate } from "node:timers";
 import type { ComputeTask, TaskErrorShape, TaskReply } from "../lib/pools/task.ts";
+
+/** Modules imported so far, by URL: a call needs no `import()` (and no await) once loaded. */
+const loaded = new Map<string, Record<string, unknown>>();
 
 /**
  * Runs `task` and answers for task `id`; never throws. A value is sent back in its JSON form,
@@ -24,22 +27,51 @@ import type { ComputeTask, TaskErrorShape, TaskReply } from "../lib/pools/task.t
  * ```
  */
 export async function callTask(id: number, task: ComputeTask): Promise<TaskReply> {
-  const { moduleUrl, exportName, args, context } = task;
+  const { moduleUrl } = task;
   try {
-    const module = await import(moduleUrl);
+    if (!loaded.has(moduleUrl)) loaded.set(moduleUrl, await import(moduleUrl));
+  } catch (error) {
+    return { id, ok: false, error: errorShape(error) };
+  }
+  return await new Promise((resolve) => setImmediate(() => resolve(callLoaded(id, task)!)));
+}
+
+/**
+ * Calls `task`'s function now if its module is loaded (by an earlier {@linkcode callTask}): its
+ * reply, or a promise of it for a function that returns one; `undefined` if the module is not
+ * loaded yet. Call it outside any microtask, as {@linkcode callTask} does, from an immediate:
+ * one immediate may then run several quick tasks in a row.
+ */
+export function callLoaded(
+  id: number,
+  task: ComputeTask,
+): TaskReply | Promise<TaskReply> | undefined {
+  const { moduleUrl, exportName, args, context } = task;
+  const module = loaded.get(moduleUrl);
+  if (!module) return undefined;
+  let value: unknown;
+  try {
     const fn = module[exportName];
     if (typeof fn !== "function") {
       throw new TypeError(`${moduleUrl} has no exported function "${exportName}"`);
     }
-    const value = await new Promise((resolve, reject) => {
-      setImmediate(() => {
-        try {
-          resolve(fn(...args, context));
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
+    value = fn(...args, context);
+  } catch (error) {
+    return { id, ok: false, error: errorShape(error) };
+  }
+  if (!isThenable(value)) return settled(id, value);
+  return Promise.resolve(value).then(
+    (value) => settled(id, value),
+    (error) => ({ id, ok: false, error: errorShape(error) }),
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}
+
+function settled(id: number, value: unknown): TaskReply {
+  try {
     return { id, ok: true, value: toJsonValue(value) };
   } catch (error) {
     return { id, ok: false, error: errorShape(error) };

@@ -5,7 +5,7 @@
  * @module
  */
 import { FrameOutbox } from "../lib/pools/frame_outbox.ts";
-import { encodeFrame } from "../lib/pools/frames.ts";
+import { encodeFrame, frameOfBody } from "../lib/pools/frames.ts";
 
 /** Writes `message` as one frame on stdout, whole, before returning (say, before an exit). */
 export function sendFrame(message: unknown): void {
@@ -20,6 +20,14 @@ let outbox: FrameOutbox | undefined;
  */
 export function queueFrame(message: unknown): void {
   (outbox ??= new FrameOutbox(writeAll)).push(encodeFrame(message));
+}
+
+/**
+ * Queues a frame whose body is `parts` joined (JSON text already encoded), as
+ * {@linkcode queueFrame} would queue it.
+ */
+export function queueFrameBytes(...parts: Uint8Array[]): void {
+  (outbox ??= new FrameOutbox(writeAll)).push(frameOfBody(parts));
 }
 
 function writeAll(bytes: Uint8Array): void {

@@ -61,12 +61,21 @@ export function workerProfile(job: PrivilegedJob, output: string): WorkerProfile
 }
 
 /** What a Worker host needs to read to start a thread: the runner's files, nothing else of ours. */
-const RUNNER_FILES = (BUNDLED
+export const RUNNER_FILES: readonly string[] = (BUNDLED
   ? ["tasks/worker_runner.ts"] // its imports are inside it
-  : ["tasks/worker_runner.ts", "tasks/call_task.ts", "tasks/console_to_stderr.ts"])
+  : [
+    "tasks/worker_runner.ts",
+    "tasks/call_task.ts",
+    "tasks/console_to_stderr.ts",
+    "lib/pools/reply_ring.ts",
+  ])
   .map((file) => fileURLToPath(ownFileUrl(file)));
 
-function permissionFlags(job: PrivilegedJob, output: string, alsoRead: string[] = []): string[] {
+function permissionFlags(
+  job: PrivilegedJob,
+  output: string,
+  alsoRead: readonly string[] = [],
+): string[] {
   const { permissions } = job;
   const { read, write } = paths(job, output);
   const flags = [

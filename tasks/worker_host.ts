@@ -27,15 +27,18 @@
  */
 import { Worker } from "node:worker_threads";
 import { readFrameBatches } from "../lib/pools/frames.ts";
+import { ReplyRing } from "../lib/pools/reply_ring.ts";
 import type {
   HostMessage,
   HostRequest,
   HostTask,
+  RunnerMessage,
   RunnerReply,
+  RunnerSetup,
   RunnerTask,
   ThreadDeath,
 } from "../lib/pools/worker_pool.ts";
-import { queueFrame } from "./host_channel.ts";
+import { queueFrame, queueFrameBytes } from "./host_channel.ts";
 
 // A sibling in both layouts: tasks/*.ts from source, dist/tasks/*.js in the bundle.
 const RUNNER = new URL(
@@ -47,6 +50,13 @@ const RUNNER = new URL(
 const THREAD_QUEUE = 8;
 /** A thread is topped up when it holds this many tasks or fewer. */
 const REFILL_AT = 4;
+/** Room for replies in a thread's ring; a reply that does not fit is posted. */
+const RING_BYTES = 256 * 1024;
+/**
+ * While threads hold tasks, their rings are read at least this often: replies that came while
+ * a thread held enough tasks not to call, or before a long task, wait no longer.
+ */
+const READ_EVERY_MS = 2;
 const MEMORY_EVERY_MS = 100;
 
 interface Thread {
@@ -58,6 +68,10 @@ interface Thread {
   port: MessagePort;
   /** Its tasks' states, one slot per task it holds: `id` queued, `-id` started, 0 free. */
   states: Int32Array;
+  /** Where its replies wait to be read. */
+  ring: ReplyRing;
+  /** A posted reply whose place in the ring was read: the ring is read on once it comes. */
+  awaitingPost: number | undefined;
   /** The tasks it holds, in the order it runs them; the first is running. */
   queue: Queued[];
   retired: boolean;
@@ -67,6 +81,8 @@ interface Thread {
 interface Queued {
   task: HostTask;
   slot: number;
+  /** taskpool was told it started. */
+  announced: boolean;
 }
 
 const size = Number(Deno.args[0] ?? 1);
@@ -75,6 +91,10 @@ const threads = new Set<Thread>();
 /** Tasks waiting for room in a thread, first come first served. */
 const waiting: HostTask[] = [];
 let nextThreadId = 1;
+const encoder = new TextEncoder();
+
+// Read the threads' rings now and then while they hold tasks (see READ_EVERY_MS).
+let readTimer: ReturnType<typeof setInterval> | undefined;
 
 // Say how much memory this process holds, its threads' heaps included, now and then while busy.
 const memoryTimer = setInterval(() => {
@@ -88,11 +108,13 @@ sendMemory();
 for (let i = 0; i < size; i++) start(keyOf(firstMemoryMb), firstMemoryMb);
 
 for await (const requests of readFrameBatches(Deno.stdin)) {
+  // Awake anyway: take the replies waiting in the rings first.
+  for (const thread of threads) readRing(thread);
   for (const request of requests as HostRequest[]) {
     if ("cancel" in request) cancel(request.cancel);
     else waiting.push(request);
   }
-  dispatch();
+  afterReading();
 }
 // taskpool closed the pool: end now, whatever threads still hold on.
 Deno.exit(0);
@@ -110,7 +132,8 @@ function dispatch(): void {
     const { id, task } = waiting[0]!;
     const slot = freeSlot(thread);
     Atomics.store(thread.states, slot, id);
-    thread.queue.push({ task: waiting.shift()!, slot });
+    const announced = thread.queue.length === 0; // it starts at once: said below
+    thread.queue.push({ task: waiting.shift()!, slot, announced });
     const batch = batches.get(thread);
     if (batch) batch.push({ id, slot, ...task });
     else batches.set(thread, [{ id, slot, ...task }]);
@@ -119,6 +142,19 @@ function dispatch(): void {
     thread.port.postMessage(batch);
     if (thread.queue.length === batch.length) queueFrame({ started: batch[0]!.id });
   }
+  if (batches.size > 0) readRegularly();
+}
+
+/** Starts reading the rings every {@linkcode READ_EVERY_MS} until no thread holds a task. */
+function readRegularly(): void {
+  readTimer ??= setInterval(() => {
+    for (const thread of threads) readRing(thread);
+    afterReading();
+    if ([...threads].every((thread) => thread.queue.length === 0)) {
+      clearInterval(readTimer);
+      readTimer = undefined;
+    }
+  }, READ_EVERY_MS);
 }
 
 /** A slot of `thread`'s states that none of its tasks holds. */
@@ -210,22 +246,37 @@ function start(key: string, memoryMb: number | undefined): Thread {
   });
   const { port1, port2 } = new MessageChannel();
   const states = new Int32Array(new SharedArrayBuffer(THREAD_QUEUE * 4));
-  worker.postMessage({ port: port2, states: states.buffer }, [port2 as never]);
+  const replies = ReplyRing.allocate(RING_BYTES);
+  const setup: RunnerSetup = {
+    port: port2,
+    states: states.buffer as SharedArrayBuffer,
+    replies,
+    callAt: REFILL_AT,
+  };
+  worker.postMessage(setup, [port2 as never]);
   const thread: Thread = {
     id: nextThreadId++,
     key,
     worker,
     port: port1,
     states,
+    ring: new ReplyRing(replies),
+    awaitingPost: undefined,
     queue: [],
     retired: false,
   };
   threads.add(thread);
   let death: ThreadDeath | undefined;
-  port1.onmessage = (event: MessageEvent<RunnerReply>) => {
+  port1.onmessage = (event: MessageEvent<RunnerMessage>) => {
     const message = event.data;
     if ("died" in message) died(thread, message);
-    else replied(thread, message);
+    else if ("ok" in message) {
+      readRing(thread); // the replies before it, up to its place
+      replied(thread, message);
+      thread.awaitingPost = undefined;
+      readRing(thread); // and those after it
+    } else readRing(thread);
+    afterReading();
   };
   worker.on("error", (error: Error & { code?: string }) => {
     death ??= error?.code === "ERR_WORKER_OUT_OF_MEMORY"
@@ -236,16 +287,64 @@ function start(key: string, memoryMb: number | undefined): Thread {
   return thread;
 }
 
-/** The running task of `thread` ended: its reply goes out with the task that started next. */
+/**
+ * Sends on the replies waiting in `thread`'s ring, each with the task that started next on that
+ * thread, if it did. The reply's JSON goes on as it came, with `worker` and `next` put in front.
+ * Reading stops at the place of a reply that was posted, until it comes; `pastPosted` reads on
+ * (for a thread that ended: what it posted may never come).
+ */
+function readRing(thread: Thread, pastPosted = false): void {
+  if (thread.retired || (thread.awaitingPost !== undefined && !pastPosted)) return;
+  thread.ring.answerCall();
+  thread.ring.read((id, json) => {
+    if (json.byteLength === 0) {
+      if (pastPosted) return true;
+      thread.awaitingPost = id;
+      return false;
+    }
+    const next = ended(thread, id);
+    const head = `{"worker":${thread.id},${next === undefined ? "" : `"next":${next},`}`;
+    queueFrameBytes(encoder.encode(head), json.subarray(1));
+    return true;
+  });
+}
+
+/** A posted reply of `thread`'s: it goes out as a ring's would. */
 function replied(thread: Thread, reply: RunnerReply & { id: number }): void {
-  const at = thread.queue.findIndex(({ task }) => task.id === reply.id);
-  if (at >= 0) thread.queue.splice(at, 1);
-  const next = thread.queue[0]?.task.id;
+  const next = ended(thread, reply.id);
   queueFrame(
     { ...reply, worker: thread.id, ...(next === undefined ? {} : { next }) } as HostMessage,
   );
+}
+
+/**
+ * Task `id` of `thread` ended: it leaves the thread's queue. Returns the task that started after
+ * it, if taskpool has not been told yet: the thread claims the next task before it answers.
+ */
+function ended(thread: Thread, id: number): number | undefined {
+  const at = thread.queue.findIndex(({ task }) => task.id === id);
+  if (at >= 0) thread.queue.splice(at, 1);
+  const head = thread.queue[0];
+  if (!head || head.announced) return undefined;
+  if (Atomics.load(thread.states, head.slot) !== -head.task.id) return undefined;
+  head.announced = true;
+  return head.task.id;
+}
+
+/**
+ * After replies were read: tasks that started with no reply to carry them are announced, the
+ * threads are topped up, and an empty thread takes work from the busiest.
+ */
+function afterReading(): void {
+  for (const thread of threads) {
+    const head = thread.queue[0];
+    if (!head || head.announced) continue;
+    if (Atomics.load(thread.states, head.slot) !== -head.task.id) continue;
+    head.announced = true;
+    queueFrame({ started: head.task.id } satisfies HostMessage);
+  }
   dispatch();
-  if (thread.queue.length === 0) steal(thread);
+  for (const thread of threads) if (thread.queue.length === 0) steal(thread);
 }
 
 /**
@@ -255,6 +354,7 @@ function replied(thread: Thread, reply: RunnerReply & { id: number }): void {
  */
 function died(thread: Thread, how: ThreadDeath): void {
   if (thread.retired) return; // retired on purpose, or already reported
+  readRing(thread, true); // what it answered before it died
   retire(thread);
   const queued = thread.queue;
   thread.queue = [];

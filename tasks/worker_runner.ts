@@ -5,30 +5,51 @@
  * with its code, both seen by the host.
  *
  * Tasks arrive on a message port, a batch at a time, and run one after another in the order they
- * came; each reply goes back the same way the moment its task ends, so the thread never waits
- * for a round trip to the host between two tasks. Before a task starts, the thread claims it in
- * the task states it shares with the host (slot `slot`: `id` becomes `-id`); a task the host took
- * back meanwhile (the slot no longer holds `id`) is skipped. The claim happens as the previous
- * reply is posted, with no event in between, so the host may count a task as started once the
- * reply before it has come.
+ * came. Before a task starts, the thread claims it in the task states it shares with the host
+ * (slot `slot`: `id` becomes `-id`); a task the host took back meanwhile (the slot no longer
+ * holds `id`) is skipped. Replies go into the thread's {@linkcode ReplyRing | reply ring}, which
+ * the host reads when it likes: the thread posts no message per task, and asks the host to read
+ * only when it runs low on tasks. The next task is claimed before the reply before it is
+ * written, so a host that reads a reply knows whether the next task has started.
+ * A reply the ring cannot take (bytes, or too big) is posted, with an empty record in its place
+ * in the ring: the host reads no further until the posted reply has come.
  * An error thrown outside a task's call (in a timer, say) is reported as the thread's death
  * under the current task, and the host retires the thread.
  *
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import type { RunnerReply, RunnerTask } from "../lib/pools/worker_pool.ts";
-import { callTask } from "./call_task.ts";
+import { ReplyRing } from "../lib/pools/reply_ring.ts";
+import type {
+  RunnerMessage,
+  RunnerReply,
+  RunnerSetup,
+  RunnerTask,
+} from "../lib/pools/worker_pool.ts";
+import { setImmediate } from "node:timers";
+import { callLoaded, callTask } from "./call_task.ts";
 import { consoleToStderr } from "./console_to_stderr.ts";
 
 consoleToStderr();
 
 let current = 0;
 let port: MessagePort | undefined;
+const encoder = new TextEncoder();
+/**
+ * Quick tasks run one after another in one immediate for up to this long, with no turn of the
+ * event loop between them; then the thread lets its messages in.
+ */
+const SLICE_MS = 5;
+/** The record that holds a posted reply's place in the ring. */
+const POSTED = new Uint8Array(0);
 
 function died(error: unknown): void {
   const { message = String(error), stack } = error instanceof Error ? error : {};
-  port?.postMessage({ id: current, died: "error", message, ...(stack ? { stack } : {}) });
+  post({ id: current, died: "error", message, ...(stack ? { stack } : {}) });
+}
+
+function post(message: RunnerMessage): void {
+  port?.postMessage(message);
 }
 
 globalThis.addEventListener("error", (event) => {
@@ -41,24 +62,69 @@ globalThis.addEventListener("unhandledrejection", (event) => {
 });
 
 // Tasks come on a MessagePort handed over first: much quicker than the thread's own channel.
-parentPort!.once("message", (message: { port: MessagePort; states: SharedArrayBuffer }) => {
-  const taskPort = port = message.port;
-  const states = new Int32Array(message.states);
+parentPort!.once("message", (setup: RunnerSetup) => {
+  port = setup.port;
+  const states = new Int32Array(setup.states);
+  const ring = new ReplyRing(setup.replies);
   const queue: RunnerTask[] = [];
   let running = false;
-  const reply = (message: RunnerReply) => taskPort.postMessage(message);
-  const runQueue = async () => {
-    running = true;
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const { id, slot, ...task } = next;
-      if (Atomics.compareExchange(states, slot, id, -id) !== id) continue; // taken back
-      current = id;
-      reply(await callTask(id, task));
+  /** Replies written since the host was last asked to read. */
+  let unread = 0;
+
+  /** The next task of the queue, claimed; those the host took back are skipped. */
+  const claimNext = (): RunnerTask | undefined => {
+    for (let task = queue.shift(); task; task = queue.shift()) {
+      if (Atomics.compareExchange(states, task.slot, task.id, -task.id) === task.id) return task;
+    }
+    return undefined;
+  };
+  /** `reply` to the host; `holding`: tasks this thread still holds, the running one included. */
+  const send = (reply: RunnerReply, holding: number) => {
+    const bytes = "ok" in reply && !(reply.ok && reply.value instanceof Uint8Array)
+      ? encoder.encode(JSON.stringify(reply))
+      : undefined;
+    if (!bytes || !ring.write(reply.id, bytes)) {
+      // In its place, an empty record: the host waits for it before it reads on.
+      ring.writeWaiting(reply.id, POSTED);
+      return post(reply);
+    }
+    // Empty, it needs work now; low, it needs some soon, but a call per reply would cost more
+    // than the tasks: so only once it has written as many replies as it may run short of.
+    unread++;
+    if (holding > 0 && (holding > setup.callAt || unread < setup.callAt)) return;
+    if (ring.callReader()) {
+      unread = 0;
+      post({ read: true });
+    }
+  };
+  /** Runs `task` and those after it, a slice of quick ones per immediate (see callLoaded). */
+  const runFrom = (task: RunnerTask | undefined) => {
+    running = task !== undefined;
+    if (task) setImmediate(() => runSlice(task));
+  };
+  const runSlice = (first: RunnerTask) => {
+    const until = performance.now() + SLICE_MS;
+    for (let task: RunnerTask | undefined = first; task;) {
+      current = task.id;
+      const reply = callLoaded(task.id, task);
+      if (reply === undefined || reply instanceof Promise) {
+        // Its module is still to load, or it returned a promise: the slice ends here.
+        const ran = task;
+        void (reply ?? callTask(ran.id, ran)).then((reply) => {
+          const next = claimNext();
+          send(reply, queue.length + (next ? 1 : 0));
+          runFrom(next);
+        });
+        return;
+      }
+      task = claimNext();
+      send(reply, queue.length + (task ? 1 : 0));
+      if (task && performance.now() >= until) return runFrom(task);
     }
     running = false;
   };
-  taskPort.onmessage = (event: MessageEvent<RunnerTask[]>) => {
+  port.onmessage = (event: MessageEvent<RunnerTask[]>) => {
     queue.push(...event.data);
-    if (!running) void runQueue();
+    if (!running) runFrom(claimNext());
   };
 });

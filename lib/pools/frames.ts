@@ -47,6 +47,31 @@ export function encodeFrame(value: unknown): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * One frame whose body is `parts` joined: a body already encoded (JSON text, say), sent on
+ * without decoding it.
+ *
+ * @example
+ * ```ts
+ * import { frameOfBody } from "./frames.ts";
+ * const text = new TextEncoder();
+ * const frame = frameOfBody([text.encode('{"a":'), text.encode("1}")]);
+ * console.assert(new DataView(frame.buffer).getUint32(0) === 7);
+ * ```
+ */
+export function frameOfBody(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let length = 0;
+  for (const part of parts) length += part.byteLength;
+  const frame = new Uint8Array(4 + length);
+  new DataView(frame.buffer).setUint32(0, length);
+  let at = 4;
+  for (const part of parts) {
+    frame.set(part, at);
+    at += part.byteLength;
+  }
+  return frame;
+}
+
+/**
  * Where frames come from: a stream (a child's stdout), or a reader such as `Deno.stdin`, read
  * with no stream in between (a host's stdin, on the path of every task).
  */

@@ -54,6 +54,24 @@ export type RunnerTask = ComputeTask & { id: number; slot: number };
 /** What a thread says: a task's reply, or how the thread died under a task. */
 export type RunnerReply = TaskReply | ({ id: number } & ThreadDeath);
 
+/**
+ * What a thread posts to its host: a reply that did not go through its reply ring (bytes, or
+ * one too big), how it died, or `{ read: true }`: "read my ring" (it runs low on tasks).
+ */
+export type RunnerMessage = RunnerReply | { read: true };
+
+/** What a host hands a new thread, before any task. */
+export interface RunnerSetup {
+  /** Where its tasks come and where it posts. */
+  port: MessagePort;
+  /** Its tasks' states: see {@linkcode RunnerTask}. */
+  states: SharedArrayBuffer;
+  /** Its {@linkcode ./reply_ring.ts | reply ring}. */
+  replies: SharedArrayBuffer;
+  /** It asks its host to read its ring when it holds this many tasks or fewer. */
+  callAt: number;
+}
+
 /** How a thread ended under its task. */
 export type ThreadDeath =
   | { died: "oom" }

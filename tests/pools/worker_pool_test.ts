@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ComputeError } from "../../lib/errors.ts";
 import { WorkerPool, type WorkerProfile } from "../../lib/pools/worker_pool.ts";
+import { RUNNER_FILES } from "../../tasks/privileges.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 const WORK = new URL("../testdata/work.ts", import.meta.url).href;
@@ -13,10 +14,7 @@ const task = (exportName: string, args: unknown[] = []) => ({
   args,
   context: { output: "/out", job: "t" },
 });
-const RUNNER = ["worker_runner.ts", "call_task.ts", "console_to_stderr.ts"].map((file) =>
-  fileURLToPath(new URL(`../../tasks/${file}`, import.meta.url))
-);
-const NARROW: WorkerProfile = { flags: [`--allow-read=${[HERE, ...RUNNER]}`] };
+const NARROW: WorkerProfile = { flags: [`--allow-read=${[HERE, ...RUNNER_FILES]}`] };
 /** NARROW plus loopback, for the tasks that say they started by connecting. */
 const LOOPBACK: WorkerProfile = { flags: [...NARROW.flags, "--allow-net=127.0.0.1"] };
 const profile = { profile: NARROW };
@@ -221,7 +219,7 @@ Deno.test("WorkerPool.run() gives each thread only its profile's permissions", a
       pool.run(task("connects", [listener.addr.port]), profile),
       /net access to "127\.0\.0\.1:\d+"/,
     );
-    const widened = { flags: [`--allow-read=${[HERE, ...RUNNER, secrets.path]}`] };
+    const widened = { flags: [`--allow-read=${[HERE, ...RUNNER_FILES, secrets.path]}`] };
     assert.equal(
       (await pool.run(task("readsFile", [secret]), { profile: widened })).value,
       "private\n",
@@ -355,6 +353,75 @@ Deno.test("WorkerPool.run(): the tasks queued behind one that ends its thread ru
     assert.deepEqual(results.map((r) => r.value), [2, 4, 6]);
     assert.ok(results.every((r) => r.workerId === 2), "all on the replacement thread");
     assert.equal(pool.hostsStarted, 1);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("WorkerPool.run(): a reply is not held back by a task stuck after it on its thread", async () => {
+  const pool = new WorkerPool({ size: 1, aheadPerThread: 8 });
+  using signal = startSignal();
+  try {
+    const events: string[] = [];
+    // All sent at once, so the thread holds them all and never runs low enough to call its
+    // host: the first reply is read from its ring while the thread spins in the next task.
+    const first = pool.run(task("add", [1, 1]), {
+      profile: LOOPBACK,
+      signal: AbortSignal.timeout(20_000), // a deadline, should the reply be held back
+    });
+    const stuckController = new AbortController();
+    const stuck = pool.run(task("spinsAfter", [signal.port]), {
+      profile: LOOPBACK,
+      signal: stuckController.signal,
+      onStart: () => events.push("stuck started"),
+    });
+    const queued = [1, 2, 3, 4, 5, 6].map((i) =>
+      pool.run(task("add", [i, 10]), { profile: LOOPBACK })
+    );
+    await signal.started();
+    assert.equal((await first).value, 2);
+    assert.deepEqual(events, ["stuck started"], "its start came with the reply before it");
+    stuckController.abort(new DOMException("too slow", "TimeoutError"));
+    await assert.rejects(stuck, (e: DOMException) => e.name === "TimeoutError");
+    assert.deepEqual((await Promise.all(queued)).map((r) => r.value), [11, 12, 13, 14, 15, 16]);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("WorkerPool.run(): the replies a thread wrote before it ended are kept", async () => {
+  const pool = new WorkerPool({ size: 1, aheadPerThread: 4 });
+  try {
+    // Sent together: the thread answers the first in its ring, without calling its host, and
+    // ends in the second; the host reads the ring when it sees the thread end.
+    const first = pool.run(task("add", [2, 3]), profile);
+    const exits = pool.run(task("exits", [4]), profile);
+    await assert.rejects(exits, /the task called Deno\.exit\(4\)$/);
+    assert.equal((await first).value, 5);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("WorkerPool.run(): replies too big for the ring, and bytes, come back beside small ones", async () => {
+  const pool = new WorkerPool({ size: 1, aheadPerThread: 8 });
+  try {
+    const starts: number[] = [];
+    const run = (exportName: string, args: unknown[], i: number) =>
+      pool.run(task(exportName, args), { ...profile, onStart: () => starts.push(i) });
+    const results = await Promise.all([
+      run("add", [1, 1], 0),
+      run("letters", [200_000], 1), // posted: over the ring's largest record
+      run("add", [2, 2], 2),
+      run("bytes", [300], 3), // posted: bytes do not go through the ring
+      run("add", [3, 3], 4),
+    ]);
+    assert.equal(results[0]!.value, 2);
+    assert.equal(results[1]!.value, "ab".repeat(100_000));
+    assert.equal(results[2]!.value, 4);
+    assert.deepEqual(results[3]!.value, Uint8Array.from({ length: 300 }, (_, i) => i % 256));
+    assert.equal(results[4]!.value, 6);
+    assert.deepEqual(starts, [0, 1, 2, 3, 4]);
   } finally {
     await pool.close();
   }

@@ -97,3 +97,8 @@ export async function awaitsByte(port: number): Promise<number> {
 export function bytes(n: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => i % 256);
 }
+
+/** `n` letters: over a reply ring's room when `n` is large. */
+export function letters(n: number): string {
+  return "ab".repeat(n / 2);
+}
