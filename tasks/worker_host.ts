@@ -14,6 +14,9 @@
  * first decides whether it runs. So a thread whose queue runs dry takes the last queued task of
  * the busiest thread, and no task waits behind a long one while a thread is idle.
  *
+ * Threads answer through {@linkcode ReplyRing | reply rings} in shared memory, read when a
+ * thread calls (it runs low on tasks), when taskpool's frames come, and every
+ * {@linkcode READ_EVERY_MS} ms while threads hold tasks.
  * Each reply, or how a thread died under its task, is written framed on stdout with the task
  * that started next on that thread (`next`); any other task that starts is announced
  * (`started`). A `cancel` from taskpool drops a task that has not started (`cancelled`); one
@@ -324,6 +327,11 @@ function replied(thread: Thread, reply: RunnerReply & { id: number }): void {
 function ended(thread: Thread, id: number): number | undefined {
   const at = thread.queue.findIndex(({ task }) => task.id === id);
   if (at >= 0) thread.queue.splice(at, 1);
+  return newlyStarted(thread);
+}
+
+/** The first task of `thread`'s queue if it started and taskpool was not told; now it is told. */
+function newlyStarted(thread: Thread): number | undefined {
   const head = thread.queue[0];
   if (!head || head.announced) return undefined;
   if (Atomics.load(thread.states, head.slot) !== -head.task.id) return undefined;
@@ -337,11 +345,8 @@ function ended(thread: Thread, id: number): number | undefined {
  */
 function afterReading(): void {
   for (const thread of threads) {
-    const head = thread.queue[0];
-    if (!head || head.announced) continue;
-    if (Atomics.load(thread.states, head.slot) !== -head.task.id) continue;
-    head.announced = true;
-    queueFrame({ started: head.task.id } satisfies HostMessage);
+    const started = newlyStarted(thread);
+    if (started !== undefined) queueFrame({ started } satisfies HostMessage);
   }
   dispatch();
   for (const thread of threads) if (thread.queue.length === 0) steal(thread);
