@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { parentPort } from "node:worker_threads";
 import { ReplyRing } from "../lib/pools/reply_ring.ts";
 import type {
@@ -26,7 +27,6 @@ import type {
   RunnerSetup,
   RunnerTask,
 } from "../lib/pools/worker_pool.ts";
-import { setImmediate } from "node:timers";
 import { callLoaded, callTask } from "./call_task.ts";
 import { consoleToStderr } from "./console_to_stderr.ts";
 
@@ -97,6 +97,12 @@ parentPort!.once("message", (setup: RunnerSetup) => {
       post({ read: true });
     }
   };
+  /** Claims the next task, then sends `reply` (so the host learns of both); returns that task. */
+  const answer = (reply: RunnerReply): RunnerTask | undefined => {
+    const next = claimNext();
+    send(reply, queue.length + (next ? 1 : 0));
+    return next;
+  };
   /** Runs `task` and those after it, a slice of quick ones per immediate (see callLoaded). */
   const runFrom = (task: RunnerTask | undefined) => {
     running = task !== undefined;
@@ -110,15 +116,10 @@ parentPort!.once("message", (setup: RunnerSetup) => {
       if (reply === undefined || reply instanceof Promise) {
         // Its module is still to load, or it returned a promise: the slice ends here.
         const ran = task;
-        void (reply ?? callTask(ran.id, ran)).then((reply) => {
-          const next = claimNext();
-          send(reply, queue.length + (next ? 1 : 0));
-          runFrom(next);
-        });
+        void (reply ?? callTask(ran.id, ran)).then((reply) => runFrom(answer(reply)));
         return;
       }
-      task = claimNext();
-      send(reply, queue.length + (task ? 1 : 0));
+      task = answer(reply);
       if (task && performance.now() >= until) return runFrom(task);
     }
     running = false;
