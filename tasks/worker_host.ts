@@ -1,8 +1,8 @@
 /**
  * The process the Worker pool's threads live in (`isolation: worker`), started with one job
  * profile's least privileges as `deno run` flags. It reads tasks framed on stdin and runs each on
- * a {@linkcode ./worker_runner.ts | runner} thread (`node:worker_threads`) with the task's heap
- * cap; threads inherit the process's permissions, are started at once (`Deno.args[0]` of them,
+ * a {@linkcode ./worker_runner.ts | runner} {@linkcode ./runner_thread.ts | thread} with the
+ * task's heap cap; threads inherit the process's permissions, are started at once (`Deno.args[0]` of them,
  * with the heap cap `Deno.args[1]` of the first task), reused, and replaced as tasks need.
  *
  * Each thread holds a short queue of its own (up to {@linkcode THREAD_QUEUE} tasks, topped up
@@ -28,7 +28,6 @@
  *
  * @module
  */
-import { Worker } from "node:worker_threads";
 import { readFrameBatches } from "../lib/pools/frames.ts";
 import { ReplyRing } from "../lib/pools/reply_ring.ts";
 import type {
@@ -42,6 +41,7 @@ import type {
   ThreadDeath,
 } from "../lib/pools/worker_pool.ts";
 import { queueFrame, queueFrameBytes } from "./host_channel.ts";
+import { type RunnerThread, startRunnerThread } from "./runner_thread.ts";
 
 // A sibling in both layouts: tasks/*.ts from source, dist/tasks/*.js in the bundle.
 const RUNNER = new URL(
@@ -66,7 +66,7 @@ interface Thread {
   id: number;
   /** Its heap cap in MiB, or "" for V8's default. */
   key: string;
-  worker: Worker;
+  worker: RunnerThread;
   /** Where its tasks and replies go. */
   port: MessagePort;
   /** Its tasks' states, one slot per task it holds: `id` queued, `-id` started, 0 free. */
@@ -107,7 +107,7 @@ Deno.unrefTimer(memoryTimer);
 sendMemory();
 
 // Start the pool's threads at once, with the first task's heap cap, while that task is on its
-// way: a thread takes about 90 ms to start, which the second task would otherwise wait for.
+// way: a thread takes 18-60 ms to start, which the second task would otherwise wait for.
 for (let i = 0; i < size; i++) start(keyOf(firstMemoryMb), firstMemoryMb);
 
 for await (const requests of readFrameBatches(Deno.stdin)) {
@@ -244,9 +244,6 @@ function keyOf(memoryMb: number | undefined): string {
 }
 
 function start(key: string, memoryMb: number | undefined): Thread {
-  const worker = new Worker(RUNNER, {
-    ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
-  });
   const { port1, port2 } = new MessageChannel();
   const states = new Int32Array(new SharedArrayBuffer(THREAD_QUEUE * 4));
   const replies = ReplyRing.allocate(RING_BYTES);
@@ -256,7 +253,8 @@ function start(key: string, memoryMb: number | undefined): Thread {
     replies,
     callAt: REFILL_AT,
   };
-  worker.postMessage(setup, [port2 as never]);
+  const worker = startRunnerThread(RUNNER, { memoryMb, onEnd: (how) => died(thread, how) });
+  worker.postMessage(setup, [port2]);
   const thread: Thread = {
     id: nextThreadId++,
     key,
@@ -269,11 +267,12 @@ function start(key: string, memoryMb: number | undefined): Thread {
     retired: false,
   };
   threads.add(thread);
-  let death: ThreadDeath | undefined;
   port1.onmessage = (event: MessageEvent<RunnerMessage>) => {
     const message = event.data;
-    if ("died" in message) died(thread, message);
-    else if ("ok" in message) {
+    if ("died" in message) {
+      const { id: _, ...how } = message;
+      died(thread, how);
+    } else if ("ok" in message) {
       readRing(thread); // the replies before it, up to its place
       replied(thread, message);
       thread.awaitingPost = undefined;
@@ -281,12 +280,6 @@ function start(key: string, memoryMb: number | undefined): Thread {
     } else readRing(thread);
     afterReading();
   };
-  worker.on("error", (error: Error & { code?: string }) => {
-    death ??= error?.code === "ERR_WORKER_OUT_OF_MEMORY"
-      ? { died: "oom" }
-      : { died: "error", message: String(error?.message ?? error) };
-  });
-  worker.on("exit", (code: number) => died(thread, death ?? { died: "exit", code }));
   return thread;
 }
 

@@ -1,8 +1,9 @@
 /**
- * Where a compute task runs in `isolation: worker`: a `node:worker_threads` thread of the
- * {@linkcode ./worker_host.ts | Worker host}, with the host's (the job's) permissions and its own
- * heap cap (`resourceLimits`): running out of heap ends this thread alone, and `Deno.exit` ends it
- * with its code, both seen by the host.
+ * Where a compute task runs in `isolation: worker`: a {@linkcode ./runner_thread.ts | thread} of
+ * the {@linkcode ./worker_host.ts | Worker host}, with the host's (the job's) permissions and,
+ * if the job asks, its own heap cap. A task that calls `Deno.exit` (or `process.exit`, or
+ * `close`) ends this thread, after it has told the host how: a web Worker's end is not seen
+ * otherwise.
  *
  * Tasks arrive on a message port, a batch at a time, and run one after another in the order they
  * came. Before a task starts, the thread claims it in the task states it shares with the host
@@ -52,6 +53,17 @@ function post(message: RunnerMessage): void {
   port?.postMessage(message);
 }
 
+// The host learns of an exit from here: it would not from a web Worker's end.
+const exit = Deno.exit;
+Deno.exit = (code?: number): never => {
+  post({ id: current, died: "exit", code: code ?? 0 });
+  return exit(code);
+};
+globalThis.close = () => {
+  post({ id: current, died: "error", message: "the task called close()" });
+  exit(0);
+};
+
 globalThis.addEventListener("error", (event) => {
   event.preventDefault();
   died(event.error);
@@ -62,7 +74,17 @@ globalThis.addEventListener("unhandledrejection", (event) => {
 });
 
 // Tasks come on a MessagePort handed over first: much quicker than the thread's own channel.
-parentPort!.once("message", (setup: RunnerSetup) => {
+// A node:worker_threads thread gets it through `parentPort`, a web Worker as its first message.
+if (parentPort) parentPort.once("message", begin);
+else {
+  globalThis.addEventListener(
+    "message",
+    (event) => begin((event as MessageEvent<RunnerSetup>).data),
+    { once: true },
+  );
+}
+
+function begin(setup: RunnerSetup): void {
   port = setup.port;
   const states = new Int32Array(setup.states);
   const ring = new ReplyRing(setup.replies);
@@ -128,4 +150,4 @@ parentPort!.once("message", (setup: RunnerSetup) => {
     queue.push(...event.data);
     if (!running) runFrom(claimNext());
   };
-});
+}

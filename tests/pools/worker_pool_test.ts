@@ -196,6 +196,20 @@ Deno.test("WorkerPool.run() fails the job of a thread that dies, exits or runs o
       pool.run(task("hogsMemory"), { profile: { ...NARROW, memoryMb: 64 } }),
       /^ComputeError: the task ran out of memory \(memory: 64 MiB\)$/,
     );
+    // A web Worker (no heap cap) ends with no event: the runner tells its host itself.
+    await assert.rejects(
+      pool.run(task("exitsThroughProcess", [3]), profile),
+      /^ComputeError: the task called Deno\.exit\(3\)$/,
+    );
+    await assert.rejects(
+      pool.run(task("closes"), profile),
+      /^ComputeError: the Worker died: the task called close\(\)$/,
+    );
+    // A node:worker_threads thread (a heap cap) says so twice, once told.
+    await assert.rejects(
+      pool.run(task("exits", [5]), { profile: { ...NARROW, memoryMb: 128 } }),
+      /^ComputeError: the task called Deno\.exit\(5\)$/,
+    );
     const results = await Promise.all([
       pool.run(task("add", [1, 2]), profile),
       pool.run(task("add", [3, 4]), profile),

@@ -1,4 +1,5 @@
 // Compute functions for the tests: each behaves in one way the pool must handle.
+import process from "node:process";
 
 export function add(a: number, b: number): number {
   return a + b;
@@ -55,6 +56,17 @@ export function spins(): never {
 /** Ends its runtime with an exit code, as careless code does. */
 export function exits(code: number): never {
   Deno.exit(code);
+}
+
+/** Ends its thread through node's `process.exit`. */
+export function exitsThroughProcess(code: number): never {
+  process.exit(code);
+}
+
+/** Ends its thread the web way, as a Worker may: `close()`. */
+export function closes(): Promise<never> {
+  globalThis.close();
+  return new Promise(() => {});
 }
 
 /** Allocates until the heap is exhausted. */

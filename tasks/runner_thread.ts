@@ -1,0 +1,73 @@
+/**
+ * A runner thread of a {@linkcode ./worker_host.ts | Worker host}, of one of two kinds:
+ *
+ * - with no heap cap, a web `Worker`: it starts in about 18 ms, and its creation holds the
+ *   host's thread for about 8 ms;
+ * - with a heap cap (`memory:`), a `node:worker_threads` Worker with `resourceLimits`: running
+ *   out of heap ends that thread alone, with an event; but it starts in about 60 ms, and its
+ *   creation holds the host's thread for 20-40 ms, the first one the longest.
+ *
+ * Without a cap, a thread that runs out of heap ends the whole process, whatever its kind.
+ * `Deno.exit` in a web Worker ends it with no event: the runner reports it itself (see
+ * {@linkcode ./worker_runner.ts}).
+ *
+ * @example
+ * ```ts ignore
+ * import { startRunnerThread } from "./runner_thread.ts";
+ * const thread = startRunnerThread(new URL("./worker_runner.ts", import.meta.url), {
+ *   memoryMb: undefined,
+ *   onEnd: (how) => console.error("thread ended", how),
+ * });
+ * thread.terminate();
+ * ```
+ *
+ * @module
+ */
+import { Worker as NodeWorker } from "node:worker_threads";
+import type { ThreadDeath } from "../lib/pools/worker_pool.ts";
+
+/** A started runner thread. */
+export interface RunnerThread {
+  /** Posts `message` to the runner, moving `transfer` to it. */
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  /** Ends the thread (not one stuck in a busy loop: the runtime cannot). */
+  terminate(): void;
+}
+
+/** Options for {@linkcode startRunnerThread}. */
+export interface RunnerThreadOptions {
+  /** Its heap cap in MiB; `undefined` for V8's default (a web Worker). */
+  memoryMb: number | undefined;
+  /** Called once the thread has ended on its own: how, as far as the runtime tells. */
+  onEnd: (how: ThreadDeath) => void;
+}
+
+/** Starts a thread running the module at `runner`. */
+export function startRunnerThread(runner: URL, options: RunnerThreadOptions): RunnerThread {
+  const { memoryMb, onEnd } = options;
+  if (memoryMb === undefined) {
+    const worker = new Worker(runner, { type: "module" });
+    worker.onerror = (event) => {
+      event.preventDefault();
+      onEnd({ died: "error", message: event.message });
+    };
+    return {
+      postMessage: (message, transfer) => worker.postMessage(message, transfer),
+      terminate: () => worker.terminate(),
+    };
+  }
+  const worker = new NodeWorker(runner, {
+    resourceLimits: { maxOldGenerationSizeMb: memoryMb },
+  });
+  let death: ThreadDeath | undefined;
+  worker.on("error", (error: Error & { code?: string }) => {
+    death ??= error?.code === "ERR_WORKER_OUT_OF_MEMORY"
+      ? { died: "oom" }
+      : { died: "error", message: String(error?.message ?? error) };
+  });
+  worker.on("exit", (code: number) => onEnd(death ?? { died: "exit", code }));
+  return {
+    postMessage: (message, transfer) => worker.postMessage(message, transfer as never),
+    terminate: () => void worker.terminate(),
+  };
+}
