@@ -314,12 +314,16 @@ function replied(thread: Thread, reply: RunnerReply & { id: number }): void {
 }
 
 /**
- * Task `id` of `thread` ended: it leaves the thread's queue. Returns the task that started after
- * it, if taskpool has not been told yet: the thread claims the next task before it answers.
+ * Task `id` of `thread` ended: it leaves the thread's queue; if taskpool was not told it started
+ * (it started with no reply to carry it, and ended before the host looked), it is told now,
+ * before its reply. Returns the task that started after it, if taskpool has not been told yet:
+ * the thread claims the next task before it answers.
  */
 function ended(thread: Thread, id: number): number | undefined {
   const at = thread.queue.findIndex(({ task }) => task.id === id);
-  if (at >= 0) thread.queue.splice(at, 1);
+  if (at >= 0 && !thread.queue.splice(at, 1)[0]!.announced) {
+    queueFrame({ started: id } satisfies HostMessage);
+  }
   return newlyStarted(thread);
 }
 
@@ -357,9 +361,12 @@ function died(thread: Thread, how: ThreadDeath): void {
   const queued = thread.queue;
   thread.queue = [];
   const back: HostTask[] = [];
-  for (const { task, slot } of queued) {
+  for (const { task, slot, announced } of queued) {
     if (Atomics.compareExchange(thread.states, slot, task.id, 0) === task.id) back.push(task);
-    else queueFrame({ id: task.id, worker: thread.id, ...how } satisfies HostMessage);
+    else {
+      if (!announced) queueFrame({ started: task.id } satisfies HostMessage);
+      queueFrame({ id: task.id, worker: thread.id, ...how } satisfies HostMessage);
+    }
   }
   waiting.unshift(...back);
   dispatch();
