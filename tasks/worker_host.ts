@@ -2,8 +2,9 @@
  * The process the Worker pool's threads live in (`isolation: worker`), started with one job
  * profile's least privileges as `deno run` flags. It reads tasks framed on stdin and runs each on
  * a {@linkcode ./worker_runner.ts | runner} {@linkcode ./runner_thread.ts | thread} with the
- * task's heap cap; threads inherit the process's permissions, are started at once (`Deno.args[0]` of them,
- * with the heap cap `Deno.args[1]` of the first task), reused, and replaced as tasks need.
+ * task's heap cap; threads inherit the process's permissions, are started at once
+ * (`Deno.args[0]` of them, with the heap cap `Deno.args[1]` of the first task), reused, and
+ * replaced as tasks need.
  *
  * Each thread holds a short queue of its own (up to {@linkcode THREAD_QUEUE} tasks, topped up
  * in one message when it falls to {@linkcode REFILL_AT}), so it goes from one tiny task to the
@@ -321,8 +322,9 @@ function replied(thread: Thread, reply: RunnerReply & { id: number }): void {
  */
 function ended(thread: Thread, id: number): number | undefined {
   const at = thread.queue.findIndex(({ task }) => task.id === id);
-  if (at >= 0 && !thread.queue.splice(at, 1)[0]!.announced) {
-    queueFrame({ started: id } satisfies HostMessage);
+  if (at >= 0) {
+    const [{ announced }] = thread.queue.splice(at, 1) as [Queued];
+    if (!announced) queueFrame({ started: id } satisfies HostMessage);
   }
   return newlyStarted(thread);
 }
