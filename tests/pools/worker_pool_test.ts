@@ -205,7 +205,8 @@ Deno.test("WorkerPool.run() fails the job of a thread that dies, exits or runs o
       pool.run(task("closes"), profile),
       /^ComputeError: the Worker died: the task called close\(\)$/,
     );
-    // A node:worker_threads thread (a heap cap) says so twice, once told.
+    // A node:worker_threads thread (a heap cap) is reported twice, by its runner and by its exit
+    // event: the job fails once, with the runner's reason.
     await assert.rejects(
       pool.run(task("exits", [5]), { profile: { ...NARROW, memoryMb: 128 } }),
       /^ComputeError: the task called Deno\.exit\(5\)$/,
