@@ -38,15 +38,24 @@ export interface RunnerThread {
 export interface RunnerThreadOptions {
   /** Its heap cap in MiB; `undefined` for V8's default (a web Worker). */
   memoryMb: number | undefined;
+  /**
+   * Its permissions, narrower than the process's (needs `--unstable-worker-options`); only
+   * without a heap cap: a `node:worker_threads` thread cannot narrow them.
+   * @default the process's
+   */
+  permissions?: Deno.PermissionOptionsObject;
   /** Called once the thread has ended on its own: how, as far as the runtime tells. */
   onEnd: (how: ThreadDeath) => void;
 }
 
 /** Starts a thread running the module at `runner`. */
 export function startRunnerThread(runner: URL, options: RunnerThreadOptions): RunnerThread {
-  const { memoryMb, onEnd } = options;
+  const { memoryMb, permissions, onEnd } = options;
   if (memoryMb === undefined) {
-    const worker = new Worker(runner, { type: "module" });
+    const worker = new Worker(runner, {
+      type: "module",
+      ...(permissions ? { deno: { permissions } } : {}),
+    });
     worker.onerror = (event) => {
       event.preventDefault();
       onEnd({ died: "error", message: event.message });
@@ -56,6 +65,7 @@ export function startRunnerThread(runner: URL, options: RunnerThreadOptions): Ru
       terminate: () => worker.terminate(),
     };
   }
+  if (permissions) throw new RangeError("a thread with a heap cap cannot narrow its permissions");
   const worker = new NodeWorker(runner, {
     resourceLimits: { maxOldGenerationSizeMb: memoryMb },
   });
