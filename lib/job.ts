@@ -67,8 +67,11 @@ export interface ComputeJob extends JobCommon {
   module: string;
   exportName: string;
   args: unknown[];
-  /** Where it runs: a Worker thread, or a persistent deno host process. */
-  isolation: "worker" | "process";
+  /**
+   * Where it runs: a Worker thread in a host process, a persistent deno host process, or a
+   * Worker thread in taskpool's own process.
+   */
+  isolation: "worker" | "process" | "thread";
   /** Heap cap of the host process, in MiB (process isolation). */
   memoryMb: number | undefined;
   /** Rights beyond reading the module's folder and writing the output; paths absolute. */

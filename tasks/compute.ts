@@ -1,7 +1,8 @@
 /**
  * Compute jobs: call an exported function of a module with the job's least privileges, on a
- * Worker thread (`isolation: worker`) or in a persistent host process (`isolation: process`),
- * or, in the `sequential` and `async` modes, on taskpool's main thread; its JSON value goes
+ * Worker thread in a host process (`isolation: worker`) or in taskpool's own process
+ * (`isolation: thread`), or in a persistent host process (`isolation: process`), or, in the
+ * `sequential` and `async` modes, on taskpool's main thread; its JSON value goes
  * into the report, or, for bytes (a Uint8Array), the file `to` they are written to.
  *
  * @module
@@ -14,7 +15,7 @@ import { landsInside } from "../lib/paths.ts";
 import { writeFileAtomic } from "../lib/write_atomic.ts";
 import type { HostProfile, ProcessPool } from "../lib/pools/process_pool.ts";
 import type { WorkerPool, WorkerProfile } from "../lib/pools/worker_pool.ts";
-import { hostProfile, workerProfile } from "./privileges.ts";
+import { hostProfile, threadProfile, workerProfile } from "./privileges.ts";
 import type { ComputePlace } from "../lib/modes.ts";
 import { callTask } from "./call_task.ts";
 import type { ComputeContext, JobKind } from "./types.ts";
@@ -53,7 +54,7 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
       ? {
         queueAhead: {
           perSlot: workers.aheadPerThread,
-          keyOf: (job) => whereOf(job) === "worker" && job.to === undefined ? job.group : undefined,
+          keyOf: (job) => onWorker(whereOf(job)) && job.to === undefined ? job.group : undefined,
         },
       }
       : {}),
@@ -77,13 +78,22 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
         return { result: await settle(value, job, output), pid, isolation: where };
       }
       const { value, workerId } = await workers.run(task, {
-        profile: cached(workerProfiles, job, () => workerProfile(job, output)),
+        profile: cached(
+          workerProfiles,
+          job,
+          () => where === "thread" ? threadProfile(job, output) : workerProfile(job, output),
+        ),
         signal,
         ...(started ? { onStart: started } : {}),
       });
       return { result: await settle(value, job, output), worker: workerId, isolation: where };
     },
   };
+}
+
+/** Whether jobs run at `where` run on the Worker pool. */
+function onWorker(where: ComputeJob["isolation"] | ComputePlace): boolean {
+  return where === "worker" || where === "thread";
 }
 
 /** Runs a task on this thread, as the `sequential` and `async` modes do. */

@@ -60,6 +60,40 @@ export function workerProfile(job: PrivilegedJob, output: string): WorkerProfile
   return { flags: permissionFlags(job, output, RUNNER_FILES), ...(memoryMb ? { memoryMb } : {}) };
 }
 
+/**
+ * The profile for `job` with `isolation: thread`: the Worker profile's permissions, as Worker
+ * options for threads in taskpool's own process (no heap cap there).
+ *
+ * @example
+ * ```ts
+ * import { threadProfile } from "./privileges.ts";
+ * const profile = threadProfile({
+ *   moduleUrl: "file:///jobs/work.ts",
+ *   memoryMb: undefined,
+ *   permissions: { read: [], write: [], net: false, env: ["HOME"] },
+ * }, "/out");
+ * console.assert(profile.permissions?.net === false);
+ * console.assert(JSON.stringify(profile.permissions?.env) === '["HOME"]');
+ * ```
+ */
+export function threadProfile(job: PrivilegedJob, output: string): WorkerProfile {
+  const { permissions } = job;
+  const { read, write } = paths(job, output);
+  return {
+    flags: permissionFlags(job, output, RUNNER_FILES),
+    permissions: {
+      read: withRealPaths([...read, ...RUNNER_FILES]),
+      write: withRealPaths(write),
+      net: permissions.net,
+      env: permissions.env,
+      run: false,
+      ffi: false,
+      sys: false,
+      import: false,
+    },
+  };
+}
+
 /** What a Worker host needs to read to start a thread: the runner's files, nothing else of ours. */
 export const RUNNER_FILES: readonly string[] = (BUNDLED
   ? ["tasks/worker_runner.ts"] // its imports are inside it

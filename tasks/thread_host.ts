@@ -57,9 +57,9 @@ import type {
 import { type RunnerThread, startRunnerThread } from "./runner_thread.ts";
 
 /** The most tasks a thread holds, the running one included. */
-const THREAD_QUEUE = 8;
+const THREAD_QUEUE = 64;
 /** A thread is topped up when it holds this many tasks or fewer. */
-const REFILL_AT = 4;
+const REFILL_AT = 32;
 /** Room for replies in a thread's ring; a reply that does not fit is posted. */
 const RING_BYTES = 256 * 1024;
 /**
@@ -107,6 +107,8 @@ interface Thread {
   awaitingPost: number | undefined;
   /** The tasks it holds, in the order it runs them; the first is running. */
   queue: Queued[];
+  /** The slots of its states that no task holds. */
+  freeSlots: number[];
   retired: boolean;
 }
 
@@ -180,7 +182,7 @@ export class ThreadHost {
       const thread = this.#threadFor(waiting[0]!, batches);
       if (!thread) break;
       const { id, task } = waiting[0]!;
-      const slot = freeSlot(thread);
+      const slot = thread.freeSlots.pop()!;
       Atomics.store(thread.states, slot, id);
       const announced = thread.queue.length === 0; // it starts at once: said below
       thread.queue.push({ task: waiting.shift()!, slot, announced });
@@ -295,6 +297,7 @@ export class ThreadHost {
       ring: new ReplyRing(replies),
       awaitingPost: undefined,
       queue: [],
+      freeSlots: Array.from({ length: THREAD_QUEUE }, (_, slot) => THREAD_QUEUE - 1 - slot),
       retired: false,
     };
     this.#threads.add(thread);
@@ -351,7 +354,8 @@ export class ThreadHost {
   #ended(thread: Thread, id: number): number | undefined {
     const at = thread.queue.findIndex(({ task }) => task.id === id);
     if (at >= 0) {
-      const [{ announced }] = thread.queue.splice(at, 1) as [Queued];
+      const [{ announced, slot }] = thread.queue.splice(at, 1) as [Queued];
+      thread.freeSlots.push(slot);
       if (!announced) this.#send({ started: id });
     }
     return newlyStarted(thread);
@@ -412,19 +416,12 @@ export class ThreadHost {
   }
 }
 
-/** A slot of `thread`'s states that none of its tasks holds. */
-function freeSlot(thread: Thread): number {
-  const held = new Set(thread.queue.map(({ slot }) => slot));
-  let slot = 0;
-  while (held.has(slot)) slot++;
-  return slot;
-}
-
 /** Takes `queued` back from `thread` if it has not started; true if it was taken. */
 function takeBack(thread: Thread, queued: Queued): boolean {
   const { slot, task: { id } } = queued;
   if (Atomics.compareExchange(thread.states, slot, id, 0) !== id) return false;
   thread.queue.splice(thread.queue.indexOf(queued), 1);
+  thread.freeSlots.push(slot);
   return true;
 }
 

@@ -49,7 +49,7 @@ export interface TaskResult {
   /** The returned value (compute). */
   result?: unknown;
   /** Where it ran (compute). */
-  isolation?: "worker" | "process" | "main";
+  isolation?: "worker" | "process" | "thread" | "main";
   /** The Worker that ran it (compute). */
   worker?: number;
   /** The process exit code (run). */

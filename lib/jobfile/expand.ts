@@ -351,6 +351,13 @@ async function expandCompute(
   const cacheFor = cacheSpecOf(spec, context);
   if (!moduleUrl) return [];
   const isolation = compute.isolation ?? "worker";
+  if (isolation === "thread" && compute.memory !== undefined) {
+    fail(
+      [...path, "compute", "memory"],
+      "cannot cap the heap of a thread in taskpool's own process (isolation: thread)",
+      "drop memory:, or use isolation: worker or process",
+    );
+  }
   const granted = compute.permissions;
   const permissions = {
     read: (granted?.read ?? []).map((p) => resolve(baseDir, p)),

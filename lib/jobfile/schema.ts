@@ -164,13 +164,17 @@ export const ComputeSpecSchema = z.strictObject({
   args: z.array(z.unknown(), { error: "must be a list" }).default([]).describe(
     "Arguments, structured-cloned; the function is called as fn(...args, context).",
   ),
-  isolation: z.enum(["worker", "process"], { error: 'must be "worker" or "process"' }).optional()
-    .describe(
-      "worker (default): a Worker thread; process: a persistent deno host process, one task at " +
-        "a time.",
-    ),
+  isolation: z.enum(["worker", "process", "thread"], {
+    error: 'must be "worker", "process" or "thread"',
+  }).optional().describe(
+    "worker (default): a Worker thread in a supervised host process; process: a persistent " +
+      "deno host process, one task at a time; thread: a Worker thread in taskpool's own " +
+      "process, the quickest for many tiny jobs, for trusted code: no memory cap, and a thread " +
+      "that runs out of heap ends the run.",
+  ),
   memory: size.optional().describe(
-    "Heap cap, such as 512MiB: of the job's thread (worker) or host process (process).",
+    "Heap cap, such as 512MiB: of the job's thread (worker) or host process (process); not " +
+      "with isolation thread.",
   ),
   permissions: PermissionsSchema.optional().describe(
     "Rights beyond reading the module's folder and the output and writing the output.",

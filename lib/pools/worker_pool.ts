@@ -12,6 +12,12 @@
  * thread that throws fails its task alone; one that runs out of heap or calls `Deno.exit` ends
  * alone, fails its task, and is replaced; queued tasks never notice.
  *
+ * A host is a {@linkcode ./host_process.ts | process of its own} (`isolation: worker`), or, for a
+ * profile with `permissions`, {@linkcode ./host_in_process.ts | threads in taskpool's own
+ * process} (`isolation: thread`): no process to start and no frames, so tiny tasks go twice as
+ * fast, but a thread stuck in a busy loop spins on until taskpool exits, and one without a heap
+ * cap that runs out of heap ends taskpool. The pool drives both the same way.
+ *
  * With `aheadPerThread`, a host also holds that many tasks per thread in its own queue and
  * starts the next one the moment a thread is free, so threads never wait for a round trip
  * to taskpool between two tiny tasks; `onStart` tells when each task really begins. Tasks still
@@ -20,9 +26,10 @@
  * @module
  */
 import { ownFileUrl } from "../own_files.ts";
+import { watchAbort } from "../abort_watch.ts";
 import { ComputeError } from "../errors.ts";
-import { FrameOutbox } from "./frame_outbox.ts";
-import { encodeFrame, readFrames } from "./frames.ts";
+import { HostInProcess } from "./host_in_process.ts";
+import { HostProcess } from "./host_process.ts";
 import { WakeQueue } from "./wake_queue.ts";
 import { type ComputeTask, encodeTaskFrame, type HostMemory, type TaskReply } from "./task.ts";
 
@@ -32,6 +39,31 @@ export interface WorkerProfile {
   flags: string[];
   /** Heap cap of the thread in MiB. @default V8's default */
   memoryMb?: number;
+  /**
+   * The same permissions as Worker options: then the threads live in taskpool's own process
+   * (`isolation: thread`, see {@linkcode ./host_in_process.ts}), with no heap cap.
+   */
+  permissions?: Deno.PermissionOptionsObject;
+}
+
+/** What {@linkcode WorkerPool} asks of a host, whatever its kind. */
+export interface HostLinkOptions {
+  /** Threads it runs at once. */
+  size: number;
+  /** The heap cap of its first task, for the threads it starts at once. */
+  firstMemoryMb: number | undefined;
+  /** Called with each message of the host, in order. */
+  onMessage: (message: HostMessage) => void;
+}
+
+/** A host as {@linkcode WorkerPool} drives it: a process of its own, or threads in this one. */
+export interface HostLink {
+  /** Resolves once the host has ended, with why in words. */
+  readonly exited: Promise<string>;
+  /** Sends `request`; `frame` is its encoding, when the caller has it already. */
+  send(request: HostRequest, frame?: Uint8Array): void;
+  /** Ends the host, because of `reason` if one is given. */
+  kill(reason?: string): void;
 }
 
 /** A task as the host process receives it. */
@@ -111,7 +143,9 @@ export interface WorkerRunResult {
 
 interface Pending {
   id: number;
-  frame: Uint8Array;
+  message: HostTask;
+  /** The message encoded, for a host process. */
+  frame: Uint8Array | undefined;
   resolve: (result: WorkerRunResult) => void;
   reject: (error: unknown) => void;
   profile: WorkerProfile;
@@ -133,10 +167,7 @@ interface Pending {
 interface Host {
   id: number;
   key: string;
-  child: Deno.ChildProcess;
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  /** Frames for its stdin, written together once per turn of the event loop. */
-  outbox: FrameOutbox;
+  link: HostLink;
   pending: Map<number, Pending>;
   /** Takes no new task; killed once `pending` is empty. */
   draining: boolean;
@@ -233,7 +264,8 @@ export class WorkerPool {
     const id = this.#nextTaskId++;
     const { memoryMb } = profile;
     const message: HostTask = { id, task, ...(memoryMb ? { memoryMb } : {}) };
-    const frame = encodeTaskFrame(message, "a Worker");
+    // Encoded at once for a host process: arguments it cannot carry fail here.
+    const frame = profile.permissions ? undefined : encodeTaskFrame(message, "a Worker");
     await this.#acquire(signal);
     try {
       // Aborted as the slot came free: the task was never sent.
@@ -241,6 +273,7 @@ export class WorkerPool {
       const { promise, resolve, reject } = Promise.withResolvers<WorkerRunResult>();
       const pending: Pending = {
         id,
+        message,
         frame,
         resolve,
         reject,
@@ -253,12 +286,11 @@ export class WorkerPool {
         resent: 0,
       };
       this.#send(pending);
-      const onAbort = () => this.#abandon(pending, signal!.reason);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const unwatch = signal && watchAbort(signal, () => this.#abandon(pending, signal.reason));
       try {
         return await promise;
       } finally {
-        signal?.removeEventListener("abort", onAbort);
+        unwatch?.();
       }
     } finally {
       this.#running--;
@@ -288,7 +320,9 @@ export class WorkerPool {
 
   /** The active host for `profile`, started if need be. */
   #host(profile: WorkerProfile): Host {
-    const key = profile.flags.join("\u0000");
+    const key = `${profile.permissions ? "thread" : "process"}\u0000${
+      profile.flags.join("\u0000")
+    }`;
     const active = this.#active.get(key);
     if (active) return active;
     // At most `size` hosts: one with no task running makes room (one exists, as this task holds
@@ -304,28 +338,18 @@ export class WorkerPool {
   }
 
   #spawn(key: string, profile: WorkerProfile): Host {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        ...profile.flags,
-        this.#entry.href,
-        String(this.#size),
-        String(profile.memoryMb ?? ""),
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
-    }).spawn();
-    const writer = child.stdin.getWriter();
+    const options: HostLinkOptions = {
+      size: this.#size,
+      firstMemoryMb: profile.memoryMb,
+      onMessage: (message) => this.#settle(host, message),
+    };
+    const link = profile.permissions
+      ? new HostInProcess({ ...options, permissions: profile.permissions })
+      : new HostProcess({ ...options, entry: this.#entry, flags: profile.flags });
     const host: Host = {
       id: this.#nextHostId++,
       key,
-      child,
-      writer,
-      // A dead host is reported by its exit.
-      outbox: new FrameOutbox((block) => writer.write(block)),
+      link,
       pending: new Map(),
       draining: false,
       rss: 0,
@@ -333,23 +357,11 @@ export class WorkerPool {
       exited: Promise.resolve(),
     };
     this.#hosts.add(host);
-    const replies = this.#readReplies(host);
-    host.exited = Promise.all([child.status, replies]).then(([status]) => {
-      this.#kill(host, new ComputeError(exitReason(status), {}));
+    host.exited = link.exited.then((reason) => {
+      this.#kill(host, new ComputeError(reason, {}));
       this.#hosts.delete(host);
     });
     return host;
-  }
-
-  async #readReplies(host: Host): Promise<void> {
-    try {
-      for await (const message of readFrames(host.child.stdout)) {
-        this.#settle(host, message as HostMessage);
-      }
-    } catch (error) {
-      // Stray bytes on stdout (a task wrote there): the host can no longer be trusted.
-      this.#kill(host, new ComputeError(`the Worker host process broke its channel: ${error}`, {}));
-    }
   }
 
   /** Sends `pending` to the active host of its profile. */
@@ -357,11 +369,7 @@ export class WorkerPool {
     const host = this.#host(pending.profile);
     pending.host = host;
     host.pending.set(pending.id, pending);
-    this.#write(host, pending.frame);
-  }
-
-  #write(host: Host, frame: Uint8Array): void {
-    host.outbox.push(frame);
+    host.link.send(pending.message, pending.frame);
   }
 
   /** Gives up `pending` (its signal aborted), rejecting it with `reason`. */
@@ -374,7 +382,7 @@ export class WorkerPool {
       // Its `started` may be on the way: the host's answer to the cancel tells.
       pending.abandoned = true;
       if (!pending.moving) {
-        this.#write(host, encodeFrame({ cancel: pending.id } satisfies HostRequest));
+        host.link.send({ cancel: pending.id });
       }
     }
     pending.reject(reason);
@@ -436,7 +444,7 @@ export class WorkerPool {
     for (const pending of host.pending.values()) {
       if (pending.started || pending.moving || pending.abandoned) continue;
       pending.moving = true;
-      this.#write(host, encodeFrame({ cancel: pending.id } satisfies HostRequest));
+      host.link.send({ cancel: pending.id });
     }
     if (host.pending.size === 0) this.#kill(host);
   }
@@ -453,12 +461,7 @@ export class WorkerPool {
     host.pending.clear();
     if (!host.killed) {
       host.killed = true;
-      host.writer.close().catch(() => {});
-      try {
-        host.child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
+      host.link.kill();
     }
     for (const pending of pendings) {
       if (pending.abandoned) continue; // rejected already
@@ -490,9 +493,4 @@ function deathReason(message: ThreadDeath, profile: WorkerProfile): string {
 function where(stack: string | undefined): string {
   const match = stack?.match(/(file:\/\/\S+?:\d+:\d+)/);
   return match ? ` (${match[1]})` : "";
-}
-
-function exitReason(status: Deno.CommandStatus): string {
-  if (status.signal) return `the Worker host process was killed by ${status.signal}`;
-  return `the Worker host process exited with code ${status.code}`;
 }

@@ -76,7 +76,7 @@ export interface ReportJob {
   // compute
   /** Where it ran: `worker`, `process`, or `main` (taskpool's main thread, in the sequential
    * and async modes). */
-  isolation?: "worker" | "process" | "main";
+  isolation?: "worker" | "process" | "thread" | "main";
   /** The Worker that ran it (isolation worker). */
   worker?: number;
   /** The host process that ran it (isolation process). */

@@ -113,7 +113,8 @@ export function timelineOf(label: string, report: Report): TimelineRun {
 
 /** The Worker thread or host process a compute job ran on, as a lane name. */
 function ranOn(job: ReportJob): string | undefined {
-  if (job.isolation === "worker" && job.worker !== undefined) return `worker-${job.worker}`;
+  const onWorker = job.isolation === "worker" || job.isolation === "thread";
+  if (onWorker && job.worker !== undefined) return `worker-${job.worker}`;
   if (job.isolation === "process" && job.pid !== undefined) return `process-${job.pid}`;
   return undefined;
 }

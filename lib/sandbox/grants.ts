@@ -24,7 +24,7 @@ import type { Plan } from "../job.ts";
 import { globRoot } from "../glob.ts";
 import { withRealPaths } from "../paths.ts";
 import { hasPlaceholders } from "../report_history.ts";
-import { moduleFolder } from "../../tasks/privileges.ts";
+import { moduleFolder, RUNNER_FILES } from "../../tasks/privileges.ts";
 import { findKill, findShell } from "../../tasks/group_signals.ts";
 import { findSetsid, resolveProgram } from "../../tasks/process_group.ts";
 
@@ -122,6 +122,8 @@ export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
         // taskpool's main thread, which then needs its rights too.
         read.add(moduleFolder(job.moduleUrl));
         run.add(options.execPath ?? Deno.execPath());
+        // With isolation thread, its Workers start here: a Worker has no right its parent lacks.
+        if (job.isolation === "thread") { for (const file of RUNNER_FILES) read.add(file); }
         const { permissions } = job;
         for (const path of permissions.read) read.add(path);
         for (const path of permissions.write) write.add(path);

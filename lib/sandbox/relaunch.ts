@@ -22,6 +22,9 @@ export const SANDBOXED_VARIABLE = "TASKPOOL_SANDBOXED";
 /** V8 flags of the child: a small young generation cuts pauses with many transfers. */
 const V8_FLAGS = "--v8-flags=--max-semi-space-size=4";
 
+/** Worker options with permissions, for compute jobs with `isolation: thread`. */
+const UNSTABLE_FLAGS = ["--unstable-worker-options"];
+
 /** What to run again, and under which grants. */
 export interface RelaunchRequest {
   /** The command line after the script: `run jobs.yaml --json`. */
@@ -79,6 +82,7 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
       "--no-prompt",
       ...config,
       V8_FLAGS,
+      ...UNSTABLE_FLAGS,
       ...grantFlags(request.grants),
       script,
       ...request.argv,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
+import { cli } from "../helpers/cli.ts";
 import { runYaml } from "../helpers/run_yaml.ts";
 import { tempDir } from "../helpers/temp.ts";
 
@@ -55,7 +56,9 @@ for (const isolation of ["worker", "process"] as const) {
     assert.equal(report.job("after").result, 42);
     assert.equal(report.exitCode, 1);
   });
+}
 
+for (const isolation of ["worker", "process", "thread"] as const) {
   Deno.test(`isolation: ${isolation} writes a Uint8Array result to its to: file`, async () => {
     await using dir = await tempDir();
     const report = await runYaml(
@@ -80,3 +83,60 @@ for (const isolation of ["worker", "process"] as const) {
     );
   });
 }
+
+Deno.test("isolation: thread survives a throw, a busy loop, Deno.exit and reads outside its rights, in taskpool's own process", async () => {
+  await using dir = await tempDir();
+  await using secrets = await tempDir();
+  const secret = await secrets.write("id_rsa", "not for compute jobs\n");
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const job = (name: string, exportName: string, args: unknown[], extra = "") =>
+    `  - { name: ${name}, compute: { module: ${WORK}, export: ${exportName}, args: ${
+      JSON.stringify(args)
+    }, isolation: thread${extra} } }`;
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "concurrency: { cpu: 2 }",
+      "jobs:",
+      job("throws", "throws", []),
+      job("spins", "spins", []).replace(/ }$/, ", timeout: 300ms }"),
+      job("exits", "exits", [7]),
+      job("snoops", "readsFile", [secret]),
+      job("phones", "connects", [listener.addr.port]),
+      job("allowed", "readsFile", [secret], `, permissions: { read: [${dirname(secret)}] }`),
+      job("after", "add", [20, 22]),
+    ].join("\n"),
+  );
+  // Through the CLI: the thread stuck in its loop cannot be stopped, and the run ends anyway.
+  const { code, stderr } = await cli(["run", "jobs.yaml", "--json"], { cwd: dir.path });
+  assert.equal(code, 1, stderr);
+  const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
+  const entry = (name: string) => report.jobs.find((job: { name: string }) => job.name === name);
+  const failed = (name: string) => {
+    assert.equal(entry(name).status, "failed", `${name}: ${JSON.stringify(entry(name))}`);
+    assert.equal(entry(name).isolation, "thread");
+    return entry(name).error;
+  };
+  assert.equal(failed("throws").message, "this job always fails");
+  assert.equal(failed("spins").code, "TIMEOUT");
+  assert.equal(failed("exits").message, "the task called Deno.exit(7)");
+  assert.match(failed("snoops").message, /read access to .*id_rsa/);
+  assert.match(failed("phones").message, /net access to "127\.0\.0\.1:\d+"/);
+  assert.equal(entry("allowed").result, "not for compute jobs\n");
+  assert.equal(entry("after").result, 42);
+  assert.equal(typeof entry("after").worker, "number");
+  assert.equal(entry("after").pid, undefined); // no host process of its own
+});
+
+Deno.test("isolation: thread refuses memory:, which no thread in taskpool's process can have", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    `jobs:\n  - name: capped\n    compute: { module: ${WORK}, export: add, args: [1, 2], isolation: thread, memory: 64MiB }\n`,
+  );
+  const { code, stderr } = await cli(["run", "jobs.yaml"], { cwd: dir.path });
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /jobs\.yaml:3:\d+.*jobs\[0\]\.compute\.memory/s);
+  assert.match(stderr, /cannot cap the heap of a thread in taskpool's own process/);
+});
