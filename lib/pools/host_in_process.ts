@@ -53,8 +53,10 @@ export class HostInProcess implements HostLink {
       out: {
         message: queue,
         reply: (worker, next, json) => {
-          const reply = JSON.parse(decoder.decode(json));
-          queue({ worker, ...(next === undefined ? {} : { next }), ...reply });
+          const reply = JSON.parse(decoder.decode(json)) as HostMessage & { next?: number };
+          Object.assign(reply, { worker });
+          if (next !== undefined) reply.next = next;
+          queue(reply);
         },
       },
     });
