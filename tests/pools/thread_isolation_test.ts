@@ -5,27 +5,17 @@
  * the CLI, whose run ends all the same).
  */
 import assert from "node:assert/strict";
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ComputeError } from "../../lib/errors.ts";
-import { WorkerPool, type WorkerProfile } from "../../lib/pools/worker_pool.ts";
-import { RUNNER_FILES } from "../../tasks/privileges.ts";
-import { tempDir } from "../helpers/temp.ts";
+import { WorkerPool } from "../../lib/pools/worker_pool.ts";
+import { testProfile, WORK } from "../helpers/worker_profiles.ts";
 
-const WORK = new URL("../testdata/work.ts", import.meta.url).href;
-const HERE = dirname(fileURLToPath(WORK));
 const task = (exportName: string, args: unknown[] = []) => ({
   moduleUrl: WORK,
   exportName,
   args,
   context: { output: "/out", job: "t" },
 });
-const NONE = { run: false, ffi: false, sys: false, import: false } as const;
-const narrow = (read: string[] = [], net: string[] | false = false): WorkerProfile => ({
-  flags: [`--allow-read=${[HERE, ...RUNNER_FILES, ...read]}`, `net=${net}`],
-  permissions: { ...NONE, read: [HERE, ...RUNNER_FILES, ...read], write: false, env: false, net },
-});
-const profile = { profile: narrow() };
+const profile = { profile: testProfile({ inProcess: true }) };
 
 Deno.test("isolation thread: tasks run on reused threads in this process, with no host process", async () => {
   const pool = new WorkerPool({ size: 2, aheadPerThread: 4 });
@@ -43,63 +33,24 @@ Deno.test("isolation thread: tasks run on reused threads in this process, with n
   }
 });
 
-Deno.test("isolation thread: a throwing task fails with its stack, and the thread stays", async () => {
+Deno.test("isolation thread: a task that throws, exits or closes its thread fails alone, and this process goes on", async () => {
   const pool = new WorkerPool({ size: 1 });
+  const failures: [exportName: string, args: unknown[], reason: RegExp][] = [
+    ["throws", [], /^this job always fails$/],
+    ["exits", [7], /^the task called Deno\.exit\(7\)$/],
+    ["exitsThroughProcess", [3], /^the task called Deno\.exit\(3\)$/],
+    ["closes", [], /^the Worker died: the task called close\(\)$/],
+    ["dies", [], /^the Worker died: .*uncaught in a timer .*work\.ts:\d+/],
+  ];
   try {
-    const error = await pool.run(task("throws"), profile).then(() => undefined, (e) => e);
-    assert.ok(error instanceof ComputeError);
-    assert.equal(error.message, "this job always fails");
-    assert.match(error.workerStack ?? "", /testdata\/work\.ts:\d+/);
-    assert.equal((await pool.run(task("add", [2, 2]), profile)).value, 4);
-    assert.equal(pool.started, 1);
-  } finally {
-    await pool.close();
-  }
-});
-
-Deno.test("isolation thread: a task that exits or closes its thread fails alone, and this process goes on", async () => {
-  const pool = new WorkerPool({ size: 1 });
-  try {
-    await assert.rejects(
-      pool.run(task("exits", [7]), profile),
-      /^ComputeError: the task called Deno\.exit\(7\)$/,
-    );
-    await assert.rejects(
-      pool.run(task("exitsThroughProcess", [3]), profile),
-      /^ComputeError: the task called Deno\.exit\(3\)$/,
-    );
-    await assert.rejects(
-      pool.run(task("closes"), profile),
-      /^ComputeError: the Worker died: the task called close\(\)$/,
-    );
-    await assert.rejects(
-      pool.run(task("dies"), profile),
-      /^ComputeError: the Worker died: .*uncaught in a timer .*work\.ts:\d+/,
-    );
+    for (const [exportName, args, reason] of failures) {
+      const error = await pool.run(task(exportName, args), profile).then(() => null, (e) => e);
+      assert.ok(error instanceof ComputeError, exportName);
+      assert.match(error.message, reason);
+      if (exportName === "throws") assert.match(error.workerStack ?? "", /testdata\/work\.ts:\d+/);
+    }
     assert.equal((await pool.run(task("add", [1, 2]), profile)).value, 3);
-    assert.equal(pool.hostsStarted, 1); // each death cost a thread
-  } finally {
-    await pool.close();
-  }
-});
-
-Deno.test("isolation thread: each thread has only its profile's permissions, narrower than this process's", async () => {
-  await using secrets = await tempDir();
-  const secret = await secrets.write("id_rsa", "private\n");
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const pool = new WorkerPool({ size: 1 });
-  try {
-    await assert.rejects(pool.run(task("readsFile", [secret]), profile), /read access to/);
-    await assert.rejects(
-      pool.run(task("connects", [listener.addr.port]), profile),
-      /net access to "127\.0\.0\.1:\d+"/,
-    );
-    const widened = { profile: narrow([secrets.path], [`127.0.0.1:${listener.addr.port}`]) };
-    assert.equal((await pool.run(task("readsFile", [secret]), widened)).value, "private\n");
-    assert.equal(
-      (await pool.run(task("connects", [listener.addr.port]), widened)).value,
-      "connected",
-    );
+    assert.equal(pool.hostsStarted, 1); // each death cost a thread, the throw not even that
   } finally {
     await pool.close();
   }
@@ -107,7 +58,9 @@ Deno.test("isolation thread: each thread has only its profile's permissions, nar
 
 Deno.test("isolation thread: an aborted task that never ends fails at once, and the next runs on fresh threads", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const loopback = { profile: narrow([], [`127.0.0.1:${listener.addr.port}`]) };
+  const loopback = {
+    profile: testProfile({ inProcess: true, net: [`127.0.0.1:${listener.addr.port}`] }),
+  };
   const pool = new WorkerPool({ size: 1 });
   try {
     const controller = new AbortController();

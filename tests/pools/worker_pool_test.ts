@@ -5,6 +5,7 @@ import { ComputeError } from "../../lib/errors.ts";
 import { WorkerPool, type WorkerProfile } from "../../lib/pools/worker_pool.ts";
 import { RUNNER_FILES } from "../../tasks/privileges.ts";
 import { tempDir } from "../helpers/temp.ts";
+import { testProfile } from "../helpers/worker_profiles.ts";
 
 const WORK = new URL("../testdata/work.ts", import.meta.url).href;
 const HERE = dirname(fileURLToPath(WORK));
@@ -223,26 +224,31 @@ Deno.test("WorkerPool.run() fails the job of a thread that dies, exits or runs o
   }
 });
 
-Deno.test("WorkerPool.run() gives each thread only its profile's permissions", async () => {
-  await using secrets = await tempDir();
-  const secret = await secrets.write("id_rsa", "private\n");
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const pool = new WorkerPool({ size: 1 });
-  try {
-    await assert.rejects(pool.run(task("readsFile", [secret]), profile), /read access to/);
-    await assert.rejects(
-      pool.run(task("connects", [listener.addr.port]), profile),
-      /net access to "127\.0\.0\.1:\d+"/,
-    );
-    const widened = { flags: [`--allow-read=${[HERE, ...RUNNER_FILES, secrets.path]}`] };
-    assert.equal(
-      (await pool.run(task("readsFile", [secret]), { profile: widened })).value,
-      "private\n",
-    );
-  } finally {
-    await pool.close();
-  }
-});
+for (const inProcess of [false, true]) {
+  const where = inProcess ? "in this process (isolation thread)" : "in a host process";
+  Deno.test(`WorkerPool.run() gives each thread only its profile's permissions, ${where}`, async () => {
+    await using secrets = await tempDir();
+    const secret = await secrets.write("id_rsa", "private\n");
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const pool = new WorkerPool({ size: 1 });
+    try {
+      const narrow = { profile: testProfile({ inProcess }) };
+      await assert.rejects(pool.run(task("readsFile", [secret]), narrow), /read access to/);
+      await assert.rejects(
+        pool.run(task("connects", [listener.addr.port]), narrow),
+        /net access to "127\.0\.0\.1:\d+"/,
+      );
+      const port = listener.addr.port;
+      const widened = {
+        profile: testProfile({ inProcess, read: [secrets.path], net: [`127.0.0.1:${port}`] }),
+      };
+      assert.equal((await pool.run(task("readsFile", [secret]), widened)).value, "private\n");
+      assert.equal((await pool.run(task("connects", [port]), widened)).value, "connected");
+    } finally {
+      await pool.close();
+    }
+  });
+}
 
 Deno.test("WorkerPool.run() with tasks queued ahead in the host starts them in order, each when it begins", async () => {
   const pool = new WorkerPool({ size: 1, aheadPerThread: 4 });
