@@ -41,7 +41,8 @@ export interface WorkerProfile {
   memoryMb?: number;
   /**
    * The same permissions as Worker options: then the threads live in taskpool's own process
-   * (`isolation: thread`, see {@linkcode ./host_in_process.ts}), with no heap cap.
+   * (`isolation: thread`, see {@linkcode ./host_in_process.ts}), with no heap cap. Tasks go to
+   * them unencoded, so their arguments must be structured-cloneable (a job file's always are).
    */
   permissions?: Deno.PermissionOptionsObject;
 }
@@ -450,9 +451,10 @@ export class WorkerPool {
   }
 
   /**
-   * Ends a host (SIGKILL: stuck threads included). Its running tasks reject with `reason`; tasks
-   * it had not started go to a fresh host (up to {@linkcode MAX_RESENDS} times each), unless the
-   * pool is closed.
+   * Ends a host (a host process gets SIGKILL, stuck threads included; threads in this process
+   * are terminated, and one stuck in a busy loop spins on). Its running tasks reject with
+   * `reason`; tasks it had not started go to a fresh host (up to {@linkcode MAX_RESENDS} times
+   * each), unless the pool is closed.
    */
   #kill(host: Host, reason?: ComputeError): void {
     if (this.#active.get(host.key) === host) this.#active.delete(host.key);
