@@ -38,3 +38,19 @@ export function runHardExitHooks(): void {
     }
   }
 }
+
+/**
+ * Registers a hook that sends `child` SIGKILL, until it has exited: a helper process (a Worker
+ * host, the signalling shell) that would end on its own once taskpool's end closes its stdin
+ * ends with taskpool instead, even if it is too busy to read.
+ */
+export function killOnHardExit(child: Deno.ChildProcess): void {
+  const hook = onHardExit(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  });
+  child.status.finally(() => hook[Symbol.dispose]());
+}

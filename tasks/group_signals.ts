@@ -8,6 +8,7 @@
  * @module
  */
 
+import { killOnHardExit } from "../lib/exit_hooks.ts";
 import { isExecutable } from "../lib/paths.ts";
 
 /** Where `kill` (procps or util-linux) may live. */
@@ -104,6 +105,7 @@ class ShellSignaller {
       stderr: "null",
     }).spawn();
     child.unref();
+    killOnHardExit(child);
     this.#writer = child.stdin.getWriter();
     // Read directly, not through a piped stream, which would keep a read pending for ever.
     this.#reader = child.stdout.getReader();

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { killOnHardExit } from "../exit_hooks.ts";
 import { FrameOutbox } from "./frame_outbox.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import type { HostLink, HostLinkOptions, HostMessage, HostRequest } from "./worker_pool.ts";
@@ -36,6 +37,7 @@ export class HostProcess implements HostLink {
       stderr: "inherit",
       env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
     }).spawn();
+    killOnHardExit(this.#child);
     const writer = this.#writer = this.#child.stdin.getWriter();
     // A dead host is reported by its exit.
     this.#outbox = new FrameOutbox((block) => writer.write(block));

@@ -10,6 +10,7 @@
  */
 import { ownFileUrl } from "../own_files.ts";
 import { ComputeError } from "../errors.ts";
+import { killOnHardExit } from "../exit_hooks.ts";
 import { readFrames } from "./frames.ts";
 import { WakeQueue } from "./wake_queue.ts";
 import { type ComputeTask, encodeTaskFrame, type HostMemory, type TaskReply } from "./task.ts";
@@ -187,6 +188,8 @@ export class ProcessPool {
       stderr: "piped",
       env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
     }).spawn();
+    // A task in a busy loop keeps its host from reading stdin, so from seeing taskpool's end.
+    killOnHardExit(child);
     const host: Host = {
       id: this.#nextHostId++,
       key,
