@@ -11,7 +11,7 @@ import { WorkerPool } from "../lib/pools/worker_pool.ts";
 import { runPlan } from "../lib/run.ts";
 import count from "../tasks/builtin/count.ts";
 import { runCli } from "./run_cli.ts";
-import { hostProfile, workerProfile } from "../tasks/privileges.ts";
+import { hostProfile, threadProfile, workerProfile } from "../tasks/privileges.ts";
 
 const CORES = navigator.hardwareConcurrency;
 
@@ -175,16 +175,19 @@ async function coldStart(): Promise<void> {
   const output = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
   const task = { moduleUrl, exportName: "default", args: [1], context: {} };
   const worker: number[] = [];
+  const thread: number[] = [];
   const process: number[] = [];
   try {
     for (let i = 0; i < 5; i++) {
-      const workers = new WorkerPool({ size: 1 });
-      let started = performance.now();
-      await workers.run(task, { profile: workerProfile(job, output) });
-      worker.push(performance.now() - started);
-      await workers.close();
+      for (const [profile, times] of [[workerProfile, worker], [threadProfile, thread]] as const) {
+        const workers = new WorkerPool({ size: 1 });
+        const started = performance.now();
+        await workers.run(task, { profile: profile(job, output) });
+        times.push(performance.now() - started);
+        await workers.close();
+      }
       const processes = new ProcessPool({ size: 1 });
-      started = performance.now();
+      const started = performance.now();
       await processes.run(task, { profile: hostProfile(job, output) });
       process.push(performance.now() - started);
       await processes.close();
@@ -194,7 +197,8 @@ async function coldStart(): Promise<void> {
   }
   console.log(
     `cold start first result from a new pool: Worker ${median(worker).toFixed(0)} ms, ` +
-      `process ${median(process).toFixed(0)} ms (medians of 5)`,
+      `thread ${median(thread).toFixed(0)} ms, process ${median(process).toFixed(0)} ms ` +
+      `(medians of 5)`,
   );
 }
 

@@ -144,10 +144,16 @@ async function runCurl(urls: string[], parallel: number): Promise<number | undef
 
 /**
  * Runs `steps` one after another, starting at step `round` (mod their number), so that no
- * contender is always the first on a fresh server or a fresh disk.
+ * contender is always the first on a fresh server or a fresh disk. Each starts after a `sync`,
+ * with no dirty pages left by the one before: a writer that followed a 1 GiB write was slowed
+ * by its writeback (taskpool/curl 0.82-2.34 round by round without, 0.86-1.59 and 0.93-1.12
+ * with).
  */
 async function inTurns(round: number, steps: (() => Promise<void>)[]): Promise<void> {
-  for (let k = 0; k < steps.length; k++) await steps[(round + k) % steps.length]!();
+  for (let k = 0; k < steps.length; k++) {
+    await new Deno.Command("sync").output();
+    await steps[(round + k) % steps.length]!();
+  }
 }
 
 function median(values: number[]): number {
