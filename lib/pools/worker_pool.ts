@@ -321,9 +321,7 @@ export class WorkerPool {
 
   /** The active host for `profile`, started if need be. */
   #host(profile: WorkerProfile): Host {
-    const key = `${profile.permissions ? "thread" : "process"}\u0000${
-      profile.flags.join("\u0000")
-    }`;
+    const key = hostKeyOf(profile);
     const active = this.#active.get(key);
     if (active) return active;
     // At most `size` hosts: one with no task running makes room (one exists, as this task holds
@@ -475,6 +473,19 @@ export class WorkerPool {
       }
     }
   }
+}
+
+/** The host key of each profile seen: worked out once, not once per task. */
+const hostKeys = new WeakMap<WorkerProfile, string>();
+
+/** Which host a task with `profile` goes to: one per kind of host and set of rights. */
+function hostKeyOf(profile: WorkerProfile): string {
+  let key = hostKeys.get(profile);
+  if (key === undefined) {
+    const kind = profile.permissions ? "thread" : "process";
+    hostKeys.set(profile, key = `${kind}\u0000${profile.flags.join("\u0000")}`);
+  }
+  return key;
 }
 
 /** Why a thread ended under its task, in words. */
