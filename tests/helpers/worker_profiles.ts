@@ -1,16 +1,22 @@
 /**
- * Worker profiles for pool tests: the test modules' folder and the runner's files to read, and
- * whatever else a test grants; for a host process (flags) or for threads in this process
- * (`inProcess`: the same rights as Worker options).
+ * Tasks and Worker profiles for pool tests. A profile grants the test modules' folder and the
+ * runner's files to read, and whatever else a test grants; for a host process (flags) or for
+ * threads in this process (`inProcess`: the same rights as Worker options).
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ComputeTask } from "../../lib/pools/task.ts";
 import type { WorkerProfile } from "../../lib/pools/worker_pool.ts";
 import { RUNNER_FILES } from "../../tasks/privileges.ts";
 
 /** tests/testdata/work.ts, the compute module of the pool tests. */
 export const WORK = new URL("../testdata/work.ts", import.meta.url).href;
 const HERE = dirname(fileURLToPath(WORK));
+
+/** A task calling `exportName` of {@linkcode WORK} with `args`. */
+export function testTask(exportName: string, args: unknown[] = []): ComputeTask {
+  return { moduleUrl: WORK, exportName, args, context: { output: "/out", job: "t" } };
+}
 
 /** What a test profile grants beyond reading the test modules and the runner. */
 export interface TestRights {

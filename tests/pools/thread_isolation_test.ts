@@ -7,14 +7,8 @@
 import assert from "node:assert/strict";
 import { ComputeError } from "../../lib/errors.ts";
 import { WorkerPool } from "../../lib/pools/worker_pool.ts";
-import { testProfile, WORK } from "../helpers/worker_profiles.ts";
+import { testProfile, testTask as task } from "../helpers/worker_profiles.ts";
 
-const task = (exportName: string, args: unknown[] = []) => ({
-  moduleUrl: WORK,
-  exportName,
-  args,
-  context: { output: "/out", job: "t" },
-});
 const profile = { profile: testProfile({ inProcess: true }) };
 
 Deno.test("isolation thread: tasks run on reused threads in this process, with no host process", async () => {

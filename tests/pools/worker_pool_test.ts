@@ -1,23 +1,12 @@
 import assert from "node:assert/strict";
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ComputeError } from "../../lib/errors.ts";
-import { WorkerPool, type WorkerProfile } from "../../lib/pools/worker_pool.ts";
-import { RUNNER_FILES } from "../../tasks/privileges.ts";
+import { WorkerPool } from "../../lib/pools/worker_pool.ts";
 import { tempDir } from "../helpers/temp.ts";
-import { testProfile } from "../helpers/worker_profiles.ts";
+import { testProfile, testTask as task } from "../helpers/worker_profiles.ts";
 
-const WORK = new URL("../testdata/work.ts", import.meta.url).href;
-const HERE = dirname(fileURLToPath(WORK));
-const task = (exportName: string, args: unknown[] = []) => ({
-  moduleUrl: WORK,
-  exportName,
-  args,
-  context: { output: "/out", job: "t" },
-});
-const NARROW: WorkerProfile = { flags: [`--allow-read=${[HERE, ...RUNNER_FILES]}`] };
+const NARROW = testProfile();
 /** NARROW plus loopback, for the tasks that say they started by connecting. */
-const LOOPBACK: WorkerProfile = { flags: [...NARROW.flags, "--allow-net=127.0.0.1"] };
+const LOOPBACK = testProfile({ net: ["127.0.0.1"] });
 const profile = { profile: NARROW };
 
 Deno.test("WorkerPool.run() reuses persistent threads up to its size, in one host", async () => {
