@@ -88,6 +88,7 @@ export function runJobs(
   } = options;
   const t0 = now();
   const clock = () => now() - t0;
+  if (!runSignal?.aborted) prepareKinds(kinds, jobs);
 
   const states = new Map<string, State>();
   for (const job of jobs) {
@@ -312,6 +313,19 @@ export function runJobs(
     for (const state of states.values()) if (state.pendingNeeds === 0) enqueue(state);
   }
   return promise;
+}
+
+/** Tells each kind that asks of its jobs that can start at once (see `JobKind.prepare`). */
+function prepareKinds(kinds: KindRegistry, jobs: readonly Job[]): void {
+  const ready = new Map<JobKind, Job[]>();
+  for (const job of jobs) {
+    const kind = kindOf(kinds, job);
+    if (!kind.prepare || job.needs.length > 0) continue;
+    const list = ready.get(kind);
+    if (list) list.push(job);
+    else ready.set(kind, [job]);
+  }
+  for (const [kind, list] of ready) kind.prepare!(list);
 }
 
 /** The kind that runs `job` (the registry is keyed by kind, so this cast is sound). */

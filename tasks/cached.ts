@@ -7,10 +7,10 @@
  * @module
  */
 import { MissingOutputError } from "../lib/errors.ts";
-import type { Job } from "../lib/job.ts";
+import type { Job, JobCacheSpec } from "../lib/job.ts";
 import type { JobStatus } from "../lib/events.ts";
 import { fingerprintOf, type JobCache } from "./job_cache.ts";
-import type { JobKind, TaskResult } from "./types.ts";
+import type { JobKind, TaskContext, TaskResult } from "./types.ts";
 
 /** Options for {@linkcode withJobCache}. */
 export interface JobCacheOptions {
@@ -34,39 +34,50 @@ export function withJobCache<J extends Job>(
   options: JobCacheOptions,
 ): JobKind<J> {
   const { cache, statusOf, force = false } = options;
+  const { prepare } = kind;
   return {
     ...kind,
-    async run(job, context) {
-      if (!job.cache) return await kind.run(job, context);
-      const fingerprint = await fingerprintOf(job);
-      const last = cache.get(job.name);
-      if (
-        !force && last?.fingerprint === fingerprint &&
-        job.needs.every((need) => statusOf(need) === "cached") &&
-        (await missing(job.cache.outputs)).length === 0
-      ) {
-        const result: TaskResult = { cached: "unchanged" };
-        if (last.result !== undefined) result.result = last.result;
-        if (last.exitCode !== undefined) result.exitCode = last.exitCode;
-        return result;
-      }
-      cache.set(job.name, undefined); // until it succeeds again
-      const result = await kind.run(job, context);
-      const absent = await missing(job.cache.outputs);
-      if (absent.length > 0) {
-        throw new MissingOutputError(
-          `succeeded but did not write its declared output${absent.length > 1 ? "s" : ""}: ` +
-            absent.join(", "),
-        );
-      }
-      cache.set(job.name, {
-        fingerprint,
-        ...(result.result !== undefined ? { result: result.result } : {}),
-        ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
-      });
-      return result;
-    },
+    // A job that may turn out cached needs nothing started for it.
+    ...(prepare
+      ? { prepare: (ready: readonly J[]) => prepare.call(kind, ready.filter((job) => !job.cache)) }
+      : {}),
+    // Not async for a job without files: it costs no promise of its own.
+    run: (job, context) => job.cache ? runCached(job, job.cache, context) : kind.run(job, context),
   };
+
+  async function runCached(
+    job: J,
+    files: JobCacheSpec,
+    context: TaskContext,
+  ): Promise<TaskResult> {
+    const fingerprint = await fingerprintOf(job);
+    const last = cache.get(job.name);
+    if (
+      !force && last?.fingerprint === fingerprint &&
+      job.needs.every((need) => statusOf(need) === "cached") &&
+      (await missing(files.outputs)).length === 0
+    ) {
+      const result: TaskResult = { cached: "unchanged" };
+      if (last.result !== undefined) result.result = last.result;
+      if (last.exitCode !== undefined) result.exitCode = last.exitCode;
+      return result;
+    }
+    cache.set(job.name, undefined); // until it succeeds again
+    const result = await kind.run(job, context);
+    const absent = await missing(files.outputs);
+    if (absent.length > 0) {
+      throw new MissingOutputError(
+        `succeeded but did not write its declared output${absent.length > 1 ? "s" : ""}: ` +
+          absent.join(", "),
+      );
+    }
+    cache.set(job.name, {
+      fingerprint,
+      ...(result.result !== undefined ? { result: result.result } : {}),
+      ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+    });
+    return result;
+  }
 }
 
 async function missing(paths: readonly string[]): Promise<string[]> {

@@ -45,6 +45,12 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
     if (profile === undefined) cache.set(job.group, profile = make());
     return profile;
   };
+  const workerProfileOf = (job: ComputeJob) =>
+    cached(
+      workerProfiles,
+      job,
+      () => whereOf(job) === "thread" ? threadProfile(job, output) : workerProfile(job, output),
+    );
   return {
     pool: "cpu",
     // Tasks for Workers queue in their host process, a group (same module and rights) at a time.
@@ -58,6 +64,17 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
         },
       }
       : {}),
+    // The Worker threads of the first jobs boot while the scheduler sets the run up: a cold
+    // host takes 20-40 ms before its first task starts, and two threads in taskpool's own
+    // process hold its thread for 20-30 ms as they are created.
+    prepare(ready) {
+      const groups = new Set<string>();
+      for (const job of ready) {
+        if (!onWorker(whereOf(job)) || groups.has(job.group)) continue;
+        groups.add(job.group);
+        if (!workers.prestart(workerProfileOf(job))) return;
+      }
+    },
     async run(job, { signal, started }) {
       const context: ComputeContext = { output, job: job.name };
       const task = {
@@ -78,11 +95,7 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
         return { result: await settle(value, job, output), pid, isolation: where };
       }
       const { value, workerId } = await workers.run(task, {
-        profile: cached(
-          workerProfiles,
-          job,
-          () => where === "thread" ? threadProfile(job, output) : workerProfile(job, output),
-        ),
+        profile: workerProfileOf(job),
         signal,
         ...(started ? { onStart: started } : {}),
       });

@@ -96,6 +96,12 @@ export interface JobKind<J extends Job = Job> {
   gate?: Gate<J>;
   /** Jobs taken ahead of a free slot. @default none: a job is taken when a slot is free */
   queueAhead?: QueueAhead<J>;
+  /**
+   * Told once, as the run begins, of this kind's jobs that can start at once (they need no
+   * other job), so that it can start what they run on (Worker threads, a host process) while
+   * the run is still being set up. A hint: `run` must not depend on it. @default nothing
+   */
+  prepare?(ready: readonly J[]): void;
   /** Runs one attempt; honours `context.signal` and lets its reason propagate. */
   run(job: J, context: TaskContext): Promise<TaskResult>;
   /** Whether a failed attempt is worth another (when retries are left). @default always */

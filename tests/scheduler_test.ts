@@ -341,3 +341,32 @@ Deno.test("runJobs() gives a queue-ahead job a free slot while another kind's jo
     ["c2", "cpu-2"],
   ]);
 });
+
+Deno.test("runJobs() tells each kind of its jobs that need nothing, once, before any runs", async () => {
+  const told: string[][] = [];
+  const ran: string[] = [];
+  const kind: JobKind = {
+    pool: "cpu",
+    prepare: (ready) => void told.push(ready.map((job) => `${job.name} (after ${ran.length})`)),
+    run: (job) => {
+      ran.push(job.name);
+      return Promise.resolve({ exitCode: 0 });
+    },
+  };
+  const registry = { download: kind, compute: kind, run: kind } as unknown as KindRegistry;
+  await runJobs([job("a"), job("b", { needs: ["a"] }), job("c")], {
+    kinds: registry,
+    limits: { io: 1, cpu: 1 },
+  });
+  assert.deepEqual(told, [["a (after 0)", "c (after 0)"]]);
+  assert.deepEqual(ran.toSorted(), ["a", "b", "c"]);
+
+  // A run cancelled before it began prepares nothing.
+  told.length = 0;
+  await runJobs([job("a")], {
+    kinds: registry,
+    limits: { io: 1, cpu: 1 },
+    signal: AbortSignal.abort(new InterruptedError("SIGINT")),
+  });
+  assert.deepEqual(told, []);
+});

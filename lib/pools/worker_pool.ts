@@ -299,6 +299,21 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * Starts the host for `profile` now, unless one is active or the pool has all the hosts it
+   * may have, so that its threads boot while the caller prepares the tasks (`run` starts hosts
+   * as it needs them anyway). Returns whether another host could still be started.
+   */
+  prestart(profile: WorkerProfile): boolean {
+    if (this.#closed) return false;
+    const key = hostKeyOf(profile);
+    const live = () => [...this.#hosts].filter((host) => !host.killed).length;
+    if (!this.#active.has(key) && live() < this.#size) {
+      this.#active.set(key, this.#spawn(key, profile));
+    }
+    return live() < this.#size;
+  }
+
   /** Kills every host process and waits for them to exit; tasks still running reject. */
   async close(): Promise<void> {
     this.#closed = true;

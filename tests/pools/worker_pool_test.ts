@@ -24,6 +24,28 @@ Deno.test("WorkerPool.run() reuses persistent threads up to its size, in one hos
   }
 });
 
+for (const inProcess of [false, true]) {
+  const where = inProcess ? "threads in this process" : "a host process";
+  Deno.test(`WorkerPool.prestart() starts a profile's host (${where}) before its first task, if there is room`, async () => {
+    const pool = new WorkerPool({ size: 2 });
+    const first = testProfile({ inProcess });
+    try {
+      assert.equal(pool.prestart(first), true, "room for one more host");
+      assert.equal(pool.hostsStarted, 1);
+      assert.equal(pool.prestart(first), true, "active already: nothing new");
+      assert.equal(pool.hostsStarted, 1);
+      assert.equal(pool.prestart(testProfile({ read: ["/tmp"], inProcess })), false, "now full");
+      assert.equal(pool.hostsStarted, 2);
+      assert.equal(pool.prestart(testProfile({ read: ["/var"], inProcess })), false);
+      assert.equal(pool.hostsStarted, 2, "no room: nothing started");
+      assert.equal((await pool.run(task("add", [1, 2]), { profile: first })).value, 3);
+      assert.equal(pool.hostsStarted, 2, "the task ran on the host started for it");
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
 Deno.test("WorkerPool.run() passes the context last and calls the default export", async () => {
   const pool = new WorkerPool({ size: 1 });
   try {
