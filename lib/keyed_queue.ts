@@ -50,8 +50,11 @@ export class KeyedQueue<T> {
       if (!mayTake(key, queue.peek()!)) continue;
       const item = queue.shift()!;
       this.#length--;
-      this.#byKey.delete(key);
-      if (queue.length > 0) this.#byKey.set(key, queue); // to the back of the turn
+      // To the back of the turn, unless it is the only key (no need: a move costs garbage).
+      if (queue.length === 0 || this.#byKey.size > 1) {
+        this.#byKey.delete(key);
+        if (queue.length > 0) this.#byKey.set(key, queue);
+      }
       return item;
     }
     return undefined;

@@ -45,6 +45,8 @@ interface State {
   job: Job;
   /** The key its kind's gate admits it under (such as its host); "" when ungated. */
   key: string;
+  /** How it may be taken ahead of a free slot (its kind's `queueAhead`), if it may. */
+  ahead: Ahead | undefined;
   pendingNeeds: number;
   dependents: State[];
   status: JobStatus | "waiting" | "queued" | "running" | "backoff";
@@ -91,10 +93,20 @@ export function runJobs(
   if (!runSignal?.aborted) prepareKinds(kinds, jobs);
 
   const states = new Map<string, State>();
+  const aheads = new Map<string, Ahead>(); // one per key, shared by its jobs
+  const aheadOf = (kind: JobKind, job: Job): Ahead | undefined => {
+    const key = kind.queueAhead?.keyOf(job);
+    if (key === undefined) return undefined;
+    let ahead = aheads.get(key);
+    if (!ahead) aheads.set(key, ahead = { key, perSlot: kind.queueAhead!.perSlot });
+    return ahead;
+  };
   for (const job of jobs) {
+    const kind = kindOf(kinds, job);
     states.set(job.name, {
       job,
-      key: kindOf(kinds, job).gate?.keyOf(job) ?? "",
+      key: kind.gate?.keyOf(job) ?? "",
+      ahead: aheadOf(kind, job),
       pendingNeeds: job.needs.length,
       dependents: [],
       status: "waiting",
@@ -127,7 +139,12 @@ export function runJobs(
   } satisfies Record<JobKindName, PoolName>;
   onEvent({ type: "run-started", at: clock(), jobs, limits, pools });
 
-  const finish = (state: State, status: JobStatus, extra: Partial<JobOutcome> = {}) => {
+  const finish = (
+    state: State,
+    status: JobStatus,
+    extra: Partial<JobOutcome> = {},
+    endMs = clock(),
+  ) => {
     if (state.outcome) return;
     state.status = status;
     const first = state.attempts[0];
@@ -136,7 +153,7 @@ export function runJobs(
       attempts: state.attempts,
       readyMs: state.readyMs,
       startMs: first?.startMs,
-      endMs: clock(),
+      endMs,
       result: undefined,
       ...extra,
     };
@@ -171,10 +188,11 @@ export function runJobs(
   const enqueue = (state: State) => {
     if (stopSignal.aborted) return finish(state, "cancelled", { error: stopSignal.reason });
     const pool = kindOf(kinds, state.job).pool;
-    state.readyMs ??= clock();
+    const at = clock();
+    state.readyMs ??= at;
     state.status = "queued";
     queues[pool].push(state, state.key);
-    onEvent({ type: "job-queued", at: clock(), job: state.job, pool });
+    onEvent({ type: "job-queued", at, job: state.job, pool });
     pump(pool);
   };
 
@@ -191,17 +209,12 @@ export function runJobs(
     return gate ? (key) => key === "" || gate.tryEnter(key) : () => true;
   };
   const admits: Record<PoolName, (key: string) => boolean> = { io: admit("io"), cpu: admit("cpu") };
-  const aheadOf = (state: State): Ahead | undefined => {
-    const queueAhead = kindOf(kinds, state.job).queueAhead;
-    const key = queueAhead?.keyOf(state.job);
-    return key === undefined ? undefined : { key, perSlot: queueAhead!.perSlot };
-  };
   const pump = (pool: PoolName) => {
     const queue = queues[pool];
     const enter = admits[pool];
     const poolSlots = slots[pool];
     while (queue.length > 0) {
-      const state = queue.take((key, front) => poolSlots.mayTake(aheadOf(front)) && enter(key));
+      const state = queue.take((key, front) => poolSlots.mayTake(front.ahead) && enter(key));
       if (!state) break;
       void attempt(state, pool);
     }
@@ -213,7 +226,7 @@ export function runJobs(
     const kind = kindOf(kinds, job);
     const number = state.attempts.length + 1;
     const poolSlots = slots[pool];
-    const taken = poolSlots.take(aheadOf(state));
+    const taken = poolSlots.take(state.ahead);
     let record: AttemptRecord | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // Only a job with a timeout needs a signal of its own: a dependent signal per attempt
@@ -227,13 +240,15 @@ export function runJobs(
       const begun: AttemptRecord = record = { startMs: clock(), endMs: 0, lane: "" };
       state.attempts.push(begun);
       state.status = "running";
+      let late = false;
       poolSlots.start(taken, (lane) => {
         // Numbered late (its kind started it as the slot's last job was ending): it begins on
         // the timeline when that one ends, so that no slot shows two jobs at once.
-        begun.startMs = clock();
+        if (late) begun.startMs = clock();
         begun.lane = `${pool}-${lane}`;
         onEvent({ type: "job-started", at: begun.startMs, job, attempt: number, lane: begun.lane });
       });
+      late = true;
       if (!timeout) return;
       timer = setTimeout(() => {
         timeout.abort(new DOMException(`timed out after ${job.timeoutMs}ms`, "TimeoutError"));
@@ -244,9 +259,9 @@ export function runJobs(
     try {
       const result = await kind.run(job, { signal, attempt: number, progress, started });
       started();
-      record!.endMs = clock();
+      const endMs = record!.endMs = clock();
       release(state, pool, taken);
-      finish(state, result.cached ? "cached" : "ok", { result });
+      finish(state, result.cached ? "cached" : "ok", { result }, endMs);
     } catch (caught) {
       // A job aborted because the run stopped reports the run's reason, not its own echo.
       const error = stopSignal.aborted ? stopSignal.reason : caught;
@@ -285,11 +300,18 @@ export function runJobs(
     }
   };
 
+  const pumpSoon: Record<PoolName, boolean> = { io: false, cpu: false };
   const release = (state: State, pool: PoolName, taken: Taken) => {
     slots[pool].release(taken);
     if (state.key !== "") gates.get(pool)?.leave(state.key);
-    // Hand the slot on after the current turn, so a finishing job's events come first.
-    queueMicrotask(() => pump(pool));
+    // Hand the slot on after the current turn, so a finishing job's events come first; one
+    // pump for all the jobs that finish in this turn.
+    if (pumpSoon[pool]) return;
+    pumpSoon[pool] = true;
+    queueMicrotask(() => {
+      pumpSoon[pool] = false;
+      pump(pool);
+    });
   };
 
   // On stop, drop everything that has not started; running attempts see the signal.

@@ -103,17 +103,19 @@ export class Slots {
       if (!taken.started) this.#waiting--;
       if (--this.#ahead === 0) this.#aheadKey = undefined;
     }
-    const onLane = this.#unnumbered.get(taken);
+    // Looked up only if any wait: a lookup gives `taken` an identity hash, which costs memory.
+    const onLane = this.#unnumbered.size > 0 ? this.#unnumbered.get(taken) : undefined;
     if (onLane) {
       this.#unnumbered.delete(taken);
       onLane(taken.lane = this.#size + ++this.#extra);
     }
     const lane = taken.lane;
     if (lane === undefined || lane > this.#size) return;
+    // Checked first: taking the first entry of even an empty map costs an iterator.
+    if (this.#unnumbered.size === 0) return void this.#free.push(lane);
     const [next] = this.#unnumbered;
-    if (!next) return void this.#free.push(lane);
-    this.#unnumbered.delete(next[0]);
-    next[0].lane = lane;
-    next[1](lane);
+    this.#unnumbered.delete(next![0]);
+    next![0].lane = lane;
+    next![1](lane);
   }
 }
