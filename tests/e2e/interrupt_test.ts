@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import type { Report } from "../../lib/report/model.ts";
 import { spawnCli } from "../helpers/cli.ts";
 import { fileBytes, sha256Hex, startFaultServer } from "../helpers/fault_server.ts";
-import { cmdline, descendantsOf, isRunning, whenFiles } from "../helpers/processes.ts";
+import { cmdline, descendantsOf, survivorsOf, whenFiles } from "../helpers/processes.ts";
 import { exists } from "../helpers/run_yaml.ts";
 import { tempDir } from "../helpers/temp.ts";
 
@@ -93,7 +93,7 @@ for (const [signal, expected] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     assert.equal(await exists(`${dir.path}/out/big.bin`), false);
     assert.equal(await sizeOf(`${dir.path}/out/big.bin.part`), SIZE / 2);
     assert.equal(await exists(`${dir.path}/out/.taskpool/lock`), false);
-    const survivors = processes.filter(isRunning);
+    const survivors = await survivorsOf(processes);
     assert.deepEqual(survivors, [], "processes outlived taskpool");
 
     // The kept .part is resumed by the next run.
@@ -137,6 +137,6 @@ Deno.test("taskpool run: a second SIGINT exits at once, still killing every chil
   assert.equal(report.jobs.find((job) => job.name === "sleeper")?.status, "cancelled");
   assert.equal(await exists(`${dir.path}/out/big.bin`), false);
   assert.equal(await exists(`${dir.path}/out/.taskpool/lock`), false);
-  const survivors = processes.filter(isRunning).map((pid) => `${pid} ${cmdline(pid)}`);
+  const survivors = (await survivorsOf(processes)).map((pid) => `${pid} ${cmdline(pid)}`);
   assert.deepEqual(survivors, [], "processes outlived taskpool");
 });

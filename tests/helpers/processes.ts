@@ -40,6 +40,21 @@ export function isRunning(pid: number): boolean {
   return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
 }
 
+/**
+ * The pids of `pids` still running after each has had up to `withinMs` to finish dying: a
+ * process sent SIGKILL is gone only once the kernel has torn it down, some milliseconds later
+ * (its command line reads empty meanwhile). Polls; returns as soon as none runs.
+ */
+export async function survivorsOf(pids: readonly number[], withinMs = 3000): Promise<number[]> {
+  const deadline = performance.now() + withinMs;
+  let running = [...new Set(pids)].filter(isRunning);
+  while (running.length > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    running = running.filter(isRunning);
+  }
+  return running;
+}
+
 function readStat(pid: number): { state: string; ppid: number } | undefined {
   try {
     const text = Deno.readTextFileSync(`/proc/${pid}/stat`);

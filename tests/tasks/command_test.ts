@@ -3,6 +3,7 @@ import { CommandFailedError } from "../../lib/errors.ts";
 import type { RunJob } from "../../lib/job.ts";
 import { createCommandKind } from "../../tasks/command.ts";
 import { findSetsid } from "../../tasks/process_group.ts";
+import { isRunning, survivorsOf } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 function runJob(argv: [string, ...string[]], output: string, extra: Partial<RunJob> = {}): RunJob {
@@ -22,17 +23,6 @@ function runJob(argv: [string, ...string[]], output: string, extra: Partial<RunJ
     logPath: `${output}/logs/cmd.log`,
     ...extra,
   };
-}
-
-/**
- * True while `pid` runs; a zombie (dead, not yet reaped by init) counts as gone. Asks `ps`
- * because Deno reads /proc only with --allow-all.
- */
-function alive(pid: number): boolean {
-  const { stdout } = new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)] })
-    .outputSync();
-  const state = new TextDecoder().decode(stdout).trim();
-  return state !== "" && !state.startsWith("Z");
 }
 
 Deno.test("command run() saves stdout and stderr to the log, with job env and closed stdin", async () => {
@@ -138,10 +128,14 @@ for (const [how, setsid] of [["via setsid", findSetsid()], ["detached", null]] a
       watcher.close();
     }
     const grandchild = Number((await Deno.readTextFile(pidFile)).trim());
-    assert.ok(alive(grandchild), `grandchild ${grandchild} should run before the abort`);
+    assert.ok(isRunning(grandchild), `grandchild ${grandchild} should run before the abort`);
     controller.abort(new DOMException("timed out", "TimeoutError"));
     await assert.rejects(run, (e: DOMException) => e.name === "TimeoutError");
-    assert.equal(alive(grandchild), false, "the grandchild must not survive the job");
+    assert.deepEqual(
+      await survivorsOf([grandchild]),
+      [],
+      "the grandchild must not survive the job",
+    );
   });
 
   Deno.test(`command run() ${how}: ends background processes left behind by a finished command`, async () => {
@@ -153,7 +147,7 @@ for (const [how, setsid] of [["via setsid", findSetsid()], ["detached", null]] a
     );
     assert.equal(result.exitCode, 0);
     const pid = Number((await Deno.readTextFile(`${dir.path}/bg.pid`)).trim());
-    assert.equal(alive(pid), false);
+    assert.deepEqual(await survivorsOf([pid]), [], "the background sleep must not survive the job");
   });
 
   Deno.test(`command run() ${how}: the command leads its own process group`, async () => {
