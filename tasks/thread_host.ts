@@ -57,9 +57,9 @@ import type {
 import { type RunnerThread, startRunnerThread } from "./runner_thread.ts";
 
 /** The most tasks a thread holds, the running one included. */
-const THREAD_QUEUE = 64;
+const THREAD_QUEUE = 256;
 /** A thread is topped up when it holds this many tasks or fewer. */
-const REFILL_AT = 32;
+const REFILL_AT = 128;
 /** Room for replies in a thread's ring; a reply that does not fit is posted. */
 const RING_BYTES = 256 * 1024;
 /**
