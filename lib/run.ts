@@ -45,8 +45,8 @@ export interface RunPlanOptions {
  * of tiny tasks between two round trips to it (16 left them idle a third of the time: 19,000
  * tiny jobs a second, against 28,000-33,000 with 128), and, with threads that hold 256 each,
  * that taskpool tops them up in larger batches (10,000 tiny `isolation: thread` jobs, A/B: warm
- * 134-140 ms against 140-154 with 128 here and 64 in a thread). A task queued
- * behind a stuck or long one is taken by an idle thread, or moved to a fresh host.
+ * 134-140 ms against 140-154 with 128 here and 64 in a thread). A task queued behind a stuck or
+ * long one is taken by an idle thread, or moved to a fresh host.
  */
 const WORKER_TASKS_AHEAD = 512;
 
