@@ -307,11 +307,10 @@ export class WorkerPool {
   prestart(profile: WorkerProfile): boolean {
     if (this.#closed) return false;
     const key = hostKeyOf(profile);
-    const live = () => [...this.#hosts].filter((host) => !host.killed).length;
-    if (!this.#active.has(key) && live() < this.#size) {
+    if (!this.#active.has(key) && this.hostsAlive < this.#size) {
       this.#active.set(key, this.#spawn(key, profile));
     }
-    return live() < this.#size;
+    return this.hostsAlive < this.#size;
   }
 
   /** Kills every host process and waits for them to exit; tasks still running reject. */
