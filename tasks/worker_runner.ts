@@ -43,6 +43,12 @@ const encoder = new TextEncoder();
 const SLICE_MS = 5;
 /** The record that holds a posted reply's place in the ring. */
 const POSTED = new Uint8Array(0);
+/**
+ * A thread asks its host to read at least this often while it writes replies, so a reply is
+ * read at once after a long task, and within this long after a quick one; the host need not
+ * poll the rings often (a 2 ms poll stole 1.5 % of each core from 1-second tasks).
+ */
+const CALL_EVERY_MS = 2;
 
 function died(error: unknown): void {
   const { message = String(error), stack } = error instanceof Error ? error : {};
@@ -92,6 +98,8 @@ function begin(setup: RunnerSetup): void {
   let running = false;
   /** Replies written since the host was last asked to read. */
   let unread = 0;
+  /** When the host was last asked to read. */
+  let calledAt = 0;
 
   /** The next task of the queue, claimed; those the host took back are skipped. */
   const claimNext = (): RunnerTask | undefined => {
@@ -111,11 +119,16 @@ function begin(setup: RunnerSetup): void {
       return post(reply);
     }
     // Empty, it needs work now; low, it needs some soon, but a call per reply would cost more
-    // than the tasks: so only once it has written as many replies as it may run short of.
+    // than the tasks: so only once it has written as many replies as it may run short of, or
+    // once CALL_EVERY_MS have passed since the last call.
     unread++;
-    if (holding > 0 && (holding > setup.callAt || unread < setup.callAt)) return;
+    if (
+      holding > 0 && (holding > setup.callAt || unread < setup.callAt) &&
+      performance.now() - calledAt < CALL_EVERY_MS
+    ) return;
     if (ring.callReader()) {
       unread = 0;
+      calledAt = performance.now();
       post({ read: true });
     }
   };
