@@ -5,35 +5,42 @@
  *
  * @module
  */
-import { setImmediate } from "node:timers";
 import type { ComputeTask, TaskErrorShape, TaskReply } from "../lib/pools/task.ts";
+import type { Immediate } from "./immediate.ts";
 
 /** Modules imported so far, by URL: a call needs no `import()` (and no await) once loaded. */
 const loaded = new Map<string, Record<string, unknown>>();
 
 /**
  * Runs `task` and answers for task `id`; never throws. A value is sent back in its JSON form,
- * so the reply can always be posted or framed. The function is called from `setImmediate`, so
- * its synchronous part runs outside any microtask: on Deno 2.9.6 a `node:worker_threads` thread
- * that exhausts its heap inside a microtask (or a message handler) stalls instead of ending with
- * an error. (`setTimeout` would do too, but its nesting clamp costs 4 ms a task.)
+ * so the reply can always be posted or framed. The function is called from `immediate`, so its
+ * synchronous part runs outside any microtask: on Deno 2.9.6 a `node:worker_threads` thread that
+ * exhausts its heap inside a microtask (or a message handler) stalls instead of ending with an
+ * error, so there `immediate` must be `setImmediate`. (`setTimeout` would do too, but its nesting
+ * clamp costs 4 ms a task.)
  *
  * @example
  * ```ts
+ * import { setImmediate } from "node:timers";
  * import { callTask } from "./call_task.ts";
  * const moduleUrl = new URL("./builtin/count.ts", import.meta.url).href;
- * const reply = await callTask(1, { moduleUrl, exportName: "default", args: [3], context: {} });
+ * const task = { moduleUrl, exportName: "default", args: [3], context: {} };
+ * const reply = await callTask(1, task, setImmediate);
  * console.assert(reply.ok && reply.value === 3);
  * ```
  */
-export async function callTask(id: number, task: ComputeTask): Promise<TaskReply> {
+export async function callTask(
+  id: number,
+  task: ComputeTask,
+  immediate: Immediate,
+): Promise<TaskReply> {
   const { moduleUrl } = task;
   try {
     if (!loaded.has(moduleUrl)) loaded.set(moduleUrl, await import(moduleUrl));
   } catch (error) {
     return { id, ok: false, error: errorShape(error) };
   }
-  return await new Promise((resolve) => setImmediate(() => resolve(callLoaded(id, task)!)));
+  return await new Promise((resolve) => immediate(() => resolve(callLoaded(id, task)!)));
 }
 
 /**

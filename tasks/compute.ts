@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { relative } from "node:path";
+import { setImmediate } from "node:timers";
 import { ComputeError } from "../lib/errors.ts";
 import type { ComputeJob } from "../lib/job.ts";
 import { landsInside } from "../lib/paths.ts";
@@ -111,7 +112,7 @@ function onWorker(where: ComputeJob["isolation"] | ComputePlace): boolean {
 
 /** Runs a task on this thread, as the `sequential` and `async` modes do. */
 async function onMainThread(task: Parameters<typeof callTask>[1]): Promise<unknown> {
-  const reply = await callTask(0, task);
+  const reply = await callTask(0, task, setImmediate);
   if (reply.ok) return reply.value;
   throw new ComputeError(reply.error.message, { workerStack: reply.error.stack });
 }

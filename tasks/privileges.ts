@@ -95,15 +95,19 @@ export function threadProfile(job: PrivilegedJob, output: string): WorkerProfile
 }
 
 /** What a Worker host needs to read to start a thread: the runner's files, nothing else of ours. */
-export const RUNNER_FILES: readonly string[] = (BUNDLED
-  ? ["tasks/worker_runner.ts"] // its imports are inside it
-  : [
-    "tasks/worker_runner.ts",
-    "tasks/call_task.ts",
-    "tasks/console_to_stderr.ts",
-    "lib/pools/reply_ring.ts",
-  ])
-  .map((file) => fileURLToPath(ownFileUrl(file)));
+export const RUNNER_FILES: readonly string[] =
+  (BUNDLED
+    ? ["tasks/worker_runner.ts", "tasks/node_runner.ts"] // their imports are inside them
+    : [
+      "tasks/worker_runner.ts",
+      "tasks/node_runner.ts",
+      "tasks/runner_loop.ts",
+      "tasks/immediate.ts",
+      "tasks/call_task.ts",
+      "tasks/console_to_stderr.ts",
+      "lib/pools/reply_ring.ts",
+    ])
+    .map((file) => fileURLToPath(ownFileUrl(file)));
 
 function permissionFlags(
   job: PrivilegedJob,

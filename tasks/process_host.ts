@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { readFrames } from "../lib/pools/frames.ts";
 import type { ComputeTask, HostMemory } from "../lib/pools/task.ts";
 import { callTask } from "./call_task.ts";
@@ -32,7 +33,7 @@ Deno.exit = (code?: number): never => {
 for await (const message of readFrames(Deno.stdin)) {
   const { id, ...task } = message as ComputeTask & { id: number };
   current = id;
-  const reply = await callTask(id, task);
+  const reply = await callTask(id, task, setImmediate);
   sendFrame({ rss: Deno.memoryUsage().rss } satisfies HostMemory);
   sendFrame(reply);
 }

@@ -1,20 +1,25 @@
 /**
  * A runner thread of a {@linkcode ./worker_host.ts | Worker host}, of one of two kinds:
  *
- * - with no heap cap, a web `Worker`: it starts in about 18 ms, and its creation holds the
- *   host's thread for about 8 ms;
- * - with a heap cap (`memory:`), a `node:worker_threads` Worker with `resourceLimits`: running
- *   out of heap ends that thread alone, with an event; but it starts in about 60 ms, and its
- *   creation holds the host's thread for 20-40 ms, the first one the longest.
+ * - with no heap cap, a web `Worker` running {@linkcode ./worker_runner.ts}: it is ready for
+ *   tasks in about 10 ms, and its creation holds the host's thread for about 9 ms;
+ * - with a heap cap (`memory:`), a `node:worker_threads` Worker with `resourceLimits`, running
+ *   {@linkcode ./node_runner.ts}: running out of heap ends that thread alone, with an event; but
+ *   it starts in about 60 ms, and its creation holds the host's thread for 20-40 ms, the first
+ *   one the longest.
  *
  * Without a cap, a thread that runs out of heap ends the whole process, whatever its kind.
  * `Deno.exit` in a web Worker ends it with no event: the runner reports it itself (see
- * {@linkcode ./worker_runner.ts}).
+ * {@linkcode ./runner_loop.ts}).
  *
  * @example
  * ```ts ignore
  * import { startRunnerThread } from "./runner_thread.ts";
- * const thread = startRunnerThread(new URL("./worker_runner.ts", import.meta.url), {
+ * const entries = {
+ *   web: new URL("./worker_runner.ts", import.meta.url),
+ *   node: new URL("./node_runner.ts", import.meta.url),
+ * };
+ * const thread = startRunnerThread(entries, {
  *   memoryMb: undefined,
  *   onEnd: (how) => console.error("thread ended", how),
  * });
@@ -25,6 +30,14 @@
  */
 import { Worker as NodeWorker } from "node:worker_threads";
 import type { ThreadDeath } from "../lib/pools/worker_pool.ts";
+
+/** The entry modules of the two kinds of runner thread. */
+export interface RunnerEntries {
+  /** A web Worker's: {@linkcode ./worker_runner.ts}. */
+  web: URL;
+  /** A `node:worker_threads` Worker's: {@linkcode ./node_runner.ts}. */
+  node: URL;
+}
 
 /** A started runner thread. */
 export interface RunnerThread {
@@ -48,11 +61,14 @@ export interface RunnerThreadOptions {
   onEnd: (how: ThreadDeath) => void;
 }
 
-/** Starts a thread running the module at `runner`. */
-export function startRunnerThread(runner: URL, options: RunnerThreadOptions): RunnerThread {
+/** Starts a runner thread of the kind `options` need, running its entry of `entries`. */
+export function startRunnerThread(
+  entries: RunnerEntries,
+  options: RunnerThreadOptions,
+): RunnerThread {
   const { memoryMb, permissions, onEnd } = options;
   if (memoryMb === undefined) {
-    const worker = new Worker(runner, {
+    const worker = new Worker(entries.web, {
       type: "module",
       ...(permissions ? { deno: { permissions } } : {}),
     });
@@ -66,7 +82,7 @@ export function startRunnerThread(runner: URL, options: RunnerThreadOptions): Ru
     };
   }
   if (permissions) throw new RangeError("a thread with a heap cap cannot narrow its permissions");
-  const worker = new NodeWorker(runner, {
+  const worker = new NodeWorker(entries.node, {
     resourceLimits: { maxOldGenerationSizeMb: memoryMb },
   });
   let death: ThreadDeath | undefined;

@@ -2,7 +2,7 @@
  * A Worker host's threads and its queue of tasks: the heart of a
  * {@linkcode ./worker_host.ts | Worker host process}, and of `isolation: thread`, where the same
  * threads live in taskpool's own process. It runs each task on a
- * {@linkcode ./worker_runner.ts | runner} {@linkcode ./runner_thread.ts | thread} with the task's
+ * {@linkcode ./runner_loop.ts | runner} {@linkcode ./runner_thread.ts | thread} with the task's
  * heap cap; threads are started at once (`size` of them, with the first task's heap cap), reused,
  * and replaced as tasks need.
  *
@@ -31,7 +31,10 @@
  * import { ThreadHost } from "./thread_host.ts";
  * const host = new ThreadHost({
  *   size: 2,
- *   runner: new URL("./worker_runner.ts", import.meta.url),
+ *   runners: {
+ *     web: new URL("./worker_runner.ts", import.meta.url),
+ *     node: new URL("./node_runner.ts", import.meta.url),
+ *   },
  *   out: {
  *     message: (message) => console.log(message),
  *     reply: (worker, next, json) => console.log(worker, next, new TextDecoder().decode(json)),
@@ -54,7 +57,7 @@ import type {
   RunnerTask,
   ThreadDeath,
 } from "../lib/pools/worker_pool.ts";
-import { type RunnerThread, startRunnerThread } from "./runner_thread.ts";
+import { type RunnerEntries, type RunnerThread, startRunnerThread } from "./runner_thread.ts";
 
 /** The most tasks a thread holds, the running one included. */
 const THREAD_QUEUE = 256;
@@ -87,8 +90,8 @@ export interface ThreadHostOptions {
   size: number;
   /** The heap cap of the first task, for the threads started at once. */
   firstMemoryMb?: number | undefined;
-  /** The runner's module. */
-  runner: URL;
+  /** The runner threads' entry modules. */
+  runners: RunnerEntries;
   /** The threads' permissions (for web Workers in taskpool's own process); else the process's. */
   permissions?: Deno.PermissionOptionsObject;
   out: ThreadHostOutput;
@@ -125,7 +128,7 @@ interface Queued {
 /** Threads running tasks, and the tasks waiting for them. */
 export class ThreadHost {
   readonly #size: number;
-  readonly #runner: URL;
+  readonly #runners: RunnerEntries;
   readonly #permissions: Deno.PermissionOptionsObject | undefined;
   readonly #out: ThreadHostOutput;
   readonly #threads = new Set<Thread>();
@@ -139,7 +142,7 @@ export class ThreadHost {
   /** Starts the threads at once, with the first task's heap cap, while that task is on its way. */
   constructor(options: ThreadHostOptions) {
     this.#size = options.size;
-    this.#runner = options.runner;
+    this.#runners = options.runners;
     this.#permissions = options.permissions;
     this.#out = options.out;
     // A thread takes 18-60 ms to start, which the second task would otherwise wait for.
@@ -284,7 +287,7 @@ export class ThreadHost {
       replies,
       callAt: REFILL_AT,
     };
-    const worker = startRunnerThread(this.#runner, {
+    const worker = startRunnerThread(this.#runners, {
       memoryMb,
       ...(this.#permissions ? { permissions: this.#permissions } : {}),
       onEnd: (how) => this.#died(thread, how),

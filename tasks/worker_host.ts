@@ -18,17 +18,16 @@ import { ThreadHost } from "./thread_host.ts";
 
 const MEMORY_EVERY_MS = 100;
 
-// A sibling in both layouts: tasks/*.ts from source, dist/tasks/*.js in the bundle.
-const RUNNER = new URL(
-  import.meta.url.endsWith(".js") ? "./worker_runner.js" : "./worker_runner.ts",
-  import.meta.url,
-);
+// Siblings in both layouts: tasks/*.ts from source, dist/tasks/*.js in the bundle.
+const sibling = (name: string) =>
+  new URL(`./${name}${import.meta.url.endsWith(".js") ? ".js" : ".ts"}`, import.meta.url);
+const RUNNERS = { web: sibling("worker_runner"), node: sibling("node_runner") };
 
 const encoder = new TextEncoder();
 const host = new ThreadHost({
   size: Number(Deno.args[0] ?? 1),
   firstMemoryMb: Deno.args[1] ? Number(Deno.args[1]) : undefined,
-  runner: RUNNER,
+  runners: RUNNERS,
   out: {
     message: queueFrame,
     // The reply's JSON goes on as it came, with `worker` and `next` put in front.

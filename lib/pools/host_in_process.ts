@@ -22,7 +22,10 @@ export interface HostInProcessOptions extends HostLinkOptions {
   permissions: Deno.PermissionOptionsObject;
 }
 
-const RUNNER = ownFileUrl("tasks/worker_runner.ts");
+const RUNNERS = {
+  web: ownFileUrl("tasks/worker_runner.ts"),
+  node: ownFileUrl("tasks/node_runner.ts"),
+};
 const decoder = new TextDecoder();
 
 /** A Worker host's threads in this process, started at once. */
@@ -48,7 +51,7 @@ export class HostInProcess implements HostLink {
     this.#host = new ThreadHost({
       size,
       firstMemoryMb,
-      runner: RUNNER,
+      runners: RUNNERS,
       permissions,
       out: {
         message: queue,
