@@ -12,6 +12,7 @@ import { type Mode, settingsFor } from "./modes.ts";
 import { ProcessPool } from "./pools/process_pool.ts";
 import { WorkerPool } from "./pools/worker_pool.ts";
 import { type Report, ReportBuilder } from "./report/model.ts";
+import { reportJson } from "./report/json.ts";
 import { writeTextFileAtomic, writeTextFileAtomicSync } from "./write_atomic.ts";
 import { onHardExit } from "./exit_hooks.ts";
 import { EXIT } from "./exit_codes.ts";
@@ -90,7 +91,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
   };
   // Exiting at once (a second Ctrl-C) still leaves the report, as the run stood.
   using _lastWords = onHardExit(() =>
-    writeTextFileAtomicSync(plan.report, `${JSON.stringify(finalReport(), null, 2)}\n`)
+    writeTextFileAtomicSync(plan.report, reportJson(finalReport()))
   );
   let kinds: KindRegistry | undefined;
   let jobCache: JobCache | undefined;
@@ -134,7 +135,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     await jobCache?.save();
   }
   const report = finalReport();
-  await writeTextFileAtomic(plan.report, `${JSON.stringify(report, null, 2)}\n`);
+  await writeTextFileAtomic(plan.report, reportJson(report));
   return report;
 }
 

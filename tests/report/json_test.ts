@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { reportJson } from "../../lib/report/json.ts";
+import type { Report } from "../../lib/report/model.ts";
+
+/** A report's shape with `jobs`; the rest of its fields do not matter to the text. */
+function reportWith(jobs: unknown[]): Report {
+  return {
+    version: 1,
+    file: "jobs.yaml",
+    wallMs: 12.5,
+    jobs,
+    summary: { ok: jobs.length },
+  } as never;
+}
+
+Deno.test("reportJson: the same report back, each job on one line of its own", () => {
+  const jobs = [
+    { name: "a", status: "ok", result: { nested: [1, 2] } },
+    { name: 'b "quoted"\nand a newline', status: "failed", error: "\u0000 jobs" },
+    { name: "c", status: "cancelled" },
+  ];
+  const report = reportWith(jobs);
+  const text = reportJson(report);
+  assert.deepEqual(JSON.parse(text), report);
+  const jobLines = text.split("\n").filter((line) => line.startsWith('    {"name"'));
+  assert.deepEqual(jobLines.map((line) => JSON.parse(line.replace(/,$/, ""))), jobs);
+  assert.ok(text.endsWith("\n}\n"));
+});
+
+Deno.test("reportJson: a report with no jobs", () => {
+  const report = reportWith([]);
+  const text = reportJson(report);
+  assert.deepEqual(JSON.parse(text), report);
+  assert.ok(text.includes('"jobs": []'));
+});
