@@ -249,6 +249,8 @@ export function runJobs(
         onEvent({ type: "job-started", at: begun.startMs, job, attempt: number, lane: begun.lane });
       });
       late = true;
+      // None held ahead may now wait to start: a job that could not go ahead may take a slot.
+      if (taken.ahead !== undefined) pumpSoon(pool);
       if (!timeout) return;
       timer = setTimeout(() => {
         timeout.abort(new DOMException(`timed out after ${job.timeoutMs}ms`, "TimeoutError"));
@@ -300,18 +302,20 @@ export function runJobs(
     }
   };
 
-  const pumpSoon: Record<PoolName, boolean> = { io: false, cpu: false };
+  // One pump for all that happens in this turn, after it: a finishing job's events come first.
+  const pumpDue: Record<PoolName, boolean> = { io: false, cpu: false };
+  const pumpSoon = (pool: PoolName) => {
+    if (pumpDue[pool]) return;
+    pumpDue[pool] = true;
+    queueMicrotask(() => {
+      pumpDue[pool] = false;
+      pump(pool);
+    });
+  };
   const release = (state: State, pool: PoolName, taken: Taken) => {
     slots[pool].release(taken);
     if (state.key !== "") gates.get(pool)?.leave(state.key);
-    // Hand the slot on after the current turn, so a finishing job's events come first; one
-    // pump for all the jobs that finish in this turn.
-    if (pumpSoon[pool]) return;
-    pumpSoon[pool] = true;
-    queueMicrotask(() => {
-      pumpSoon[pool] = false;
-      pump(pool);
-    });
+    pumpSoon(pool);
   };
 
   // On stop, drop everything that has not started; running attempts see the signal.

@@ -35,8 +35,9 @@ export interface Taken {
  * The slots (lanes 1..n) of one pool, and the jobs taken ahead of a free slot. A job taken ahead
  * holds no slot until it starts. Jobs taken ahead all share one key while any is held, and are
  * taken ahead only while no other job holds a slot, so the kind's own limit keeps them within the
- * pool's slots. While another job holds one (a command, say), a job that could go ahead takes a
- * free slot like any other: a long command never keeps compute jobs off the free slots.
+ * pool's slots. A job that cannot go ahead (a command, or a compute job with another key) takes a
+ * free slot like any other, once no job held ahead waits to start: a long command never keeps
+ * compute jobs off the free slots, and two compute jobs of different keys run side by side.
  */
 export class Slots {
   readonly #free: number[];
@@ -60,19 +61,16 @@ export class Slots {
 
   /** Whether a job that may be taken so (undefined: only into a free slot) may be taken now. */
   mayTake(ahead: Ahead | undefined): boolean {
-    if (ahead === undefined || this.#others > 0) {
-      return this.#free.length > 0 && this.#waiting === 0;
-    }
-    return (this.#ahead === 0 || this.#aheadKey === ahead.key) &&
-      this.#ahead < this.#size * (1 + ahead.perSlot);
+    return this.#mayGoAhead(ahead) || (this.#free.length > 0 && this.#waiting === 0);
   }
 
   /**
-   * Takes a place for a job that {@linkcode mayTake} allowed: ahead of a free slot only while no
-   * other job holds one (the returned `ahead` says which it got).
+   * Takes a place for a job that {@linkcode mayTake} allowed: ahead of a free slot while no
+   * other job holds one and the jobs held ahead have its key, else a free slot (the returned
+   * `ahead` says which it got).
    */
   take(ahead: Ahead | undefined): Taken {
-    if (ahead === undefined || this.#others > 0) {
+    if (!this.#mayGoAhead(ahead)) {
       this.#others++;
       return { ahead: undefined, started: false, lane: undefined };
     }
@@ -80,6 +78,18 @@ export class Slots {
     this.#waiting++;
     this.#aheadKey = ahead.key;
     return { ahead, started: false, lane: undefined };
+  }
+
+  /**
+   * Whether a job may be taken ahead of a free slot: no other job holds a slot, the jobs held
+   * ahead (if any) share its key, and they are fewer than the kind allows. A job with another
+   * key takes a free slot instead, once none held ahead waits to start: those take the host's
+   * threads as they come free, and the pool's limit must hold for both.
+   */
+  #mayGoAhead(ahead: Ahead | undefined): ahead is Ahead {
+    return ahead !== undefined && this.#others === 0 &&
+      (this.#ahead === 0 || this.#aheadKey === ahead.key) &&
+      this.#ahead < this.#size * (1 + ahead.perSlot);
   }
 
   /**

@@ -342,6 +342,43 @@ Deno.test("runJobs() gives a queue-ahead job a free slot while another kind's jo
   ]);
 });
 
+Deno.test("runJobs() runs queue-ahead jobs of different keys side by side, within the pool's limit", async () => {
+  // Each job its own key (as separate compute entries in a job file are): the first goes ahead
+  // and starts when its kind says (a Worker host, once its threads are up); then the others take
+  // the free slots, and none waits for another while a slot is free.
+  const starters = new Map<string, () => void>();
+  const finishers = new Map<string, () => void>();
+  const kind: JobKind = {
+    pool: "cpu",
+    queueAhead: { perSlot: 2, keyOf: (job) => job.name },
+    run: (job, { started }) =>
+      new Promise<TaskResult>((resolve) => {
+        starters.set(job.name, started!);
+        finishers.set(job.name, () => resolve({}));
+      }),
+  };
+  const events: RunEvent[] = [];
+  const startedNames = () =>
+    events.filter((e) => e.type === "job-started").map((e) => (e as { job: Job }).job.name);
+  const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const run = runJobs(["a", "b", "c"].map((name) => job(name)), {
+    kinds: { download: kind, compute: kind, run: kind } as unknown as KindRegistry,
+    limits: { io: 1, cpu: 2 },
+    onEvent: (e) => events.push(e),
+  });
+  assert.deepEqual([...starters.keys()], ["a"], "b waits while a, held ahead, has not started");
+  starters.get("a")!();
+  await nextTurn();
+  assert.deepEqual(startedNames(), ["a", "b"], "two slots, two jobs at once");
+  finishers.get("a")!();
+  await nextTurn();
+  assert.deepEqual(startedNames(), ["a", "b", "c"], "c takes the slot a gave back");
+  finishers.get("b")!();
+  finishers.get("c")!();
+  const outcomes = await run;
+  assert.deepEqual([...outcomes.values()].map((o) => o.status), ["ok", "ok", "ok"]);
+});
+
 Deno.test("runJobs() tells each kind of its jobs that need nothing, once, before any runs", async () => {
   const told: string[][] = [];
   const ran: string[] = [];

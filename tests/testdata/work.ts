@@ -114,3 +114,23 @@ export function bytes(n: number): Uint8Array {
 export function letters(n: number): string {
   return "ab".repeat(n / 2);
 }
+
+/**
+ * Says it is here (a file `<me>.here` in the output), then waits until `<other>` is too: two
+ * jobs that each wait for the other end only if they run at the same time.
+ */
+export async function meets(
+  me: string,
+  other: string,
+  context: { output: string },
+): Promise<string> {
+  await Deno.writeTextFile(`${context.output}/${me}.here`, "");
+  for (;;) {
+    try {
+      await Deno.lstat(`${context.output}/${other}.here`);
+      return `${me} met ${other}`;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
