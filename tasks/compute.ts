@@ -15,7 +15,7 @@ import type { ComputeJob } from "../lib/job.ts";
 import { landsInside } from "../lib/paths.ts";
 import { writeFileAtomic } from "../lib/write_atomic.ts";
 import type { HostProfile, ProcessPool } from "../lib/pools/process_pool.ts";
-import type { WorkerPool, WorkerProfile } from "../lib/pools/worker_pool.ts";
+import { hostKeyOf, type WorkerPool, type WorkerProfile } from "../lib/pools/worker_pool.ts";
 import { hostProfile, threadProfile, workerProfile } from "./privileges.ts";
 import type { ComputePlace } from "../lib/modes.ts";
 import { callTask } from "./call_task.ts";
@@ -54,14 +54,18 @@ export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJ
     );
   return {
     pool: "cpu",
-    // Tasks for Workers queue in their host process, a group (same module and rights) at a time.
-    // Not those with a `to`: taskpool writes their bytes after the thread is done, and the next
-    // task would start on that thread while the slot is still held.
+    // Tasks for Workers queue in their host, one host (one set of rights) at a time: its threads
+    // keep them within the pool's limit. Not those with a `to`: taskpool writes their bytes
+    // after the thread is done, and the next task would start on that thread while the slot is
+    // still held.
     ...(workers.aheadPerThread > 0
       ? {
         queueAhead: {
           perSlot: workers.aheadPerThread,
-          keyOf: (job) => onWorker(whereOf(job)) && job.to === undefined ? job.group : undefined,
+          keyOf: (job) =>
+            onWorker(whereOf(job)) && job.to === undefined
+              ? hostKeyOf(workerProfileOf(job))
+              : undefined,
         },
       }
       : {}),

@@ -492,8 +492,18 @@ export class WorkerPool {
 /** The host key of each profile seen: worked out once, not once per task. */
 const hostKeys = new WeakMap<WorkerProfile, string>();
 
-/** Which host a task with `profile` goes to: one per kind of host and set of rights. */
-function hostKeyOf(profile: WorkerProfile): string {
+/**
+ * Which host a task with `profile` goes to: one per kind of host and set of rights (threads of
+ * a host may differ in heap cap).
+ *
+ * @example
+ * ```ts
+ * import { hostKeyOf } from "./worker_pool.ts";
+ * const capped = { flags: ["--allow-read=/jobs"], memoryMb: 256 };
+ * console.assert(hostKeyOf(capped) === hostKeyOf({ flags: ["--allow-read=/jobs"] }));
+ * ```
+ */
+export function hostKeyOf(profile: WorkerProfile): string {
   let key = hostKeys.get(profile);
   if (key === undefined) {
     const kind = profile.permissions ? "thread" : "process";
