@@ -17,9 +17,9 @@
  *
  * Threads answer through {@linkcode ReplyRing | reply rings} in shared memory, read when a
  * thread calls (it runs low on tasks, or has not called for 2 ms), when new requests come, and
- * every {@linkcode READ_EVERY_MS} ms while threads hold tasks. Each reply, or how a thread died under
- * its task, goes out with the task that started next on that thread (`next`); any other task
- * that starts is announced (`started`). A `cancel` drops a task that has not started
+ * every {@linkcode READ_EVERY_MS} ms while threads hold tasks. Each reply, or how a thread died
+ * under its task, goes out with the task that started next on that thread (`next`); any other
+ * task that starts is announced (`started`). A `cancel` drops a task that has not started
  * (`cancelled`); one that has started goes on, and its reply comes.
  *
  * No thread stuck in a busy loop can be stopped from its own process: the host's owner stops it
@@ -145,7 +145,7 @@ export class ThreadHost {
     this.#runners = options.runners;
     this.#permissions = options.permissions;
     this.#out = options.out;
-    // A thread takes 18-60 ms to start, which the second task would otherwise wait for.
+    // A thread takes 10-60 ms to start, which the second task would otherwise wait for.
     for (let i = 0; i < this.#size; i++) {
       this.#start(keyOf(options.firstMemoryMb), options.firstMemoryMb);
     }
