@@ -6,6 +6,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { watchAbort } from "./abort_watch.ts";
  * const controller = new AbortController();
  * let called = 0;
@@ -13,7 +14,7 @@
  * watchAbort(controller.signal, () => called++);
  * stop();
  * controller.abort();
- * console.assert(called === 1);
+ * assert(called === 1);
  * ```
  *
  * @module

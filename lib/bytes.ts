@@ -9,9 +9,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { concatBytes } from "./bytes.ts";
  * const joined = concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]);
- * console.assert(joined.join() === "1,2,3");
+ * assert(joined.join() === "1,2,3");
  * ```
  */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {

@@ -140,10 +140,11 @@ function figuresOf(mode: Mode, runs: CompareRun[]): ModeFigures | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { busyMs } from "./compare.ts";
  * const job = (startMs: number, endMs: number) =>
  *   ({ kind: "download", startMs, attemptLog: [{ startMs, endMs }] }) as never;
- * console.assert(busyMs([job(0, 10), job(5, 20), job(30, 40)], ["download"]) === 30);
+ * assert(busyMs([job(0, 10), job(5, 20), job(30, 40)], ["download"]) === 30);
  * ```
  */
 export function busyMs(jobs: ReportJob[], kinds: ReportJob["kind"][]): number {

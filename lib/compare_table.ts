@@ -11,9 +11,10 @@ import { formatBytes, formatDuration } from "./format.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatComparison } from "./compare_table.ts";
  * const text = formatComparison({ modes: [], runs: [], warnings: [], interrupted: false });
- * console.assert(text.startsWith("mode"));
+ * assert(text.startsWith("mode"));
  * ```
  */
 export function formatComparison(comparison: Comparison): string {

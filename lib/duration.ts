@@ -16,10 +16,11 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDuration } from "./duration.ts";
- * console.assert(parseDuration("500ms") === 500);
- * console.assert(parseDuration("1m30s") === 90_000);
- * console.assert(parseDuration(2.5) === 2500);
+ * assert(parseDuration("500ms") === 500);
+ * assert(parseDuration("1m30s") === 90_000);
+ * assert(parseDuration(2.5) === 2500);
  * ```
  * @throws {RangeError} when the value is not a duration
  */

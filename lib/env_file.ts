@@ -21,9 +21,10 @@ const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/s;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEnvFile } from "./env_file.ts";
  * const vars = parseEnvFile("# c\nexport A=1\nB=\"x\\ny\" # note\nC='$D'\n", ".env");
- * console.assert(vars.get("A") === "1" && vars.get("B") === "x\ny" && vars.get("C") === "$D");
+ * assert(vars.get("A") === "1" && vars.get("B") === "x\ny" && vars.get("C") === "$D");
  * ```
  * @throws {UsageError} naming the file and line of a malformed one
  */

@@ -30,13 +30,14 @@ export interface JobFileErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JobFileError } from "./errors.ts";
  * const error = new JobFileError("must be an http(s) URL: got \"ftp://x\"", {
  *   file: "jobs.yaml",
  *   position: { line: 12, column: 9 },
  *   field: "jobs[3].download.url",
  * });
- * console.assert(error.toString() === 'jobs.yaml:12:9: jobs[3].download.url must be an http(s) URL: got "ftp://x"');
+ * assert(error.toString() === 'jobs.yaml:12:9: jobs[3].download.url must be an http(s) URL: got "ftp://x"');
  * ```
  */
 export class JobFileError extends SyntaxError {
@@ -237,9 +238,10 @@ export class InterruptedError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LockedError } from "./errors.ts";
  * const owner = { pid: 7, host: "box", since: "2026-11-22T03:00:00.000Z", command: "taskpool run a.yaml" };
- * console.assert(new LockedError("/out", owner, 0).message.includes("pid 7 on box"));
+ * assert(new LockedError("/out", owner, 0).message.includes("pid 7 on box"));
  * ```
  */
 export class LockedError extends Error {
@@ -264,8 +266,9 @@ export class LockedError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorCode, HttpStatusError } from "./errors.ts";
- * console.assert(errorCode(new HttpStatusError({ status: 404, url: "http://x/" })) === "HTTP_404");
+ * assert(errorCode(new HttpStatusError({ status: 404, url: "http://x/" })) === "HTTP_404");
  * ```
  */
 export function errorCode(error: unknown): string {

@@ -9,8 +9,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EXIT } from "./exit_codes.ts";
- * console.assert(EXIT.locked === 75);
+ * assert(EXIT.locked === 75);
  * ```
  */
 export const EXIT = {

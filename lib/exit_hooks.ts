@@ -13,6 +13,7 @@ const hooks = new Set<() => void>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { onHardExit, runHardExitHooks } from "./exit_hooks.ts";
  * let ran = 0;
  * {
@@ -20,7 +21,7 @@ const hooks = new Set<() => void>();
  *   runHardExitHooks();
  * }
  * runHardExitHooks();
- * console.assert(ran === 1);
+ * assert(ran === 1);
  * ```
  */
 export function onHardExit(hook: () => void): Disposable {

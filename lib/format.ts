@@ -9,10 +9,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatDuration } from "./format.ts";
- * console.assert(formatDuration(950) === "950ms");
- * console.assert(formatDuration(12_345) === "12.35s");
- * console.assert(formatDuration(125_000) === "2m05s");
+ * assert(formatDuration(950) === "950ms");
+ * assert(formatDuration(12_345) === "12.35s");
+ * assert(formatDuration(125_000) === "2m05s");
  * ```
  */
 export function formatDuration(ms: number): string {
@@ -28,9 +29,10 @@ export function formatDuration(ms: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatBytes } from "./format.ts";
- * console.assert(formatBytes(512) === "512 B");
- * console.assert(formatBytes(1536) === "1.5 KiB");
+ * assert(formatBytes(512) === "512 B");
+ * assert(formatBytes(1536) === "1.5 KiB");
  * ```
  */
 export function formatBytes(bytes: number): string {

@@ -23,10 +23,11 @@ function isWild(part: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { globPattern } from "./glob.ts";
- * console.assert(globPattern("/src/**\/*.ts").test("/src/a/b/c.ts"));
- * console.assert(globPattern("/src/**\/*.ts").test("/src/c.ts"));
- * console.assert(!globPattern("/src/*.ts").test("/src/a/c.ts"));
+ * assert(globPattern("/src/**\/*.ts").test("/src/a/b/c.ts"));
+ * assert(globPattern("/src/**\/*.ts").test("/src/c.ts"));
+ * assert(!globPattern("/src/*.ts").test("/src/a/c.ts"));
  * ```
  */
 export function globPattern(pattern: string): RegExp {
@@ -55,12 +56,13 @@ export function globPattern(pattern: string): RegExp {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expandGlob } from "./glob.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.mkdir(`${dir}/a/b`, { recursive: true });
  * for (const f of ["x.ts", "a/y.ts", "a/b/z.ts", "a/b/w.md"]) await Deno.writeTextFile(`${dir}/${f}`, "");
  * const found = await expandGlob(`${dir}/**\/*.ts`);
- * console.assert(found.map((p) => p.slice(dir.length + 1)).join() === "a/b/z.ts,a/y.ts,x.ts");
+ * assert(found.map((p) => p.slice(dir.length + 1)).join() === "a/b/z.ts,a/y.ts,x.ts");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -17,12 +17,13 @@ export interface GraphNode {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findCycle } from "./graph.ts";
  * const cycle = findCycle([
  *   { name: "a", needs: ["b"] },
  *   { name: "b", needs: ["a"] },
  * ]);
- * console.assert(cycle?.join(" -> ") === "a -> b -> a");
+ * assert(cycle?.join(" -> ") === "a -> b -> a");
  * ```
  */
 export function findCycle(nodes: readonly GraphNode[]): string[] | undefined {
@@ -63,12 +64,13 @@ export function findCycle(nodes: readonly GraphNode[]): string[] | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topologicalOrder } from "./graph.ts";
  * const order = topologicalOrder([
  *   { name: "report", needs: ["fetch"] },
  *   { name: "fetch", needs: [] },
  * ]);
- * console.assert(order.join() === "fetch,report");
+ * assert(order.join() === "fetch,report");
  * ```
  * @throws {RangeError} when the graph has a cycle
  */

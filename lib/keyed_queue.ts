@@ -12,14 +12,15 @@ import { Queue } from "./queue.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { KeyedQueue } from "./keyed_queue.ts";
  * const queue = new KeyedQueue<string>();
  * queue.push("a1", "a");
  * queue.push("a2", "a");
  * queue.push("b1", "b");
- * console.assert(queue.take(() => true) === "a1");
- * console.assert(queue.take(() => true) === "b1");
- * console.assert(queue.take((key) => key !== "a") === undefined);
+ * assert(queue.take(() => true) === "a1");
+ * assert(queue.take(() => true) === "b1");
+ * assert(queue.take((key) => key !== "a") === undefined);
  * ```
  */
 export class KeyedQueue<T> {

@@ -52,10 +52,11 @@ export interface ModeSettings {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { settingsFor } from "./modes.ts";
  * const plan = { jobs: [], concurrency: { io: 8, cpu: 2, perHost: 8 } };
- * console.assert(settingsFor("async", plan).limits.cpu === 1);
- * console.assert(settingsFor("auto", plan).used === "workers");
+ * assert(settingsFor("async", plan).limits.cpu === 1);
+ * assert(settingsFor("auto", plan).used === "workers");
  * ```
  */
 export function settingsFor(mode: Mode, plan: Pick<Plan, "jobs" | "concurrency">): ModeSettings {

@@ -15,8 +15,9 @@ export const BUNDLED = import.meta.url.endsWith(".js");
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ownFileUrl } from "./own_files.ts";
- * console.assert(ownFileUrl("tasks/worker_host.ts").pathname.endsWith("/tasks/worker_host.ts"));
+ * assert(ownFileUrl("tasks/worker_host.ts").pathname.endsWith("/tasks/worker_host.ts"));
  * ```
  */
 export function ownFileUrl(path: string): URL {

@@ -11,11 +11,12 @@ import { basename, dirname, isAbsolute, normalize, relative, resolve, sep } from
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cleanRelativePath } from "./paths.ts";
- * console.assert(cleanRelativePath("img//a.png") === "img/a.png");
+ * assert(cleanRelativePath("img//a.png") === "img/a.png");
  * let threw = false;
  * try { cleanRelativePath("../etc/passwd"); } catch { threw = true; }
- * console.assert(threw);
+ * assert(threw);
  * ```
  * @throws {RangeError} for an absolute path, a `..` segment, or an empty path
  */
@@ -76,10 +77,11 @@ export function landsInside(root: string, path: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { withRealPaths } from "./paths.ts";
  * const dir = Deno.realPathSync(await Deno.makeTempDir());
  * await Deno.symlink(dir, `${dir}-link`);
- * console.assert(withRealPaths([`${dir}-link/out`]).join() === `${dir}-link/out,${dir}/out`);
+ * assert(withRealPaths([`${dir}-link/out`]).join() === `${dir}-link/out,${dir}/out`);
  * await Deno.remove(`${dir}-link`);
  * await Deno.remove(dir);
  * ```
@@ -100,8 +102,9 @@ export function withRealPaths(paths: Iterable<string>): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isExecutable } from "./paths.ts";
- * console.assert(isExecutable(Deno.execPath()));
+ * assert(isExecutable(Deno.execPath()));
  * ```
  */
 export function isExecutable(path: string): boolean {

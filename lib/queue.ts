@@ -9,11 +9,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Queue } from "./queue.ts";
  * const queue = new Queue<number>();
  * queue.push(1);
  * queue.push(2);
- * console.assert(queue.shift() === 1 && queue.length === 1);
+ * assert(queue.shift() === 1 && queue.length === 1);
  * ```
  */
 export class Queue<T> {

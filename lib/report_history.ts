@@ -19,9 +19,10 @@ export function hasPlaceholders(path: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fillReportPath } from "./report_history.ts";
  * const at = new Date(2026, 10, 22, 3, 15, 0);
- * console.assert(fillReportPath("/r/{date}/run-{time}.json", at) === "/r/2026-11-22/run-031500.json");
+ * assert(fillReportPath("/r/{date}/run-{time}.json", at) === "/r/2026-11-22/run-031500.json");
  * ```
  */
 export function fillReportPath(template: string, at: Date): string {
@@ -37,11 +38,12 @@ export function fillReportPath(template: string, at: Date): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pruneReports } from "./report_history.ts";
  * const dir = await Deno.makeTempDir();
  * for (const day of ["01", "02", "03"]) await Deno.writeTextFile(`${dir}/r-2026-11-${day}.json`, "{}");
  * const removed = await pruneReports(`${dir}/r-{date}.json`, 2);
- * console.assert(removed.length === 1 && removed[0]!.endsWith("r-2026-11-01.json"));
+ * assert(removed.length === 1 && removed[0]!.endsWith("r-2026-11-01.json"));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -51,13 +51,14 @@ export function lockFilePath(output: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acquireRunLock } from "./run_lock.ts";
  * import { LockedError } from "./errors.ts";
  * const dir = await Deno.makeTempDir();
  * {
  *   await using _lock = await acquireRunLock(dir, { command: "first" });
  *   const second = await acquireRunLock(dir, { command: "second" }).catch((error) => error);
- *   console.assert(second instanceof LockedError && second.owner?.command === "first");
+ *   assert(second instanceof LockedError && second.owner?.command === "first");
  * }
  * await Deno.remove(dir, { recursive: true });
  * ```

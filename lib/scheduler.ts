@@ -61,6 +61,7 @@ interface State {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runJobs } from "./scheduler.ts";
  * import type { Job } from "./job.ts";
  * import type { KindRegistry } from "../tasks/types.ts";
@@ -72,7 +73,7 @@ interface State {
  *   logPath: "/dev/null",
  * };
  * const outcomes = await runJobs([job], { kinds, limits: { io: 1, cpu: 1 } });
- * console.assert(outcomes.get("hi")?.status === "ok");
+ * assert(outcomes.get("hi")?.status === "ok");
  * ```
  */
 export function runJobs(

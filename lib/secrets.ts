@@ -16,9 +16,10 @@ const SECRET_NAME =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSecretHeader } from "./secrets.ts";
- * console.assert(isSecretHeader("Authorization") && isSecretHeader("X-Api-Key"));
- * console.assert(!isSecretHeader("Accept"));
+ * assert(isSecretHeader("Authorization") && isSecretHeader("X-Api-Key"));
+ * assert(!isSecretHeader("Accept"));
  * ```
  */
 export function isSecretHeader(name: string): boolean {
@@ -30,9 +31,10 @@ export function isSecretHeader(name: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redactHeaders } from "./secrets.ts";
  * const shown = redactHeaders({ Authorization: "Bearer abc", Accept: "*\/*" });
- * console.assert(shown.Authorization === "***" && shown.Accept === "*\/*");
+ * assert(shown.Authorization === "***" && shown.Accept === "*\/*");
  * ```
  */
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
@@ -58,8 +60,9 @@ export function secretValues(headers: Record<string, string>): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redactText } from "./secrets.ts";
- * console.assert(redactText("echo: s3cret!", ["s3cret"]) === "echo: ***!");
+ * assert(redactText("echo: s3cret!", ["s3cret"]) === "echo: ***!");
  * ```
  */
 export function redactText(text: string, secrets: readonly string[]): string {
@@ -73,9 +76,10 @@ export function redactText(text: string, secrets: readonly string[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redactUrl } from "./secrets.ts";
- * console.assert(redactUrl("https://me:pw@host/x") === "https://***:***@host/x");
- * console.assert(redactUrl("https://host/x") === "https://host/x");
+ * assert(redactUrl("https://me:pw@host/x") === "https://***:***@host/x");
+ * assert(redactUrl("https://host/x") === "https://host/x");
  * ```
  */
 export function redactUrl(url: string): string {

@@ -38,12 +38,13 @@ export interface Selected {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { selectJobs } from "./selection.ts";
  * import type { Job } from "./job.ts";
  * const job = (name: string, needs: string[] = []) => ({ name, group: name, needs }) as unknown as Job;
  * const jobs = [job("get"), job("build", ["get"]), job("test", ["build"]), job("docs")];
- * console.assert(selectJobs(jobs, { only: ["build"] }).jobs.map((j) => j.name).join() === "get,build");
- * console.assert(selectJobs(jobs, { skip: ["build"] }).jobs.map((j) => j.name).join() === "get,docs");
+ * assert(selectJobs(jobs, { only: ["build"] }).jobs.map((j) => j.name).join() === "get,build");
+ * assert(selectJobs(jobs, { skip: ["build"] }).jobs.map((j) => j.name).join() === "get,docs");
  * ```
  * @throws {UsageError} for a name that is no job or group
  */

@@ -20,9 +20,10 @@ export interface LoopbackServer extends AsyncDisposable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serveLoopback } from "./serve_loopback.ts";
  * await using server = serveLoopback(() => new Response("hi"));
- * console.assert(await (await fetch(server.url)).text() === "hi");
+ * assert(await (await fetch(server.url)).text() === "hi");
  * ```
  */
 export function serveLoopback(

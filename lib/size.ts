@@ -27,10 +27,11 @@ const UNIT_BYTES: Record<string, number> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSize } from "./size.ts";
- * console.assert(parseSize("4GiB") === 4 * 2 ** 30);
- * console.assert(parseSize("1.5 MB") === 1_500_000);
- * console.assert(parseSize(1024) === 1024);
+ * assert(parseSize("4GiB") === 4 * 2 ** 30);
+ * assert(parseSize("1.5 MB") === 1_500_000);
+ * assert(parseSize(1024) === 1024);
  * ```
  * @throws {RangeError} when the value is not a size
  */

@@ -4,13 +4,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Slots } from "./slots.ts";
  * const slots = new Slots(1);
  * const taken = slots.take(undefined);
- * slots.start(taken, (lane) => console.assert(lane === 1));
- * console.assert(!slots.mayTake(undefined));
+ * slots.start(taken, (lane) => assert(lane === 1));
+ * assert(!slots.mayTake(undefined));
  * slots.release(taken);
- * console.assert(slots.mayTake(undefined));
+ * assert(slots.mayTake(undefined));
  * ```
  *
  * @module

@@ -11,11 +11,12 @@ import { basename, dirname, join } from "node:path";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeTextFileAtomic } from "./write_atomic.ts";
  * const dir = await Deno.makeTempDir();
  * try {
  *   await writeTextFileAtomic(`${dir}/report.json`, "{}\n");
- *   console.assert(await Deno.readTextFile(`${dir}/report.json`) === "{}\n");
+ *   assert(await Deno.readTextFile(`${dir}/report.json`) === "{}\n");
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }

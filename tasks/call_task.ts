@@ -21,12 +21,13 @@ const loaded = new Map<string, Record<string, unknown>>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { setImmediate } from "node:timers";
  * import { callTask } from "./call_task.ts";
  * const moduleUrl = new URL("./builtin/count.ts", import.meta.url).href;
  * const task = { moduleUrl, exportName: "default", args: [3], context: {} };
  * const reply = await callTask(1, task, setImmediate);
- * console.assert(reply.ok && reply.value === 3);
+ * assert(reply.ok && reply.value === 3);
  * ```
  */
 export async function callTask(

@@ -26,6 +26,7 @@ export interface ChannelImmediate extends Immediate {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { channelImmediate } from "./immediate.ts";
  * const immediate = channelImmediate();
  * const order: string[] = [];
@@ -35,7 +36,7 @@ export interface ChannelImmediate extends Immediate {
  *   order.push("now");
  * });
  * immediate.close();
- * console.assert(order.join() === "now,first");
+ * assert(order.join() === "now,first");
  * ```
  */
 export function channelImmediate(): ChannelImmediate {

@@ -34,12 +34,13 @@ export function jobCachePath(output: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JobCache } from "./job_cache.ts";
  * const dir = await Deno.makeTempDir();
  * const cache = await JobCache.load(dir);
  * cache.set("a", { fingerprint: "f1", result: 3 });
  * await cache.save();
- * console.assert((await JobCache.load(dir)).get("a")?.result === 3);
+ * assert((await JobCache.load(dir)).get("a")?.result === 3);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

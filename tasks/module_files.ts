@@ -23,13 +23,14 @@ const IMPORT =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { moduleFiles } from "./module_files.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/main.ts`, 'import { twice } from "./lib/twice.ts";\n');
  * await Deno.mkdir(`${dir}/lib`);
  * await Deno.writeTextFile(`${dir}/lib/twice.ts`, "export const twice = (n: number) => 2 * n;\n");
  * const files = await moduleFiles(`file://${dir}/main.ts`);
- * console.assert(files.join() === [`${dir}/lib/twice.ts`, `${dir}/main.ts`].join());
+ * assert(files.join() === [`${dir}/lib/twice.ts`, `${dir}/main.ts`].join());
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -21,13 +21,14 @@ type PrivilegedJob = Pick<ComputeJob, "moduleUrl" | "memoryMb" | "permissions">;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hostProfile } from "./privileges.ts";
  * const profile = hostProfile({
  *   moduleUrl: "file:///jobs/work.ts",
  *   memoryMb: 256,
  *   permissions: { read: [], write: [], net: ["127.0.0.1:8000"], env: false },
  * }, "/out");
- * console.assert(profile.flags.includes("--allow-net=127.0.0.1:8000"));
+ * assert(profile.flags.includes("--allow-net=127.0.0.1:8000"));
  * ```
  *
  * @throws {RangeError} for a path with a comma, which a permission flag cannot carry
@@ -46,13 +47,14 @@ export function hostProfile(job: PrivilegedJob, output: string): HostProfile {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { workerProfile } from "./privileges.ts";
  * const profile = workerProfile({
  *   moduleUrl: "file:///jobs/work.ts",
  *   memoryMb: 256,
  *   permissions: { read: [], write: [], net: false, env: ["HOME"] },
  * }, "/out");
- * console.assert(profile.flags.includes("--allow-env=HOME") && profile.memoryMb === 256);
+ * assert(profile.flags.includes("--allow-env=HOME") && profile.memoryMb === 256);
  * ```
  */
 export function workerProfile(job: PrivilegedJob, output: string): WorkerProfile {
@@ -66,14 +68,15 @@ export function workerProfile(job: PrivilegedJob, output: string): WorkerProfile
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { threadProfile } from "./privileges.ts";
  * const profile = threadProfile({
  *   moduleUrl: "file:///jobs/work.ts",
  *   memoryMb: undefined,
  *   permissions: { read: [], write: [], net: false, env: ["HOME"] },
  * }, "/out");
- * console.assert(profile.permissions?.net === false);
- * console.assert(JSON.stringify(profile.permissions?.env) === '["HOME"]');
+ * assert(profile.permissions?.net === false);
+ * assert(JSON.stringify(profile.permissions?.env) === '["HOME"]');
  * ```
  */
 export function threadProfile(job: PrivilegedJob, output: string): WorkerProfile {

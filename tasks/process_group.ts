@@ -45,11 +45,12 @@ export interface GroupSpawnOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spawnGroupLeader } from "./process_group.ts";
  * const child = spawnGroupLeader("true", {
  *   args: [], cwd: "/", env: {}, clearEnv: false, stdout: "null", stderr: "null",
  * });
- * console.assert((await child.status).success);
+ * assert((await child.status).success);
  * ```
  */
 export function spawnGroupLeader(program: string, options: GroupSpawnOptions): Deno.ChildProcess {

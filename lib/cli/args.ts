@@ -30,8 +30,9 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { positiveInteger } from "./args.ts";
- * console.assert(positiveInteger("--cpu", "4") === 4);
+ * assert(positiveInteger("--cpu", "4") === 4);
  * ```
  * @throws {UsageError} for anything else
  */
@@ -63,8 +64,9 @@ export function onePositional(command: string, positionals: string[], what: stri
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { modeArg } from "./args.ts";
- * console.assert(modeArg("async") === "async" && modeArg(undefined) === "auto");
+ * assert(modeArg("async") === "async" && modeArg(undefined) === "auto");
  * ```
  * @throws {UsageError} for a name that is not a mode
  */

@@ -22,9 +22,10 @@ export interface Interrupts extends Disposable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listenForInterrupts } from "./interrupts.ts";
  * using interrupts = listenForInterrupts({ stderr: () => {}, stdout: () => {}, stderrIsTty: false, color: false });
- * console.assert(!interrupts.signal.aborted);
+ * assert(!interrupts.signal.aborted);
  * ```
  */
 export function listenForInterrupts(io: CliIo): Interrupts {

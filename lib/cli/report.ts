@@ -75,8 +75,9 @@ const LEVELS = " ▁▂▃▄▅▆▇█";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sparkline } from "./report.ts";
- * console.assert(sparkline([0, 1, 2, 4], 4) === " ▂▄█");
+ * assert(sparkline([0, 1, 2, 4], 4) === " ▂▄█");
  * ```
  */
 export function sparkline(values: number[], top: number): string {

@@ -16,10 +16,11 @@ export const ECHO_MS = 100;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { signalEchoFilter } from "./signal_echo.ts";
  * const isEcho = signalEchoFilter({ underTaskRunner: true });
- * console.assert(!isEcho("SIGINT") && isEcho("SIGINT"));
- * console.assert(!signalEchoFilter({ underTaskRunner: false })("SIGINT"));
+ * assert(!isEcho("SIGINT") && isEcho("SIGINT"));
+ * assert(!signalEchoFilter({ underTaskRunner: false })("SIGINT"));
  * ```
  */
 export function signalEchoFilter(

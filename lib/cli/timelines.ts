@@ -29,8 +29,9 @@ export interface TimelinePaths {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeTimelines } from "./timelines.ts";
- * console.assert((await writeTimelines({}, [], "nothing")).length === 0);
+ * assert((await writeTimelines({}, [], "nothing")).length === 0);
  * ```
  */
 export async function writeTimelines(

@@ -24,9 +24,10 @@ const SECONDS = new RegExp(`^(\\d+(\\.\\d+)?|${DURATION_PATTERN.slice(1, -1)})$`
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expandWaitLock } from "./wait_lock.ts";
- * console.assert(expandWaitLock(["--wait-lock", "jobs.yaml"]).join(" ") === "--wait-lock=forever jobs.yaml");
- * console.assert(expandWaitLock(["--wait-lock", "30", "jobs.yaml"]).join(" ") === "--wait-lock=30 jobs.yaml");
+ * assert(expandWaitLock(["--wait-lock", "jobs.yaml"]).join(" ") === "--wait-lock=forever jobs.yaml");
+ * assert(expandWaitLock(["--wait-lock", "30", "jobs.yaml"]).join(" ") === "--wait-lock=30 jobs.yaml");
  * ```
  */
 export function expandWaitLock(args: string[]): string[] {
@@ -57,9 +58,10 @@ export function expandWaitLock(args: string[]): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { waitLockMs } from "./wait_lock.ts";
- * console.assert(waitLockMs(undefined) === 0 && waitLockMs("forever") === Infinity);
- * console.assert(waitLockMs("2.5") === 2500 && waitLockMs("1m") === 60_000);
+ * assert(waitLockMs(undefined) === 0 && waitLockMs("forever") === Infinity);
+ * assert(waitLockMs("2.5") === 2500 && waitLockMs("1m") === 60_000);
  * ```
  * @throws {UsageError} for a value that is not seconds or a duration
  */

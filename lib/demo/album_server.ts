@@ -43,10 +43,11 @@ export interface AlbumServer extends AsyncDisposable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startAlbumServer } from "./album_server.ts";
  * await using album = startAlbumServer({ images: 2, latencyMs: 0 });
  * const response = await fetch(album.imageUrls[0]!);
- * console.assert((await response.bytes()).length === album.images[0]!.bytes.length);
+ * assert((await response.bytes()).length === album.images[0]!.bytes.length);
  * ```
  */
 export function startAlbumServer(options: AlbumServerOptions = {}): AlbumServer {

@@ -43,6 +43,7 @@ export interface HttpClientOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HttpClient } from "./client.ts";
  * import { serveLoopback } from "../serve_loopback.ts";
  * await using server = serveLoopback(() => new Response("hello"));
@@ -51,7 +52,7 @@ export interface HttpClientOptions {
  *   headers: new Headers(),
  *   signal: new AbortController().signal,
  * });
- * console.assert(new TextDecoder().decode(await response.body.bytes()) === "hello");
+ * assert(new TextDecoder().decode(await response.body.bytes()) === "hello");
  * ```
  */
 export class HttpClient implements Disposable {

@@ -33,10 +33,11 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseResponseHead } from "./head.ts";
  * const bytes = new TextEncoder().encode("HTTP/1.1 200 OK\r\nContent-Length: 5");
  * const head = parseResponseHead(bytes);
- * console.assert(head.status === 200 && head.headers.get("content-length") === "5");
+ * assert(head.status === 200 && head.headers.get("content-length") === "5");
  * ```
  *
  * @throws {ProtocolError} for anything but a well-formed HTTP/1.0 or 1.1 head

@@ -12,9 +12,10 @@ import { type HttpBody, readAll } from "./body.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StreamBody } from "./stream_body.ts";
  * const body = new StreamBody(new Response("hi").body!, 2);
- * console.assert(new TextDecoder().decode(await body.bytes()) === "hi");
+ * assert(new TextDecoder().decode(await body.bytes()) === "hi");
  * ```
  */
 export class StreamBody implements HttpBody {

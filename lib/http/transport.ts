@@ -27,9 +27,10 @@ export interface HttpTransportOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HttpTransport } from "./transport.ts";
  * using transport = new HttpTransport({ env: () => undefined });
- * console.assert(!transport.proxied(new URL("http://example.com/")));
+ * assert(!transport.proxied(new URL("http://example.com/")));
  * ```
  */
 export class HttpTransport implements Disposable {

@@ -17,10 +17,11 @@ export type Environment = (name: string) => string | undefined;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { interpolateString } from "./interpolate.ts";
  * const env = (name: string) => ({ HOST: "127.0.0.1" } as Record<string, string>)[name];
- * console.assert(interpolateString("http://${HOST}:${PORT:-80}/", env).value === "http://127.0.0.1:80/");
- * console.assert(interpolateString("$${HOST}", env).value === "${HOST}");
+ * assert(interpolateString("http://${HOST}:${PORT:-80}/", env).value === "http://127.0.0.1:80/");
+ * assert(interpolateString("$${HOST}", env).value === "${HOST}");
  * ```
  */
 export function interpolateString(

@@ -43,12 +43,13 @@ export interface LoadPlanOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadPlan } from "./mod.ts";
  * const text = "output: out\njobs:\n  - { name: hi, run: [echo, hi], repeat: 2 }\n";
  * const stdin = new Blob([text]).stream();
  * const plan = await loadPlan("-", { stdin, cwd: "/tmp", env: () => undefined });
- * console.assert(plan.jobs.map((job) => job.name).join() === "hi/1,hi/2");
- * console.assert(plan.output === "/tmp/out");
+ * assert(plan.jobs.map((job) => job.name).join() === "hi/1,hi/2");
+ * assert(plan.output === "/tmp/out");
  * ```
  * @throws {InvalidJobFileError} listing every problem found
  * @throws {UsageError} for a malformed `--set`

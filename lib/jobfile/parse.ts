@@ -48,9 +48,10 @@ export function pathKey(path: readonly PathSegment[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJobFileText } from "./parse.ts";
  * const doc = parseJobFileText("jobs:\n  - name: a\n    run: [true]\n", "jobs.yaml");
- * console.assert(doc.locate(["jobs", 0, "run"])?.line === 3);
+ * assert(doc.locate(["jobs", 0, "run"])?.line === 3);
  * ```
  * @throws {InvalidJobFileError} on empty text, syntax errors, duplicate keys, unknown tags or
  * too many aliases
@@ -138,8 +139,9 @@ export function parseJobFileText(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPath } from "./parse.ts";
- * console.assert(formatPath(["jobs", 3, "download", "url"]) === "jobs[3].download.url");
+ * assert(formatPath(["jobs", 3, "download", "url"]) === "jobs[3].download.url");
  * ```
  */
 export function formatPath(path: readonly PathSegment[]): string {

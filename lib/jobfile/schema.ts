@@ -303,8 +303,9 @@ export const JOB_KINDS = ["download", "compute", "run"] as const;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jobFileJsonSchema } from "./schema.ts";
- * console.assert(jobFileJsonSchema().required?.includes("jobs"));
+ * assert(jobFileJsonSchema().required?.includes("jobs"));
  * ```
  */
 export function jobFileJsonSchema(): Record<string, unknown> & { required?: string[] } {

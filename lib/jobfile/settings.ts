@@ -26,9 +26,10 @@ const SETTABLE = ["output", "report", "concurrency", "defaults"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSettings } from "./settings.ts";
  * const [io] = parseSettings(["concurrency.io=32"]);
- * console.assert(io?.path.join() === "concurrency,io" && io.value === 32);
+ * assert(io?.path.join() === "concurrency,io" && io.value === 32);
  * ```
  * @throws {UsageError} for a malformed one or a key outside the settings
  */

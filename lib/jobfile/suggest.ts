@@ -9,10 +9,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { closest } from "./suggest.ts";
- * console.assert(closest("retires", ["retries", "timeout"]) === "retries");
- * console.assert(closest("zzz", ["retries", "timeout"]) === undefined);
- * console.assert(closest("c", ["a", "b"]) === undefined);
+ * assert(closest("retires", ["retries", "timeout"]) === "retries");
+ * assert(closest("zzz", ["retries", "timeout"]) === undefined);
+ * assert(closest("c", ["a", "b"]) === undefined);
  * ```
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {

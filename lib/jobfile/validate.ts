@@ -24,11 +24,12 @@ export interface ValidateOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJobFileText } from "./parse.ts";
  * import { validateJobFile } from "./validate.ts";
  * const doc = parseJobFileText("jobs:\n  - { name: hi, run: [echo, hi] }\n", "jobs.yaml");
  * const file = validateJobFile(doc, { env: () => undefined });
- * console.assert(file.output === "downloads" && file.jobs[0]?.needs.length === 0);
+ * assert(file.output === "downloads" && file.jobs[0]?.needs.length === 0);
  * ```
  * @throws {InvalidJobFileError} with every problem found
  */

@@ -20,13 +20,14 @@ export type BlockWriter = (block: Uint8Array) => void | Promise<void>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FrameOutbox } from "./frame_outbox.ts";
  * const blocks: number[] = [];
  * const outbox = new FrameOutbox((block) => void blocks.push(block.byteLength));
  * outbox.push(new Uint8Array(3));
  * outbox.push(new Uint8Array(5));
  * await outbox.flushed();
- * console.assert(blocks.length === 1 && blocks[0] === 8);
+ * assert(blocks.length === 1 && blocks[0] === 8);
  * ```
  */
 export class FrameOutbox {

@@ -33,9 +33,10 @@ export class FrameError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeFrame } from "./frames.ts";
  * const frame = encodeFrame({ id: 1 });
- * console.assert(new DataView(frame.buffer).getUint32(0) === frame.byteLength - 4);
+ * assert(new DataView(frame.buffer).getUint32(0) === frame.byteLength - 4);
  * ```
  */
 export function encodeFrame(value: unknown): Uint8Array<ArrayBuffer> {
@@ -52,10 +53,11 @@ export function encodeFrame(value: unknown): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameOfBody } from "./frames.ts";
  * const text = new TextEncoder();
  * const frame = frameOfBody([text.encode('{"a":'), text.encode("1}")]);
- * console.assert(new DataView(frame.buffer).getUint32(0) === 7);
+ * assert(new DataView(frame.buffer).getUint32(0) === 7);
  * ```
  */
 export function frameOfBody(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {

@@ -64,6 +64,7 @@ interface Host {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProcessPool } from "./process_pool.ts";
  * const pool = new ProcessPool({ size: 1 });
  * try {
@@ -71,7 +72,7 @@ interface Host {
  *   const profile = { flags: ["--allow-read"] };
  *   const task = { moduleUrl, exportName: "default", args: [10], context: {} };
  *   const { value } = await pool.run(task, { profile });
- *   console.assert(value === 10);
+ *   assert(value === 10);
  * } finally {
  *   await pool.close();
  * }

@@ -13,6 +13,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ReplyRing } from "./reply_ring.ts";
  * const buffer = ReplyRing.allocate(1024);
  * const writer = new ReplyRing(buffer);
@@ -20,7 +21,7 @@
  * writer.write(7, new TextEncoder().encode("done"));
  * const got: string[] = [];
  * reader.read((id, bytes) => void got.push(`${id}:${new TextDecoder().decode(bytes)}`));
- * console.assert(got[0] === "7:done");
+ * assert(got[0] === "7:done");
  * ```
  *
  * @module

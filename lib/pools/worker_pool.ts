@@ -183,6 +183,7 @@ interface Host {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WorkerPool } from "./worker_pool.ts";
  * const pool = new WorkerPool({ size: 1 });
  * try {
@@ -190,7 +191,7 @@ interface Host {
  *   const task = { moduleUrl, exportName: "default", args: [10], context: {} };
  *   const profile = { flags: ["--allow-read"] };
  *   const { value } = await pool.run(task, { profile });
- *   console.assert(value === 10);
+ *   assert(value === 10);
  * } finally {
  *   await pool.close();
  * }
@@ -498,9 +499,10 @@ const hostKeys = new WeakMap<WorkerProfile, string>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hostKeyOf } from "./worker_pool.ts";
  * const capped = { flags: ["--allow-read=/jobs"], memoryMb: 256 };
- * console.assert(hostKeyOf(capped) === hostKeyOf({ flags: ["--allow-read=/jobs"] }));
+ * assert(hostKeyOf(capped) === hostKeyOf({ flags: ["--allow-read=/jobs"] }));
  * ```
  */
 export function hostKeyOf(profile: WorkerProfile): string {

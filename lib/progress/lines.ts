@@ -28,10 +28,11 @@ export interface EventLine {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { eventLine } from "./lines.ts";
  * const job = { name: "a", kind: "run", needs: [] } as never;
  * const line = eventLine({ type: "job-started", at: 0, job, attempt: 2, lane: "cpu-1" });
- * console.assert(line?.text === "start     a on cpu-1 (attempt 2)");
+ * assert(line?.text === "start     a on cpu-1 (attempt 2)");
  * ```
  */
 export function eventLine(

@@ -46,13 +46,14 @@ export interface Progress {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createProgress } from "./mod.ts";
  * let text = "";
  * const progress = createProgress({ write: (t) => text += t, tty: false, clock: () => new Date(0) });
  * const job = { name: "a", kind: "run", needs: [] } as never;
  * progress.handle({ type: "job-started", at: 0, job, attempt: 1, lane: "cpu-1" });
  * progress.close();
- * console.assert(text === "1970-01-01T00:00:00.000Z start     a on cpu-1\n");
+ * assert(text === "1970-01-01T00:00:00.000Z start     a on cpu-1\n");
  * ```
  */
 export function createProgress(options: ProgressOptions): Progress {

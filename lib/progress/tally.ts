@@ -53,13 +53,14 @@ const POOL_ORDER: PoolName[] = ["io", "cpu"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProgressTally } from "./tally.ts";
  * const tally = new ProgressTally();
  * tally.handle({
  *   type: "run-started", at: 0, jobs: [], limits: { io: 8, cpu: 2 },
  *   pools: { download: "io", compute: "cpu", run: "cpu" },
  * });
- * console.assert(tally.snapshot().total === 0);
+ * assert(tally.snapshot().total === 0);
  * ```
  */
 export class ProgressTally {

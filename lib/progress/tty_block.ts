@@ -26,13 +26,14 @@ const BAR_MIN = 10;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { progressBlock } from "./tty_block.ts";
  * const lines = progressBlock({
  *   elapsedMs: 2000, done: 1, total: 2, failed: 0, bytes: 0, bytesPerSecond: 0, etaMs: 2000,
  *   pools: [{ pool: "cpu", active: 1, limit: 2, done: 1, total: 2, filesOnly: false, downloads: false }],
  * }, { columns: 80 });
- * console.assert(lines[0] === "cpu   1/2 busy    jobs 1/2");
- * console.assert(lines[1]!.endsWith("1/2  50%  2.00s  ETA 2s"));
+ * assert(lines[0] === "cpu   1/2 busy    jobs 1/2");
+ * assert(lines[1]!.endsWith("1/2  50%  2.00s  ETA 2s"));
  * ```
  */
 export function progressBlock(snapshot: TallySnapshot, options: BlockOptions): string[] {

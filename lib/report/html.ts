@@ -23,9 +23,10 @@ export interface LabelledReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { timelineHtml } from "./html.ts";
  * const html = timelineHtml([], { title: "nothing ran" });
- * console.assert(html.startsWith("<!doctype html>") && !html.includes("http"));
+ * assert(html.startsWith("<!doctype html>") && !html.includes("http"));
  * ```
  */
 export function timelineHtml(runs: LabelledReport[], options: { title: string }): string {

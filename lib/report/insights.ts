@@ -35,12 +35,13 @@ export interface InsightOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { poolInsights } from "./insights.ts";
  * const job = (lane: string, startMs: number, endMs: number) =>
  *   ({ queuedMs: 1, attemptLog: [{ lane, startMs, endMs }] });
  * const report = { wallMs: 10, jobs: [job("io-1", 0, 10), job("io-2", 0, 5)] } as never;
  * const [io] = poolInsights(report);
- * console.assert(io!.averageConcurrency === 1.5 && io!.peakConcurrency === 2);
+ * assert(io!.averageConcurrency === 1.5 && io!.peakConcurrency === 2);
  * ```
  */
 export function poolInsights(report: Report, options: InsightOptions = {}): PoolInsight[] {

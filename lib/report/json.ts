@@ -15,10 +15,11 @@ const JOBS_MARK = "\u0000jobs";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reportJson } from "./json.ts";
  * const report = { version: 1, jobs: [{ name: "a", status: "ok" }] } as never;
  * const text = reportJson(report);
- * console.assert(text === '{\n  "version": 1,\n  "jobs": [\n    {"name":"a","status":"ok"}\n  ]\n}\n');
+ * assert(text === '{\n  "version": 1,\n  "jobs": [\n    {"name":"a","status":"ok"}\n  ]\n}\n');
  * ```
  */
 export function reportJson(report: Report): string {

@@ -11,10 +11,11 @@ import type { Report } from "./model.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lanesOf } from "./lanes.ts";
  * const attempt = (lane: string) => ({ lane, startMs: 0, endMs: 1 });
  * const report = { jobs: [{ attemptLog: [attempt("cpu-2"), attempt("io-10"), attempt("io-2")] }] };
- * console.assert(lanesOf(report as never).join() === "io-2,io-10,cpu-2");
+ * assert(lanesOf(report as never).join() === "io-2,io-10,cpu-2");
  * ```
  */
 export function lanesOf(report: Pick<Report, "jobs">): string[] {
@@ -30,9 +31,10 @@ const LANE_ORDER = ["io", "cpu", "worker", "process"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compareLanes } from "./lanes.ts";
  * const lanes = ["process-7", "worker-2", "cpu-1", "io-10", "io-9"].sort(compareLanes);
- * console.assert(lanes.join() === "io-9,io-10,cpu-1,worker-2,process-7");
+ * assert(lanes.join() === "io-9,io-10,cpu-1,worker-2,process-7");
  * ```
  */
 export function compareLanes(a: string, b: string): number {

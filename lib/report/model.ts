@@ -148,10 +148,11 @@ export interface ReportBuilderOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ReportBuilder } from "./model.ts";
  * const builder = new ReportBuilder({ file: "jobs.yaml", output: "/tmp/out", concurrency: { io: 1, cpu: 1, perHost: 1 } });
  * const report = builder.build({ wallMs: 0, exitCode: 0 });
- * console.assert(report.summary.total === 0);
+ * assert(report.summary.total === 0);
  * ```
  */
 export class ReportBuilder {

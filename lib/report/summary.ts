@@ -22,9 +22,10 @@ export interface SummaryOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { finalLine } from "./summary.ts";
  * const summary = { total: 4, ok: 2, cached: 1, failed: 1, skipped: 0, cancelled: 0, bytes: 0 };
- * console.assert(finalLine(summary, 1234) === "taskpool: FAILED 4 jobs: 2 ok, 1 cached, 1 failed, 0 skipped, 0 cancelled in 1.23s");
+ * assert(finalLine(summary, 1234) === "taskpool: FAILED 4 jobs: 2 ok, 1 cached, 1 failed, 0 skipped, 0 cancelled in 1.23s");
  * ```
  */
 export function formatSummary(report: Report, options: SummaryOptions = {}): string {

@@ -51,6 +51,7 @@ export interface TimelineRun {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { timelineOf } from "./timeline.ts";
  * const job = {
  *   name: "a", kind: "run", status: "failed", queuedMs: 0, startMs: 1, endMs: 5,
@@ -58,8 +59,8 @@ export interface TimelineRun {
  *   error: { message: "exit 3", code: "EXIT_CODE" }, exitCode: 3,
  * };
  * const run = timelineOf("run", { jobs: [job], mode: { used: "workers", why: "" } } as never);
- * console.assert(run.lanes[0] === "cpu-1");
- * console.assert(JSON.stringify(run.jobs[0]!.attempts) === '[[0,1,5,"exit 3"]]');
+ * assert(run.lanes[0] === "cpu-1");
+ * assert(JSON.stringify(run.jobs[0]!.attempts) === '[[0,1,5,"exit 3"]]');
  * ```
  */
 export function timelineOf(label: string, report: Report): TimelineRun {

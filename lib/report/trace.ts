@@ -34,9 +34,10 @@ export interface Trace {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { traceOf } from "./trace.ts";
  * const trace = traceOf([]);
- * console.assert(trace.traceEvents.length === 0);
+ * assert(trace.traceEvents.length === 0);
  * ```
  */
 export function traceOf(runs: { label: string; report: Report }[]): Trace {

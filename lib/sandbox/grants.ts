@@ -80,6 +80,7 @@ export interface GrantsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runGrants } from "./grants.ts";
  * const grants = runGrants({
  *   file: "jobs.yaml", output: "/out", report: "/out/report.json",
@@ -92,8 +93,8 @@ export interface GrantsOptions {
  *     maxBytes: 1e6, idleTimeoutMs: 0, maxWaitMs: 0, recordSha256: false,
  *   }],
  * }, { findProgram: () => undefined, setsid: null, kill: null, shell: null });
- * console.assert(JSON.stringify(grants.net) === '["example.com"]');
- * console.assert(grants.write.join() === "/out" && grants.run.length === 0);
+ * assert(JSON.stringify(grants.net) === '["example.com"]');
+ * assert(grants.write.join() === "/out" && grants.run.length === 0);
  * ```
  */
 export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
@@ -165,11 +166,12 @@ export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { grantFlags } from "./grants.ts";
  * const flags = grantFlags({
  *   read: ["/out"], write: ["/out"], net: [], run: [], env: ["PATH"], sys: ["hostname"],
  * });
- * console.assert(flags.join(" ") ===
+ * assert(flags.join(" ") ===
  *   "--allow-read=/out --allow-write=/out --allow-env=PATH --allow-sys=hostname");
  * ```
  * @throws {RangeError} for an entry with a comma, which a flag cannot carry

@@ -10,8 +10,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import count from "./count.ts";
- * console.assert(count(1000) === 1000);
+ * assert(count(1000) === 1000);
  * ```
  */
 export default function count(n: number): number {

@@ -17,8 +17,9 @@ export const BUILTINS: Readonly<Record<string, URL>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { builtinModuleUrl } from "./mod.ts";
- * console.assert(builtinModuleUrl("count")?.endsWith("/count.ts"));
+ * assert(builtinModuleUrl("count")?.endsWith("/count.ts"));
  * ```
  */
 export function builtinModuleUrl(name: string): string | undefined {

@@ -18,10 +18,11 @@ export interface DigestResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Digests } from "./digests.ts";
  * const digests = new Digests({ sha512: false });
  * digests.update(new TextEncoder().encode("abc"));
- * console.assert(digests.digest().sha256.startsWith("ba7816bf"));
+ * assert(digests.digest().sha256.startsWith("ba7816bf"));
  * ```
  */
 export class Digests {

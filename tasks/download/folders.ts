@@ -13,11 +13,12 @@ import { landsInside } from "../../lib/paths.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TargetFolders } from "./folders.ts";
  * const output = await Deno.makeTempDir();
  * const folders = new TargetFolders(output);
  * await folders.prepare(`${output}/a/b`);
- * console.assert((await Deno.stat(`${output}/a/b`)).isDirectory);
+ * assert((await Deno.stat(`${output}/a/b`)).isDirectory);
  * await Deno.remove(output, { recursive: true });
  * ```
  */

@@ -34,11 +34,12 @@ interface HostState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HostGate } from "./host_gate.ts";
  * const gate = new HostGate({ limit: 1 });
- * console.assert(gate.tryEnter("a:80") && !gate.tryEnter("a:80") && gate.tryEnter("b:80"));
+ * assert(gate.tryEnter("a:80") && !gate.tryEnter("a:80") && gate.tryEnter("b:80"));
  * gate.leave("a:80");
- * console.assert(gate.tryEnter("a:80"));
+ * assert(gate.tryEnter("a:80"));
  * gate.close();
  * ```
  */

@@ -27,10 +27,11 @@ export interface IdleWatchdogOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { IdleWatchdog } from "./idle_watchdog.ts";
  * using watchdog = new IdleWatchdog(30_000);
  * watchdog.feed(65_536);
- * console.assert(!watchdog.signal.aborted);
+ * assert(!watchdog.signal.aborted);
  * ```
  */
 export class IdleWatchdog implements Disposable {

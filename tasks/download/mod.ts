@@ -44,9 +44,10 @@ export interface DownloadKindOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createDownloadKind } from "./mod.ts";
  * await using kind = createDownloadKind({ output: "/tmp/out" });
- * console.assert(kind.pool === "io");
+ * assert(kind.pool === "io");
  * ```
  */
 export function createDownloadKind(

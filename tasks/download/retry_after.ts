@@ -10,11 +10,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRetryAfter } from "./retry_after.ts";
- * console.assert(parseRetryAfter("120") === 120_000);
+ * assert(parseRetryAfter("120") === 120_000);
  * const now = Date.parse("Wed, 21 Oct 2015 07:28:00 GMT");
- * console.assert(parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", now) === 30_000);
- * console.assert(parseRetryAfter("soon") === undefined);
+ * assert(parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", now) === 30_000);
+ * assert(parseRetryAfter("soon") === undefined);
  * ```
  */
 export function parseRetryAfter(

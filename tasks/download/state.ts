@@ -45,12 +45,13 @@ export function stateFilePath(output: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DownloadState } from "./state.ts";
  * const dir = await Deno.makeTempDir();
  * const state = await DownloadState.load(dir);
  * state.setFile("a.bin", { url: "http://x/a.bin", bytes: 1, mtimeMs: 0, sha256: "00" });
  * await state.save();
- * console.assert((await DownloadState.load(dir)).file("a.bin")?.bytes === 1);
+ * assert((await DownloadState.load(dir)).file("a.bin")?.bytes === 1);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
