@@ -5,7 +5,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import count from "../tasks/builtin/count.ts";
+import count from "../tasks/compute/builtin/count.ts";
 
 self.onmessage = (event: MessageEvent<{ id: number; n: number }>) => {
   self.postMessage({ id: event.data.id, value: count(event.data.n) });

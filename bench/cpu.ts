@@ -6,12 +6,12 @@
  * @module
  */
 import { loadPlan } from "../lib/jobfile/mod.ts";
-import { ProcessPool } from "../lib/pools/process_pool.ts";
-import { WorkerPool } from "../lib/pools/worker_pool.ts";
-import { runPlan } from "../lib/run.ts";
-import count from "../tasks/builtin/count.ts";
+import { ProcessPool } from "../lib/pools/process/process_pool.ts";
+import { WorkerPool } from "../lib/pools/worker/worker_pool.ts";
+import { runPlan } from "../lib/run/run_plan.ts";
+import count from "../tasks/compute/builtin/count.ts";
 import { runCli } from "./run_cli.ts";
-import { hostProfile, threadProfile, workerProfile } from "../tasks/privileges.ts";
+import { hostProfile, threadProfile, workerProfile } from "../tasks/compute/privileges.ts";
 
 const CORES = navigator.hardwareConcurrency;
 
@@ -168,7 +168,7 @@ async function xargs(commands: number): Promise<number> {
 
 /** A cold pool's time from creation to its first result, median of 5. */
 async function coldStart(): Promise<void> {
-  const moduleUrl = new URL("../tasks/builtin/count.ts", import.meta.url).href;
+  const moduleUrl = new URL("../tasks/compute/builtin/count.ts", import.meta.url).href;
   const job = {
     moduleUrl,
     memoryMb: undefined,

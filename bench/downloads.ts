@@ -6,7 +6,7 @@
  * fetch of a large body from the same server, read and discarded.
  */
 import { createHash } from "node:crypto";
-import { formatBytes } from "../lib/format.ts";
+import { formatBytes } from "../lib/util/format.ts";
 import { runCli } from "./run_cli.ts";
 
 /** The chunk bench/serve_files.ts streams `/blob` in. */

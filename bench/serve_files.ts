@@ -7,7 +7,7 @@
  *
  * Usage: deno run --allow-net bench/serve_files.ts
  */
-import { serveLoopback } from "../lib/serve_loopback.ts";
+import { serveLoopback } from "../lib/util/serve_loopback.ts";
 
 const CHUNK = new Uint8Array(1024 * 1024).map((_, i) => (i * 31 + 7) & 0xff);
 const small = new Map<number, Uint8Array<ArrayBuffer>>();

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { LockOwner } from "./run_lock.ts";
+import type { LockOwner } from "./run/run_lock.ts";
 
 /** Where in a job file something stands: 1-based line and column. */
 export interface SourcePosition {

@@ -4,17 +4,17 @@
  * @module
  */
 import type { HttpTransport } from "../lib/http/transport.ts";
-import type { ProcessPool } from "../lib/pools/process_pool.ts";
-import type { WorkerPool } from "../lib/pools/worker_pool.ts";
-import { createCommandKind } from "./command.ts";
-import { createComputeKind } from "./compute.ts";
+import type { ProcessPool } from "../lib/pools/process/process_pool.ts";
+import type { WorkerPool } from "../lib/pools/worker/worker_pool.ts";
+import { createCommandKind } from "./command/mod.ts";
+import { createComputeKind } from "./compute/mod.ts";
 import { createDownloadKind } from "./download/mod.ts";
 import type { DownloadState } from "./download/state.ts";
-import type { ComputePlace } from "../lib/modes.ts";
-import type { KindRegistry } from "./types.ts";
-import { withJobCache } from "./cached.ts";
-import type { JobCache } from "./job_cache.ts";
-import type { JobStatus } from "../lib/events.ts";
+import type { ComputePlace } from "../lib/run/modes.ts";
+import type { KindRegistry } from "../lib/scheduler/kind.ts";
+import { withJobCache } from "../lib/incremental/cached_kind.ts";
+import type { JobCache } from "../lib/incremental/job_cache.ts";
+import type { JobStatus } from "../lib/scheduler/events.ts";
 
 /** Options for {@linkcode createKinds}. */
 export interface CreateKindsOptions {

@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../errors.ts";
-import { type Mode, MODES } from "../modes.ts";
+import { type Mode, MODES } from "../run/modes.ts";
 import { expandWaitLock } from "./wait_lock.ts";
 
 /**

@@ -5,15 +5,15 @@
  * @module
  */
 import { resolve } from "node:path";
-import { compareModes, type Comparison } from "../compare.ts";
-import { formatComparison } from "../compare_table.ts";
-import { formatDuration } from "../format.ts";
-import type { RunEvent } from "../events.ts";
-import type { Plan } from "../job.ts";
+import { compareModes, type Comparison } from "../compare/compare.ts";
+import { formatComparison } from "../compare/table.ts";
+import { formatDuration } from "../util/format.ts";
+import type { RunEvent } from "../scheduler/events.ts";
+import type { Plan } from "../jobfile/job.ts";
 import { createProgress, type Progress } from "../progress/mod.ts";
-import type { Mode } from "../modes.ts";
+import type { Mode } from "../run/modes.ts";
 import { EXIT } from "../exit_codes.ts";
-import { writeTextFileAtomic } from "../write_atomic.ts";
+import { writeTextFileAtomic } from "../util/write_atomic.ts";
 import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
 import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { listenForInterrupts } from "./interrupts.ts";

@@ -4,16 +4,16 @@
  *
  * @module
  */
-import type { Plan } from "../job.ts";
+import type { Plan } from "../jobfile/job.ts";
 import { createProgress } from "../progress/mod.ts";
 import { formatSummary } from "../report/summary.ts";
-import { runPlan } from "../run.ts";
-import { pruneReports } from "../report_history.ts";
+import { runPlan } from "../run/run_plan.ts";
+import { pruneReports } from "../report/history.ts";
 import { listenForInterrupts } from "./interrupts.ts";
 import { lockOutput } from "./output_lock.ts";
 import { type TimelinePaths, writeTimelines } from "./timelines.ts";
 import type { CliIo } from "./io.ts";
-import type { Mode } from "../modes.ts";
+import type { Mode } from "../run/modes.ts";
 
 /** Options for {@linkcode executePlan}. */
 export interface ExecuteOptions {

@@ -6,7 +6,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import type { Plan } from "../job.ts";
+import type { Plan } from "../jobfile/job.ts";
 import { type Grants, runGrants } from "../sandbox/grants.ts";
 import type { FlagSettings } from "./settings_flags.ts";
 

@@ -7,7 +7,7 @@
 import { InterruptedError } from "../errors.ts";
 import { EXIT } from "../exit_codes.ts";
 import type { CliIo } from "./io.ts";
-import { runHardExitHooks } from "../exit_hooks.ts";
+import { runHardExitHooks } from "../util/exit_hooks.ts";
 import { signalEchoFilter } from "./signal_echo.ts";
 
 /** The signal a command passes to its runs; dispose of it to stop listening. */

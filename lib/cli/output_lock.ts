@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { acquireRunLock, type RunLock } from "../run_lock.ts";
+import { acquireRunLock, type RunLock } from "../run/run_lock.ts";
 import type { CliIo } from "./io.ts";
-import { formatDuration } from "../format.ts";
+import { formatDuration } from "../util/format.ts";
 
 /** Options for {@linkcode lockOutput}. */
 export interface LockOutputOptions {

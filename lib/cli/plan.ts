@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { redactHeaders, redactUrl } from "../secrets.ts";
-import { topologicalOrder } from "../graph.ts";
-import type { Job } from "../job.ts";
+import { redactHeaders, redactUrl } from "../util/secrets.ts";
+import { topologicalOrder } from "../jobfile/graph.ts";
+import type { Job } from "../jobfile/job.ts";
 import { loadPlan } from "../jobfile/mod.ts";
 import { onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import type { CliIo } from "./io.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-import { formatDuration } from "../format.ts";
+import { formatDuration } from "../util/format.ts";
 import { poolInsights } from "../report/insights.ts";
 import type { Report } from "../report/model.ts";
 import { formatSummary } from "../report/summary.ts";

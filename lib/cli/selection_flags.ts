@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { Plan } from "../job.ts";
-import { type Selection, selectJobs, succeededIn } from "../selection.ts";
+import type { Plan } from "../jobfile/job.ts";
+import { type Selection, selectJobs, succeededIn } from "../run/selection.ts";
 import type { CliIo } from "./io.ts";
 
 /** Their `parseArgs` options. */

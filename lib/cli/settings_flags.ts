@@ -4,7 +4,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { loadEnvFiles } from "../env_file.ts";
+import { loadEnvFiles } from "../jobfile/env_file.ts";
 import type { Environment } from "../jobfile/interpolate.ts";
 
 /** Their `parseArgs` options. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DURATION_PATTERN, parseDuration } from "../duration.ts";
+import { DURATION_PATTERN, parseDuration } from "../util/duration.ts";
 import { UsageError } from "../errors.ts";
 
 /** Its `parseArgs` option (the value is filled in by {@linkcode expandWaitLock}). */

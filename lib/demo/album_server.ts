@@ -6,8 +6,8 @@
  * @module
  */
 import { encode } from "fast-png";
-import { serveLoopback } from "../serve_loopback.ts";
-import { sleep } from "../sleep.ts";
+import { serveLoopback } from "../util/serve_loopback.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** Options for {@linkcode startAlbumServer}. */
 export interface AlbumServerOptions {

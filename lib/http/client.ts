@@ -45,7 +45,7 @@ export interface HttpClientOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * import { HttpClient } from "./client.ts";
- * import { serveLoopback } from "../serve_loopback.ts";
+ * import { serveLoopback } from "../util/serve_loopback.ts";
  * await using server = serveLoopback(() => new Response("hello"));
  * using client = new HttpClient();
  * const response = await client.get(new URL(server.url), {

@@ -6,7 +6,7 @@
  * @module
  */
 import { JobFileError } from "../errors.ts";
-import { findCycle } from "../graph.ts";
+import { findCycle } from "./graph.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 import { JOB_KINDS, JOB_NAME_PATTERN } from "./schema.ts";
 import { closest } from "./suggest.ts";

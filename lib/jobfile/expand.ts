@@ -7,19 +7,11 @@
  */
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { builtinModuleUrl } from "../../tasks/builtin/mod.ts";
+import { builtinModuleUrl } from "../../tasks/compute/builtin/mod.ts";
 import { InvalidJobFileError, JobFileError } from "../errors.ts";
-import type {
-  ComputeJob,
-  DownloadJob,
-  Job,
-  JobCacheSpec,
-  JobCommon,
-  Plan,
-  RunJob,
-} from "../job.ts";
-import { cleanRelativePath, isInside, realTarget } from "../paths.ts";
-import { fillReportPath, hasPlaceholders } from "../report_history.ts";
+import type { ComputeJob, DownloadJob, Job, JobCacheSpec, JobCommon, Plan, RunJob } from "./job.ts";
+import { cleanRelativePath, isInside, realTarget } from "../util/paths.ts";
+import { fillReportPath, hasPlaceholders } from "../report/history.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 import type { JobFile, JobSpec } from "./schema.ts";
 

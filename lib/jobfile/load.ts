@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { dirname, resolve } from "node:path";
 import { InvalidJobFileError, JobFileError } from "../errors.ts";
 

@@ -10,7 +10,7 @@ import { readJobFile } from "./load.ts";
 import { parseJobFileText } from "./parse.ts";
 import { validateJobFile } from "./validate.ts";
 import { applySettings, blameSettings, parseSettings } from "./settings.ts";
-import type { Plan } from "../job.ts";
+import type { Plan } from "./job.ts";
 import { resolve } from "node:path";
 
 export type { PlanOverrides } from "./expand.ts";

@@ -8,8 +8,8 @@
  * @module
  */
 import { z } from "zod";
-import { DURATION_PATTERN, parseDuration } from "../duration.ts";
-import { parseSize, SIZE_PATTERN } from "../size.ts";
+import { DURATION_PATTERN, parseDuration } from "../util/duration.ts";
+import { parseSize, SIZE_PATTERN } from "../util/size.ts";
 
 /** Job names: what may appear in `name` and `needs`. */
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;

@@ -9,7 +9,8 @@
  * @module
  */
 import { deserialize, serialize } from "node:v8";
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { ComputeError } from "../errors.ts";
 
 /** The largest frame accepted: a bigger length means the stream is not ours (stray output). */
 export const MAX_FRAME_BYTES = 512 * 2 ** 20;
@@ -171,5 +172,22 @@ function isJsonExact(value: unknown, depth: number): boolean {
     }
     default:
       return false;
+  }
+}
+
+/**
+ * The frame carrying `message` (a task and its id) to a host.
+ *
+ * @throws {ComputeError} when the arguments cannot be structured-cloned (a function, say); the
+ * message names the `destination` ("a Worker", "a process")
+ */
+export function encodeTaskFrame(message: unknown, destination: string): Uint8Array {
+  try {
+    return encodeFrame(message);
+  } catch (error) {
+    throw new ComputeError(
+      `arguments cannot be sent to ${destination}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

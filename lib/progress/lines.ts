@@ -5,8 +5,8 @@
  * @module
  */
 import { errorMessage } from "../errors.ts";
-import type { RunEvent } from "../events.ts";
-import { formatBytes, formatDuration } from "../format.ts";
+import type { RunEvent } from "../scheduler/events.ts";
+import { formatBytes, formatDuration } from "../util/format.ts";
 
 /**
  * Whether `event` is bad news (a retry or a failure): the lines a terminal display and

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { RunEvent } from "../events.ts";
+import type { RunEvent } from "../scheduler/events.ts";
 import { eventLine, isBadNews } from "./lines.ts";
 import { ProgressTally } from "./tally.ts";
 import { progressBlock } from "./tty_block.ts";

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { RunEvent } from "../events.ts";
-import type { JobKindName } from "../job.ts";
-import type { PoolName } from "../../tasks/types.ts";
+import type { RunEvent } from "../scheduler/events.ts";
+import type { JobKindName } from "../jobfile/job.ts";
+import type { PoolName } from "../scheduler/kind.ts";
 
 /** One pool as the display shows it. */
 export interface PoolTally {

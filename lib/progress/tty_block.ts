@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { formatBytes, formatDuration } from "../format.ts";
+import { formatBytes, formatDuration } from "../util/format.ts";
 import type { PoolTally, TallySnapshot } from "./tally.ts";
 
 /** Options for {@linkcode progressBlock}. */

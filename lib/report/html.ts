@@ -10,7 +10,7 @@
 import type { Report } from "./model.ts";
 import { TIMELINE_CSS, TIMELINE_SCRIPT } from "./html_assets.ts";
 import { timelineOf, type TimelineRun } from "./timeline.ts";
-import { writeTextFileAtomic } from "../write_atomic.ts";
+import { writeTextFileAtomic } from "../util/write_atomic.ts";
 
 /** A run to show, and its label (the mode's name in a comparison). */
 export interface LabelledReport {

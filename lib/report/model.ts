@@ -6,10 +6,10 @@
  */
 import { relative } from "node:path";
 import { errorCode, errorMessage } from "../errors.ts";
-import type { AttemptRecord, JobOutcome, JobStatus, RunEvent } from "../events.ts";
-import { redactHeaders, redactUrl } from "../secrets.ts";
-import type { Concurrency, Job, JobKindName } from "../job.ts";
-import type { Mode, ResolvedMode } from "../modes.ts";
+import type { AttemptRecord, JobOutcome, JobStatus, RunEvent } from "../scheduler/events.ts";
+import { redactHeaders, redactUrl } from "../util/secrets.ts";
+import type { Concurrency, Job, JobKindName } from "../jobfile/job.ts";
+import type { Mode, ResolvedMode } from "../run/modes.ts";
 
 /** The report format version; bumped only on an incompatible change. */
 export const REPORT_VERSION = 1;

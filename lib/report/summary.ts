@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatBytes, formatDuration } from "../format.ts";
+import { formatBytes, formatDuration } from "../util/format.ts";
 import type { Report } from "./model.ts";
 
 /** Options for {@linkcode formatSummary}. */

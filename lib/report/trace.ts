@@ -6,7 +6,7 @@
  * @module
  */
 import type { Report } from "./model.ts";
-import { writeTextFileAtomic } from "../write_atomic.ts";
+import { writeTextFileAtomic } from "../util/write_atomic.ts";
 import { lanesOf } from "./lanes.ts";
 
 /** One trace event; only the fields taskpool writes. */

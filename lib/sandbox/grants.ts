@@ -20,13 +20,14 @@
  */
 import { PROXY_VARIABLES } from "../http/transport.ts";
 import { dirname, resolve, sep } from "node:path";
-import type { Plan } from "../job.ts";
-import { globRoot } from "../glob.ts";
-import { withRealPaths } from "../paths.ts";
-import { hasPlaceholders } from "../report_history.ts";
-import { moduleFolder, RUNNER_FILES } from "../../tasks/privileges.ts";
-import { findKill, findShell } from "../../tasks/group_signals.ts";
-import { findSetsid, resolveProgram } from "../../tasks/process_group.ts";
+import type { Plan } from "../jobfile/job.ts";
+import { globRoot } from "../util/glob.ts";
+import { withRealPaths } from "../util/paths.ts";
+import { hasPlaceholders } from "../report/history.ts";
+import { moduleFolder } from "../../tasks/compute/privileges.ts";
+import { RUNNER_FILES } from "../pools/worker/runner_files.ts";
+import { findKill, findShell } from "../../tasks/command/group_signals.ts";
+import { findSetsid, resolveProgram } from "../../tasks/command/process_group.ts";
 
 /** Deno permissions: each a list, or true for all. */
 export interface Grants {

@@ -12,7 +12,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { BUNDLED, ownFileUrl } from "../own_files.ts";
+import { BUNDLED, ownFileUrl } from "../util/own_files.ts";
 import { grantFlags, type Grants } from "./grants.ts";
 import { signalEchoFilter } from "../cli/signal_echo.ts";
 

@@ -25,12 +25,12 @@ import {
   NetworkError,
   TooLargeError,
 } from "../../lib/errors.ts";
-import { formatBytes } from "../../lib/format.ts";
+import { formatBytes } from "../../lib/util/format.ts";
 import type { HttpResponse } from "../../lib/http/client.ts";
 import type { HttpTransport } from "../../lib/http/transport.ts";
-import type { DownloadJob } from "../../lib/job.ts";
-import { redactText, redactUrl, secretValues } from "../../lib/secrets.ts";
-import type { TaskResult } from "../types.ts";
+import type { DownloadJob } from "../../lib/jobfile/job.ts";
+import { redactText, redactUrl, secretValues } from "../../lib/util/secrets.ts";
+import type { TaskResult } from "../../lib/scheduler/kind.ts";
 import { Digests } from "./digests.ts";
 import { getFollowing } from "./get_following.ts";
 import type { TargetFolders } from "./folders.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { landsInside } from "../../lib/paths.ts";
+import { landsInside } from "../../lib/util/paths.ts";
 
 /**
  * Creates and checks target folders, once each.

@@ -9,7 +9,7 @@
 import { OutsideGrantsError, RedirectError } from "../../lib/errors.ts";
 import type { HttpResponse } from "../../lib/http/client.ts";
 import type { HttpTransport } from "../../lib/http/transport.ts";
-import { isSecretHeader, redactUrl } from "../../lib/secrets.ts";
+import { isSecretHeader, redactUrl } from "../../lib/util/secrets.ts";
 
 /** The statuses that carry a `Location` to follow. */
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { DownloadJob } from "../../lib/job.ts";
-import type { Gate } from "../types.ts";
+import type { DownloadJob } from "../../lib/jobfile/job.ts";
+import type { Gate } from "../../lib/scheduler/kind.ts";
 
 /** Options for {@linkcode HostGate}. */
 export interface HostGateOptions {

@@ -6,7 +6,7 @@
  * @module
  */
 import { IdleTimeoutError } from "../../lib/errors.ts";
-import { formatDuration } from "../../lib/format.ts";
+import { formatDuration } from "../../lib/util/format.ts";
 
 /** Options for {@linkcode IdleWatchdog}. */
 export interface IdleWatchdogOptions {

@@ -12,8 +12,8 @@ import {
   RedirectError,
 } from "../../lib/errors.ts";
 import { HttpTransport } from "../../lib/http/transport.ts";
-import type { DownloadJob } from "../../lib/job.ts";
-import type { JobKind } from "../types.ts";
+import type { DownloadJob } from "../../lib/jobfile/job.ts";
+import type { JobKind } from "../../lib/scheduler/kind.ts";
 import { downloadAttempt } from "./attempt.ts";
 import { TargetFolders } from "./folders.ts";
 import { HostGate } from "./host_gate.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { writeTextFileAtomic } from "../../lib/write_atomic.ts";
+import { writeTextFileAtomic } from "../../lib/util/write_atomic.ts";
 
 /** A complete file as taskpool wrote it. */
 export interface FileRecord {

@@ -3,7 +3,7 @@
  * `--wait-lock`.
  */
 import assert from "node:assert/strict";
-import { lockFilePath } from "../../lib/run_lock.ts";
+import { lockFilePath } from "../../lib/run/run_lock.ts";
 import { cli, spawnCli } from "../helpers/cli.ts";
 import { startFaultServer } from "../helpers/fault_server.ts";
 import { tempDir } from "../helpers/temp.ts";

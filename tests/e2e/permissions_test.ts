@@ -8,7 +8,7 @@ import { cli, spawnCli } from "../helpers/cli.ts";
 import { startFaultServer } from "../helpers/fault_server.ts";
 import { cmdline, descendantsOf, isRunning, whenFiles } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/temp.ts";
-import { lockFilePath } from "../../lib/run_lock.ts";
+import { lockFilePath } from "../../lib/run/run_lock.ts";
 
 const readJson = async (path: string) => JSON.parse(await Deno.readTextFile(path));
 

@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { serveLoopback } from "../../lib/serve_loopback.ts";
+import { serveLoopback } from "../../lib/util/serve_loopback.ts";
 
 /** A running fault server. */
 export interface FaultServer extends AsyncDisposable {

@@ -4,7 +4,7 @@
  */
 import { loadPlan } from "../../lib/jobfile/mod.ts";
 import type { Report, ReportJob } from "../../lib/report/model.ts";
-import { runPlan } from "../../lib/run.ts";
+import { runPlan } from "../../lib/run/run_plan.ts";
 import type { TempDir } from "./temp.ts";
 
 /** Options for {@linkcode runYaml}. */

@@ -5,9 +5,9 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ComputeTask } from "../../lib/pools/task.ts";
-import type { WorkerProfile } from "../../lib/pools/worker_pool.ts";
-import { RUNNER_FILES } from "../../tasks/privileges.ts";
+import type { ComputeTask } from "../../lib/pools/protocol.ts";
+import type { WorkerProfile } from "../../lib/pools/worker/worker_pool.ts";
+import { RUNNER_FILES } from "../../lib/pools/worker/runner_files.ts";
 
 /** tests/testdata/work.ts, the compute module of the pool tests. */
 export const WORK = new URL("../testdata/work.ts", import.meta.url).href;

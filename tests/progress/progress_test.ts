@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { RunEvent } from "../../lib/events.ts";
-import type { Job } from "../../lib/job.ts";
+import type { RunEvent } from "../../lib/scheduler/events.ts";
+import type { Job } from "../../lib/jobfile/job.ts";
 import { createProgress } from "../../lib/progress/mod.ts";
 import { ProgressTally } from "../../lib/progress/tally.ts";
 import { progressBlock } from "../../lib/progress/tty_block.ts";

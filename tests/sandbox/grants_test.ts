@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ComputeJob, DownloadJob, Plan, RunJob } from "../../lib/job.ts";
+import type { ComputeJob, DownloadJob, Plan, RunJob } from "../../lib/jobfile/job.ts";
 import { grantFlags, runGrants } from "../../lib/sandbox/grants.ts";
 
 const common = {

@@ -1,0 +1,89 @@
+/**
+ * `--env-file .env`: variables for `${VAR}` in the job file and for its commands, in the usual
+ * dotenv form. A variable already set in the environment wins, so cron's or the caller's setting
+ * overrides the file's.
+ *
+ * ```
+ * # a comment
+ * export API_TOKEN=abc123
+ * MIRROR="http://10.0.0.5:8080"   # quotes optional; "..." knows \n \" \\
+ * LITERAL='no ${expansion} here'
+ * ```
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+
+const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/s;
+
+/**
+ * Parses dotenv text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseEnvFile } from "./env_file.ts";
+ * const vars = parseEnvFile("# c\nexport A=1\nB=\"x\\ny\" # note\nC='$D'\n", ".env");
+ * assert(vars.get("A") === "1" && vars.get("B") === "x\ny" && vars.get("C") === "$D");
+ * ```
+ * @throws {UsageError} naming the file and line of a malformed one
+ */
+export function parseEnvFile(text: string, file: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  text.split(/\r?\n/).forEach((line, index) => {
+    if (/^\s*(#.*)?$/.test(line)) return;
+    const fail = (why: string): never => {
+      throw new UsageError(`${file}:${index + 1}: ${why}`);
+    };
+    const match = LINE.exec(line) ?? fail("expected NAME=value");
+    vars.set(match[1]!, valueOf(match[2]!, fail));
+  });
+  return vars;
+}
+
+function valueOf(raw: string, fail: (why: string) => never): string {
+  const quote = raw[0];
+  if (quote === "'" || quote === '"') {
+    let out = "";
+    for (let i = 1; i < raw.length; i++) {
+      const char = raw[i]!;
+      if (char === quote) {
+        if (!/^\s*(#.*)?$/.test(raw.slice(i + 1))) fail("unexpected text after the closing quote");
+        return out;
+      }
+      if (char === "\\" && quote === '"' && i + 1 < raw.length) {
+        const next = raw[++i]!;
+        out += next === "n" ? "\n" : next === "t" ? "\t" : next === "r" ? "\r" : next;
+      } else out += char;
+    }
+    return fail(`the value's ${quote} is never closed`);
+  }
+  return raw.replace(/\s+#.*$/, "").trim();
+}
+
+/**
+ * Loads env files into the environment, leaving variables already set alone; later files fill in
+ * what earlier ones did not. Resolves with every name the files define, set or not.
+ *
+ * @throws {UsageError} for a file that cannot be read or is malformed
+ */
+export async function loadEnvFiles(paths: readonly string[]): Promise<string[]> {
+  const names: string[] = [];
+  for (const path of paths) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      throw new UsageError(
+        `--env-file ${path}: ${
+          error instanceof Deno.errors.NotFound ? "does not exist" : (error as Error).message
+        }`,
+      );
+    }
+    for (const [name, value] of parseEnvFile(text, path)) {
+      names.push(name);
+      if (Deno.env.get(name) === undefined) Deno.env.set(name, value);
+    }
+  }
+  return names;
+}

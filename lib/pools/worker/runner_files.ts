@@ -1,0 +1,23 @@
+/**
+ * The files a runner thread loads, which a Worker host's permissions must let it read: nothing
+ * else of taskpool's. From source, the runner entries and every module they import; in the
+ * bundle, the two entries alone (their imports are inlined).
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { BUNDLED, ownFileUrl } from "../../util/own_files.ts";
+
+/** Absolute paths of the files a runner thread reads. */
+export const RUNNER_FILES: readonly string[] =
+  (BUNDLED ? ["lib/pools/worker/web_runner.ts", "lib/pools/worker/node_runner.ts"] : [
+    "lib/pools/worker/web_runner.ts",
+    "lib/pools/worker/node_runner.ts",
+    "lib/pools/worker/runner_loop.ts",
+    "lib/pools/worker/immediate.ts",
+    "lib/pools/worker/reply_ring.ts",
+    "lib/pools/call_task.ts",
+    "lib/pools/protocol.ts",
+    "lib/pools/console_to_stderr.ts",
+  ])
+    .map((file) => fileURLToPath(ownFileUrl(file)));

@@ -1,0 +1,103 @@
+/**
+ * Reports kept as a history: `report:` (or `--report`) may hold `{date}` (2026-11-22) and
+ * `{time}` (031500), in local time, so each run writes its own report; `--keep-reports N` then
+ * removes all but the newest N that match the pattern.
+ *
+ * @module
+ */
+import { dirname, join, sep } from "node:path";
+
+const PLACEHOLDER = /\{(date|time)\}/g;
+
+/** Whether a report path is a pattern. */
+export function hasPlaceholders(path: string): boolean {
+  return /\{(date|time)\}/.test(path);
+}
+
+/**
+ * The report path for a run started at `at`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fillReportPath } from "./history.ts";
+ * const at = new Date(2026, 10, 22, 3, 15, 0);
+ * assert(fillReportPath("/r/{date}/run-{time}.json", at) === "/r/2026-11-22/run-031500.json");
+ * ```
+ */
+export function fillReportPath(template: string, at: Date): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  const date = `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}`;
+  const time = `${two(at.getHours())}${two(at.getMinutes())}${two(at.getSeconds())}`;
+  return template.replace(PLACEHOLDER, (_, name) => name === "date" ? date : time);
+}
+
+/**
+ * Removes the oldest reports matching `template` (an absolute path), keeping the newest `keep`;
+ * resolves with the paths removed. Oldest means earliest by the date and time in the name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pruneReports } from "./history.ts";
+ * const dir = await Deno.makeTempDir();
+ * for (const day of ["01", "02", "03"]) await Deno.writeTextFile(`${dir}/r-2026-11-${day}.json`, "{}");
+ * const removed = await pruneReports(`${dir}/r-{date}.json`, 2);
+ * assert(removed.length === 1 && removed[0]!.endsWith("r-2026-11-01.json"));
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function pruneReports(template: string, keep: number): Promise<string[]> {
+  const parts = template.split(sep);
+  const fixed = parts.findIndex((part) => hasPlaceholders(part));
+  if (fixed < 0) return [];
+  const root = parts.slice(0, fixed).join(sep) || sep;
+  const pattern = patternOf(template);
+  const found: { path: string; key: string }[] = [];
+  const depth = parts.length - fixed;
+  const walk = async (folder: string, level: number) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(folder));
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      if (level < depth - 1) {
+        if (entry.isDirectory) await walk(path, level + 1);
+        continue;
+      }
+      const match = entry.isFile ? pattern.exec(path) : null;
+      if (match) found.push({ path, key: sortKey(template, match) });
+    }
+  };
+  await walk(root, 0);
+  found.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  const removed = found.slice(0, Math.max(0, found.length - keep)).map(({ path }) => path);
+  for (const path of removed) await Deno.remove(path).catch(() => {});
+  // Folders a placeholder named (one per day, say) go once they are empty.
+  for (const folder of new Set(removed.map((path) => dirname(path)))) {
+    if (folder.length > root.length) await Deno.remove(folder).catch(() => {});
+  }
+  return removed;
+}
+
+function patternOf(template: string): RegExp {
+  const escaped = template.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+  return new RegExp(
+    `^${
+      escaped.replace(/\{date\}/g, "(\\d{4}-\\d{2}-\\d{2})")
+        .replace(/\{time\}/g, "(\\d{6})")
+    }$`,
+  );
+}
+
+/** The captured date and time, date first, whatever their order in the path. */
+function sortKey(template: string, match: RegExpExecArray): string {
+  const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+  const values = names.map((name, index) => ({ name, value: match[index + 1]! }));
+  const dates = values.filter((v) => v.name === "date").map((v) => v.value);
+  const times = values.filter((v) => v.name === "time").map((v) => v.value);
+  return [...dates, ...times, match[0]].join(" ");
+}

@@ -1,0 +1,137 @@
+/**
+ * Running part of a plan: `--only NAME` (with everything it needs), `--skip NAME` (with
+ * everything that needs it), and `--rerun-failed REPORT` (what failed, was skipped or was
+ * cancelled in an earlier run, matched by name; what it needs that succeeded then counts as
+ * done). A name is a job's or a fan-out group's.
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+import type { Job } from "../jobfile/job.ts";
+import { closest } from "../jobfile/suggest.ts";
+
+/** What to keep of a plan. */
+export interface Selection {
+  /** Only these jobs or groups, and what they need. */
+  only?: readonly string[];
+  /** Leave out these jobs or groups, and what needs them. */
+  skip?: readonly string[];
+  /**
+   * Jobs that succeeded in an earlier run (`--rerun-failed`): they are left out, and a job that
+   * needs one does not wait for it.
+   */
+  done?: ReadonlySet<string>;
+}
+
+/** The jobs kept, and what was left out for a message. */
+export interface Selected {
+  jobs: Job[];
+  /** Jobs left out because they need a skipped one. */
+  skippedWithNeeds: string[];
+  /** Jobs left out. */
+  leftOut: number;
+}
+
+/**
+ * Applies a selection to the plan's jobs; the jobs keep their order, and their needs name only
+ * jobs that are kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectJobs } from "./selection.ts";
+ * import type { Job } from "../jobfile/job.ts";
+ * const job = (name: string, needs: string[] = []) => ({ name, group: name, needs }) as unknown as Job;
+ * const jobs = [job("get"), job("build", ["get"]), job("test", ["build"]), job("docs")];
+ * assert(selectJobs(jobs, { only: ["build"] }).jobs.map((j) => j.name).join() === "get,build");
+ * assert(selectJobs(jobs, { skip: ["build"] }).jobs.map((j) => j.name).join() === "get,docs");
+ * ```
+ * @throws {UsageError} for a name that is no job or group
+ */
+export function selectJobs(jobs: readonly Job[], selection: Selection): Selected {
+  const { only, skip = [], done } = selection;
+  const byName = new Map(jobs.map((job) => [job.name, job]));
+  const named = (names: readonly string[], flag: string) => {
+    const found = new Set<string>();
+    for (const name of names) {
+      const matches = jobs.filter((job) => job.name === name || job.group === name);
+      if (matches.length === 0) {
+        const guess = closest(name, [...new Set(jobs.flatMap((job) => [job.name, job.group]))]);
+        throw new UsageError(
+          `${flag} ${name}: no job or group has that name${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+        );
+      }
+      for (const job of matches) found.add(job.name);
+    }
+    return found;
+  };
+
+  let keep = new Set(jobs.map((job) => job.name));
+  if (done) { for (const name of done) keep.delete(name); }
+  if (only !== undefined) {
+    // What the named jobs need, transitively, unless it is done already.
+    const wanted = new Set<string>();
+    const stack = [...named(only, "--only")];
+    while (stack.length > 0) {
+      const name = stack.pop()!;
+      if (wanted.has(name) || done?.has(name)) continue;
+      wanted.add(name);
+      stack.push(...byName.get(name)!.needs);
+    }
+    keep = new Set([...keep].filter((name) => wanted.has(name)));
+  }
+  const skipped = named(skip, "--skip");
+  // What needs a skipped job, transitively: it could never start.
+  const dependents = new Map<string, string[]>();
+  for (const job of jobs) {
+    for (const need of job.needs) dependents.set(need, [...(dependents.get(need) ?? []), job.name]);
+  }
+  const out = new Set<string>();
+  const stack = [...skipped];
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (out.has(name)) continue;
+    out.add(name);
+    stack.push(...(dependents.get(name) ?? []));
+  }
+  const skippedWithNeeds = jobs.map((job) => job.name)
+    .filter((name) => out.has(name) && !skipped.has(name) && keep.has(name));
+  for (const name of out) keep.delete(name);
+
+  const kept = jobs
+    .filter((job) => keep.has(job.name))
+    .map((job) => {
+      const needs = job.needs.filter((need) => keep.has(need));
+      return needs.length === job.needs.length ? job : { ...job, needs };
+    });
+  return { jobs: kept, skippedWithNeeds, leftOut: jobs.length - kept.length };
+}
+
+/**
+ * The jobs that succeeded in a report (`ok` or `cached`), for `--rerun-failed`.
+ *
+ * @throws {UsageError} when the file is not a taskpool report
+ */
+export async function succeededIn(reportPath: string): Promise<Set<string>> {
+  let report: unknown;
+  try {
+    report = JSON.parse(await Deno.readTextFile(reportPath));
+  } catch (error) {
+    throw new UsageError(
+      `--rerun-failed ${reportPath}: ${
+        error instanceof Deno.errors.NotFound ? "does not exist" : `is not JSON: ${error}`
+      }`,
+    );
+  }
+  const jobs = (report as { jobs?: unknown })?.jobs;
+  if (!Array.isArray(jobs)) {
+    throw new UsageError(`--rerun-failed ${reportPath}: is not a taskpool report (no jobs list)`);
+  }
+  return new Set(
+    jobs
+      .filter((job) => job?.status === "ok" || job?.status === "cached")
+      .map((job) => String(job.name)),
+  );
+}

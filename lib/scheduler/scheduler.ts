@@ -1,0 +1,365 @@
+/**
+ * The run loop: starts each job when its needs have succeeded, on the pool its kind asks for,
+ * within that pool's limit and its kind's gate (per-host limits); retries with back-off, or
+ * after the delay the kind asks for (Retry-After); skips the dependents of a failed job;
+ * stops everything on fail-fast or interrupt. It knows nothing of HTTP, Workers or processes.
+ *
+ * @module
+ */
+import { FailFastError } from "../errors.ts";
+import {
+  type AttemptRecord,
+  type JobOutcome,
+  type JobStatus,
+  type RunEventListener,
+  succeeded,
+} from "./events.ts";
+import type { Job, JobKindName } from "../jobfile/job.ts";
+import type { Gate, JobKind, KindRegistry, PoolName } from "./kind.ts";
+import { KeyedQueue } from "./keyed_queue.ts";
+import { type Ahead, Slots, type Taken } from "./slots.ts";
+import { sleep } from "../util/sleep.ts";
+
+/** Options for {@linkcode runJobs}. */
+export interface SchedulerOptions {
+  /** How to run each kind of job. */
+  kinds: KindRegistry;
+  /** Jobs at once, per pool. */
+  limits: Record<PoolName, number>;
+  /** Aborting it cancels the run: queued jobs are dropped, running ones get the reason. */
+  signal?: AbortSignal;
+  /** Stop starting jobs, and abort running ones, after the first failure. @default false */
+  failFast?: boolean;
+  /** Receives every state change. */
+  onEvent?: RunEventListener;
+  /** Monotonic clock in ms. @default performance.now */
+  now?: () => number;
+  /** Source of back-off jitter in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+/** The longest back-off between two attempts, whatever the base. */
+export const MAX_BACKOFF_MS = 30_000;
+
+interface State {
+  job: Job;
+  /** The key its kind's gate admits it under (such as its host); "" when ungated. */
+  key: string;
+  /** How it may be taken ahead of a free slot (its kind's `queueAhead`), if it may. */
+  ahead: Ahead | undefined;
+  pendingNeeds: number;
+  dependents: State[];
+  status: JobStatus | "waiting" | "queued" | "running" | "backoff";
+  attempts: AttemptRecord[];
+  readyMs: number | undefined;
+  outcome?: JobOutcome;
+}
+
+/**
+ * Runs jobs in dependency order and resolves with every job's outcome, by name.
+ * It never rejects because a job failed; a failure is an outcome.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runJobs } from "./scheduler.ts";
+ * import type { Job } from "../jobfile/job.ts";
+ * import type { KindRegistry } from "./kind.ts";
+ * const instant = { pool: "cpu" as const, run: () => Promise.resolve({ exitCode: 0 }) };
+ * const kinds: KindRegistry = { download: instant, compute: instant, run: instant };
+ * const job: Job = {
+ *   kind: "run", name: "hi", group: "hi", needs: [], retries: 0, timeoutMs: undefined,
+ *   backoffMs: 0, source: undefined, argv: ["true"], cwd: "/", env: {}, clearEnv: false,
+ *   logPath: "/dev/null",
+ * };
+ * const outcomes = await runJobs([job], { kinds, limits: { io: 1, cpu: 1 } });
+ * assert(outcomes.get("hi")?.status === "ok");
+ * ```
+ */
+export function runJobs(
+  jobs: readonly Job[],
+  options: SchedulerOptions,
+): Promise<Map<string, JobOutcome>> {
+  const {
+    kinds,
+    limits,
+    signal: runSignal,
+    failFast = false,
+    onEvent = () => {},
+    now = () => performance.now(),
+    random = Math.random,
+  } = options;
+  const t0 = now();
+  const clock = () => now() - t0;
+  if (!runSignal?.aborted) prepareKinds(kinds, jobs);
+
+  const states = new Map<string, State>();
+  const aheads = new Map<string, Ahead>(); // one per key, shared by its jobs
+  const aheadOf = (kind: JobKind, job: Job): Ahead | undefined => {
+    const key = kind.queueAhead?.keyOf(job);
+    if (key === undefined) return undefined;
+    let ahead = aheads.get(key);
+    if (!ahead) aheads.set(key, ahead = { key, perSlot: kind.queueAhead!.perSlot });
+    return ahead;
+  };
+  for (const job of jobs) {
+    const kind = kindOf(kinds, job);
+    states.set(job.name, {
+      job,
+      key: kind.gate?.keyOf(job) ?? "",
+      ahead: aheadOf(kind, job),
+      pendingNeeds: job.needs.length,
+      dependents: [],
+      status: "waiting",
+      attempts: [],
+      readyMs: undefined,
+    });
+  }
+  for (const state of states.values()) {
+    for (const need of state.job.needs) states.get(need)?.dependents.push(state);
+  }
+
+  // One controller stops the whole run: fail-fast, or the caller's signal.
+  const stopper = new AbortController();
+  const stopSignal = stopper.signal;
+  const onRunAbort = () => stopper.abort(runSignal!.reason);
+  runSignal?.addEventListener("abort", onRunAbort, { once: true });
+
+  const queues: Record<PoolName, KeyedQueue<State>> = {
+    io: new KeyedQueue(),
+    cpu: new KeyedQueue(),
+  };
+  const slots: Record<PoolName, Slots> = { io: new Slots(limits.io), cpu: new Slots(limits.cpu) };
+  let unfinished = states.size;
+  const { promise, resolve } = Promise.withResolvers<Map<string, JobOutcome>>();
+
+  const pools = {
+    download: kinds.download.pool,
+    compute: kinds.compute.pool,
+    run: kinds.run.pool,
+  } satisfies Record<JobKindName, PoolName>;
+  onEvent({ type: "run-started", at: clock(), jobs, limits, pools });
+
+  const finish = (
+    state: State,
+    status: JobStatus,
+    extra: Partial<JobOutcome> = {},
+    endMs = clock(),
+  ) => {
+    if (state.outcome) return;
+    state.status = status;
+    const first = state.attempts[0];
+    state.outcome = {
+      status,
+      attempts: state.attempts,
+      readyMs: state.readyMs,
+      startMs: first?.startMs,
+      endMs,
+      result: undefined,
+      ...extra,
+    };
+    onEvent({
+      type: "job-finished",
+      at: state.outcome.endMs,
+      job: state.job,
+      outcome: state.outcome,
+    });
+    if (succeeded(status)) {
+      for (const dependent of state.dependents) {
+        if (--dependent.pendingNeeds === 0 && dependent.status === "waiting") enqueue(dependent);
+      }
+    } else {
+      const reason = new Error(`needs "${state.job.name}", which ${describeStatus(status)}`);
+      for (const dependent of state.dependents) {
+        finish(dependent, stopSignal.aborted ? "cancelled" : "skipped", {
+          error: stopSignal.aborted ? stopSignal.reason : reason,
+        });
+      }
+    }
+    if (status === "failed" && failFast && !stopSignal.aborted) {
+      stopper.abort(new FailFastError(`stopped after "${state.job.name}" failed (--fail-fast)`));
+    }
+    if (--unfinished === 0) {
+      runSignal?.removeEventListener("abort", onRunAbort);
+      onEvent({ type: "run-finished", at: clock() });
+      resolve(new Map([...states].map(([name, s]) => [name, s.outcome!])));
+    }
+  };
+
+  const enqueue = (state: State) => {
+    if (stopSignal.aborted) return finish(state, "cancelled", { error: stopSignal.reason });
+    const pool = kindOf(kinds, state.job).pool;
+    const at = clock();
+    state.readyMs ??= at;
+    state.status = "queued";
+    queues[pool].push(state, state.key);
+    onEvent({ type: "job-queued", at, job: state.job, pool });
+    pump(pool);
+  };
+
+  // A job starts when its pool has a lane free and its kind's gate admits its key.
+  // Keys of gated kinds are never "", so one pool may mix gated and ungated kinds.
+  const gates = new Map<PoolName, Gate>();
+  for (const kind of Object.values(kinds) as JobKind[]) {
+    if (!kind.gate) continue;
+    if (gates.has(kind.pool)) throw new TypeError(`pool ${kind.pool} has two gates`);
+    gates.set(kind.pool, kind.gate);
+  }
+  const admit = (pool: PoolName): (key: string) => boolean => {
+    const gate = gates.get(pool);
+    return gate ? (key) => key === "" || gate.tryEnter(key) : () => true;
+  };
+  const admits: Record<PoolName, (key: string) => boolean> = { io: admit("io"), cpu: admit("cpu") };
+  const pump = (pool: PoolName) => {
+    const queue = queues[pool];
+    const enter = admits[pool];
+    const poolSlots = slots[pool];
+    while (queue.length > 0) {
+      const state = queue.take((key, front) => poolSlots.mayTake(front.ahead) && enter(key));
+      if (!state) break;
+      void attempt(state, pool);
+    }
+  };
+  for (const [pool, gate] of gates) gate.onOpen(() => pump(pool));
+
+  const attempt = async (state: State, pool: PoolName) => {
+    const { job } = state;
+    const kind = kindOf(kinds, job);
+    const number = state.attempts.length + 1;
+    const poolSlots = slots[pool];
+    const taken = poolSlots.take(state.ahead);
+    let record: AttemptRecord | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Only a job with a timeout needs a signal of its own: a dependent signal per attempt
+    // costs a weak reference in the run's signal and garbage (measured: 10-20 µs a job).
+    const timeout = job.timeoutMs === undefined ? undefined : new AbortController();
+    const signal = timeout ? AbortSignal.any([stopSignal, timeout.signal]) : stopSignal;
+    // The attempt begins: now for most kinds; for one taken ahead, when it leaves the queue
+    // where it runs.
+    const started = () => {
+      if (record) return;
+      const begun: AttemptRecord = record = { startMs: clock(), endMs: 0, lane: "" };
+      state.attempts.push(begun);
+      state.status = "running";
+      let late = false;
+      poolSlots.start(taken, (lane) => {
+        // Numbered late (its kind started it as the slot's last job was ending): it begins on
+        // the timeline when that one ends, so that no slot shows two jobs at once.
+        if (late) begun.startMs = clock();
+        begun.lane = `${pool}-${lane}`;
+        onEvent({ type: "job-started", at: begun.startMs, job, attempt: number, lane: begun.lane });
+      });
+      late = true;
+      // None held ahead may now wait to start: a job that could not go ahead may take a slot.
+      if (taken.ahead !== undefined) pumpSoon(pool);
+      if (!timeout) return;
+      timer = setTimeout(() => {
+        timeout.abort(new DOMException(`timed out after ${job.timeoutMs}ms`, "TimeoutError"));
+      }, job.timeoutMs);
+    };
+    if (taken.ahead === undefined) started();
+    const progress = (bytes: number) => onEvent({ type: "job-progress", at: clock(), job, bytes });
+    try {
+      const result = await kind.run(job, { signal, attempt: number, progress, started });
+      started();
+      const endMs = record!.endMs = clock();
+      release(state, pool, taken);
+      finish(state, result.cached ? "cached" : "ok", { result }, endMs);
+    } catch (caught) {
+      // A job aborted because the run stopped reports the run's reason, not its own echo.
+      const error = stopSignal.aborted ? stopSignal.reason : caught;
+      if (stopSignal.aborted && !record) {
+        release(state, pool, taken);
+        return finish(state, "cancelled", { error });
+      }
+      started(); // a job that failed before it left its queue failed as it began
+      record!.endMs = clock();
+      record!.error = error;
+      release(state, pool, taken);
+      if (stopSignal.aborted) return finish(state, "cancelled", { error });
+      const retryable = kind.isRetryable?.(error) ?? true;
+      if (number <= job.retries && retryable) {
+        const ceiling = Math.min(MAX_BACKOFF_MS, job.backoffMs * 2 ** (number - 1));
+        const delayMs = Math.max(
+          Math.round(random() * ceiling),
+          Math.round(kind.retryDelayMs?.(error, job) ?? 0),
+        );
+        record!.retryDelayMs = delayMs;
+        state.status = "backoff";
+        onEvent({ type: "job-retrying", at: clock(), job, attempt: number, error, delayMs });
+        try {
+          await sleep(delayMs, { signal: stopSignal });
+        } catch {
+          return finish(state, "cancelled", { error: stopSignal.reason });
+        }
+        state.status = "queued";
+        queues[pool].push(state, state.key);
+        pump(pool);
+      } else {
+        finish(state, "failed", { error });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  // One pump for all that happens in this turn, after it: a finishing job's events come first.
+  const pumpDue: Record<PoolName, boolean> = { io: false, cpu: false };
+  const pumpSoon = (pool: PoolName) => {
+    if (pumpDue[pool]) return;
+    pumpDue[pool] = true;
+    queueMicrotask(() => {
+      pumpDue[pool] = false;
+      pump(pool);
+    });
+  };
+  const release = (state: State, pool: PoolName, taken: Taken) => {
+    slots[pool].release(taken);
+    if (state.key !== "") gates.get(pool)?.leave(state.key);
+    pumpSoon(pool);
+  };
+
+  // On stop, drop everything that has not started; running attempts see the signal.
+  stopSignal.addEventListener("abort", () => {
+    for (const pool of ["io", "cpu"] as const) {
+      for (const state of queues[pool].drain()) {
+        finish(state, "cancelled", { error: stopSignal.reason });
+      }
+    }
+    for (const state of states.values()) {
+      if (state.status === "waiting") finish(state, "cancelled", { error: stopSignal.reason });
+    }
+  }, { once: true });
+
+  if (states.size === 0) {
+    onEvent({ type: "run-finished", at: clock() });
+    resolve(new Map());
+  } else if (runSignal?.aborted) {
+    stopper.abort(runSignal.reason);
+  } else {
+    for (const state of states.values()) if (state.pendingNeeds === 0) enqueue(state);
+  }
+  return promise;
+}
+
+/** Tells each kind that asks of its jobs that can start at once (see `JobKind.prepare`). */
+function prepareKinds(kinds: KindRegistry, jobs: readonly Job[]): void {
+  const ready = new Map<JobKind, Job[]>();
+  for (const job of jobs) {
+    const kind = kindOf(kinds, job);
+    if (!kind.prepare || job.needs.length > 0) continue;
+    const list = ready.get(kind);
+    if (list) list.push(job);
+    else ready.set(kind, [job]);
+  }
+  for (const [kind, list] of ready) kind.prepare!(list);
+}
+
+/** The kind that runs `job` (the registry is keyed by kind, so this cast is sound). */
+function kindOf(kinds: KindRegistry, job: Job): JobKind {
+  return kinds[job.kind] as unknown as JobKind;
+}
+
+function describeStatus(status: JobStatus): string {
+  return status === "failed" ? "failed" : `was ${status}`;
+}

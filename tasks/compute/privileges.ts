@@ -1,0 +1,144 @@
+/**
+ * The least privileges of a compute job: read its module's folder and the output folder, write
+ * the output folder, and nothing more (no net, no env, no run, no ffi, no sys) unless the job's
+ * `permissions:` grant it; `memory:` becomes the heap cap: of the process in
+ * {@linkcode hostProfile}, of each thread in {@linkcode workerProfile}.
+ *
+ * @module
+ */
+import { ownFileUrl } from "../../lib/util/own_files.ts";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ComputeJob } from "../../lib/jobfile/job.ts";
+import { withRealPaths } from "../../lib/util/paths.ts";
+import type { HostProfile } from "../../lib/pools/process/process_pool.ts";
+import type { WorkerProfile } from "../../lib/pools/worker/worker_pool.ts";
+import { RUNNER_FILES } from "../../lib/pools/worker/runner_files.ts";
+
+type PrivilegedJob = Pick<ComputeJob, "moduleUrl" | "memoryMb" | "permissions">;
+
+/**
+ * The host profile for `job`, whose output folder is `output`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hostProfile } from "./privileges.ts";
+ * const profile = hostProfile({
+ *   moduleUrl: "file:///jobs/work.ts",
+ *   memoryMb: 256,
+ *   permissions: { read: [], write: [], net: ["127.0.0.1:8000"], env: false },
+ * }, "/out");
+ * assert(profile.flags.includes("--allow-net=127.0.0.1:8000"));
+ * ```
+ *
+ * @throws {RangeError} for a path with a comma, which a permission flag cannot carry
+ */
+export function hostProfile(job: PrivilegedJob, output: string): HostProfile {
+  const { memoryMb } = job;
+  const flags = permissionFlags(job, output);
+  if (memoryMb !== undefined) flags.push(`--v8-flags=--max-old-space-size=${memoryMb}`);
+  return { flags, ...(memoryMb !== undefined ? { memoryMb } : {}) };
+}
+
+/**
+ * The Worker profile for `job`, whose output folder is `output`: the same permissions for the
+ * threads' host process, which may also read the runner thread's two files; `memory:` caps each
+ * thread's heap.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { workerProfile } from "./privileges.ts";
+ * const profile = workerProfile({
+ *   moduleUrl: "file:///jobs/work.ts",
+ *   memoryMb: 256,
+ *   permissions: { read: [], write: [], net: false, env: ["HOME"] },
+ * }, "/out");
+ * assert(profile.flags.includes("--allow-env=HOME") && profile.memoryMb === 256);
+ * ```
+ */
+export function workerProfile(job: PrivilegedJob, output: string): WorkerProfile {
+  const { memoryMb } = job;
+  return { flags: permissionFlags(job, output, RUNNER_FILES), ...(memoryMb ? { memoryMb } : {}) };
+}
+
+/**
+ * The profile for `job` with `isolation: thread`: the Worker profile's permissions, as Worker
+ * options for threads in taskpool's own process (no heap cap there).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { threadProfile } from "./privileges.ts";
+ * const profile = threadProfile({
+ *   moduleUrl: "file:///jobs/work.ts",
+ *   memoryMb: undefined,
+ *   permissions: { read: [], write: [], net: false, env: ["HOME"] },
+ * }, "/out");
+ * assert(profile.permissions?.net === false);
+ * assert(JSON.stringify(profile.permissions?.env) === '["HOME"]');
+ * ```
+ */
+export function threadProfile(job: PrivilegedJob, output: string): WorkerProfile {
+  const { permissions } = job;
+  const { read, write } = paths(job, output);
+  return {
+    flags: permissionFlags(job, output, RUNNER_FILES),
+    permissions: {
+      read: withRealPaths([...read, ...RUNNER_FILES]),
+      write: withRealPaths(write),
+      net: permissions.net,
+      env: permissions.env,
+      run: false,
+      ffi: false,
+      sys: false,
+      import: false,
+    },
+  };
+}
+
+function permissionFlags(
+  job: PrivilegedJob,
+  output: string,
+  alsoRead: readonly string[] = [],
+): string[] {
+  const { permissions } = job;
+  const { read, write } = paths(job, output);
+  const flags = [
+    list("--allow-read", withRealPaths([...read, ...alsoRead])),
+    list("--allow-write", withRealPaths(write)),
+  ];
+  if (permissions.net !== false) flags.push(grant("--allow-net", permissions.net));
+  if (permissions.env !== false) flags.push(grant("--allow-env", permissions.env));
+  return flags;
+}
+
+function paths(job: PrivilegedJob, output: string): { read: string[]; write: string[] } {
+  const read = [...new Set([moduleFolder(job.moduleUrl), output, ...job.permissions.read])];
+  const write = [...new Set([output, ...job.permissions.write])];
+  return { read, write };
+}
+
+/** taskpool's own source tree: what a built-in (our code) may read, for its imports. */
+const OWN_SOURCE = fileURLToPath(ownFileUrl(""));
+const BUILTINS = ownFileUrl("tasks/compute/builtin/").href;
+
+/** The folder a compute module may read: its own, or taskpool's source for a built-in. */
+export function moduleFolder(moduleUrl: string): string {
+  if (moduleUrl.startsWith(BUILTINS)) return OWN_SOURCE.replace(/\/$/, "");
+  return dirname(fileURLToPath(moduleUrl));
+}
+
+function grant(flag: string, value: true | string[]): string {
+  return value === true ? flag : list(flag, value);
+}
+
+function list(flag: string, items: string[]): string {
+  for (const item of items) {
+    if (item.includes(",")) {
+      throw new RangeError(`${flag} cannot carry a path with a comma: ${item}`);
+    }
+  }
+  return `${flag}=${[...new Set(items)].join(",")}`;
+}
