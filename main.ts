@@ -12,7 +12,7 @@ import { REPORT_HELP, reportCommand } from "./lib/cli/report.ts";
 import { RUN_HELP, runCommand } from "./lib/cli/run.ts";
 import { SCHEMA_HELP, schemaCommand } from "./lib/cli/schema.ts";
 import { VALIDATE_HELP, validateCommand } from "./lib/cli/validate.ts";
-import { InterruptedError, InvalidJobFileError, LockedError, UsageError } from "./lib/errors.ts";
+import { errorMessage, exitCodeOf, InterruptedError, UsageError } from "./lib/errors.ts";
 import { EXIT } from "./lib/exit_codes.ts";
 import denoJson from "./deno.json" with { type: "json" };
 import { mayRelaunch, relaunch, watchLifeline } from "./lib/sandbox/relaunch.ts";
@@ -75,31 +75,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof LockedError) {
-      io.stderr(`taskpool: ${error.message}\n`);
-      return EXIT.locked;
-    }
-    if (error instanceof InterruptedError) {
-      return error.signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
-    }
-    if (error instanceof InvalidJobFileError) {
-      io.stderr(`taskpool: ${error.message}\n`);
-      return EXIT.usage;
-    }
+    const code = exitCodeOf(error);
+    if (error instanceof InterruptedError) return code;
     if (error instanceof UsageError) {
-      io.stderr(
-        `taskpool: ${error.message}\n(see taskpool ${
-          COMMANDS[name ?? ""] ? `${name} ` : ""
-        }--help)\n`,
-      );
-      return EXIT.usage;
+      const topic = COMMANDS[name ?? ""] ? `${name} ` : "";
+      io.stderr(`taskpool: ${error.message}\n(see taskpool ${topic}--help)\n`);
+    } else if (code !== EXIT.jobsFailed) {
+      io.stderr(`taskpool: ${errorMessage(error)}\n`);
+    } else {
+      const stack = verbose && error instanceof Error ? error.stack : undefined;
+      io.stderr(`taskpool: ${stack ?? errorMessage(error)}\n`);
     }
-    io.stderr(
-      `taskpool: ${
-        verbose && error instanceof Error ? error.stack : String((error as Error)?.message ?? error)
-      }\n`,
-    );
-    return EXIT.jobsFailed;
+    return code;
   }
 }
 

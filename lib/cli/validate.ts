@@ -6,7 +6,7 @@
 import { loadPlan } from "../jobfile/mod.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
 import type { CliIo } from "./io.ts";
-import { InvalidJobFileError } from "../errors.ts";
+import { InvalidJobFileError } from "../jobfile/errors.ts";
 import { EXIT } from "../exit_codes.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 

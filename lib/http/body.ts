@@ -7,7 +7,7 @@
  * @module
  */
 import { concatBytes } from "../util/bytes.ts";
-import { IncompleteBodyError, ProtocolError } from "../errors.ts";
+import { IncompleteBodyError, ProtocolError } from "./errors.ts";
 import { type HttpConnection, LARGEST_BUFFER } from "./connection.ts";
 import type { Framing } from "./head.ts";
 

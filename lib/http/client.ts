@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { NetworkError, ProtocolError } from "../errors.ts";
+import { NetworkError, ProtocolError } from "./errors.ts";
 import { framedBody, type HttpBody } from "./body.ts";
 import { HttpConnection } from "./connection.ts";
 import { framingOf, keepsAlive, parseResponseHead, type ResponseHead } from "./head.ts";

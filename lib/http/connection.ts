@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { NetworkError, ProtocolError } from "../errors.ts";
+import { NetworkError, ProtocolError } from "./errors.ts";
 import { MOST_HEAD_BYTES } from "./head.ts";
 
 /** The read buffer's first size: a 64 KiB body and its head fit in one read. */

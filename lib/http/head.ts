@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError } from "./errors.ts";
 
 /** A parsed response head. */
 export interface ResponseHead {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError } from "./errors.ts";
 import { type HttpBody, readAll } from "./body.ts";
 
 /**

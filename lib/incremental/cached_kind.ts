@@ -6,11 +6,17 @@
  *
  * @module
  */
-import { MissingOutputError } from "../errors.ts";
+import type { CodedError } from "../errors.ts";
 import type { Job, JobCacheSpec } from "../jobfile/job.ts";
 import type { JobStatus } from "../scheduler/events.ts";
 import { fingerprintOf, type JobCache } from "./job_cache.ts";
 import type { JobKind, TaskContext, TaskResult } from "../scheduler/kind.ts";
+
+/** A job succeeded but a file it declared in `outputs` is not there. */
+export class MissingOutputError extends Error implements CodedError {
+  override name = "MissingOutputError";
+  readonly code = "MISSING_OUTPUT";
+}
 
 /** Options for {@linkcode withJobCache}. */
 export interface JobCacheOptions {

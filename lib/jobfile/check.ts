@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { JobFileError } from "../errors.ts";
+import { JobFileError } from "./errors.ts";
 import { findCycle } from "./graph.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 import { JOB_KINDS, JOB_NAME_PATTERN } from "./schema.ts";

@@ -8,7 +8,7 @@
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { builtinModuleUrl } from "../../tasks/compute/builtin/mod.ts";
-import { InvalidJobFileError, JobFileError } from "../errors.ts";
+import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import type { ComputeJob, DownloadJob, Job, JobCacheSpec, JobCommon, Plan, RunJob } from "./job.ts";
 import { cleanRelativePath, isInside, realTarget } from "../util/paths.ts";
 import { fillReportPath, hasPlaceholders } from "../report/history.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { JobFileError } from "../errors.ts";
+import { JobFileError } from "./errors.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 
 const REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SourcePosition } from "../errors.ts";
+import type { SourcePosition } from "./errors.ts";
 
 /** What every kind of job carries. */
 export interface JobCommon {

@@ -6,7 +6,7 @@
  */
 import { concatBytes } from "../util/bytes.ts";
 import { dirname, resolve } from "node:path";
-import { InvalidJobFileError, JobFileError } from "../errors.ts";
+import { InvalidJobFileError, JobFileError } from "./errors.ts";
 
 /** The default size cap: job files are small; a huge one is a mistake or an attack. */
 export const MAX_JOB_FILE_BYTES = 4 * 1024 * 1024;

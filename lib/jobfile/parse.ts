@@ -15,7 +15,7 @@ import {
   type Node,
   parseDocument,
 } from "yaml";
-import { InvalidJobFileError, JobFileError, type SourcePosition } from "../errors.ts";
+import { InvalidJobFileError, JobFileError, type SourcePosition } from "./errors.ts";
 
 /** One step of a path into the document: a mapping key or a list index. */
 export type PathSegment = string | number;

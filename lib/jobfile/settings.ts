@@ -7,7 +7,8 @@
  * @module
  */
 import { parse } from "yaml";
-import { InvalidJobFileError, JobFileError, UsageError } from "../errors.ts";
+import { InvalidJobFileError, JobFileError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import type { ParsedDocument } from "./parse.ts";
 
 /** One parsed `--set`. */

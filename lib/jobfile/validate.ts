@@ -6,7 +6,7 @@
  * @module
  */
 import type { z } from "zod";
-import { InvalidJobFileError, JobFileError } from "../errors.ts";
+import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import { checkJobRules } from "./check.ts";
 import { type Environment, interpolateDocument } from "./interpolate.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";

@@ -10,7 +10,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { concatBytes } from "../util/bytes.ts";
-import { ComputeError } from "../errors.ts";
+import { ComputeError } from "./compute_error.ts";
 
 /** The largest frame accepted: a bigger length means the stream is not ours (stray output). */
 export const MAX_FRAME_BYTES = 512 * 2 ** 20;

@@ -7,9 +7,38 @@
  * @module
  */
 import { join } from "node:path";
-import { LockedError } from "../errors.ts";
+import type { CodedError } from "../errors.ts";
 import { onHardExit } from "../util/exit_hooks.ts";
 import { sleep } from "../util/sleep.ts";
+
+/**
+ * Another run holds the output folder's lock (exit code 75, EX_TEMPFAIL: try again later).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LockedError } from "./run_lock.ts";
+ * const owner = { pid: 7, host: "box", since: "2026-11-22T03:00:00.000Z", command: "taskpool run a.yaml" };
+ * assert(new LockedError("/out", owner, 0).message.includes("pid 7 on box"));
+ * ```
+ */
+export class LockedError extends Error implements CodedError {
+  override name = "LockedError";
+  readonly code = "LOCKED";
+  readonly output: string;
+  readonly owner: LockOwner | undefined;
+
+  constructor(output: string, owner: LockedError["owner"], waitedMs: number) {
+    const who = owner
+      ? `pid ${owner.pid} on ${owner.host} (${owner.command}), since ${owner.since}`
+      : "another run";
+    const waited = waitedMs > 0 ? ` after waiting ${(waitedMs / 1000).toFixed(1)}s` : "";
+    const advice = waitedMs > 0 ? "" : "; --wait-lock [SECONDS] waits for it";
+    super(`${output} is in use by ${who}${waited}${advice}`);
+    this.output = output;
+    this.owner = owner;
+  }
+}
 
 /** Who holds a lock, as its file records. */
 export interface LockOwner {
@@ -52,8 +81,7 @@ export function lockFilePath(output: string): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { acquireRunLock } from "./run_lock.ts";
- * import { LockedError } from "../errors.ts";
+ * import { acquireRunLock, LockedError } from "./run_lock.ts";
  * const dir = await Deno.makeTempDir();
  * {
  *   await using _lock = await acquireRunLock(dir, { command: "first" });

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { FailFastError } from "../errors.ts";
+import type { CodedError } from "../errors.ts";
 import {
   type AttemptRecord,
   type JobOutcome,
@@ -19,6 +19,12 @@ import type { Gate, JobKind, KindRegistry, PoolName } from "./kind.ts";
 import { KeyedQueue } from "./keyed_queue.ts";
 import { type Ahead, Slots, type Taken } from "./slots.ts";
 import { sleep } from "../util/sleep.ts";
+
+/** A run stopped by fail-fast: the reason given to the signals of jobs still running. */
+export class FailFastError extends Error implements CodedError {
+  override name = "FailFastError";
+  readonly code = "FAIL_FAST";
+}
 
 /** Options for {@linkcode runJobs}. */
 export interface SchedulerOptions {

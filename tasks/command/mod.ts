@@ -7,7 +7,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { CommandFailedError } from "../../lib/errors.ts";
+import { CommandFailedError } from "./errors.ts";
 import type { RunJob } from "../../lib/jobfile/job.ts";
 import {
   findSetsid,

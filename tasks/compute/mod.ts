@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { relative } from "node:path";
 import { setImmediate } from "node:timers";
-import { ComputeError } from "../../lib/errors.ts";
+import { ComputeError } from "../../lib/pools/compute_error.ts";
 import type { ComputeJob } from "../../lib/jobfile/job.ts";
 import { landsInside } from "../../lib/util/paths.ts";
 import { writeFileAtomic } from "../../lib/util/write_atomic.ts";

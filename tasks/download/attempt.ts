@@ -15,16 +15,9 @@
  * @module
  */
 import { dirname } from "node:path";
-import {
-  FailFastError,
-  HttpStatusError,
-  IdleTimeoutError,
-  IncompleteBodyError,
-  IntegrityError,
-  InterruptedError,
-  NetworkError,
-  TooLargeError,
-} from "../../lib/errors.ts";
+import { HttpStatusError, IncompleteBodyError, NetworkError } from "../../lib/http/errors.ts";
+import { IdleTimeoutError, IntegrityError, TooLargeError } from "./errors.ts";
+import { hasCode } from "../../lib/errors.ts";
 import { formatBytes } from "../../lib/util/format.ts";
 import type { HttpResponse } from "../../lib/http/client.ts";
 import type { HttpTransport } from "../../lib/http/transport.ts";
@@ -314,7 +307,7 @@ function isResumable(error: unknown): boolean {
   return error instanceof IncompleteBodyError || error instanceof IdleTimeoutError ||
     error instanceof TypeError || // network: reset, closed
     error instanceof DOMException || // attempt timeout, abort
-    error instanceof InterruptedError || error instanceof FailFastError;
+    hasCode(error, "INTERRUPTED", "FAIL_FAST"); // the run stopped: keep what arrived
 }
 
 function tooLarge(job: DownloadJob, url: string, what: string): TooLargeError {

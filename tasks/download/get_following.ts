@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { OutsideGrantsError, RedirectError } from "../../lib/errors.ts";
+import { OutsideGrantsError, RedirectError } from "./errors.ts";
 import type { HttpResponse } from "../../lib/http/client.ts";
 import type { HttpTransport } from "../../lib/http/transport.ts";
 import { isSecretHeader, redactUrl } from "../../lib/util/secrets.ts";

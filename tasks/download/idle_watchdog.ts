@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { IdleTimeoutError } from "../../lib/errors.ts";
+import { IdleTimeoutError } from "./errors.ts";
 import { formatDuration } from "../../lib/util/format.ts";
 
 /** Options for {@linkcode IdleWatchdog}. */

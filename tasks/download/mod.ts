@@ -5,12 +5,8 @@
  *
  * @module
  */
-import {
-  HttpStatusError,
-  IntegrityError,
-  OutsideGrantsError,
-  RedirectError,
-} from "../../lib/errors.ts";
+import { HttpStatusError } from "../../lib/http/errors.ts";
+import { IntegrityError, OutsideGrantsError, RedirectError } from "./errors.ts";
 import { HttpTransport } from "../../lib/http/transport.ts";
 import type { DownloadJob } from "../../lib/jobfile/job.ts";
 import type { JobKind } from "../../lib/scheduler/kind.ts";

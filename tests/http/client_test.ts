@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IncompleteBodyError, NetworkError, ProtocolError } from "../../lib/errors.ts";
+import { IncompleteBodyError, NetworkError, ProtocolError } from "../../lib/http/errors.ts";
 import { HttpClient, type HttpResponse } from "../../lib/http/client.ts";
 import { type RawScript, startRawServer } from "../helpers/raw_server.ts";
 

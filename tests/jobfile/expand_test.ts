@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InvalidJobFileError } from "../../lib/errors.ts";
+import { InvalidJobFileError } from "../../lib/jobfile/errors.ts";
 import type { ComputeJob, DownloadJob, RunJob } from "../../lib/jobfile/job.ts";
 import { loadPlan } from "../../lib/jobfile/mod.ts";
 import { tempDir } from "../helpers/temp.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InvalidJobFileError } from "../../lib/errors.ts";
+import { InvalidJobFileError } from "../../lib/jobfile/errors.ts";
 import { parseJobFileText } from "../../lib/jobfile/parse.ts";
 import { validateJobFile } from "../../lib/jobfile/validate.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { FailFastError, InterruptedError } from "../../lib/errors.ts";
+import { FailFastError } from "../../lib/scheduler/scheduler.ts";
+import { InterruptedError } from "../../lib/errors.ts";
 import type { RunEvent } from "../../lib/scheduler/events.ts";
 import type { Job, RunJob } from "../../lib/jobfile/job.ts";
 import { runJobs } from "../../lib/scheduler/scheduler.ts";

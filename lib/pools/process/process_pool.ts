@@ -9,7 +9,7 @@
  * @module
  */
 import { ownFileUrl } from "../../util/own_files.ts";
-import { ComputeError } from "../../errors.ts";
+import { ComputeError } from "../compute_error.ts";
 import { killOnHardExit } from "../../util/exit_hooks.ts";
 import { WakeQueue } from "../wake_queue.ts";
 import { encodeTaskFrame, readFrames } from "../frames.ts";

@@ -27,7 +27,7 @@
  */
 import { ownFileUrl } from "../../util/own_files.ts";
 import { watchAbort } from "../../util/abort_watch.ts";
-import { ComputeError } from "../../errors.ts";
+import { ComputeError } from "../compute_error.ts";
 import { HostInProcess } from "./in_process_link.ts";
 import { HostProcess } from "./process_link.ts";
 import { WakeQueue } from "../wake_queue.ts";

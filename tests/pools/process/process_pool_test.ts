@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ComputeError } from "../../../lib/errors.ts";
+import { ComputeError } from "../../../lib/pools/compute_error.ts";
 import { type HostProfile, ProcessPool } from "../../../lib/pools/process/process_pool.ts";
 import { tempDir } from "../../helpers/temp.ts";
 

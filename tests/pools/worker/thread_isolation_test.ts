@@ -5,7 +5,7 @@
  * the CLI, whose run ends all the same).
  */
 import assert from "node:assert/strict";
-import { ComputeError } from "../../../lib/errors.ts";
+import { ComputeError } from "../../../lib/pools/compute_error.ts";
 import { WorkerPool } from "../../../lib/pools/worker/worker_pool.ts";
 import { testProfile, testTask as task } from "../../helpers/worker_profiles.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ComputeError } from "../../../lib/errors.ts";
+import { ComputeError } from "../../../lib/pools/compute_error.ts";
 import { WorkerPool } from "../../../lib/pools/worker/worker_pool.ts";
 import { tempDir } from "../../helpers/temp.ts";
 import { testProfile, testTask as task } from "../../helpers/worker_profiles.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CommandFailedError } from "../../../lib/errors.ts";
+import { CommandFailedError } from "../../../tasks/command/errors.ts";
 import type { RunJob } from "../../../lib/jobfile/job.ts";
 import { createCommandKind } from "../../../tasks/command/mod.ts";
 import { findSetsid } from "../../../tasks/command/process_group.ts";

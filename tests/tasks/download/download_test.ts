@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { HttpStatusError, IntegrityError } from "../../../lib/errors.ts";
+import { HttpStatusError } from "../../../lib/http/errors.ts";
+import { IntegrityError } from "../../../tasks/download/errors.ts";
 import type { DownloadJob } from "../../../lib/jobfile/job.ts";
 import { createDownloadKind, isRetryable } from "../../../tasks/download/mod.ts";
 import { bodyBytes, sha256Hex, startFaultServer } from "../../helpers/fault_server.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IdleTimeoutError } from "../../../lib/errors.ts";
+import { IdleTimeoutError } from "../../../tasks/download/errors.ts";
 import { IdleWatchdog } from "../../../tasks/download/idle_watchdog.ts";
 
 function aborted(signal: AbortSignal): Promise<unknown> {

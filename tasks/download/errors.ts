@@ -1,0 +1,35 @@
+/**
+ * What a download can fail with beyond HTTP itself, each with the `code` the report shows.
+ *
+ * @module
+ */
+import type { CodedError } from "../../lib/errors.ts";
+
+/** Downloaded bytes that are not what was promised: a checksum mismatch. Not resumable. */
+export class IntegrityError extends Error implements CodedError {
+  override name = "IntegrityError";
+  readonly code = "INTEGRITY";
+}
+/** A transfer that received (almost) nothing for `idle_timeout`: a stall or a slow drip. */
+export class IdleTimeoutError extends Error implements CodedError {
+  override name = "IdleTimeoutError";
+  readonly code = "IDLE_TIMEOUT";
+}
+/** A body larger than `max_bytes` allows. Retrying cannot help. */
+export class TooLargeError extends RangeError implements CodedError {
+  override name = "TooLargeError";
+  readonly code = "TOO_LARGE";
+}
+/** Too many redirects, a loop, or a redirect to something that is not http(s). */
+export class RedirectError extends Error implements CodedError {
+  override name = "RedirectError";
+  readonly code = "REDIRECT";
+}
+/**
+ * Something a job reached for that the run's permissions do not grant (they come from the job
+ * file: see lib/sandbox/grants.ts), such as a redirect to a host the file does not name.
+ */
+export class OutsideGrantsError extends Error implements CodedError {
+  override name = "OutsideGrantsError";
+  readonly code = "PERMISSION";
+}
