@@ -17,10 +17,12 @@ import { EXIT } from "./lib/exit_codes.ts";
 import denoJson from "./deno.json" with { type: "json" };
 import { mayRelaunch, relaunch, watchLifeline } from "./lib/sandbox/relaunch.ts";
 import { raiseTermination } from "./lib/cli/interrupts.ts";
+import type { Kinds } from "./lib/kind_definition.ts";
+import { KINDS } from "./tasks/mod.ts";
 
 const COMMANDS: Record<
   string,
-  { run: (args: string[], io: CliIo) => Promise<number>; help: string }
+  { run: (args: string[], io: CliIo, kinds: Kinds) => Promise<number>; help: string }
 > = {
   run: { run: runCommand, help: RUN_HELP },
   compare: { run: compareCommand, help: COMPARE_HELP },
@@ -50,8 +52,15 @@ Exit codes: 0 ok, 1 a job failed/skipped/cancelled, 2 bad usage or job file,
             75 the output folder is in use by another run, 130 SIGINT, 143 SIGTERM.
 `;
 
-/** Runs the CLI and resolves with the process exit code. */
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+/**
+ * Runs the CLI and resolves with the process exit code. `kinds` are the job kinds job files may
+ * use: the registry of `tasks/mod.ts` unless a caller adds its own.
+ */
+export async function main(
+  argv: string[],
+  io: CliIo = processIo(),
+  kinds: Kinds = KINDS,
+): Promise<number> {
   const verbose = argv.includes("--verbose");
   const args = argv.filter((arg) => arg !== "--verbose");
   const [name, ...rest] = args;
@@ -73,7 +82,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       io.stdout(command.help);
       return EXIT.ok;
     }
-    return await command.run(rest, io);
+    return await command.run(rest, io, kinds);
   } catch (error) {
     const code = exitCodeOf(error);
     if (error instanceof InterruptedError) return code;

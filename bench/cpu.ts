@@ -12,6 +12,7 @@ import { runPlan } from "../lib/run/run_plan.ts";
 import count from "../tasks/compute/builtin/count.ts";
 import { runCli } from "./run_cli.ts";
 import { hostProfile, threadProfile, workerProfile } from "../tasks/compute/privileges.ts";
+import { KINDS } from "../tasks/mod.ts";
 
 const CORES = navigator.hardwareConcurrency;
 
@@ -25,7 +26,7 @@ async function runYaml(
     await Deno.writeTextFile(`${dir}/jobs.yaml`, yaml);
     const report = options.cli
       ? await runCli(`${dir}/jobs.yaml`)
-      : await runPlan(await loadPlan(`${dir}/jobs.yaml`));
+      : await runPlan(await loadPlan(`${dir}/jobs.yaml`, { kinds: KINDS }), { kinds: KINDS });
     if (report.summary.ok !== report.summary.total) {
       throw new Error(`bench run failed: ${JSON.stringify(report.summary)}`);
     }

@@ -1,3 +1,4 @@
+import type { Kinds } from "../kind_definition.ts";
 /**
  * `taskpool compare FILE`: run a job file in each concurrency mode and print the times side by
  * side; `compare.json` keeps every run's summary.
@@ -50,7 +51,11 @@ ${SETTINGS_HELP}
 `;
 
 /** Runs `taskpool compare`; resolves with the exit code. */
-export async function compareCommand(args: string[], io: CliIo): Promise<number> {
+export async function compareCommand(
+  args: string[],
+  io: CliIo,
+  kinds: Kinds,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs("compare", args, {
     modes: { type: "string" },
     repeat: { type: "string", short: "n" },
@@ -67,8 +72,8 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
   const { settings, env, envNames, envFiles } = await settingsFrom(values);
   const options = (): LoadPlanOptions =>
     stdinText === undefined
-      ? { settings, env }
-      : { settings, env, stdin: new Blob([stdinText]).stream() };
+      ? { kinds, settings, env }
+      : { kinds, settings, env, stdin: new Blob([stdinText]).stream() };
   const overrides = {
     output: values.output,
     io: positiveInteger("--concurrency", values.concurrency),
@@ -76,11 +81,12 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
   };
   const plan = await loadPlan(file, { ...options(), overrides });
   if (io.relaunch) {
-    return await io.relaunch(grantsFor(plan, values, { envNames, envFiles }), stdinText);
+    return await io.relaunch(grantsFor(kinds, plan, values, { envNames, envFiles }), stdinText);
   }
   return await runComparison({
     plan,
     io,
+    kinds,
     ...comparisonFlags(values),
     loadRunPlan: (output) =>
       loadPlan(file, {
@@ -115,6 +121,8 @@ export interface RunComparisonOptions {
   /** The job file's plan as given (its output folder holds the comparison). */
   plan: Plan;
   io: CliIo;
+  /** The job kinds of the plan. */
+  kinds: Kinds;
   modes: Mode[];
   repeat: number;
   json: boolean;
@@ -130,7 +138,7 @@ export interface RunComparisonOptions {
 
 /** Runs a comparison, prints it, writes compare.json; resolves with the exit code. */
 export async function runComparison(options: RunComparisonOptions): Promise<number> {
-  const { plan, io, modes, repeat, json, loadRunPlan } = options;
+  const { plan, io, kinds, modes, repeat, json, loadRunPlan } = options;
   using interrupts = listenForInterrupts(io);
   await using _lock = await lockOutput(plan.output, io, {
     command: options.command ?? `taskpool compare ${plan.file}`,
@@ -149,6 +157,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<numb
   let comparison: Comparison;
   try {
     comparison = await compareModes({
+      kinds,
       modes,
       repeat,
       folder,

@@ -15,6 +15,7 @@ import { modeArg, parseCommandArgs, positiveInteger } from "./args.ts";
 import { COMPARED_MODES, comparisonFlags, runComparison } from "./compare.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
+import type { Kinds } from "../kind_definition.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
@@ -42,7 +43,11 @@ ${WAIT_LOCK_HELP}
 `;
 
 /** Runs `taskpool demo`; resolves with the exit code. */
-export async function demoCommand(args: string[], io: CliIo): Promise<number> {
+export async function demoCommand(
+  args: string[],
+  io: CliIo,
+  kinds: Kinds,
+): Promise<number> {
   const { values } = parseCommandArgs("demo", args, {
     output: { type: "string", short: "o" },
     latency: { type: "string" },
@@ -65,20 +70,22 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (io.relaunch) {
     // The album server listens on a port chosen when it starts, in the run started here.
-    const plan = await loadDemoPlan("http://127.0.0.1", { output: values.output });
-    return await io.relaunch({ ...grantsFor(plan, values), net: ["127.0.0.1"] }, undefined);
+    const plan = await loadDemoPlan(kinds, "http://127.0.0.1", { output: values.output });
+    return await io.relaunch({ ...grantsFor(kinds, plan, values), net: ["127.0.0.1"] }, undefined);
   }
   await using album = startAlbumServer({ latencyMs: Number(values.latency ?? 80) });
   io.stderr(`taskpool demo: album of ${album.images.length} images at ${album.url}/album/\n`);
   const overrides = { output: values.output, cpu: positiveInteger("--cpu", values.cpu) };
   const load = (output?: string) =>
     loadDemoPlan(
+      kinds,
       album.url,
       output === undefined ? overrides : { ...overrides, output, report: `${output}/report.json` },
     );
   const plan = await load();
   if (values.mode !== undefined) {
     return await executePlan(plan, io, {
+      kinds,
       quiet: values.quiet ?? false,
       json: values.json ?? false,
       mode: modeArg(values.mode),
@@ -90,6 +97,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   return await runComparison({
     plan,
     io,
+    kinds,
     ...comparisonFlags(values),
     loadRunPlan: load,
     command: "taskpool demo",
@@ -97,8 +105,9 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 /** The demo's plan against the album server at `url`. */
-function loadDemoPlan(url: string, overrides: PlanOverrides) {
+function loadDemoPlan(kinds: Kinds, url: string, overrides: PlanOverrides) {
   return loadPlan(DEMO_JOB_FILE, {
+    kinds,
     text: DEMO_JOB_TEXT,
     env: (name) => name === "TASKPOOL_DEMO_URL" ? url : Deno.env.get(name),
     overrides: { ...overrides, output: overrides.output ?? "demo-output" },

@@ -14,9 +14,12 @@ import { lockOutput } from "./output_lock.ts";
 import { type TimelinePaths, writeTimelines } from "./timelines.ts";
 import type { CliIo } from "./io.ts";
 import type { Mode } from "../run/modes.ts";
+import type { Kinds } from "../kind_definition.ts";
 
 /** Options for {@linkcode executePlan}. */
 export interface ExecuteOptions {
+  /** The job kinds of the plan. */
+  kinds: Kinds;
   failFast?: boolean;
   /** Download again even files that are up to date. */
   force?: boolean;
@@ -40,7 +43,7 @@ export interface ExecuteOptions {
 export async function executePlan(
   plan: Plan,
   io: CliIo,
-  options: ExecuteOptions = {},
+  options: ExecuteOptions,
 ): Promise<number> {
   const { failFast = false, force = false, quiet = false, json = false, mode = "auto" } = options;
   using interrupts = listenForInterrupts(io);
@@ -60,6 +63,7 @@ export async function executePlan(
   interrupts.sayThrough(progress.note);
   try {
     const report = await runPlan(plan, {
+      kinds: options.kinds,
       signal: interrupts.signal,
       failFast,
       force,

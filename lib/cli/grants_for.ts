@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import type { Plan } from "../jobfile/job.ts";
+import type { Kinds } from "../kind_definition.ts";
 import { type Grants, runGrants } from "../sandbox/grants.ts";
 import type { FlagSettings } from "./settings_flags.ts";
 
@@ -17,14 +18,15 @@ export interface FileFlags {
   html?: string | undefined;
 }
 
-/** The grants of a run of `plan`, started with `values` and `settings` from its command line. */
+/** The grants of a run of `plan` (of `kinds`), started with `values` and `settings` from its flags. */
 export function grantsFor(
+  kinds: Kinds,
   plan: Plan,
   values: FileFlags,
   settings?: Pick<FlagSettings, "envNames" | "envFiles">,
 ): Grants {
   const rerun = values["rerun-failed"];
-  return runGrants(plan, {
+  return runGrants(kinds, plan, {
     envNames: settings?.envNames ?? [],
     reads: [...settings?.envFiles ?? [], ...(rerun ? [resolve(rerun)] : [])],
     writes: [values.trace, values.html].map((path) => path && resolve(path)),

@@ -3,12 +3,11 @@
  *
  * @module
  */
-import { redactHeaders, redactUrl } from "../util/secrets.ts";
 import { topologicalOrder } from "../jobfile/graph.ts";
-import type { Job } from "../jobfile/job.ts";
 import { loadPlan } from "../jobfile/mod.ts";
 import { onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import type { CliIo } from "./io.ts";
+import { kindOf, type Kinds } from "../kind_definition.ts";
 import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 import { grantFlags } from "../sandbox/grants.ts";
@@ -28,7 +27,11 @@ ${SELECTION_HELP}
 `;
 
 /** Runs `taskpool plan`; resolves with the exit code. */
-export async function planCommand(args: string[], io: CliIo): Promise<number> {
+export async function planCommand(
+  args: string[],
+  io: CliIo,
+  kinds: Kinds,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs("plan", args, {
     output: { type: "string", short: "o" },
     report: { type: "string" },
@@ -42,6 +45,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   const file = onePositional("plan", positionals, "job file");
   const flagSettings = await settingsFrom(values);
   const loaded = await loadPlan(file, {
+    kinds,
     settings: flagSettings.settings,
     env: flagSettings.env,
     overrides: {
@@ -53,15 +57,11 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     },
   });
   const plan = await selectFromFlags(loaded, values, io);
-  const grants = grantsFor(plan, values, flagSettings);
+  const grants = grantsFor(kinds, plan, values, flagSettings);
   const byName = new Map(plan.jobs.map((job) => [job.name, job]));
   const ordered = topologicalOrder(plan.jobs).map((name) => byName.get(name)!);
   if (values.json) {
-    const shown = ordered.map((job) =>
-      job.kind === "download"
-        ? { ...job, url: redactUrl(job.url), headers: redactHeaders(job.headers) }
-        : job
-    );
+    const shown = ordered.map((job) => kindOf(kinds, job.kind).shown?.(job) ?? job);
     const permissions = { ...grants, flags: grantFlags(grants) };
     io.stdout(`${JSON.stringify({ ...plan, jobs: shown, permissions }, null, 2)}\n`);
     return 0;
@@ -75,7 +75,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     const needs = job.needs.length ? `  needs ${summariseNeeds(job.needs)}` : "";
     io.stdout(
       `${String(index + 1).padStart(4)}. ${job.name.padEnd(width)}  ${job.kind.padEnd(8)} ` +
-        `${describeJob(job)}${needs}\n`,
+        `${kindOf(kinds, job.kind).describe(job)}${needs}\n`,
     );
   }
   io.stdout(
@@ -84,26 +84,6 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     }`,
   );
   return 0;
-}
-
-function describeJob(job: Job): string {
-  switch (job.kind) {
-    case "download": {
-      const names = Object.entries(redactHeaders(job.headers)).map(([name, value]) =>
-        `${name}: ${value}`
-      );
-      const headers = names.length ? ` [${names.join("; ")}]` : "";
-      return `${redactUrl(job.url)} -> ${job.relativePath}${headers}`;
-    }
-    case "compute":
-      return `${job.module}#${job.exportName}(${JSON.stringify(job.args).slice(1, -1)})`;
-    case "run":
-      return job.argv.map((arg) => /^[\w./:=@%+-]+$/.test(arg) ? arg : JSON.stringify(arg)).join(
-        " ",
-      );
-    default:
-      return job satisfies never;
-  }
 }
 
 function summariseNeeds(needs: string[]): string {

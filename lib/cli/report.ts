@@ -12,6 +12,7 @@ import { formatSummary } from "../report/summary.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP, writeTimelines } from "./timelines.ts";
 import type { CliIo } from "./io.ts";
+import type { Kinds } from "../kind_definition.ts";
 
 /** Help text of `taskpool report`. */
 export const REPORT_HELP =
@@ -27,7 +28,11 @@ ${TIMELINE_HELP}
 `;
 
 /** Runs `taskpool report`; resolves with the run's exit code. */
-export async function reportCommand(args: string[], io: CliIo): Promise<number> {
+export async function reportCommand(
+  args: string[],
+  io: CliIo,
+  _kinds: Kinds,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs("report", args, {
     slowest: { type: "string" },
     ...TIMELINE_FLAGS,

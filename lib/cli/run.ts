@@ -7,6 +7,7 @@ import { loadPlan } from "../jobfile/mod.ts";
 import { modeArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
+import type { Kinds } from "../kind_definition.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
 import { UsageError } from "../errors.ts";
@@ -41,7 +42,11 @@ ${SELECTION_HELP}
 `;
 
 /** Runs `taskpool run`; resolves with the exit code. */
-export async function runCommand(args: string[], io: CliIo): Promise<number> {
+export async function runCommand(
+  args: string[],
+  io: CliIo,
+  kinds: Kinds,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs("run", args, {
     output: { type: "string", short: "o" },
     report: { type: "string" },
@@ -66,6 +71,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   // A launcher hands a job file from stdin on to the run it starts.
   const stdinText = file === "-" && io.relaunch ? await readStdin() : undefined;
   const loaded = await loadPlan(file, {
+    kinds,
     settings: flagSettings.settings,
     env: flagSettings.env,
     ...(stdinText !== undefined ? { stdin: new Blob([stdinText]).stream() } : {}),
@@ -85,8 +91,11 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         `--report 'reports/{date}-{time}.json'): got ${plan.report}`,
     );
   }
-  if (io.relaunch) return await io.relaunch(grantsFor(plan, values, flagSettings), stdinText);
+  if (io.relaunch) {
+    return await io.relaunch(grantsFor(kinds, plan, values, flagSettings), stdinText);
+  }
   return await executePlan(plan, io, {
+    kinds,
     ...(keepReports !== undefined ? { keepReports } : {}),
     failFast: values["fail-fast"] ?? false,
     force: values.force ?? false,

@@ -6,6 +6,7 @@
 import { loadPlan } from "../jobfile/mod.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
 import type { CliIo } from "./io.ts";
+import type { Kinds } from "../kind_definition.ts";
 import { InvalidJobFileError } from "../jobfile/errors.ts";
 import { EXIT } from "../exit_codes.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
@@ -23,7 +24,11 @@ ${SETTINGS_HELP}
 `;
 
 /** Runs `taskpool validate`; resolves with the exit code (errors throw). */
-export async function validateCommand(args: string[], io: CliIo): Promise<number> {
+export async function validateCommand(
+  args: string[],
+  io: CliIo,
+  kinds: Kinds,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs("validate", args, {
     quiet: { type: "boolean", short: "q" },
     ...SETTINGS_FLAGS,
@@ -31,7 +36,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   const file = onePositional("validate", positionals, "job file");
   let plan;
   try {
-    plan = await loadPlan(file, await settingsFrom(values));
+    plan = await loadPlan(file, { kinds, ...await settingsFrom(values) });
   } catch (error) {
     // --quiet: the exit code says it all, for a CI step over job files.
     if (values.quiet && error instanceof InvalidJobFileError) return EXIT.usage;

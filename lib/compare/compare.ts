@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Kinds } from "../kind_definition.ts";
 import type { RunEventListener } from "../scheduler/events.ts";
 import type { Plan } from "../jobfile/job.ts";
 import type { Mode, ResolvedMode } from "../run/modes.ts";
@@ -15,6 +16,8 @@ import { runPlan } from "../run/run_plan.ts";
 
 /** Options for {@linkcode compareModes}. */
 export interface CompareOptions {
+  /** The job kinds of the plan. */
+  kinds: Kinds;
   /** The modes, in the order each round runs them. */
   modes: Mode[];
   /** Runs per mode. */
@@ -78,7 +81,7 @@ export const WIDE_SPREAD = 0.25;
 
 /** Runs the comparison; never rejects for failed jobs (they are in the figures). */
 export async function compareModes(options: CompareOptions): Promise<Comparison> {
-  const { modes, repeat, loadPlan, folder, signal, onRun, onEvent } = options;
+  const { kinds, modes, repeat, loadPlan, folder, signal, onRun, onEvent } = options;
   const runs: CompareRun[] = [];
   for (let round = 1; round <= repeat && !signal?.aborted; round++) {
     for (const mode of modes) {
@@ -89,6 +92,7 @@ export async function compareModes(options: CompareOptions): Promise<Comparison>
       });
       const plan = await loadPlan(runFolder);
       const report = await runPlan(plan, {
+        kinds,
         mode,
         force: true,
         ...(signal ? { signal } : {}),
@@ -100,7 +104,7 @@ export async function compareModes(options: CompareOptions): Promise<Comparison>
     }
   }
   const figures = modes
-    .map((mode) => figuresOf(mode, runs.filter((run) => run.mode === mode)))
+    .map((mode) => figuresOf(mode, runs.filter((run) => run.mode === mode), kinds))
     .filter((figures): figures is ModeFigures => figures !== undefined);
   const sequential = figures.find((figures) => figures.used === "sequential");
   for (const mode of figures) {
@@ -114,7 +118,7 @@ export async function compareModes(options: CompareOptions): Promise<Comparison>
   };
 }
 
-function figuresOf(mode: Mode, runs: CompareRun[]): ModeFigures | undefined {
+function figuresOf(mode: Mode, runs: CompareRun[], kinds: Kinds): ModeFigures | undefined {
   const first = runs[0];
   if (!first) return undefined;
   const walls = runs.map((run) => run.report.wallMs);
@@ -124,14 +128,19 @@ function figuresOf(mode: Mode, runs: CompareRun[]): ModeFigures | undefined {
     why: first.report.mode.why,
     runs: runs.length,
     wallMs: { median: median(walls), min: Math.min(...walls), max: Math.max(...walls) },
-    downloadMs: median(runs.map((run) => busyMs(run.report.jobs, ["download"]))),
-    computeMs: median(runs.map((run) => busyMs(run.report.jobs, ["compute", "run"]))),
+    downloadMs: median(runs.map((run) => busyMs(run.report.jobs, kindsOn(kinds, "io")))),
+    computeMs: median(runs.map((run) => busyMs(run.report.jobs, kindsOn(kinds, "cpu")))),
     speedup: undefined,
     peakRssBytes: Math.max(
       ...runs.map((run) => run.report.peakTotalRssBytes ?? run.report.peakRssBytes),
     ),
     failedRuns: runs.filter((run) => run.report.exitCode !== 0).length,
   };
+}
+
+/** The names of the kinds whose jobs run on `pool` (unless a mode moves them). */
+function kindsOn(kinds: Kinds, pool: "io" | "cpu"): string[] {
+  return kinds.filter((kind) => kind.pool === pool).map((kind) => kind.name);
 }
 
 /**
@@ -147,7 +156,7 @@ function figuresOf(mode: Mode, runs: CompareRun[]): ModeFigures | undefined {
  * assert(busyMs([job(0, 10), job(5, 20), job(30, 40)], ["download"]) === 30);
  * ```
  */
-export function busyMs(jobs: ReportJob[], kinds: ReportJob["kind"][]): number {
+export function busyMs(jobs: ReportJob[], kinds: readonly string[]): number {
   const spans = jobs
     .filter((job) => kinds.includes(job.kind))
     .flatMap((job) => job.attemptLog.map(({ startMs, endMs }) => [startMs, endMs] as const))

@@ -8,7 +8,6 @@
  */
 import type { CodedError } from "../errors.ts";
 import type { Job, JobCacheSpec } from "../jobfile/job.ts";
-import type { JobStatus } from "../scheduler/events.ts";
 import { fingerprintOf, type JobCache } from "./job_cache.ts";
 import type { JobKind, TaskContext, TaskResult } from "../scheduler/kind.ts";
 
@@ -19,10 +18,10 @@ export class MissingOutputError extends Error implements CodedError {
 }
 
 /** Options for {@linkcode withJobCache}. */
-export interface JobCacheOptions {
+export interface JobCacheOptions<J extends Job> {
   cache: JobCache;
-  /** The status of a job that finished in this run. */
-  statusOf: (name: string) => JobStatus | undefined;
+  /** Files whose content is part of a job's definition (its kind's `definitionFiles`). */
+  definitionFiles?: (job: J) => Promise<string[]>;
   /** Run everything, cached or not (`--force`); what runs is still recorded. */
   force?: boolean;
 }
@@ -32,14 +31,14 @@ export interface JobCacheOptions {
  *
  * @example
  * ```ts ignore
- * const compute = withJobCache(createComputeKind(options), { cache, statusOf });
+ * const compute = withJobCache(createComputeKind(options), { cache });
  * ```
  */
 export function withJobCache<J extends Job>(
   kind: JobKind<J>,
-  options: JobCacheOptions,
+  options: JobCacheOptions<J>,
 ): JobKind<J> {
-  const { cache, statusOf, force = false } = options;
+  const { cache, definitionFiles, force = false } = options;
   const { prepare } = kind;
   return {
     ...kind,
@@ -56,17 +55,18 @@ export function withJobCache<J extends Job>(
     files: JobCacheSpec,
     context: TaskContext,
   ): Promise<TaskResult> {
-    const fingerprint = await fingerprintOf(job);
+    const fingerprint = await fingerprintOf(job, await definitionFiles?.(job));
     const last = cache.get(job.name);
     if (
       !force && last?.fingerprint === fingerprint &&
-      job.needs.every((need) => statusOf(need) === "cached") &&
+      job.needs.every((need) => context.needs?.get(need) === "cached") &&
       (await missing(files.outputs)).length === 0
     ) {
-      const result: TaskResult = { cached: "unchanged" };
-      if (last.result !== undefined) result.result = last.result;
-      if (last.exitCode !== undefined) result.exitCode = last.exitCode;
-      return result;
+      return {
+        cached: "unchanged",
+        ...(last.result !== undefined ? { result: last.result } : {}),
+        ...(last.exitCode !== undefined ? { exitCode: last.exitCode } : {}),
+      } as TaskResult;
     }
     cache.set(job.name, undefined); // until it succeeds again
     const result = await kind.run(job, context);
@@ -77,10 +77,12 @@ export function withJobCache<J extends Job>(
           absent.join(", "),
       );
     }
+    // What the report shows of a cached job: its value or its exit code, as it last ran.
+    const { result: value, exitCode } = result as { result?: unknown; exitCode?: number };
     cache.set(job.name, {
       fingerprint,
-      ...(result.result !== undefined ? { result: result.result } : {}),
-      ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+      ...(value !== undefined ? { result: value } : {}),
+      ...(exitCode !== undefined ? { exitCode } : {}),
     });
     return result;
   }

@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { expandGlob } from "../util/glob.ts";
 import type { Job } from "../jobfile/job.ts";
 import { writeTextFileAtomic } from "../util/write_atomic.ts";
-import { moduleFiles } from "./module_files.ts";
 
 /** One job's last successful run. */
 export interface JobRecord {
@@ -102,18 +101,18 @@ export class JobCache {
 
 /**
  * The fingerprint of a job as it would run now: its definition (all but where it stands in the
- * job file), its module's files (compute: the module and the local modules it imports), and the
- * paths and SHA-256 of every file its inputs match.
+ * job file), the content of `definitionFiles` (a compute job's module and the local modules it
+ * imports), and the paths and SHA-256 of every file its inputs match.
  */
-export async function fingerprintOf(job: Job): Promise<string> {
+export async function fingerprintOf(
+  job: Job,
+  definitionFiles: readonly string[] = [],
+): Promise<string> {
   const hash = createHash("sha256");
   const { source: _source, ...definition } = job;
   hash.update(JSON.stringify(definition));
-  // A compute job's module is an input too: its file and the local files it imports.
-  if (job.kind === "compute" && job.moduleUrl.startsWith("file:")) {
-    for (const file of await moduleFiles(job.moduleUrl)) {
-      hash.update(`\0module\0${file}\0${await fileSha256(file)}`);
-    }
+  for (const file of definitionFiles) {
+    hash.update(`\0module\0${file}\0${await fileSha256(file)}`);
   }
   for (const pattern of job.cache?.inputs ?? []) {
     const files = await expandGlob(pattern);

@@ -8,7 +8,8 @@
 import { JobFileError } from "./errors.ts";
 import { findCycle } from "./graph.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
-import { JOB_KINDS, JOB_NAME_PATTERN } from "./schema.ts";
+import { JOB_NAME_PATTERN } from "./fields.ts";
+import type { Kinds } from "../kind_definition.ts";
 import { closest } from "./suggest.ts";
 
 type Raw = Record<string, unknown>;
@@ -17,8 +18,12 @@ function isRecord(value: unknown): value is Raw {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Cross-field errors of a job file's (interpolated) value. */
-export function checkJobRules(doc: ParsedDocument, value: unknown): JobFileError[] {
+/** Cross-field errors of a job file's (interpolated) value, whose jobs may be of `kinds`. */
+export function checkJobRules(
+  doc: ParsedDocument,
+  value: unknown,
+  kinds: Kinds,
+): JobFileError[] {
   const errors: JobFileError[] = [];
   const fail = (path: PathSegment[], detail: string, hint?: string, atKey = false) =>
     errors.push(
@@ -38,54 +43,46 @@ export function checkJobRules(doc: ParsedDocument, value: unknown): JobFileError
   const firstByName = new Map<string, number>();
   for (const { job, index } of jobs) {
     const path: PathSegment[] = ["jobs", index];
-    const kinds = JOB_KINDS.filter((kind) => job[kind] !== undefined);
-    if (kinds.length === 0) {
-      fail(path, "must have one of download, compute or run: got none");
-    } else if (kinds.length > 1) {
-      fail([...path, kinds[1]!], `must be the only kind of its job: it also has ${kinds[0]}`);
+    const present = kinds.filter((kind) => job[kind.name] !== undefined);
+    if (present.length === 0) {
+      fail(path, `must have one of ${listOr(kinds.map((kind) => kind.name))}: got none`);
+    } else if (present.length > 1) {
+      fail(
+        [...path, present[1]!.name],
+        `must be the only kind of its job: it also has ${present[0]!.name}`,
+      );
     }
-    const kind = kinds.length === 1 ? kinds[0] : undefined;
-    for (const key of ["repeat", "matrix"] as const) {
-      if (job[key] !== undefined && kind === "download") {
-        fail([...path, key], "applies to compute and run jobs only", "use urls: to fan out");
+    const kind = present.length === 1 ? present[0] : undefined;
+    if (kind) {
+      const rules = kind.entryRules ?? {};
+      for (
+        const [rule, keys] of [["fanOut", ["repeat", "matrix"]], [
+          "incremental",
+          ["inputs", "outputs"],
+        ]] as const
+      ) {
+        const hint = rules[rule];
+        if (hint === undefined) continue;
+        for (const key of keys) {
+          if (job[key] !== undefined) {
+            fail([...path, key], `applies to ${appliesTo(kinds, rule)}`, hint);
+          }
+        }
       }
     }
     if (job.repeat !== undefined && job.matrix !== undefined) {
       fail([...path, "matrix"], "cannot be combined with repeat", "repeat an entry in the matrix");
     }
-    for (const key of ["inputs", "outputs"] as const) {
-      if (job[key] !== undefined && kind === "download") {
-        fail(
-          [...path, key],
-          "applies to compute and run jobs only",
-          "downloads are skipped when their file is current already",
-        );
-      }
-    }
-    for (const key of ["cwd", "env", "clear_env", "kill_grace"] as const) {
-      if (job[key] !== undefined && kind && kind !== "run") {
-        fail([...path, key], `applies to run jobs only: this is a ${kind} job`);
-      }
-    }
-    if (kind === "download" && isRecord(job.download)) {
-      const download = job.download;
-      const sources = (["url", "urls", "urls_from"] as const).filter((key) =>
-        download[key] !== undefined
-      );
-      if (sources.length === 0) {
-        fail([...path, "download"], "must have one of url, urls or urls_from: got none");
-      } else if (sources.length > 1) {
-        fail(
-          [...path, "download", sources[1]!],
-          `must be the only URL source: it also has ${sources[0]}`,
-        );
-      }
-      for (const digest of ["sha256", "sha512"] as const) {
-        if (download[digest] !== undefined && sources.length === 1 && sources[0] !== "url") {
-          fail([...path, "download", digest], "applies to a single url only");
+    for (const owner of kinds) {
+      if (owner === kind || !kind) continue;
+      for (const key of Object.keys(owner.entryFields ?? {})) {
+        if (job[key] !== undefined) {
+          fail([...path, key], `applies to ${owner.name} jobs only: this is a ${kind.name} job`);
         }
       }
     }
+    const own = kind ? job[kind.name] : undefined;
+    if (kind?.check && isRecord(own)) kind.check(own, [...path, kind.name], fail);
     if (typeof job.name === "string") {
       const first = firstByName.get(job.name);
       if (first !== undefined) {
@@ -124,4 +121,20 @@ export function checkJobRules(doc: ParsedDocument, value: unknown): JobFileError
     fail(["jobs", start.index, "needs"], `forms a cycle: ${cycle.join(" -> ")}`);
   }
   return errors;
+}
+
+/** `a, b or c`. */
+function listOr(names: readonly string[]): string {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+}
+
+/** The kinds an entry rule applies to, such as `compute and run jobs only`. */
+function appliesTo(kinds: Kinds, rule: "fanOut" | "incremental"): string {
+  const names = kinds.filter((kind) => kind.entryRules?.[rule] === undefined).map((kind) =>
+    kind.name
+  );
+  const list = names.length <= 1
+    ? names.join("")
+    : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return `${list} jobs only`;
 }

@@ -1,13 +1,19 @@
 /**
  * The expanded jobs the scheduler runs: one entry per unit of work, with every path absolute,
- * every default applied and every fan-out unrolled. Produced by `jobfile/expand.ts`.
+ * every default applied and every fan-out unrolled. Produced by `jobfile/expand.ts`, with each
+ * kind's own fields added by its expansion.
  *
  * @module
  */
 import type { SourcePosition } from "./errors.ts";
 
-/** What every kind of job carries. */
-export interface JobCommon {
+/**
+ * One expanded job, whatever its kind: what the scheduler, the report and the run need of it. A
+ * kind's own job type (in its folder under `tasks/`) extends this with its fields.
+ */
+export interface Job {
+  /** The kind's name: the key that made the job-file entry this kind (`download`, `run`, ...). */
+  kind: string;
   /** Unique name; fan-out members are `<group>/<member>`. */
   name: string;
   /** The job-file entry this came from. */
@@ -33,83 +39,6 @@ export interface JobCacheSpec {
   /** Absolute paths of what it writes (under the output folder). */
   outputs: string[];
 }
-
-/** Fetch one URL into a file under the output folder. */
-export interface DownloadJob extends JobCommon {
-  kind: "download";
-  url: string;
-  /** Absolute target path (inside the output folder). */
-  path: string;
-  /** The target relative to the output folder, as reported. */
-  relativePath: string;
-  /** Expected lowercase hex SHA-256, if the job file gave one. */
-  sha256: string | undefined;
-  /** Expected lowercase hex SHA-512, if the job file gave one. */
-  sha512: string | undefined;
-  /** Request headers, `${VAR}` already filled in. May hold secrets: show them redacted. */
-  headers: Record<string, string>;
-  /** The most bytes the file may have. */
-  maxBytes: number;
-  /** Fail when less than 1 KiB arrives in this long, in ms; 0 for never. */
-  idleTimeoutMs: number;
-  /** The longest wait a Retry-After may impose before the next attempt, in ms. */
-  maxWaitMs: number;
-  /** Hash the file (SHA-256 into the report and state) even with no checksum to verify. */
-  recordSha256: boolean;
-}
-
-/** Call an exported function of a module on a Worker. */
-export interface ComputeJob extends JobCommon {
-  kind: "compute";
-  /** The module's URL (file: or a built-in's). */
-  moduleUrl: string;
-  /** As written in the job file, for messages. */
-  module: string;
-  exportName: string;
-  args: unknown[];
-  /**
-   * Where it runs: a Worker thread in a host process, a persistent deno host process, or a
-   * Worker thread in taskpool's own process.
-   */
-  isolation: "worker" | "process" | "thread";
-  /** Heap cap of the host process, in MiB (process isolation). */
-  memoryMb: number | undefined;
-  /** Rights beyond reading the module's folder and writing the output; paths absolute. */
-  permissions: ComputePermissions;
-  /** Where a binary (Uint8Array) result is written: absolute, under the output folder. */
-  to?: string;
-}
-
-/** What a compute job may do besides reading its module's folder and writing the output. */
-export interface ComputePermissions {
-  read: string[];
-  write: string[];
-  /** true for any host, or the hosts (host[:port]) it may reach; false for none. */
-  net: boolean | string[];
-  /** true for every variable, or the names it may read; false for none. */
-  env: boolean | string[];
-}
-
-/** Run a program without a shell. */
-export interface RunJob extends JobCommon {
-  kind: "run";
-  argv: [string, ...string[]];
-  cwd: string;
-  /** Variables added to taskpool's environment, or the whole environment with `clearEnv`. */
-  env: Record<string, string>;
-  /** Start from an empty environment: the command sees `env` and TASKPOOL_* only. */
-  clearEnv: boolean;
-  /** Absolute path of the job's stdout+stderr log. */
-  logPath: string;
-  /** Time between SIGTERM and SIGKILL for its process group; the run's default if unset. */
-  killGraceMs?: number;
-}
-
-/** Any job. */
-export type Job = DownloadJob | ComputeJob | RunJob;
-
-/** The kinds of job. */
-export type JobKindName = Job["kind"];
 
 /** Pool limits of a run. */
 export interface Concurrency {

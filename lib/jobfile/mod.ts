@@ -11,12 +11,15 @@ import { parseJobFileText } from "./parse.ts";
 import { validateJobFile } from "./validate.ts";
 import { applySettings, blameSettings, parseSettings } from "./settings.ts";
 import type { Plan } from "./job.ts";
+import type { Kinds } from "../kind_definition.ts";
 import { resolve } from "node:path";
 
 export type { PlanOverrides } from "./expand.ts";
 
 /** Options for {@linkcode loadPlan}. */
 export interface LoadPlanOptions {
+  /** The job kinds the file may use (`KINDS` of `tasks/mod.ts`). */
+  kinds: Kinds;
   /** The folder command-line paths resolve against. @default Deno.cwd() */
   cwd?: string;
   /** Where `-` reads from. @default Deno.stdin.readable */
@@ -45,25 +48,27 @@ export interface LoadPlanOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * import { loadPlan } from "./mod.ts";
+ * import { KINDS } from "../../tasks/mod.ts";
  * const text = "output: out\njobs:\n  - { name: hi, run: [echo, hi], repeat: 2 }\n";
  * const stdin = new Blob([text]).stream();
- * const plan = await loadPlan("-", { stdin, cwd: "/tmp", env: () => undefined });
+ * const plan = await loadPlan("-", { kinds: KINDS, stdin, cwd: "/tmp", env: () => undefined });
  * assert(plan.jobs.map((job) => job.name).join() === "hi/1,hi/2");
  * assert(plan.output === "/tmp/out");
  * ```
  * @throws {InvalidJobFileError} listing every problem found
  * @throws {UsageError} for a malformed `--set`
  */
-export async function loadPlan(path: string, options: LoadPlanOptions = {}): Promise<Plan> {
-  const { cwd = Deno.cwd(), stdin, env, overrides, cores, startedAt } = options;
+export async function loadPlan(path: string, options: LoadPlanOptions): Promise<Plan> {
+  const { kinds, cwd = Deno.cwd(), stdin, env, overrides, cores, startedAt } = options;
   const settings = parseSettings(options.settings ?? []);
   const source = options.text === undefined
     ? await readJobFile(path, { cwd, ...(stdin ? { stdin } : {}) })
     : { file: path, text: options.text, baseDir: cwd };
   const doc = applySettings(parseJobFileText(source.text, source.file), settings);
   try {
-    const file = validateJobFile(doc, env ? { env } : {});
+    const file = validateJobFile(doc, { kinds, ...(env ? { env } : {}) });
     return await expandJobFile(file, doc, {
+      kinds,
       baseDir: source.baseDir,
       cwd,
       ...(overrides ? { overrides } : {}),

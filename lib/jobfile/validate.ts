@@ -10,11 +10,14 @@ import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import { checkJobRules } from "./check.ts";
 import { type Environment, interpolateDocument } from "./interpolate.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
-import { type JobFile, JobFileSchema } from "./schema.ts";
+import { type JobFile, jobFileSchemas } from "./schema.ts";
+import type { Kinds } from "../kind_definition.ts";
 import { closest } from "./suggest.ts";
 
 /** Options for {@linkcode validateJobFile}. */
 export interface ValidateOptions {
+  /** The job kinds the file may use. */
+  kinds: Kinds;
   /** Where `${VAR}` values come from. @default Deno.env.get */
   env?: Environment;
 }
@@ -27,24 +30,26 @@ export interface ValidateOptions {
  * import assert from "node:assert/strict";
  * import { parseJobFileText } from "./parse.ts";
  * import { validateJobFile } from "./validate.ts";
+ * import { KINDS } from "../../tasks/mod.ts";
  * const doc = parseJobFileText("jobs:\n  - { name: hi, run: [echo, hi] }\n", "jobs.yaml");
- * const file = validateJobFile(doc, { env: () => undefined });
+ * const file = validateJobFile(doc, { kinds: KINDS, env: () => undefined });
  * assert(file.output === "downloads" && file.jobs[0]?.needs.length === 0);
  * ```
  * @throws {InvalidJobFileError} with every problem found
  */
-export function validateJobFile(doc: ParsedDocument, options: ValidateOptions = {}): JobFile {
-  const { env = (name) => Deno.env.get(name) } = options;
+export function validateJobFile(doc: ParsedDocument, options: ValidateOptions): JobFile {
+  const { kinds, env = (name) => Deno.env.get(name) } = options;
+  const schema = jobFileSchemas(kinds).file;
   const interpolated = interpolateDocument(doc, env);
   const errors = [...interpolated.errors];
 
-  const parsed = JobFileSchema.safeParse(interpolated.value);
+  const parsed = schema.safeParse(interpolated.value);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      errors.push(...issueToErrors(doc, interpolated.value, issue));
+      errors.push(...issueToErrors(doc, interpolated.value, issue, schema));
     }
   }
-  errors.push(...checkJobRules(doc, interpolated.value));
+  errors.push(...checkJobRules(doc, interpolated.value, kinds));
 
   if (errors.length > 0 || !parsed.success) {
     throw new InvalidJobFileError(doc.file, sortByPosition(dedupe(errors)));
@@ -56,6 +61,7 @@ function issueToErrors(
   doc: ParsedDocument,
   root: unknown,
   issue: z.core.$ZodIssue,
+  schema: z.ZodType,
 ): JobFileError[] {
   const path = issue.path.filter((segment): segment is PathSegment => typeof segment !== "symbol");
   const make = (detail: string, at: PathSegment[], hint?: string, atKey = false) =>
@@ -67,7 +73,7 @@ function issueToErrors(
     });
 
   if (issue.code === "unrecognized_keys") {
-    const known = knownKeysAt(path);
+    const known = knownKeysAt(schema, path);
     return issue.keys.map((key) => {
       const guess = closest(key, known);
       const hint = key === "<<"
@@ -113,9 +119,9 @@ function valueAt(
 }
 
 /** The keys the schema allows at `path`, for "did you mean" suggestions. */
-function knownKeysAt(path: readonly PathSegment[]): string[] {
+function knownKeysAt(root: z.ZodType, path: readonly PathSegment[]): string[] {
   // deno-lint-ignore no-explicit-any
-  let schema: any = JobFileSchema;
+  let schema: any = root;
   const unwrap = () => {
     while (schema?.def && ["optional", "default", "nullable", "pipe"].includes(schema.def.type)) {
       schema = schema.def.innerType ?? schema.def.in;

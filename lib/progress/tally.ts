@@ -6,7 +6,6 @@
  * @module
  */
 import type { RunEvent } from "../scheduler/events.ts";
-import type { JobKindName } from "../jobfile/job.ts";
 import type { PoolName } from "../scheduler/kind.ts";
 
 /** One pool as the display shows it. */
@@ -58,7 +57,7 @@ const POOL_ORDER: PoolName[] = ["io", "cpu"];
  * const tally = new ProgressTally();
  * tally.handle({
  *   type: "run-started", at: 0, jobs: [], limits: { io: 8, cpu: 2 },
- *   pools: { download: "io", compute: "cpu", run: "cpu" },
+ *   pools: { download: "io", compute: "cpu", run: "cpu" }, transfers: ["download"],
  * });
  * assert(tally.snapshot().total === 0);
  * ```
@@ -69,7 +68,7 @@ export class ProgressTally {
   #done = 0;
   #failed = 0;
   #pools = new Map<PoolName, PoolTally>();
-  #kindPools: Record<JobKindName, PoolName> = { download: "io", compute: "cpu", run: "cpu" };
+  #kindPools: Record<string, PoolName> = {};
   /** The pool of each job in an attempt now. */
   #running = new Map<string, PoolName>();
   #finishedBytes = 0;
@@ -87,16 +86,16 @@ export class ProgressTally {
         this.#total = event.jobs.length;
         this.#kindPools = event.pools;
         for (const job of event.jobs) {
-          const pool = this.#pool(event.pools[job.kind], event.limits);
+          const pool = this.#pool(event.pools[job.kind]!, event.limits);
           pool.total++;
-          if (job.kind !== "download") pool.filesOnly = false;
+          if (!event.transfers.includes(job.kind)) pool.filesOnly = false;
           else pool.downloads = true;
         }
         this.#doneSamples.push([event.at, 0]);
         break;
       }
       case "job-started": {
-        const pool = this.#kindPools[event.job.kind];
+        const pool = this.#kindPools[event.job.kind]!;
         this.#running.set(event.job.name, pool);
         const tally = this.#pools.get(pool);
         if (tally) tally.active++;
@@ -114,7 +113,7 @@ export class ProgressTally {
       case "job-finished": {
         this.#stopAttempt(event.job.name);
         this.#done++;
-        const tally = this.#pools.get(this.#kindPools[event.job.kind]);
+        const tally = this.#pools.get(this.#kindPools[event.job.kind]!);
         if (tally) tally.done++;
         if (event.outcome.status === "failed") this.#failed++;
         this.#finishedBytes += event.outcome.result?.bytes ?? 0;

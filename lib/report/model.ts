@@ -4,133 +4,19 @@
  *
  * @module
  */
-import { relative } from "node:path";
 import { errorCode, errorMessage } from "../errors.ts";
 import type { AttemptRecord, JobOutcome, JobStatus, RunEvent } from "../scheduler/events.ts";
-import { redactHeaders, redactUrl } from "../util/secrets.ts";
-import type { Concurrency, Job, JobKindName } from "../jobfile/job.ts";
-import type { Mode, ResolvedMode } from "../run/modes.ts";
+import type { Concurrency, Job } from "../jobfile/job.ts";
+import type { Kinds } from "../kind_definition.ts";
+import {
+  type Report,
+  REPORT_VERSION,
+  type ReportError,
+  type ReportJob,
+  type ReportMode,
+} from "./types.ts";
 
-/** The report format version; bumped only on an incompatible change. */
-export const REPORT_VERSION = 1;
-
-/** A failure as the report states it. */
-export interface ReportError {
-  message: string;
-  /** Stable code: `HTTP_503`, `TIMEOUT`, `EXIT_CODE`, `COMPUTE`, `SKIPPED`, ... */
-  code: string;
-  /** The Worker's stack (compute) or the last lines of stderr (run). */
-  detail?: string;
-}
-
-/** One attempt as the report states it. */
-export interface ReportAttempt {
-  lane: string;
-  startMs: number;
-  endMs: number;
-  error?: ReportError;
-  /** The wait before the next attempt (back-off or the server's Retry-After). */
-  retryDelayMs?: number;
-}
-
-/** One expanded job in the report. */
-export interface ReportJob {
-  name: string;
-  /** The job-file entry it came from (differs from name for fan-out members). */
-  group: string;
-  kind: JobKindName;
-  status: JobStatus;
-  attempts: number;
-  /** Waiting for a slot after becoming ready; null if it never became ready. */
-  queuedMs: number | null;
-  /** Since run start; null if it never started. */
-  startMs: number | null;
-  endMs: number;
-  durationMs: number;
-  /** The pool slot of the last attempt, such as `io-3`. */
-  lane: string | null;
-  attemptLog: ReportAttempt[];
-  error?: ReportError;
-  /** Cancelled because the run was interrupted (SIGINT, SIGTERM): a rerun should do it. */
-  interrupted?: true;
-  // download
-  /** The URL, with any password hidden. */
-  url?: string;
-  path?: string;
-  /** Bytes received over the network (0 when cached; the rest when resumed). */
-  bytes?: number;
-  /** Size of the file on disk. */
-  size?: number;
-  sha256?: string;
-  /**
-   * Why nothing was done: the checksum matched, the server said 304 (downloads), or the job,
-   * its inputs and its outputs are as they were at its last success (`unchanged`).
-   */
-  cached?: "checksum" | "not-modified" | "unchanged";
-  /** Bytes kept from an earlier attempt that the final one resumed from. */
-  resumedFrom?: number;
-  /** Redirects followed, in order. */
-  redirects?: string[];
-  /** The request headers, secret-looking values shown as ***. */
-  headers?: Record<string, string>;
-  // compute
-  /** Where it ran: `worker`, `process`, or `main` (taskpool's main thread, in the sequential
-   * and async modes). */
-  isolation?: "worker" | "process" | "thread" | "main";
-  /** The Worker that ran it (isolation worker). */
-  worker?: number;
-  /** The host process that ran it (isolation process). */
-  pid?: number;
-  result?: unknown;
-  // run
-  exitCode?: number;
-  log?: string;
-}
-
-/** Counts by status. */
-export interface ReportSummary {
-  total: number;
-  ok: number;
-  /** Jobs with nothing to do: the file on disk was current. */
-  cached: number;
-  failed: number;
-  skipped: number;
-  cancelled: number;
-  /** Bytes downloaded. */
-  bytes: number;
-}
-
-/** The whole report. */
-export interface Report {
-  version: typeof REPORT_VERSION;
-  file: string;
-  output: string;
-  startedAt: string;
-  wallMs: number;
-  exitCode: number;
-  interrupted: boolean;
-  /** The highest resident memory of the taskpool process seen during the run (sampled). */
-  peakRssBytes: number;
-  /**
-   * The highest resident memory of taskpool with its Worker and process hosts (sampled; a host's
-   * figure is the latest it sent). Commands that `run` jobs start are not counted.
-   */
-  peakTotalRssBytes: number;
-  /** The pool limits the run used (its mode's). */
-  concurrency: Concurrency;
-  /** The concurrency mode: asked for, used (`auto` resolved), and why. */
-  mode: ReportMode;
-  host: { cores: number; deno: string; v8: string; os: string; arch: string };
-  summary: ReportSummary;
-  jobs: ReportJob[];
-}
-
-/** The concurrency mode of a run, as reported. */
-export interface ReportMode {
-  requested: Mode;
-  used: ResolvedMode;
-  why: string;
-}
+export * from "./types.ts";
 
 /** Options for {@linkcode ReportBuilder}. */
 export interface ReportBuilderOptions {
@@ -141,6 +27,8 @@ export interface ReportBuilderOptions {
   mode?: ReportMode;
   /** Wall-clock start. @default new Date() */
   startedAt?: Date;
+  /** The kinds that add their fields to their jobs' entries. @default none */
+  kinds?: Kinds;
 }
 
 /**
@@ -157,6 +45,7 @@ export interface ReportBuilderOptions {
  */
 export class ReportBuilder {
   readonly #options: ReportBuilderOptions;
+  readonly #kinds: Kinds;
   readonly #startedAt: Date;
   #jobs: readonly Job[] = [];
   readonly #outcomes = new Map<string, JobOutcome>();
@@ -165,6 +54,7 @@ export class ReportBuilder {
 
   constructor(options: ReportBuilderOptions) {
     this.#options = options;
+    this.#kinds = options.kinds ?? [];
     this.#startedAt = options.startedAt ?? new Date();
   }
 
@@ -235,7 +125,7 @@ export class ReportBuilder {
         failed: count("failed"),
         skipped: count("skipped"),
         cancelled: count("cancelled"),
-        bytes: jobs.reduce((sum, job) => sum + (job.kind === "download" ? job.bytes ?? 0 : 0), 0),
+        bytes: jobs.reduce((sum, job) => sum + (job.bytes ?? 0), 0),
       },
       jobs,
     };
@@ -278,40 +168,10 @@ export class ReportBuilder {
       entry.error = reportError(outcome.error, outcome.status);
       if (outcome.status === "cancelled" && this.#interrupted) entry.interrupted = true;
     }
-    const result = outcome.result;
-    if (result?.cached !== undefined) entry.cached = result.cached;
-    switch (job.kind) {
-      case "download":
-        entry.url = redactUrl(job.url);
-        entry.path = job.relativePath;
-        if (result?.bytes !== undefined) entry.bytes = result.bytes;
-        if (result?.size !== undefined) entry.size = result.size;
-        if (result?.sha256 !== undefined) entry.sha256 = result.sha256;
-        if (result?.resumedFrom !== undefined) entry.resumedFrom = result.resumedFrom;
-        if (result?.redirects?.length) entry.redirects = result.redirects;
-        if (Object.keys(job.headers).length > 0) entry.headers = redactHeaders(job.headers);
-        break;
-      case "compute":
-        entry.isolation = result?.isolation ?? job.isolation;
-        if (result?.worker !== undefined) entry.worker = result.worker;
-        if (result?.pid !== undefined) entry.pid = result.pid;
-        if (outcome.status === "ok" || outcome.status === "cached") {
-          entry.result = result?.result ?? null;
-        }
-        break;
-      case "run":
-        entry.log = relative(this.#options.output, job.logPath);
-        if (result?.exitCode !== undefined) entry.exitCode = result.exitCode;
-        else if (
-          outcome.error && typeof outcome.error === "object" && "exitCode" in outcome.error
-        ) {
-          entry.exitCode = outcome.error.exitCode as number;
-        }
-        break;
-      default:
-        job satisfies never;
-    }
-    return entry;
+    const cached = outcome.result?.cached;
+    const own = this.#kinds.find((kind) => kind.name === job.kind)
+      ?.report(job, outcome, { output: this.#options.output });
+    return { ...entry, ...(cached !== undefined ? { cached } : {}), ...own };
   }
 }
 

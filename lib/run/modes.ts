@@ -28,8 +28,15 @@ export type Mode = typeof MODES[number];
 /** A mode as run: `auto` resolved. */
 export type ResolvedMode = Exclude<Mode, "auto">;
 
-/** Where compute jobs run: on the main thread, the pool a mode forces, or the job's own. */
-export type ComputePlace = "main" | "worker" | "process" | "job";
+/** Where CPU work runs: on the main thread, the pool a mode forces, or each job's own. */
+export type CpuPlace = "main" | "worker" | "process" | "job";
+
+/** What a kind says of `auto` (see `KindDefinition.prefers`). */
+export interface ModePreference {
+  name: string;
+  // deno-lint-ignore no-explicit-any
+  prefers?(jobs: readonly any[]): "workers" | "processes" | undefined;
+}
 
 /** How a run goes in a mode. */
 export interface ModeSettings {
@@ -41,8 +48,8 @@ export interface ModeSettings {
   why: string;
   /** Jobs at once per pool. */
   limits: Concurrency;
-  /** Where compute jobs run. */
-  compute: ComputePlace;
+  /** Where CPU work runs. */
+  cpuPlace: CpuPlace;
   /** Downloads share the cpu pool's single slot: one job at a time overall. */
   oneAtATime: boolean;
 }
@@ -59,7 +66,11 @@ export interface ModeSettings {
  * assert(settingsFor("auto", plan).used === "workers");
  * ```
  */
-export function settingsFor(mode: Mode, plan: Pick<Plan, "jobs" | "concurrency">): ModeSettings {
+export function settingsFor(
+  mode: Mode,
+  plan: Pick<Plan, "jobs" | "concurrency">,
+  kinds: readonly ModePreference[] = [],
+): ModeSettings {
   const { io, cpu, perHost } = plan.concurrency;
   const base = { requested: mode, limits: plan.concurrency, oneAtATime: false };
   switch (mode) {
@@ -69,7 +80,7 @@ export function settingsFor(mode: Mode, plan: Pick<Plan, "jobs" | "concurrency">
         used: mode,
         why: "one job at a time, compute on the main thread",
         limits: { io: 1, cpu: 1, perHost: 1 },
-        compute: "main",
+        cpuPlace: "main",
         oneAtATime: true,
       };
     case "async":
@@ -78,7 +89,7 @@ export function settingsFor(mode: Mode, plan: Pick<Plan, "jobs" | "concurrency">
         used: mode,
         why: `downloads concurrent (io ${io}), compute one at a time on the main thread`,
         limits: { io, cpu: 1, perHost },
-        compute: "main",
+        cpuPlace: "main",
       };
     case "workers":
     case "processes":
@@ -88,12 +99,15 @@ export function settingsFor(mode: Mode, plan: Pick<Plan, "jobs" | "concurrency">
         why: `downloads concurrent (io ${io}), compute on ${cpu} ${
           mode === "workers" ? "Worker threads" : "host processes"
         }`,
-        compute: mode === "workers" ? "worker" : "process",
+        cpuPlace: mode === "workers" ? "worker" : "process",
       };
     case "auto": {
-      const compute = plan.jobs.filter((job) => job.kind === "compute");
-      const allProcess = compute.length > 0 &&
-        compute.every((job) => job.isolation === "process");
+      const preferences = kinds.flatMap((kind) => {
+        const jobs = plan.jobs.filter((job) => job.kind === kind.name);
+        return jobs.length > 0 && kind.prefers ? [kind.prefers(jobs)] : [];
+      });
+      const allProcess = preferences.length > 0 &&
+        preferences.every((preference) => preference === "processes");
       const used = allProcess ? "processes" : "workers";
       return {
         ...base,
@@ -101,7 +115,7 @@ export function settingsFor(mode: Mode, plan: Pick<Plan, "jobs" | "concurrency">
         why: `the job file as written: downloads concurrent (io ${io}), compute on ${cpu} ${
           allProcess ? "host processes" : "Worker threads"
         } (each job's isolation)`,
-        compute: "job",
+        cpuPlace: "job",
       };
     }
     default:

@@ -17,14 +17,15 @@ import { writeTextFileAtomic, writeTextFileAtomicSync } from "../util/write_atom
 import { onHardExit } from "../util/exit_hooks.ts";
 import { EXIT } from "../exit_codes.ts";
 import { runJobs } from "../scheduler/scheduler.ts";
-import { createKinds } from "../../tasks/mod.ts";
-import { DownloadState } from "../../tasks/download/state.ts";
-import type { KindRegistry } from "../scheduler/kind.ts";
+import type { JobKind } from "../scheduler/kind.ts";
 import { JobCache } from "../incremental/job_cache.ts";
-import type { JobStatus } from "../scheduler/events.ts";
+import { withJobCache } from "../incremental/cached_kind.ts";
+import type { Kinds, RunResources } from "../kind_definition.ts";
 
 /** Options for {@linkcode runPlan}. */
 export interface RunPlanOptions {
+  /** The job kinds the plan's jobs are of (`KINDS` of `tasks/mod.ts`). */
+  kinds: Kinds;
   /** Aborting it cancels the run (SIGINT, SIGTERM). */
   signal?: AbortSignal;
   /** Stop at the first failure. @default false */
@@ -55,8 +56,9 @@ const WORKER_TASKS_AHEAD = 512;
  * Runs a plan and writes its report; resolves with the report (also on job failures).
  * Rejects only when the report itself cannot be written.
  */
-export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise<Report> {
+export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Report> {
   const {
+    kinds,
     signal,
     failFast = false,
     onEvent,
@@ -65,13 +67,14 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     force = false,
     mode = "auto",
   } = options;
-  const settings = settingsFor(mode, plan);
+  const settings = settingsFor(mode, plan, kinds);
   const { limits } = settings;
   const builder = new ReportBuilder({
     file: plan.file,
     output: plan.output,
     concurrency: limits,
     mode: { requested: settings.requested, used: settings.used, why: settings.why },
+    kinds,
   });
   const workers = new WorkerPool({ size: limits.cpu, aheadPerThread: WORKER_TASKS_AHEAD });
   const processes = new ProcessPool({ size: limits.cpu });
@@ -93,34 +96,44 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
   using _lastWords = onHardExit(() =>
     writeTextFileAtomicSync(plan.report, reportJson(finalReport()))
   );
-  let kinds: KindRegistry | undefined;
+  const running = new Map<string, JobKind>();
   let jobCache: JobCache | undefined;
-  const statuses = new Map<string, JobStatus>();
   try {
     await Deno.mkdir(plan.output, { recursive: true });
     jobCache = await JobCache.load(plan.output);
-    kinds = createKinds({
+    const resources: RunResources = {
       output: plan.output,
       workers,
       processes,
       http,
-      downloadState: await DownloadState.load(plan.output),
       perHost: limits.perHost,
       force,
-      computePlace: settings.compute,
+      killGraceMs,
+      cpuPlace: settings.cpuPlace,
       oneAtATime: settings.oneAtATime,
-      jobCache,
-      statusOf: (name) => statuses.get(name),
-      ...(killGraceMs !== undefined ? { killGraceMs } : {}),
-    });
+    };
+    for (const kind of kinds) {
+      const created: JobKind = await kind.create(resources);
+      // Jobs of a kind that may be incremental run behind the job cache (jobs with files only).
+      running.set(
+        kind.name,
+        kind.entryRules?.incremental === undefined
+          ? withJobCache(created, {
+            cache: jobCache,
+            force,
+            ...(kind.definitionFiles ? { definitionFiles: kind.definitionFiles } : {}),
+          })
+          : created,
+      );
+    }
     await runJobs(plan.jobs, {
-      kinds,
+      kinds: running,
       limits,
       ...(signal ? { signal } : {}),
       failFast,
       now,
+      transfers: kinds.filter((kind) => kind.transfers).map((kind) => kind.name),
       onEvent: (event) => {
-        if (event.type === "job-finished") statuses.set(event.job.name, event.outcome.status);
         builder.handle(event);
         onEvent?.(event);
       },
@@ -131,7 +144,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions = {}): Promise
     await processes.close();
     http.close();
     // Saves what downloads learnt (validators, kept parts), also after an interrupt.
-    await Promise.all(Object.values(kinds ?? {}).map((kind) => kind.close?.()));
+    await Promise.all([...running.values()].map((kind) => kind.close?.()));
     await jobCache?.save();
   }
   const report = finalReport();

@@ -24,10 +24,7 @@ import type { Plan } from "../jobfile/job.ts";
 import { globRoot } from "../util/glob.ts";
 import { withRealPaths } from "../util/paths.ts";
 import { hasPlaceholders } from "../report/history.ts";
-import { moduleFolder } from "../../tasks/compute/privileges.ts";
-import { RUNNER_FILES } from "../pools/worker/runner_files.ts";
-import { findKill, findShell } from "../../tasks/command/group_signals.ts";
-import { findSetsid, resolveProgram } from "../../tasks/command/process_group.ts";
+import { type GrantSet, kindOf, type Kinds } from "../kind_definition.ts";
 
 /** Deno permissions: each a list, or true for all. */
 export interface Grants {
@@ -66,13 +63,13 @@ export interface GrantsOptions {
   writes?: (string | undefined)[];
   /** The Deno executable. @default Deno.execPath() */
   execPath?: string;
-  /** Finds a command's program, or undefined where it is not found. @default on PATH */
+  /** Finds a command's program, or undefined where it is not found. @default as the kind does */
   findProgram?: (program: string, cwd: string) => string | undefined;
-  /** The program that starts process groups, if any. @default findSetsid() */
+  /** The program that starts process groups, if any (null: none). @default the kind finds it */
   setsid?: string | null;
-  /** The program that signals them when taskpool exits at once, if any. @default findKill() */
+  /** The program that signals them when taskpool exits at once, if any. @default as setsid */
   kill?: string | null;
-  /** The shell that signals them otherwise, if any. @default findShell() */
+  /** The shell that signals them otherwise, if any. @default as setsid */
   shell?: string | null;
 }
 
@@ -83,65 +80,48 @@ export interface GrantsOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * import { runGrants } from "./grants.ts";
- * const grants = runGrants({
+ * import { KINDS } from "../../tasks/mod.ts";
+ * import type { DownloadJob } from "../../tasks/download/job.ts";
+ * const job: DownloadJob = {
+ *   kind: "download", name: "a", group: "a", needs: [], retries: 0, timeoutMs: undefined,
+ *   backoffMs: 0, source: undefined, url: "https://example.com/a.png", path: "/out/a.png",
+ *   relativePath: "a.png", sha256: undefined, sha512: undefined, headers: {},
+ *   maxBytes: 1e6, idleTimeoutMs: 0, maxWaitMs: 0, recordSha256: false,
+ * };
+ * const grants = runGrants(KINDS, {
  *   file: "jobs.yaml", output: "/out", report: "/out/report.json",
  *   concurrency: { io: 4, cpu: 2, perHost: 4 }, sources: ["/jobs/jobs.yaml"],
- *   permissions: { net: false },
- *   jobs: [{
- *     kind: "download", name: "a", group: "a", needs: [], retries: 0, timeoutMs: undefined,
- *     backoffMs: 0, source: undefined, url: "https://example.com/a.png", path: "/out/a.png",
- *     relativePath: "a.png", sha256: undefined, sha512: undefined, headers: {},
- *     maxBytes: 1e6, idleTimeoutMs: 0, maxWaitMs: 0, recordSha256: false,
- *   }],
+ *   permissions: { net: false }, jobs: [job],
  * }, { findProgram: () => undefined, setsid: null, kill: null, shell: null });
  * assert(JSON.stringify(grants.net) === '["example.com"]');
  * assert(grants.write.join() === "/out" && grants.run.length === 0);
  * ```
  */
-export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
-  const {
-    findProgram = programOnPath,
-    setsid = findSetsid(),
-    kill = findKill(),
-    shell = findShell(),
-  } = options;
-  const read = new Set<string>([...plan.sources, ...(options.reads ?? [])]);
-  const write = new Set<string>([plan.output, reportFolder(plan)]);
+export function runGrants(kinds: Kinds, plan: Plan, options: GrantsOptions = {}): Grants {
+  const { findProgram, setsid, kill, shell } = options;
+  const grants: GrantSet = {
+    read: new Set([...plan.sources, ...(options.reads ?? [])]),
+    write: new Set([plan.output, reportFolder(plan)]),
+    hosts: new Set(),
+    run: new Set(),
+    env: new Set([...OWN_ENV, ...(options.envNames ?? [])]),
+    anyHost: plan.permissions.net === true,
+    anyVariable: false,
+  };
+  const { read, write, hosts, run } = grants;
   for (const path of options.writes ?? []) if (path !== undefined) write.add(dirname(path));
-  const hosts = new Set<string>();
-  const run = new Set<string>();
-  const env = new Set<string>([...OWN_ENV, ...(options.envNames ?? [])]);
-  let anyHost = plan.permissions.net === true;
-  let anyVariable = false;
+  const context = {
+    execPath: options.execPath ?? Deno.execPath(),
+    ...(findProgram ? { findProgram } : {}),
+    helpers: {
+      ...(setsid !== undefined ? { setsid } : {}),
+      ...(kill !== undefined ? { kill } : {}),
+      ...(shell !== undefined ? { shell } : {}),
+    },
+  };
   for (const job of plan.jobs) {
     for (const input of job.cache?.inputs ?? []) read.add(globRoot(input));
-    switch (job.kind) {
-      case "download":
-        hosts.add(hostOf(job.url));
-        break;
-      case "compute": {
-        // Its host process gets its own flags; the sequential and async modes run it on
-        // taskpool's main thread, which then needs its rights too.
-        read.add(moduleFolder(job.moduleUrl));
-        run.add(options.execPath ?? Deno.execPath());
-        // With isolation thread, its Workers start here: a Worker has no right its parent lacks.
-        if (job.isolation === "thread") { for (const file of RUNNER_FILES) read.add(file); }
-        const { permissions } = job;
-        for (const path of permissions.read) read.add(path);
-        for (const path of permissions.write) write.add(path);
-        if (permissions.net === true) anyHost = true;
-        else if (permissions.net !== false) { for (const host of permissions.net) hosts.add(host); }
-        if (permissions.env === true) anyVariable = true;
-        else if (permissions.env !== false) { for (const name of permissions.env) env.add(name); }
-        break;
-      }
-      case "run": {
-        const program = findProgram(job.argv[0], job.cwd);
-        if (program !== undefined) run.add(program);
-        for (const helper of [setsid, kill, shell]) if (helper) run.add(helper);
-        break;
-      }
-    }
+    kindOf(kinds, job.kind).grant(job, grants, context);
   }
   // Finding a program on PATH looks at it.
   for (const program of run) read.add(program);
@@ -151,13 +131,13 @@ export function runGrants(plan: Plan, options: GrantsOptions = {}): Grants {
   }
   // One argument may not exceed 128 KiB on Linux: a list of hosts that long (thousands of them,
   // from a URL list) becomes access to any host rather than a run that cannot start.
-  if ([...hosts].join(",").length > MOST_HOST_LIST_CHARS) anyHost = true;
+  const anyHost = grants.anyHost || [...hosts].join(",").length > MOST_HOST_LIST_CHARS;
   return {
     read: withoutNested(withRealPaths(read)),
     write: withoutNested(withRealPaths(write)),
     net: anyHost ? true : [...hosts].sort(),
     run: [...run].sort(),
-    env: anyVariable ? true : [...env].sort(),
+    env: grants.anyVariable ? true : [...grants.env].sort(),
     sys: ["hostname"],
   };
 }
@@ -196,23 +176,6 @@ export function grantFlags(grants: Grants): string[] {
   add("env", grants.env);
   add("sys", grants.sys);
   return flags;
-}
-
-function programOnPath(program: string, cwd: string): string | undefined {
-  try {
-    return resolve(cwd, resolveProgram(program));
-  } catch {
-    return undefined; // the job will fail, saying so
-  }
-}
-
-/**
- * Where a URL's host is reached: `host` alone for the scheme's own port (so a redirect from
- * http to https on the same host is allowed), `host:port` for any other.
- */
-function hostOf(url: string): string {
-  const { hostname, port } = new URL(url);
-  return port === "" ? hostname : `${hostname}:${port}`;
 }
 
 /**

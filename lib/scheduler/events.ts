@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Job, JobKindName } from "../jobfile/job.ts";
+import type { Job } from "../jobfile/job.ts";
 import type { PoolName, TaskResult } from "./kind.ts";
 
 /** Final states of a job. */
@@ -49,8 +49,10 @@ export type RunEvent =
     at: number;
     jobs: readonly Job[];
     limits: Record<PoolName, number>;
-    /** The pool each kind of job runs on (the mode decides). */
-    pools: Record<JobKindName, PoolName>;
+    /** The pool each kind of job runs on (the mode decides), by kind name. */
+    pools: Record<string, PoolName>;
+    /** The kinds whose jobs move files: progress counts them as files, with bytes. */
+    transfers: readonly string[];
   }
   | { type: "job-queued"; at: number; job: Job; pool: PoolName }
   | { type: "job-started"; at: number; job: Job; attempt: number; lane: string }

@@ -1,10 +1,11 @@
 /**
- * The one small shape every job kind has, so the scheduler can run any of them without
- * knowing HTTP, Workers or processes. A new kind is one new file and one registry line.
+ * What the scheduler runs: the small runtime shape every job kind has, so the scheduler can run
+ * any of them without knowing HTTP, Workers or processes. The rest of a kind (its part of the job
+ * file, its grants, its report fields) is its {@linkcode ../kind_definition.ts | KindDefinition}.
  *
  * @module
  */
-import type { Job, JobKindName } from "../jobfile/job.ts";
+import type { Job } from "../jobfile/job.ts";
 
 /** The pools a job can need: async I/O, or a CPU slot (a Worker or a subprocess). */
 export type PoolName = "io" | "cpu";
@@ -18,6 +19,11 @@ export interface TaskContext {
   /** Reports bytes received so far (downloads), for the progress display. */
   progress?: (bytes: number) => void;
   /**
+   * How each job this one needs ended in this run, by name (all succeeded, or it would not
+   * run). Absent when the kind is called outside the scheduler.
+   */
+  needs?: ReadonlyMap<string, "ok" | "cached">;
+  /**
    * Says the attempt really begins now. Only kinds with {@linkcode JobKind.queueAhead} call it
    * (when the job leaves the queue where it runs); the attempt's start time, slot and `timeout`
    * count from then. For other kinds the scheduler has called it already; calling it again does
@@ -26,36 +32,20 @@ export interface TaskContext {
   started?: () => void;
 }
 
-/** What a successful attempt returns: plain data for the report. */
+/**
+ * What a successful attempt returns: plain data for the report. Each kind's result extends this
+ * with its own fields (a download's size and digest, a compute job's value, a command's exit
+ * code); what every kind may say is here.
+ */
 export interface TaskResult {
-  /** Bytes received over the network by the successful attempt (downloads; 0 when cached). */
-  bytes?: number;
-  /** Size of the file on disk (downloads). */
-  size?: number;
-  /** Path written, relative to the output folder (downloads). */
-  path?: string;
-  /** Hex SHA-256 of what was written (downloads). */
-  sha256?: string;
   /**
-   * Nothing needed doing: the file on disk is current (downloads), or the job and its inputs are
-   * unchanged since it last succeeded and its outputs exist (`inputs`/`outputs`). The job is
-   * `cached`.
+   * Nothing needed doing: the file on disk is current (`checksum`, `not-modified`), or the job
+   * and its inputs are unchanged since it last succeeded and its outputs exist (`unchanged`).
+   * The job is `cached`.
    */
   cached?: "checksum" | "not-modified" | "unchanged";
-  /** Redirects followed, in order (downloads). */
-  redirects?: string[];
-  /** Bytes already on disk that this attempt resumed from (downloads). */
-  resumedFrom?: number;
-  /** The returned value (compute). */
-  result?: unknown;
-  /** Where it ran (compute). */
-  isolation?: "worker" | "process" | "thread" | "main";
-  /** The Worker that ran it (compute). */
-  worker?: number;
-  /** The process exit code (run). */
-  exitCode?: number;
-  /** The process id (run). */
-  pid?: number;
+  /** Bytes received over the network by the successful attempt, for progress and totals. */
+  bytes?: number;
 }
 
 /**
@@ -89,8 +79,8 @@ export interface QueueAhead<J extends Job = Job> {
   keyOf(job: J): string | undefined;
 }
 
-/** One job kind: which pool it needs and how to run one attempt. */
-export interface JobKind<J extends Job = Job> {
+/** One job kind at run time: which pool it needs and how to run one attempt. */
+export interface JobKind<J extends Job = Job, R extends TaskResult = TaskResult> {
   pool: PoolName;
   /** Extra admission within the pool (per-host limits). @default none */
   gate?: Gate<J>;
@@ -103,7 +93,7 @@ export interface JobKind<J extends Job = Job> {
    */
   prepare?(ready: readonly J[]): void;
   /** Runs one attempt; honours `context.signal` and lets its reason propagate. */
-  run(job: J, context: TaskContext): Promise<TaskResult>;
+  run(job: J, context: TaskContext): Promise<R>;
   /** Whether a failed attempt is worth another (when retries are left). @default always */
   isRetryable?(error: unknown): boolean;
   /** The least delay before retrying after `error` (a server's Retry-After), in ms. */
@@ -112,13 +102,5 @@ export interface JobKind<J extends Job = Job> {
   close?(): Promise<void>;
 }
 
-/** One kind for each job kind name. */
-export type KindRegistry = { [K in JobKindName]: JobKind<Extract<Job, { kind: K }>> };
-
-/** A context passed as the last argument to compute functions: `fn(...args, context)`. */
-export interface ComputeContext {
-  /** Absolute path of the run's output folder. */
-  output: string;
-  /** The job's name. */
-  job: string;
-}
+/** The run-time kinds of a run, by kind name. */
+export type KindRegistry = ReadonlyMap<string, JobKind>;

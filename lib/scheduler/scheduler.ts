@@ -14,7 +14,7 @@ import {
   type RunEventListener,
   succeeded,
 } from "./events.ts";
-import type { Job, JobKindName } from "../jobfile/job.ts";
+import type { Job } from "../jobfile/job.ts";
 import type { Gate, JobKind, KindRegistry, PoolName } from "./kind.ts";
 import { KeyedQueue } from "./keyed_queue.ts";
 import { type Ahead, Slots, type Taken } from "./slots.ts";
@@ -42,6 +42,8 @@ export interface SchedulerOptions {
   now?: () => number;
   /** Source of back-off jitter in [0, 1). @default Math.random */
   random?: () => number;
+  /** The kinds whose jobs move files, for the progress display. @default none */
+  transfers?: readonly string[];
 }
 
 /** The longest back-off between two attempts, whatever the base. */
@@ -71,12 +73,11 @@ interface State {
  * import { runJobs } from "./scheduler.ts";
  * import type { Job } from "../jobfile/job.ts";
  * import type { KindRegistry } from "./kind.ts";
- * const instant = { pool: "cpu" as const, run: () => Promise.resolve({ exitCode: 0 }) };
- * const kinds: KindRegistry = { download: instant, compute: instant, run: instant };
+ * const instant = { pool: "cpu" as const, run: () => Promise.resolve({}) };
+ * const kinds: KindRegistry = new Map([["instant", instant]]);
  * const job: Job = {
- *   kind: "run", name: "hi", group: "hi", needs: [], retries: 0, timeoutMs: undefined,
- *   backoffMs: 0, source: undefined, argv: ["true"], cwd: "/", env: {}, clearEnv: false,
- *   logPath: "/dev/null",
+ *   kind: "instant", name: "hi", group: "hi", needs: [], retries: 0, timeoutMs: undefined,
+ *   backoffMs: 0, source: undefined,
  * };
  * const outcomes = await runJobs([job], { kinds, limits: { io: 1, cpu: 1 } });
  * assert(outcomes.get("hi")?.status === "ok");
@@ -94,6 +95,7 @@ export function runJobs(
     onEvent = () => {},
     now = () => performance.now(),
     random = Math.random,
+    transfers = [],
   } = options;
   const t0 = now();
   const clock = () => now() - t0;
@@ -124,6 +126,11 @@ export function runJobs(
   for (const state of states.values()) {
     for (const need of state.job.needs) states.get(need)?.dependents.push(state);
   }
+  // A job runs only once its needs succeeded: its context says how each ended.
+  const needsOf = (state: State): ReadonlyMap<string, "ok" | "cached"> =>
+    state.job.needs.length === 0 ? NO_NEEDS : new Map(
+      state.job.needs.map((need) => [need, states.get(need)?.status as "ok" | "cached"]),
+    );
 
   // One controller stops the whole run: fail-fast, or the caller's signal.
   const stopper = new AbortController();
@@ -139,12 +146,8 @@ export function runJobs(
   let unfinished = states.size;
   const { promise, resolve } = Promise.withResolvers<Map<string, JobOutcome>>();
 
-  const pools = {
-    download: kinds.download.pool,
-    compute: kinds.compute.pool,
-    run: kinds.run.pool,
-  } satisfies Record<JobKindName, PoolName>;
-  onEvent({ type: "run-started", at: clock(), jobs, limits, pools });
+  const pools = Object.fromEntries([...kinds].map(([name, kind]) => [name, kind.pool]));
+  onEvent({ type: "run-started", at: clock(), jobs, limits, pools, transfers });
 
   const finish = (
     state: State,
@@ -206,7 +209,7 @@ export function runJobs(
   // A job starts when its pool has a lane free and its kind's gate admits its key.
   // Keys of gated kinds are never "", so one pool may mix gated and ungated kinds.
   const gates = new Map<PoolName, Gate>();
-  for (const kind of Object.values(kinds) as JobKind[]) {
+  for (const kind of kinds.values()) {
     if (!kind.gate) continue;
     if (gates.has(kind.pool)) throw new TypeError(`pool ${kind.pool} has two gates`);
     gates.set(kind.pool, kind.gate);
@@ -266,7 +269,8 @@ export function runJobs(
     if (taken.ahead === undefined) started();
     const progress = (bytes: number) => onEvent({ type: "job-progress", at: clock(), job, bytes });
     try {
-      const result = await kind.run(job, { signal, attempt: number, progress, started });
+      const needs = needsOf(state);
+      const result = await kind.run(job, { signal, attempt: number, progress, started, needs });
       started();
       const endMs = record!.endMs = clock();
       release(state, pool, taken);
@@ -348,6 +352,8 @@ export function runJobs(
   return promise;
 }
 
+const NO_NEEDS: ReadonlyMap<string, "ok" | "cached"> = new Map();
+
 /** Tells each kind that asks of its jobs that can start at once (see `JobKind.prepare`). */
 function prepareKinds(kinds: KindRegistry, jobs: readonly Job[]): void {
   const ready = new Map<JobKind, Job[]>();
@@ -361,9 +367,11 @@ function prepareKinds(kinds: KindRegistry, jobs: readonly Job[]): void {
   for (const [kind, list] of ready) kind.prepare!(list);
 }
 
-/** The kind that runs `job` (the registry is keyed by kind, so this cast is sound). */
+/** The kind that runs `job`. */
 function kindOf(kinds: KindRegistry, job: Job): JobKind {
-  return kinds[job.kind] as unknown as JobKind;
+  const kind = kinds.get(job.kind);
+  if (!kind) throw new TypeError(`no job kind runs "${job.kind}" jobs (job "${job.name}")`);
+  return kind;
 }
 
 function describeStatus(status: JobStatus): string {

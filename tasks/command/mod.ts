@@ -1,183 +1,120 @@
 /**
- * Run jobs: start a program without a shell, in its own process group (see process_group.ts),
- * with stdin closed and stdout+stderr saved to the job's log, up to a size cap. On timeout or
- * cancel the whole group gets SIGTERM, then SIGKILL after a grace period, so grandchildren do not
- * outlive the job.
+ * The command kind, whole: `run:` in a job file starts a program without a shell, in a process
+ * group of its own, on the cpu pool, its output in a log under the output folder.
  *
  * @module
  */
-import { dirname } from "node:path";
-import { CommandFailedError } from "./errors.ts";
-import type { RunJob } from "../../lib/jobfile/job.ts";
-import {
-  findSetsid,
-  ProcessGroup,
-  ProgramNotFoundError,
-  spawnGroupLeader,
-} from "./process_group.ts";
-import type { JobKind } from "../../lib/scheduler/kind.ts";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { argvItem, duration, nonEmptyPath } from "../../lib/jobfile/fields.ts";
+import type { ExpandContext, JobEntry, KindDefinition } from "../../lib/kind_definition.ts";
+import { relative } from "node:path";
+import { createCommandKind } from "./command_kind.ts";
+import { findKill, findShell } from "./group_signals.ts";
+import type { CommandResult, RunJob } from "./job.ts";
+import { findSetsid, resolveProgram } from "./process_group.ts";
 
-/** How long a process group has between SIGTERM and SIGKILL. */
-export const KILL_GRACE_MS = 5_000;
-/** The largest log a command may write; the rest is counted, not kept. */
-export const LOG_MAX_BYTES = 16 * 2 ** 20;
-/** How much of stderr's end is kept for the error message. */
-const STDERR_TAIL_BYTES = 2_048;
+/** `run:` a command as argv. */
+const CommandSpecSchema = z.array(argvItem, {
+  error: "must be a command as a list of strings (argv), such as [sh, -c, 'echo hi']",
+}).min(1, { error: "must name a program" }).describe("A command as argv; no implicit shell.");
 
-/** Options for {@linkcode createCommandKind}. */
-export interface CommandKindOptions {
-  /** Absolute output folder, given to the command as TASKPOOL_OUTPUT. */
-  output: string;
-  /** Time between SIGTERM and SIGKILL, unless a job sets `kill_grace`. @default KILL_GRACE_MS */
-  killGraceMs?: number;
-  /** The largest log a command may write. @default LOG_MAX_BYTES */
-  logMaxBytes?: number;
-  /** The `setsid` program, or null for `detached` spawns. @default findSetsid() */
-  setsid?: string | null;
+/** The keys of a job entry that only a command reads. */
+const COMMAND_FIELDS = {
+  cwd: nonEmptyPath.optional().describe("Working folder of a run job (default: the job file's)."),
+  env: z.record(z.string(), z.string({ error: "must be a string" }), {
+    error: "must be a mapping of names to strings",
+  }).optional().describe(
+    "Variables added to a run job's environment (${VAR} takes taskpool's); with clear_env, " +
+      "its whole environment.",
+  ),
+  clear_env: z.boolean({ error: "must be true or false" }).optional().describe(
+    "Start a run job from an empty environment: it sees env and TASKPOOL_* only (default false).",
+  ),
+  kill_grace: duration.optional().describe(
+    "Time a run job's process group has between SIGTERM and SIGKILL on timeout or cancel (default 5s).",
+  ),
+};
+
+/** A command entry's own keys, validated. */
+interface CommandFields {
+  run: string[];
+  cwd?: string | undefined;
+  env?: Record<string, string> | undefined;
+  clear_env?: boolean | undefined;
+  kill_grace?: number | undefined;
 }
 
-/** The run kind. */
-export function createCommandKind(options: CommandKindOptions): JobKind<RunJob> {
-  const { output, killGraceMs = KILL_GRACE_MS, logMaxBytes = LOG_MAX_BYTES } = options;
-  const setsid = options.setsid === undefined ? findSetsid() : options.setsid;
-  /** Log folders made in this run: each is made once, not once per job. */
-  const logFolders = new Set<string>();
-  return {
-    pool: "cpu",
-    async run(job, { signal }) {
-      signal.throwIfAborted();
-      using log = await openLog(job.logPath, logFolders);
-      const [program, ...args] = job.argv;
-      let child: Deno.ChildProcess;
-      try {
-        child = spawnGroupLeader(program, {
-          args,
-          cwd: job.cwd,
-          env: { ...job.env, TASKPOOL_OUTPUT: output, TASKPOOL_JOB: job.name },
-          clearEnv: job.clearEnv,
-          stdout: "piped",
-          stderr: "piped",
-          setsid,
-        });
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) {
-          // A program looked up on PATH and not there says so. Otherwise the spawn's NotFound
-          // may be the working folder: say which it was.
-          const programMissing = error instanceof ProgramNotFoundError ||
-            await Deno.stat(job.cwd).then((info) => info.isDirectory, () => false);
-          throw new CommandFailedError(program, {
-            exitCode: 127,
-            signal: null,
-            stderrTail: programMissing
-              ? `program not found: ${program}`
-              : `working folder does not exist: ${job.cwd}`,
-          });
-        }
-        throw error;
+/** The command kind. */
+export const command: KindDefinition<RunJob, CommandResult> = {
+  name: "run",
+  spec: CommandSpecSchema,
+  entryFields: COMMAND_FIELDS,
+  pool: "cpu",
+  defaultRetries: 0,
+  expand: expandCommand,
+  grant(job, grants, { findProgram, helpers }) {
+    const program = (findProgram ?? programOnPath)(job.argv[0], job.cwd);
+    if (program !== undefined) grants.run.add(program);
+    const setsid = helpers.setsid === undefined ? findSetsid() : helpers.setsid;
+    const kill = helpers.kill === undefined ? findKill() : helpers.kill;
+    const shell = helpers.shell === undefined ? findShell() : helpers.shell;
+    for (const helper of [setsid, kill, shell]) if (helper) grants.run.add(helper);
+  },
+  describe: (job) =>
+    job.argv.map((arg) => /^[\w./:=@%+-]+$/.test(arg) ? arg : JSON.stringify(arg)).join(" "),
+  report(job, outcome, { output }) {
+    const result = outcome.result as CommandResult | undefined;
+    const error = outcome.error;
+    const exitCode = result?.exitCode ??
+      (error && typeof error === "object" && "exitCode" in error
+        ? error.exitCode as number
+        : undefined);
+    return {
+      log: relative(output, job.logPath),
+      ...(exitCode !== undefined ? { exitCode } : {}),
+    };
+  },
+  create: ({ output, killGraceMs }) =>
+    createCommandKind({ output, ...(killGraceMs !== undefined ? { killGraceMs } : {}) }),
+};
+
+/** A `run:` entry's jobs: one, or one per `repeat` or `matrix` member. */
+export function expandCommand(entry: JobEntry, context: ExpandContext): RunJob[] {
+  const { path, baseDir, output, fail, common } = context;
+  const spec = entry as JobEntry & CommandFields;
+  const argv = spec.run as [string, ...string[]];
+  const cwd = spec.cwd ? resolve(baseDir, spec.cwd) : baseDir;
+  const jobs = context.fanOut();
+  for (const [row, { extra }] of jobs.entries()) {
+    for (const [column, item] of extra.entries()) {
+      if (!["string", "number", "boolean"].includes(typeof item)) {
+        fail(
+          [...path, "matrix", row, column],
+          `must be a string, number or boolean for a command's argv: got ${JSON.stringify(item)}`,
+        );
       }
-
-      const group = new ProcessGroup(child.pid, job.killGraceMs ?? killGraceMs);
-      const onAbort = () => group.stop();
-      signal.addEventListener("abort", onAbort, { once: true });
-      const tail = new TailBuffer(STDERR_TAIL_BYTES);
-      let writes = Promise.resolve();
-      let logged = 0;
-      let dropped = 0;
-      const save = (chunk: Uint8Array) => {
-        const room = Math.max(0, logMaxBytes - logged);
-        const kept = chunk.byteLength <= room ? chunk : chunk.subarray(0, room);
-        logged += kept.byteLength;
-        dropped += chunk.byteLength - kept.byteLength;
-        if (kept.byteLength > 0) writes = writes.then(() => writeAll(log, kept));
-      };
-      try {
-        const pumps = Promise.all([
-          pump(child.stdout, save),
-          pump(child.stderr, (chunk) => {
-            tail.push(chunk);
-            save(chunk);
-          }),
-        ]);
-        const status = await child.status;
-        group.leaderExited();
-        // Whatever the leader left behind in its group (background children holding the
-        // pipes open) is ended with it, or the pipes would never close.
-        group.stop();
-        await pumps;
-        if (dropped > 0) {
-          const note = `\n[taskpool: log cut at ${logMaxBytes} bytes; ${dropped} more not kept]\n`;
-          writes = writes.then(() => writeAll(log, new TextEncoder().encode(note)));
-        }
-        await writes;
-        signal.throwIfAborted();
-        if (!status.success) {
-          throw new CommandFailedError(program, {
-            exitCode: status.code,
-            signal: status.signal,
-            stderrTail: tail.text(),
-          });
-        }
-        return { exitCode: status.code, pid: child.pid };
-      } finally {
-        signal.removeEventListener("abort", onAbort);
-        await group.dispose();
-      }
-    },
-  };
-}
-
-async function pump(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void) {
-  for await (const chunk of stream) onChunk(chunk);
-}
-
-async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.byteLength) offset += await file.write(chunk.subarray(offset));
-}
-
-/** Keeps the last `limit` bytes written to it. */
-class TailBuffer {
-  #chunks: Uint8Array[] = [];
-  #size = 0;
-  readonly #limit: number;
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  push(chunk: Uint8Array): void {
-    this.#chunks.push(chunk);
-    this.#size += chunk.byteLength;
-    while (this.#size - (this.#chunks[0]?.byteLength ?? 0) >= this.#limit) {
-      this.#size -= this.#chunks.shift()!.byteLength;
     }
   }
-
-  text(): string {
-    const all = new Uint8Array(this.#size);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      all.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return new TextDecoder().decode(all.subarray(Math.max(0, this.#size - this.#limit)));
-  }
+  return jobs.map(({ name, n, extra }) => ({
+    ...common,
+    ...(context.cacheFor(n) ? { cache: context.cacheFor(n)! } : {}),
+    name,
+    kind: "run" as const,
+    argv: [...argv, ...extra.map(String)],
+    cwd,
+    env: spec.env ?? {},
+    clearEnv: spec.clear_env ?? false,
+    logPath: join(output, "logs", `${name}.log`),
+    ...(spec.kill_grace !== undefined ? { killGraceMs: spec.kill_grace } : {}),
+  }));
 }
 
-/** Opens a job's log, making its folder first unless this run made it already. */
-async function openLog(path: string, made: Set<string>): Promise<Deno.FsFile> {
-  const folder = dirname(path);
-  const open = () => Deno.open(path, { write: true, create: true, truncate: true });
-  if (!made.has(folder)) {
-    await Deno.mkdir(folder, { recursive: true });
-    made.add(folder);
-    return await open();
-  }
+/** Where a command's program is, as the job would find it; undefined when it is not found. */
+function programOnPath(program: string, cwd: string): string | undefined {
   try {
-    return await open();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    await Deno.mkdir(folder, { recursive: true }); // removed since (by a job, say)
-    return await open();
+    return resolve(cwd, resolveProgram(program));
+  } catch {
+    return undefined; // the job will fail, saying so
   }
 }

@@ -1,147 +1,65 @@
 /**
- * Compute jobs: call an exported function of a module with the job's least privileges, on a
- * Worker thread in a host process (`isolation: worker`) or in taskpool's own process
- * (`isolation: thread`), or in a persistent host process (`isolation: process`), or, in the
- * `sequential` and `async` modes, on taskpool's main thread; its JSON value goes
- * into the report, or, for bytes (a Uint8Array), the file `to` they are written to.
+ * The compute kind, whole: `compute:` in a job file calls an exported function of a module with
+ * the job's least privileges, on a Worker, in a host process, or on a thread in taskpool's own
+ * process, on the cpu pool.
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { relative } from "node:path";
-import { setImmediate } from "node:timers";
-import { ComputeError } from "../../lib/pools/compute_error.ts";
-import type { ComputeJob } from "../../lib/jobfile/job.ts";
-import { landsInside } from "../../lib/util/paths.ts";
-import { writeFileAtomic } from "../../lib/util/write_atomic.ts";
-import type { HostProfile, ProcessPool } from "../../lib/pools/process/process_pool.ts";
-import {
-  hostKeyOf,
-  type WorkerPool,
-  type WorkerProfile,
-} from "../../lib/pools/worker/worker_pool.ts";
-import { hostProfile, threadProfile, workerProfile } from "./privileges.ts";
-import type { ComputePlace } from "../../lib/run/modes.ts";
-import { callTask } from "../../lib/pools/call_task.ts";
-import type { ComputeContext, JobKind } from "../../lib/scheduler/kind.ts";
+import { createComputeKind } from "./compute_kind.ts";
+import { expandCompute } from "./expand.ts";
+import type { ComputeJob, ComputeResult } from "./job.ts";
+import { moduleFiles } from "./module_files.ts";
+import { moduleFolder } from "./privileges.ts";
+import { ComputeSpecSchema } from "./spec.ts";
+import type { KindDefinition } from "../../lib/kind_definition.ts";
+import { RUNNER_FILES } from "../../lib/pools/worker/runner_files.ts";
 
-/** Options for {@linkcode createComputeKind}. */
-export interface ComputeKindOptions {
-  /** The Workers to run on. */
-  workers: WorkerPool;
-  /** The host processes to run on. */
-  processes: ProcessPool;
-  /** Absolute output folder, handed to the function in its context. */
-  output: string;
-  /** Where jobs run: each on its own `isolation`, or all in one place (a mode). @default "job" */
-  place?: ComputePlace;
-}
-
-/** The compute kind, bound to its pools. */
-export function createComputeKind(options: ComputeKindOptions): JobKind<ComputeJob> {
-  const { workers, processes, output, place = "job" } = options;
-  const whereOf = (job: ComputeJob) => place === "job" ? job.isolation : place;
-  // Every job of a group (a repeat or matrix fan-out) shares module, rights and memory: the
-  // permission flags are worked out once per group, not once per job.
-  const hostProfiles = new Map<string, HostProfile>();
-  const workerProfiles = new Map<string, WorkerProfile>();
-  const cached = <T>(cache: Map<string, T>, job: ComputeJob, make: () => T): T => {
-    let profile = cache.get(job.group);
-    if (profile === undefined) cache.set(job.group, profile = make());
-    return profile;
-  };
-  const workerProfileOf = (job: ComputeJob) =>
-    cached(
-      workerProfiles,
-      job,
-      () => whereOf(job) === "thread" ? threadProfile(job, output) : workerProfile(job, output),
-    );
-  return {
-    pool: "cpu",
-    // Tasks for Workers queue in their host, one host (one set of rights) at a time: its threads
-    // keep them within the pool's limit. Not those with a `to`: taskpool writes their bytes
-    // after the thread is done, and the next task would start on that thread while the slot is
-    // still held.
-    ...(workers.aheadPerThread > 0
-      ? {
-        queueAhead: {
-          perSlot: workers.aheadPerThread,
-          keyOf: (job) =>
-            onWorker(whereOf(job)) && job.to === undefined
-              ? hostKeyOf(workerProfileOf(job))
-              : undefined,
-        },
+/** The compute kind. */
+export const compute: KindDefinition<ComputeJob, ComputeResult> = {
+  name: "compute",
+  spec: ComputeSpecSchema,
+  pool: "cpu",
+  defaultRetries: 0,
+  expand: expandCompute,
+  grant(job, grants, { execPath }) {
+    // Its host process gets its own flags; the sequential and async modes run it on taskpool's
+    // main thread, which then needs its rights too.
+    grants.read.add(moduleFolder(job.moduleUrl));
+    grants.run.add(execPath);
+    // With isolation thread, its Workers start here: a Worker has no right its parent lacks.
+    if (job.isolation === "thread") { for (const file of RUNNER_FILES) grants.read.add(file); }
+    const { permissions } = job;
+    for (const path of permissions.read) grants.read.add(path);
+    for (const path of permissions.write) grants.write.add(path);
+    if (permissions.net === true) grants.anyHost = true;
+    else if (permissions.net !== false) {
+      for (const host of permissions.net) {
+        grants.hosts.add(host);
       }
-      : {}),
-    // The Worker threads of the first jobs boot while the scheduler sets the run up: a cold
-    // host takes 20-40 ms before its first task starts, and two threads in taskpool's own
-    // process hold its thread for 20-30 ms as they are created.
-    prepare(ready) {
-      const groups = new Set<string>();
-      for (const job of ready) {
-        if (!onWorker(whereOf(job)) || groups.has(job.group)) continue;
-        groups.add(job.group);
-        if (!workers.prestart(workerProfileOf(job))) return;
+    }
+    if (permissions.env === true) grants.anyVariable = true;
+    else if (permissions.env !== false) {
+      for (const name of permissions.env) {
+        grants.env.add(name);
       }
-    },
-    async run(job, { signal, started }) {
-      const context: ComputeContext = { output, job: job.name };
-      const task = {
-        moduleUrl: job.moduleUrl,
-        exportName: job.exportName,
-        args: job.args,
-        context,
-      };
-      const where = whereOf(job);
-      if (where === "main") {
-        return { result: await settle(await onMainThread(task), job, output), isolation: where };
-      }
-      if (where === "process") {
-        const { value, pid } = await processes.run(task, {
-          profile: cached(hostProfiles, job, () => hostProfile(job, output)),
-          signal,
-        });
-        return { result: await settle(value, job, output), pid, isolation: where };
-      }
-      const { value, workerId } = await workers.run(task, {
-        profile: workerProfileOf(job),
-        signal,
-        ...(started ? { onStart: started } : {}),
-      });
-      return { result: await settle(value, job, output), worker: workerId, isolation: where };
-    },
-  };
-}
-
-/** Whether jobs run at `where` run on the Worker pool. */
-function onWorker(where: ComputeJob["isolation"] | ComputePlace): boolean {
-  return where === "worker" || where === "thread";
-}
-
-/** Runs a task on this thread, as the `sequential` and `async` modes do. */
-async function onMainThread(task: Parameters<typeof callTask>[1]): Promise<unknown> {
-  const reply = await callTask(0, task, setImmediate);
-  if (reply.ok) return reply.value;
-  throw new ComputeError(reply.error.message, { workerStack: reply.error.stack });
-}
-
-/** What goes into the report: the value, or where its bytes were written. */
-async function settle(value: unknown, job: ComputeJob, output: string): Promise<unknown> {
-  if (!(value instanceof Uint8Array)) return value;
-  if (job.to === undefined) {
-    throw new ComputeError(
-      `the task returned ${value.byteLength} bytes: set compute.to to write them to a file`,
-      {},
-    );
-  }
-  // Checked again now: a symlink may have appeared since the job file was read.
-  if (!landsInside(output, job.to)) {
-    throw new ComputeError(`would write outside the output folder: ${job.to}`, {});
-  }
-  await writeFileAtomic(job.to, value);
-  return {
-    to: relative(output, job.to),
-    bytes: value.byteLength,
-    sha256: createHash("sha256").update(value).digest("hex"),
-  };
-}
+    }
+  },
+  describe: (job) => `${job.module}#${job.exportName}(${JSON.stringify(job.args).slice(1, -1)})`,
+  report(job, outcome) {
+    const result = outcome.result as ComputeResult | undefined;
+    const succeeded = outcome.status === "ok" || outcome.status === "cached";
+    return {
+      isolation: result?.isolation ?? job.isolation,
+      ...(result?.worker !== undefined ? { worker: result.worker } : {}),
+      ...(result?.pid !== undefined ? { pid: result.pid } : {}),
+      ...(succeeded ? { result: result?.result ?? null } : {}),
+    };
+  },
+  // A compute job's module is part of its definition: its file and the local files it imports.
+  definitionFiles: (job) =>
+    job.moduleUrl.startsWith("file:") ? moduleFiles(job.moduleUrl) : Promise.resolve([]),
+  prefers: (jobs) =>
+    jobs.length > 0 && jobs.every((job) => job.isolation === "process") ? "processes" : "workers",
+  create: ({ workers, processes, output, cpuPlace }) =>
+    createComputeKind({ workers, processes, output, place: cpuPlace }),
+};

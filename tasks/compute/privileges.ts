@@ -9,7 +9,7 @@
 import { ownFileUrl } from "../../lib/util/own_files.ts";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ComputeJob } from "../../lib/jobfile/job.ts";
+import type { ComputeJob } from "./job.ts";
 import { withRealPaths } from "../../lib/util/paths.ts";
 import type { HostProfile } from "../../lib/pools/process/process_pool.ts";
 import type { WorkerProfile } from "../../lib/pools/worker/worker_pool.ts";

@@ -21,9 +21,9 @@ import { hasCode } from "../../lib/errors.ts";
 import { formatBytes } from "../../lib/util/format.ts";
 import type { HttpResponse } from "../../lib/http/client.ts";
 import type { HttpTransport } from "../../lib/http/transport.ts";
-import type { DownloadJob } from "../../lib/jobfile/job.ts";
+import type { DownloadJob } from "./job.ts";
 import { redactText, redactUrl, secretValues } from "../../lib/util/secrets.ts";
-import type { TaskResult } from "../../lib/scheduler/kind.ts";
+import type { DownloadResult } from "./job.ts";
 import { Digests } from "./digests.ts";
 import { getFollowing } from "./get_following.ts";
 import type { TargetFolders } from "./folders.ts";
@@ -51,7 +51,7 @@ export interface AttemptOptions {
 export async function downloadAttempt(
   job: DownloadJob,
   options: AttemptOptions,
-): Promise<TaskResult> {
+): Promise<DownloadResult> {
   const { state, force, signal } = options;
   const freshness = await checkFreshness(job, state, { force, signal });
   if (freshness.kind === "verified") {
@@ -67,7 +67,7 @@ function cachedResult(
   job: DownloadJob,
   record: FileRecord,
   cached: "checksum" | "not-modified",
-): TaskResult {
+): DownloadResult {
   const { bytes: size, sha256 } = record;
   return { bytes: 0, size, path: job.relativePath, ...(sha256 ? { sha256 } : {}), cached };
 }

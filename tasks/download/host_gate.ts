@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { DownloadJob } from "../../lib/jobfile/job.ts";
+import type { DownloadJob } from "./job.ts";
 import type { Gate } from "../../lib/scheduler/kind.ts";
 
 /** Options for {@linkcode HostGate}. */

@@ -1,86 +1,91 @@
 /**
- * The download kind: jobs on the io pool, admitted per host by a {@linkcode HostGate}, each
- * attempt run by {@linkcode downloadAttempt}. Decides which failures are worth another attempt
- * and how long a server asked us to wait (Retry-After, capped by `max_wait`).
+ * The download kind, whole: `download:` in a job file fetches one URL, or fans out over many,
+ * into files under the output folder, on the io pool, admitted per host.
  *
  * @module
  */
-import { HttpStatusError } from "../../lib/http/errors.ts";
-import { IntegrityError, OutsideGrantsError, RedirectError } from "./errors.ts";
-import { HttpTransport } from "../../lib/http/transport.ts";
-import type { DownloadJob } from "../../lib/jobfile/job.ts";
-import type { JobKind } from "../../lib/scheduler/kind.ts";
-import { downloadAttempt } from "./attempt.ts";
-import { TargetFolders } from "./folders.ts";
-import { HostGate } from "./host_gate.ts";
 import { DownloadState } from "./state.ts";
+import { checkDownloads, expandDownload } from "./expand.ts";
+import { createDownloadKind } from "./download_kind.ts";
+import type { DownloadJob, DownloadResult } from "./job.ts";
+import { DownloadDefaultsSchema, DownloadSpecSchema } from "./spec.ts";
+import type { KindDefinition } from "../../lib/kind_definition.ts";
+import { redactHeaders, redactUrl } from "../../lib/util/secrets.ts";
 
-/** Statuses worth another attempt: the server may answer differently soon. */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** The URL sources of a `download:`: exactly one of them. */
+const SOURCES = ["url", "urls", "urls_from"] as const;
 
-/** Transfers at once to one host unless `concurrency.per_host` says otherwise. */
-export const DEFAULT_PER_HOST = 8;
-
-/** Options for {@linkcode createDownloadKind}. */
-export interface DownloadKindOptions {
-  /** Absolute output folder: every write must land inside it. */
-  output: string;
-  /** The HTTP transport to share across jobs (connection reuse). @default one of its own */
-  http?: HttpTransport;
-  /** What is known about earlier runs; saved by `close()`. @default an empty state, not saved */
-  state?: DownloadState;
-  /** Transfers at once to one host. @default 8 */
-  perHost?: number;
-  /** Ignore files on disk and download everything again. @default false */
-  force?: boolean;
-}
+/** The download kind. */
+export const download: KindDefinition<DownloadJob, DownloadResult> = {
+  name: "download",
+  spec: DownloadSpecSchema,
+  defaults: DownloadDefaultsSchema,
+  pool: "io",
+  defaultRetries: 2,
+  transfers: true,
+  entryRules: {
+    fanOut: "use urls: to fan out",
+    incremental: "downloads are skipped when their file is current already",
+  },
+  jsonSchema(schema) {
+    schema.oneOf = SOURCES.map((key) => ({ required: [key] }));
+  },
+  check(value, path, fail) {
+    const sources = SOURCES.filter((key) => value[key] !== undefined);
+    if (sources.length === 0) {
+      fail(path, "must have one of url, urls or urls_from: got none");
+    } else if (sources.length > 1) {
+      fail([...path, sources[1]!], `must be the only URL source: it also has ${sources[0]}`);
+    }
+    for (const digest of ["sha256", "sha512"] as const) {
+      if (value[digest] !== undefined && sources.length === 1 && sources[0] !== "url") {
+        fail([...path, digest], "applies to a single url only");
+      }
+    }
+  },
+  expand: expandDownload,
+  checkPlan: checkDownloads,
+  grant(job, grants) {
+    grants.hosts.add(hostOf(job.url));
+  },
+  describe(job) {
+    const names = Object.entries(redactHeaders(job.headers)).map(([name, value]) =>
+      `${name}: ${value}`
+    );
+    const headers = names.length ? ` [${names.join("; ")}]` : "";
+    return `${redactUrl(job.url)} -> ${job.relativePath}${headers}`;
+  },
+  shown: (job) => ({ ...job, url: redactUrl(job.url), headers: redactHeaders(job.headers) }),
+  report(job, outcome) {
+    const result = outcome.result as DownloadResult | undefined;
+    return {
+      url: redactUrl(job.url),
+      path: job.relativePath,
+      ...(result?.bytes !== undefined ? { bytes: result.bytes } : {}),
+      ...(result?.size !== undefined ? { size: result.size } : {}),
+      ...(result?.sha256 !== undefined ? { sha256: result.sha256 } : {}),
+      ...(result?.resumedFrom !== undefined ? { resumedFrom: result.resumedFrom } : {}),
+      ...(result?.redirects?.length ? { redirects: result.redirects } : {}),
+      ...(Object.keys(job.headers).length > 0 ? { headers: redactHeaders(job.headers) } : {}),
+    };
+  },
+  async create({ output, http, perHost, force, oneAtATime }) {
+    const kind = createDownloadKind({
+      output,
+      http,
+      state: await DownloadState.load(output),
+      perHost,
+      force,
+    });
+    return oneAtATime ? { ...kind, pool: "cpu" } : kind;
+  },
+};
 
 /**
- * The download kind.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { createDownloadKind } from "./mod.ts";
- * await using kind = createDownloadKind({ output: "/tmp/out" });
- * assert(kind.pool === "io");
- * ```
+ * Where a URL's host is reached: `host` alone for the scheme's own port (so a redirect from
+ * http to https on the same host is allowed), `host:port` for any other.
  */
-export function createDownloadKind(
-  options: DownloadKindOptions,
-): JobKind<DownloadJob> & AsyncDisposable & { gate: HostGate; close(): Promise<void> } {
-  const { output, state = DownloadState.memory(), force = false } = options;
-  const ownsHttp = options.http === undefined;
-  const http = options.http ?? new HttpTransport();
-  const hosts = new HostGate({ limit: options.perHost ?? DEFAULT_PER_HOST });
-  const folders = new TargetFolders(output);
-  const close = async () => {
-    hosts.close();
-    if (ownsHttp) http.close();
-    await state.save();
-  };
-  return {
-    pool: "io",
-    gate: hosts,
-    run: (job, { signal, progress }) =>
-      downloadAttempt(job, { http, state, hosts, folders, force, signal, progress }),
-    isRetryable,
-    retryDelayMs: (error, job) =>
-      error instanceof HttpStatusError && error.retryAfterMs !== undefined
-        ? Math.min(error.retryAfterMs, job.maxWaitMs)
-        : undefined,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
-}
-
-/** Whether a failed download attempt is worth another. */
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof HttpStatusError) return RETRYABLE_STATUSES.has(error.status);
-  if (error instanceof IntegrityError) return true; // a corrupted transfer may go well next time
-  if (error instanceof RangeError) return false; // too large, or a path that escapes
-  if (error instanceof DOMException) return error.name === "TimeoutError";
-  if (error instanceof RedirectError || error instanceof OutsideGrantsError) return false;
-  if (error instanceof Error && error.name === "NotCapable") return false;
-  return true; // network errors (reset, refused, bad gzip), short bodies, idle timeouts
+function hostOf(url: string): string {
+  const { hostname, port } = new URL(url);
+  return port === "" ? hostname : `${hostname}:${port}`;
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { DownloadJob } from "../../lib/jobfile/job.ts";
+import type { DownloadJob } from "./job.ts";
 import { Digests } from "./digests.ts";
 import type { DownloadState, FileRecord } from "./state.ts";
 

@@ -6,6 +6,7 @@ import { loadPlan } from "../../lib/jobfile/mod.ts";
 import type { Report, ReportJob } from "../../lib/report/model.ts";
 import { runPlan } from "../../lib/run/run_plan.ts";
 import type { TempDir } from "./temp.ts";
+import { KINDS } from "../../tasks/mod.ts";
 
 /** Options for {@linkcode runYaml}. */
 export interface RunYamlOptions {
@@ -24,11 +25,11 @@ export async function runYaml(
 ): Promise<Report & { job(name: string): ReportJob }> {
   const { env = {}, force = false, limitMs = 20_000 } = options;
   const file = await dir.write("jobs.yaml", yaml);
-  const plan = await loadPlan(file, { env: (name) => env[name] });
+  const plan = await loadPlan(file, { kinds: KINDS, env: (name) => env[name] });
   const limit = new AbortController();
   const timer = setTimeout(() => limit.abort(new Error(`test run over ${limitMs}ms`)), limitMs);
   try {
-    await runPlan(plan, { force, signal: limit.signal });
+    await runPlan(plan, { kinds: KINDS, force, signal: limit.signal });
   } finally {
     clearTimeout(timer);
   }

@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
 import { InvalidJobFileError } from "../../lib/jobfile/errors.ts";
-import type { ComputeJob, DownloadJob, RunJob } from "../../lib/jobfile/job.ts";
+import type { ComputeJob } from "../../tasks/compute/job.ts";
+import type { DownloadJob } from "../../tasks/download/job.ts";
+import type { RunJob } from "../../tasks/command/job.ts";
 import { loadPlan } from "../../lib/jobfile/mod.ts";
 import { tempDir } from "../helpers/temp.ts";
+import { KINDS } from "../../tasks/mod.ts";
 
 const noEnv = () => undefined;
 
 async function rejection(path: string, cwd: string): Promise<string[]> {
-  const error = await loadPlan(path, { cwd, env: noEnv }).then(() => undefined, (e) => e);
+  const error = await loadPlan(path, { kinds: KINDS, cwd, env: noEnv }).then(
+    () => undefined,
+    (e) => e,
+  );
   assert.ok(error instanceof InvalidJobFileError, `expected rejection, got ${error}`);
   return error.errors.map((e) => e.message);
 }
@@ -34,7 +40,12 @@ Deno.test("loadPlan() fans out urls and urls_from into one job per file, and nee
       "    repeat: 2",
     ].join("\n"),
   );
-  const plan = await loadPlan("sub/jobs.yaml", { cwd: dir.path, env: noEnv, cores: 3 });
+  const plan = await loadPlan("sub/jobs.yaml", {
+    kinds: KINDS,
+    cwd: dir.path,
+    env: noEnv,
+    cores: 3,
+  });
   assert.equal(plan.output, `${dir.path}/sub/out`);
   assert.equal(plan.report, `${dir.path}/sub/out/report.json`);
   assert.deepEqual(plan.concurrency, { io: 16, cpu: 3, perHost: 8 });
@@ -61,6 +72,7 @@ Deno.test("loadPlan() lets command-line overrides win, resolved against the curr
     "concurrency: { io: 4, cpu: 1 }\njobs: [{ name: x, run: [true] }]\n",
   );
   const plan = await loadPlan("a/jobs.yaml", {
+    kinds: KINDS,
     cwd: dir.path,
     env: noEnv,
     overrides: { output: "o", report: "r.json", io: 9, cpu: 2 },
@@ -141,7 +153,9 @@ Deno.test("a job file with many errors spells out the first 20 and counts the re
   await using dir = await tempDir();
   await dir.write("urls.txt", Array.from({ length: 25 }, (_, i) => `/f/${i}.bin`).join("\n"));
   await dir.write("jobs.yaml", "jobs:\n  - { name: files, download: { urls_from: urls.txt } }\n");
-  const error = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv }).catch((e) => e);
+  const error = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv }).catch((
+    e,
+  ) => e);
   assert.ok(error instanceof InvalidJobFileError);
   assert.equal(error.errors.length, 25);
   const lines = error.message.split("\n");
@@ -163,7 +177,7 @@ Deno.test("compute isolation: Workers by default; memory and permissions resolve
       "  - { name: apart, compute: { module: work.ts, isolation: process, permissions: { env: [HOME] } } }",
     ].join("\n"),
   );
-  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv });
+  const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv });
   const [capped, plain, apart] = plan.jobs as ComputeJob[];
   assert.equal(capped!.isolation, "worker");
   assert.equal(capped!.memoryMb, 256);
@@ -191,7 +205,7 @@ Deno.test("kill_grace: per run job, in milliseconds; refused on other kinds", as
       "  - { name: plain, run: [sleep, '1'] }",
     ].join("\n"),
   );
-  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv });
+  const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv });
   const [patient, plain] = plan.jobs as RunJob[];
   assert.equal(patient!.killGraceMs, 30_000);
   assert.equal(plain!.killGraceMs, undefined);
@@ -215,7 +229,7 @@ Deno.test("env takes ${VAR} from taskpool's environment; clear_env replaces it; 
     ].join("\n"),
   );
   const env = (name: string) => name === "API_TOKEN" ? "t0k" : undefined;
-  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env });
+  const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env });
   const [alone, added] = plan.jobs as RunJob[];
   assert.deepEqual([alone!.clearEnv, alone!.env], [true, { TOKEN: "t0k", HOME: "/x" }]);
   assert.deepEqual([added!.clearEnv, added!.env], [false, { MODE: "fast" }]);
@@ -240,7 +254,7 @@ Deno.test("matrix: one job per argument list, appended to args or argv; to: need
       "  - { name: one, compute: { module: work.ts, to: one.bin } }",
     ].join("\n"),
   );
-  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv });
+  const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv });
   const [thumb1, thumb2, convert1, convert2, one] = plan.jobs as [
     ComputeJob,
     ComputeJob,
@@ -304,7 +318,7 @@ Deno.test("loadPlan() makes inputs and outputs absolute, and rejects them where 
     ].join("\n"),
   );
   await assert.rejects(
-    loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv }),
+    loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv }),
     /jobs\[0\]\.outputs\[0\] needs \{n\} with repeat or matrix/,
   );
   await dir.write(
@@ -315,7 +329,7 @@ Deno.test("loadPlan() makes inputs and outputs absolute, and rejects them where 
       "  - { name: t, run: ['true'], inputs: ['src/**/*.c', out/raw.bin], outputs: ['obj/{n}.o'], repeat: 2 }",
     ].join("\n"),
   );
-  const plan = await loadPlan("jobs.yaml", { cwd: dir.path, env: noEnv });
+  const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv });
   assert.deepEqual(
     plan.jobs.map((job) => job.cache),
     [1, 2].map((n) => ({

@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { InvalidJobFileError } from "../../lib/jobfile/errors.ts";
 import { parseJobFileText } from "../../lib/jobfile/parse.ts";
 import { validateJobFile } from "../../lib/jobfile/validate.ts";
+import { KINDS } from "../../tasks/mod.ts";
 
 const noEnv = () => undefined;
 
 function errorsOf(text: string, env: (name: string) => string | undefined = noEnv): string[] {
   try {
-    validateJobFile(parseJobFileText(text, "jobs.yaml"), { env });
+    validateJobFile(parseJobFileText(text, "jobs.yaml"), { kinds: KINDS, env });
   } catch (error) {
     assert.ok(error instanceof InvalidJobFileError, String(error));
     return error.errors.map((e) => e.message);
@@ -30,13 +31,13 @@ Deno.test("validateJobFile() applies defaults and converts durations", () => {
       ].join("\n"),
       "jobs.yaml",
     ),
-    { env: noEnv },
+    { kinds: KINDS, env: noEnv },
   );
   assert.equal(file.output, "downloads");
   assert.deepEqual(file.concurrency, { io: 16, cpu: "auto", per_host: 8 });
   assert.deepEqual(file.defaults, { retries: 3, timeout: 90_000, download: {} });
   assert.equal(file.jobs[0]?.timeout, 2500);
-  assert.equal(file.jobs[0]?.download?.sha256, "ab".repeat(32));
+  assert.equal((file.jobs[0]?.download as { sha256?: string })?.sha256, "ab".repeat(32));
   assert.deepEqual(file.jobs[1]?.compute, { module: "./w.ts", export: "default", args: [] });
 });
 
@@ -141,10 +142,10 @@ Deno.test("validateJobFile() interpolates ${VAR} and ${VAR:-default}, and reject
       "output: ${OUT:-out}\njobs:\n  - { name: a, download: { url: 'http://${HOST}/a' } }\n",
       "jobs.yaml",
     ),
-    { env },
+    { kinds: KINDS, env },
   );
   assert.equal(file.output, "out");
-  assert.equal(file.jobs[0]?.download?.url, "http://127.0.0.1:8080/a");
+  assert.equal((file.jobs[0]?.download as { url?: string })?.url, "http://127.0.0.1:8080/a");
   assert.deepEqual(errorsOf("jobs:\n  - { name: a, run: [echo, '${TOKEN}'] }\n", env), [
     "jobs.yaml:2:28: jobs[0].run[1] uses ${TOKEN}, which is not set in the environment (set it, or write ${TOKEN:-default})",
   ]);

@@ -15,6 +15,7 @@ const started: RunEvent = {
   jobs,
   limits: { io: 4, cpu: 2 },
   pools: { download: "io", compute: "cpu", run: "cpu" },
+  transfers: ["download"],
 };
 const finished = (job: Job, at: number, status: "ok" | "failed", bytes?: number): RunEvent => ({
   type: "job-finished",

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import type { ComputeJob, DownloadJob, Plan, RunJob } from "../../lib/jobfile/job.ts";
+import type { Plan } from "../../lib/jobfile/job.ts";
+import type { ComputeJob } from "../../tasks/compute/job.ts";
+import type { DownloadJob } from "../../tasks/download/job.ts";
+import type { RunJob } from "../../tasks/command/job.ts";
 import { grantFlags, runGrants } from "../../lib/sandbox/grants.ts";
+import { KINDS } from "../../tasks/mod.ts";
 
 const common = {
   group: "g",
@@ -46,6 +50,7 @@ const noPrograms = { findProgram: () => undefined, setsid: null, kill: null, she
 
 Deno.test("runGrants: download hosts, scheme ports left open, extra hosts from the file", () => {
   const grants = runGrants(
+    KINDS,
     plan([
       download("a", "https://example.com/a"),
       download("b", "http://example.com/b"),
@@ -64,12 +69,13 @@ Deno.test("runGrants: a host list too long for one argument becomes any host", (
     { length: 5000 },
     (_, i) => download(`f${i}`, `https://mirror-${i}.example.org/f`),
   );
-  assert.equal(runGrants(plan(jobs), noPrograms).net, true);
-  assert.equal((runGrants(plan(jobs.slice(0, 10)), noPrograms).net as string[]).length, 10);
+  assert.equal(runGrants(KINDS, plan(jobs), noPrograms).net, true);
+  assert.equal((runGrants(KINDS, plan(jobs.slice(0, 10)), noPrograms).net as string[]).length, 10);
 });
 
 Deno.test("runGrants: a report with {date} in a folder name may write the folder above it", () => {
   const grants = runGrants(
+    KINDS,
     plan([download("a", "https://example.com/a")], {
       report: "/var/reports/2026-11-22/run.json",
       reportPattern: "/var/reports/{date}/run.json",
@@ -102,7 +108,7 @@ Deno.test("runGrants: command programs with setsid, kill and the signalling shel
     memoryMb: undefined,
     permissions: { read: ["/data"], write: ["/srv/out/sub"], net: ["api.example.com"], env: true },
   };
-  const grants = runGrants(plan([run, compute]), {
+  const grants = runGrants(KINDS, plan([run, compute]), {
     findProgram: (program) => `/usr/bin/${program}`,
     setsid: "/usr/bin/setsid",
     kill: "/usr/bin/kill",
@@ -137,6 +143,7 @@ Deno.test("grantFlags: lists become flags, true a bare flag, a comma is refused"
 Deno.test("runGrants: paths under a top-level folder that does not exist are granted as written", () => {
   const output = "/taskpool-absent-top/out";
   const grants = runGrants(
+    KINDS,
     plan([], { output, report: `${output}/report.json`, sources: ["/taskpool-absent/jobs.yaml"] }),
     noPrograms,
   );

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { FailFastError } from "../../lib/scheduler/scheduler.ts";
 import { InterruptedError } from "../../lib/errors.ts";
 import type { RunEvent } from "../../lib/scheduler/events.ts";
-import type { Job, RunJob } from "../../lib/jobfile/job.ts";
+import type { Job } from "../../lib/jobfile/job.ts";
+import type { CommandResult, RunJob } from "../../tasks/command/job.ts";
 import { runJobs } from "../../lib/scheduler/scheduler.ts";
-import type { JobKind, KindRegistry, PoolName, TaskResult } from "../../lib/scheduler/kind.ts";
+import type { JobKind, KindRegistry, PoolName } from "../../lib/scheduler/kind.ts";
 
 /** A run job with only what the scheduler reads. */
 function job(name: string, options: Partial<RunJob> = {}): RunJob {
@@ -28,16 +29,16 @@ function job(name: string, options: Partial<RunJob> = {}): RunJob {
 
 /** Kinds whose attempts are decided by the test through `behave`. */
 function kinds(
-  behave: (job: Job, signal: AbortSignal, attempt: number) => Promise<TaskResult>,
+  behave: (job: Job, signal: AbortSignal, attempt: number) => Promise<CommandResult>,
   pool: PoolName = "cpu",
   isRetryable?: (error: unknown) => boolean,
 ): KindRegistry {
-  const kind: JobKind = {
+  const kind: JobKind<Job, CommandResult> = {
     pool,
     run: (job, { signal, attempt }) => behave(job, signal, attempt),
     ...(isRetryable ? { isRetryable } : {}),
   };
-  return { download: kind, compute: kind, run: kind } as unknown as KindRegistry;
+  return new Map([["run", kind]]);
 }
 
 Deno.test("runJobs() starts a job only after all its needs succeeded", async () => {
@@ -201,7 +202,7 @@ Deno.test("runJobs() keeps io and cpu pools apart", async () => {
   const io: JobKind = { pool: "io", run: () => Promise.resolve({}) };
   const cpu: JobKind = { pool: "cpu", run: () => Promise.resolve({}) };
   await runJobs([job("d", { kind: "run" }), { ...job("x"), kind: "compute" } as unknown as Job], {
-    kinds: { download: io, compute: io, run: cpu } as unknown as KindRegistry,
+    kinds: new Map<string, JobKind>([["download", io], ["compute", io], ["run", cpu]]),
     limits: { io: 1, cpu: 1 },
     onEvent: (event) => event.type === "job-started" && lanes.push(event.lane),
   });
@@ -223,11 +224,11 @@ function queueAheadKind(holds: Set<string>) {
     busy = false;
     line.shift()?.();
   };
-  const kind: JobKind = {
+  const kind: JobKind<Job, CommandResult> = {
     pool: "cpu",
     queueAhead: { perSlot: 2, keyOf: (job) => job.kind === "compute" ? "same" : undefined },
     run: (job, { signal, started }) =>
-      new Promise<TaskResult>((resolve, reject) => {
+      new Promise<CommandResult>((resolve, reject) => {
         taken.push(job.name);
         signals.set(job.name, signal);
         const begin = () => {
@@ -261,7 +262,7 @@ Deno.test("runJobs() takes queue-ahead jobs before a slot frees, and times each 
   const run = runJobs(
     [compute("a", 40), compute("b", 10), compute("c", 10), compute("d", 10)],
     {
-      kinds: { download: kind, compute: kind, run: kind } as unknown as KindRegistry,
+      kinds: new Map<string, JobKind>([["download", kind], ["compute", kind], ["run", kind]]),
       limits: { io: 1, cpu: 1 },
       onEvent: (e) => events.push(e),
     },
@@ -286,7 +287,7 @@ Deno.test("runJobs() takes queue-ahead jobs before a slot frees, and times each 
 Deno.test("runJobs() holds other jobs back while queue-ahead jobs wait to start", async () => {
   const { kind: ahead, finish } = queueAheadKind(new Set(["x1"]));
   const order: string[] = [];
-  const plain: JobKind = {
+  const plain: JobKind<Job, CommandResult> = {
     pool: "cpu",
     run: (job) => {
       order.push(job.name);
@@ -299,7 +300,7 @@ Deno.test("runJobs() holds other jobs back while queue-ahead jobs wait to start"
     { ...job("x2"), kind: "compute" } as unknown as Job,
     job("r"),
   ], {
-    kinds: { download: plain, compute: ahead, run: plain } as unknown as KindRegistry,
+    kinds: new Map<string, JobKind>([["download", plain], ["compute", ahead], ["run", plain]]),
     limits: { io: 1, cpu: 2 },
     onEvent: (e) => events.push(e),
   });
@@ -315,7 +316,7 @@ Deno.test("runJobs() holds other jobs back while queue-ahead jobs wait to start"
 Deno.test("runJobs() gives a queue-ahead job a free slot while another kind's job holds one", async () => {
   const { kind: ahead } = queueAheadKind(new Set());
   const finishers: (() => void)[] = [];
-  const held: JobKind = {
+  const held: JobKind<Job, CommandResult> = {
     pool: "cpu",
     run: () => new Promise((resolve) => finishers.push(() => resolve({ exitCode: 0 }))),
   };
@@ -325,7 +326,7 @@ Deno.test("runJobs() gives a queue-ahead job a free slot while another kind's jo
     { ...job("c1"), kind: "compute" } as unknown as Job,
     { ...job("c2"), kind: "compute", needs: ["c1"] } as unknown as Job,
   ], {
-    kinds: { download: held, compute: ahead, run: held } as unknown as KindRegistry,
+    kinds: new Map<string, JobKind>([["download", held], ["compute", ahead], ["run", held]]),
     limits: { io: 1, cpu: 2 },
     onEvent: (e) => {
       events.push(e);
@@ -349,11 +350,11 @@ Deno.test("runJobs() runs queue-ahead jobs of different keys side by side, withi
   // the free slots, and none waits for another while a slot is free.
   const starters = new Map<string, () => void>();
   const finishers = new Map<string, () => void>();
-  const kind: JobKind = {
+  const kind: JobKind<Job, CommandResult> = {
     pool: "cpu",
     queueAhead: { perSlot: 2, keyOf: (job) => job.name },
     run: (job, { started }) =>
-      new Promise<TaskResult>((resolve) => {
+      new Promise<CommandResult>((resolve) => {
         starters.set(job.name, started!);
         finishers.set(job.name, () => resolve({}));
       }),
@@ -363,7 +364,7 @@ Deno.test("runJobs() runs queue-ahead jobs of different keys side by side, withi
     events.filter((e) => e.type === "job-started").map((e) => (e as { job: Job }).job.name);
   const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
   const run = runJobs(["a", "b", "c"].map((name) => job(name)), {
-    kinds: { download: kind, compute: kind, run: kind } as unknown as KindRegistry,
+    kinds: new Map<string, JobKind>([["download", kind], ["compute", kind], ["run", kind]]),
     limits: { io: 1, cpu: 2 },
     onEvent: (e) => events.push(e),
   });
@@ -383,7 +384,7 @@ Deno.test("runJobs() runs queue-ahead jobs of different keys side by side, withi
 Deno.test("runJobs() tells each kind of its jobs that need nothing, once, before any runs", async () => {
   const told: string[][] = [];
   const ran: string[] = [];
-  const kind: JobKind = {
+  const kind: JobKind<Job, CommandResult> = {
     pool: "cpu",
     prepare: (ready) => void told.push(ready.map((job) => `${job.name} (after ${ran.length})`)),
     run: (job) => {
@@ -391,7 +392,7 @@ Deno.test("runJobs() tells each kind of its jobs that need nothing, once, before
       return Promise.resolve({ exitCode: 0 });
     },
   };
-  const registry = { download: kind, compute: kind, run: kind } as unknown as KindRegistry;
+  const registry = new Map<string, JobKind>([["download", kind], ["compute", kind], ["run", kind]]);
   await runJobs([job("a"), job("b", { needs: ["a"] }), job("c")], {
     kinds: registry,
     limits: { io: 1, cpu: 1 },

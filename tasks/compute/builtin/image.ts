@@ -16,7 +16,7 @@ import { decode as decodePng, encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
 import { resolve } from "node:path";
 import { isInside } from "../../../lib/util/paths.ts";
-import type { ComputeContext } from "../../../lib/scheduler/kind.ts";
+import type { ComputeContext } from "../job.ts";
 
 /** Decoded pixels: 8 bits per channel, `channels` interleaved, rows top to bottom. */
 export interface Pixels {

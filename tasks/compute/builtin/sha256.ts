@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { join, relative, resolve } from "node:path";
 import { isInside } from "../../../lib/util/paths.ts";
-import type { ComputeContext } from "../../../lib/scheduler/kind.ts";
+import type { ComputeContext } from "../job.ts";
 
 /** What {@linkcode sha256} returns. */
 export interface Sha256Result {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CommandFailedError } from "../../../tasks/command/errors.ts";
-import type { RunJob } from "../../../lib/jobfile/job.ts";
-import { createCommandKind } from "../../../tasks/command/mod.ts";
+import type { RunJob } from "../../../tasks/command/job.ts";
+import { createCommandKind } from "../../../tasks/command/command_kind.ts";
 import { findSetsid } from "../../../tasks/command/process_group.ts";
 import { isRunning, survivorsOf } from "../../helpers/processes.ts";
 import { tempDir } from "../../helpers/temp.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { HttpStatusError } from "../../../lib/http/errors.ts";
 import { IntegrityError } from "../../../tasks/download/errors.ts";
-import type { DownloadJob } from "../../../lib/jobfile/job.ts";
-import { createDownloadKind, isRetryable } from "../../../tasks/download/mod.ts";
+import type { DownloadJob } from "../../../tasks/download/job.ts";
+import { createDownloadKind, isRetryable } from "../../../tasks/download/download_kind.ts";
 import { bodyBytes, sha256Hex, startFaultServer } from "../../helpers/fault_server.ts";
 import { tempDir } from "../../helpers/temp.ts";
 

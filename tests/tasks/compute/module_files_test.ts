@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { moduleFiles } from "../../lib/incremental/module_files.ts";
-import { tempDir } from "../helpers/temp.ts";
+import { moduleFiles } from "../../../tasks/compute/module_files.ts";
+import { tempDir } from "../../helpers/temp.ts";
 
 Deno.test("moduleFiles follows relative and file: imports of every form, and nothing else", async () => {
   await using dir = await tempDir();

@@ -1,7 +1,7 @@
 /**
  * The local files a compute module is made of: the module and, followed from it, every module
  * it imports by a relative path or a `file:` URL, so that editing a helper reruns an incremental
- * job (lib/incremental/job_cache.ts). Imports are read from the source text (`import ... from "x"`,
+ * job (the job cache, lib/incremental/job_cache.ts). Imports are read from the source text (`import ... from "x"`,
  * `export ... from "x"`, `import "x"`, `import("x")` with a literal): no subprocess, no network.
  * Packages (`npm:`, `jsr:`, names from an import map) are versions pinned elsewhere; they are not
  * followed. A computed `import(name)` cannot be seen: list such files in `inputs`.

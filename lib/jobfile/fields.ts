@@ -1,0 +1,109 @@
+/**
+ * The field schemas job files share: names, durations, sizes, headers, URLs, paths, digests. The
+ * job file's schema (`schema.ts`) and each kind's own part (`tasks/<kind>/`) are built from them,
+ * so a duration or a size reads and fails the same way everywhere.
+ *
+ * Messages are phrased to follow a field path: `jobs[0].retries must be ...`.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { DURATION_PATTERN, parseDuration } from "../util/duration.ts";
+import { parseSize, SIZE_PATTERN } from "../util/size.ts";
+
+/** Job names: what may appear in `name` and `needs`. */
+export const JOB_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+export const jobName = z.string({ error: "must be a job name (a string)" }).regex(
+  JOB_NAME_PATTERN,
+  {
+    error: "must use only letters, digits, '.', '_' and '-'",
+  },
+).max(200, { error: "must be at most 200 characters" });
+
+/** A duration: seconds as a number, or a string like 500ms; in ms once parsed. */
+export const duration = z.union([
+  z.number({ error: "must be a duration" }).nonnegative({ error: "must not be negative" }),
+  z.string({ error: "must be a duration" }).regex(new RegExp(DURATION_PATTERN), {
+    error: "must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h",
+  }),
+], { error: "must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h" })
+  .transform(parseDuration)
+  .describe("Seconds as a number, or a string like 500ms, 30s, 2m, 1h.");
+
+/** A size: bytes as a number, or a string like 512KiB; in bytes once parsed. */
+export const size = z.union([
+  z.int({ error: "must be a size" }).nonnegative({ error: "must not be negative" }),
+  z.string({ error: "must be a size" }).regex(new RegExp(SIZE_PATTERN), {
+    error: "must be a size: bytes as a number, or a string like 512KiB, 10MB, 4GiB",
+  }),
+], { error: "must be a size: bytes as a number, or a string like 512KiB, 10MB, 4GiB" })
+  .transform(parseSize)
+  .describe("Bytes as a number, or a string like 512KiB, 10MB, 4GiB.");
+
+/** HTTP header names (RFC 9110 tokens). */
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Request headers: RFC 9110 names, values without line breaks. */
+export const headers = z.record(
+  z.string(),
+  z.string({ error: "must be a string" }).refine((value) => !/[\r\n\0]/.test(value), {
+    error: "must not contain line breaks",
+  }),
+  { error: "must be a mapping of header names to strings" },
+).superRefine((value, context) => {
+  for (const name of Object.keys(value)) {
+    if (HEADER_NAME_PATTERN.test(name)) continue;
+    context.addIssue({
+      code: "custom",
+      path: [name],
+      message: "is not an HTTP header name: use letters, digits and !#$%&'*+.^_`|~-",
+      params: { aboutKey: true },
+    });
+  }
+}).describe(
+  "Request headers; ${VAR} takes a value from the environment. Secret-looking values " +
+    "(Authorization, Cookie, *token*, *key*, ...) are never shown in reports or logs.",
+);
+
+/** A number of extra attempts. */
+export const retries = z.int({ error: "must be a whole number" })
+  .min(0, { error: "must be 0 or more" })
+  .max(100, { error: "must be at most 100" })
+  .describe("Extra attempts after a failed one.");
+
+/** An http(s) URL with a host. */
+export const httpUrl = z.string({ error: "must be a URL (a string)" }).refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}, { error: "must be an http(s) URL" });
+
+/** A path that is not empty. */
+export const nonEmptyPath = z.string({ error: "must be a path (a string)" }).min(1, {
+  error: "must not be empty",
+});
+
+/** A hex digest of `bytes` bytes, lower-cased. */
+export const hex = (bytes: number) =>
+  z.string({ error: "must be a hex digest (a string)" }).regex(
+    new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`),
+    { error: `must be ${bytes * 2} hex digits` },
+  ).transform((value) => value.toLowerCase());
+
+/** `true` for all, or a list that narrows it. */
+export const allOrList = (what: string) =>
+  z.union([
+    z.boolean(),
+    z.array(z.string({ error: `must be a ${what} (a string)` }).min(1), {
+      error: `must be true, false or a list of ${what}s`,
+    }),
+  ], { error: `must be true, false or a list of ${what}s` });
+
+/** One argv item: YAML reads `sleep 1` or `[true]` as numbers and booleans; they mean text. */
+export const argvItem = z.union([z.string(), z.number(), z.boolean()], {
+  error: "must be a string",
+}).transform(String);

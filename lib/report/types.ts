@@ -1,0 +1,142 @@
+/**
+ * The JSON report's shape: the public contract that `report.json`, `taskpool report`, the HTML
+ * timeline and the trace read.
+ *
+ * @module
+ */
+import type { Concurrency } from "../jobfile/job.ts";
+import type { Mode, ResolvedMode } from "../run/modes.ts";
+import type { JobStatus } from "../scheduler/events.ts";
+
+/** The report format version; bumped only on an incompatible change. */
+export const REPORT_VERSION = 1;
+
+/** A failure as the report states it. */
+export interface ReportError {
+  message: string;
+  /** Stable code: `HTTP_503`, `TIMEOUT`, `EXIT_CODE`, `COMPUTE`, `SKIPPED`, ... */
+  code: string;
+  /** The Worker's stack (compute) or the last lines of stderr (run). */
+  detail?: string;
+}
+
+/** One attempt as the report states it. */
+export interface ReportAttempt {
+  lane: string;
+  startMs: number;
+  endMs: number;
+  error?: ReportError;
+  /** The wait before the next attempt (back-off or the server's Retry-After). */
+  retryDelayMs?: number;
+}
+
+/** What the report says of every job, whatever its kind. */
+export interface ReportJobBase {
+  name: string;
+  /** The job-file entry it came from (differs from name for fan-out members). */
+  group: string;
+  /** Its kind's name: `download`, `compute`, `run`, or another registered kind's. */
+  kind: string;
+  status: JobStatus;
+  attempts: number;
+  /** Waiting for a slot after becoming ready; null if it never became ready. */
+  queuedMs: number | null;
+  /** Since run start; null if it never started. */
+  startMs: number | null;
+  endMs: number;
+  durationMs: number;
+  /** The pool slot of the last attempt, such as `io-3`. */
+  lane: string | null;
+  attemptLog: ReportAttempt[];
+  error?: ReportError;
+  /** Cancelled because the run was interrupted (SIGINT, SIGTERM): a rerun should do it. */
+  interrupted?: true;
+}
+
+/**
+ * The fields a kind adds to its jobs' entries (see each kind's `report`): those of the three
+ * built-in kinds are listed, so readers of the report can use them typed; a kind may add others.
+ */
+export interface ReportKindFields {
+  // download
+  /** The URL, with any password hidden. */
+  url?: string;
+  path?: string;
+  /** Bytes received over the network (0 when cached; the rest when resumed). */
+  bytes?: number;
+  /** Size of the file on disk. */
+  size?: number;
+  sha256?: string;
+  /**
+   * Why nothing was done: the checksum matched, the server said 304 (downloads), or the job,
+   * its inputs and its outputs are as they were at its last success (`unchanged`).
+   */
+  cached?: "checksum" | "not-modified" | "unchanged";
+  /** Bytes kept from an earlier attempt that the final one resumed from. */
+  resumedFrom?: number;
+  /** Redirects followed, in order. */
+  redirects?: string[];
+  /** The request headers, secret-looking values shown as ***. */
+  headers?: Record<string, string>;
+  // compute
+  /** Where it ran: `worker`, `process`, or `main` (taskpool's main thread, in the sequential
+   * and async modes). */
+  isolation?: "worker" | "process" | "thread" | "main";
+  /** The Worker that ran it (isolation worker). */
+  worker?: number;
+  /** The host process that ran it (isolation process). */
+  pid?: number;
+  result?: unknown;
+  // run
+  exitCode?: number;
+  log?: string;
+  [field: string]: unknown;
+}
+
+/** One expanded job in the report: the common fields and its kind's. */
+export type ReportJob = ReportJobBase & ReportKindFields;
+
+/** Counts by status. */
+export interface ReportSummary {
+  total: number;
+  ok: number;
+  /** Jobs with nothing to do: the file on disk was current. */
+  cached: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  /** Bytes downloaded. */
+  bytes: number;
+}
+
+/** The whole report. */
+export interface Report {
+  version: typeof REPORT_VERSION;
+  file: string;
+  output: string;
+  startedAt: string;
+  wallMs: number;
+  exitCode: number;
+  interrupted: boolean;
+  /** The highest resident memory of the taskpool process seen during the run (sampled). */
+  peakRssBytes: number;
+  /**
+   * The highest resident memory of taskpool with its Worker and process hosts (sampled; a host's
+   * figure is the latest it sent). Commands that `run` jobs start are not counted.
+   */
+  peakTotalRssBytes: number;
+  /** The pool limits the run used (its mode's). */
+  concurrency: Concurrency;
+  /** The concurrency mode: asked for, used (`auto` resolved), and why. */
+  mode: ReportMode;
+  host: { cores: number; deno: string; v8: string; os: string; arch: string };
+  summary: ReportSummary;
+  jobs: ReportJob[];
+}
+
+/** The concurrency mode of a run, as reported. */
+export interface ReportMode {
+  requested: Mode;
+  used: ResolvedMode;
+  why: string;
+}

@@ -1,0 +1,185 @@
+/**
+ * Run jobs: start a program without a shell, in its own process group (see process_group.ts),
+ * with stdin closed and stdout+stderr saved to the job's log, up to a size cap. On timeout or
+ * cancel the whole group gets SIGTERM, then SIGKILL after a grace period, so grandchildren do not
+ * outlive the job.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { CommandFailedError } from "./errors.ts";
+import type { CommandResult, RunJob } from "./job.ts";
+import {
+  findSetsid,
+  ProcessGroup,
+  ProgramNotFoundError,
+  spawnGroupLeader,
+} from "./process_group.ts";
+import type { JobKind } from "../../lib/scheduler/kind.ts";
+
+/** How long a process group has between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 5_000;
+/** The largest log a command may write; the rest is counted, not kept. */
+export const LOG_MAX_BYTES = 16 * 2 ** 20;
+/** How much of stderr's end is kept for the error message. */
+const STDERR_TAIL_BYTES = 2_048;
+
+/** Options for {@linkcode createCommandKind}. */
+export interface CommandKindOptions {
+  /** Absolute output folder, given to the command as TASKPOOL_OUTPUT. */
+  output: string;
+  /** Time between SIGTERM and SIGKILL, unless a job sets `kill_grace`. @default KILL_GRACE_MS */
+  killGraceMs?: number;
+  /** The largest log a command may write. @default LOG_MAX_BYTES */
+  logMaxBytes?: number;
+  /** The `setsid` program, or null for `detached` spawns. @default findSetsid() */
+  setsid?: string | null;
+}
+
+/** The run kind. */
+export function createCommandKind(
+  options: CommandKindOptions,
+): JobKind<RunJob, CommandResult> {
+  const { output, killGraceMs = KILL_GRACE_MS, logMaxBytes = LOG_MAX_BYTES } = options;
+  const setsid = options.setsid === undefined ? findSetsid() : options.setsid;
+  /** Log folders made in this run: each is made once, not once per job. */
+  const logFolders = new Set<string>();
+  return {
+    pool: "cpu",
+    async run(job, { signal }) {
+      signal.throwIfAborted();
+      using log = await openLog(job.logPath, logFolders);
+      const [program, ...args] = job.argv;
+      let child: Deno.ChildProcess;
+      try {
+        child = spawnGroupLeader(program, {
+          args,
+          cwd: job.cwd,
+          env: { ...job.env, TASKPOOL_OUTPUT: output, TASKPOOL_JOB: job.name },
+          clearEnv: job.clearEnv,
+          stdout: "piped",
+          stderr: "piped",
+          setsid,
+        });
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) {
+          // A program looked up on PATH and not there says so. Otherwise the spawn's NotFound
+          // may be the working folder: say which it was.
+          const programMissing = error instanceof ProgramNotFoundError ||
+            await Deno.stat(job.cwd).then((info) => info.isDirectory, () => false);
+          throw new CommandFailedError(program, {
+            exitCode: 127,
+            signal: null,
+            stderrTail: programMissing
+              ? `program not found: ${program}`
+              : `working folder does not exist: ${job.cwd}`,
+          });
+        }
+        throw error;
+      }
+
+      const group = new ProcessGroup(child.pid, job.killGraceMs ?? killGraceMs);
+      const onAbort = () => group.stop();
+      signal.addEventListener("abort", onAbort, { once: true });
+      const tail = new TailBuffer(STDERR_TAIL_BYTES);
+      let writes = Promise.resolve();
+      let logged = 0;
+      let dropped = 0;
+      const save = (chunk: Uint8Array) => {
+        const room = Math.max(0, logMaxBytes - logged);
+        const kept = chunk.byteLength <= room ? chunk : chunk.subarray(0, room);
+        logged += kept.byteLength;
+        dropped += chunk.byteLength - kept.byteLength;
+        if (kept.byteLength > 0) writes = writes.then(() => writeAll(log, kept));
+      };
+      try {
+        const pumps = Promise.all([
+          pump(child.stdout, save),
+          pump(child.stderr, (chunk) => {
+            tail.push(chunk);
+            save(chunk);
+          }),
+        ]);
+        const status = await child.status;
+        group.leaderExited();
+        // Whatever the leader left behind in its group (background children holding the
+        // pipes open) is ended with it, or the pipes would never close.
+        group.stop();
+        await pumps;
+        if (dropped > 0) {
+          const note = `\n[taskpool: log cut at ${logMaxBytes} bytes; ${dropped} more not kept]\n`;
+          writes = writes.then(() => writeAll(log, new TextEncoder().encode(note)));
+        }
+        await writes;
+        signal.throwIfAborted();
+        if (!status.success) {
+          throw new CommandFailedError(program, {
+            exitCode: status.code,
+            signal: status.signal,
+            stderrTail: tail.text(),
+          });
+        }
+        return { exitCode: status.code, pid: child.pid };
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+        await group.dispose();
+      }
+    },
+  };
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void) {
+  for await (const chunk of stream) onChunk(chunk);
+}
+
+async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) offset += await file.write(chunk.subarray(offset));
+}
+
+/** Keeps the last `limit` bytes written to it. */
+class TailBuffer {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.byteLength;
+    while (this.#size - (this.#chunks[0]?.byteLength ?? 0) >= this.#limit) {
+      this.#size -= this.#chunks.shift()!.byteLength;
+    }
+  }
+
+  text(): string {
+    const all = new Uint8Array(this.#size);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      all.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return new TextDecoder().decode(all.subarray(Math.max(0, this.#size - this.#limit)));
+  }
+}
+
+/** Opens a job's log, making its folder first unless this run made it already. */
+async function openLog(path: string, made: Set<string>): Promise<Deno.FsFile> {
+  const folder = dirname(path);
+  const open = () => Deno.open(path, { write: true, create: true, truncate: true });
+  if (!made.has(folder)) {
+    await Deno.mkdir(folder, { recursive: true });
+    made.add(folder);
+    return await open();
+  }
+  try {
+    return await open();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    await Deno.mkdir(folder, { recursive: true }); // removed since (by a job, say)
+    return await open();
+  }
+}

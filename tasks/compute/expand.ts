@@ -1,0 +1,84 @@
+/**
+ * A `compute:` entry to jobs: its module found (a file beside the job file, or a built-in), its
+ * rights made absolute, its fan-out unrolled.
+ *
+ * @module
+ */
+import { isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ExpandContext, JobEntry } from "../../lib/kind_definition.ts";
+import type { PathSegment } from "../../lib/jobfile/parse.ts";
+import { cleanRelativePath } from "../../lib/util/paths.ts";
+import { builtinModuleUrl } from "./builtin/mod.ts";
+import type { ComputeJob } from "./job.ts";
+import type { ComputeSpec } from "./spec.ts";
+
+/** A `compute:` entry's jobs: one, or one per `repeat` or `matrix` member. */
+export async function expandCompute(
+  entry: JobEntry,
+  context: ExpandContext,
+): Promise<ComputeJob[]> {
+  const { path, baseDir, fail, common } = context;
+  const compute = entry.compute as ComputeSpec;
+  const at: PathSegment[] = [...path, "compute", "module"];
+  let moduleUrl: string | undefined;
+  if (compute.module.startsWith("builtin:")) {
+    moduleUrl = builtinModuleUrl(compute.module.slice("builtin:".length));
+    if (!moduleUrl) fail(at, `names an unknown built-in: "${compute.module}"`, "try builtin:count");
+  } else {
+    const file = isAbsolute(compute.module) ? compute.module : resolve(baseDir, compute.module);
+    try {
+      if (!(await Deno.stat(file)).isFile) throw new Deno.errors.NotFound();
+      moduleUrl = pathToFileURL(file).href;
+    } catch {
+      fail(at, `names a module that does not exist: ${file}`);
+    }
+  }
+  let to: string | undefined;
+  if (compute.to !== undefined) {
+    try {
+      to = cleanRelativePath(compute.to);
+      if ((entry.repeat ?? entry.matrix) !== undefined && !to.includes("{n}")) {
+        throw new RangeError(`needs {n} with repeat or matrix, or every job writes one file`);
+      }
+    } catch (error) {
+      fail([...path, "compute", "to"], (error as Error).message, "such as thumbs/{n}.png");
+    }
+  }
+  if (!moduleUrl) return [];
+  const isolation = compute.isolation ?? "worker";
+  if (isolation === "thread" && compute.memory !== undefined) {
+    fail(
+      [...path, "compute", "memory"],
+      "cannot cap the heap of a thread in taskpool's own process (isolation: thread)",
+      "drop memory:, or use isolation: worker or process",
+    );
+  }
+  const granted = compute.permissions;
+  const permissions = {
+    read: (granted?.read ?? []).map((p) => resolve(baseDir, p)),
+    write: (granted?.write ?? []).map((p) => resolve(baseDir, p)),
+    net: granted?.net ?? false,
+    env: granted?.env ?? false,
+  };
+  return context.fanOut().map(({ name, n, extra }) => {
+    const target = to === undefined
+      ? undefined
+      : join(context.output, to.replaceAll("{n}", String(n)));
+    const cache = context.cacheFor(n, target);
+    return {
+      ...common,
+      name,
+      kind: "compute" as const,
+      moduleUrl: moduleUrl!,
+      module: compute.module,
+      exportName: compute.export,
+      args: [...compute.args, ...extra],
+      isolation,
+      memoryMb: compute.memory === undefined ? undefined : Math.ceil(compute.memory / 2 ** 20),
+      permissions,
+      ...(target === undefined ? {} : { to: target }),
+      ...(cache ? { cache } : {}),
+    };
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The download kind: jobs on the io pool, admitted per host by a {@linkcode HostGate}, each
+ * attempt run by {@linkcode downloadAttempt}. Decides which failures are worth another attempt
+ * and how long a server asked us to wait (Retry-After, capped by `max_wait`).
+ *
+ * @module
+ */
+import { HttpStatusError } from "../../lib/http/errors.ts";
+import { IntegrityError, OutsideGrantsError, RedirectError } from "./errors.ts";
+import { HttpTransport } from "../../lib/http/transport.ts";
+import type { DownloadJob, DownloadResult } from "./job.ts";
+import type { JobKind } from "../../lib/scheduler/kind.ts";
+import { downloadAttempt } from "./attempt.ts";
+import { TargetFolders } from "./folders.ts";
+import { HostGate } from "./host_gate.ts";
+import { DownloadState } from "./state.ts";
+
+/** Statuses worth another attempt: the server may answer differently soon. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** Transfers at once to one host unless `concurrency.per_host` says otherwise. */
+export const DEFAULT_PER_HOST = 8;
+
+/** Options for {@linkcode createDownloadKind}. */
+export interface DownloadKindOptions {
+  /** Absolute output folder: every write must land inside it. */
+  output: string;
+  /** The HTTP transport to share across jobs (connection reuse). @default one of its own */
+  http?: HttpTransport;
+  /** What is known about earlier runs; saved by `close()`. @default an empty state, not saved */
+  state?: DownloadState;
+  /** Transfers at once to one host. @default 8 */
+  perHost?: number;
+  /** Ignore files on disk and download everything again. @default false */
+  force?: boolean;
+}
+
+/**
+ * The download kind.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createDownloadKind } from "./download_kind.ts";
+ * await using kind = createDownloadKind({ output: "/tmp/out" });
+ * assert(kind.pool === "io");
+ * ```
+ */
+export function createDownloadKind(
+  options: DownloadKindOptions,
+): JobKind<DownloadJob, DownloadResult> & AsyncDisposable & {
+  gate: HostGate;
+  close(): Promise<void>;
+} {
+  const { output, state = DownloadState.memory(), force = false } = options;
+  const ownsHttp = options.http === undefined;
+  const http = options.http ?? new HttpTransport();
+  const hosts = new HostGate({ limit: options.perHost ?? DEFAULT_PER_HOST });
+  const folders = new TargetFolders(output);
+  const close = async () => {
+    hosts.close();
+    if (ownsHttp) http.close();
+    await state.save();
+  };
+  return {
+    pool: "io",
+    gate: hosts,
+    run: (job, { signal, progress }) =>
+      downloadAttempt(job, { http, state, hosts, folders, force, signal, progress }),
+    isRetryable,
+    retryDelayMs: (error, job) =>
+      error instanceof HttpStatusError && error.retryAfterMs !== undefined
+        ? Math.min(error.retryAfterMs, job.maxWaitMs)
+        : undefined,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Whether a failed download attempt is worth another. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof HttpStatusError) return RETRYABLE_STATUSES.has(error.status);
+  if (error instanceof IntegrityError) return true; // a corrupted transfer may go well next time
+  if (error instanceof RangeError) return false; // too large, or a path that escapes
+  if (error instanceof DOMException) return error.name === "TimeoutError";
+  if (error instanceof RedirectError || error instanceof OutsideGrantsError) return false;
+  if (error instanceof Error && error.name === "NotCapable") return false;
+  return true; // network errors (reset, refused, bad gzip), short bodies, idle timeouts
+}

@@ -1,0 +1,179 @@
+/**
+ * A `download:` entry to jobs (one per URL of `url`, `urls` or `urls_from`), and the rules
+ * across all downloads of a plan.
+ *
+ * @module
+ */
+import { basename, dirname, join, resolve } from "node:path";
+import type { ExpandContext, Fail, JobEntry, PlanCheckContext } from "../../lib/kind_definition.ts";
+import type { PathSegment } from "../../lib/jobfile/parse.ts";
+import { cleanRelativePath, isInside, realTarget } from "../../lib/util/paths.ts";
+import type { DownloadJob } from "./job.ts";
+import type { DownloadDefaults, DownloadSpec } from "./spec.ts";
+
+/** Download settings when neither the job nor `defaults.download` gives them. */
+export const DOWNLOAD_DEFAULTS = {
+  maxBytes: 4 * 2 ** 30,
+  idleTimeoutMs: 30_000,
+  maxWaitMs: 60_000,
+} as const;
+
+/** A `download:` entry's jobs: one per URL, `to` resolved, defaults applied. */
+export async function expandDownload(
+  entry: JobEntry,
+  context: ExpandContext,
+): Promise<DownloadJob[]> {
+  const { path, baseDir, output, fail, common } = context;
+  const defaults = context.defaults as DownloadDefaults;
+  const download = entry.download as DownloadSpec;
+  const settings = {
+    sha512: download.sha512,
+    headers: mergeHeaders(defaults.headers, download.headers),
+    maxBytes: download.max_bytes ?? defaults.max_bytes ?? DOWNLOAD_DEFAULTS.maxBytes,
+    idleTimeoutMs: download.idle_timeout ?? defaults.idle_timeout ??
+      DOWNLOAD_DEFAULTS.idleTimeoutMs,
+    maxWaitMs: download.max_wait ?? defaults.max_wait ?? DOWNLOAD_DEFAULTS.maxWaitMs,
+    recordSha256: download.record_sha256 ?? defaults.record_sha256 ?? false,
+  };
+  const at: PathSegment[] = [...path, "download"];
+
+  let urls: { url: string; at: PathSegment[] }[];
+  if (download.url !== undefined) {
+    urls = [{ url: download.url, at: [...at, "url"] }];
+  } else if (download.urls !== undefined) {
+    urls = download.urls.map((url, i) => ({ url, at: [...at, "urls", i] }));
+  } else {
+    const list = resolve(baseDir, download.urls_from!);
+    context.read(list);
+    urls = await readUrlList(list, [...at, "urls_from"], fail);
+  }
+  const single = download.url !== undefined;
+  const to = download.to;
+  const intoFolder = to === undefined || to.endsWith("/") || !single;
+
+  const jobs: DownloadJob[] = [];
+  const seen = new Set<string>();
+  for (const { url, at: urlAt } of urls) {
+    let target: string;
+    try {
+      const fileName = intoFolder ? urlFileName(url) : "";
+      target = cleanRelativePath(intoFolder ? join(to ?? ".", fileName) : to!);
+    } catch (error) {
+      fail(to === undefined ? urlAt : [...at, "to"], (error as Error).message);
+      continue;
+    }
+    const name = single ? entry.name : `${entry.name}/${basename(target)}`;
+    if (seen.has(name)) {
+      fail(urlAt, `repeats the file name ${basename(target)} in this fan-out`, "use distinct URLs");
+      continue;
+    }
+    seen.add(name);
+    jobs.push({
+      ...common,
+      name,
+      kind: "download",
+      url,
+      path: join(output, target),
+      relativePath: target,
+      sha256: download.sha256,
+      ...settings,
+    });
+  }
+  return jobs;
+}
+
+/** `defaults` then `own`, names compared case-insensitively; the job's value wins. */
+function mergeHeaders(
+  defaults: Record<string, string> | undefined,
+  own: Record<string, string> | undefined,
+): Record<string, string> {
+  const merged = new Map<string, [string, string]>();
+  for (const [name, value] of [...Object.entries(defaults ?? {}), ...Object.entries(own ?? {})]) {
+    merged.set(name.toLowerCase(), [name, value]);
+  }
+  return Object.fromEntries(merged.values());
+}
+
+/** The decoded last path segment of a URL, refused when it cannot be a file name. */
+function urlFileName(url: string): string {
+  const segment = new URL(url).pathname.split("/").at(-1) ?? "";
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    name = segment;
+  }
+  if (name === "" || name === "." || name === ".." || /[\\/\0]/.test(name)) {
+    throw new RangeError(`has no usable file name in its URL path: set \`to\` (${url})`);
+  }
+  return name;
+}
+
+async function readUrlList(
+  file: string,
+  at: PathSegment[],
+  fail: Fail,
+): Promise<{ url: string; at: PathSegment[] }[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    fail(at, `cannot read the URL list ${file}: ${(error as Error).message}`);
+    return [];
+  }
+  const urls: { url: string; at: PathSegment[] }[] = [];
+  let bad = 0;
+  for (const [lineIndex, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.replace(/(^|\s)#.*$/, "").trim();
+    if (line === "") continue;
+    let ok = false;
+    try {
+      const url = new URL(line);
+      ok = url.protocol === "http:" || url.protocol === "https:";
+    } catch { /* reported below */ }
+    if (ok) urls.push({ url: line, at });
+    else {
+      bad++;
+      fail(at, `${file}:${lineIndex + 1} is not an http(s) URL: got "${line}"`);
+    }
+  }
+  if (urls.length === 0 && bad === 0) fail(at, `lists no URLs: ${file} has none`);
+  return urls;
+}
+
+/**
+ * Rules across every download of the plan: no two write one file, and none writes outside the
+ * output folder through a symlink inside it.
+ */
+export function checkDownloads(jobs: readonly DownloadJob[], context: PlanCheckContext): void {
+  const { output, fail } = context;
+  // Many downloads share a folder: resolve the real root once and each real folder once.
+  const realOutput = realTarget(output);
+  const folderInside = new Map<string, boolean>();
+  const writers = new Map<string, string>();
+  for (const job of jobs) {
+    const at = context.entryPath(job);
+    const other = writers.get(job.path);
+    if (other !== undefined) {
+      fail(
+        [...at, "download"],
+        `writes ${job.relativePath}, which ${other} writes too`,
+        "set distinct `to:` targets",
+      );
+    } else {
+      writers.set(job.path, job.name);
+    }
+    const folder = dirname(job.path);
+    let inside = folderInside.get(folder);
+    if (inside === undefined) {
+      inside = isInside(realOutput, realTarget(folder));
+      folderInside.set(folder, inside);
+    }
+    if (!inside) {
+      fail(
+        [...at, "download", "to"],
+        `would write outside the output folder through a symlink: ${job.relativePath}`,
+      );
+    }
+  }
+}

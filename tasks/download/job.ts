@@ -1,0 +1,45 @@
+/**
+ * A download job as the plan holds it, and what one returns.
+ *
+ * @module
+ */
+import type { Job } from "../../lib/jobfile/job.ts";
+import type { TaskResult } from "../../lib/scheduler/kind.ts";
+
+/** Fetch one URL into a file under the output folder. */
+export interface DownloadJob extends Job {
+  kind: "download";
+  url: string;
+  /** Absolute target path (inside the output folder). */
+  path: string;
+  /** The target relative to the output folder, as reported. */
+  relativePath: string;
+  /** Expected lowercase hex SHA-256, if the job file gave one. */
+  sha256: string | undefined;
+  /** Expected lowercase hex SHA-512, if the job file gave one. */
+  sha512: string | undefined;
+  /** Request headers, `${VAR}` already filled in. May hold secrets: show them redacted. */
+  headers: Record<string, string>;
+  /** The most bytes the file may have. */
+  maxBytes: number;
+  /** Fail when less than 1 KiB arrives in this long, in ms; 0 for never. */
+  idleTimeoutMs: number;
+  /** The longest wait a Retry-After may impose before the next attempt, in ms. */
+  maxWaitMs: number;
+  /** Hash the file (SHA-256 into the report and state) even with no checksum to verify. */
+  recordSha256: boolean;
+}
+
+/** What a successful download returns. */
+export interface DownloadResult extends TaskResult {
+  /** Size of the file on disk. */
+  size?: number;
+  /** Path written, relative to the output folder. */
+  path?: string;
+  /** Hex SHA-256 of what was written. */
+  sha256?: string;
+  /** Redirects followed, in order. */
+  redirects?: string[];
+  /** Bytes already on disk that this attempt resumed from. */
+  resumedFrom?: number;
+}
