@@ -208,6 +208,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<numb
       report,
     })),
     `taskpool compare of ${plan.file}`,
+    kinds.map((kind) => kind.name),
   );
   for (const timeline of written) io.stderr(`compare: timeline written to ${timeline}\n`);
   if (json) io.stdout(`${JSON.stringify(record)}\n`);

@@ -75,6 +75,7 @@ export async function executePlan(
       options.timelines ?? {},
       [{ label: `${report.mode.used} run`, report }],
       `taskpool run of ${plan.file}`,
+      options.kinds.map((kind) => kind.name),
     );
     for (const path of written) io.stderr(`taskpool: timeline written to ${path}\n`);
     if (options.keepReports !== undefined && plan.reportPattern !== undefined) {

@@ -31,7 +31,7 @@ ${TIMELINE_HELP}
 export async function reportCommand(
   args: string[],
   io: CliIo,
-  _kinds: Kinds,
+  kinds: Kinds,
 ): Promise<number> {
   const { values, positionals } = parseCommandArgs("report", args, {
     slowest: { type: "string" },
@@ -64,6 +64,7 @@ export async function reportCommand(
     { trace: values.trace, html: values.html },
     [{ label: `${report.mode?.used ?? "a"} run`, report }],
     `taskpool run of ${report.file}`,
+    kinds.map((kind) => kind.name),
   );
   for (const timeline of written) io.stderr(`taskpool: timeline written to ${timeline}\n`);
   return report.exitCode;

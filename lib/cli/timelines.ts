@@ -38,6 +38,7 @@ export async function writeTimelines(
   paths: TimelinePaths,
   runs: LabelledReport[],
   title: string,
+  kinds: readonly string[] = [],
 ): Promise<string[]> {
   const written: string[] = [];
   if (paths.trace) {
@@ -45,7 +46,7 @@ export async function writeTimelines(
     written.push(paths.trace);
   }
   if (paths.html) {
-    await writeTimelineHtml(paths.html, runs, { title });
+    await writeTimelineHtml(paths.html, runs, { title, kinds });
     written.push(paths.html);
   }
   return written;

@@ -18,6 +18,17 @@ export interface LabelledReport {
   report: Report;
 }
 
+/** Options for {@linkcode timelineHtml}. */
+export interface TimelineHtmlOptions {
+  /** The page's title. */
+  title: string;
+  /** Kind names in the order their colours go (the registry's). @default as they appear */
+  kinds?: readonly string[];
+}
+
+/** Bar colours, one per kind in order: blue, violet, amber, then more. */
+const KIND_COLOURS = ["#2563eb", "#7c3aed", "#d97706", "#059669", "#db2777", "#0891b2", "#65a30d"];
+
 /**
  * The timeline page of `runs`, as HTML text.
  *
@@ -29,8 +40,22 @@ export interface LabelledReport {
  * assert(html.startsWith("<!doctype html>") && !html.includes("http"));
  * ```
  */
-export function timelineHtml(runs: LabelledReport[], options: { title: string }): string {
+export function timelineHtml(runs: LabelledReport[], options: TimelineHtmlOptions): string {
   const timelines: TimelineRun[] = runs.map(({ label, report }) => timelineOf(label, report));
+  // Each kind a colour of its own, in the order given, then in the order they appear.
+  const kinds = [
+    ...new Set([
+      ...options.kinds ?? [],
+      ...runs.flatMap(({ report }) => report.jobs.map((job) => job.kind)),
+    ]),
+  ];
+  const kindColours = kinds.map((kind, index) =>
+    `.${kindClass(kind)} { background-color: ${KIND_COLOURS[index % KIND_COLOURS.length]}; }`
+  ).join("\n");
+  const kindLegend = kinds.map((kind) =>
+    `<span><i class="${kindClass(kind)}"></i>${escapeHtml(kind)}</span>`
+  ).join("\n");
+  const firstKind = kinds[0] === undefined ? "" : kindClass(kinds[0]);
   const first = runs[0]?.report;
   const facts = first
     ? `${escapeHtml(first.file)} · started ${
@@ -47,7 +72,7 @@ export function timelineHtml(runs: LabelledReport[], options: { title: string })
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)}</title>
-<style>${TIMELINE_CSS}</style>
+<style>${TIMELINE_CSS}${kindColours}</style>
 </head>
 <body>
 <header class="page-head">
@@ -58,11 +83,9 @@ ${stacked}
 <div class="controls">
 <label>zoom <input id="zoom" type="range" min="0" max="100" step="1" value="0"> <output id="zoom-factor">×1</output></label>
 <div class="legend">
-<span><i class="k-download"></i>download</span>
-<span><i class="k-compute"></i>compute</span>
-<span><i class="k-run"></i>run</span>
-<span><i class="k-download s-cached"></i>cached</span>
-<span><i class="k-download s-retried"></i>failed, retried</span>
+${kindLegend}
+<span><i class="${firstKind} s-cached"></i>cached</span>
+<span><i class="${firstKind} s-retried"></i>failed, retried</span>
 <span><i class="s-failed"></i>failed</span>
 <span><i class="s-cancelled"></i>cancelled</span>
 </div>
@@ -80,9 +103,14 @@ ${stacked}
 export async function writeTimelineHtml(
   path: string,
   runs: LabelledReport[],
-  options: { title: string },
+  options: TimelineHtmlOptions,
 ): Promise<void> {
   await writeTextFileAtomic(path, timelineHtml(runs, options));
+}
+
+/** The CSS class of a kind's bars (the page's script makes the same). */
+function kindClass(kind: string): string {
+  return `k-${kind.replace(/[^A-Za-z0-9_-]/g, "_")}`;
 }
 
 function escapeHtml(text: string): string {

@@ -36,9 +36,6 @@ body { margin: 0; background: #fff; }
 .bar { position: absolute; top: 2px; bottom: 2px; min-width: 1px; border-radius: 2px; overflow: hidden;
   white-space: nowrap; font-size: 10px; line-height: 12px; color: #fff; padding: 0 2px;
   box-sizing: border-box; }
-.k-download { background-color: #2563eb; }
-.k-compute { background-color: #7c3aed; }
-.k-run { background-color: #d97706; }
 .s-cached { opacity: 0.45; }
 .s-failed { background-color: #dc2626; }
 .s-cancelled { background-color: #9ca3af; }
@@ -55,7 +52,7 @@ export const TIMELINE_SCRIPT = `
 "use strict";
 (() => {
   const { runs } = JSON.parse(document.getElementById("timeline-data").textContent);
-  const KINDS = new Set(["download", "compute", "run"]);
+  const classOf = (kind) => "k-" + String(kind).replace(/[^A-Za-z0-9_-]/g, "_");
   const STATUSES = new Set(["ok", "cached", "failed", "skipped", "cancelled"]);
   const NAMES_UNDER = 400; // bars show their job's name when a run has fewer attempts
   const maxMs = Math.max(1, ...runs.map((run) => run.wallMs));
@@ -83,11 +80,11 @@ export const TIMELINE_SCRIPT = `
     const lanes = run.lanes.map(() => []);
     const named = run.jobs.reduce((n, job) => n + job.attempts.length, 0) < NAMES_UNDER;
     run.jobs.forEach((job, j) => {
-      const kind = KINDS.has(job.kind) ? job.kind : "run";
+      const kind = classOf(job.kind);
       job.attempts.forEach(([lane, start, end], a) => {
         const last = a === job.attempts.length - 1;
         const status = !last ? "retried" : STATUSES.has(job.status) ? job.status : "ok";
-        lanes[lane]?.push('<div class="bar k-' + kind + " s-" + status + '" data-r="' + r +
+        lanes[lane]?.push('<div class="bar ' + kind + " s-" + status + '" data-r="' + r +
           '" data-j="' + j + '" data-a="' + a + '" style="left:' + pct(start) + ";width:" +
           pct(end - start) + '">' + (named ? esc(job.name) : "") + "</div>");
       });
