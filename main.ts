@@ -4,33 +4,36 @@
  *
  * @module
  */
-import { COMPARE_HELP, compareCommand } from "./lib/cli/compare.ts";
-import { DEMO_HELP, demoCommand } from "./lib/cli/demo.ts";
+import { type Command, inProcess } from "./lib/cli/command.ts";
+import { COMPARE } from "./lib/cli/compare.ts";
+import { DEMO } from "./lib/cli/demo.ts";
 import { type CliIo, processIo } from "./lib/cli/io.ts";
 import { PLAN_HELP, planCommand } from "./lib/cli/plan.ts";
 import { REPORT_HELP, reportCommand } from "./lib/cli/report.ts";
-import { RUN_HELP, runCommand } from "./lib/cli/run.ts";
+import { RUN } from "./lib/cli/run.ts";
 import { SCHEMA_HELP, schemaCommand } from "./lib/cli/schema.ts";
 import { VALIDATE_HELP, validateCommand } from "./lib/cli/validate.ts";
 import { errorMessage, exitCodeOf, InterruptedError, UsageError } from "./lib/errors.ts";
 import { EXIT } from "./lib/exit_codes.ts";
 import denoJson from "./deno.json" with { type: "json" };
-import { mayRelaunch, relaunch, watchLifeline } from "./lib/sandbox/relaunch.ts";
+import {
+  mayRelaunch,
+  relaunch,
+  type RelaunchRequest,
+  watchLifeline,
+} from "./lib/sandbox/relaunch.ts";
 import { raiseTermination } from "./lib/cli/interrupts.ts";
 import type { Kinds } from "./lib/kind_definition.ts";
 import { KINDS } from "./tasks/mod.ts";
 
-const COMMANDS: Record<
-  string,
-  { run: (args: string[], io: CliIo, kinds: Kinds) => Promise<number>; help: string }
-> = {
-  run: { run: runCommand, help: RUN_HELP },
-  compare: { run: compareCommand, help: COMPARE_HELP },
-  report: { run: reportCommand, help: REPORT_HELP },
-  validate: { run: validateCommand, help: VALIDATE_HELP },
-  plan: { run: planCommand, help: PLAN_HELP },
-  schema: { run: schemaCommand, help: SCHEMA_HELP },
-  demo: { run: demoCommand, help: DEMO_HELP },
+const COMMANDS: Record<string, Command> = {
+  run: RUN,
+  compare: COMPARE,
+  report: inProcess(REPORT_HELP, reportCommand),
+  validate: inProcess(VALIDATE_HELP, validateCommand),
+  plan: inProcess(PLAN_HELP, planCommand),
+  schema: inProcess(SCHEMA_HELP, schemaCommand),
+  demo: DEMO,
 };
 
 const HELP = `taskpool ${denoJson.version}: run download, compute and command jobs concurrently
@@ -52,15 +55,24 @@ Exit codes: 0 ok, 1 a job failed/skipped/cancelled, 2 bad usage or job file,
             75 the output folder is in use by another run, 130 SIGINT, 143 SIGTERM.
 `;
 
-/**
- * Runs the CLI and resolves with the process exit code. `kinds` are the job kinds job files may
- * use: the registry of `tasks/mod.ts` unless a caller adds its own.
- */
+/** Options for {@linkcode main}. */
+export interface MainOptions {
+  /** The job kinds job files may use. @default KINDS, the registry of tasks/mod.ts */
+  kinds?: Kinds;
+  /**
+   * Runs a command that runs jobs again in a child Deno with only the rights its jobs need
+   * (lib/sandbox/relaunch.ts); without it, every command works in this process.
+   */
+  relaunch?: (request: RelaunchRequest) => Promise<number>;
+}
+
+/** Runs the CLI and resolves with the process exit code. */
 export async function main(
   argv: string[],
   io: CliIo = processIo(),
-  kinds: Kinds = KINDS,
+  options: MainOptions = {},
 ): Promise<number> {
+  const { kinds = KINDS, relaunch: relaunchWith } = options;
   const verbose = argv.includes("--verbose");
   const args = argv.filter((arg) => arg !== "--verbose");
   const [name, ...rest] = args;
@@ -82,7 +94,11 @@ export async function main(
       io.stdout(command.help);
       return EXIT.ok;
     }
-    return await command.run(rest, io, kinds);
+    const prepared = await command.prepare(rest, io, kinds);
+    if (prepared.grants && relaunchWith) {
+      return await relaunchWith({ argv, grants: prepared.grants(), stdinText: prepared.stdinText });
+    }
+    return await prepared.execute();
   } catch (error) {
     const code = exitCodeOf(error);
     if (error instanceof InterruptedError) return code;
@@ -101,5 +117,5 @@ export async function main(
 
 if (import.meta.main) {
   watchLifeline(raiseTermination); // when relaunched, and the launcher dies
-  Deno.exit(await main(Deno.args, processIo(mayRelaunch() ? { relaunch } : {})));
+  Deno.exit(await main(Deno.args, processIo(), mayRelaunch() ? { relaunch } : {}));
 }

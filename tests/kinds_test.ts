@@ -24,7 +24,7 @@ async function taskpool(args: string[], kinds: Kinds = WITH_SLEEP) {
     stderrIsTty: false,
     color: false,
   };
-  const code = await main(args, io, kinds);
+  const code = await main(args, io, { kinds });
   return { code, stdout, stderr };
 }
 

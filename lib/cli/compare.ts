@@ -1,4 +1,3 @@
-import type { Kinds } from "../kind_definition.ts";
 /**
  * `taskpool compare FILE`: run a job file in each concurrency mode and print the times side by
  * side; `compare.json` keeps every run's summary.
@@ -19,8 +18,11 @@ import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
 import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { listenForInterrupts } from "./interrupts.ts";
 import { lockOutput } from "./output_lock.ts";
-import { TIMELINE_FLAGS, TIMELINE_HELP, type TimelinePaths, writeTimelines } from "./timelines.ts";
+import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { type TimelinePaths, writeTimelines } from "../report/outputs.ts";
 import { type CliIo, readStdin } from "./io.ts";
+import type { Command, Prepared } from "./command.ts";
+import type { Kinds } from "../kind_definition.ts";
 import { grantsFor } from "./grants_for.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
@@ -50,12 +52,11 @@ ${WAIT_LOCK_HELP}
 ${SETTINGS_HELP}
 `;
 
-/** Runs `taskpool compare`; resolves with the exit code. */
-export async function compareCommand(
-  args: string[],
-  io: CliIo,
-  kinds: Kinds,
-): Promise<number> {
+/** `taskpool compare`. */
+export const COMPARE: Command = { help: COMPARE_HELP, prepare: prepareCompare };
+
+/** Checks `taskpool compare`'s arguments and job file and expands it. */
+async function prepareCompare(args: string[], io: CliIo, kinds: Kinds): Promise<Prepared> {
   const { values, positionals } = parseCommandArgs("compare", args, {
     modes: { type: "string" },
     repeat: { type: "string", short: "n" },
@@ -80,20 +81,23 @@ export async function compareCommand(
     cpu: positiveInteger("--cpu", values.cpu),
   };
   const plan = await loadPlan(file, { ...options(), overrides });
-  if (io.relaunch) {
-    return await io.relaunch(grantsFor(kinds, plan, values, { envNames, envFiles }), stdinText);
-  }
-  return await runComparison({
-    plan,
-    io,
-    kinds,
-    ...comparisonFlags(values),
-    loadRunPlan: (output) =>
-      loadPlan(file, {
-        ...options(),
-        overrides: { ...overrides, output, report: `${output}/report.json` },
+  const flags = comparisonFlags(values);
+  return {
+    grants: () => grantsFor(kinds, plan, values, { envNames, envFiles }),
+    stdinText,
+    execute: () =>
+      runComparison({
+        plan,
+        io,
+        kinds,
+        ...flags,
+        loadRunPlan: (output) =>
+          loadPlan(file, {
+            ...options(),
+            overrides: { ...overrides, output, report: `${output}/report.json` },
+          }),
       }),
-  });
+  };
 }
 
 /** The flags `compare` and `demo` share, as {@linkcode runComparison} options. */

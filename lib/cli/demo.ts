@@ -15,6 +15,7 @@ import { modeArg, parseCommandArgs, positiveInteger } from "./args.ts";
 import { COMPARED_MODES, comparisonFlags, runComparison } from "./compare.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
+import type { Command, Prepared } from "./command.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
@@ -42,13 +43,8 @@ ${TIMELINE_HELP}
 ${WAIT_LOCK_HELP}
 `;
 
-/** Runs `taskpool demo`; resolves with the exit code. */
-export async function demoCommand(
-  args: string[],
-  io: CliIo,
-  kinds: Kinds,
-): Promise<number> {
-  const { values } = parseCommandArgs("demo", args, {
+const parseDemoArgs = (args: string[]) =>
+  parseCommandArgs("demo", args, {
     output: { type: "string", short: "o" },
     latency: { type: "string" },
     cpu: { type: "string" },
@@ -60,6 +56,16 @@ export async function demoCommand(
     ...TIMELINE_FLAGS,
     ...WAIT_LOCK_FLAG,
   });
+
+/** The flags of `taskpool demo`, parsed. */
+type DemoValues = ReturnType<typeof parseDemoArgs>["values"];
+
+/** `taskpool demo`. */
+export const DEMO: Command = { help: DEMO_HELP, prepare: prepareDemo };
+
+/** Checks `taskpool demo`'s arguments. */
+async function prepareDemo(args: string[], io: CliIo, kinds: Kinds): Promise<Prepared> {
+  const { values } = parseDemoArgs(args);
   if (values.latency !== undefined && !/^\d+$/.test(values.latency)) {
     throw new UsageError(
       `--latency must be a whole number of milliseconds: got "${values.latency}"`,
@@ -68,11 +74,16 @@ export async function demoCommand(
   if (values.mode !== undefined && (values.modes !== undefined || values.repeat !== undefined)) {
     throw new UsageError("--mode runs the demo once: it does not go with --modes or --repeat");
   }
-  if (io.relaunch) {
-    // The album server listens on a port chosen when it starts, in the run started here.
-    const plan = await loadDemoPlan(kinds, "http://127.0.0.1", { output: values.output });
-    return await io.relaunch({ ...grantsFor(kinds, plan, values), net: ["127.0.0.1"] }, undefined);
-  }
+  // The album server listens on a port chosen when it starts: the grants name the host only.
+  const plan = await loadDemoPlan(kinds, "http://127.0.0.1", { output: values.output });
+  return {
+    grants: () => ({ ...grantsFor(kinds, plan, values), net: ["127.0.0.1"] }),
+    execute: () => runDemo(values, io, kinds),
+  };
+}
+
+/** Serves the album and runs the demo against it; resolves with the exit code. */
+async function runDemo(values: DemoValues, io: CliIo, kinds: Kinds): Promise<number> {
   await using album = startAlbumServer({ latencyMs: Number(values.latency ?? 80) });
   io.stderr(`taskpool demo: album of ${album.images.length} images at ${album.url}/album/\n`);
   const overrides = { output: values.output, cpu: positiveInteger("--cpu", values.cpu) };

@@ -11,7 +11,7 @@ import { runPlan } from "../run/run_plan.ts";
 import { pruneReports } from "../report/history.ts";
 import { listenForInterrupts } from "./interrupts.ts";
 import { lockOutput } from "./output_lock.ts";
-import { type TimelinePaths, writeTimelines } from "./timelines.ts";
+import type { TimelinePaths } from "../report/outputs.ts";
 import type { CliIo } from "./io.ts";
 import type { Mode } from "../run/modes.ts";
 import type { Kinds } from "../kind_definition.ts";
@@ -62,8 +62,10 @@ export async function executePlan(
   });
   interrupts.sayThrough(progress.note);
   try {
+    const timelines = options.timelines ?? {};
     const report = await runPlan(plan, {
       kinds: options.kinds,
+      timelines,
       signal: interrupts.signal,
       failFast,
       force,
@@ -71,13 +73,9 @@ export async function executePlan(
       onEvent: progress.handle,
     });
     progress.close();
-    const written = await writeTimelines(
-      options.timelines ?? {},
-      [{ label: `${report.mode.used} run`, report }],
-      `taskpool run of ${plan.file}`,
-      options.kinds.map((kind) => kind.name),
-    );
-    for (const path of written) io.stderr(`taskpool: timeline written to ${path}\n`);
+    for (const path of [timelines.trace, timelines.html]) {
+      if (path) io.stderr(`taskpool: timeline written to ${path}\n`);
+    }
     if (options.keepReports !== undefined && plan.reportPattern !== undefined) {
       const removed = await pruneReports(plan.reportPattern, options.keepReports);
       if (removed.length > 0 && !quiet) {

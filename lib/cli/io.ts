@@ -5,9 +5,6 @@
  * @module
  */
 
-import type { Grants } from "../sandbox/grants.ts";
-import type { RelaunchRequest } from "../sandbox/relaunch.ts";
-
 /** The streams and facts a subcommand needs. */
 export interface CliIo {
   /** Results: summaries, JSON, schema. */
@@ -20,11 +17,6 @@ export interface CliIo {
   color: boolean;
   /** The terminal's width in columns (80 when it cannot be told). */
   columns?: () => number;
-  /**
-   * Runs this command again in a child Deno with only `grants` (see lib/sandbox/relaunch.ts),
-   * resolving with its exit code; absent where the command runs in this process.
-   */
-  relaunch?: (grants: Grants, stdinText: string | undefined) => Promise<number>;
 }
 
 /** An io that shows nothing. */
@@ -40,13 +32,8 @@ export function readStdin(): Promise<string> {
   return new Response(Deno.stdin.readable).text();
 }
 
-/**
- * The process's own streams; with `relaunch`, commands that run jobs start them in a child
- * Deno that has only the permissions they need.
- */
-export function processIo(
-  options: { relaunch?: (request: RelaunchRequest) => Promise<number> } = {},
-): CliIo {
+/** The process's own streams. */
+export function processIo(): CliIo {
   const encoder = new TextEncoder();
   const stderrIsTty = Deno.stderr.isTerminal();
   return {
@@ -61,12 +48,6 @@ export function processIo(
         return 80; // no terminal on any standard stream
       }
     },
-    ...(options.relaunch
-      ? {
-        relaunch: (grants: Grants, stdinText: string | undefined) =>
-          options.relaunch!({ argv: Deno.args, grants, stdinText }),
-      }
-      : {}),
   };
 }
 

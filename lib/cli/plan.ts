@@ -56,7 +56,8 @@ export async function planCommand(
       perHost: positiveInteger("--per-host", values["per-host"]),
     },
   });
-  const plan = await selectFromFlags(loaded, values, io);
+  const { plan, notes } = await selectFromFlags(loaded, values);
+  for (const note of notes) io.stderr(note);
   const grants = grantsFor(kinds, plan, values, flagSettings);
   const byName = new Map(plan.jobs.map((job) => [job.name, job]));
   const ordered = topologicalOrder(plan.jobs).map((name) => byName.get(name)!);

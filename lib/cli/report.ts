@@ -10,7 +10,8 @@ import { poolInsights } from "../report/insights.ts";
 import type { Report } from "../report/model.ts";
 import { formatSummary } from "../report/summary.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
-import { TIMELINE_FLAGS, TIMELINE_HELP, writeTimelines } from "./timelines.ts";
+import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { writeTimelines } from "../report/outputs.ts";
 import type { CliIo } from "./io.ts";
 import type { Kinds } from "../kind_definition.ts";
 

@@ -13,7 +13,8 @@ import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_fl
 import { UsageError } from "../errors.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
-import { readStdin, SILENT_IO } from "./io.ts";
+import { readStdin } from "./io.ts";
+import type { Command, Prepared } from "./command.ts";
 import { grantsFor } from "./grants_for.ts";
 
 /** Help text of `taskpool run`. */
@@ -41,12 +42,11 @@ ${SELECTION_HELP}
                          {time} (run-{date}-{time}.json)
 `;
 
-/** Runs `taskpool run`; resolves with the exit code. */
-export async function runCommand(
-  args: string[],
-  io: CliIo,
-  kinds: Kinds,
-): Promise<number> {
+/** `taskpool run`. */
+export const RUN: Command = { help: RUN_HELP, prepare: prepareRun };
+
+/** Checks `taskpool run`'s arguments and job file and expands it. */
+async function prepareRun(args: string[], io: CliIo, kinds: Kinds): Promise<Prepared> {
   const { values, positionals } = parseCommandArgs("run", args, {
     output: { type: "string", short: "o" },
     report: { type: "string" },
@@ -68,8 +68,8 @@ export async function runCommand(
   const mode = modeArg(values.mode);
   const keepReports = positiveInteger("--keep-reports", values["keep-reports"]);
   const flagSettings = await settingsFrom(values);
-  // A launcher hands a job file from stdin on to the run it starts.
-  const stdinText = file === "-" && io.relaunch ? await readStdin() : undefined;
+  // Read whole, so that a run started elsewhere can be handed the same text.
+  const stdinText = file === "-" ? await readStdin() : undefined;
   const loaded = await loadPlan(file, {
     kinds,
     settings: flagSettings.settings,
@@ -83,26 +83,29 @@ export async function runCommand(
       perHost: positiveInteger("--per-host", values["per-host"]),
     },
   });
-  // The run started says what the selection left out; the launcher keeps quiet about it.
-  const plan = await selectFromFlags(loaded, values, io.relaunch ? SILENT_IO : io);
+  const { plan, notes } = await selectFromFlags(loaded, values);
   if (keepReports !== undefined && plan.reportPattern === undefined) {
     throw new UsageError(
       `--keep-reports needs a report path with {date} or {time} (such as ` +
         `--report 'reports/{date}-{time}.json'): got ${plan.report}`,
     );
   }
-  if (io.relaunch) {
-    return await io.relaunch(grantsFor(kinds, plan, values, flagSettings), stdinText);
-  }
-  return await executePlan(plan, io, {
-    kinds,
-    ...(keepReports !== undefined ? { keepReports } : {}),
-    failFast: values["fail-fast"] ?? false,
-    force: values.force ?? false,
-    quiet: values.quiet ?? false,
-    json: values.json ?? false,
-    mode,
-    timelines: { trace: values.trace, html: values.html },
-    waitLockMs: waitLockMs(values["wait-lock"]),
-  });
+  return {
+    grants: () => grantsFor(kinds, plan, values, flagSettings),
+    stdinText,
+    execute: () => {
+      for (const note of notes) io.stderr(note);
+      return executePlan(plan, io, {
+        kinds,
+        ...(keepReports !== undefined ? { keepReports } : {}),
+        failFast: values["fail-fast"] ?? false,
+        force: values.force ?? false,
+        quiet: values.quiet ?? false,
+        json: values.json ?? false,
+        mode,
+        timelines: { trace: values.trace, html: values.html },
+        waitLockMs: waitLockMs(values["wait-lock"]),
+      });
+    },
+  };
 }

@@ -5,7 +5,6 @@
  */
 import type { Plan } from "../jobfile/job.ts";
 import { type Selection, selectJobs, succeededIn } from "../run/selection.ts";
-import type { CliIo } from "./io.ts";
 
 /** Their `parseArgs` options. */
 export const SELECTION_FLAGS = {
@@ -22,8 +21,8 @@ export const SELECTION_HELP =
                          what it needs that succeeded then is not run again`;
 
 /**
- * The plan with the selection applied (the same plan when no flag is given); says on stderr what
- * was left out.
+ * The plan with the selection applied (the same plan when no flag is given), and the lines that
+ * say what was left out, for stderr.
  *
  * @throws {UsageError} for a name that is no job or group, or a report that cannot be read
  */
@@ -34,28 +33,28 @@ export async function selectFromFlags(
     skip?: string[] | undefined;
     "rerun-failed"?: string | undefined;
   },
-  io: CliIo,
-): Promise<Plan> {
+): Promise<{ plan: Plan; notes: string[] }> {
   const list = (items: string[] | undefined) =>
     items?.flatMap((item) => item.split(",")).map((name) => name.trim()).filter(Boolean);
   const only = list(values.only);
   const skip = list(values.skip);
   const rerun = values["rerun-failed"];
-  if (only === undefined && skip === undefined && rerun === undefined) return plan;
+  if (only === undefined && skip === undefined && rerun === undefined) return { plan, notes: [] };
   const selection: Selection = {
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),
     ...(rerun ? { done: await succeededIn(rerun) } : {}),
   };
   const selected = selectJobs(plan.jobs, selection);
+  const notes: string[] = [];
   if (selected.skippedWithNeeds.length > 0) {
-    io.stderr(
+    notes.push(
       `taskpool: --skip also leaves out what needs it: ${selected.skippedWithNeeds.join(", ")}\n`,
     );
   }
-  io.stderr(
+  notes.push(
     `taskpool: running ${selected.jobs.length} of ${plan.jobs.length} jobs` +
       `${rerun ? ` (the rest succeeded in ${rerun})` : ""}\n`,
   );
-  return { ...plan, jobs: selected.jobs };
+  return { plan: { ...plan, jobs: selected.jobs }, notes };
 }

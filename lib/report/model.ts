@@ -8,6 +8,7 @@ import { errorCode, errorMessage } from "../errors.ts";
 import type { AttemptRecord, JobOutcome, JobStatus, RunEvent } from "../scheduler/events.ts";
 import type { Concurrency, Job } from "../jobfile/job.ts";
 import type { Kinds } from "../kind_definition.ts";
+import { EXIT } from "../exit_codes.ts";
 import {
   type Report,
   REPORT_VERSION,
@@ -39,8 +40,9 @@ export interface ReportBuilderOptions {
  * import assert from "node:assert/strict";
  * import { ReportBuilder } from "./model.ts";
  * const builder = new ReportBuilder({ file: "jobs.yaml", output: "/tmp/out", concurrency: { io: 1, cpu: 1, perHost: 1 } });
- * const report = builder.build({ wallMs: 0, exitCode: 0 });
- * assert(report.summary.total === 0);
+ * const report = builder.build({ wallMs: 0 });
+ * assert(report.summary.total === 0 && report.exitCode === 0);
+ * assert.equal(builder.build({ wallMs: 5, interrupted: true, stoppedBy: "SIGTERM" }).exitCode, 143);
  * ```
  */
 export class ReportBuilder {
@@ -83,22 +85,35 @@ export class ReportBuilder {
     }
   };
 
-  /** The report as of now; jobs without an outcome are reported cancelled. */
+  /**
+   * The report as of now, with the exit code the run ends with; jobs without an outcome are
+   * reported cancelled.
+   */
   build(
     options: {
       wallMs: number;
-      exitCode: number;
+      /** The run was stopped (its signal aborted). @default false */
       interrupted?: boolean;
+      /** The signal that stopped it, which decides the exit code (130, 143). */
+      stoppedBy?: "SIGINT" | "SIGTERM" | undefined;
       peakRssBytes?: number;
       peakTotalRssBytes?: number;
     },
   ): Report {
-    const { wallMs, exitCode, interrupted = false, peakRssBytes = Deno.memoryUsage().rss } =
+    const { wallMs, interrupted = false, stoppedBy, peakRssBytes = Deno.memoryUsage().rss } =
       options;
     const { peakTotalRssBytes = peakRssBytes } = options;
     this.#interrupted = interrupted;
     const jobs = this.#jobs.map((job) => this.#reportJob(job, wallMs));
     const count = (status: JobStatus) => jobs.filter((job) => job.status === status).length;
+    const succeeded = count("ok") + count("cached");
+    const exitCode = stoppedBy === "SIGTERM"
+      ? EXIT.sigterm
+      : stoppedBy === "SIGINT"
+      ? EXIT.sigint
+      : succeeded === jobs.length
+      ? EXIT.ok
+      : EXIT.jobsFailed;
     return {
       version: REPORT_VERSION,
       file: this.#options.file,

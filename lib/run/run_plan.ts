@@ -15,7 +15,8 @@ import { type Report, ReportBuilder } from "../report/model.ts";
 import { reportJson } from "../report/json.ts";
 import { writeTextFileAtomic, writeTextFileAtomicSync } from "../util/write_atomic.ts";
 import { onHardExit } from "../util/exit_hooks.ts";
-import { EXIT } from "../exit_codes.ts";
+import { InterruptedError } from "../errors.ts";
+import { type TimelinePaths, writeTimelines } from "../report/outputs.ts";
 import { runJobs } from "../scheduler/scheduler.ts";
 import type { JobKind } from "../scheduler/kind.ts";
 import { JobCache } from "../incremental/job_cache.ts";
@@ -40,6 +41,8 @@ export interface RunPlanOptions {
   force?: boolean;
   /** How to run it (`--mode`). @default "auto" */
   mode?: Mode;
+  /** Also write the run's timeline (`--trace`, `--html`) after its report. @default none */
+  timelines?: TimelinePaths;
 }
 
 /**
@@ -53,8 +56,9 @@ export interface RunPlanOptions {
 const WORKER_TASKS_AHEAD = 512;
 
 /**
- * Runs a plan and writes its report; resolves with the report (also on job failures).
- * Rejects only when the report itself cannot be written.
+ * Runs a plan and writes its outputs, the report then any timeline asked for, with the exit code
+ * the run ends with; resolves with the report (also on job failures). Rejects only when an output
+ * cannot be written.
  */
 export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Report> {
   const {
@@ -66,6 +70,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     killGraceMs,
     force = false,
     mode = "auto",
+    timelines = {},
   } = options;
   const settings = settingsFor(mode, plan, kinds);
   const { limits } = settings;
@@ -81,17 +86,14 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
   const http = new HttpTransport({ maxIdlePerOrigin: limits.io });
   const memory = new PeakMemory(() => workers.rssBytes + processes.rssBytes);
   const started = now();
-  const finalReport = (): Report => {
-    const interrupted = signal?.aborted ?? false;
-    const draft = builder.build({
+  const finalReport = (): Report =>
+    builder.build({
       wallMs: now() - started,
-      exitCode: 0,
-      interrupted,
+      interrupted: signal?.aborted ?? false,
+      stoppedBy: stoppingSignal(signal),
       peakRssBytes: memory.peak,
       peakTotalRssBytes: memory.peakTotal,
     });
-    return { ...draft, exitCode: exitCodeOf(draft, signal) };
-  };
   // Exiting at once (a second Ctrl-C) still leaves the report, as the run stood.
   using _lastWords = onHardExit(() =>
     writeTextFileAtomicSync(plan.report, reportJson(finalReport()))
@@ -149,7 +151,19 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
   }
   const report = finalReport();
   await writeTextFileAtomic(plan.report, reportJson(report));
+  await writeTimelines(
+    timelines,
+    [{ label: `${report.mode.used} run`, report }],
+    `taskpool run of ${plan.file}`,
+    kinds.map((kind) => kind.name),
+  );
   return report;
+}
+
+/** The signal (SIGINT, SIGTERM) whose interrupt aborted `signal`, if that is what stopped it. */
+function stoppingSignal(signal: AbortSignal | undefined): "SIGINT" | "SIGTERM" | undefined {
+  const reason = signal?.aborted ? signal.reason : undefined;
+  return reason instanceof InterruptedError ? reason.signal : undefined;
 }
 
 /**
@@ -176,14 +190,4 @@ class PeakMemory {
     this.peak = Math.max(this.peak, own);
     this.peakTotal = Math.max(this.peakTotal, own + this.#others());
   }
-}
-
-/** 0 when every job succeeded, 130/143 when interrupted, 1 otherwise. */
-export function exitCodeOf(report: Report, signal?: AbortSignal): number {
-  const reason = signal?.aborted ? signal.reason : undefined;
-  if (reason && typeof reason === "object" && "signal" in reason) {
-    return reason.signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
-  }
-  const { ok, cached, total } = report.summary;
-  return ok + cached === total ? EXIT.ok : EXIT.jobsFailed;
 }

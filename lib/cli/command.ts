@@ -1,0 +1,43 @@
+/**
+ * The shape of a subcommand: `prepare` reads the arguments, loads and checks the job file and
+ * expands it (everything that can fail with exit 2), then `execute` does the work. Between the
+ * two, `main.ts` decides where the work happens: a command that runs jobs says what rights they
+ * need, and `main.ts` may start it again in a child Deno that has only those.
+ *
+ * @module
+ */
+import type { Kinds } from "../kind_definition.ts";
+import type { Grants } from "../sandbox/grants.ts";
+import type { CliIo } from "./io.ts";
+
+/** A command whose arguments and job file are checked, ready to run. */
+export interface Prepared {
+  /**
+   * The rights its jobs need, for a command that runs jobs: the work may then happen in a child
+   * Deno with only these. Absent for a command that runs no job.
+   */
+  grants?(): Grants;
+  /** The job file as read from stdin, for a child to read in its turn. */
+  stdinText?: string | undefined;
+  /** Does the work in this process; resolves with the exit code. */
+  execute(): Promise<number>;
+}
+
+/** One subcommand of taskpool. */
+export interface Command {
+  /** Its `--help` text. */
+  help: string;
+  /** Checks its arguments and job file; see the module doc. */
+  prepare(args: string[], io: CliIo, kinds: Kinds): Promise<Prepared>;
+}
+
+/** A command that runs no job: all its work happens where it is called. */
+export function inProcess(
+  help: string,
+  run: (args: string[], io: CliIo, kinds: Kinds) => Promise<number>,
+): Command {
+  return {
+    help,
+    prepare: (args, io, kinds) => Promise.resolve({ execute: () => run(args, io, kinds) }),
+  };
+}
