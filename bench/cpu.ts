@@ -13,6 +13,7 @@ import count from "../tasks/compute/builtin/count.ts";
 import { runCli } from "./run_cli.ts";
 import { hostProfile, threadProfile, workerProfile } from "../tasks/compute/privileges.ts";
 import { KINDS } from "../tasks/mod.ts";
+import { record } from "./results.ts";
 
 const CORES = navigator.hardwareConcurrency;
 
@@ -67,6 +68,14 @@ async function speedups(): Promise<void> {
   for (const [isolation, target] of [["worker", 1.85], ["process", 1.75]] as const) {
     const wallMs = median(walls[isolation]);
     const byRound = walls[isolation].map((wall, round) => sequentials[round]! / wall);
+    record({
+      case: `4 x count on ${isolation === "worker" ? "Workers" : "processes"}`,
+      wallMs: wallMs,
+      oneThreadMs: sequentialMs,
+      speedup: sequentialMs / wallMs,
+      target: target,
+      rounds: byRound,
+    });
     console.log(
       `cpu        4 x count(${n.toExponential(1)}) on ${CORES} ${
         isolation === "worker" ? "Workers" : "processes"
@@ -129,6 +138,14 @@ async function overhead(): Promise<void> {
   for (const isolation of ["worker", "thread"] as const) {
     const rate = median(rates[isolation]);
     const byRound = rates[isolation].map((r, round) => r / bare[round]!);
+    record({
+      case: `${tiny} tiny compute jobs, isolation ${isolation}`,
+      jobsPerSecond: rate,
+      barePoolPerSecond: median(bare),
+      ratio: rate / median(bare),
+      target: 0.5,
+      rounds: byRound,
+    });
     console.log(
       `overhead   ${tiny} tiny compute jobs, isolation ${isolation}: ${rate.toFixed(0)} jobs/s; ` +
         `bare ${CORES}-Worker postMessage pool ${median(bare).toFixed(0)} tasks/s: ratio ` +
@@ -147,6 +164,12 @@ async function overhead(): Promise<void> {
   const xargsMs = await xargs(commands);
   const ours = commands / run.wallMs * 1000;
   const theirs = commands / xargsMs * 1000;
+  record({
+    case: `${commands} true commands`,
+    jobsPerSecond: ours,
+    xargsPerSecond: theirs,
+    ratio: ours / theirs,
+  });
   console.log(
     `overhead   ${commands} 'true' commands: ${ours.toFixed(0)} jobs/s; xargs -P${CORES} ` +
       `${theirs.toFixed(0)} jobs/s: ratio ${(ours / theirs).toFixed(2)}`,
@@ -198,6 +221,12 @@ async function coldStart(): Promise<void> {
   } finally {
     await Deno.remove(output, { recursive: true });
   }
+  record({
+    case: "cold pool, first result",
+    workerMs: median(worker),
+    threadMs: median(thread),
+    processMs: median(process),
+  });
   console.log(
     `cold start first result from a new pool: Worker ${median(worker).toFixed(0)} ms, ` +
       `thread ${median(thread).toFixed(0)} ms, process ${median(process).toFixed(0)} ms ` +

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { formatBytes } from "../lib/util/format.ts";
 import { runCli } from "./run_cli.ts";
+import { record } from "./results.ts";
 
 /** The chunk bench/serve_files.ts streams `/blob` in. */
 const BLOB_CHUNK = 1024 * 1024;
@@ -226,6 +227,16 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
       : wall / ideal <= c.target
       ? " (target met)"
       : ` (target ${c.target}x NOT met)`;
+    record({
+      case: `${c.files} x ${formatBytes(c.bytes)}, ${c.latencyMs} ms latency, io=${c.io}`,
+      idealMs: ideal,
+      taskpoolMs: wall,
+      ratioToIdeal: wall / ideal,
+      target: c.target,
+      peakRssBytes: rss,
+      bareFetchMs: median(bare),
+      curlMs: curl.length ? median(curl) : undefined,
+    });
     console.log(
       `downloads  ${c.files} x ${formatBytes(c.bytes)}, ${c.latencyMs} ms latency, io=${c.io}: ` +
         `ideal ${ideal.toFixed(0)} ms (loopback ${
@@ -273,6 +284,15 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
     const checked = median(verified.map((run) => run.wallMs));
     const rss = Math.max(...[...plain, ...verified].map((run) => run.peakRssBytes));
     const rate = (ms: number) => `${formatBytes(big / (ms / 1000))}/s`;
+    record({
+      case: "1 x 1 GiB",
+      taskpoolMs: wall,
+      sha256VerifiedMs: checked,
+      peakRssBytes: rss,
+      bareFetchMs: median(bare),
+      curlMs: curl.length ? median(curl) : undefined,
+      ratioToCurl: curl.length ? wall / median(curl) : undefined,
+    });
     console.log(
       `downloads  1 x 1 GiB, medians of ${rounds}: taskpool ${wall.toFixed(0)} ms (${
         rate(wall)
@@ -288,6 +308,28 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
     );
   }
 
+  // A body that decodes to 1 GiB from about 1 MB of gzip: decoding paced by the writes.
+  {
+    const big = 2 ** 30;
+    const runs: TaskpoolRun[] = [];
+    for (let i = 0; i < repeat; i++) {
+      await using server = await startFileServer();
+      runs.push(await runTaskpool([`${server.url}/gzip-zeros?bytes=${big}`], 1));
+    }
+    const wall = median(runs.map((run) => run.wallMs));
+    const rss = Math.max(...runs.map((run) => run.peakRssBytes));
+    record({
+      case: "1 GiB decoded from gzip",
+      taskpoolMs: wall,
+      peakRssBytes: rss,
+      targetRss: 150e6,
+    });
+    console.log(
+      `downloads  1 GiB decoded from gzip, median of ${repeat}: ${wall.toFixed(0)} ms, peak RSS ` +
+        `${formatBytes(rss)}${rss <= 150e6 ? " (within 150 MB)" : " (OVER 150 MB)"}`,
+    );
+  }
+
   // Overhead per job: tiny files, no latency.
   {
     await using server = await startFileServer();
@@ -295,6 +337,7 @@ export async function benchDownloads(options: { repeat?: number } = {}): Promise
     const runs: TaskpoolRun[] = [];
     for (let i = 0; i < repeat; i++) runs.push(await runTaskpool(tiny, 64));
     const wall = median(runs.map((run) => run.wallMs));
+    record({ case: "2000 x 16 B, io=64", taskpoolMs: wall, jobsPerSecond: 2000 / wall * 1000 });
     console.log(
       `downloads  2000 x 16 B, no latency, io=64, median of ${repeat}: ${wall.toFixed(0)} ms = ${
         (2000 / wall * 1000).toFixed(0)

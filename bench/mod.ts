@@ -1,5 +1,5 @@
 /**
- * `deno task bench`: figures with ratios against the ideal, for the README. Not a test: it
+ * `deno task bench`: figures with ratios against the ideal, for docs/benchmarks.md. Not a test: it
  * prints what it measured and asserts nothing.
  *
  * - downloads (bench/downloads.ts): taskpool, a bare fetch loop and curl against a loopback
@@ -13,8 +13,10 @@
  */
 import { benchCpu } from "./cpu.ts";
 import { benchDownloads } from "./downloads.ts";
+import { saveResults } from "./results.ts";
 
 console.log(`taskpool bench on ${navigator.hardwareConcurrency} cores, deno ${Deno.version.deno}`);
 const only = Deno.args[0];
 if (!only || only === "downloads") await benchDownloads();
 if (!only || only === "cpu") await benchCpu();
+console.log(`raw figures: ${await saveResults(only ?? "all")}`);

@@ -4,6 +4,7 @@
  *
  * - `/f/NAME?bytes=N&latency=MS`  N bytes after MS of latency
  * - `/blob?bytes=N`               N bytes streamed in 1 MiB chunks, no latency
+ * - `/gzip-zeros?bytes=N`         `Content-Encoding: gzip` of N zero bytes (about N / 1000 sent)
  *
  * Usage: deno run --allow-net bench/serve_files.ts
  */
@@ -11,6 +12,22 @@ import { serveLoopback } from "../lib/util/serve_loopback.ts";
 
 const CHUNK = new Uint8Array(1024 * 1024).map((_, i) => (i * 31 + 7) & 0xff);
 const small = new Map<number, Uint8Array<ArrayBuffer>>();
+const gzipped = new Map<number, Uint8Array<ArrayBuffer>>();
+
+/** The gzip of `size` zero bytes. */
+async function gzipOfZeros(size: number): Promise<Uint8Array<ArrayBuffer>> {
+  const zeros = new Uint8Array(1024 * 1024);
+  let left = size;
+  const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    pull(controller) {
+      const n = Math.min(left, zeros.length);
+      controller.enqueue(zeros.subarray(0, n));
+      left -= n;
+      if (left === 0) controller.close();
+    },
+  }).pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
 
 const server = serveLoopback(async (request) => {
   const url = new URL(request.url);
@@ -33,6 +50,11 @@ const server = serveLoopback(async (request) => {
       },
     });
     return new Response(body, { headers: { "content-length": String(bytes) } });
+  }
+  if (url.pathname === "/gzip-zeros") {
+    let body = gzipped.get(bytes);
+    if (!body) gzipped.set(bytes, body = await gzipOfZeros(bytes));
+    return new Response(body, { headers: { "content-encoding": "gzip" } });
   }
   return new Response("not found\n", { status: 404 });
 });

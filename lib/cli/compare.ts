@@ -86,7 +86,7 @@ async function prepareCompare(args: string[], io: CliIo, kinds: Kinds): Promise<
     grants: () => grantsFor(kinds, plan, values, { envNames, envFiles }),
     stdinText,
     execute: () =>
-      runComparison({
+      executeComparison({
         plan,
         io,
         kinds,
@@ -100,7 +100,7 @@ async function prepareCompare(args: string[], io: CliIo, kinds: Kinds): Promise<
   };
 }
 
-/** The flags `compare` and `demo` share, as {@linkcode runComparison} options. */
+/** The flags `compare` and `demo` share, as {@linkcode executeComparison} options. */
 export function comparisonFlags(
   values: {
     modes?: string;
@@ -110,7 +110,7 @@ export function comparisonFlags(
     html?: string;
     "wait-lock"?: string;
   },
-): Pick<RunComparisonOptions, "modes" | "repeat" | "json" | "timelines" | "waitLockMs"> {
+): Pick<ExecuteComparisonOptions, "modes" | "repeat" | "json" | "timelines" | "waitLockMs"> {
   return {
     waitLockMs: waitLockMs(values["wait-lock"]),
     modes: values.modes === undefined ? COMPARED_MODES : modesArg(values.modes),
@@ -120,8 +120,8 @@ export function comparisonFlags(
   };
 }
 
-/** Options for {@linkcode runComparison}. */
-export interface RunComparisonOptions {
+/** Options for {@linkcode executeComparison}. */
+export interface ExecuteComparisonOptions {
   /** The job file's plan as given (its output folder holds the comparison). */
   plan: Plan;
   io: CliIo;
@@ -141,7 +141,7 @@ export interface RunComparisonOptions {
 }
 
 /** Runs a comparison, prints it, writes compare.json; resolves with the exit code. */
-export async function runComparison(options: RunComparisonOptions): Promise<number> {
+export async function executeComparison(options: ExecuteComparisonOptions): Promise<number> {
   const { plan, io, kinds, modes, repeat, json, loadRunPlan } = options;
   using interrupts = listenForInterrupts(io);
   await using _lock = await lockOutput(plan.output, io, {

@@ -12,7 +12,7 @@ import { UsageError } from "../errors.ts";
 import { loadPlan, type PlanOverrides } from "../jobfile/mod.ts";
 import { grantsFor } from "./grants_for.ts";
 import { modeArg, parseCommandArgs, positiveInteger } from "./args.ts";
-import { COMPARED_MODES, comparisonFlags, runComparison } from "./compare.ts";
+import { COMPARED_MODES, comparisonFlags, executeComparison } from "./compare.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
@@ -78,12 +78,12 @@ async function prepareDemo(args: string[], io: CliIo, kinds: Kinds): Promise<Pre
   const plan = await loadDemoPlan(kinds, "http://127.0.0.1", { output: values.output });
   return {
     grants: () => ({ ...grantsFor(kinds, plan, values), net: ["127.0.0.1"] }),
-    execute: () => runDemo(values, io, kinds),
+    execute: () => executeDemo(values, io, kinds),
   };
 }
 
 /** Serves the album and runs the demo against it; resolves with the exit code. */
-async function runDemo(values: DemoValues, io: CliIo, kinds: Kinds): Promise<number> {
+async function executeDemo(values: DemoValues, io: CliIo, kinds: Kinds): Promise<number> {
   await using album = startAlbumServer({ latencyMs: Number(values.latency ?? 80) });
   io.stderr(`taskpool demo: album of ${album.images.length} images at ${album.url}/album/\n`);
   const overrides = { output: values.output, cpu: positiveInteger("--cpu", values.cpu) };
@@ -105,7 +105,7 @@ async function runDemo(values: DemoValues, io: CliIo, kinds: Kinds): Promise<num
       waitLockMs: waitLockMs(values["wait-lock"]),
     });
   }
-  return await runComparison({
+  return await executeComparison({
     plan,
     io,
     kinds,

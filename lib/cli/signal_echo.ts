@@ -1,6 +1,6 @@
 /**
  * Telling a repeated signal from its echo. A program started by `deno task` (or `npm run`) gets
- * each Ctrl-C twice, a few ms apart (measured: 0.2-8 ms): from the terminal, and passed on by
+ * each Ctrl-C twice, a few ms apart: from the terminal, and passed on by
  * the task runner. Taken as two, the second would make taskpool exit at once instead of
  * cancelling cleanly. Under a task runner, a repeat within {@linkcode ECHO_MS} is the same one;
  * a person's second Ctrl-C comes later than that.

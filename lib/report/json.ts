@@ -9,9 +9,8 @@ import type { Report } from "./model.ts";
 const JOBS_MARK = "\u0000jobs";
 
 /**
- * `report` as JSON text: pretty-printed, except that each job's record is one line. A run of
- * 10,000 tiny jobs writes 2.6 MB in 5-6 ms this way, against 4.4 MB in 8-14 ms pretty-printed
- * throughout; and `grep` finds a job's whole record on one line.
+ * `report` as JSON text: pretty-printed, except that each job's record is one line: a report of
+ * many jobs stays compact and quick to write, and `grep` finds a job's whole record.
  *
  * @example
  * ```ts

@@ -17,7 +17,7 @@ import { writeTextFileAtomic, writeTextFileAtomicSync } from "../util/write_atom
 import { onHardExit } from "../util/exit_hooks.ts";
 import { InterruptedError } from "../errors.ts";
 import { type TimelinePaths, writeTimelines } from "../report/outputs.ts";
-import { runJobs } from "../scheduler/scheduler.ts";
+import { scheduleJobs } from "../scheduler/scheduler.ts";
 import type { JobKind } from "../scheduler/kind.ts";
 import { JobCache } from "../incremental/job_cache.ts";
 import { withJobCache } from "../incremental/cached_kind.ts";
@@ -47,11 +47,9 @@ export interface RunPlanOptions {
 
 /**
  * Compute tasks each Worker host holds queued per thread: enough that its threads never run dry
- * of tiny tasks between two round trips to it (16 left them idle a third of the time: 19,000
- * tiny jobs a second, against 28,000-33,000 with 128), and, with threads that hold 256 each,
- * that taskpool tops them up in larger batches (10,000 tiny `isolation: thread` jobs, A/B: warm
- * 134-140 ms against 140-154 with 128 here and 64 in a thread). A task queued behind a stuck or
- * long one is taken by an idle thread, or moved to a fresh host.
+ * of tiny tasks between two round trips to it, and that taskpool tops them up in large batches
+ * (`deno task bench cpu` measures tiny jobs). A task queued behind a stuck or long one is taken
+ * by an idle thread, or moved to a fresh host.
  */
 const WORKER_TASKS_AHEAD = 512;
 
@@ -128,7 +126,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
           : created,
       );
     }
-    await runJobs(plan.jobs, {
+    await scheduleJobs(plan.jobs, {
       kinds: running,
       limits,
       ...(signal ? { signal } : {}),

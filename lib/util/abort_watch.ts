@@ -1,8 +1,8 @@
 /**
  * Many waiters on one AbortSignal through a single "abort" listener. Each listener added to an
  * EventTarget is removed by a scan of all of them, so with a hundred tasks in flight on the run's
- * signal, adding and removing one per task cost more than the task (measured with tiny compute
- * jobs); a Set costs the same whatever the count.
+ * signal, adding and removing one per task costs more than a tiny task; a Set costs the same
+ * whatever the count.
  *
  * @example
  * ```ts

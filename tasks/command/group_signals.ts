@@ -2,8 +2,8 @@
  * Sending signals to processes and process groups. `Deno.kill` needs the right to run any
  * program, which a run that lists its programs does not have (see lib/sandbox/grants.ts). There,
  * signals go through one long-lived `sh`, whose builtin `kill` sends them: one process for the
- * whole run. Spawning kill(1) for each signal cost a process per command job and held the event
- * loop while it ran (200 `true` commands: 155 jobs/s that way).
+ * whole run. Spawning kill(1) for each signal would cost a process per command job and hold the
+ * event loop while it ran.
  *
  * @module
  */

@@ -2,10 +2,9 @@
  * Starting a program as the leader of its own process group (and session), and ending that
  * whole group: SIGTERM, then SIGKILL after a grace period.
  *
- * Deno's `detached: true` does this with a fork, whose cost grows with the parent's memory: 79
- * spawns a second from a 400 MiB process, against 670 through `setsid` (util-linux), which Deno
- * starts with a cheap `posix_spawn` and which then calls setsid(2) and execs the program under
- * the same pid. So `setsid` is used where it exists, `detached` elsewhere.
+ * Deno's `detached: true` does this with a fork, whose cost grows with the parent's memory,
+ * while `setsid` (util-linux) is started with a cheap `posix_spawn`, then calls setsid(2) and
+ * execs the program under the same pid. So `setsid` is used where it exists, `detached` elsewhere.
  *
  * @module
  */

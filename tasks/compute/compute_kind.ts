@@ -77,8 +77,8 @@ export function createComputeKind(
       }
       : {}),
     // The Worker threads of the first jobs boot while the scheduler sets the run up: a cold
-    // host takes 20-40 ms before its first task starts, and two threads in taskpool's own
-    // process hold its thread for 20-30 ms as they are created.
+    // host takes a while before its first task starts, and threads in taskpool's own process
+    // hold its thread as they are created.
     prepare(ready) {
       const groups = new Set<string>();
       for (const job of ready) {

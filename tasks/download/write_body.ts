@@ -8,8 +8,8 @@
  * - anything else is a loop over the body's views (taskpool's HTTP client hands out views of its
  *   connection buffer, up to 1 MiB each): counted against `max_bytes`, hashed if needed and
  *   written synchronously. A synchronous write of one chunk to the page cache costs far less
- *   than an async op's round trip through the thread pool (measured: 3.6 s against 6.5 s per
- *   GiB), and the view is reused by the next read, so it must be written before that.
+ *   than an async op's round trip through the thread pool, and the view is reused by the next
+ *   read, so it must be written before that.
  *
  * @module
  */

@@ -4,7 +4,7 @@ import { InterruptedError } from "../../lib/errors.ts";
 import type { RunEvent } from "../../lib/scheduler/events.ts";
 import type { Job } from "../../lib/jobfile/job.ts";
 import type { CommandResult, RunJob } from "../../tasks/command/job.ts";
-import { runJobs } from "../../lib/scheduler/scheduler.ts";
+import { scheduleJobs } from "../../lib/scheduler/scheduler.ts";
 import type { JobKind, KindRegistry, PoolName } from "../../lib/scheduler/kind.ts";
 
 /** A run job with only what the scheduler reads. */
@@ -41,9 +41,9 @@ function kinds(
   return new Map([["run", kind]]);
 }
 
-Deno.test("runJobs() starts a job only after all its needs succeeded", async () => {
+Deno.test("scheduleJobs() starts a job only after all its needs succeeded", async () => {
   const order: string[] = [];
-  const outcomes = await runJobs([
+  const outcomes = await scheduleJobs([
     job("c", { needs: ["a", "b"] }),
     job("a"),
     job("b", { needs: ["a"] }),
@@ -58,11 +58,11 @@ Deno.test("runJobs() starts a job only after all its needs succeeded", async () 
   assert.deepEqual([...outcomes.values()].map((o) => o.status), ["ok", "ok", "ok"]);
 });
 
-Deno.test("runJobs() never runs more than the pool's limit at once", async () => {
+Deno.test("scheduleJobs() never runs more than the pool's limit at once", async () => {
   let running = 0;
   let peak = 0;
   const jobs = Array.from({ length: 20 }, (_, i) => job(`j${i}`));
-  await runJobs(jobs, {
+  await scheduleJobs(jobs, {
     kinds: kinds(async () => {
       peak = Math.max(peak, ++running);
       await new Promise((resolve) => setTimeout(resolve, 1));
@@ -74,9 +74,9 @@ Deno.test("runJobs() never runs more than the pool's limit at once", async () =>
   assert.equal(peak, 3);
 });
 
-Deno.test("runJobs() skips the dependents of a failed job and runs the rest", async () => {
+Deno.test("scheduleJobs() skips the dependents of a failed job and runs the rest", async () => {
   const ran: string[] = [];
-  const outcomes = await runJobs([
+  const outcomes = await scheduleJobs([
     job("bad"),
     job("child", { needs: ["bad"] }),
     job("grandchild", { needs: ["child"] }),
@@ -96,9 +96,9 @@ Deno.test("runJobs() skips the dependents of a failed job and runs the rest", as
   assert.equal(outcomes.get("independent")?.status, "ok");
 });
 
-Deno.test("runJobs() retries a retryable failure with back-off, recording each attempt", async () => {
+Deno.test("scheduleJobs() retries a retryable failure with back-off, recording each attempt", async () => {
   const events: RunEvent[] = [];
-  const outcomes = await runJobs([job("flaky", { retries: 2, backoffMs: 4 })], {
+  const outcomes = await scheduleJobs([job("flaky", { retries: 2, backoffMs: 4 })], {
     kinds: kinds((_, __, attempt) =>
       attempt < 3 ? Promise.reject(new Error(`fail ${attempt}`)) : Promise.resolve({})
     ),
@@ -118,9 +118,9 @@ Deno.test("runJobs() retries a retryable failure with back-off, recording each a
   assert.deepEqual(delays, [2, 4]); // random 0.5 x base 4ms x 2^(attempt-1)
 });
 
-Deno.test("runJobs() does not retry what the kind calls permanent", async () => {
+Deno.test("scheduleJobs() does not retry what the kind calls permanent", async () => {
   let attempts = 0;
-  const outcomes = await runJobs([job("gone", { retries: 5 })], {
+  const outcomes = await scheduleJobs([job("gone", { retries: 5 })], {
     kinds: kinds(
       () => {
         attempts++;
@@ -135,8 +135,8 @@ Deno.test("runJobs() does not retry what the kind calls permanent", async () => 
   assert.equal(attempts, 1);
 });
 
-Deno.test("runJobs() fails an attempt that exceeds its timeout with a TimeoutError", async () => {
-  const outcomes = await runJobs([job("slow", { timeoutMs: 5 })], {
+Deno.test("scheduleJobs() fails an attempt that exceeds its timeout with a TimeoutError", async () => {
+  const outcomes = await scheduleJobs([job("slow", { timeoutMs: 5 })], {
     kinds: kinds((_, signal) =>
       new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
     ),
@@ -147,9 +147,9 @@ Deno.test("runJobs() fails an attempt that exceeds its timeout with a TimeoutErr
   assert.equal((outcome.error as DOMException).name, "TimeoutError");
 });
 
-Deno.test("runJobs() with failFast aborts running jobs and cancels the rest", async () => {
+Deno.test("scheduleJobs() with failFast aborts running jobs and cancels the rest", async () => {
   const blocked = Promise.withResolvers<void>();
-  const outcomes = await runJobs([
+  const outcomes = await scheduleJobs([
     job("long"),
     job("bad"),
     job("queued"),
@@ -176,10 +176,10 @@ Deno.test("runJobs() with failFast aborts running jobs and cancels the rest", as
   assert.equal(outcomes.get("later")?.status, "cancelled");
 });
 
-Deno.test("runJobs() cancels everything when the run's signal is aborted", async () => {
+Deno.test("scheduleJobs() cancels everything when the run's signal is aborted", async () => {
   const controller = new AbortController();
   const started = Promise.withResolvers<void>();
-  const run = runJobs([job("a"), job("b", { needs: ["a"] })], {
+  const run = scheduleJobs([job("a"), job("b", { needs: ["a"] })], {
     kinds: kinds((_, signal) => {
       started.resolve();
       return new Promise((_, reject) =>
@@ -197,11 +197,14 @@ Deno.test("runJobs() cancels everything when the run's signal is aborted", async
   assert.equal(outcomes.get("b")?.status, "cancelled");
 });
 
-Deno.test("runJobs() keeps io and cpu pools apart", async () => {
+Deno.test("scheduleJobs() keeps io and cpu pools apart", async () => {
   const lanes: string[] = [];
   const io: JobKind = { pool: "io", run: () => Promise.resolve({}) };
   const cpu: JobKind = { pool: "cpu", run: () => Promise.resolve({}) };
-  await runJobs([job("d", { kind: "run" }), { ...job("x"), kind: "compute" } as unknown as Job], {
+  await scheduleJobs([
+    job("d", { kind: "run" }),
+    { ...job("x"), kind: "compute" } as unknown as Job,
+  ], {
     kinds: new Map<string, JobKind>([["download", io], ["compute", io], ["run", cpu]]),
     limits: { io: 1, cpu: 1 },
     onEvent: (event) => event.type === "job-started" && lanes.push(event.lane),
@@ -254,12 +257,12 @@ function queueAheadKind(holds: Set<string>) {
   return { kind, taken, signals, finish: (name: string) => finishers.get(name)!() };
 }
 
-Deno.test("runJobs() takes queue-ahead jobs before a slot frees, and times each from its start", async () => {
+Deno.test("scheduleJobs() takes queue-ahead jobs before a slot frees, and times each from its start", async () => {
   const { kind, taken, signals } = queueAheadKind(new Set(["a"]));
   const compute = (name: string, timeoutMs: number) =>
     ({ ...job(name, { timeoutMs }), kind: "compute" }) as unknown as Job;
   const events: RunEvent[] = [];
-  const run = runJobs(
+  const run = scheduleJobs(
     [compute("a", 40), compute("b", 10), compute("c", 10), compute("d", 10)],
     {
       kinds: new Map<string, JobKind>([["download", kind], ["compute", kind], ["run", kind]]),
@@ -284,7 +287,7 @@ Deno.test("runJobs() takes queue-ahead jobs before a slot frees, and times each 
   assert.ok(outcomes.get("b")!.startMs! >= outcomes.get("a")!.startMs! + 40, "b began after a");
 });
 
-Deno.test("runJobs() holds other jobs back while queue-ahead jobs wait to start", async () => {
+Deno.test("scheduleJobs() holds other jobs back while queue-ahead jobs wait to start", async () => {
   const { kind: ahead, finish } = queueAheadKind(new Set(["x1"]));
   const order: string[] = [];
   const plain: JobKind<Job, CommandResult> = {
@@ -295,7 +298,7 @@ Deno.test("runJobs() holds other jobs back while queue-ahead jobs wait to start"
     },
   };
   const events: RunEvent[] = [];
-  const run = runJobs([
+  const run = scheduleJobs([
     { ...job("x1"), kind: "compute" } as unknown as Job,
     { ...job("x2"), kind: "compute" } as unknown as Job,
     job("r"),
@@ -313,7 +316,7 @@ Deno.test("runJobs() holds other jobs back while queue-ahead jobs wait to start"
   assert.deepEqual(names, ["x1", "x2", "r"]);
 });
 
-Deno.test("runJobs() gives a queue-ahead job a free slot while another kind's job holds one", async () => {
+Deno.test("scheduleJobs() gives a queue-ahead job a free slot while another kind's job holds one", async () => {
   const { kind: ahead } = queueAheadKind(new Set());
   const finishers: (() => void)[] = [];
   const held: JobKind<Job, CommandResult> = {
@@ -321,7 +324,7 @@ Deno.test("runJobs() gives a queue-ahead job a free slot while another kind's jo
     run: () => new Promise((resolve) => finishers.push(() => resolve({ exitCode: 0 }))),
   };
   const events: RunEvent[] = [];
-  const run = runJobs([
+  const run = scheduleJobs([
     job("r"),
     { ...job("c1"), kind: "compute" } as unknown as Job,
     { ...job("c2"), kind: "compute", needs: ["c1"] } as unknown as Job,
@@ -344,7 +347,7 @@ Deno.test("runJobs() gives a queue-ahead job a free slot while another kind's jo
   ]);
 });
 
-Deno.test("runJobs() runs queue-ahead jobs of different keys side by side, within the pool's limit", async () => {
+Deno.test("scheduleJobs() runs queue-ahead jobs of different keys side by side, within the pool's limit", async () => {
   // Each job its own key (as separate compute entries in a job file are): the first goes ahead
   // and starts when its kind says (a Worker host, once its threads are up); then the others take
   // the free slots, and none waits for another while a slot is free.
@@ -363,7 +366,7 @@ Deno.test("runJobs() runs queue-ahead jobs of different keys side by side, withi
   const startedNames = () =>
     events.filter((e) => e.type === "job-started").map((e) => (e as { job: Job }).job.name);
   const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
-  const run = runJobs(["a", "b", "c"].map((name) => job(name)), {
+  const run = scheduleJobs(["a", "b", "c"].map((name) => job(name)), {
     kinds: new Map<string, JobKind>([["download", kind], ["compute", kind], ["run", kind]]),
     limits: { io: 1, cpu: 2 },
     onEvent: (e) => events.push(e),
@@ -381,7 +384,7 @@ Deno.test("runJobs() runs queue-ahead jobs of different keys side by side, withi
   assert.deepEqual([...outcomes.values()].map((o) => o.status), ["ok", "ok", "ok"]);
 });
 
-Deno.test("runJobs() tells each kind of its jobs that need nothing, once, before any runs", async () => {
+Deno.test("scheduleJobs() tells each kind of its jobs that need nothing, once, before any runs", async () => {
   const told: string[][] = [];
   const ran: string[] = [];
   const kind: JobKind<Job, CommandResult> = {
@@ -393,7 +396,7 @@ Deno.test("runJobs() tells each kind of its jobs that need nothing, once, before
     },
   };
   const registry = new Map<string, JobKind>([["download", kind], ["compute", kind], ["run", kind]]);
-  await runJobs([job("a"), job("b", { needs: ["a"] }), job("c")], {
+  await scheduleJobs([job("a"), job("b", { needs: ["a"] }), job("c")], {
     kinds: registry,
     limits: { io: 1, cpu: 1 },
   });
@@ -402,7 +405,7 @@ Deno.test("runJobs() tells each kind of its jobs that need nothing, once, before
 
   // A run cancelled before it began prepares nothing.
   told.length = 0;
-  await runJobs([job("a")], {
+  await scheduleJobs([job("a")], {
     kinds: registry,
     limits: { io: 1, cpu: 1 },
     signal: AbortSignal.abort(new InterruptedError("SIGINT")),

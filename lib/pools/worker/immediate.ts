@@ -1,6 +1,6 @@
 /**
  * A macrotask soon, with no `node:` module: for a runner thread that is a web Worker, where
- * loading `node:timers` for its `setImmediate` cost 2-3 ms of the thread's 12-15 ms start.
+ * loading `node:timers` for its `setImmediate` would be a large part of the thread's start.
  *
  * Callbacks run in the order they were scheduled, each in a turn of the event loop of its own
  * (a message on a channel), after the current turn's promise jobs. Unlike `setTimeout(0)`, a

@@ -1,9 +1,9 @@
 /**
  * A one-way ring of records in shared memory, from one thread to another: a Worker host's
  * thread writes its tasks' replies there, and the host reads them when it likes, with no message
- * and no wake-up per reply. On a VM, waking a sleeping thread costs the waker 30-60 µs, more
- * than a tiny task; and a reply written here can be read even while its thread is stuck in the
- * next task, or after it died.
+ * and no wake-up per reply. Waking a sleeping thread costs the waker more than a tiny task,
+ * on a VM above all; and a reply written here can be read even while its thread is stuck in
+ * the next task, or after it died.
  *
  * One writer and one reader. Each record is a task id and bytes; a record that does not fit
  * in the free room is refused, and the writer sends it another way, leaving an empty record in

@@ -47,7 +47,7 @@ const POSTED = new Uint8Array(0);
 /**
  * A thread asks its host to read at least this often while it writes replies, so a reply is
  * read at once after a long task, and within this long after a quick one; the host need not
- * poll the rings often (a 2 ms poll stole 1.5 % of each core from 1-second tasks).
+ * poll the rings often, which would take time from every core.
  */
 const CALL_EVERY_MS = 2;
 

@@ -1,12 +1,11 @@
 /**
  * A runner thread of a {@linkcode ./host_main.ts | Worker host}, of one of two kinds:
  *
- * - with no heap cap, a web `Worker` running {@linkcode ./web_runner.ts}: it is ready for
- *   tasks in about 10 ms, and its creation holds the host's thread for about 9 ms;
+ * - with no heap cap, a web `Worker` running {@linkcode ./web_runner.ts}: the quicker to start,
+ *   though its creation holds the host's thread for a while;
  * - with a heap cap (`memory:`), a `node:worker_threads` Worker with `resourceLimits`, running
  *   {@linkcode ./node_runner.ts}: running out of heap ends that thread alone, with an event; but
- *   it starts in about 60 ms, and its creation holds the host's thread for 20-40 ms, the first
- *   one the longest.
+ *   it starts several times more slowly, and its creation holds the host's thread longer.
  *
  * Without a cap, a thread that runs out of heap ends the whole process, whatever its kind.
  * `Deno.exit` in a web Worker ends it with no event: the runner reports it itself (see

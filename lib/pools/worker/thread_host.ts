@@ -71,8 +71,8 @@ const RING_BYTES = 256 * 1024;
 /**
  * While threads hold tasks, their rings are read at least this often: a thread asks for a read
  * at least every 2 ms while it answers, but not after the reply of a quick task that came soon
- * after it last asked and before a long task. Polling more often costs every core: every 2 ms,
- * 1-second tasks ran 1.5 % slower.
+ * after it last asked and before a long task. Polling more often would take time from every
+ * core, long tasks included.
  */
 const READ_EVERY_MS = 10;
 
@@ -148,7 +148,7 @@ export class ThreadHost {
     this.#runners = options.runners;
     this.#permissions = options.permissions;
     this.#out = options.out;
-    // A thread takes 10-60 ms to start, which the second task would otherwise wait for.
+    // A thread takes a while to start, which the second task would otherwise wait for.
     for (let i = 0; i < this.#size; i++) {
       this.#start(keyOf(options.firstMemoryMb), options.firstMemoryMb);
     }
