@@ -20,9 +20,11 @@ import {
   mayRelaunch,
   relaunch,
   type RelaunchRequest,
+  sandboxedAs,
   watchLifeline,
 } from "./lib/sandbox/relaunch.ts";
 import { raiseTermination } from "./lib/cli/interrupts.ts";
+import { enterCallersFolder } from "./lib/cli/callers_folder.ts";
 import type { Kinds } from "./lib/kind_definition.ts";
 import { KINDS } from "./tasks/mod.ts";
 
@@ -117,5 +119,6 @@ export async function main(
 
 if (import.meta.main) {
   watchLifeline(raiseTermination); // when relaunched, and the launcher dies
+  if (sandboxedAs() === undefined) enterCallersFolder(); // a child is started in it already
   Deno.exit(await main(Deno.args, processIo(), mayRelaunch() ? { relaunch } : {}));
 }

@@ -62,6 +62,11 @@ export interface ExpandContext {
   fail: Fail;
   /** Records a file read to build the plan (a URL list): the plan's sources name it. */
   read(path: string): void;
+  /**
+   * Whether the job file's value at `path` came from the environment (`${VAR}`): such a value
+   * may be a secret, and must be shown as one.
+   */
+  fromEnvironment(path: PathSegment[]): boolean;
   /** The entry's jobs by `repeat` or `matrix` (one, named after the entry, when neither). */
   fanOut(): FanOutMember[];
   /**

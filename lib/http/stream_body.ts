@@ -52,29 +52,92 @@ const DECODERS: Record<string, CompressionFormat> = {
   "deflate": "deflate",
 };
 
+/**
+ * About how many decoded bytes one slice of encoded bytes should make. A decoder turns each input
+ * chunk into all of its output at once, and deflate can expand a thousandfold: so the encoded
+ * body goes to the decoder in slices sized by the expansion seen so far, and decoding goes at
+ * the reader's pace (the file writes) with a few MiB in flight, however the body was compressed.
+ * Small output chunks are also collected soon; large ones would pile up outside V8's heap.
+ */
+const DECODED_PER_SLICE = 256 * 1024;
+/** The smallest and largest slices (a bomb's, and an ordinary body's). */
+const SLICE_BYTES = { least: 256, most: 64 * 1024 } as const;
+
+/** The next slice's size, for `encoded` bytes that decoded to `decoded` so far. */
+function sliceBytes(encoded: number, decoded: number): number {
+  // Until some output is seen, assume the worst: a first slice of a bomb stays small.
+  const ratio = encoded > 0 && decoded > 0 ? decoded / encoded : 1024;
+  const size = Math.round(DECODED_PER_SLICE / Math.max(ratio, 1));
+  return Math.min(SLICE_BYTES.most, Math.max(SLICE_BYTES.least, size));
+}
+
+/**
+ * Decoded bytes between two garbage collections, where the runtime lets taskpool ask for one
+ * (the run's child Deno: see lib/sandbox/relaunch.ts). Decoded chunks live outside V8's heap,
+ * and V8 collects them late when its heap is large: a body that decodes to gigabytes would
+ * otherwise hold hundreds of MiB of them.
+ */
+const COLLECT_EVERY_BYTES = 32 * 2 ** 20;
+
+/** A full garbage collection, where `--expose-gc` offers one; nothing elsewhere. */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc === "function") gc();
+}
+
 /** What a request accepts, matching {@linkcode decodedBody}. */
 export const ACCEPT_ENCODING = "gzip, deflate";
 
 /**
  * `body` decoded from `encoding` (a Content-Encoding value); as it is when there is none. An
- * encoding not in {@linkcode ACCEPT_ENCODING} gives a body whose first read fails.
+ * encoding not in {@linkcode ACCEPT_ENCODING} gives a body whose first read fails. Decoding
+ * goes at the reader's pace: see {@linkcode DECODE_SLICE_BYTES}.
  */
 export function decodedBody(body: HttpBody, encoding: string | null): HttpBody {
   const coding = encoding?.trim().toLowerCase() ?? "";
   if (coding === "" || coding === "identity") return body;
   const format = DECODERS[coding];
+  let pending: Uint8Array<ArrayBuffer> | undefined; // what is left of the last chunk read
+  const seen = { encoded: 0, decoded: 0, collectedAt: 0 };
   const source = new ReadableStream<BufferSource>({
     async pull(controller) {
       if (!format) {
         await body.cancel();
         throw new ProtocolError(`an unsupported Content-Encoding: ${coding}`);
       }
-      const chunk = await body.read();
-      if (chunk === null) controller.close();
-      else controller.enqueue(chunk.slice()); // the view is reused by the next read
+      if (!pending?.byteLength) {
+        const chunk = await body.read();
+        if (chunk === null) return controller.close();
+        pending = chunk.slice(); // the view is reused by the next read
+      }
+      const size = sliceBytes(seen.encoded, seen.decoded);
+      controller.enqueue(pending.subarray(0, size));
+      seen.encoded += Math.min(size, pending.byteLength);
+      pending = pending.subarray(size);
     },
     cancel: () => body.cancel(),
-  });
+  }, { highWaterMark: 0 });
   if (!format) return new StreamBody(source as ReadableStream<Uint8Array>, undefined);
-  return new StreamBody(source.pipeThrough(new DecompressionStream(format)), undefined);
+  const decoded = new StreamBody(source.pipeThrough(new DecompressionStream(format)), undefined);
+  return {
+    length: undefined,
+    async read() {
+      const chunk = await decoded.read();
+      if (chunk) {
+        seen.decoded += chunk.byteLength;
+        if (seen.decoded - seen.collectedAt >= COLLECT_EVERY_BYTES) {
+          seen.collectedAt = seen.decoded;
+          collectGarbage();
+        }
+      }
+      return chunk;
+    },
+    bytes() {
+      return readAll(this);
+    },
+    async whole(use) {
+      return await use(await this.bytes());
+    },
+    cancel: () => decoded.cancel(),
+  };
 }

@@ -12,6 +12,7 @@ import type { ExpandContext, FanOutMember, JobEntry, Kinds } from "../kind_defin
 import { cleanRelativePath, isInside } from "../util/paths.ts";
 import { fillReportPath, hasPlaceholders } from "../report/history.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
+import { usesVariables } from "./interpolate.ts";
 import type { JobFile } from "./schema.ts";
 
 /** Command-line settings that win over the job file's (paths resolve against `cwd`). */
@@ -110,6 +111,7 @@ export async function expandJobFile(
       read: (source) => {
         sources.push(source);
       },
+      fromEnvironment: (at) => usesVariables(valueAt(doc.value, at)),
       fanOut: () => fanOut(entry),
       cacheFor: cacheSpecOf(entry, { path, baseDir, output, fail }),
     };
@@ -207,4 +209,16 @@ function fanOut(spec: JobEntry): FanOutMember[] {
     n: i + 1,
     extra: [],
   }));
+}
+
+/** The value at `path` in a parsed document's plain value, if there is one. */
+function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let node = root;
+  for (const segment of path) {
+    if (node === null || typeof node !== "object" || !Object.hasOwn(node, segment)) {
+      return undefined;
+    }
+    node = (node as Record<PathSegment, unknown>)[segment];
+  }
+  return node;
 }

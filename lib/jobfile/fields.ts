@@ -82,9 +82,11 @@ export const httpUrl = z.string({ error: "must be a URL (a string)" }).refine((v
   }
 }, { error: "must be an http(s) URL" });
 
-/** A path that is not empty. */
+/** A path that is not empty and that a file system can take (no NUL character). */
 export const nonEmptyPath = z.string({ error: "must be a path (a string)" }).min(1, {
   error: "must not be empty",
+}).refine((path) => !path.includes("\0"), {
+  error: "must not contain a NUL character, which no file system takes",
 });
 
 /** A hex digest of `bytes` bytes, lower-cased. */

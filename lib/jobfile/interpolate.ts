@@ -9,6 +9,22 @@ import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 
 const REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+/**
+ * Whether `value`, as written in the job file, takes anything from the environment.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { usesVariables } from "./interpolate.ts";
+ * assert(usesVariables("Bearer ${TOKEN}") && !usesVariables("$${TOKEN}") && !usesVariables(3));
+ * ```
+ */
+export function usesVariables(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  for (const match of value.matchAll(REFERENCE)) if (!match[1]) return true;
+  return false;
+}
+
 /** Where variables come from. */
 export type Environment = (name: string) => string | undefined;
 

@@ -65,7 +65,8 @@ export function parseJobFileText(
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
-    uniqueKeys: true,
+    // Duplicate keys are found below, where their path and both lines can be named.
+    uniqueKeys: false,
     prettyErrors: false,
     strict: true,
   });
@@ -75,14 +76,26 @@ export function parseJobFileText(
   };
 
   const errors = [...doc.errors, ...doc.warnings].map((problem) => {
-    const detail = problem.code === "DUPLICATE_KEY"
-      ? "has a duplicate key"
-      : problem.code === "TAG_RESOLVE_FAILED"
+    const detail = problem.code === "TAG_RESOLVE_FAILED"
       ? `uses an unknown tag: ${problem.message.replace(/^Unresolved tag: /, "")}`
       : `is not valid YAML or JSON: ${problem.message.split("\n")[0]}`;
     return new JobFileError(detail, { file, position: at(problem.pos[0]) });
   });
   if (errors.length > 0) throw new InvalidJobFileError(file, errors);
+  const duplicates = duplicateKeys(doc.contents as Node | null, at);
+  if (duplicates.length > 0) {
+    throw new InvalidJobFileError(
+      file,
+      duplicates.map(({ path, first, again }) =>
+        new JobFileError(`is given twice (lines ${first.line} and ${again.line})`, {
+          file,
+          position: again,
+          field: formatPath(path),
+          hint: "keep one",
+        })
+      ),
+    );
+  }
   if (doc.contents === null) {
     throw new InvalidJobFileError(file, [
       new JobFileError("is empty: a job file needs at least a `jobs:` list", { file }),
@@ -152,4 +165,39 @@ export function formatPath(path: readonly PathSegment[]): string {
     else out += `[${JSON.stringify(segment)}]`;
   }
   return out;
+}
+
+/** A key given twice in one mapping: where it stands, and both places. */
+interface DuplicateKey {
+  path: PathSegment[];
+  first: SourcePosition;
+  again: SourcePosition;
+}
+
+/** Every key given more than once in a mapping of `node`, in document order. */
+function duplicateKeys(
+  node: Node | null,
+  at: (offset: number) => SourcePosition,
+): DuplicateKey[] {
+  const found: DuplicateKey[] = [];
+  const visit = (node: Node | null, path: PathSegment[]) => {
+    if (!node || isAlias(node) || isScalar(node)) return;
+    if (isMap(node)) {
+      const seen = new Map<string, SourcePosition>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const keyNode = pair.key as Node | null;
+        const position = keyNode?.range ? at(keyNode.range[0]) : { line: 0, column: 0 };
+        const first = seen.get(key);
+        if (first) found.push({ path: [...path, key], first, again: position });
+        else seen.set(key, position);
+        visit(pair.value as Node | null, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => visit(item as Node | null, [...path, index]));
+    }
+  };
+  visit(node, []);
+  return found;
 }

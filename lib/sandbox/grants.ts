@@ -85,7 +85,7 @@ export interface GrantsOptions {
  * const job: DownloadJob = {
  *   kind: "download", name: "a", group: "a", needs: [], retries: 0, timeoutMs: undefined,
  *   backoffMs: 0, source: undefined, url: "https://example.com/a.png", path: "/out/a.png",
- *   relativePath: "a.png", sha256: undefined, sha512: undefined, headers: {},
+ *   relativePath: "a.png", sha256: undefined, sha512: undefined, headers: {}, secretHeaders: [],
  *   maxBytes: 1e6, idleTimeoutMs: 0, maxWaitMs: 0, recordSha256: false,
  * };
  * const grants = runGrants(KINDS, {

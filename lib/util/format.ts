@@ -25,6 +25,27 @@ export function formatDuration(ms: number): string {
 }
 
 /**
+ * A wait as a person writes it: whole hours, minutes or seconds when it is one, as a job file
+ * says a duration (`24h`, `1m`, `90s`); otherwise as {@linkcode formatDuration}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatWait } from "./format.ts";
+ * assert.equal(formatWait(86_400_000), "24h");
+ * assert.equal(formatWait(60_000), "1m");
+ * assert.equal(formatWait(90_000), "90s");
+ * assert.equal(formatWait(1500), "1.50s");
+ * ```
+ */
+export function formatWait(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
+  return formatDuration(ms);
+}
+
+/**
  * A short human form of a byte count.
  *
  * @example

@@ -6,6 +6,10 @@
  */
 import { basename, dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
 
+/** The longest file or folder name, in bytes, that common file systems take (ext4, XFS, APFS). */
+const MAX_NAME_BYTES = 255;
+const encoder = new TextEncoder();
+
 /**
  * Checks a job-file path that must stay inside its root, and returns it normalised.
  *
@@ -18,9 +22,15 @@ import { basename, dirname, isAbsolute, normalize, relative, resolve, sep } from
  * try { cleanRelativePath("../etc/passwd"); } catch { threw = true; }
  * assert(threw);
  * ```
- * @throws {RangeError} for an absolute path, a `..` segment, or an empty path
+ * @throws {RangeError} for an absolute path, a `..` segment, an empty path, or a name that no
+ * file system takes (a NUL character, more than 255 bytes)
  */
 export function cleanRelativePath(path: string): string {
+  if (path.includes("\0")) {
+    throw new RangeError(
+      `must not contain a NUL character, which no file system takes: got ${JSON.stringify(path)}`,
+    );
+  }
   if (isAbsolute(path) || /^[A-Za-z]:/.test(path)) {
     throw new RangeError(`must be a relative path inside the output folder: got "${path}"`);
   }
@@ -30,6 +40,15 @@ export function cleanRelativePath(path: string): string {
   const clean = normalize(path).replace(/\/+$/, "");
   if (clean === "" || clean === ".") {
     throw new RangeError(`must name a file inside the output folder: got "${path}"`);
+  }
+  for (const name of clean.split(sep)) {
+    const bytes = encoder.encode(name).byteLength;
+    if (bytes > MAX_NAME_BYTES) {
+      throw new RangeError(
+        `has a name of ${bytes} bytes, over the ${MAX_NAME_BYTES} a file system takes: ` +
+          `"${name.slice(0, 40)}…"`,
+      );
+    }
   }
   return clean;
 }

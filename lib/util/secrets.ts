@@ -22,8 +22,8 @@ const SECRET_NAME =
  * assert(!isSecretHeader("Accept"));
  * ```
  */
-export function isSecretHeader(name: string): boolean {
-  return SECRET_NAME.test(name);
+export function isSecretHeader(name: string, secretNames: readonly string[] = []): boolean {
+  return SECRET_NAME.test(name) || secretNames.includes(name.toLowerCase());
 }
 
 /**
@@ -37,17 +37,25 @@ export function isSecretHeader(name: string): boolean {
  * assert(shown.Authorization === "***" && shown.Accept === "*\/*");
  * ```
  */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+export function redactHeaders(
+  headers: Record<string, string>,
+  secretNames: readonly string[] = [],
+): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, isSecretHeader(name) ? REDACTED : value]),
+    Object.entries(headers).map((
+      [name, value],
+    ) => [name, isSecretHeader(name, secretNames) ? REDACTED : value]),
   );
 }
 
 /** The secret values among `headers` (and their bearer tokens), longest first. */
-export function secretValues(headers: Record<string, string>): string[] {
+export function secretValues(
+  headers: Record<string, string>,
+  secretNames: readonly string[] = [],
+): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(headers)) {
-    if (!isSecretHeader(name) || value.length < 4) continue;
+    if (!isSecretHeader(name, secretNames) || value.length < 4) continue;
     values.add(value);
     const token = /^\S+\s+(\S{4,})$/.exec(value)?.[1]; // "Bearer abc…", "Basic …"
     if (token) values.add(token);
@@ -92,4 +100,33 @@ export function redactUrl(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * The credentials in a URL (its password, raw and decoded), to redact from any text that may
+ * quote the URL; none for a URL without a password.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { urlSecrets } from "./secrets.ts";
+ * assert.deepEqual(urlSecrets("http://me:s3cr%40t@host/"), ["s3cr%40t", "s3cr@t"]);
+ * assert.deepEqual(urlSecrets("http://host/"), []);
+ * ```
+ */
+export function urlSecrets(url: string): string[] {
+  let password: string;
+  try {
+    password = new URL(url).password;
+  } catch {
+    return [];
+  }
+  if (password === "") return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // kept as it is
+  }
+  return [...new Set([password, decoded])];
 }

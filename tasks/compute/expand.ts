@@ -5,7 +5,7 @@
  * @module
  */
 import { isAbsolute, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ExpandContext, JobEntry } from "../../lib/kind_definition.ts";
 import type { PathSegment } from "../../lib/jobfile/parse.ts";
 import { cleanRelativePath } from "../../lib/util/paths.ts";
@@ -22,12 +22,21 @@ export async function expandCompute(
   const compute = entry.compute as ComputeSpec;
   const at: PathSegment[] = [...path, "compute", "module"];
   let moduleUrl: string | undefined;
-  if (compute.module.startsWith("builtin:")) {
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(compute.module)?.[1]?.toLowerCase();
+  if (scheme === "builtin") {
     moduleUrl = builtinModuleUrl(compute.module.slice("builtin:".length));
     if (!moduleUrl) fail(at, `names an unknown built-in: "${compute.module}"`, "try builtin:count");
+  } else if (scheme !== undefined && scheme !== "file") {
+    fail(
+      at,
+      `names a ${scheme}: module, which taskpool does not load: got "${compute.module}"`,
+      "download it with a download job, or keep a copy beside the job file, and name its path",
+    );
   } else {
-    const file = isAbsolute(compute.module) ? compute.module : resolve(baseDir, compute.module);
+    let file = compute.module;
     try {
+      if (scheme === "file") file = fileURLToPath(compute.module);
+      file = isAbsolute(file) ? file : resolve(baseDir, file);
       if (!(await Deno.stat(file)).isFile) throw new Deno.errors.NotFound();
       moduleUrl = pathToFileURL(file).href;
     } catch {

@@ -16,13 +16,13 @@
  */
 import { dirname } from "node:path";
 import { HttpStatusError, IncompleteBodyError, NetworkError } from "../../lib/http/errors.ts";
-import { IdleTimeoutError, IntegrityError, TooLargeError } from "./errors.ts";
+import { IdleTimeoutError, IntegrityError, RetryLaterError, TooLargeError } from "./errors.ts";
 import { hasCode } from "../../lib/errors.ts";
 import { formatBytes } from "../../lib/util/format.ts";
 import type { HttpResponse } from "../../lib/http/client.ts";
 import type { HttpTransport } from "../../lib/http/transport.ts";
 import type { DownloadJob } from "./job.ts";
-import { redactText, redactUrl, secretValues } from "../../lib/util/secrets.ts";
+import { redactText, redactUrl, secretValues, urlSecrets } from "../../lib/util/secrets.ts";
 import type { DownloadResult } from "./job.ts";
 import { Digests } from "./digests.ts";
 import { getFollowing } from "./get_following.ts";
@@ -30,7 +30,7 @@ import type { TargetFolders } from "./folders.ts";
 import type { HostGate } from "./host_gate.ts";
 import { IdleWatchdog } from "./idle_watchdog.ts";
 import { parseRetryAfter } from "./retry_after.ts";
-import type { DownloadState, FileRecord, PartRecord } from "./state.ts";
+import { type DownloadState, type FileRecord, type PartRecord, stateUrl } from "./state.ts";
 import { writeBody } from "./write_body.ts";
 import { checkFreshness, conditionalHeaders } from "./up_to_date.ts";
 
@@ -60,7 +60,32 @@ export async function downloadAttempt(
   }
   using watchdog = new IdleWatchdog(job.idleTimeoutMs, { signal });
   const transfer = new Transfer(job, options, watchdog);
-  return await transfer.run(freshness.kind === "revalidate" ? freshness.record : undefined);
+  try {
+    return await transfer.run(freshness.kind === "revalidate" ? freshness.record : undefined);
+  } catch (error) {
+    // A lower layer may quote the URL or a header: nothing secret leaves in a message.
+    throw redactError(error, secretsOf(job));
+  }
+}
+
+/** What must never be shown of `job`: secret header values and the URL's password. */
+function secretsOf(job: DownloadJob): string[] {
+  return [...secretValues(job.headers, job.secretHeaders), ...urlSecrets(job.url)]
+    .sort((a, b) => b.length - a.length);
+}
+
+/** `error` with every secret in its message replaced by `***` (its reason, when it is one). */
+function redactError(error: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0 || !(error instanceof Error)) return error;
+  const message = redactText(error.message, secrets);
+  if (message !== error.message) {
+    try {
+      error.message = message;
+    } catch {
+      return new Error(message);
+    }
+  }
+  return error;
 }
 
 function cachedResult(
@@ -74,7 +99,7 @@ function cachedResult(
 
 /**
  * Is the body hashed on its way? Only for a checksum to verify or when the job asks to record
- * the SHA-256: hashing costs a core about 0.7 ms per MiB, which a 2-core machine feels.
+ * the SHA-256: hashing costs CPU time per MiB, which a 2-core machine feels.
  */
 function needsDigest(job: DownloadJob): boolean {
   return job.sha256 !== undefined || job.sha512 !== undefined || job.recordSha256;
@@ -99,7 +124,7 @@ class Transfer {
     this.#signal = watchdog.signal; // follows options.signal too
     this.#part = `${job.path}.part`;
     this.#host = options.hosts.keyOf(job);
-    this.#secrets = secretValues(job.headers);
+    this.#secrets = secretsOf(job);
   }
 
   async run(revalidate: FileRecord | undefined) {
@@ -178,7 +203,15 @@ class Transfer {
         digests,
         watchdog: this.#watchdog,
         maxBytes: job.maxBytes,
-        tooLarge: () => tooLarge(job, url, `sent more than ${formatBytes(job.maxBytes)}`),
+        tooLarge: () =>
+          encoded
+            ? new TooLargeError(
+              `GET ${redactUrl(url)} decodes to more than max_bytes ${
+                formatBytes(job.maxBytes)
+              } (Content-Encoding ${response.headers.get("content-encoding")}): ` +
+                "stopped there, as a possible decompression bomb",
+            )
+            : tooLarge(job, url, `sent more than ${formatBytes(job.maxBytes)}`),
         progress: this.#options.progress,
       }));
       if (declared !== undefined && received !== declared) {
@@ -208,7 +241,7 @@ class Transfer {
     const size = resumeFrom + received;
     state.setPart(job.relativePath, undefined);
     state.setFile(job.relativePath, {
-      url: job.url,
+      url: stateUrl(job.url),
       bytes: size,
       mtimeMs,
       ...(sha256 ? { sha256 } : {}),
@@ -237,6 +270,7 @@ class Transfer {
       headers,
       signal: this.#signal,
       http: this.#options.http,
+      secretHeaders: this.#job.secretHeaders,
     }).catch((error) => {
       throw this.#reason(error, this.#job.url);
     });
@@ -245,7 +279,7 @@ class Transfer {
   /** The size of a `.part` that can be resumed, or 0. */
   async #resumablePart(): Promise<number> {
     const record = this.#options.state.part(this.#job.relativePath);
-    if (!record || record.url !== this.#job.url || record.bytes <= 0) return 0;
+    if (!record || record.url !== stateUrl(this.#job.url) || record.bytes <= 0) return 0;
     const info = await Deno.lstat(this.#part).catch(() => undefined);
     return info?.isFile && info.size === record.bytes ? record.bytes : 0;
   }
@@ -253,7 +287,7 @@ class Transfer {
   async #keepPart(validator: string) {
     const info = await Deno.lstat(this.#part).catch(() => undefined);
     if (!info?.isFile || info.size === 0) return await this.#discardPart();
-    const record: PartRecord = { url: this.#job.url, bytes: info.size, validator };
+    const record: PartRecord = { url: stateUrl(this.#job.url), bytes: info.size, validator };
     this.#options.state.setPart(this.#job.relativePath, record);
   }
 
@@ -279,7 +313,10 @@ class Transfer {
     return error;
   }
 
-  async #statusError(response: HttpResponse, url: string): Promise<HttpStatusError> {
+  async #statusError(
+    response: HttpResponse,
+    url: string,
+  ): Promise<HttpStatusError | RetryLaterError> {
     const { status } = response;
     const job = this.#job;
     const retryAfterMs = PAUSING_STATUSES.has(status)
@@ -292,6 +329,10 @@ class Transfer {
       );
     } else if (status === 503 && retryAfterMs !== undefined) {
       this.#options.hosts.pause(this.#host, Math.min(retryAfterMs, job.maxWaitMs));
+    }
+    if (retryAfterMs !== undefined && retryAfterMs > job.maxWaitMs) {
+      await response.body.cancel();
+      return new RetryLaterError(redactUrl(url), status, retryAfterMs, job.maxWaitMs);
     }
     return new HttpStatusError({
       status,

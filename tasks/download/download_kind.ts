@@ -6,7 +6,7 @@
  * @module
  */
 import { HttpStatusError } from "../../lib/http/errors.ts";
-import { IntegrityError, OutsideGrantsError, RedirectError } from "./errors.ts";
+import { IntegrityError, OutsideGrantsError, RedirectError, RetryLaterError } from "./errors.ts";
 import { HttpTransport } from "../../lib/http/transport.ts";
 import type { DownloadJob, DownloadResult } from "./job.ts";
 import type { JobKind } from "../../lib/scheduler/kind.ts";
@@ -81,6 +81,7 @@ export function createDownloadKind(
 export function isRetryable(error: unknown): boolean {
   if (error instanceof HttpStatusError) return RETRYABLE_STATUSES.has(error.status);
   if (error instanceof IntegrityError) return true; // a corrupted transfer may go well next time
+  if (error instanceof RetryLaterError) return false; // the server asked for longer than max_wait
   if (error instanceof RangeError) return false; // too large, or a path that escapes
   if (error instanceof DOMException) return error.name === "TimeoutError";
   if (error instanceof RedirectError || error instanceof OutsideGrantsError) return false;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { CodedError } from "../../lib/errors.ts";
+import { formatWait } from "../../lib/util/format.ts";
 
 /** Downloaded bytes that are not what was promised: a checksum mismatch. Not resumable. */
 export class IntegrityError extends Error implements CodedError {
@@ -32,4 +33,25 @@ export class RedirectError extends Error implements CodedError {
 export class OutsideGrantsError extends Error implements CodedError {
   override name = "OutsideGrantsError";
   readonly code = "PERMISSION";
+}
+
+/**
+ * A server that asked to be asked again later than the job's `max_wait` allows (`Retry-After`):
+ * the job fails at once, with no further attempt against the server's wish; the next run (say,
+ * cron's) tries again.
+ */
+export class RetryLaterError extends Error implements CodedError {
+  override name = "RetryLaterError";
+  readonly code = "RETRY_LATER";
+  readonly status: number;
+  readonly retryAfterMs: number;
+
+  constructor(url: string, status: number, retryAfterMs: number, maxWaitMs: number) {
+    super(
+      `GET ${url} answered HTTP ${status}: server asked to retry after ` +
+        `${formatWait(retryAfterMs)}, more than max_wait ${formatWait(maxWaitMs)}`,
+    );
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+  }
 }

@@ -26,9 +26,15 @@ export async function expandDownload(
   const { path, baseDir, output, fail, common } = context;
   const defaults = context.defaults as DownloadDefaults;
   const download = entry.download as DownloadSpec;
+  const fromEnvironment = (headers: Record<string, string> | undefined, at: PathSegment[]) =>
+    Object.keys(headers ?? {}).filter((name) => context.fromEnvironment([...at, name]));
   const settings = {
     sha512: download.sha512,
     headers: mergeHeaders(defaults.headers, download.headers),
+    secretHeaders: [
+      ...fromEnvironment(defaults.headers, ["defaults", "download", "headers"]),
+      ...fromEnvironment(download.headers, [...path, "download", "headers"]),
+    ].map((name) => name.toLowerCase()),
     maxBytes: download.max_bytes ?? defaults.max_bytes ?? DOWNLOAD_DEFAULTS.maxBytes,
     idleTimeoutMs: download.idle_timeout ?? defaults.idle_timeout ??
       DOWNLOAD_DEFAULTS.idleTimeoutMs,

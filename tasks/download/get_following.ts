@@ -22,6 +22,8 @@ export interface GetFollowingOptions {
   http: HttpTransport;
   /** @default 10 */
   maxRedirects?: number;
+  /** Header names (lower case) whose values are secret besides the usual ones. @default none */
+  secretHeaders?: readonly string[];
 }
 
 /** The final response and how it was reached. */
@@ -43,7 +45,7 @@ export async function getFollowing(
   url: string,
   options: GetFollowingOptions,
 ): Promise<FollowedResponse> {
-  const { signal, http, maxRedirects = 10 } = options;
+  const { signal, http, maxRedirects = 10, secretHeaders = [] } = options;
   let { headers } = options;
   let current = withoutCredentials(new URL(url), headers);
   const redirects: string[] = [];
@@ -74,7 +76,7 @@ export async function getFollowing(
         `GET ${from} redirected to ${next.protocol} (only http(s) is followed)`,
       );
     }
-    if (next.origin !== current.origin) headers = withoutSecrets(headers);
+    if (next.origin !== current.origin) headers = withoutSecrets(headers, secretHeaders);
     next = withoutCredentials(next, headers);
     if (seen.has(next.href)) {
       const chain = [redactUrl(url), ...redirects, redactUrl(next.href)];
@@ -116,8 +118,10 @@ function withoutCredentials(url: URL, headers: Headers): URL {
   return bare;
 }
 
-function withoutSecrets(headers: Headers): Headers {
+function withoutSecrets(headers: Headers, secretNames: readonly string[]): Headers {
   const kept = new Headers();
-  for (const [name, value] of headers) if (!isSecretHeader(name)) kept.set(name, value);
+  for (const [name, value] of headers) {
+    if (!isSecretHeader(name, secretNames)) kept.set(name, value);
+  }
   return kept;
 }

@@ -20,6 +20,11 @@ export interface DownloadJob extends Job {
   sha512: string | undefined;
   /** Request headers, `${VAR}` already filled in. May hold secrets: show them redacted. */
   headers: Record<string, string>;
+  /**
+   * Names (lower case) of the headers whose values came from the environment (`${VAR}`): as
+   * secret as an Authorization header, whatever their name.
+   */
+  secretHeaders: string[];
   /** The most bytes the file may have. */
   maxBytes: number;
   /** Fail when less than 1 KiB arrives in this long, in ms; 0 for never. */

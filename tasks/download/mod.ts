@@ -49,13 +49,17 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
     grants.hosts.add(hostOf(job.url));
   },
   describe(job) {
-    const names = Object.entries(redactHeaders(job.headers)).map(([name, value]) =>
-      `${name}: ${value}`
-    );
+    const names = Object.entries(redactHeaders(job.headers, job.secretHeaders)).map((
+      [name, value],
+    ) => `${name}: ${value}`);
     const headers = names.length ? ` [${names.join("; ")}]` : "";
     return `${redactUrl(job.url)} -> ${job.relativePath}${headers}`;
   },
-  shown: (job) => ({ ...job, url: redactUrl(job.url), headers: redactHeaders(job.headers) }),
+  shown: (job) => ({
+    ...job,
+    url: redactUrl(job.url),
+    headers: redactHeaders(job.headers, job.secretHeaders),
+  }),
   report(job, outcome) {
     const result = outcome.result as DownloadResult | undefined;
     return {
@@ -66,7 +70,9 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
       ...(result?.sha256 !== undefined ? { sha256: result.sha256 } : {}),
       ...(result?.resumedFrom !== undefined ? { resumedFrom: result.resumedFrom } : {}),
       ...(result?.redirects?.length ? { redirects: result.redirects } : {}),
-      ...(Object.keys(job.headers).length > 0 ? { headers: redactHeaders(job.headers) } : {}),
+      ...(Object.keys(job.headers).length > 0
+        ? { headers: redactHeaders(job.headers, job.secretHeaders) }
+        : {}),
     };
   },
   async create({ output, http, perHost, force, oneAtATime }) {

@@ -1,6 +1,6 @@
 /**
  * What downloads remember between runs, in `<output>/.taskpool/state.json`: for each file, the
- * URL it came from, its size, mtime and (when hashed) SHA-256 as written, and the server's validators (ETag,
+ * URL it came from (without any user or password: see {@linkcode stateUrl}), its size, mtime and (when hashed) SHA-256 as written, and the server's validators (ETag,
  * Last-Modified) for a conditional request next time; for each kept `.part`, what is needed to
  * resume it with `Range` + `If-Range`. Written atomically at the end of a run (also an
  * interrupted one). A missing or unreadable state only costs re-downloads, never wrong data.
@@ -33,6 +33,26 @@ export interface PartRecord {
 interface State {
   files: Map<string, FileRecord>;
   parts: Map<string, PartRecord>;
+}
+
+/**
+ * A URL as the state records it: without its user and password, which must never reach a file.
+ * The same resource with other credentials is the same file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stateUrl } from "./state.ts";
+ * assert.equal(stateUrl("http://me:s3cret@127.0.0.1:8000/a?x=1"), "http://127.0.0.1:8000/a?x=1");
+ * assert.equal(stateUrl("https://host/b"), "https://host/b");
+ * ```
+ */
+export function stateUrl(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return url;
+  parsed.username = "";
+  parsed.password = "";
+  return parsed.href;
 }
 
 /** The state file's path for an output folder. */

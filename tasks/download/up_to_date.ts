@@ -8,7 +8,7 @@
  */
 import type { DownloadJob } from "./job.ts";
 import { Digests } from "./digests.ts";
-import type { DownloadState, FileRecord } from "./state.ts";
+import { type DownloadState, type FileRecord, stateUrl } from "./state.ts";
 
 /** What the disk says about a download before it runs. */
 export type Freshness =
@@ -24,12 +24,13 @@ export async function checkFreshness(
 ): Promise<Freshness> {
   if (options.force) return { kind: "absent" };
   const recorded = state.file(job.relativePath);
+  const url = stateUrl(job.url);
   const checksummed = job.sha256 !== undefined || job.sha512 !== undefined;
   // Without a checksum, only a file recorded for this URL can be reused: no need to look.
-  if (!checksummed && recorded?.url !== job.url) return { kind: "absent" };
+  if (!checksummed && recorded?.url !== url) return { kind: "absent" };
   const info = lstatOrUndefined(job.path);
   if (!info?.isFile) return { kind: "absent" };
-  const unchanged = recorded !== undefined && recorded.url === job.url &&
+  const unchanged = recorded !== undefined && recorded.url === url &&
     recorded.bytes === info.size && recorded.mtimeMs === info.mtime?.getTime();
 
   if (checksummed) {
@@ -42,8 +43,8 @@ export async function checkFreshness(
     const { sha256, sha512 } = digests.digest();
     if ((job.sha256 ?? sha256) === sha256 && (job.sha512 ?? sha512) === sha512) {
       const record: FileRecord = {
-        ...(recorded?.url === job.url ? recorded : {}),
-        url: job.url,
+        ...(recorded?.url === url ? recorded : {}),
+        url,
         bytes: info.size,
         mtimeMs: info.mtime?.getTime() ?? 0,
         sha256,

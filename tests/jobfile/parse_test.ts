@@ -31,11 +31,19 @@ Deno.test("parseJobFileText() reads JSON with positions", () => {
   assert.equal(doc.locate(["jobs", 0, "name"])?.line, 3);
 });
 
-Deno.test("parseJobFileText() rejects duplicate keys with their line", () => {
+Deno.test("parseJobFileText() names a duplicate key, its path and both lines", () => {
   assert.deepEqual(problems("output: a\noutput: b\njobs: []\n"), [
-    "jobs.yaml:2:1: has a duplicate key",
+    "jobs.yaml:2:1: output is given twice (lines 1 and 2) (keep one)",
   ]);
-  assert.match(problems('{"jobs": [], "jobs": []}')[0]!, /^jobs\.yaml:1:14: has a duplicate key/);
+  assert.deepEqual(
+    problems(
+      "jobs:\n  - name: a\n    download:\n      url: http://h/a\n      to: x\n      to: y\n",
+    ),
+    ["jobs.yaml:6:7: jobs[0].download.to is given twice (lines 5 and 6) (keep one)"],
+  );
+  assert.deepEqual(problems('{"jobs": [{"name": "a",\n "run": ["x"],\n "name": "b"}]}'), [
+    "jobs.yaml:3:2: jobs[0].name is given twice (lines 1 and 3) (keep one)",
+  ]);
 });
 
 Deno.test("parseJobFileText() stops an alias bomb", () => {

@@ -26,6 +26,7 @@ function download(name: string, url: string): DownloadJob {
     sha256: undefined,
     sha512: undefined,
     headers: {},
+    secretHeaders: [],
     maxBytes: 1e9,
     idleTimeoutMs: 0,
     maxWaitMs: 0,

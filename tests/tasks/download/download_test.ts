@@ -22,6 +22,7 @@ function downloadJob(url: string, output: string, extra: Partial<DownloadJob> = 
     sha256: undefined,
     sha512: undefined,
     headers: {},
+    secretHeaders: [],
     maxBytes: 2 ** 32,
     idleTimeoutMs: 30_000,
     maxWaitMs: 60_000,

@@ -93,7 +93,7 @@ Deno.test("Retry-After in seconds and as an HTTP date delays the next attempt", 
   }
 });
 
-Deno.test("max_wait caps a hostile Retry-After", async () => {
+Deno.test("a Retry-After beyond max_wait fails the job at once, with no attempt against it", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
   const report = await runYaml(
@@ -106,8 +106,10 @@ Deno.test("max_wait caps a hostile Retry-After", async () => {
     }]),
   );
   const job = report.job("day");
-  assert.equal(job.status, "ok");
-  assert.equal(job.attemptLog[0]?.retryDelayMs, 200);
+  assert.equal(job.status, "failed");
+  assert.equal(job.attempts, 1);
+  assert.equal(job.error?.code, "RETRY_LATER");
+  assert.match(job.error!.message, /server asked to retry after 24h, more than max_wait 200ms$/);
 });
 
 Deno.test("a 429 pauses the whole host, not only its job; other hosts go on", async () => {
