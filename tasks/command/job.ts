@@ -15,6 +15,11 @@ export interface RunJob extends Job {
   env: Record<string, string>;
   /** Start from an empty environment: the command sees `env` and TASKPOOL_* only. */
   clearEnv: boolean;
+  /**
+   * Values of its argv and env that came from the environment (`${VAR}`), which `plan` shows as
+   * `***`; absent when none did.
+   */
+  secrets?: string[];
   /** Absolute path of the job's stdout+stderr log. */
   logPath: string;
   /** Time between SIGTERM and SIGKILL for its process group; the run's default if unset. */

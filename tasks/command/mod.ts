@@ -13,6 +13,7 @@ import { createCommandKind } from "./command_kind.ts";
 import { findKill, findShell } from "./group_signals.ts";
 import type { CommandResult, RunJob } from "./job.ts";
 import { findSetsid, resolveProgram } from "./process_group.ts";
+import { redactText } from "../../lib/util/secrets.ts";
 
 /** `run:` a command as argv. */
 const CommandSpecSchema = z.array(argvItem, {
@@ -62,7 +63,18 @@ export const command: KindDefinition<RunJob, CommandResult> = {
     for (const helper of [setsid, kill, shell]) if (helper) grants.run.add(helper);
   },
   describe: (job) =>
-    job.argv.map((arg) => /^[\w./:=@%+-]+$/.test(arg) ? arg : JSON.stringify(arg)).join(" "),
+    shownArgv(job).map((arg) => /^[\w./:=@%+-]+$/.test(arg) ? arg : JSON.stringify(arg)).join(
+      " ",
+    ),
+  shown: (job) => {
+    const { secrets: _secrets, ...shown } = job;
+    const hide = (value: string) => redactText(value, secretsOf(job));
+    return {
+      ...shown,
+      argv: shownArgv(job),
+      env: Object.fromEntries(Object.entries(job.env).map(([key, value]) => [key, hide(value)])),
+    };
+  },
   report(job, outcome, { output }) {
     const result = outcome.result as CommandResult | undefined;
     const error = outcome.error;
@@ -96,6 +108,13 @@ export function expandCommand(entry: JobEntry, context: ExpandContext): RunJob[]
       }
     }
   }
+  const env = spec.env ?? {};
+  // What came from the environment may be a secret: `plan` shows it as `***`.
+  const secrets = [
+    ...argv.filter((_, i) => context.fromEnvironment([...path, "run", i])),
+    ...Object.entries(env).filter(([key]) => context.fromEnvironment([...path, "env", key]))
+      .map(([, value]) => value),
+  ].filter((value) => value.length > 0);
   return jobs.map(({ name, n, extra }) => ({
     ...common,
     ...(context.cacheFor(n) ? { cache: context.cacheFor(n)! } : {}),
@@ -103,11 +122,23 @@ export function expandCommand(entry: JobEntry, context: ExpandContext): RunJob[]
     kind: "run" as const,
     argv: [...argv, ...extra.map(String)],
     cwd,
-    env: spec.env ?? {},
+    env,
     clearEnv: spec.clear_env ?? false,
+    ...(secrets.length > 0 ? { secrets } : {}),
     logPath: join(output, "logs", `${name}.log`),
     ...(spec.kill_grace !== undefined ? { killGraceMs: spec.kill_grace } : {}),
   }));
+}
+
+/** Secrets of `job`, longest first, so that one inside another is hidden whole. */
+function secretsOf(job: RunJob): string[] {
+  return (job.secrets ?? []).toSorted((a, b) => b.length - a.length);
+}
+
+/** `job`'s argv with what came from the environment shown as `***`. */
+function shownArgv(job: RunJob): string[] {
+  const secrets = secretsOf(job);
+  return secrets.length ? job.argv.map((arg) => redactText(arg, secrets)) : job.argv;
 }
 
 /** Where a command's program is, as the job would find it; undefined when it is not found. */

@@ -213,6 +213,7 @@ Deno.test("no password of a URL and no header value from ${VAR} reaches a file, 
       `    download: { url: "${server.url}/status/500?echo=x-trace", headers: { X-Trace: "\${TRACE}" } }`,
       "    retries: 0",
       `  - { name: refused, download: { url: "http://me:${password}@127.0.0.1:1/x" }, retries: 0 }`,
+      '  - { name: cmd, run: ["true", "--token=${TRACE}"], env: { T: "${TRACE}" } }',
       "",
     ].join("\n"),
   );
