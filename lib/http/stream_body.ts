@@ -72,17 +72,34 @@ function sliceBytes(encoded: number, decoded: number): number {
 }
 
 /**
- * Decoded bytes between two garbage collections, where the runtime lets taskpool ask for one
- * (the run's child Deno: see lib/sandbox/relaunch.ts). Decoded chunks live outside V8's heap,
- * and V8 collects them late when its heap is large: a body that decodes to gigabytes would
- * otherwise hold hundreds of MiB of them.
+ * Decoded bytes between two garbage collections. Decoded chunks live outside V8's heap, and V8
+ * collects them late when its heap is large: a body that decodes to gigabytes would otherwise
+ * hold hundreds of MiB of them.
  */
 const COLLECT_EVERY_BYTES = 32 * 2 ** 20;
 
-/** A full garbage collection, where `--expose-gc` offers one; nothing elsewhere. */
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc === "function") gc();
+let collector: Promise<(() => void) | undefined> | undefined;
+
+/**
+ * V8's full garbage collection, obtained on first use: only a run that decodes a large body pays
+ * its few ms (`--expose-gc` on the command line would cost every start). Undefined where the
+ * runtime does not offer it.
+ */
+function garbageCollector(): Promise<(() => void) | undefined> {
+  collector ??= (async () => {
+    try {
+      const [{ setFlagsFromString }, { runInNewContext }] = await Promise.all([
+        import("node:v8"),
+        import("node:vm"),
+      ]);
+      setFlagsFromString("--expose-gc");
+      const gc: unknown = runInNewContext("gc");
+      return typeof gc === "function" ? gc as () => void : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  return collector;
 }
 
 /** What a request accepts, matching {@linkcode decodedBody}. */
@@ -127,7 +144,7 @@ export function decodedBody(body: HttpBody, encoding: string | null): HttpBody {
         seen.decoded += chunk.byteLength;
         if (seen.decoded - seen.collectedAt >= COLLECT_EVERY_BYTES) {
           seen.collectedAt = seen.decoded;
-          collectGarbage();
+          (await garbageCollector())?.();
         }
       }
       return chunk;

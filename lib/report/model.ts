@@ -7,7 +7,7 @@
 import { errorCode, errorMessage } from "../errors.ts";
 import type { AttemptRecord, JobOutcome, JobStatus, RunEvent } from "../scheduler/events.ts";
 import type { Concurrency, Job } from "../jobfile/job.ts";
-import type { Kinds } from "../kind_definition.ts";
+import type { KindDefinition, Kinds } from "../kind_definition.ts";
 import { EXIT } from "../exit_codes.ts";
 import {
   type Report,
@@ -47,7 +47,7 @@ export interface ReportBuilderOptions {
  */
 export class ReportBuilder {
   readonly #options: ReportBuilderOptions;
-  readonly #kinds: Kinds;
+  readonly #kinds: ReadonlyMap<string, KindDefinition>;
   readonly #startedAt: Date;
   #jobs: readonly Job[] = [];
   readonly #outcomes = new Map<string, JobOutcome>();
@@ -56,7 +56,7 @@ export class ReportBuilder {
 
   constructor(options: ReportBuilderOptions) {
     this.#options = options;
-    this.#kinds = options.kinds ?? [];
+    this.#kinds = new Map((options.kinds ?? []).map((kind) => [kind.name, kind]));
     this.#startedAt = options.startedAt ?? new Date();
   }
 
@@ -184,9 +184,9 @@ export class ReportBuilder {
       if (outcome.status === "cancelled" && this.#interrupted) entry.interrupted = true;
     }
     const cached = outcome.result?.cached;
-    const own = this.#kinds.find((kind) => kind.name === job.kind)
-      ?.report(job, outcome, { output: this.#options.output });
-    return { ...entry, ...(cached !== undefined ? { cached } : {}), ...own };
+    if (cached !== undefined) entry.cached = cached;
+    const own = this.#kinds.get(job.kind)?.report(job, outcome, { output: this.#options.output });
+    return own ? Object.assign(entry, own) : entry;
   }
 }
 

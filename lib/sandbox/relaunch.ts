@@ -19,11 +19,8 @@ import { signalEchoFilter } from "../cli/signal_echo.ts";
 /** The environment variable that tells the child it is one: `lifeline` or `stdin`. */
 export const SANDBOXED_VARIABLE = "TASKPOOL_SANDBOXED";
 
-/**
- * V8 flags of the child: a small young generation cuts pauses with many transfers, and `gc` lets
- * a decoded body collect its garbage as it goes (see lib/http/stream_body.ts).
- */
-const V8_FLAGS = "--v8-flags=--max-semi-space-size=4,--expose-gc";
+/** V8 flags of the child: a small young generation cuts pauses with many transfers. */
+const V8_FLAGS = "--v8-flags=--max-semi-space-size=4";
 
 /** Worker options with permissions, for compute jobs with `isolation: thread`. */
 const UNSTABLE_FLAGS = ["--unstable-worker-options"];

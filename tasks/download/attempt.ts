@@ -115,7 +115,7 @@ class Transfer {
   readonly #signal: AbortSignal;
   readonly #part: string;
   readonly #host: string;
-  readonly #secrets: string[];
+  #secrets: string[] | undefined;
 
   constructor(job: DownloadJob, options: AttemptOptions, watchdog: IdleWatchdog) {
     this.#job = job;
@@ -124,7 +124,6 @@ class Transfer {
     this.#signal = watchdog.signal; // follows options.signal too
     this.#part = `${job.path}.part`;
     this.#host = options.hosts.keyOf(job);
-    this.#secrets = secretsOf(job);
   }
 
   async run(revalidate: FileRecord | undefined) {
@@ -337,7 +336,7 @@ class Transfer {
     return new HttpStatusError({
       status,
       url: redactUrl(url),
-      bodyExcerpt: redactText(await excerpt(response), this.#secrets),
+      bodyExcerpt: redactText(await excerpt(response), this.#secrets ??= secretsOf(job)),
       retryAfterMs,
     });
   }

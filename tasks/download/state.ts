@@ -48,6 +48,7 @@ interface State {
  * ```
  */
 export function stateUrl(url: string): string {
+  if (!url.includes("@")) return url; // no userinfo: nothing to take out
   const parsed = new URL(url);
   if (!parsed.username && !parsed.password) return url;
   parsed.username = "";
