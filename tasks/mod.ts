@@ -9,12 +9,6 @@ import type { KindDefinition } from "../lib/kind_definition.ts";
 import { command } from "./command/mod.ts";
 import { compute } from "./compute/mod.ts";
 import { download } from "./download/mod.ts";
-import type { DownloadJob } from "./download/job.ts";
-import type { ComputeJob } from "./compute/job.ts";
-import type { RunJob } from "./command/job.ts";
 
 /** Every job kind, in the order the job file's schema lists them. */
 export const KINDS: readonly KindDefinition[] = [download, compute, command];
-
-/** A job of one of the built-in kinds. */
-export type AnyJob = DownloadJob | ComputeJob | RunJob;

@@ -19,14 +19,6 @@ export interface CliIo {
   columns?: () => number;
 }
 
-/** An io that shows nothing. */
-export const SILENT_IO: CliIo = {
-  stdout: () => {},
-  stderr: () => {},
-  stderrIsTty: false,
-  color: false,
-};
-
 /** All of stdin as text. */
 export function readStdin(): Promise<string> {
   return new Response(Deno.stdin.readable).text();

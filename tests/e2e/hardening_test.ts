@@ -11,6 +11,13 @@ import { startFaultServer } from "../helpers/fault_server.ts";
 import type { Report } from "../../lib/report/types.ts";
 import { serveLoopback } from "../../lib/util/serve_loopback.ts";
 
+/** The report a run wrote under `<folder>/out`, and its jobs by name. */
+async function reportIn(folder: string) {
+  const report: Report = JSON.parse(await Deno.readTextFile(`${folder}/out/report.json`));
+  const job = (name: string) => report.jobs.find((each) => each.name === name)!;
+  return { report, job };
+}
+
 Deno.test("a name no file system takes is a job-file error: exit 2 with its place, nothing run", async () => {
   await using dir = await tempDir();
   const long = "n".repeat(300);
@@ -64,8 +71,7 @@ Deno.test("a server that asks for longer than max_wait fails the job at once, sa
   );
   const { code, stderr } = await cli(["run", "jobs.yaml"], { cwd: dir.path });
   assert.equal(code, 1, stderr);
-  const report: Report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
-  const job = (name: string) => report.jobs.find((each) => each.name === name)!;
+  const { job } = await reportIn(dir.path);
   assert.equal(job("day").attempts, 1, "no attempt against the server's wish");
   assert.equal(job("day").error?.code, "RETRY_LATER");
   assert.match(
@@ -171,8 +177,7 @@ Deno.test("a gzip body is decoded at the pace of the writes, and max_bytes count
   );
   const { code, stderr } = await cli(["run", "jobs.yaml", "--cpu", "1"], { cwd: dir.path });
   assert.equal(code, 1, stderr);
-  const report: Report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
-  const job = (name: string) => report.jobs.find((each) => each.name === name)!;
+  const { report, job } = await reportIn(dir.path);
   assert.equal(job("whole").status, "ok");
   assert.equal((await Deno.stat(`${dir.path}/out/z.bin`)).size, decoded);
   assert.ok(
@@ -228,8 +233,8 @@ Deno.test("no password of a URL and no header value from ${VAR} reaches a file, 
     { cwd: dir.path, env },
   );
   assert.equal(run.code, 1, run.stderr);
-  const report: Report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
-  assert.equal(report.jobs.find((job) => job.name === "ok")?.status, "ok");
+  const { report, job } = await reportIn(dir.path);
+  assert.equal(job("ok").status, "ok");
   assert.match(JSON.stringify(report), /"X-Trace":"\*\*\*"/);
   let files = 0;
   for await (const [path, text] of textsUnder(dir.path)) {
