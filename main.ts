@@ -5,14 +5,7 @@
  * @module
  */
 import { type Command, inProcess } from "./lib/cli/command.ts";
-import { COMPARE } from "./lib/cli/compare.ts";
-import { DEMO } from "./lib/cli/demo.ts";
 import { type CliIo, processIo } from "./lib/cli/io.ts";
-import { PLAN_HELP, planCommand } from "./lib/cli/plan.ts";
-import { REPORT_HELP, reportCommand } from "./lib/cli/report.ts";
-import { RUN } from "./lib/cli/run.ts";
-import { SCHEMA_HELP, schemaCommand } from "./lib/cli/schema.ts";
-import { VALIDATE_HELP, validateCommand } from "./lib/cli/validate.ts";
 import { errorMessage, exitCodeOf, InterruptedError, UsageError } from "./lib/errors.ts";
 import { EXIT } from "./lib/exit_codes.ts";
 import denoJson from "./deno.json" with { type: "json" };
@@ -26,17 +19,37 @@ import {
 import { raiseTermination } from "./lib/cli/interrupts.ts";
 import { enterCallersFolder } from "./lib/cli/callers_folder.ts";
 import type { Kinds } from "./lib/kind_definition.ts";
-import { KINDS } from "./tasks/mod.ts";
 
-const COMMANDS: Record<string, Command> = {
-  run: RUN,
-  compare: COMPARE,
-  report: inProcess(REPORT_HELP, reportCommand),
-  validate: inProcess(VALIDATE_HELP, validateCommand),
-  plan: inProcess(PLAN_HELP, planCommand),
-  schema: inProcess(SCHEMA_HELP, schemaCommand),
-  demo: DEMO,
+/**
+ * Each command, loaded when it is used: `--version`, `--help` and every other command do not
+ * pay for the modules of the rest (the job file's parser and schema, the pools, HTTP).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./lib/cli/run.ts")).RUN,
+  compare: async () => (await import("./lib/cli/compare.ts")).COMPARE,
+  report: async () => {
+    const { REPORT_HELP, reportCommand } = await import("./lib/cli/report.ts");
+    return inProcess(REPORT_HELP, reportCommand);
+  },
+  validate: async () => {
+    const { VALIDATE_HELP, validateCommand } = await import("./lib/cli/validate.ts");
+    return inProcess(VALIDATE_HELP, validateCommand);
+  },
+  plan: async () => {
+    const { PLAN_HELP, planCommand } = await import("./lib/cli/plan.ts");
+    return inProcess(PLAN_HELP, planCommand);
+  },
+  schema: async () => {
+    const { SCHEMA_HELP, schemaCommand } = await import("./lib/cli/schema.ts");
+    return inProcess(SCHEMA_HELP, schemaCommand);
+  },
+  demo: async () => (await import("./lib/cli/demo.ts")).DEMO,
 };
+
+/** The registry of job kinds, loaded with the first command that needs it. */
+async function registry(): Promise<Kinds> {
+  return (await import("./tasks/mod.ts")).KINDS;
+}
 
 const HELP = `taskpool ${denoJson.version}: run download, compute and command jobs concurrently
 
@@ -74,28 +87,30 @@ export async function main(
   io: CliIo = processIo(),
   options: MainOptions = {},
 ): Promise<number> {
-  const { kinds = KINDS, relaunch: relaunchWith } = options;
+  const { relaunch: relaunchWith } = options;
   const verbose = argv.includes("--verbose");
   const args = argv.filter((arg) => arg !== "--verbose");
   const [name, ...rest] = args;
   try {
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       const topic = name === "help" && rest[0] ? COMMANDS[rest[0]] : undefined;
-      io.stdout(topic?.help ?? HELP);
+      io.stdout(topic ? (await topic()).help : HELP);
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
     if (name === "--version" || name === "-V") {
       io.stdout(`taskpool ${denoJson.version} (deno ${Deno.version.deno})\n`);
       return EXIT.ok;
     }
-    const command = COMMANDS[name];
-    if (!command) {
+    const load = COMMANDS[name];
+    if (!load) {
       throw new UsageError(`unknown command "${name}"; try: ${Object.keys(COMMANDS).join(", ")}`);
     }
+    const command = await load();
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout(command.help);
       return EXIT.ok;
     }
+    const kinds = options.kinds ?? await registry();
     const prepared = await command.prepare(rest, io, kinds);
     if (prepared.grants && relaunchWith) {
       return await relaunchWith({ argv, grants: prepared.grants(), stdinText: prepared.stdinText });

@@ -9,14 +9,19 @@
  *   vs one thread; 10,000 tiny compute jobs vs a bare postMessage pool; 200 `true` commands vs
  *   `xargs -P`; a cold pool's time to its first result
  *
- * `deno task bench downloads` or `deno task bench cpu` runs one part.
+ * - startup (bench/startup.ts): whole processes (`--version`, `--help`, `validate`, a one-job
+ *   run through `deno task run` and through the bundle) against a bare `deno run hello.ts`
+ *
+ * `deno task bench startup`, `deno task bench downloads` or `deno task bench cpu` runs one part.
  */
 import { benchCpu } from "./cpu.ts";
 import { benchDownloads } from "./downloads.ts";
+import { benchStartup } from "./startup.ts";
 import { saveResults } from "./results.ts";
 
 console.log(`taskpool bench on ${navigator.hardwareConcurrency} cores, deno ${Deno.version.deno}`);
 const only = Deno.args[0];
+if (!only || only === "startup") await benchStartup();
 if (!only || only === "downloads") await benchDownloads();
 if (!only || only === "cpu") await benchCpu();
 console.log(`raw figures: ${await saveResults(only ?? "all")}`);

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Kinds } from "../kind_definition.ts";
-import type { Grants } from "../sandbox/grants.ts";
+import type { Grants } from "../sandbox/grant_flags.ts";
 import type { CliIo } from "./io.ts";
 
 /** A command whose arguments and job file are checked, ready to run. */

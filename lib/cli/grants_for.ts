@@ -8,7 +8,8 @@
 import { resolve } from "node:path";
 import type { Plan } from "../jobfile/job.ts";
 import type { Kinds } from "../kind_definition.ts";
-import { type Grants, runGrants } from "../sandbox/grants.ts";
+import { runGrants } from "../sandbox/grants.ts";
+import type { Grants } from "../sandbox/grant_flags.ts";
 import type { FlagSettings } from "./settings_flags.ts";
 
 /** The flags that name files. */

@@ -10,7 +10,7 @@ import type { CliIo } from "./io.ts";
 import { kindOf, type Kinds } from "../kind_definition.ts";
 import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
-import { grantFlags } from "../sandbox/grants.ts";
+import { grantFlags } from "../sandbox/grant_flags.ts";
 import { grantsFor } from "./grants_for.ts";
 
 /** Help text of `taskpool plan`. */

@@ -25,16 +25,7 @@ import { globRoot } from "../util/glob.ts";
 import { withRealPaths } from "../util/paths.ts";
 import { hasPlaceholders } from "../report/history.ts";
 import { type GrantSet, kindOf, type Kinds } from "../kind_definition.ts";
-
-/** Deno permissions: each a list, or true for all. */
-export interface Grants {
-  read: string[];
-  write: string[];
-  net: string[] | true;
-  run: string[];
-  env: string[] | true;
-  sys: string[];
-}
+import type { Grants } from "./grant_flags.ts";
 
 /**
  * The variables taskpool reads itself: colours, PATH lookups, the relaunch marker, the two
@@ -140,42 +131,6 @@ export function runGrants(kinds: Kinds, plan: Plan, options: GrantsOptions = {})
     env: grants.anyVariable ? true : [...grants.env].sort(),
     sys: ["hostname"],
   };
-}
-
-/**
- * Deno's flags for `grants`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { grantFlags } from "./grants.ts";
- * const flags = grantFlags({
- *   read: ["/out"], write: ["/out"], net: [], run: [], env: ["PATH"], sys: ["hostname"],
- * });
- * assert(flags.join(" ") ===
- *   "--allow-read=/out --allow-write=/out --allow-env=PATH --allow-sys=hostname");
- * ```
- * @throws {RangeError} for an entry with a comma, which a flag cannot carry
- */
-export function grantFlags(grants: Grants): string[] {
-  const flags: string[] = [];
-  const add = (name: string, value: string[] | true) => {
-    if (value === true) return flags.push(`--allow-${name}`);
-    if (value.length === 0) return;
-    for (const item of value) {
-      if (item.includes(",")) {
-        throw new RangeError(`--allow-${name} cannot carry an entry with a comma: ${item}`);
-      }
-    }
-    flags.push(`--allow-${name}=${value.join(",")}`);
-  };
-  add("read", grants.read);
-  add("write", grants.write);
-  add("net", grants.net);
-  add("run", grants.run);
-  add("env", grants.env);
-  add("sys", grants.sys);
-  return flags;
 }
 
 /**

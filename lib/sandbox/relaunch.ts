@@ -13,7 +13,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { BUNDLED, ownFileUrl } from "../util/own_files.ts";
-import { grantFlags, type Grants } from "./grants.ts";
+import { grantFlags, type Grants } from "./grant_flags.ts";
 import { signalEchoFilter } from "../cli/signal_echo.ts";
 
 /** The environment variable that tells the child it is one: `lifeline` or `stdin`. */

@@ -3,7 +3,8 @@ import type { Plan } from "../../lib/jobfile/job.ts";
 import type { ComputeJob } from "../../tasks/compute/job.ts";
 import type { DownloadJob } from "../../tasks/download/job.ts";
 import type { RunJob } from "../../tasks/command/job.ts";
-import { grantFlags, runGrants } from "../../lib/sandbox/grants.ts";
+import { runGrants } from "../../lib/sandbox/grants.ts";
+import { grantFlags } from "../../lib/sandbox/grant_flags.ts";
 import { KINDS } from "../../tasks/mod.ts";
 
 const common = {

@@ -1,0 +1,106 @@
+/**
+ * `deno task bench startup`: what a user waits for before any job runs, as whole processes,
+ * each command beside a bare `deno run hello.ts` measured in the same rounds: `--version`,
+ * `--help`, `validate` of examples/jobs.yaml, and a one-job file through `deno task run` and
+ * through the bundle. Rounds take turns, so a slow spell of the machine weighs on one round of
+ * each; the figures are medians and ratios to the bare start.
+ */
+import { record } from "./results.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const ROUNDS = 7;
+
+interface Case {
+  name: string;
+  args: string[];
+  /** Its target as a ratio to the bare start. */
+  target?: number;
+}
+
+/** Every startup figure. */
+export async function benchStartup(): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "taskpool-startup-" });
+  try {
+    await Deno.writeTextFile(`${dir}/hello.ts`, 'console.log("hello");\n');
+    await Deno.writeTextFile(`${dir}/one.yaml`, 'jobs:\n  - { name: t, run: ["true"] }\n');
+    const bundle = await buildBundle(dir);
+    const run = ["--output", `${dir}/out`, "--report", `${dir}/report.json`, "-q"];
+    const flags = ["--allow-read", "--allow-env", "--allow-run"];
+    const cases: Case[] = [
+      { name: "deno run hello.ts (bare)", args: ["run", `${dir}/hello.ts`] },
+      { name: "taskpool --version", args: ["run", ...flags, "main.ts", "--version"], target: 1.5 },
+      { name: "taskpool --help", args: ["run", ...flags, "main.ts", "--help"], target: 1.5 },
+      {
+        name: "taskpool validate examples/jobs.yaml",
+        args: ["run", ...flags, "main.ts", "validate", "examples/jobs.yaml"],
+        target: 3,
+      },
+      {
+        name: "deno task run one.yaml (one command job)",
+        args: ["task", "-q", "run", `${dir}/one.yaml`, ...run],
+        target: 4,
+      },
+      {
+        name: "the bundle: run one.yaml",
+        args: ["run", ...flags, bundle, "run", `${dir}/one.yaml`, ...run],
+        target: 3,
+      },
+    ];
+    const times = cases.map(() => [] as number[]);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [index, c] of cases.entries()) times[index]!.push(await timeProcess(c.args));
+    }
+    const bare = median(times[0]!);
+    console.log(
+      `startup    whole processes, medians of ${ROUNDS} rounds, against a bare start of ` +
+        `${bare.toFixed(0)} ms`,
+    );
+    for (const [index, c] of cases.entries()) {
+      if (index === 0) continue;
+      const ms = median(times[index]!);
+      const ratio = ms / bare;
+      const verdict = c.target === undefined
+        ? ""
+        : ratio <= c.target
+        ? ` (target ${c.target}x met)`
+        : ` (target ${c.target}x NOT met)`;
+      record({ case: c.name, wholeMs: ms, bareMs: bare, ratio, target: c.target });
+      console.log(
+        `  ${c.name.padEnd(42)} ${ms.toFixed(0).padStart(5)} ms = ${ratio.toFixed(2)}x${verdict}`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Builds the bundle into `dir` (`deno task bundle`'s command); resolves with its entry. */
+async function buildBundle(dir: string): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const words = (config.tasks.bundle as string).split(" && ")[0]!.split(/\s+/).slice(1);
+  const out = `${dir}/dist`;
+  const args = words.map((word, i) => words[i - 1] === "--outdir" ? out : word);
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT }).output();
+  if (code !== 0) throw new Error(`bundle failed: ${new TextDecoder().decode(stderr)}`);
+  return `${out}/main.js`;
+}
+
+/** The wall time of `deno ARGS` from spawn to exit, in ms. */
+async function timeProcess(args: string[]): Promise<number> {
+  const started = performance.now();
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+  }).output();
+  const ms = performance.now() - started;
+  if (code !== 0) throw new Error(`deno ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
+  return ms;
+}
+
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
