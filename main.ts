@@ -11,10 +11,10 @@ import { EXIT } from "./lib/exit_codes.ts";
 import denoJson from "./deno.json" with { type: "json" };
 import {
   mayRelaunch,
+  receiveFromLauncher,
   relaunch,
   type RelaunchRequest,
   sandboxedAs,
-  watchLifeline,
 } from "./lib/sandbox/relaunch.ts";
 import { raiseTermination } from "./lib/cli/interrupts.ts";
 import { enterCallersFolder } from "./lib/cli/callers_folder.ts";
@@ -79,6 +79,11 @@ export interface MainOptions {
    * (lib/sandbox/relaunch.ts); without it, every command works in this process.
    */
   relaunch?: (request: RelaunchRequest) => Promise<number>;
+  /**
+   * In a child started for the work: what the launcher's preparation handed over (awaited once
+   * the command's modules are loaded, so that the two overlap).
+   */
+  handoff?: unknown;
 }
 
 /** Runs the CLI and resolves with the process exit code. */
@@ -111,9 +116,9 @@ export async function main(
       return EXIT.ok;
     }
     const kinds = options.kinds ?? await registry();
-    const prepared = await command.prepare(rest, io, kinds);
+    const prepared = await command.prepare(rest, io, kinds, await options.handoff);
     if (prepared.grants && relaunchWith) {
-      return await relaunchWith({ argv, grants: prepared.grants(), stdinText: prepared.stdinText });
+      return await relaunchWith({ argv, grants: prepared.grants(), handoff: prepared.handoff });
     }
     return await prepared.execute();
   } catch (error) {
@@ -133,7 +138,11 @@ export async function main(
 }
 
 if (import.meta.main) {
-  watchLifeline(raiseTermination); // when relaunched, and the launcher dies
-  if (sandboxedAs() === undefined) enterCallersFolder(); // a child is started in it already
-  Deno.exit(await main(Deno.args, processIo(), mayRelaunch() ? { relaunch } : {}));
+  if (sandboxedAs() === undefined) {
+    enterCallersFolder(); // a child is started in it already
+    Deno.exit(await main(Deno.args, processIo(), mayRelaunch() ? { relaunch } : {}));
+  }
+  // A child: what the launcher prepared, and a lifeline to it.
+  const handoff = receiveFromLauncher(raiseTermination);
+  Deno.exit(await main(Deno.args, processIo(), { handoff }));
 }

@@ -17,8 +17,11 @@ export interface Prepared {
    * Deno with only these. Absent for a command that runs no job.
    */
   grants?(): Grants;
-  /** The job file as read from stdin, for a child to read in its turn. */
-  stdinText?: string | undefined;
+  /**
+   * What a child started for the work needs from this preparation, so that it prepares nothing
+   * again: structured-cloneable data, given back to the child's `prepare` as `handoff`.
+   */
+  handoff?: unknown;
   /** Does the work in this process; resolves with the exit code. */
   execute(): Promise<number>;
 }
@@ -27,8 +30,11 @@ export interface Prepared {
 export interface Command {
   /** Its `--help` text. */
   help: string;
-  /** Checks its arguments and job file; see the module doc. */
-  prepare(args: string[], io: CliIo, kinds: Kinds): Promise<Prepared>;
+  /**
+   * Checks its arguments and job file; see the module doc. In a child started for the work,
+   * `handoff` is what the launcher's `prepare` handed over.
+   */
+  prepare(args: string[], io: CliIo, kinds: Kinds, handoff?: unknown): Promise<Prepared>;
 }
 
 /** A command that runs no job: all its work happens where it is called. */

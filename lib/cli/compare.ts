@@ -56,7 +56,12 @@ ${SETTINGS_HELP}
 export const COMPARE: Command = { help: COMPARE_HELP, prepare: prepareCompare };
 
 /** Checks `taskpool compare`'s arguments and job file and expands it. */
-async function prepareCompare(args: string[], io: CliIo, kinds: Kinds): Promise<Prepared> {
+async function prepareCompare(
+  args: string[],
+  io: CliIo,
+  kinds: Kinds,
+  handoff?: unknown,
+): Promise<Prepared> {
   const { values, positionals } = parseCommandArgs("compare", args, {
     modes: { type: "string" },
     repeat: { type: "string", short: "n" },
@@ -69,7 +74,9 @@ async function prepareCompare(args: string[], io: CliIo, kinds: Kinds): Promise<
     ...SETTINGS_FLAGS,
   });
   const file = onePositional("compare", positionals, "job file");
-  const stdinText = file === "-" ? await readStdin() : undefined;
+  // A child gets the job file read from stdin from its launcher; each mode's run loads it again.
+  const given = (handoff as { stdinText?: string } | undefined)?.stdinText;
+  const stdinText = file !== "-" ? undefined : given ?? await readStdin();
   const { settings, env, envNames, envFiles } = await settingsFrom(values);
   const options = (): LoadPlanOptions =>
     stdinText === undefined
@@ -84,7 +91,7 @@ async function prepareCompare(args: string[], io: CliIo, kinds: Kinds): Promise<
   const flags = comparisonFlags(values);
   return {
     grants: () => grantsFor(kinds, plan, values, { envNames, envFiles }),
-    stdinText,
+    handoff: { stdinText },
     execute: () =>
       executeComparison({
         plan,

@@ -3,13 +3,13 @@
  *
  * @module
  */
-import { loadPlan } from "../jobfile/mod.ts";
+import type { Plan } from "../jobfile/job.ts";
 import { modeArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 import type { Kinds } from "../kind_definition.ts";
-import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
-import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
+import { SETTINGS_FLAGS, SETTINGS_HELP } from "./settings_flags.ts";
+import { SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
 import { UsageError } from "../errors.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
@@ -45,8 +45,20 @@ ${SELECTION_HELP}
 /** `taskpool run`. */
 export const RUN: Command = { help: RUN_HELP, prepare: prepareRun };
 
+/** What a run's launcher hands the child it starts: the plan to run, checked and selected. */
+interface RunHandoff {
+  plan: Plan;
+  /** What the selection flags left out, for stderr. */
+  notes: string[];
+}
+
 /** Checks `taskpool run`'s arguments and job file and expands it. */
-async function prepareRun(args: string[], io: CliIo, kinds: Kinds): Promise<Prepared> {
+async function prepareRun(
+  args: string[],
+  io: CliIo,
+  kinds: Kinds,
+  handoff?: unknown,
+): Promise<Prepared> {
   const { values, positionals } = parseCommandArgs("run", args, {
     output: { type: "string", short: "o" },
     report: { type: "string" },
@@ -67,8 +79,29 @@ async function prepareRun(args: string[], io: CliIo, kinds: Kinds): Promise<Prep
   const file = onePositional("run", positionals, "job file");
   const mode = modeArg(values.mode);
   const keepReports = positiveInteger("--keep-reports", values["keep-reports"]);
+  const execute = ({ plan, notes }: RunHandoff) => () => {
+    for (const note of notes) io.stderr(note);
+    return executePlan(plan, io, {
+      kinds,
+      ...(keepReports !== undefined ? { keepReports } : {}),
+      failFast: values["fail-fast"] ?? false,
+      force: values.force ?? false,
+      quiet: values.quiet ?? false,
+      json: values.json ?? false,
+      mode,
+      timelines: { trace: values.trace, html: values.html },
+      waitLockMs: waitLockMs(values["wait-lock"]),
+    });
+  };
+  // Started by a launcher that prepared the run already: nothing to read or check again.
+  if (handoff !== undefined) return { execute: execute(handoff as RunHandoff) };
+
+  const [{ loadPlan }, { settingsFrom }, { selectFromFlags }] = await Promise.all([
+    import("../jobfile/mod.ts"),
+    import("./settings_flags.ts"),
+    import("./selection_flags.ts"),
+  ]);
   const flagSettings = await settingsFrom(values);
-  // Read whole, so that a run started elsewhere can be handed the same text.
   const stdinText = file === "-" ? await readStdin() : undefined;
   const loaded = await loadPlan(file, {
     kinds,
@@ -83,29 +116,16 @@ async function prepareRun(args: string[], io: CliIo, kinds: Kinds): Promise<Prep
       perHost: positiveInteger("--per-host", values["per-host"]),
     },
   });
-  const { plan, notes } = await selectFromFlags(loaded, values);
-  if (keepReports !== undefined && plan.reportPattern === undefined) {
+  const selected: RunHandoff = await selectFromFlags(loaded, values);
+  if (keepReports !== undefined && selected.plan.reportPattern === undefined) {
     throw new UsageError(
       `--keep-reports needs a report path with {date} or {time} (such as ` +
-        `--report 'reports/{date}-{time}.json'): got ${plan.report}`,
+        `--report 'reports/{date}-{time}.json'): got ${selected.plan.report}`,
     );
   }
   return {
-    grants: () => grantsFor(kinds, plan, values, flagSettings),
-    stdinText,
-    execute: () => {
-      for (const note of notes) io.stderr(note);
-      return executePlan(plan, io, {
-        kinds,
-        ...(keepReports !== undefined ? { keepReports } : {}),
-        failFast: values["fail-fast"] ?? false,
-        force: values.force ?? false,
-        quiet: values.quiet ?? false,
-        json: values.json ?? false,
-        mode,
-        timelines: { trace: values.trace, html: values.html },
-        waitLockMs: waitLockMs(values["wait-lock"]),
-      });
-    },
+    grants: () => grantsFor(kinds, selected.plan, values, flagSettings),
+    handoff: selected,
+    execute: execute(selected),
   };
 }

@@ -5,8 +5,9 @@
  * work. The launcher passes on signals and ends with the child's exit code.
  *
  * The child runs in its own session, so a Ctrl-C at the terminal reaches it once, through the
- * launcher, not twice. Its stdin is a pipe from the launcher: it carries a job file read from
- * stdin, and otherwise stays open as a lifeline, so that a child whose launcher was killed
+ * launcher, not twice. Its stdin is a pipe from the launcher: it carries one frame first, the
+ * command's handoff (for `run`, the checked and expanded plan, so the child reads and parses no
+ * job file again), and then stays open as a lifeline, so that a child whose launcher was killed
  * (SIGKILL, which cannot be passed on) cancels its run as if it got SIGTERM.
  *
  * @module
@@ -16,7 +17,7 @@ import { BUNDLED, ownFileUrl } from "../util/own_files.ts";
 import { grantFlags, type Grants } from "./grant_flags.ts";
 import { signalEchoFilter } from "../cli/signal_echo.ts";
 
-/** The environment variable that tells the child it is one: `lifeline` or `stdin`. */
+/** The environment variable that tells the child it is one. */
 export const SANDBOXED_VARIABLE = "TASKPOOL_SANDBOXED";
 
 /** V8 flags of the child: a small young generation cuts pauses with many transfers. */
@@ -30,8 +31,8 @@ export interface RelaunchRequest {
   /** The command line after the script: `run jobs.yaml --json`. */
   argv: string[];
   grants: Grants;
-  /** The job file's text, when the launcher read it from stdin. */
-  stdinText?: string | undefined;
+  /** What the command hands its child (see `Prepared.handoff`): sent as a frame on stdin. */
+  handoff?: unknown;
 }
 
 /**
@@ -45,14 +46,14 @@ export function mayRelaunch(): boolean {
 }
 
 /** How this process was started as a child, or undefined when it was not. */
-export function sandboxedAs(): "lifeline" | "stdin" | undefined {
+export function sandboxedAs(): "child" | undefined {
   let value: string | undefined;
   try {
     value = Deno.env.get(SANDBOXED_VARIABLE);
   } catch {
     return undefined; // not allowed to read the environment: not started by a launcher
   }
-  return value === "lifeline" || value === "stdin" ? value : undefined;
+  return value === "child" ? value : undefined;
 }
 
 /** Signals passed on to the child; a hang-up becomes SIGTERM (it ends the run the same way). */
@@ -87,7 +88,7 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
       script,
       ...request.argv,
     ],
-    env: { [SANDBOXED_VARIABLE]: request.stdinText === undefined ? "lifeline" : "stdin" },
+    env: { [SANDBOXED_VARIABLE]: "child" },
     stdin: "piped",
     stdout: "inherit",
     stderr: "inherit",
@@ -106,10 +107,8 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
   });
   const writer = child.stdin.getWriter();
   try {
-    if (request.stdinText !== undefined) {
-      await writer.write(new TextEncoder().encode(request.stdinText)).catch(() => {});
-      await writer.close().catch(() => {});
-    }
+    const { encodeFrame } = await import("../pools/frames.ts");
+    await writer.write(encodeFrame({ handoff: request.handoff ?? null })).catch(() => {});
     const status = await child.status;
     if (status.signal === null) return status.code;
     return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
@@ -120,16 +119,22 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
 }
 
 /**
- * In the child: calls `onLost` when the launcher's end of stdin closes (the launcher died).
- * Does nothing when stdin carried the job file.
+ * In the child: resolves with what the launcher handed over (undefined for none), and from then
+ * on calls `onLost` when the launcher's end of stdin closes (the launcher died).
  */
-export function watchLifeline(onLost: () => void): void {
-  if (sandboxedAs() !== "lifeline") return;
+export async function receiveFromLauncher(onLost: () => void): Promise<unknown> {
+  const { readFrames } = await import("../pools/frames.ts");
+  const frames = readFrames(Deno.stdin.readable);
+  let handoff: unknown;
+  try {
+    const first = await frames.next();
+    handoff = first.done ? undefined : (first.value as { handoff: unknown }).handoff ?? undefined;
+  } catch { /* closed at once: the launcher died */ }
   (async () => {
-    const buffer = new Uint8Array(64);
     try {
-      while (await Deno.stdin.read(buffer) !== null) { /* the launcher never writes */ }
+      for await (const _ of frames) { /* the launcher sends nothing more */ }
     } catch { /* closed */ }
     onLost();
   })();
+  return handoff;
 }
