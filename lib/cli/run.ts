@@ -5,7 +5,6 @@
  */
 import type { Plan } from "../jobfile/job.ts";
 import { modeArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
-import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP } from "./settings_flags.ts";
@@ -79,9 +78,11 @@ async function prepareRun(
   const file = onePositional("run", positionals, "job file");
   const mode = modeArg(values.mode);
   const keepReports = positiveInteger("--keep-reports", values["keep-reports"]);
-  const execute = ({ plan, notes }: RunHandoff) => () => {
+  const execute = ({ plan, notes }: RunHandoff) => async () => {
     for (const note of notes) io.stderr(note);
-    return executePlan(plan, io, {
+    // Loaded where the run happens: a launcher that starts a child needs none of it.
+    const { executePlan } = await import("./execute.ts");
+    return await executePlan(plan, io, {
       kinds,
       ...(keepReports !== undefined ? { keepReports } : {}),
       failFast: values["fail-fast"] ?? false,

@@ -7,12 +7,7 @@
  */
 import { HttpClient, type HttpRequestInit, type HttpResponse } from "./client.ts";
 import { StreamBody } from "./stream_body.ts";
-
-/** The proxy variables, per scheme, upper case first, as curl and Deno read them. */
-export const PROXY_VARIABLES = {
-  "http:": ["HTTP_PROXY", "http_proxy"],
-  "https:": ["HTTPS_PROXY", "https_proxy"],
-} as const;
+import { PROXY_VARIABLES } from "./proxy_variables.ts";
 
 /** Options for {@linkcode HttpTransport}. */
 export interface HttpTransportOptions {

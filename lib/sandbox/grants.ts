@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { PROXY_VARIABLES } from "../http/transport.ts";
+import { PROXY_VARIABLES } from "../http/proxy_variables.ts";
 import { dirname, resolve, sep } from "node:path";
 import type { Plan } from "../jobfile/job.ts";
 import { globRoot } from "../util/glob.ts";

@@ -9,7 +9,6 @@ import { z } from "zod";
 import { argvItem, duration, nonEmptyPath } from "../../lib/jobfile/fields.ts";
 import type { ExpandContext, JobEntry, KindDefinition } from "../../lib/kind_definition.ts";
 import { relative } from "node:path";
-import { createCommandKind } from "./command_kind.ts";
 import { findKill, findShell } from "./group_signals.ts";
 import type { CommandResult, RunJob } from "./job.ts";
 import { findSetsid, resolveProgram } from "./process_group.ts";
@@ -87,8 +86,11 @@ export const command: KindDefinition<RunJob, CommandResult> = {
       ...(exitCode !== undefined ? { exitCode } : {}),
     };
   },
-  create: ({ output, killGraceMs }) =>
-    createCommandKind({ output, ...(killGraceMs !== undefined ? { killGraceMs } : {}) }),
+  async create({ output, killGraceMs }) {
+    // Loaded only by a run: checking a job file needs none of it.
+    const { createCommandKind } = await import("./command_kind.ts");
+    return createCommandKind({ output, ...(killGraceMs !== undefined ? { killGraceMs } : {}) });
+  },
 };
 
 /** A `run:` entry's jobs: one, or one per `repeat` or `matrix` member. */

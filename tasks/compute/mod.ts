@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { createComputeKind } from "./compute_kind.ts";
 import { expandCompute } from "./expand.ts";
 import type { ComputeJob, ComputeResult } from "./job.ts";
 import { moduleFiles } from "./module_files.ts";
@@ -60,6 +59,9 @@ export const compute: KindDefinition<ComputeJob, ComputeResult> = {
     job.moduleUrl.startsWith("file:") ? moduleFiles(job.moduleUrl) : Promise.resolve([]),
   prefers: (jobs) =>
     jobs.length > 0 && jobs.every((job) => job.isolation === "process") ? "processes" : "workers",
-  create: ({ workers, processes, output, cpuPlace }) =>
-    createComputeKind({ workers, processes, output, place: cpuPlace }),
+  async create({ workers, processes, output, cpuPlace }) {
+    // Loaded only by a run: checking a job file needs none of it.
+    const { createComputeKind } = await import("./compute_kind.ts");
+    return createComputeKind({ workers, processes, output, place: cpuPlace });
+  },
 };

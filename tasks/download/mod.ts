@@ -4,9 +4,7 @@
  *
  * @module
  */
-import { DownloadState } from "./state.ts";
 import { checkDownloads, expandDownload } from "./expand.ts";
-import { createDownloadKind } from "./download_kind.ts";
 import type { DownloadJob, DownloadResult } from "./job.ts";
 import { DownloadDefaultsSchema, DownloadSpecSchema } from "./spec.ts";
 import type { KindDefinition } from "../../lib/kind_definition.ts";
@@ -76,6 +74,11 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
     };
   },
   async create({ output, http, perHost, force, oneAtATime }) {
+    // Loaded only by a run: checking a job file needs none of it.
+    const [{ createDownloadKind }, { DownloadState }] = await Promise.all([
+      import("./download_kind.ts"),
+      import("./state.ts"),
+    ]);
     const kind = createDownloadKind({
       output,
       http,
