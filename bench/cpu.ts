@@ -10,7 +10,7 @@ import { ProcessPool } from "../lib/pools/process/process_pool.ts";
 import { WorkerPool } from "../lib/pools/worker/worker_pool.ts";
 import { runPlan } from "../lib/run/run_plan.ts";
 import count from "../tasks/compute/builtin/count.ts";
-import { runCli } from "./run_cli.ts";
+import { type CliRun, runCli } from "./run_cli.ts";
 import { hostProfile, threadProfile, workerProfile } from "../tasks/compute/privileges.ts";
 import { KINDS } from "../tasks/mod.ts";
 import { record } from "./results.ts";
@@ -234,9 +234,58 @@ async function coldStart(): Promise<void> {
   );
 }
 
+/**
+ * The same four counts through the CLI as a user runs it, `--cpu 2` against `--cpu 1`, each
+ * timed as a whole process (what `time deno task run` shows) and as the report says, in rounds
+ * side by side.
+ */
+async function wholeProcessSpeedup(): Promise<void> {
+  const probe = 100_000_000;
+  count(probe);
+  const t0 = performance.now();
+  count(probe);
+  const n = Math.round(probe * 1000 / (performance.now() - t0));
+  const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/jobs.yaml`,
+      `output: out\njobs:\n  - { name: count, compute: { module: 'builtin:count', args: [${n}] }, repeat: 4 }\n`,
+    );
+    const runs = { 1: [] as CliRun[], [CORES]: [] as CliRun[] };
+    for (let round = 0; round < 3; round++) {
+      for (const cpu of [1, CORES]) {
+        runs[cpu]!.push(await runCli(`${dir}/jobs.yaml`, ["--cpu", String(cpu)]));
+      }
+    }
+    const whole = (cpu: number) => median(runs[cpu]!.map((run) => run.wholeMs));
+    const inReport = (cpu: number) => median(runs[cpu]!.map((run) => run.wallMs));
+    const speedup = whole(1) / whole(CORES);
+    record({
+      case: `4 x count through the CLI, --cpu ${CORES} against --cpu 1`,
+      wholeMs: { 1: whole(1), [CORES]: whole(CORES) },
+      reportMs: { 1: inReport(1), [CORES]: inReport(CORES) },
+      wholeSpeedup: speedup,
+      reportSpeedup: inReport(1) / inReport(CORES),
+      target: 1.85,
+    });
+    console.log(
+      `cpu        4 x count(${n.toExponential(1)}) through the CLI: --cpu ${CORES} ${
+        whole(CORES).toFixed(0)
+      } ms vs --cpu 1 ${whole(1).toFixed(0)} ms as whole processes: speedup ${
+        speedup.toFixed(2)
+      } (target >= 1.85${speedup >= 1.85 ? " met" : " NOT met"}); in the reports ${
+        (inReport(1) / inReport(CORES)).toFixed(2)
+      } (medians of 3)`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Every CPU figure. */
 export async function benchCpu(): Promise<void> {
   await speedups();
+  await wholeProcessSpeedup();
   await overhead();
   await coldStart();
 }
