@@ -14,6 +14,9 @@ import { closest } from "./suggest.ts";
 
 type Raw = Record<string, unknown>;
 
+/** The keys of an entry that a kind's `entryRules` may rule out. */
+const RULED_KEYS = { fanOut: ["repeat", "matrix"], incremental: ["inputs", "outputs"] } as const;
+
 function isRecord(value: unknown): value is Raw {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -55,15 +58,10 @@ export function checkJobRules(
     const kind = present.length === 1 ? present[0] : undefined;
     if (kind) {
       const rules = kind.entryRules ?? {};
-      for (
-        const [rule, keys] of [["fanOut", ["repeat", "matrix"]], [
-          "incremental",
-          ["inputs", "outputs"],
-        ]] as const
-      ) {
+      for (const rule of ["fanOut", "incremental"] as const) {
         const hint = rules[rule];
         if (hint === undefined) continue;
-        for (const key of keys) {
+        for (const key of RULED_KEYS[rule]) {
           if (job[key] !== undefined) {
             fail([...path, key], `applies to ${appliesTo(kinds, rule)}`, hint);
           }
