@@ -11,6 +11,7 @@ import type { z } from "zod";
 import type { HttpTransport } from "./http/transport.ts";
 import type { Job, JobCacheSpec } from "./jobfile/job.ts";
 import type { PathSegment } from "./jobfile/parse.ts";
+import type { SchemaFields } from "./jobfile/fields.ts";
 import type { ProcessPool } from "./pools/process/process_pool.ts";
 import type { WorkerPool } from "./pools/worker/worker_pool.ts";
 import type { ReportKindFields } from "./report/types.ts";
@@ -139,16 +140,22 @@ export interface RunResources {
   oneAtATime: boolean;
 }
 
+/**
+ * Builds one part of the job file's schema from the zod and shared fields it is handed: a kind
+ * loads zod only when a job file is read.
+ */
+export type SchemaPart<T> = (fields: SchemaFields) => T;
+
 /** A job kind, whole. See the module doc. */
 export interface KindDefinition<J extends Job = Job, R extends TaskResult = TaskResult> {
   /** Its name: the key that makes a job entry this kind (`download:`), and `job.kind`. */
   readonly name: string;
   /** The schema of the value under its key. */
-  readonly spec: z.ZodType;
+  readonly spec: SchemaPart<z.ZodType>;
   /** Keys of a job entry that only this kind reads (a command's `cwd:`), with their schemas. */
-  readonly entryFields?: Readonly<Record<string, z.ZodType>>;
+  readonly entryFields?: SchemaPart<Readonly<Record<string, z.ZodType>>>;
   /** The schema of `defaults.<name>`: settings every job of the kind inherits. */
-  readonly defaults?: z.ZodType;
+  readonly defaults?: SchemaPart<z.ZodType>;
   /** The pool its jobs run on, unless the mode says otherwise. */
   readonly pool: PoolName;
   /** Extra attempts when neither the job nor `defaults` says. */

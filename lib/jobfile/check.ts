@@ -8,7 +8,7 @@
 import { JobFileError } from "./errors.ts";
 import { findCycle } from "./graph.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
-import { JOB_NAME_PATTERN } from "./fields.ts";
+import { FIELDS, JOB_NAME_PATTERN } from "./fields.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { closest } from "./suggest.ts";
 
@@ -43,6 +43,10 @@ export function checkJobRules(
     isRecord(entry.job)
   ) as { job: Raw; index: number }[];
 
+  // The entry keys each kind reads alone (a command's `cwd`), worked out once.
+  const ownKeys = new Map(
+    kinds.map((kind) => [kind, Object.keys(kind.entryFields?.(FIELDS) ?? {})]),
+  );
   const firstByName = new Map<string, number>();
   for (const { job, index } of jobs) {
     const path: PathSegment[] = ["jobs", index];
@@ -73,7 +77,7 @@ export function checkJobRules(
     }
     for (const owner of kinds) {
       if (owner === kind || !kind) continue;
-      for (const key of Object.keys(owner.entryFields ?? {})) {
+      for (const key of ownKeys.get(owner)!) {
         if (job[key] !== undefined) {
           fail([...path, key], `applies to ${owner.name} jobs only: this is a ${kind.name} job`);
         }

@@ -14,15 +14,16 @@ import { parseSize, SIZE_PATTERN } from "../util/size.ts";
 /** Job names: what may appear in `name` and `needs`. */
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 
-export const jobName = z.string({ error: "must be a job name (a string)" }).regex(
-  JOB_NAME_PATTERN,
-  {
-    error: "must use only letters, digits, '.', '_' and '-'",
-  },
-).max(200, { error: "must be at most 200 characters" });
+export const jobName: z.ZodType<string> = z.string({ error: "must be a job name (a string)" })
+  .regex(
+    JOB_NAME_PATTERN,
+    {
+      error: "must use only letters, digits, '.', '_' and '-'",
+    },
+  ).max(200, { error: "must be at most 200 characters" });
 
 /** A duration: seconds as a number, or a string like 500ms; in ms once parsed. */
-export const duration = z.union([
+export const duration: z.ZodType<number, number | string> = z.union([
   z.number({ error: "must be a duration" }).nonnegative({ error: "must not be negative" }),
   z.string({ error: "must be a duration" }).regex(new RegExp(DURATION_PATTERN), {
     error: "must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h",
@@ -32,7 +33,7 @@ export const duration = z.union([
   .describe("Seconds as a number, or a string like 500ms, 30s, 2m, 1h.");
 
 /** A size: bytes as a number, or a string like 512KiB; in bytes once parsed. */
-export const size = z.union([
+export const size: z.ZodType<number, number | string> = z.union([
   z.int({ error: "must be a size" }).nonnegative({ error: "must not be negative" }),
   z.string({ error: "must be a size" }).regex(new RegExp(SIZE_PATTERN), {
     error: "must be a size: bytes as a number, or a string like 512KiB, 10MB, 4GiB",
@@ -45,7 +46,7 @@ export const size = z.union([
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Request headers: RFC 9110 names, values without line breaks. */
-export const headers = z.record(
+export const headers: z.ZodType<Record<string, string>> = z.record(
   z.string(),
   z.string({ error: "must be a string" }).refine((value) => !/[\r\n\0]/.test(value), {
     error: "must not contain line breaks",
@@ -67,37 +68,43 @@ export const headers = z.record(
 );
 
 /** A number of extra attempts. */
-export const retries = z.int({ error: "must be a whole number" })
+export const retries: z.ZodType<number> = z.int({ error: "must be a whole number" })
   .min(0, { error: "must be 0 or more" })
   .max(100, { error: "must be at most 100" })
   .describe("Extra attempts after a failed one.");
 
 /** An http(s) URL with a host. */
-export const httpUrl = z.string({ error: "must be a URL (a string)" }).refine((value) => {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
-  } catch {
-    return false;
-  }
-}, { error: "must be an http(s) URL" });
+export const httpUrl: z.ZodType<string> = z.string({ error: "must be a URL (a string)" }).refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  },
+  { error: "must be an http(s) URL" },
+);
 
 /** A path that is not empty and that a file system can take (no NUL character). */
-export const nonEmptyPath = z.string({ error: "must be a path (a string)" }).min(1, {
-  error: "must not be empty",
-}).refine((path) => !path.includes("\0"), {
+export const nonEmptyPath: z.ZodType<string> = z.string({ error: "must be a path (a string)" }).min(
+  1,
+  {
+    error: "must not be empty",
+  },
+).refine((path) => !path.includes("\0"), {
   error: "must not contain a NUL character, which no file system takes",
 });
 
 /** A hex digest of `bytes` bytes, lower-cased. */
-export const hex = (bytes: number) =>
+export const hex = (bytes: number): z.ZodType<string> =>
   z.string({ error: "must be a hex digest (a string)" }).regex(
     new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`),
     { error: `must be ${bytes * 2} hex digits` },
   ).transform((value) => value.toLowerCase());
 
 /** `true` for all, or a list that narrows it. */
-export const allOrList = (what: string) =>
+export const allOrList = (what: string): z.ZodType<boolean | string[]> =>
   z.union([
     z.boolean(),
     z.array(z.string({ error: `must be a ${what} (a string)` }).min(1), {
@@ -106,6 +113,44 @@ export const allOrList = (what: string) =>
   ], { error: `must be true, false or a list of ${what}s` });
 
 /** One argv item: YAML reads `sleep 1` or `[true]` as numbers and booleans; they mean text. */
-export const argvItem = z.union([z.string(), z.number(), z.boolean()], {
+export const argvItem: z.ZodType<string, string | number | boolean> = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+], {
   error: "must be a string",
 }).transform(String);
+
+/** The type of {@linkcode FIELDS}. */
+export interface SchemaFields {
+  z: typeof z;
+  jobName: typeof jobName;
+  duration: typeof duration;
+  size: typeof size;
+  headers: typeof headers;
+  retries: typeof retries;
+  httpUrl: typeof httpUrl;
+  nonEmptyPath: typeof nonEmptyPath;
+  hex: typeof hex;
+  allOrList: typeof allOrList;
+  argvItem: typeof argvItem;
+}
+
+/**
+ * What a kind builds its part of the job file's schema from: zod and the shared fields. The
+ * job file's schema hands them to each kind (see `KindDefinition.spec`), so a kind's module
+ * imports zod only as a type, and a process that reads no job file (a run's child) loads none.
+ */
+export const FIELDS: SchemaFields = {
+  z,
+  jobName,
+  duration,
+  size,
+  headers,
+  retries,
+  httpUrl,
+  nonEmptyPath,
+  hex,
+  allOrList,
+  argvItem,
+};

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import type { JobEntry, Kinds } from "../kind_definition.ts";
-import { allOrList, duration, jobName, nonEmptyPath, retries } from "./fields.ts";
+import { allOrList, duration, FIELDS, jobName, nonEmptyPath, retries } from "./fields.ts";
 
 export { JOB_NAME_PATTERN } from "./fields.ts";
 
@@ -61,6 +61,8 @@ export interface JobFileSchemas {
   file: z.ZodType<JobFile>;
   /** One entry of `jobs:`. */
   entry: z.ZodType;
+  /** Each kind's `spec`, built. */
+  specs: ReadonlyMap<string, z.ZodType>;
 }
 
 const built = new WeakMap<Kinds, JobFileSchemas>();
@@ -81,17 +83,22 @@ const built = new WeakMap<Kinds, JobFileSchemas>();
 export function jobFileSchemas(kinds: Kinds): JobFileSchemas {
   let schemas = built.get(kinds);
   if (schemas) return schemas;
+  const specs = new Map<string, z.ZodType>();
   const kindKeys: Record<string, z.ZodType> = {};
   for (const kind of kinds) {
+    const spec = kind.spec(FIELDS);
+    specs.set(kind.name, spec);
     // Described on the optional wrapper, where an entry's other keys carry theirs.
-    const { description } = kind.spec;
+    const { description } = spec;
     kindKeys[kind.name] = description === undefined
-      ? kind.spec.optional()
-      : kind.spec.optional().describe(description);
-    for (const [key, schema] of Object.entries(kind.entryFields ?? {})) kindKeys[key] = schema;
+      ? spec.optional()
+      : spec.optional().describe(description);
+    for (const [key, schema] of Object.entries(kind.entryFields?.(FIELDS) ?? {})) {
+      kindKeys[key] = schema;
+    }
   }
   const kindDefaults: Record<string, z.ZodType> = {};
-  for (const kind of kinds) if (kind.defaults) kindDefaults[kind.name] = kind.defaults;
+  for (const kind of kinds) if (kind.defaults) kindDefaults[kind.name] = kind.defaults(FIELDS);
   const entry = z.strictObject({
     name: jobName.describe("Unique name: letters, digits, '.', '_', '-'."),
     needs: z.array(jobName, { error: "must be a list of job names" }).default([]).describe(
@@ -137,7 +144,7 @@ export function jobFileSchemas(kinds: Kinds): JobFileSchemas {
       error: "must list at least one job",
     }),
   }, { error: "must be a mapping with a `jobs:` list" }) as unknown as z.ZodType<JobFile>;
-  schemas = { file, entry };
+  schemas = { file, entry, specs };
   built.set(kinds, schemas);
   return schemas;
 }
@@ -172,7 +179,7 @@ export interface JobFile {
  * ```
  */
 export function jobFileJsonSchema(kinds: Kinds): Record<string, unknown> & { required?: string[] } {
-  const { file, entry } = jobFileSchemas(kinds);
+  const { file, entry, specs } = jobFileSchemas(kinds);
   const schema = z.toJSONSchema(file, {
     io: "input",
     target: "draft-2020-12",
@@ -182,7 +189,7 @@ export function jobFileJsonSchema(kinds: Kinds): Record<string, unknown> & { req
         jsonSchema.oneOf = kinds.map((kind) => ({ required: [kind.name] }));
       }
       for (const kind of kinds) {
-        if (at === kind.spec) kind.jsonSchema?.(jsonSchema as Record<string, unknown>);
+        if (at === specs.get(kind.name)) kind.jsonSchema?.(jsonSchema as Record<string, unknown>);
       }
     },
   });

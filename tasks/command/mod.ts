@@ -5,8 +5,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { z } from "zod";
-import { argvItem, duration, nonEmptyPath } from "../../lib/jobfile/fields.ts";
+import type { SchemaFields } from "../../lib/jobfile/fields.ts";
 import type { ExpandContext, JobEntry, KindDefinition } from "../../lib/kind_definition.ts";
 import { relative } from "node:path";
 import { findKill, findShell } from "./group_signals.ts";
@@ -15,26 +14,30 @@ import { findSetsid, resolveProgram } from "./process_group.ts";
 import { redactText } from "../../lib/util/secrets.ts";
 
 /** `run:` a command as argv. */
-const CommandSpecSchema = z.array(argvItem, {
-  error: "must be a command as a list of strings (argv), such as [sh, -c, 'echo hi']",
-}).min(1, { error: "must name a program" }).describe("A command as argv; no implicit shell.");
+function commandSpec({ z, argvItem }: SchemaFields) {
+  return z.array(argvItem, {
+    error: "must be a command as a list of strings (argv), such as [sh, -c, 'echo hi']",
+  }).min(1, { error: "must name a program" }).describe("A command as argv; no implicit shell.");
+}
 
 /** The keys of a job entry that only a command reads. */
-const COMMAND_FIELDS = {
-  cwd: nonEmptyPath.optional().describe("Working folder of a run job (default: the job file's)."),
-  env: z.record(z.string(), z.string({ error: "must be a string" }), {
-    error: "must be a mapping of names to strings",
-  }).optional().describe(
-    "Variables added to a run job's environment (${VAR} takes taskpool's); with clear_env, " +
-      "its whole environment.",
-  ),
-  clear_env: z.boolean({ error: "must be true or false" }).optional().describe(
-    "Start a run job from an empty environment: it sees env and TASKPOOL_* only (default false).",
-  ),
-  kill_grace: duration.optional().describe(
-    "Time a run job's process group has between SIGTERM and SIGKILL on timeout or cancel (default 5s).",
-  ),
-};
+function commandFields({ z, nonEmptyPath, duration }: SchemaFields) {
+  return {
+    cwd: nonEmptyPath.optional().describe("Working folder of a run job (default: the job file's)."),
+    env: z.record(z.string(), z.string({ error: "must be a string" }), {
+      error: "must be a mapping of names to strings",
+    }).optional().describe(
+      "Variables added to a run job's environment (${VAR} takes taskpool's); with clear_env, " +
+        "its whole environment.",
+    ),
+    clear_env: z.boolean({ error: "must be true or false" }).optional().describe(
+      "Start a run job from an empty environment: it sees env and TASKPOOL_* only (default false).",
+    ),
+    kill_grace: duration.optional().describe(
+      "Time a run job's process group has between SIGTERM and SIGKILL on timeout or cancel (default 5s).",
+    ),
+  };
+}
 
 /** A command entry's own keys, validated. */
 interface CommandFields {
@@ -48,8 +51,8 @@ interface CommandFields {
 /** The command kind. */
 export const command: KindDefinition<RunJob, CommandResult> = {
   name: "run",
-  spec: CommandSpecSchema,
-  entryFields: COMMAND_FIELDS,
+  spec: commandSpec,
+  entryFields: commandFields,
   pool: "cpu",
   defaultRetries: 0,
   expand: expandCommand,

@@ -9,14 +9,14 @@ import { expandCompute } from "./expand.ts";
 import type { ComputeJob, ComputeResult } from "./job.ts";
 import { moduleFiles } from "./module_files.ts";
 import { moduleFolder } from "./privileges.ts";
-import { ComputeSpecSchema } from "./spec.ts";
+import { computeSpec } from "./spec.ts";
 import type { KindDefinition } from "../../lib/kind_definition.ts";
 import { RUNNER_FILES } from "../../lib/pools/worker/runner_files.ts";
 
 /** The compute kind. */
 export const compute: KindDefinition<ComputeJob, ComputeResult> = {
   name: "compute",
-  spec: ComputeSpecSchema,
+  spec: computeSpec,
   pool: "cpu",
   defaultRetries: 0,
   expand: expandCompute,

@@ -6,7 +6,7 @@
  */
 import { checkDownloads, expandDownload } from "./expand.ts";
 import type { DownloadJob, DownloadResult } from "./job.ts";
-import { DownloadDefaultsSchema, DownloadSpecSchema } from "./spec.ts";
+import { downloadDefaults, downloadSpec } from "./spec.ts";
 import type { KindDefinition } from "../../lib/kind_definition.ts";
 import { redactHeaders, redactUrl } from "../../lib/util/secrets.ts";
 
@@ -16,8 +16,8 @@ const SOURCES = ["url", "urls", "urls_from"] as const;
 /** The download kind. */
 export const download: KindDefinition<DownloadJob, DownloadResult> = {
   name: "download",
-  spec: DownloadSpecSchema,
-  defaults: DownloadDefaultsSchema,
+  spec: downloadSpec,
+  defaults: downloadDefaults,
   pool: "io",
   defaultRetries: 2,
   transfers: true,

@@ -1,50 +1,68 @@
 /**
- * The download kind's part of the job file: `download:` and `defaults.download`.
+ * The download kind's part of the job file: `download:` and `defaults.download`, built from the
+ * fields the job file's schema hands in (see `SchemaPart` in lib/kind_definition.ts).
  *
  * @module
  */
-import { z } from "zod";
-import { duration, headers, hex, httpUrl, nonEmptyPath, size } from "../../lib/jobfile/fields.ts";
+import type { z } from "zod";
+import type { SchemaFields } from "../../lib/jobfile/fields.ts";
+
+/** `build`, called once per set of fields: spec and defaults share the same setting schemas. */
+function once<T>(build: (fields: SchemaFields) => T): (fields: SchemaFields) => T {
+  const built = new WeakMap<SchemaFields, T>();
+  return (fields) => {
+    if (!built.has(fields)) built.set(fields, build(fields));
+    return built.get(fields)!;
+  };
+}
 
 /** Download settings a job may set and `defaults.download` may give every download. */
-export const downloadSettings = {
-  headers: headers.optional(),
-  max_bytes: size.optional().describe("The largest file accepted (default 4GiB)."),
-  idle_timeout: duration.optional().describe(
-    "Fail a transfer that receives less than 1 KiB in this long (default 30s; 0 = never).",
-  ),
-  max_wait: duration.optional().describe(
-    "The longest a server's Retry-After may delay the next attempt (default 1m).",
-  ),
-  record_sha256: z.boolean({ error: "must be true or false" }).optional().describe(
-    "Hash every file into the report and state even with no checksum to verify " +
-      "(about 0.7 ms of CPU per MiB; default false).",
-  ),
-};
+const settingsOf = once((fields: SchemaFields) => {
+  const { z, headers, size, duration } = fields;
+  return {
+    headers: headers.optional(),
+    max_bytes: size.optional().describe("The largest file accepted (default 4GiB)."),
+    idle_timeout: duration.optional().describe(
+      "Fail a transfer that receives less than 1 KiB in this long (default 30s; 0 = never).",
+    ),
+    max_wait: duration.optional().describe(
+      "The longest a server's Retry-After may delay the next attempt (default 1m).",
+    ),
+    record_sha256: z.boolean({ error: "must be true or false" }).optional().describe(
+      "Hash every file into the report and state even with no checksum to verify " +
+        "(about 0.7 ms of CPU per MiB; default false).",
+    ),
+  };
+});
 
 /** `download:` one URL or a fan-out of many. */
-export const DownloadSpecSchema = z.strictObject({
-  url: httpUrl.optional().describe("One http(s) URL."),
-  urls: z.array(httpUrl, { error: "must be a list of URLs" }).min(1, {
-    error: "must list at least one URL",
-  }).optional().describe("Many URLs: one job each, named <name>/<file>."),
-  urls_from: nonEmptyPath.optional().describe(
-    "A text file with one URL a line (# starts a comment), relative to the job file.",
-  ),
-  to: nonEmptyPath.optional().describe(
-    "Target under output; ending in / means a folder. Defaults to the URL's file name.",
-  ),
-  sha256: hex(32).optional().describe("Expected SHA-256 of the file (single url only)."),
-  sha512: hex(64).optional().describe("Expected SHA-512 of the file (single url only)."),
-  ...downloadSettings,
-}, { error: "must be a mapping with url, urls or urls_from" });
+export const downloadSpec = once((fields: SchemaFields) => {
+  const { z, httpUrl, nonEmptyPath, hex } = fields;
+  return z.strictObject({
+    url: httpUrl.optional().describe("One http(s) URL."),
+    urls: z.array(httpUrl, { error: "must be a list of URLs" }).min(1, {
+      error: "must list at least one URL",
+    }).optional().describe("Many URLs: one job each, named <name>/<file>."),
+    urls_from: nonEmptyPath.optional().describe(
+      "A text file with one URL a line (# starts a comment), relative to the job file.",
+    ),
+    to: nonEmptyPath.optional().describe(
+      "Target under output; ending in / means a folder. Defaults to the URL's file name.",
+    ),
+    sha256: hex(32).optional().describe("Expected SHA-256 of the file (single url only)."),
+    sha512: hex(64).optional().describe("Expected SHA-512 of the file (single url only)."),
+    ...settingsOf(fields),
+  }, { error: "must be a mapping with url, urls or urls_from" });
+});
 
 /** `defaults.download`: settings every download inherits. */
-export const DownloadDefaultsSchema = z.strictObject(downloadSettings, {
-  error: "must be a mapping of download settings (headers, max_bytes, idle_timeout, max_wait)",
-}).default({}).describe("Settings every download inherits; its headers merge with a job's.");
+export const downloadDefaults = once((fields: SchemaFields) =>
+  fields.z.strictObject(settingsOf(fields), {
+    error: "must be a mapping of download settings (headers, max_bytes, idle_timeout, max_wait)",
+  }).default({}).describe("Settings every download inherits; its headers merge with a job's.")
+);
 
 /** A validated `download:`. */
-export type DownloadSpec = z.output<typeof DownloadSpecSchema>;
+export type DownloadSpec = z.output<ReturnType<typeof downloadSpec>>;
 /** A validated `defaults.download`. */
-export type DownloadDefaults = z.output<typeof DownloadDefaultsSchema>;
+export type DownloadDefaults = z.output<ReturnType<typeof downloadDefaults>>;

@@ -3,8 +3,8 @@
  * It lives outside `lib/` and `tasks/`, and nothing in them names it: the tests hand it to
  * `main()` beside the registry's kinds, to show that a kind is one definition and one list entry.
  */
-import { z } from "zod";
-import { duration } from "../../lib/jobfile/fields.ts";
+import type { z } from "zod";
+import type { SchemaFields } from "../../lib/jobfile/fields.ts";
 import type { Job } from "../../lib/jobfile/job.ts";
 import type { KindDefinition } from "../../lib/kind_definition.ts";
 import type { TaskResult } from "../../lib/scheduler/kind.ts";
@@ -21,14 +21,15 @@ export interface SleepResult extends TaskResult {
   sleptMs: number;
 }
 
-const SleepSpecSchema = z.strictObject({
-  ms: duration.describe("How long to wait."),
-}, { error: "must be a mapping with ms" });
+const sleepSpec = ({ z, duration }: SchemaFields) =>
+  z.strictObject({ ms: duration.describe("How long to wait.") }, {
+    error: "must be a mapping with ms",
+  });
 
 /** The sleep kind. */
 export const sleepKind: KindDefinition<SleepJob, SleepResult> = {
   name: "sleep",
-  spec: SleepSpecSchema,
+  spec: sleepSpec,
   pool: "cpu",
   defaultRetries: 0,
   entryRules: { incremental: "a sleep reads and writes nothing" },
@@ -37,7 +38,7 @@ export const sleepKind: KindDefinition<SleepJob, SleepResult> = {
       ...common,
       name,
       kind: "sleep" as const,
-      ms: (entry.sleep as z.output<typeof SleepSpecSchema>).ms,
+      ms: (entry.sleep as z.output<ReturnType<typeof sleepSpec>>).ms,
     })),
   grant: () => {},
   describe: (job) => `${job.ms} ms`,
