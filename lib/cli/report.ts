@@ -7,7 +7,7 @@
 import { UsageError } from "../errors.ts";
 import { formatDuration } from "../util/format.ts";
 import { poolInsights } from "../report/insights.ts";
-import type { Report } from "../report/model.ts";
+import type { Report } from "../report/types.ts";
 import { formatSummary } from "../report/summary.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";

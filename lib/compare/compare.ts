@@ -11,7 +11,7 @@ import type { Kinds } from "../kind_definition.ts";
 import type { RunEventListener } from "../scheduler/events.ts";
 import type { Plan } from "../jobfile/job.ts";
 import type { Mode, ResolvedMode } from "../run/modes.ts";
-import type { Report, ReportJob } from "../report/model.ts";
+import type { Report, ReportJob } from "../report/types.ts";
 import { runPlan } from "../run/run_plan.ts";
 
 /** Options for {@linkcode compareModes}. */

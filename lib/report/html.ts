@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Report } from "./model.ts";
+import type { Report } from "./types.ts";
 import { TIMELINE_CSS, TIMELINE_SCRIPT } from "./html_assets.ts";
 import { timelineOf, type TimelineRun } from "./timeline.ts";
 import { writeTextFileAtomic } from "../util/write_atomic.ts";

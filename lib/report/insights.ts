@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Report } from "./model.ts";
+import type { Report } from "./types.ts";
 
 /** One pool's figures. */
 export interface PoolInsight {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Report } from "./model.ts";
+import type { Report } from "./types.ts";
 
 /** Stands for the jobs in the pretty-printed rest of the report, then gives way to them. */
 const JOBS_MARK = "\u0000jobs";

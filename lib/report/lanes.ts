@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Report } from "./model.ts";
+import type { Report } from "./types.ts";
 
 /**
  * Every lane an attempt of `report` ran on, in display order.

@@ -17,8 +17,6 @@ import {
   type ReportMode,
 } from "./types.ts";
 
-export * from "./types.ts";
-
 /** Options for {@linkcode ReportBuilder}. */
 export interface ReportBuilderOptions {
   file: string;

@@ -5,7 +5,7 @@
  * @module
  */
 import { formatBytes, formatDuration } from "../util/format.ts";
-import type { Report } from "./model.ts";
+import type { Report } from "./types.ts";
 
 /** Options for {@linkcode formatSummary}. */
 export interface SummaryOptions {

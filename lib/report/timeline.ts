@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Report, ReportJob, ReportSummary } from "./model.ts";
+import type { Report, ReportJob, ReportSummary } from "./types.ts";
 import { compareLanes } from "./lanes.ts";
 
 /** One attempt: its lane's index in `lanes`, start and end (ms since the run started), error. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Report } from "./model.ts";
+import type { Report } from "./types.ts";
 import { writeTextFileAtomic } from "../util/write_atomic.ts";
 import { lanesOf } from "./lanes.ts";
 

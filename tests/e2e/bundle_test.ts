@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import type { Report } from "../../lib/report/model.ts";
+import type { Report } from "../../lib/report/types.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -3,7 +3,7 @@
  * it touches. And running part of a file: --only, --skip, --rerun-failed.
  */
 import assert from "node:assert/strict";
-import type { Report } from "../../lib/report/model.ts";
+import type { Report } from "../../lib/report/types.ts";
 import { cli } from "../helpers/cli.ts";
 import { startFaultServer } from "../helpers/fault_server.ts";
 import { tempDir } from "../helpers/temp.ts";

@@ -3,7 +3,7 @@
  * command with a child of its own, a Worker spinning in a busy loop, and a job still waiting.
  */
 import assert from "node:assert/strict";
-import type { Report } from "../../lib/report/model.ts";
+import type { Report } from "../../lib/report/types.ts";
 import { spawnCli } from "../helpers/cli.ts";
 import { fileBytes, sha256Hex, startFaultServer } from "../helpers/fault_server.ts";
 import { cmdline, descendantsOf, survivorsOf, whenFiles } from "../helpers/processes.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Report } from "../../lib/report/model.ts";
+import type { Report } from "../../lib/report/types.ts";
 import { cli, spawnCli } from "../helpers/cli.ts";
 import { bodyBytes, sha256Hex, startFaultServer } from "../helpers/fault_server.ts";
 import { tempDir } from "../helpers/temp.ts";

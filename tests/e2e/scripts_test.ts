@@ -3,7 +3,7 @@
  * exit code, and the exit codes themselves.
  */
 import assert from "node:assert/strict";
-import type { Report } from "../../lib/report/model.ts";
+import type { Report } from "../../lib/report/types.ts";
 import { cli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/temp.ts";
 

@@ -3,7 +3,7 @@
  * schedule, download, report) and returns the report as written to disk.
  */
 import { loadPlan } from "../../lib/jobfile/mod.ts";
-import type { Report, ReportJob } from "../../lib/report/model.ts";
+import type { Report, ReportJob } from "../../lib/report/types.ts";
 import { runPlan } from "../../lib/run/run_plan.ts";
 import type { TempDir } from "./temp.ts";
 import { KINDS } from "../../tasks/mod.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { reportJson } from "../../lib/report/json.ts";
-import type { Report } from "../../lib/report/model.ts";
+import type { Report } from "../../lib/report/types.ts";
 
 /** A report's shape with `jobs`; the rest of its fields do not matter to the text. */
 function reportWith(jobs: unknown[]): Report {
