@@ -21,15 +21,24 @@ import { type HttpBody, readAll } from "./body.ts";
 export class StreamBody implements HttpBody {
   readonly length: number | undefined;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #onChunk: ((chunk: Uint8Array) => void | Promise<void>) | undefined;
 
-  constructor(stream: ReadableStream<Uint8Array>, length: number | undefined) {
+  /** `onChunk` is told of each chunk as it is read (to meter a decoded body). */
+  constructor(
+    stream: ReadableStream<Uint8Array>,
+    length: number | undefined,
+    onChunk?: (chunk: Uint8Array) => void | Promise<void>,
+  ) {
     this.#reader = stream.getReader();
     this.length = length;
+    this.#onChunk = onChunk;
   }
 
   async read(): Promise<Uint8Array | null> {
     const { done, value } = await this.#reader.read();
-    return done ? null : value;
+    if (done) return null;
+    await this.#onChunk?.(value);
+    return value;
   }
 
   bytes(): Promise<Uint8Array<ArrayBuffer>> {
@@ -135,26 +144,15 @@ export function decodedBody(body: HttpBody, encoding: string | null): HttpBody {
     cancel: () => body.cancel(),
   }, { highWaterMark: 0 });
   if (!format) return new StreamBody(source as ReadableStream<Uint8Array>, undefined);
-  const decoded = new StreamBody(source.pipeThrough(new DecompressionStream(format)), undefined);
-  return {
-    length: undefined,
-    async read() {
-      const chunk = await decoded.read();
-      if (chunk) {
-        seen.decoded += chunk.byteLength;
-        if (seen.decoded - seen.collectedAt >= COLLECT_EVERY_BYTES) {
-          seen.collectedAt = seen.decoded;
-          (await garbageCollector())?.();
-        }
+  return new StreamBody(
+    source.pipeThrough(new DecompressionStream(format)),
+    undefined,
+    async (chunk) => {
+      seen.decoded += chunk.byteLength;
+      if (seen.decoded - seen.collectedAt >= COLLECT_EVERY_BYTES) {
+        seen.collectedAt = seen.decoded;
+        (await garbageCollector())?.();
       }
-      return chunk;
     },
-    bytes() {
-      return readAll(this);
-    },
-    async whole(use) {
-      return await use(await this.bytes());
-    },
-    cancel: () => decoded.cancel(),
-  };
+  );
 }
