@@ -20,7 +20,7 @@ interface FileServer extends AsyncDisposable {
   url: string;
 }
 
-async function startFileServer(): Promise<FileServer> {
+export async function startFileServer(): Promise<FileServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", `${ROOT}bench/serve_files.ts`],
     stdout: "piped",
@@ -160,7 +160,7 @@ async function inTurns(round: number, steps: (() => Promise<void>)[]): Promise<v
   }
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = values.toSorted((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }

@@ -12,11 +12,15 @@
  * - startup (bench/startup.ts): whole processes (`--version`, `--help`, `validate`, a one-job
  *   run through `deno task run` and through the bundle) against a bare `deno run hello.ts`
  *
- * `deno task bench startup`, `deno task bench downloads` or `deno task bench cpu` runs one part.
+ * - features (bench/download_features.ts): the bandwidth limit's accuracy and cost, split
+ *   downloads against a per-connection cap, mirror failover, as whole processes
+ *
+ * `deno task bench startup`, `downloads`, `cpu` or `features` runs one part.
  */
 import { benchCpu } from "./cpu.ts";
 import { benchDownloads } from "./downloads.ts";
 import { benchStartup } from "./startup.ts";
+import { benchDownloadFeatures } from "./download_features.ts";
 import { saveResults } from "./results.ts";
 
 console.log(`taskpool bench on ${navigator.hardwareConcurrency} cores, deno ${Deno.version.deno}`);
@@ -24,4 +28,5 @@ const only = Deno.args[0];
 if (!only || only === "startup") await benchStartup();
 if (!only || only === "downloads") await benchDownloads();
 if (!only || only === "cpu") await benchCpu();
+if (!only || only === "features") await benchDownloadFeatures();
 console.log(`raw figures: ${await saveResults(only ?? "all")}`);

@@ -5,6 +5,8 @@
  * - `/f/NAME?bytes=N&latency=MS`  N bytes after MS of latency
  * - `/blob?bytes=N`               N bytes streamed in 1 MiB chunks, no latency
  * - `/gzip-zeros?bytes=N`         `Content-Encoding: gzip` of N zero bytes (about N / 1000 sent)
+ * - `/ranged/NAME?bytes=N&cap=B`  N bytes with an ETag, answering `Range` (206), each response
+ *                                 sent at most B bytes a second (a per-connection cap)
  *
  * Usage: deno run --allow-net bench/serve_files.ts
  */
@@ -51,6 +53,7 @@ const server = serveLoopback(async (request) => {
     });
     return new Response(body, { headers: { "content-length": String(bytes) } });
   }
+  if (url.pathname.startsWith("/ranged/")) return ranged(request, bytes, url);
   if (url.pathname === "/gzip-zeros") {
     let body = gzipped.get(bytes);
     if (!body) gzipped.set(bytes, body = await gzipOfZeros(bytes));
@@ -59,3 +62,37 @@ const server = serveLoopback(async (request) => {
   return new Response("not found\n", { status: 404 });
 });
 console.log(server.url);
+
+/** `/ranged/NAME`: one range (or all) of N bytes, paced to `cap` bytes a second. */
+function ranged(request: Request, size: number, url: URL): Response {
+  const cap = Number(url.searchParams.get("cap") ?? 0);
+  const headers = new Headers({ "accept-ranges": "bytes", etag: `"${size}"` });
+  let start = 0;
+  let end = size - 1;
+  let status = 200;
+  const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.get("range") ?? "");
+  if (range && Number(range[1]) < size) {
+    start = Number(range[1]);
+    if (range[2]) end = Math.min(end, Number(range[2]));
+    status = 206;
+    headers.set("content-range", `bytes ${start}-${end}/${size}`);
+  }
+  headers.set("content-length", String(end - start + 1));
+  let at = start;
+  const began = performance.now();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (at > end) return controller.close();
+      const n = Math.min(end - at + 1, 64 * 1024, CHUNK.length - (at % CHUNK.length));
+      if (cap > 0) {
+        // Not ahead of the cap: the bytes sent so far may have taken no less than their time.
+        const due = began + ((at - start + n) / cap) * 1000;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      controller.enqueue(CHUNK.subarray(at % CHUNK.length, (at % CHUNK.length) + n));
+      at += n;
+    },
+  });
+  return new Response(body, { status, headers });
+}

@@ -130,6 +130,12 @@ export interface RunResources {
   http: HttpTransport;
   /** Downloads in flight to one host. */
   perHost: number;
+  /** Bytes a second all downloads together may receive. @default no limit */
+  bandwidth?: number | undefined;
+  /** Bytes a second the downloads from one host may receive. @default no limit */
+  perHostBandwidth?: number | undefined;
+  /** The least time between the starts of two requests to one host, in ms. @default 0 */
+  perHostIntervalMs?: number | undefined;
   /** Do again what is current (`--force`). */
   force: boolean;
   /** Time between SIGTERM and SIGKILL for process groups, when the run sets one. */

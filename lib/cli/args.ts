@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseRate } from "../util/rate.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../errors.ts";
 import { type Mode, MODES } from "../run/modes.ts";
@@ -42,6 +43,27 @@ export function positiveInteger(flag: string, value: string | undefined): number
     throw new UsageError(`${flag} must be a whole number of at least 1: got "${value}"`);
   }
   return Number(value);
+}
+
+/**
+ * Bytes a second from `--limit-rate` (`4MiB/s`, `500k`, `1048576`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rateArg } from "./args.ts";
+ * assert.equal(rateArg("4MiB/s"), 4 * 2 ** 20);
+ * assert.equal(rateArg(undefined), undefined);
+ * ```
+ * @throws {UsageError} for a value that is not a rate
+ */
+export function rateArg(value: string | undefined, flag = "--limit-rate"): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseRate(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+  } catch (error) {
+    throw new UsageError(`${flag} ${(error as Error).message}`);
+  }
 }
 
 /** The single positional argument a command needs. */

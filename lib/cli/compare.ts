@@ -15,7 +15,7 @@ import type { Mode } from "../run/modes.ts";
 import { EXIT } from "../exit_codes.ts";
 import { writeTextFileAtomic } from "../util/write_atomic.ts";
 import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
-import { modesArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
+import { modesArg, onePositional, parseCommandArgs, positiveInteger, rateArg } from "./args.ts";
 import { listenForInterrupts } from "./interrupts.ts";
 import { lockOutput } from "./output_lock.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
@@ -45,6 +45,7 @@ Options:
   -o, --output DIR       compare under DIR/compare instead of the file's output
   -j, --concurrency N    downloads in flight (concurrency.io) in the concurrent modes
       --cpu N            compute and run jobs at once in workers and processes
+      --limit-rate RATE  all downloads together at most RATE, such as 4MiB/s
       --json             print compare.json on stdout instead of the table
 ${TIMELINE_HELP}
                          (every run, stacked on one time axis)
@@ -68,6 +69,7 @@ async function prepareCompare(
     output: { type: "string", short: "o" },
     concurrency: { type: "string", short: "j" },
     cpu: { type: "string" },
+    "limit-rate": { type: "string" },
     json: { type: "boolean" },
     ...TIMELINE_FLAGS,
     ...WAIT_LOCK_FLAG,
@@ -86,6 +88,7 @@ async function prepareCompare(
     output: values.output,
     io: positiveInteger("--concurrency", values.concurrency),
     cpu: positiveInteger("--cpu", values.cpu),
+    bandwidth: rateArg(values["limit-rate"]),
   };
   const plan = await loadPlan(file, { ...options(), overrides });
   const flags = comparisonFlags(values);

@@ -59,6 +59,7 @@ export async function executePlan(
     quiet,
     color: io.color,
     ...(io.columns ? { columns: io.columns } : {}),
+    bandwidthLimit: plan.concurrency.bandwidth,
   });
   interrupts.sayThrough(progress.note);
   try {

@@ -12,6 +12,8 @@ import { selectFromFlags, SELECTION_FLAGS, SELECTION_HELP } from "./selection_fl
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 import { grantFlags } from "../sandbox/grant_flags.ts";
 import { grantsFor } from "./grants_for.ts";
+import { formatBytes } from "../util/format.ts";
+import type { Plan } from "../jobfile/job.ts";
 
 /** Help text of `taskpool plan`. */
 export const PLAN_HELP =
@@ -69,7 +71,8 @@ export async function planCommand(
   }
   io.stdout(
     `${plan.file}: ${ordered.length} jobs; output ${plan.output}; report ${plan.report}; ` +
-      `io ${plan.concurrency.io} (${plan.concurrency.perHost} per host), cpu ${plan.concurrency.cpu}\n`,
+      `io ${plan.concurrency.io} (${plan.concurrency.perHost} per host), cpu ${plan.concurrency.cpu}` +
+      limitsText(plan.concurrency) + "\n",
   );
   const width = Math.min(40, Math.max(...ordered.map((job) => job.name.length)));
   for (const [index, job] of ordered.entries()) {
@@ -91,4 +94,17 @@ function summariseNeeds(needs: string[]): string {
   return needs.length <= 3
     ? needs.join(", ")
     : `${needs.slice(0, 2).join(", ")} and ${needs.length - 2} more`;
+}
+
+/** The download limits a plan sets, as the plan's first line shows them. */
+function limitsText(concurrency: Plan["concurrency"]): string {
+  const parts: string[] = [];
+  if (concurrency.bandwidth) parts.push(`bandwidth ${formatBytes(concurrency.bandwidth)}/s`);
+  if (concurrency.perHostBandwidth) {
+    parts.push(`${formatBytes(concurrency.perHostBandwidth)}/s per host`);
+  }
+  if (concurrency.perHostIntervalMs) {
+    parts.push(`${concurrency.perHostIntervalMs} ms between requests to a host`);
+  }
+  return parts.length ? `; ${parts.join(", ")}` : "";
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Plan } from "../jobfile/job.ts";
-import { modeArg, onePositional, parseCommandArgs, positiveInteger } from "./args.ts";
+import { modeArg, onePositional, parseCommandArgs, positiveInteger, rateArg } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP } from "./settings_flags.ts";
@@ -27,6 +27,8 @@ Options:
   -j, --concurrency N    downloads in flight (concurrency.io)
       --cpu N            compute and run jobs at once (concurrency.cpu)
       --per-host N       downloads in flight to one host (concurrency.per_host)
+      --limit-rate RATE  all downloads together at most RATE, such as 4MiB/s or 500k
+                         (concurrency.bandwidth)
       --mode MODE        sequential, async, workers, processes or auto (the default):
                          how the pools run (see taskpool compare)
       --force            download again even files that are up to date
@@ -64,6 +66,7 @@ async function prepareRun(
     concurrency: { type: "string", short: "j" },
     cpu: { type: "string" },
     "per-host": { type: "string" },
+    "limit-rate": { type: "string" },
     mode: { type: "string" },
     ...TIMELINE_FLAGS,
     force: { type: "boolean" },
@@ -115,6 +118,7 @@ async function prepareRun(
       io: positiveInteger("--concurrency", values.concurrency),
       cpu: positiveInteger("--cpu", values.cpu),
       perHost: positiveInteger("--per-host", values["per-host"]),
+      bandwidth: rateArg(values["limit-rate"]),
     },
   });
   const selected: RunHandoff = await selectFromFlags(loaded, values);

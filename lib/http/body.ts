@@ -22,8 +22,11 @@ import type { Framing } from "./head.ts";
 export interface HttpBody {
   /** The length in bytes, when the server declared it and the body is not content-encoded. */
   readonly length: number | undefined;
-  /** The next bytes: a view valid until the next call. Null at the end. */
-  read(): Promise<Uint8Array | null>;
+  /**
+   * The next bytes, at most `most` of them: a view valid until the next call. Null at the end.
+   * @param most @default 1 MiB
+   */
+  read(most?: number): Promise<Uint8Array | null>;
   /** The rest of the body, in one array of its own. */
   bytes(): Promise<Uint8Array<ArrayBuffer>>;
   /**
@@ -84,12 +87,12 @@ abstract class FramedBody implements HttpBody {
     this.#options = options;
   }
 
-  protected abstract next(): Promise<Uint8Array | null>;
+  protected abstract next(most: number): Promise<Uint8Array | null>;
 
-  async read(): Promise<Uint8Array | null> {
+  async read(most: number = LARGEST_BUFFER): Promise<Uint8Array | null> {
     if (this.#ended && this.isDone()) return null;
     try {
-      const bytes = await this.next();
+      const bytes = await this.next(Math.max(1, Math.min(most, LARGEST_BUFFER)));
       if (bytes === null) this.end(this.#options.keepAlive);
       return bytes;
     } catch (error) {
@@ -145,9 +148,9 @@ class LengthBody extends FramedBody {
     return this.#left === 0;
   }
 
-  protected async next(): Promise<Uint8Array | null> {
+  protected async next(most: number): Promise<Uint8Array | null> {
     if (this.#left === 0) return null;
-    const bytes = await this.connection.take(Math.min(this.#left, LARGEST_BUFFER));
+    const bytes = await this.connection.take(Math.min(this.#left, most));
     if (bytes === null) throw this.#incomplete(this.length - this.#left);
     this.#left -= bytes.length;
     return bytes;
@@ -203,7 +206,7 @@ class ChunkedBody extends FramedBody {
     return this.#done;
   }
 
-  protected async next(): Promise<Uint8Array | null> {
+  protected async next(most: number): Promise<Uint8Array | null> {
     while (this.#left === 0) {
       if (this.#done) return null;
       if (this.#afterChunk && (await this.#line()) !== "") {
@@ -218,7 +221,7 @@ class ChunkedBody extends FramedBody {
       }
       this.#left = size;
     }
-    const bytes = await this.connection.take(Math.min(this.#left, LARGEST_BUFFER));
+    const bytes = await this.connection.take(Math.min(this.#left, most));
     if (bytes === null) throw incompleteChunked();
     this.#left -= bytes.length;
     return bytes;
@@ -239,8 +242,8 @@ class CloseBody extends FramedBody {
     return this.#done;
   }
 
-  protected async next(): Promise<Uint8Array | null> {
-    const bytes = await this.connection.take(LARGEST_BUFFER);
+  protected async next(most: number): Promise<Uint8Array | null> {
+    const bytes = await this.connection.take(most);
     if (bytes === null) this.#done = true;
     return bytes;
   }

@@ -34,10 +34,22 @@ export class StreamBody implements HttpBody {
     this.#onChunk = onChunk;
   }
 
-  async read(): Promise<Uint8Array | null> {
-    const { done, value } = await this.#reader.read();
-    if (done) return null;
-    await this.#onChunk?.(value);
+  /** What a read smaller than the stream's chunk left over. */
+  #rest: Uint8Array | undefined;
+
+  async read(most: number = Infinity): Promise<Uint8Array | null> {
+    let value = this.#rest;
+    this.#rest = undefined;
+    if (value === undefined) {
+      const next = await this.#reader.read();
+      if (next.done) return null;
+      value = next.value;
+      await this.#onChunk?.(value);
+    }
+    if (value.byteLength > most) {
+      this.#rest = value.subarray(most);
+      value = value.subarray(0, most);
+    }
     return value;
   }
 

@@ -15,6 +15,8 @@ export interface HttpTransportOptions {
   maxIdlePerOrigin?: number;
   /** Reads an environment variable. @default Deno.env.get, undefined where not permitted */
   env?: (name: string) => string | undefined;
+  /** Certificate authorities to trust besides the system's, as PEM text. @default none */
+  caCerts?: string[] | undefined;
 }
 
 /**
@@ -31,10 +33,16 @@ export interface HttpTransportOptions {
 export class HttpTransport implements Disposable {
   readonly #direct: HttpClient;
   readonly #proxied: Set<string>;
+  readonly #caCerts: string[] | undefined;
+  #fetchClient: Deno.HttpClient | undefined;
 
   constructor(options: HttpTransportOptions = {}) {
-    const { maxIdlePerOrigin = 64, env = readEnv } = options;
-    this.#direct = new HttpClient({ maxIdlePerOrigin });
+    const { maxIdlePerOrigin = 64, env = readEnv, caCerts } = options;
+    this.#caCerts = caCerts?.length ? caCerts : undefined;
+    this.#direct = new HttpClient({
+      maxIdlePerOrigin,
+      ...(this.#caCerts ? { caCerts: this.#caCerts } : {}),
+    });
     this.#proxied = new Set(
       Object.entries(PROXY_VARIABLES)
         .filter(([, names]) => names.some((name) => env(name)))
@@ -54,6 +62,8 @@ export class HttpTransport implements Disposable {
 
   close(): void {
     this.#direct.close();
+    this.#fetchClient?.close();
+    this.#fetchClient = undefined;
   }
 
   [Symbol.dispose](): void {
@@ -62,10 +72,14 @@ export class HttpTransport implements Disposable {
 
   /** Deno's own fetch, which applies the proxy variables and `NO_PROXY` itself. */
   async #fetch(url: URL, init: HttpRequestInit): Promise<HttpResponse> {
+    if (this.#caCerts && !this.#fetchClient) {
+      this.#fetchClient = Deno.createHttpClient({ caCerts: this.#caCerts });
+    }
     const response = await fetch(url, {
       headers: init.headers,
       signal: init.signal,
       redirect: "manual",
+      ...(this.#fetchClient ? { client: this.#fetchClient } : {}),
     });
     const { status, statusText, headers } = response;
     const encoding = headers.get("content-encoding")?.toLowerCase() ?? "identity";

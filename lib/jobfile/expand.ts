@@ -13,6 +13,7 @@ import { cleanRelativePath, isInside } from "../util/paths.ts";
 import { fillReportPath, hasPlaceholders } from "../report/history.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 import { usesVariables } from "./interpolate.ts";
+import { UsageError } from "../errors.ts";
 import type { JobFile } from "./schema.ts";
 
 /** Command-line settings that win over the job file's (paths resolve against `cwd`). */
@@ -22,6 +23,8 @@ export interface PlanOverrides {
   io?: number | undefined;
   cpu?: number | undefined;
   perHost?: number | undefined;
+  /** Bytes a second for all downloads together (`--limit-rate`). */
+  bandwidth?: number | undefined;
 }
 
 /** Options for {@linkcode expandJobFile}. */
@@ -39,6 +42,8 @@ export interface ExpandOptions {
   startedAt?: Date;
   /** The job file's absolute path, when it was read from one (not stdin, not built in). */
   jobFilePath?: string;
+  /** Reads an environment variable (`DENO_CERT`). @default Deno.env.get */
+  env?: (name: string) => string | undefined;
 }
 
 /** The default back-off base before a retry, in ms. */
@@ -84,6 +89,11 @@ export async function expandJobFile(
     io: overrides.io ?? file.concurrency.io,
     cpu: overrides.cpu ?? (file.concurrency.cpu === "auto" ? cores : file.concurrency.cpu),
     perHost: overrides.perHost ?? file.concurrency.per_host,
+    ...definedOnly({
+      bandwidth: overrides.bandwidth ?? file.concurrency.bandwidth,
+      perHostBandwidth: file.concurrency.per_host_bandwidth,
+      perHostIntervalMs: file.concurrency.per_host_interval,
+    }),
   };
 
   const { kinds } = options;
@@ -136,6 +146,9 @@ export async function expandJobFile(
     });
   }
 
+  const tls = await readTls(file, { baseDir, fail, env: options.env ?? readEnv });
+  for (const path of tls?.files ?? []) sources.push(path);
+
   if (errors.length > 0) throw new InvalidJobFileError(doc.file, errors);
   return {
     file: doc.file,
@@ -146,7 +159,68 @@ export async function expandJobFile(
     jobs,
     sources,
     permissions: { net: file.permissions.net },
+    ...(tls ? { tls: { caCerts: tls.caCerts } } : {}),
   };
+}
+
+/** The keys of `values` whose value is defined. */
+function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
+
+const PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----";
+
+/**
+ * The certificate authorities a run trusts besides the system's: the PEM files of `tls.ca`
+ * (each must hold a certificate) and the one `DENO_CERT` names, read now, so the run itself
+ * needs no right to read them.
+ */
+async function readTls(
+  file: JobFile,
+  context: { baseDir: string; fail: (path: PathSegment[], detail: string) => void; env: Env },
+): Promise<{ caCerts: string[]; files: string[] } | undefined> {
+  const named: { path: string; at: PathSegment[] | undefined }[] = (file.tls?.ca ?? []).map((
+    path,
+    i,
+  ) => ({ path: resolve(context.baseDir, path), at: ["tls", "ca", i] }));
+  const denoCert = context.env("DENO_CERT");
+  if (denoCert) named.push({ path: resolve(denoCert), at: undefined });
+  if (named.length === 0) return undefined;
+  const caCerts: string[] = [];
+  const files: string[] = [];
+  for (const { path, at } of named) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      const why = `cannot read the certificate file ${path}: ${(error as Error).message}`;
+      if (at) context.fail(at, why);
+      else throw new UsageError(`DENO_CERT: ${why}`);
+      continue;
+    }
+    if (!text.includes(PEM_CERTIFICATE)) {
+      const why = `${path} holds no PEM certificate (${PEM_CERTIFICATE})`;
+      if (at) context.fail(at, why);
+      else throw new UsageError(`DENO_CERT: ${why}`);
+      continue;
+    }
+    caCerts.push(text);
+    files.push(path);
+  }
+  return { caCerts, files };
+}
+
+/** Reads an environment variable. */
+type Env = (name: string) => string | undefined;
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { DURATION_PATTERN, parseDuration } from "../util/duration.ts";
 import { parseSize, SIZE_PATTERN } from "../util/size.ts";
+import { parseRate, RATE_PATTERN } from "../util/rate.ts";
 
 /** Job names: what may appear in `name` and `needs`. */
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -41,6 +42,18 @@ export const size: z.ZodType<number, number | string> = z.union([
 ], { error: "must be a size: bytes as a number, or a string like 512KiB, 10MB, 4GiB" })
   .transform(parseSize)
   .describe("Bytes as a number, or a string like 512KiB, 10MB, 4GiB.");
+
+/** A transfer rate: bytes a second as a number, or a string like 4MiB/s; in bytes a second. */
+export const rate: z.ZodType<number, number | string> = z.union([
+  z.number({ error: "must be a rate" }).min(1, { error: "must be at least 1 byte a second" }),
+  z.string({ error: "must be a rate" }).regex(new RegExp(RATE_PATTERN), {
+    error: "must be a rate: bytes a second as a number, or a string like 500KiB/s, 4MiB/s, 1GB/s",
+  }),
+], {
+  error: "must be a rate: bytes a second as a number, or a string like 500KiB/s, 4MiB/s, 1GB/s",
+})
+  .transform(parseRate)
+  .describe("Bytes a second as a number, or a string like 500KiB/s, 4MiB/s, 1GB/s.");
 
 /** HTTP header names (RFC 9110 tokens). */
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -127,6 +140,7 @@ export interface SchemaFields {
   jobName: typeof jobName;
   duration: typeof duration;
   size: typeof size;
+  rate: typeof rate;
   headers: typeof headers;
   retries: typeof retries;
   httpUrl: typeof httpUrl;
@@ -146,6 +160,7 @@ export const FIELDS: SchemaFields = {
   jobName,
   duration,
   size,
+  rate,
   headers,
   retries,
   httpUrl,

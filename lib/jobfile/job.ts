@@ -48,6 +48,12 @@ export interface Concurrency {
   cpu: number;
   /** Downloads in flight to one host. */
   perHost: number;
+  /** Bytes a second all downloads together may receive; undefined for no limit. */
+  bandwidth?: number | undefined;
+  /** Bytes a second the downloads from one host may receive; undefined for no limit. */
+  perHostBandwidth?: number | undefined;
+  /** The least time between the starts of two requests to one host, in ms. */
+  perHostIntervalMs?: number | undefined;
 }
 
 /** Everything a run needs: the expanded jobs and where results go. */
@@ -66,6 +72,14 @@ export interface Plan {
   sources: string[];
   /** Rights the run itself needs beyond what its jobs imply (the job file's `permissions:`). */
   permissions: RunPermissions;
+  /** TLS settings of the run's downloads. */
+  tls?: RunTls | undefined;
+}
+
+/** TLS settings of a run: `tls:` in the job file, and `DENO_CERT`. */
+export interface RunTls {
+  /** Certificate authorities to trust besides the system's, as PEM text. */
+  caCerts: string[];
 }
 
 /** Extra rights of a whole run, declared in the job file (`permissions:` at the top). */

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import type { JobEntry, Kinds } from "../kind_definition.ts";
-import { allOrList, duration, FIELDS, jobName, nonEmptyPath, retries } from "./fields.ts";
+import { allOrList, duration, FIELDS, jobName, nonEmptyPath, rate, retries } from "./fields.ts";
 
 export { JOB_NAME_PATTERN } from "./fields.ts";
 
@@ -126,7 +126,20 @@ export function jobFileSchemas(kinds: Kinds): JobFileSchemas {
         .max(4096, { error: "must be at most 4096" }).default(8).describe(
           "Downloads in flight to one host (halved for a while when it answers 429).",
         ),
-    }, { error: "must be a mapping with io, cpu and per_host" }).default({
+      bandwidth: rate.optional().describe(
+        "The most all downloads together receive a second, such as 4MiB/s (default no limit).",
+      ),
+      per_host_bandwidth: rate.optional().describe(
+        "The most the downloads from one host receive a second (default no limit).",
+      ),
+      per_host_interval: duration.optional().describe(
+        "The least time between the starts of two requests to one host, such as 200ms, also " +
+          "across retries and redirects (default 0).",
+      ),
+    }, {
+      error: "must be a mapping with io, cpu, per_host, bandwidth, per_host_bandwidth and " +
+        "per_host_interval",
+    }).default({
       io: 16,
       cpu: "auto",
       per_host: 8,
@@ -137,6 +150,16 @@ export function jobFileSchemas(kinds: Kinds): JobFileSchemas {
       ),
     }, { error: "must be a mapping with net" }).default({ net: false }).describe(
       "What the run itself may do beyond what its jobs imply (taskpool runs with only that).",
+    ),
+    tls: z.strictObject({
+      ca: z.array(nonEmptyPath, { error: "must be a list of PEM files" }).min(1, {
+        error: "must list at least one PEM file",
+      }).describe(
+        "Certificate authorities (PEM files, relative to the job file) to trust besides the " +
+          "system's, for servers with a private CA.",
+      ),
+    }, { error: "must be a mapping with ca" }).optional().describe(
+      "TLS settings of the run's downloads (DENO_CERT is honoured too).",
     ),
     defaults: z.strictObject({ ...jobSettings, ...kindDefaults }, { error: "must be a mapping" })
       .default(Object.fromEntries(Object.keys(kindDefaults).map((name) => [name, {}]))),
@@ -155,7 +178,15 @@ export interface JobFile {
   version?: 1 | undefined;
   output: string;
   report?: string | undefined;
-  concurrency: { io: number; cpu: number | "auto"; per_host: number };
+  concurrency: {
+    io: number;
+    cpu: number | "auto";
+    per_host: number;
+    bandwidth?: number | undefined;
+    per_host_bandwidth?: number | undefined;
+    per_host_interval?: number | undefined;
+  };
+  tls?: { ca: string[] } | undefined;
   permissions: { net: boolean | string[] };
   /** `retries`, `timeout` and `backoff` for every job, and each kind's defaults by its name. */
   defaults: {

@@ -31,6 +31,8 @@ export interface ProgressOptions {
   redrawMs?: number;
   /** Which run this is, shown before the bar (a comparison's mode and round). */
   label?: string;
+  /** The downloads' bandwidth limit in bytes a second, shown beside their rate. */
+  bandwidthLimit?: number | undefined;
 }
 
 /** A progress display: feed it events, close it before printing the summary. */
@@ -107,6 +109,7 @@ function terminalProgress(options: ProgressOptions): Progress {
       columns: columns(),
       color,
       ...(options.label ? { label: options.label } : {}),
+      ...(options.bandwidthLimit ? { bandwidthLimit: options.bandwidthLimit } : {}),
     });
     shown = lines.length;
     return lines.join("\n");

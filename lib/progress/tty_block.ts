@@ -16,6 +16,8 @@ export interface BlockOptions {
   color?: boolean;
   /** Put before the bar: which run this is (a comparison's mode and round). */
   label?: string;
+  /** The downloads' bandwidth limit in bytes a second, shown after their rate. */
+  bandwidthLimit?: number;
 }
 
 const BAR_MAX = 30;
@@ -40,7 +42,9 @@ export function progressBlock(snapshot: TallySnapshot, options: BlockOptions): s
   const width = Math.max(1, options.columns - 1);
   const paint = (code: number, text: string) =>
     options.color ? `\x1b[${code}m${text}\x1b[0m` : text;
-  const lines = snapshot.pools.map((pool) => fit(poolLine(pool, snapshot), width));
+  const lines = snapshot.pools.map((pool) =>
+    fit(poolLine(pool, snapshot, options.bandwidthLimit), width)
+  );
 
   const percent = snapshot.total === 0 ? 100 : Math.floor((snapshot.done / snapshot.total) * 100);
   const failed = snapshot.failed ? `  ${snapshot.failed} failed` : "";
@@ -64,7 +68,7 @@ export function progressBlock(snapshot: TallySnapshot, options: BlockOptions): s
   return lines;
 }
 
-function poolLine(pool: PoolTally, snapshot: TallySnapshot): string {
+function poolLine(pool: PoolTally, snapshot: TallySnapshot, limit: number | undefined): string {
   const verb = pool.pool === "io" ? "active" : "busy";
   const noun = pool.filesOnly ? "files" : "jobs";
   let line = `${pool.pool.padEnd(4)}${`${pool.active}/${pool.limit}`.padStart(5)} ${
@@ -74,6 +78,7 @@ function poolLine(pool: PoolTally, snapshot: TallySnapshot): string {
     line += `  ${formatBytes(snapshot.bytes)}  ${
       formatBytes(Math.round(snapshot.bytesPerSecond))
     }/s`;
+    if (limit !== undefined) line += ` (limit ${formatBytes(limit)}/s)`;
   }
   return line;
 }

@@ -79,7 +79,7 @@ export function settingsFor(
         ...base,
         used: mode,
         why: "one job at a time, compute on the main thread",
-        limits: { io: 1, cpu: 1, perHost: 1 },
+        limits: { ...plan.concurrency, io: 1, cpu: 1, perHost: 1 },
         cpuPlace: "main",
         oneAtATime: true,
       };
@@ -88,7 +88,7 @@ export function settingsFor(
         ...base,
         used: mode,
         why: `downloads concurrent (io ${io}), compute one at a time on the main thread`,
-        limits: { io, cpu: 1, perHost },
+        limits: { ...plan.concurrency, io, cpu: 1, perHost },
         cpuPlace: "main",
       };
     case "workers":

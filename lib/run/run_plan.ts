@@ -82,7 +82,10 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
   });
   const workers = new WorkerPool({ size: limits.cpu, aheadPerThread: WORKER_TASKS_AHEAD });
   const processes = new ProcessPool({ size: limits.cpu });
-  const http = new HttpTransport({ maxIdlePerOrigin: limits.io });
+  const http = new HttpTransport({
+    maxIdlePerOrigin: limits.io,
+    ...(plan.tls ? { caCerts: plan.tls.caCerts } : {}),
+  });
   const memory = new PeakMemory(() => workers.rssBytes + processes.rssBytes);
   const started = now();
   const finalReport = (): Report =>
@@ -108,6 +111,9 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
       processes,
       http,
       perHost: limits.perHost,
+      bandwidth: limits.bandwidth,
+      perHostBandwidth: limits.perHostBandwidth,
+      perHostIntervalMs: limits.perHostIntervalMs,
       force,
       killGraceMs,
       cpuPlace: settings.cpuPlace,

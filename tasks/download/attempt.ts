@@ -12,11 +12,27 @@
  * resumed safely; otherwise the `.part` is removed. No file carries its final name unless it
  * is complete and verified.
  *
+ * A job with `mirrors` tries its sources in turn within one attempt: a source that fails in a
+ * way another may not (refused, reset, 404, 410, 5xx, a checksum mismatch) hands over to the
+ * next, with no back-off; the source whose bytes the `.part` holds goes first. Bytes from one
+ * source are resumed from another only when their validators agree (a strong ETag, or the size
+ * and Last-Modified date). A job with `segments` fetches a large file in ranges at once (see
+ * `segments.ts`).
+ *
  * @module
  */
 import { dirname } from "node:path";
 import { HttpStatusError, IncompleteBodyError, NetworkError } from "../../lib/http/errors.ts";
-import { IdleTimeoutError, IntegrityError, RetryLaterError, TooLargeError } from "./errors.ts";
+import {
+  IdleTimeoutError,
+  IntegrityError,
+  NameClashError,
+  OutsideGrantsError,
+  RedirectError,
+  RetryLaterError,
+  TooLargeError,
+  UnlistedError,
+} from "./errors.ts";
 import { hasCode } from "../../lib/errors.ts";
 import { formatBytes } from "../../lib/util/format.ts";
 import type { HttpResponse } from "../../lib/http/client.ts";
@@ -31,8 +47,14 @@ import type { HostGate } from "./host_gate.ts";
 import { IdleWatchdog } from "./idle_watchdog.ts";
 import { parseRetryAfter } from "./retry_after.ts";
 import { type DownloadState, type FileRecord, type PartRecord, stateUrl } from "./state.ts";
-import { writeBody } from "./write_body.ts";
+import { openPart, writeBody } from "./write_body.ts";
 import { checkFreshness, conditionalHeaders } from "./up_to_date.ts";
+import type { Bandwidth } from "./bandwidth.ts";
+import type { Netrc } from "./netrc.ts";
+import { parseChecksumFile } from "./checksum_file.ts";
+import { dispositionFileName } from "./content_disposition.ts";
+import { fetchSegments, type Segment, splitRanges } from "./segments.ts";
+import { join } from "node:path";
 
 /** What an attempt needs besides the job. */
 export interface AttemptOptions {
@@ -45,6 +67,14 @@ export interface AttemptOptions {
   force: boolean;
   signal: AbortSignal;
   progress: ((bytes: number) => void) | undefined;
+  /** The run's bandwidth limits. */
+  bandwidth: Bandwidth;
+  /** Logins by host (netrc), for requests without credentials of their own. */
+  netrc: Netrc | undefined;
+  /** Checksum files fetched once per run, by URL. */
+  checksumFiles: Map<string, Promise<ReturnType<typeof parseChecksumFile>>>;
+  /** Files named by their server (`Content-Disposition`) in this run: path to job name. */
+  serverNames: Map<string, string>;
 }
 
 /** Runs one attempt of `job`. */
@@ -53,24 +83,141 @@ export async function downloadAttempt(
   options: AttemptOptions,
 ): Promise<DownloadResult> {
   const { state, force, signal } = options;
-  const freshness = await checkFreshness(job, state, { force, signal });
-  if (freshness.kind === "verified") {
-    state.setPart(job.relativePath, undefined);
-    return cachedResult(job, freshness.record, "checksum");
-  }
-  using watchdog = new IdleWatchdog(job.idleTimeoutMs, { signal });
-  const transfer = new Transfer(job, options, watchdog);
   try {
-    return await transfer.run(freshness.kind === "revalidate" ? freshness.record : undefined);
+    job = await withListedDigest(job, options);
+    const freshness = await checkFreshness(job, state, { force, signal });
+    if (freshness.kind === "verified") {
+      state.setPart(job.relativePath, undefined);
+      return cachedResult(job, freshness.record, "checksum");
+    }
+    const revalidate = freshness.kind === "revalidate" ? freshness.record : undefined;
+    const sources = sourcesOf(job, state);
+    const failed: { url: string; error: string }[] = [];
+    for (const [index, source] of sources.entries()) {
+      using watchdog = new IdleWatchdog(job.idleTimeoutMs, { signal });
+      const transfer = new Transfer(job, source, options, watchdog, index === 0);
+      try {
+        const result = await transfer.run(source === job.url ? revalidate : undefined);
+        if (sources.length === 1) return result;
+        return {
+          ...result,
+          servedBy: redactUrl(source),
+          ...(failed.length ? { failedSources: failed } : {}),
+        };
+      } catch (error) {
+        if (index === sources.length - 1 || !failsOver(error, signal)) {
+          throw failed.length === 0 ? error : withEarlierSources(error, failed);
+        }
+        failed.push({
+          url: redactUrl(source),
+          error: redactText(messageOf(error), secretsOf(job)),
+        });
+      }
+    }
+    throw new Error("unreachable: a job has at least one source");
   } catch (error) {
     // A lower layer may quote the URL or a header: nothing secret leaves in a message.
     throw redactError(error, secretsOf(job));
   }
 }
 
+/**
+ * The job with its expected digest from its checksum file: a local one was read into the plan;
+ * a URL is fetched once per run.
+ */
+async function withListedDigest(job: DownloadJob, options: AttemptOptions): Promise<DownloadJob> {
+  if (job.unverifiable !== undefined) throw new UnlistedError(job.unverifiable);
+  if (job.checksumsUrl === undefined) return job;
+  const url = job.checksumsUrl;
+  let list = options.checksumFiles.get(url);
+  if (!list) {
+    list = fetchChecksumFile(url, options);
+    options.checksumFiles.set(url, list);
+    // A failed fetch is tried again by the next attempt that needs it.
+    list.catch(() => options.checksumFiles.delete(url));
+  }
+  const names = job.checksumNames ?? [];
+  const digest = (await list).find(names);
+  if (!digest) {
+    throw new UnlistedError(
+      `the checksum file ${redactUrl(url)} does not list ${names.join(" or ")}`,
+    );
+  }
+  return { ...job, [digest.algorithm]: digest.hex };
+}
+
+async function fetchChecksumFile(
+  url: string,
+  options: AttemptOptions,
+): Promise<ReturnType<typeof parseChecksumFile>> {
+  const { response } = await getFollowing(url, {
+    headers: new Headers(),
+    signal: options.signal,
+    http: options.http,
+    ...(options.netrc
+      ? { credentials: (at: URL) => options.netrc!.authorization(at.hostname) }
+      : {}),
+  });
+  if (response.status !== 200) {
+    await response.body.cancel();
+    throw new UnlistedError(`the checksum file ${redactUrl(url)} answered ${response.status}`);
+  }
+  if (response.body.length !== undefined && response.body.length > 16 * 2 ** 20) {
+    await response.body.cancel();
+    throw new UnlistedError(`the checksum file ${redactUrl(url)} is larger than 16 MiB`);
+  }
+  const list = parseChecksumFile(new TextDecoder().decode(await response.body.bytes()));
+  if (list.size === 0) {
+    throw new UnlistedError(`the checksum file ${redactUrl(url)} has no usable checksum line`);
+  }
+  return list;
+}
+
+/** The job's sources in the order to try them: the one a kept `.part` came from first. */
+function sourcesOf(job: DownloadJob, state: DownloadState): string[] {
+  const sources = [job.url, ...(job.mirrors ?? [])];
+  if (sources.length === 1) return sources;
+  const partUrl = state.part(job.relativePath)?.url;
+  const kept = sources.find((source) => stateUrl(source) === partUrl);
+  return kept === undefined ? sources : [kept, ...sources.filter((source) => source !== kept)];
+}
+
+/** Whether another source may succeed where this one failed. */
+function failsOver(error: unknown, signal: AbortSignal): boolean {
+  if (signal.aborted) return false; // the run stopped, or the attempt's time is up
+  if (error instanceof HttpStatusError) {
+    return error.status === 404 || error.status === 410 || error.status >= 500 ||
+      error.status === 408 || error.status === 429;
+  }
+  if (error instanceof TooLargeError || error instanceof NameClashError) return false;
+  if (error instanceof RangeError) return false; // a target outside the output folder
+  return error instanceof IntegrityError || error instanceof RetryLaterError ||
+    error instanceof IncompleteBodyError || error instanceof NetworkError ||
+    error instanceof IdleTimeoutError || error instanceof RedirectError ||
+    error instanceof OutsideGrantsError || error instanceof TypeError;
+}
+
+/** `error`, its message led by what the sources before it failed with. */
+function withEarlierSources(error: unknown, failed: { url: string; error: string }[]): unknown {
+  if (!(error instanceof Error)) return error;
+  const earlier = failed.map((each) => `${each.url}: ${each.error}`).join("; ");
+  const message = `every source failed: ${earlier}; then ${error.message}`;
+  try {
+    error.message = message;
+    return error;
+  } catch {
+    return new Error(message);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** What must never be shown of `job`: secret header values and the URL's password. */
 function secretsOf(job: DownloadJob): string[] {
-  return [...secretValues(job.headers, job.secretHeaders), ...urlSecrets(job.url)]
+  const urls = [job.url, ...(job.mirrors ?? []), ...(job.checksumsUrl ? [job.checksumsUrl] : [])];
+  return [...secretValues(job.headers, job.secretHeaders), ...urls.flatMap(urlSecrets)]
     .sort((a, b) => b.length - a.length);
 }
 
@@ -110,33 +257,56 @@ const PAUSING_STATUSES = new Set([429, 503]);
 
 class Transfer {
   readonly #job: DownloadJob;
+  /** The source this transfer reads: the job's URL or one of its mirrors. */
+  readonly #url: string;
   readonly #options: AttemptOptions;
   readonly #watchdog: IdleWatchdog;
   readonly #signal: AbortSignal;
   readonly #part: string;
   readonly #host: string;
+  /** Whether the job's admission counted this transfer's first request (per_host_interval). */
+  #admitted: boolean;
   #secrets: string[] | undefined;
 
-  constructor(job: DownloadJob, options: AttemptOptions, watchdog: IdleWatchdog) {
+  constructor(
+    job: DownloadJob,
+    url: string,
+    options: AttemptOptions,
+    watchdog: IdleWatchdog,
+    admitted: boolean,
+  ) {
     this.#job = job;
+    this.#url = url;
     this.#options = options;
     this.#watchdog = watchdog;
     this.#signal = watchdog.signal; // follows options.signal too
     this.#part = `${job.path}.part`;
-    this.#host = options.hosts.keyOf(job);
+    this.#host = url === job.url ? options.hosts.keyOf(job) : new URL(url).host;
+    this.#admitted = admitted && url === job.url;
   }
 
-  async run(revalidate: FileRecord | undefined) {
+  async run(revalidate: FileRecord | undefined): Promise<DownloadResult> {
     const job = this.#job;
     const { state } = this.#options;
-    let resumeFrom = revalidate ? 0 : await this.#resumablePart();
+    const kept = revalidate ? undefined : await this.#resumablePart();
+    if (kept?.segments) return await this.#resumeSegments(kept);
+    let resumeFrom = kept?.bytes ?? 0;
     if (resumeFrom === 0 && state.part(job.relativePath)) await this.#discardPart();
+    const split = (job.segments ?? 1) > 1 && !revalidate && resumeFrom === 0;
 
     let { response, url, redirects } = await this.#request(
-      revalidate ? conditionalHeaders(revalidate) : {},
+      revalidate ? conditionalHeaders(revalidate) : split ? { range: "bytes=0-" } : {},
       resumeFrom,
     );
     this.#watchdog.progress();
+    if (kept && resumeFrom > 0 && !this.#sameFile(kept, response)) {
+      // Another source's bytes, and nothing proves its file is the same: start afresh.
+      await response.body.cancel();
+      resumeFrom = 0;
+      await this.#discardPart();
+      ({ response, url, redirects } = await this.#request({}, 0));
+      this.#watchdog.progress();
+    }
 
     if (revalidate && response.status === 304) {
       await response.body.cancel();
@@ -161,12 +331,23 @@ class Transfer {
     if (response.status < 200 || response.status > 299) {
       throw await this.#statusError(response, url);
     }
-    if (response.status === 206 && resumeFrom === 0) {
+    if (response.status === 206 && resumeFrom === 0 && !(split && rangeStart(response) === 0)) {
       await response.body.cancel();
       throw new IntegrityError(`GET ${redactUrl(url)} answered 206 to a request for everything`);
     }
+    const target = await this.#target(response);
 
     const encoded = isEncoded(response);
+    if (split && response.status === 206 && !encoded) {
+      const total = rangeTotal(response);
+      const validator = ifRangeValidator(response);
+      if (total !== undefined && validator !== undefined) {
+        const segments = splitRanges(total, job.segments ?? 1);
+        if (segments.length > 1) {
+          return await this.#segmented(response, { total, validator, segments, target, redirects });
+        }
+      }
+    }
     const declared = response.body.length;
     const total = declared === undefined ? undefined : resumeFrom + declared;
     if (total !== undefined && total > job.maxBytes) {
@@ -212,6 +393,8 @@ class Transfer {
             )
             : tooLarge(job, url, `sent more than ${formatBytes(job.maxBytes)}`),
         progress: this.#options.progress,
+        pacer: this.#options.bandwidth.pacer(this.#host),
+        signal: this.#signal,
       }));
       if (declared !== undefined && received !== declared) {
         throw new IncompleteBodyError(
@@ -221,22 +404,19 @@ class Transfer {
     } catch (caught) {
       await response.body.cancel();
       const error = this.#reason(caught, url);
-      if (opened && validator !== undefined && isResumable(error)) await this.#keepPart(validator);
-      else await this.#discardPart();
+      if (opened && validator !== undefined && isResumable(error)) {
+        await this.#keepPart(validator, response, total);
+      } else await this.#discardPart();
       throw error;
     }
 
     const { sha256, sha512 } = digests?.digest() ?? {};
-    const mismatch = job.sha256 !== undefined && sha256 !== job.sha256
-      ? `sha256 mismatch for ${redactUrl(url)}: expected ${job.sha256}, got ${sha256}`
-      : job.sha512 !== undefined && sha512 !== job.sha512
-      ? `sha512 mismatch for ${redactUrl(url)}: expected ${job.sha512}, got ${sha512}`
-      : undefined;
+    const mismatch = mismatchOf(job, url, sha256, sha512);
     if (mismatch) {
       await this.#discardPart();
       throw new IntegrityError(mismatch);
     }
-    Deno.renameSync(this.#part, job.path); // a rename keeps the mtime taken above
+    Deno.renameSync(this.#part, target.path); // a rename keeps the mtime taken above
     const size = resumeFrom + received;
     state.setPart(job.relativePath, undefined);
     state.setFile(job.relativePath, {
@@ -245,16 +425,221 @@ class Transfer {
       mtimeMs,
       ...(sha256 ? { sha256 } : {}),
       ...validatorsOf(response),
+      ...(target.savedAs ? { savedAs: target.savedAs } : {}),
     });
     this.#options.hosts.succeeded(this.#host);
     return {
       bytes: received,
       size,
-      path: job.relativePath,
+      path: target.relativePath,
       ...(sha256 ? { sha256 } : {}),
       ...(redirects.length ? { redirects } : {}),
       ...(resumeFrom > 0 ? { resumedFrom: resumeFrom } : {}),
     };
+  }
+
+  /**
+   * Where the file lands: its planned path, or the name its server gives in
+   * `Content-Disposition` when the job file named none (in the same folder).
+   */
+  async #target(
+    response: HttpResponse,
+  ): Promise<{ path: string; relativePath: string; savedAs?: string }> {
+    const job = this.#job;
+    const planned = { path: job.path, relativePath: job.relativePath };
+    if (!job.nameFromServer || response.status < 200 || response.status > 299) return planned;
+    const name = dispositionFileName(response.headers.get("content-disposition"));
+    if (name === undefined) return planned;
+    const path = join(dirname(job.path), name);
+    if (path === job.path) return planned;
+    const claimedBy = this.#options.serverNames.get(path);
+    if (claimedBy !== undefined && claimedBy !== job.name) {
+      await response.body.cancel();
+      throw new NameClashError(
+        `GET ${redactUrl(this.#url)} names its file ${name} (Content-Disposition), which ` +
+          `${claimedBy} wrote in this run: set \`to:\` to keep both`,
+      );
+    }
+    this.#options.serverNames.set(path, job.name);
+    const relativePath = join(dirname(job.relativePath), name);
+    return { path, relativePath, savedAs: name };
+  }
+
+  /** Fetches the rest of a split download whose first range `first` is streaming. */
+  async #segmented(
+    first: HttpResponse,
+    split: {
+      total: number;
+      validator: string;
+      segments: Segment[];
+      target: { path: string; relativePath: string; savedAs?: string };
+      redirects: string[];
+    },
+  ): Promise<DownloadResult> {
+    const job = this.#job;
+    if (split.total > job.maxBytes) {
+      await first.body.cancel();
+      throw tooLarge(job, this.#url, `declares ${formatBytes(split.total)}`);
+    }
+    try {
+      await this.#options.folders.prepare(dirname(job.path));
+      using file = openPart(this.#part, false);
+      file.truncateSync(split.total);
+    } catch (error) {
+      await first.body.cancel();
+      throw error instanceof RangeError
+        ? new RangeError(`${job.relativePath} would land outside the output folder`)
+        : error;
+    }
+    const record: PartRecord = {
+      url: stateUrl(this.#url),
+      bytes: 0,
+      validator: split.validator,
+      total: split.total,
+      ...validatorsOf(first),
+      segments: split.segments,
+    };
+    return await this.#fetchRanges(record, first, split.target, split.redirects, 0);
+  }
+
+  /** Resumes a split download from the ranges a kept `.part` records. */
+  async #resumeSegments(record: PartRecord): Promise<DownloadResult> {
+    const resumedFrom = record.segments!.reduce((sum, [, , done]) => sum + done, 0);
+    return await this.#fetchRanges(
+      { ...record, segments: record.segments!.map(([a, b, done]) => [a, b, done]) },
+      undefined,
+      { path: this.#job.path, relativePath: this.#job.relativePath },
+      [],
+      resumedFrom,
+    );
+  }
+
+  async #fetchRanges(
+    record: PartRecord,
+    first: HttpResponse | undefined,
+    target: { path: string; relativePath: string; savedAs?: string },
+    redirects: string[],
+    resumedFrom: number,
+  ): Promise<DownloadResult> {
+    const job = this.#job;
+    const { state } = this.#options;
+    const segments = record.segments!;
+    let received = 0;
+    try {
+      received = await fetchSegments({
+        part: this.#part,
+        segments,
+        first,
+        request: (from, to, signal) => this.#range(from, to, record, signal),
+        pacer: this.#options.bandwidth.pacer(this.#host),
+        watchdog: this.#watchdog,
+        signal: this.#signal,
+        progress: this.#options.progress,
+      });
+    } catch (caught) {
+      const error = this.#reason(caught, this.#url);
+      const done = segments.reduce((sum, [, , each]) => sum + each, 0);
+      if (isResumable(error) && done > 0) {
+        state.setPart(job.relativePath, { ...record, bytes: done, segments });
+      } else await this.#discardPart();
+      throw error;
+    }
+    const digests = needsDigest(job)
+      ? new Digests({ sha512: job.sha512 !== undefined })
+      : undefined;
+    if (digests) await digests.updateFromFile(this.#part, this.#signal);
+    const { sha256, sha512 } = digests?.digest() ?? {};
+    const mismatch = mismatchOf(job, this.#url, sha256, sha512);
+    if (mismatch) {
+      await this.#discardPart();
+      throw new IntegrityError(mismatch);
+    }
+    const mtimeMs = Deno.statSync(this.#part).mtime?.getTime() ?? 0;
+    Deno.renameSync(this.#part, target.path);
+    state.setPart(job.relativePath, undefined);
+    state.setFile(job.relativePath, {
+      url: stateUrl(job.url),
+      bytes: record.total!,
+      mtimeMs,
+      ...(sha256 ? { sha256 } : {}),
+      ...(record.etag ? { etag: record.etag } : {}),
+      ...(record.lastModified ? { lastModified: record.lastModified } : {}),
+      ...(target.savedAs ? { savedAs: target.savedAs } : {}),
+    });
+    this.#options.hosts.succeeded(this.#host);
+    return {
+      bytes: received,
+      size: record.total!,
+      path: target.relativePath,
+      segments: segments.length,
+      ...(sha256 ? { sha256 } : {}),
+      ...(redirects.length ? { redirects } : {}),
+      ...(resumedFrom > 0 ? { resumedFrom } : {}),
+    };
+  }
+
+  /** Requests one range of a split download: a 206 for exactly that range of the same file. */
+  async #range(
+    from: number,
+    to: number,
+    record: PartRecord,
+    signal: AbortSignal,
+  ): Promise<HttpResponse> {
+    const headers = new Headers(this.#job.headers);
+    headers.set("range", `bytes=${from}-${to}`);
+    headers.set("if-range", record.validator);
+    const { response, url } = await getFollowing(this.#url, {
+      ...this.#requestOptions(),
+      headers,
+      signal,
+    });
+    const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
+    if (
+      response.status !== 206 || !match || Number(match[1]) !== from || Number(match[2]) !== to ||
+      Number(match[3]) !== record.total || isEncoded(response)
+    ) {
+      await response.body.cancel();
+      if (response.status < 200 || response.status > 299) {
+        throw await this.#statusError(response, url);
+      }
+      throw new IntegrityError(
+        `GET ${redactUrl(url)} did not answer the range ${from}-${to} of the same file ` +
+          `(${response.status}): the split download starts again`,
+      );
+    }
+    return response;
+  }
+
+  /** The options every request of this transfer shares. */
+  #requestOptions() {
+    const { hosts, netrc } = this.#options;
+    return {
+      signal: this.#signal,
+      http: this.#options.http,
+      secretHeaders: this.#job.secretHeaders,
+      turn: (url: URL, first: boolean) => {
+        if (first && this.#admitted) {
+          this.#admitted = false; // the job's admission counted this request
+          return Promise.resolve();
+        }
+        return hosts.turn(url.host, this.#signal);
+      },
+      ...(netrc ? { credentials: (url: URL) => netrc.authorization(url.hostname) } : {}),
+    };
+  }
+
+  /**
+   * Whether a 206 from this source continues the bytes kept from `kept.url`: always for the
+   * same source (If-Range checked it); from another, only when a strong ETag or the size and
+   * Last-Modified date agree.
+   */
+  #sameFile(kept: PartRecord, response: HttpResponse): boolean {
+    if (kept.url === stateUrl(this.#url) || response.status !== 206) return true;
+    const etag = response.headers.get("etag");
+    if (kept.etag && !kept.etag.startsWith("W/") && etag === kept.etag) return true;
+    const lastModified = response.headers.get("last-modified");
+    return kept.total !== undefined && rangeTotal(response) === kept.total &&
+      kept.lastModified !== undefined && lastModified === kept.lastModified;
   }
 
   /** Sends the request, with a Range from `resumeFrom` when it is above 0. */
@@ -265,28 +650,34 @@ class Transfer {
       headers.set("range", `bytes=${resumeFrom}-`);
       headers.set("if-range", this.#options.state.part(this.#job.relativePath)!.validator);
     }
-    return getFollowing(this.#job.url, {
-      headers,
-      signal: this.#signal,
-      http: this.#options.http,
-      secretHeaders: this.#job.secretHeaders,
-    }).catch((error) => {
-      throw this.#reason(error, this.#job.url);
+    return getFollowing(this.#url, { ...this.#requestOptions(), headers }).catch((error) => {
+      throw this.#reason(error, this.#url);
     });
   }
 
-  /** The size of a `.part` that can be resumed, or 0. */
-  async #resumablePart(): Promise<number> {
+  /** The record of a `.part` that can be resumed from this source, if there is one. */
+  async #resumablePart(): Promise<PartRecord | undefined> {
     const record = this.#options.state.part(this.#job.relativePath);
-    if (!record || record.url !== stateUrl(this.#job.url) || record.bytes <= 0) return 0;
+    if (!record || record.bytes <= 0) return undefined;
+    const sources = [this.#job.url, ...(this.#job.mirrors ?? [])].map(stateUrl);
+    if (!sources.includes(record.url)) return undefined;
+    // A split download's ranges are resumed from the source that sent them only.
+    if (record.segments && record.url !== stateUrl(this.#url)) return undefined;
     const info = await Deno.lstat(this.#part).catch(() => undefined);
-    return info?.isFile && info.size === record.bytes ? record.bytes : 0;
+    const size = record.segments ? record.total : record.bytes;
+    return info?.isFile && info.size === size ? record : undefined;
   }
 
-  async #keepPart(validator: string) {
+  async #keepPart(validator: string, response: HttpResponse, total: number | undefined) {
     const info = await Deno.lstat(this.#part).catch(() => undefined);
     if (!info?.isFile || info.size === 0) return await this.#discardPart();
-    const record: PartRecord = { url: stateUrl(this.#job.url), bytes: info.size, validator };
+    const record: PartRecord = {
+      url: stateUrl(this.#url),
+      bytes: info.size,
+      validator,
+      ...(total !== undefined ? { total } : {}),
+      ...validatorsOf(response),
+    };
     this.#options.state.setPart(this.#job.relativePath, record);
   }
 
@@ -366,6 +757,29 @@ function rangeStart(response: HttpResponse): number | undefined {
   if (response.status !== 206) return undefined;
   const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get("content-range") ?? "");
   return match ? Number(match[1]) : undefined;
+}
+
+/** The whole file's size a 206 states (`Content-Range: bytes START-END/TOTAL`). */
+function rangeTotal(response: HttpResponse): number | undefined {
+  if (response.status !== 206) return undefined;
+  const match = /^bytes \d+-\d+\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
+  return match ? Number(match[1]) : undefined;
+}
+
+/** What a checksum mismatch says, or undefined when the digests match what the job expects. */
+function mismatchOf(
+  job: DownloadJob,
+  url: string,
+  sha256: string | undefined,
+  sha512: string | undefined,
+): string | undefined {
+  if (job.sha256 !== undefined && sha256 !== job.sha256) {
+    return `sha256 mismatch for ${redactUrl(url)}: expected ${job.sha256}, got ${sha256}`;
+  }
+  if (job.sha512 !== undefined && sha512 !== job.sha512) {
+    return `sha512 mismatch for ${redactUrl(url)}: expected ${job.sha512}, got ${sha512}`;
+  }
+  return undefined;
 }
 
 /** A validator usable in If-Range: a strong ETag, else Last-Modified. */

@@ -6,7 +6,14 @@
  * @module
  */
 import { HttpStatusError } from "../../lib/http/errors.ts";
-import { IntegrityError, OutsideGrantsError, RedirectError, RetryLaterError } from "./errors.ts";
+import {
+  IntegrityError,
+  NameClashError,
+  OutsideGrantsError,
+  RedirectError,
+  RetryLaterError,
+  UnlistedError,
+} from "./errors.ts";
 import { HttpTransport } from "../../lib/http/transport.ts";
 import type { DownloadJob, DownloadResult } from "./job.ts";
 import type { JobKind } from "../../lib/scheduler/kind.ts";
@@ -14,6 +21,8 @@ import { downloadAttempt } from "./attempt.ts";
 import { TargetFolders } from "./folders.ts";
 import { HostGate } from "./host_gate.ts";
 import { DownloadState } from "./state.ts";
+import { Bandwidth } from "./bandwidth.ts";
+import { Netrc } from "./netrc.ts";
 
 /** Statuses worth another attempt: the server may answer differently soon. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -33,6 +42,14 @@ export interface DownloadKindOptions {
   perHost?: number;
   /** Ignore files on disk and download everything again. @default false */
   force?: boolean;
+  /** Bytes a second for all downloads together. @default no limit */
+  bandwidth?: number | undefined;
+  /** Bytes a second for each host. @default no limit */
+  perHostBandwidth?: number | undefined;
+  /** The least time between the starts of two requests to one host, in ms. @default 0 */
+  perHostIntervalMs?: number | undefined;
+  /** The netrc file to take hosts' logins from. @default none */
+  netrc?: string | undefined;
 }
 
 /**
@@ -55,8 +72,18 @@ export function createDownloadKind(
   const { output, state = DownloadState.memory(), force = false } = options;
   const ownsHttp = options.http === undefined;
   const http = options.http ?? new HttpTransport();
-  const hosts = new HostGate({ limit: options.perHost ?? DEFAULT_PER_HOST });
+  const hosts = new HostGate({
+    limit: options.perHost ?? DEFAULT_PER_HOST,
+    interval: options.perHostIntervalMs,
+  });
   const folders = new TargetFolders(output);
+  const bandwidth = new Bandwidth({
+    total: options.bandwidth,
+    perHost: options.perHostBandwidth,
+  });
+  const checksumFiles = new Map();
+  const serverNames = new Map<string, string>();
+  let netrc: Promise<Netrc> | undefined;
   const close = async () => {
     hosts.close();
     if (ownsHttp) http.close();
@@ -65,8 +92,22 @@ export function createDownloadKind(
   return {
     pool: "io",
     gate: hosts,
-    run: (job, { signal, progress }) =>
-      downloadAttempt(job, { http, state, hosts, folders, force, signal, progress }),
+    run: async (job, { signal, progress }) =>
+      downloadAttempt(job, {
+        http,
+        state,
+        hosts,
+        folders,
+        force,
+        signal,
+        progress,
+        bandwidth,
+        netrc: options.netrc === undefined
+          ? undefined
+          : await (netrc ??= Netrc.load(options.netrc)),
+        checksumFiles,
+        serverNames,
+      }),
     isRetryable,
     retryDelayMs: (error, job) =>
       error instanceof HttpStatusError && error.retryAfterMs !== undefined
@@ -82,6 +123,7 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof HttpStatusError) return RETRYABLE_STATUSES.has(error.status);
   if (error instanceof IntegrityError) return true; // a corrupted transfer may go well next time
   if (error instanceof RetryLaterError) return false; // the server asked for longer than max_wait
+  if (error instanceof UnlistedError || error instanceof NameClashError) return false;
   if (error instanceof RangeError) return false; // too large, or a path that escapes
   if (error instanceof DOMException) return error.name === "TimeoutError";
   if (error instanceof RedirectError || error instanceof OutsideGrantsError) return false;

@@ -55,3 +55,15 @@ export class RetryLaterError extends Error implements CodedError {
     this.retryAfterMs = retryAfterMs;
   }
 }
+
+/** The job cannot be verified: its checksum file does not list it, or could not be had. */
+export class UnlistedError extends Error implements CodedError {
+  override readonly name = "UnlistedError";
+  readonly code = "CHECKSUM_UNLISTED";
+}
+
+/** The server's file name (`Content-Disposition`) is one another job of the run wrote. */
+export class NameClashError extends Error implements CodedError {
+  override readonly name = "NameClashError";
+  readonly code = "NAME_CLASH";
+}

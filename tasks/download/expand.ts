@@ -10,6 +10,7 @@ import type { PathSegment } from "../../lib/jobfile/parse.ts";
 import { cleanRelativePath, isInside, realTarget } from "../../lib/util/paths.ts";
 import type { DownloadJob } from "./job.ts";
 import type { DownloadDefaults, DownloadSpec } from "./spec.ts";
+import { type ChecksumList, parseChecksumFile } from "./checksum_file.ts";
 
 /** Download settings when neither the job nor `defaults.download` gives them. */
 export const DOWNLOAD_DEFAULTS = {
@@ -40,8 +41,13 @@ export async function expandDownload(
       DOWNLOAD_DEFAULTS.idleTimeoutMs,
     maxWaitMs: download.max_wait ?? defaults.max_wait ?? DOWNLOAD_DEFAULTS.maxWaitMs,
     recordSha256: download.record_sha256 ?? defaults.record_sha256 ?? false,
+    ...(download.mirrors ? { mirrors: download.mirrors } : {}),
+    segments: download.segments ?? defaults.segments ?? 1,
   };
   const at: PathSegment[] = [...path, "download"];
+  const checksums = download.checksums === undefined
+    ? undefined
+    : await checksumSource(download.checksums, { ...context, at: [...at, "checksums"] });
 
   let urls: { url: string; at: PathSegment[] }[];
   if (download.url !== undefined) {
@@ -74,7 +80,7 @@ export async function expandDownload(
       continue;
     }
     seen.add(name);
-    jobs.push({
+    const job: DownloadJob = {
       ...common,
       name,
       kind: "download",
@@ -83,9 +89,75 @@ export async function expandDownload(
       relativePath: target,
       sha256: download.sha256,
       ...settings,
-    });
+      ...(intoFolder ? { nameFromServer: true } : {}),
+    };
+    if (checksums) applyChecksums(job, checksums, url);
+    jobs.push(job);
   }
   return jobs;
+}
+
+/** Where a `checksums:` file is: read now (a local file), or fetched by the run (a URL). */
+type ChecksumSource =
+  | { kind: "local"; file: string; list: ChecksumList }
+  | { kind: "remote"; url: string };
+
+/** Reads a local checksum file now; a URL is left to the run. Undefined when it is unusable. */
+async function checksumSource(
+  value: string,
+  context: Pick<ExpandContext, "baseDir" | "fail" | "read"> & { at: PathSegment[] },
+): Promise<ChecksumSource | undefined> {
+  if (/^https?:\/\//i.test(value)) {
+    try {
+      new URL(value);
+      return { kind: "remote", url: value };
+    } catch {
+      context.fail(context.at, `is not a valid URL: got ${value}`);
+      return undefined;
+    }
+  }
+  const file = resolve(context.baseDir, value);
+  context.read(file);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    context.fail(context.at, `cannot read the checksum file ${file}: ${(error as Error).message}`);
+    return undefined;
+  }
+  const list = parseChecksumFile(text);
+  if (list.size === 0) {
+    context.fail(
+      context.at,
+      `${file} has no usable checksum line: expected "<sha256 or sha512 hex>  <name>" or ` +
+        `"SHA256 (<name>) = <hex>"`,
+    );
+    return undefined;
+  }
+  return { kind: "local", file, list };
+}
+
+/** Gives `job` its expected digest from the checksum file, or says why it has none. */
+function applyChecksums(job: DownloadJob, source: ChecksumSource, url: string): void {
+  const names = [...new Set([basename(job.relativePath), safeUrlFileName(url)])].filter(Boolean);
+  if (source.kind === "remote") {
+    job.checksumsUrl = source.url;
+    job.checksumNames = names;
+    return;
+  }
+  const digest = source.list.find(names);
+  if (!digest) {
+    job.unverifiable = `the checksum file ${source.file} does not list ${names.join(" or ")}`;
+  } else if (digest.algorithm === "sha256") job.sha256 = digest.hex;
+  else job.sha512 = digest.hex;
+}
+
+function safeUrlFileName(url: string): string {
+  try {
+    return urlFileName(url);
+  } catch {
+    return "";
+  }
 }
 
 /** `defaults` then `own`, names compared case-insensitively; the job's value wins. */

@@ -24,6 +24,13 @@ export interface GetFollowingOptions {
   maxRedirects?: number;
   /** Header names (lower case) whose values are secret besides the usual ones. @default none */
   secretHeaders?: readonly string[];
+  /**
+   * Waits for the host's turn before a request (`per_host_interval`); `first` is the request
+   * the job's admission already counted. @default no wait
+   */
+  turn?: (url: URL, first: boolean) => Promise<void>;
+  /** The Authorization a host's login gives (netrc), for a request that has none. */
+  credentials?: (url: URL) => string | undefined;
 }
 
 /** The final response and how it was reached. */
@@ -45,12 +52,17 @@ export async function getFollowing(
   url: string,
   options: GetFollowingOptions,
 ): Promise<FollowedResponse> {
-  const { signal, http, maxRedirects = 10, secretHeaders = [] } = options;
+  const { signal, http, maxRedirects = 10, secretHeaders = [], turn, credentials } = options;
   let { headers } = options;
   let current = withoutCredentials(new URL(url), headers);
   const redirects: string[] = [];
   const seen = new Set([current.href]);
   for (;;) {
+    if (credentials && !headers.has("authorization")) {
+      const login = credentials(current);
+      if (login !== undefined) headers.set("authorization", login);
+    }
+    await turn?.(current, redirects.length === 0);
     const response = await http.get(current, { headers, signal }).catch((error) => {
       throw error instanceof Deno.errors.NotCapable
         ? outsideGrants(current, url, redirects)

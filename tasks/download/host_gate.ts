@@ -5,15 +5,22 @@
  * the limit back by one per round of successful transfers (additive increase, multiplicative
  * decrease, as TCP does). A 503 with Retry-After pauses the host without lowering the limit.
  *
+ * With an `interval` (`concurrency.per_host_interval`, wget's `--wait`), two requests to one host
+ * start at least that far apart: a job is admitted only when its host's turn has come, and every
+ * further request of a transfer (a redirect, a mirror, a segment) waits for its own turn.
+ *
  * @module
  */
 import type { DownloadJob } from "./job.ts";
 import type { Gate } from "../../lib/scheduler/kind.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 /** Options for {@linkcode HostGate}. */
 export interface HostGateOptions {
   /** Transfers at once to one host (`concurrency.per_host`). */
   limit: number;
+  /** The least time between the starts of two requests to one host, in ms. @default 0 */
+  interval?: number | undefined;
   /** Monotonic clock in ms. @default performance.now */
   now?: () => number;
 }
@@ -26,6 +33,8 @@ interface HostState {
   successes: number;
   /** No new transfer before this time. */
   pausedUntil: number;
+  /** The next request to the host starts no earlier than this (`interval`). */
+  nextStart: number;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -45,6 +54,7 @@ interface HostState {
  */
 export class HostGate implements Gate<DownloadJob> {
   readonly #limit: number;
+  readonly #interval: number;
   readonly #now: () => number;
   readonly #hosts = new Map<string, HostState>();
   readonly #listeners: (() => void)[] = [];
@@ -52,6 +62,7 @@ export class HostGate implements Gate<DownloadJob> {
 
   constructor(options: HostGateOptions) {
     this.#limit = options.limit;
+    this.#interval = options.interval ?? 0;
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -64,16 +75,38 @@ export class HostGate implements Gate<DownloadJob> {
 
   tryEnter(host: string): boolean {
     const state = this.#state(host);
-    if (state.active >= state.limit || this.#now() < state.pausedUntil) return false;
+    const now = this.#now();
+    if (state.active >= state.limit || now < state.pausedUntil) return false;
+    if (now < state.nextStart) {
+      this.#wakeAt(state, state.nextStart - now);
+      return false;
+    }
+    if (this.#interval > 0) state.nextStart = now + this.#interval;
     state.active++;
     return true;
+  }
+
+  /**
+   * Waits for the next turn of `host` for a request after a transfer's first (which its
+   * admission counted): at once without an interval.
+   */
+  async turn(host: string, signal: AbortSignal): Promise<void> {
+    if (this.#interval === 0) return;
+    const state = this.#state(host);
+    const now = this.#now();
+    const start = Math.max(now, state.nextStart);
+    state.nextStart = start + this.#interval;
+    if (start > now) await sleep(start - now, { signal });
   }
 
   leave(host: string): void {
     const state = this.#hosts.get(host);
     if (!state) return;
     state.active--;
-    if (state.active === 0 && state.timer === undefined && state.limit === this.#limit) {
+    if (
+      state.active === 0 && state.timer === undefined && state.limit === this.#limit &&
+      this.#interval === 0
+    ) {
       this.#hosts.delete(host); // back to defaults: forget it
     }
   }
@@ -107,10 +140,17 @@ export class HostGate implements Gate<DownloadJob> {
     if (until <= state.pausedUntil) return;
     state.pausedUntil = until;
     clearTimeout(state.timer);
+    state.timer = undefined;
+    this.#wakeAt(state, pauseMs);
+  }
+
+  /** Tells the listeners in `ms` that `state`'s host may take a transfer again. */
+  #wakeAt(state: HostState, ms: number): void {
+    if (state.timer !== undefined) return;
     state.timer = setTimeout(() => {
       state.timer = undefined;
       for (const listener of this.#listeners) listener();
-    }, pauseMs);
+    }, Math.max(1, ms));
   }
 
   /** The current limit of `host`, for reports and tests. */
@@ -127,7 +167,14 @@ export class HostGate implements Gate<DownloadJob> {
   #state(host: string): HostState {
     let state = this.#hosts.get(host);
     if (!state) {
-      state = { active: 0, limit: this.#limit, successes: 0, pausedUntil: 0, timer: undefined };
+      state = {
+        active: 0,
+        limit: this.#limit,
+        successes: 0,
+        pausedUntil: 0,
+        nextStart: 0,
+        timer: undefined,
+      };
       this.#hosts.set(host, state);
     }
     return state;

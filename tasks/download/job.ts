@@ -10,6 +10,25 @@ import type { TaskResult } from "../../lib/scheduler/kind.ts";
 export interface DownloadJob extends Job {
   kind: "download";
   url: string;
+  /** More URLs of the same file, tried in order after `url` fails (`mirrors:`). */
+  mirrors?: string[];
+  /**
+   * The checksum file to take the expected digest from at run time: an http(s) URL, fetched
+   * once per run. (A local checksum file is read when the plan is made, into `sha256` or
+   * `sha512`.)
+   */
+  checksumsUrl?: string;
+  /** The name the checksum file is searched for (the target's, then the URL's file name). */
+  checksumNames?: string[];
+  /** Why the job cannot be verified, found when the plan was made: it fails with this. */
+  unverifiable?: string;
+  /** Ranges fetched at once over as many connections (`segments:`); 1 for one stream. */
+  segments?: number;
+  /**
+   * Whether the server's `Content-Disposition` file name may replace the one taken from the
+   * URL: true when the job file gave no file name (`to:` absent or a folder).
+   */
+  nameFromServer?: boolean;
   /** Absolute target path (inside the output folder). */
   path: string;
   /** The target relative to the output folder, as reported. */
@@ -47,4 +66,10 @@ export interface DownloadResult extends TaskResult {
   redirects?: string[];
   /** Bytes already on disk that this attempt resumed from. */
   resumedFrom?: number;
+  /** The source that served the file, when the job has mirrors. */
+  servedBy?: string;
+  /** The sources that failed before it, in this attempt, with why. */
+  failedSources?: { url: string; error: string }[];
+  /** Ranges the file came in, when it was split (`segments:`). */
+  segments?: number;
 }

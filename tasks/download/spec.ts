@@ -32,6 +32,11 @@ const settingsOf = once((fields: SchemaFields) => {
       "Hash every file into the report and state even with no checksum to verify " +
         "(about 0.7 ms of CPU per MiB; default false).",
     ),
+    segments: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
+      .max(16, { error: "must be at most 16" }).optional().describe(
+        "Fetch a file of known length in this many ranges over as many connections, where the " +
+          "server allows ranges (default 1).",
+      ),
   };
 });
 
@@ -51,6 +56,17 @@ export const downloadSpec = once((fields: SchemaFields) => {
     ),
     sha256: hex(32).optional().describe("Expected SHA-256 of the file (single url only)."),
     sha512: hex(64).optional().describe("Expected SHA-512 of the file (single url only)."),
+    mirrors: z.array(httpUrl, { error: "must be a list of URLs" }).min(1, {
+      error: "must list at least one URL",
+    }).optional().describe(
+      "More URLs of the same file (single url only): an attempt that fails on one source moves " +
+        "on to the next.",
+    ),
+    checksums: nonEmptyPath.optional().describe(
+      "A checksum file (SHA256SUMS or SHA512SUMS, GNU or BSD lines), relative to the job file " +
+        "or an http(s) URL fetched once per run: each file is verified against the line with " +
+        "its name.",
+    ),
     ...settingsOf(fields),
   }, { error: "must be a mapping with url, urls or urls_from" });
 });
@@ -58,7 +74,8 @@ export const downloadSpec = once((fields: SchemaFields) => {
 /** `defaults.download`: settings every download inherits. */
 export const downloadDefaults = once((fields: SchemaFields) =>
   fields.z.strictObject(settingsOf(fields), {
-    error: "must be a mapping of download settings (headers, max_bytes, idle_timeout, max_wait)",
+    error: "must be a mapping of download settings (headers, max_bytes, idle_timeout, " +
+      "max_wait, record_sha256, segments)",
   }).default({}).describe("Settings every download inherits; its headers merge with a job's.")
 );
 

@@ -20,14 +20,23 @@ export interface FileRecord {
   sha256?: string;
   etag?: string;
   lastModified?: string;
+  /** The file name the server gave (`Content-Disposition`), in the target's folder. */
+  savedAs?: string;
 }
 
 /** A `.part` kept for resuming. */
 export interface PartRecord {
+  /** The source that sent its bytes (one of a job's mirrors, or its URL). */
   url: string;
   bytes: number;
   /** The strong ETag or the Last-Modified date to send as `If-Range`. */
   validator: string;
+  /** The whole file's size, when known: with the dates, what another source must match. */
+  total?: number;
+  etag?: string;
+  lastModified?: string;
+  /** A split download's ranges: `[start, end, done]` each, end exclusive. */
+  segments?: [number, number, number][];
 }
 
 interface State {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { dirname, join } from "node:path";
 import type { DownloadJob } from "./job.ts";
 import { Digests } from "./digests.ts";
 import { type DownloadState, type FileRecord, stateUrl } from "./state.ts";
@@ -28,7 +29,11 @@ export async function checkFreshness(
   const checksummed = job.sha256 !== undefined || job.sha512 !== undefined;
   // Without a checksum, only a file recorded for this URL can be reused: no need to look.
   if (!checksummed && recorded?.url !== url) return { kind: "absent" };
-  const info = lstatOrUndefined(job.path);
+  // A file its server named (Content-Disposition) sits beside the planned path.
+  const path = recorded?.url === url && recorded.savedAs !== undefined
+    ? join(dirname(job.path), recorded.savedAs)
+    : job.path;
+  const info = lstatOrUndefined(path);
   if (!info?.isFile) return { kind: "absent" };
   const unchanged = recorded !== undefined && recorded.url === url &&
     recorded.bytes === info.size && recorded.mtimeMs === info.mtime?.getTime();
@@ -39,7 +44,7 @@ export async function checkFreshness(
       return { kind: "verified", record: recorded };
     }
     const digests = new Digests({ sha512: job.sha512 !== undefined });
-    await digests.updateFromFile(job.path, options.signal);
+    await digests.updateFromFile(path, options.signal);
     const { sha256, sha512 } = digests.digest();
     if ((job.sha256 ?? sha256) === sha256 && (job.sha512 ?? sha512) === sha512) {
       const record: FileRecord = {

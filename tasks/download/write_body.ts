@@ -16,6 +16,7 @@
 import type { HttpBody } from "../../lib/http/body.ts";
 import type { Digests } from "./digests.ts";
 import type { IdleWatchdog } from "./idle_watchdog.ts";
+import type { Pacer } from "./bandwidth.ts";
 
 /** Where and how a body is written. */
 export interface BodySink {
@@ -32,6 +33,10 @@ export interface BodySink {
   tooLarge: () => Error;
   /** Reports the bytes of this body received so far (what the progress display adds up). */
   progress: ((bytes: number) => void) | undefined;
+  /** Paces the reads to the run's bandwidth limits; undefined for none. */
+  pacer?: Pacer | undefined;
+  /** Stops a paced wait. */
+  signal?: AbortSignal | undefined;
 }
 
 /** What was written. */
@@ -55,7 +60,7 @@ export const SMALL_BODY = 64 * 1024;
 /** Writes `body` after `sink.offset` bytes of the `.part`. */
 export function writeBody(body: HttpBody, sink: BodySink): Promise<Written> {
   const { length } = body;
-  if (length !== undefined && length <= SMALL_BODY) return smallBody(body, sink);
+  if (length !== undefined && length <= SMALL_BODY && !sink.pacer) return smallBody(body, sink);
   return loopBody(body, sink);
 }
 
@@ -87,11 +92,13 @@ async function smallBody(body: HttpBody, sink: BodySink): Promise<Written> {
 }
 
 async function loopBody(body: HttpBody, sink: BodySink): Promise<Written> {
-  const { part, offset, digests, watchdog, maxBytes, progress } = sink;
+  const { part, offset, digests, watchdog, maxBytes, progress, pacer } = sink;
+  const signal = sink.signal ?? new AbortController().signal;
   using file = openPart(part, offset > 0);
   let received = 0;
   let reported = 0;
-  for (let chunk = await body.read(); chunk; chunk = await body.read()) {
+  const most = pacer?.readSize;
+  for (let chunk = await body.read(most); chunk; chunk = await body.read(most)) {
     received += chunk.byteLength;
     if (offset + received > maxBytes) throw sink.tooLarge();
     digests?.update(chunk);
@@ -102,6 +109,9 @@ async function loopBody(body: HttpBody, sink: BodySink): Promise<Written> {
       reported = received;
       progress?.(received);
     }
+    // The next read waits for the limit: the socket is not read meanwhile, so TCP slows the
+    // sender down.
+    if (pacer) await pacer.pace(chunk.byteLength, signal);
   }
   progress?.(received);
   return { received, mtimeMs: file.statSync().mtime?.getTime() ?? 0 };

@@ -21,7 +21,11 @@
  *                          first K responses send half their body and break the connection;
  *                          `change=1` makes each broken response also bump the version;
  *                          `norange=1` ignores Range; `stall=K`: the first K responses send
- *                          half their body and then nothing until the server closes
+ *                          half their body and then nothing until the server closes;
+ *                          `cap=B`: each response sends at most B bytes a second;
+ *                          `cd=NAME`: a Content-Disposition attachment named NAME;
+ *                          `tag=T`: the ETag is `"T"` (mirrors of one file share one);
+ *                          Range may be `bytes=A-` or `bytes=A-B`
  * - `/gzip/KEY?fail=N`    Content-Encoding gzip: a corrupt stream for the first N requests, then
  *                          the gzip of `bodyBytes(1000)`
  * - `/redirect/N`         302 to `/redirect/N-1`; `/redirect/0` answers 64 bytes
@@ -104,6 +108,34 @@ function stallingBody(bytes: Uint8Array, closed: Promise<void>): ReadableStream<
         controller.close();
       } else controller.enqueue(bytes);
       sent = true;
+    },
+  });
+}
+
+/** A body that sends `bytes` at most `perSecond` a second, in tenths of a second. */
+function cappedBody(
+  bytes: Uint8Array,
+  perSecond: number,
+  closed: Promise<void>,
+): ReadableStream<Uint8Array> {
+  const slice = Math.max(1, Math.floor(perSecond / 10));
+  let at = 0;
+  let stopped = false;
+  closed.then(() => stopped = true);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (at >= bytes.length || stopped) return controller.close();
+      if (at > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 100);
+          closed.then(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      controller.enqueue(bytes.slice(at, at + slice));
+      at += slice;
     },
   });
 }
@@ -283,8 +315,13 @@ export function startFaultServer(): FaultServer {
       return new Response(null, { status: 304, headers });
     }
 
+    if (url.searchParams.has("tag")) headers.set("etag", `"${url.searchParams.get("tag")}"`);
+    if (url.searchParams.has("cd")) {
+      headers.set("content-disposition", `attachment; filename="${url.searchParams.get("cd")}"`);
+    }
     let start = 0;
-    const range = /^bytes=(\d+)-$/.exec(request.headers.get("range") ?? "");
+    let end = size - 1;
+    const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.get("range") ?? "");
     const ifRange = request.headers.get("if-range");
     let status = 200;
     if (
@@ -296,9 +333,10 @@ export function startFaultServer(): FaultServer {
         return new Response(null, { status: 416, headers });
       }
       status = 206;
-      headers.set("content-range", `bytes ${start}-${size - 1}/${size}`);
+      if (range[2]) end = Math.min(size - 1, Number(range[2]));
+      headers.set("content-range", `bytes ${start}-${end}/${size}`);
     }
-    const body = bytes.subarray(start);
+    const body = bytes.subarray(start, end + 1);
     headers.set("content-length", String(body.length));
     if (count <= Number(url.searchParams.get("stall") ?? 0)) {
       return new Response(stallingBody(body.slice(0, Math.floor(body.length / 2)), closed), {
@@ -313,6 +351,8 @@ export function startFaultServer(): FaultServer {
         headers,
       });
     }
+    const cap = Number(url.searchParams.get("cap") ?? 0);
+    if (cap > 0) return new Response(cappedBody(body, cap, closed), { status, headers });
     return new Response(body, { status, headers });
   }
 

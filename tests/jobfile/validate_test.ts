@@ -197,6 +197,29 @@ Deno.test("validateJobFile() checks download settings: headers, sizes, durations
     `jobs.yaml:8:18: jobs[0].download.headers["Bad Name"] is not an HTTP header name: use letters, digits and !#$%&'*+.^_\`|~-`,
     'jobs.yaml:9:21: jobs[0].download.idle_timeout must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h: got "soon"',
     'jobs.yaml:10:15: jobs[0].download.sha512 must be 128 hex digits: got "abc"',
-    "jobs.yaml:11:64: jobs[1].download.sha512 applies to a single url only",
+    "jobs.yaml:11:64: jobs[1].download.sha512 applies to a single url only: it cannot go with urls",
+  ]);
+});
+
+Deno.test("validateJobFile() checks rates, intervals, mirrors and segments", () => {
+  const errors = errorsOf([
+    "concurrency: { bandwidth: fast, per_host_bandwidth: 0, per_host_interval: often }",
+    "defaults:",
+    "  download: { segments: 0 }",
+    "jobs:",
+    "  - { name: a, download: { url: http://127.0.0.1/a, segments: 17, mirrors: [ftp://x/a] } }",
+    "  - { name: b, download: { urls: [http://127.0.0.1/b], mirrors: [http://127.0.0.1/c] } }",
+    "  - { name: c, download: { url: http://127.0.0.1/c, checksums: SUMS, sha256: " +
+    "a".repeat(64) + " } }",
+  ].join("\n"));
+  assert.deepEqual(errors, [
+    'jobs.yaml:1:27: concurrency.bandwidth must be a rate: bytes a second as a number, or a string like 500KiB/s, 4MiB/s, 1GB/s: got "fast"',
+    "jobs.yaml:1:53: concurrency.per_host_bandwidth must be at least 1 byte a second: got 0",
+    'jobs.yaml:1:75: concurrency.per_host_interval must be a duration: seconds as a number, or a string like 500ms, 30s, 2m, 1h: got "often"',
+    "jobs.yaml:3:25: defaults.download.segments must be at least 1: got 0",
+    "jobs.yaml:5:63: jobs[0].download.segments must be at most 16: got 17",
+    'jobs.yaml:5:77: jobs[0].download.mirrors[0] must be an http(s) URL: got "ftp://x/a"',
+    "jobs.yaml:6:65: jobs[1].download.mirrors applies to a single url only: it cannot go with urls",
+    "jobs.yaml:7:78: jobs[2].download.sha256 must not go with checksums: the checksum file gives the digest",
   ]);
 });

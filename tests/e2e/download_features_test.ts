@@ -1,0 +1,200 @@
+/**
+ * The download features curl, wget and aria2 users reach for, through the real CLI in a
+ * subprocess (the sandboxed child included): `--limit-rate`, logins from a netrc file, private
+ * certificate authorities (`tls.ca` and `DENO_CERT`), and the bad input each may get.
+ */
+import assert from "node:assert/strict";
+import { bodyBytes, startFaultServer } from "../helpers/fault_server.ts";
+import { cli } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/temp.ts";
+import { serveLoopback } from "../../lib/util/serve_loopback.ts";
+import type { Report } from "../../lib/report/types.ts";
+
+async function reportOf(dir: string): Promise<Report> {
+  return JSON.parse(await Deno.readTextFile(`${dir}/out/report.json`));
+}
+
+async function* textsUnder(dir: string): AsyncGenerator<[string, string]> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* textsUnder(path);
+    else if (entry.isFile) yield [path, new TextDecoder().decode(await Deno.readFile(path))];
+  }
+}
+
+Deno.test("a host's login comes from NETRC, is sent, and is written nowhere", async () => {
+  const password = "n3trc-s3cret";
+  const seen: (string | null)[] = [];
+  await using server = serveLoopback((request) => {
+    seen.push(request.headers.get("authorization"));
+    return request.headers.get("authorization") === `Basic ${btoa(`robot:${password}`)}`
+      ? new Response(bodyBytes(32))
+      : new Response("who are you?", { status: 401 });
+  });
+  await using dir = await tempDir();
+  const netrc = await dir.write(
+    "netrc",
+    `machine 127.0.0.1\n  login robot\n  password ${password}\n`,
+  );
+  await dir.write(
+    "jobs.yaml",
+    `output: out\njobs:\n  - { name: f, download: { url: "${server.url}/f.bin" } }\n`,
+  );
+  const env = { NETRC: netrc };
+  const plan = await cli(["plan", "--json", "jobs.yaml"], { cwd: dir.path, env });
+  const run = await cli(["run", "jobs.yaml", "--json"], { cwd: dir.path, env });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(await Deno.readFile(`${dir.path}/out/f.bin`), bodyBytes(32));
+  assert.equal(seen.length, 1);
+  for await (const [path, text] of textsUnder(`${dir.path}/out`)) {
+    assert.ok(!text.includes(password) && !text.includes(btoa(`robot:${password}`)), path);
+  }
+  for (const output of [plan.stdout, plan.stderr, run.stdout, run.stderr]) {
+    assert.ok(!output.includes(password));
+  }
+  // Without the file, no login: the server refuses.
+  const without = await cli(["run", "jobs.yaml", "--force", "--json"], {
+    cwd: dir.path,
+    env: { NETRC: `${dir.path}/none` },
+  });
+  assert.equal(without.code, 1);
+  assert.equal(seen.at(-1), null);
+});
+
+/** A CA and a certificate for 127.0.0.1 that it signed, made with openssl in `dir`. */
+async function makeCa(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const openssl = async (...args: string[]) => {
+    const { code, stderr } = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null" })
+      .output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+  };
+  await openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=taskpool test CA",
+  );
+  await openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "leaf.key",
+    "-out",
+    "leaf.csr",
+    "-subj",
+    "/CN=127.0.0.1",
+  );
+  await Deno.writeTextFile(`${dir}/ext.cnf`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  await openssl(
+    "x509",
+    "-req",
+    "-in",
+    "leaf.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "leaf.pem",
+    "-days",
+    "2",
+    "-extfile",
+    "ext.cnf",
+  );
+  const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
+  return { ca: await read("ca.pem"), cert: await read("leaf.pem"), key: await read("leaf.key") };
+}
+
+Deno.test("tls.ca and DENO_CERT trust a private CA; without them the server is refused", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/pki`);
+  const { cert, key } = await makeCa(`${dir.path}/pki`);
+  const controller = new AbortController();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert,
+    key,
+    signal: controller.signal,
+    onListen: () => {},
+  }, () => new Response(bodyBytes(100)));
+  try {
+    const url = `https://127.0.0.1:${server.addr.port}/secure.bin`;
+    const job = `  - { name: f, retries: 0, download: { url: "${url}" } }`;
+    await dir.write("trusting.yaml", `output: out\ntls: { ca: [pki/ca.pem] }\njobs:\n${job}\n`);
+    await dir.write("plain.yaml", `output: out\njobs:\n${job}\n`);
+
+    const trusting = await cli(["run", "trusting.yaml"], { cwd: dir.path });
+    assert.equal(trusting.code, 0, trusting.stderr);
+    assert.deepEqual(await Deno.readFile(`${dir.path}/out/secure.bin`), bodyBytes(100));
+
+    const plain = await cli(["run", "plain.yaml", "--force"], { cwd: dir.path });
+    assert.equal(plain.code, 1);
+    assert.match((await reportOf(dir.path)).jobs[0]!.error!.message, /certificate|UnknownIssuer/i);
+
+    const viaEnv = await cli(["run", "plain.yaml", "--force"], {
+      cwd: dir.path,
+      env: { DENO_CERT: `${dir.path}/pki/ca.pem` },
+    });
+    assert.equal(viaEnv.code, 0, viaEnv.stderr);
+  } finally {
+    controller.abort();
+    await server.finished;
+  }
+});
+
+Deno.test("--limit-rate paces a run and bad rates, mirrors and checksum files exit 2", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    `output: out\njobs:\n  - { name: f, download: { url: "${server.url}/file/a?size=262144" } }\n`,
+  );
+  const limited = await cli(["run", "jobs.yaml", "--limit-rate", "512k", "--json"], {
+    cwd: dir.path,
+  });
+  assert.equal(limited.code, 0, limited.stderr);
+  assert.ok((await reportOf(dir.path)).wallMs >= 450, "256 KiB at 512 KiB/s");
+
+  const badFlag = await cli(["run", "jobs.yaml", "--limit-rate", "fast"], { cwd: dir.path });
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /--limit-rate must be a rate such as 500KiB\/s/);
+
+  await dir.write("SUMS", "not a checksum line\n");
+  await dir.write(
+    "bad.yaml",
+    [
+      "concurrency: { bandwidth: 4 MiB per second }",
+      "jobs:",
+      `  - { name: a, download: { url: "${server.url}/a", checksums: SUMS } }`,
+      `  - { name: b, download: { url: "${server.url}/b", checksums: MISSING } }`,
+    ].join("\n"),
+  );
+  const bad = await cli(["validate", "bad.yaml"], { cwd: dir.path });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /bad\.yaml:1:27: concurrency\.bandwidth must be a rate/);
+  await dir.write(
+    "bad.yaml",
+    [
+      "jobs:",
+      `  - { name: a, download: { url: "${server.url}/a", checksums: SUMS } }`,
+      `  - { name: b, download: { url: "${server.url}/b", checksums: MISSING } }`,
+    ].join("\n"),
+  );
+  const sums = await cli(["validate", "bad.yaml"], { cwd: dir.path });
+  assert.equal(sums.code, 2);
+  assert.match(sums.stderr, /bad\.yaml:2:\d+: jobs\[0\]\.download\.checksums .*SUMS has no usable/);
+  assert.match(sums.stderr, /bad\.yaml:3:\d+: jobs\[1\]\.download\.checksums cannot read/);
+});
