@@ -187,6 +187,7 @@ export async function executeComparison(options: ExecuteComparisonOptions): Prom
                 color: io.color,
                 label: runLabel(done),
                 ...(io.columns ? { columns: io.columns } : {}),
+                bandwidthLimit: plan.concurrency.bandwidth,
               });
               interrupts.sayThrough(progress.note);
             }

@@ -76,6 +76,12 @@ export interface ReportKindFields {
   resumedFrom?: number;
   /** Redirects followed, in order. */
   redirects?: string[];
+  /** The source that served the file, when the job has mirrors. */
+  servedBy?: string;
+  /** The sources that failed before it in the final attempt, with why. */
+  failedSources?: { url: string; error: string }[];
+  /** How many ranges the file came in, when it was split (`segments:`). */
+  segments?: number;
   /** The request headers, secret-looking values shown as ***. */
   headers?: Record<string, string>;
   // compute

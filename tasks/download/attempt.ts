@@ -498,17 +498,26 @@ class Transfer {
       total: split.total,
       ...validatorsOf(first),
       segments: split.segments,
+      ...(split.target.savedAs ? { savedAs: split.target.savedAs } : {}),
     };
     return await this.#fetchRanges(record, first, split.target, split.redirects, 0);
   }
 
   /** Resumes a split download from the ranges a kept `.part` records. */
   async #resumeSegments(record: PartRecord): Promise<DownloadResult> {
+    const job = this.#job;
     const resumedFrom = record.segments!.reduce((sum, [, , done]) => sum + done, 0);
+    const target = record.savedAs === undefined
+      ? { path: job.path, relativePath: job.relativePath }
+      : {
+        path: join(dirname(job.path), record.savedAs),
+        relativePath: join(dirname(job.relativePath), record.savedAs),
+        savedAs: record.savedAs,
+      };
     return await this.#fetchRanges(
       { ...record, segments: record.segments!.map(([a, b, done]) => [a, b, done]) },
       undefined,
-      { path: this.#job.path, relativePath: this.#job.relativePath },
+      target,
       [],
       resumedFrom,
     );

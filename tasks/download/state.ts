@@ -37,6 +37,8 @@ export interface PartRecord {
   lastModified?: string;
   /** A split download's ranges: `[start, end, done]` each, end exclusive. */
   segments?: [number, number, number][];
+  /** The file name its server gave (`Content-Disposition`), for a split download's resume. */
+  savedAs?: string;
 }
 
 interface State {

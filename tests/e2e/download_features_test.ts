@@ -198,3 +198,33 @@ Deno.test("--limit-rate paces a run and bad rates, mirrors and checksum files ex
   assert.match(sums.stderr, /bad\.yaml:2:\d+: jobs\[0\]\.download\.checksums .*SUMS has no usable/);
   assert.match(sums.stderr, /bad\.yaml:3:\d+: jobs\[1\]\.download\.checksums cannot read/);
 });
+
+Deno.test("the sandboxed run may reach every mirror's host and the checksum file's", async () => {
+  await using first = startFaultServer();
+  await using mirror = startFaultServer();
+  const digest = Array.from(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", bodyBytes(64))),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  await using sums = serveLoopback(() => new Response(`${digest}  64\n`));
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: f, retries: 0, download: { url: "${first.url}/status/503", to: "64", ` +
+      `mirrors: ["${mirror.url}/bytes/64"], checksums: "${sums.url}/SHA256SUMS" } }`,
+    ].join("\n"),
+  );
+  const plan = await cli(["plan", "--json", "jobs.yaml"], { cwd: dir.path });
+  const net: string = JSON.parse(plan.stdout).permissions.flags.find((flag: string) =>
+    flag.startsWith("--allow-net=")
+  );
+  for (const server of [first, mirror, sums]) assert.ok(net.includes(new URL(server.url).host));
+  const run = await cli(["run", "jobs.yaml"], { cwd: dir.path });
+  assert.equal(run.code, 0, run.stderr);
+  const [job] = (await reportOf(dir.path)).jobs;
+  assert.equal(job!.servedBy, `${mirror.url}/bytes/64`);
+  assert.equal(job!.sha256, digest);
+});

@@ -171,3 +171,17 @@ Deno.test("progressBlock puts a run's label before the bar, and still fits", () 
   const [, , narrow] = progressBlock(tally.snapshot(), { columns: 30, label: "workers #2" });
   assert.ok(narrow!.startsWith("workers #2  0/3") && narrow!.length < 30, narrow);
 });
+
+Deno.test("progressBlock shows the bandwidth limit beside the download rate", () => {
+  const tally = new ProgressTally();
+  tally.handle(started);
+  tally.handle({ type: "job-started", at: 0, job: jobs[0]!, attempt: 1, lane: "io-1" });
+  tally.handle({ type: "job-progress", at: 1000, job: jobs[0]!, bytes: 4 * 2 ** 20 });
+  const [io] = progressBlock(tally.snapshot(1000), { columns: 120, bandwidthLimit: 4 * 2 ** 20 });
+  assert.match(
+    io!,
+    /^io +1\/4 active +files 0\/2 {2}4\.0 MiB {2}[\d.]+ [KM]?i?B\/s \(limit 4\.0 MiB\/s\)$/,
+  );
+  const [plain] = progressBlock(tally.snapshot(1000), { columns: 120 });
+  assert.ok(!plain!.includes("limit"));
+});
