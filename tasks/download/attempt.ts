@@ -55,6 +55,7 @@ import { parseChecksumFile } from "./checksum_file.ts";
 import { dispositionFileName } from "./content_disposition.ts";
 import { fetchSegments, type Segment, splitRanges } from "./segments.ts";
 import { join } from "node:path";
+import { concatBytes } from "../../lib/util/bytes.ts";
 
 /** What an attempt needs besides the job. */
 export interface AttemptOptions {
@@ -75,6 +76,8 @@ export interface AttemptOptions {
   checksumFiles: Map<string, Promise<ReturnType<typeof parseChecksumFile>>>;
   /** Files named by their server (`Content-Disposition`) in this run: path to job name. */
   serverNames: Map<string, string>;
+  /** Aborted when the run ends: stops what jobs share, such as a checksum file's fetch. */
+  runSignal: AbortSignal;
 }
 
 /** Runs one attempt of `job`. */
@@ -131,13 +134,14 @@ async function withListedDigest(job: DownloadJob, options: AttemptOptions): Prom
   const url = job.checksumsUrl;
   let list = options.checksumFiles.get(url);
   if (!list) {
+    // Shared by every job that needs it: stopped by the run's end, not by one job's attempt.
     list = fetchChecksumFile(url, options);
     options.checksumFiles.set(url, list);
     // A failed fetch is tried again by the next attempt that needs it.
     list.catch(() => options.checksumFiles.delete(url));
   }
   const names = job.checksumNames ?? [];
-  const digest = (await list).find(names);
+  const digest = (await untilAborted(list, options.signal)).find(names);
   if (!digest) {
     throw new UnlistedError(
       `the checksum file ${redactUrl(url)} does not list ${names.join(" or ")}`,
@@ -150,9 +154,10 @@ async function fetchChecksumFile(
   url: string,
   options: AttemptOptions,
 ): Promise<ReturnType<typeof parseChecksumFile>> {
+  const signal = options.runSignal;
   const { response } = await getFollowing(url, {
     headers: new Headers(),
-    signal: options.signal,
+    signal,
     http: options.http,
     ...(options.netrc
       ? { credentials: (at: URL) => options.netrc!.authorization(at.hostname) }
@@ -162,15 +167,35 @@ async function fetchChecksumFile(
     await response.body.cancel();
     throw new UnlistedError(`the checksum file ${redactUrl(url)} answered ${response.status}`);
   }
-  if (response.body.length !== undefined && response.body.length > 16 * 2 ** 20) {
-    await response.body.cancel();
-    throw new UnlistedError(`the checksum file ${redactUrl(url)} is larger than 16 MiB`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let chunk = await response.body.read(); chunk; chunk = await response.body.read()) {
+    size += chunk.byteLength;
+    if (size > MAX_CHECKSUM_FILE) {
+      await response.body.cancel();
+      throw new UnlistedError(`the checksum file ${redactUrl(url)} is larger than 16 MiB`);
+    }
+    chunks.push(chunk.slice());
   }
-  const list = parseChecksumFile(new TextDecoder().decode(await response.body.bytes()));
+  const list = parseChecksumFile(new TextDecoder().decode(concatBytes(chunks)));
   if (list.size === 0) {
     throw new UnlistedError(`the checksum file ${redactUrl(url)} has no usable checksum line`);
   }
   return list;
+}
+
+/** The largest checksum file read. */
+const MAX_CHECKSUM_FILE = 16 * 2 ** 20;
+
+/** `promise`, or the signal's reason when it is aborted first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const { promise: aborted, reject } = Promise.withResolvers<never>();
+  const onAbort = () => reject(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return Promise.race([promise, aborted]).finally(() =>
+    signal.removeEventListener("abort", onAbort)
+  );
 }
 
 /** The job's sources in the order to try them: the one a kept `.part` came from first. */
@@ -241,7 +266,10 @@ function cachedResult(
   cached: "checksum" | "not-modified",
 ): DownloadResult {
   const { bytes: size, sha256 } = record;
-  return { bytes: 0, size, path: job.relativePath, ...(sha256 ? { sha256 } : {}), cached };
+  const path = record.savedAs === undefined
+    ? job.relativePath
+    : join(dirname(job.relativePath), record.savedAs);
+  return { bytes: 0, size, path, ...(sha256 ? { sha256 } : {}), cached };
 }
 
 /**
@@ -452,16 +480,23 @@ class Transfer {
     if (name === undefined) return planned;
     const path = join(dirname(job.path), name);
     if (path === job.path) return planned;
+    const relativePath = join(dirname(job.relativePath), name);
     const claimedBy = this.#options.serverNames.get(path);
-    if (claimedBy !== undefined && claimedBy !== job.name) {
+    // Another download's planned target has a record under its name in the state.
+    const recorded = this.#options.state.file(relativePath);
+    const owner = claimedBy !== undefined && claimedBy !== job.name
+      ? `${claimedBy} wrote in this run`
+      : recorded !== undefined && recorded.url !== stateUrl(job.url)
+      ? `the download of ${redactUrl(recorded.url)} wrote`
+      : undefined;
+    if (owner !== undefined) {
       await response.body.cancel();
       throw new NameClashError(
         `GET ${redactUrl(this.#url)} names its file ${name} (Content-Disposition), which ` +
-          `${claimedBy} wrote in this run: set \`to:\` to keep both`,
+          `${owner}: set \`to:\` to keep both`,
       );
     }
     this.#options.serverNames.set(path, job.name);
-    const relativePath = join(dirname(job.relativePath), name);
     return { path, relativePath, savedAs: name };
   }
 

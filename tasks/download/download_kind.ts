@@ -83,8 +83,10 @@ export function createDownloadKind(
   });
   const checksumFiles = new Map();
   const serverNames = new Map<string, string>();
+  const ending = new AbortController();
   let netrc: Promise<Netrc> | undefined;
   const close = async () => {
+    ending.abort(new DOMException("the run ended", "AbortError"));
     hosts.close();
     if (ownsHttp) http.close();
     await state.save();
@@ -107,6 +109,7 @@ export function createDownloadKind(
           : await (netrc ??= Netrc.load(options.netrc)),
         checksumFiles,
         serverNames,
+        runSignal: ending.signal,
       }),
     isRetryable,
     retryDelayMs: (error, job) =>

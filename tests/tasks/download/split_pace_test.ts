@@ -136,4 +136,29 @@ Deno.test("a server's Content-Disposition names the file when the job file gave 
   assert.equal(report.job("named").path, "mine.bin", "a name in the job file wins");
   const again = await runYaml(dir, yaml);
   assert.equal(again.job("dl").cached, "not-modified", "the next run knows the file by its name");
+  assert.equal(again.job("dl").path, "report 2026.pdf");
+});
+
+Deno.test("a server-given name that another download's file has fails as NAME_CLASH", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const report = await runYaml(
+    dir,
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: mine, download: { url: "${server.url}/file/one?size=10", to: taken.bin } }`,
+      `  - name: theirs`,
+      `    needs: [mine]`,
+      `    download: { url: "${server.url}/file/two?size=20&cd=taken.bin" }`,
+      `  - { name: a, needs: [mine], download: { url: "${server.url}/file/a?size=5&cd=same.bin" } }`,
+      `  - { name: b, needs: [a], download: { url: "${server.url}/file/b?size=6&cd=same.bin" } }`,
+    ].join("\n"),
+  );
+  assert.equal(report.job("theirs").error?.code, "NAME_CLASH");
+  assert.match(report.job("theirs").error!.message, /taken\.bin .*file\/one/);
+  assert.equal(report.job("b").error?.code, "NAME_CLASH");
+  assert.match(report.job("b").error!.message, /same\.bin .*which a wrote in this run/);
+  assert.deepEqual(await Deno.readFile(`${dir.path}/out/taken.bin`), fileBytes(10, 1));
+  assert.deepEqual(await Deno.readFile(`${dir.path}/out/same.bin`), fileBytes(5, 1));
 });
