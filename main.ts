@@ -39,6 +39,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const { PLAN_HELP, planCommand } = await import("./lib/cli/plan.ts");
     return inProcess(PLAN_HELP, planCommand);
   },
+  merge: async () => {
+    const { MERGE_HELP, mergeCommand } = await import("./lib/cli/merge.ts");
+    return inProcess(MERGE_HELP, mergeCommand);
+  },
   schema: async () => {
     const { SCHEMA_HELP, schemaCommand } = await import("./lib/cli/schema.ts");
     return inProcess(SCHEMA_HELP, schemaCommand);
@@ -59,6 +63,7 @@ Commands:
   run FILE        run a job file (- for stdin) and write its files and report
   compare FILE    run a job file in each concurrency mode and compare the times
   report REPORT   a finished run's summary, time queued vs running, concurrency per pool
+  merge REPORT... one report from the reports of shards or machines
   validate FILE   check a job file; every problem with its line (exit 2 if any)
   plan FILE       print the expanded jobs in run order, without running them
   schema          print the job file's JSON Schema

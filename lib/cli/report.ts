@@ -8,6 +8,8 @@ import { UsageError } from "../errors.ts";
 import { formatDuration } from "../util/format.ts";
 import { poolInsights } from "../report/insights.ts";
 import type { Report } from "../report/types.ts";
+import { readReport } from "../report/read.ts";
+import { runsOf } from "../report/merge.ts";
 import { formatSummary } from "../report/summary.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
 import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
@@ -63,7 +65,7 @@ export async function reportCommand(
   io.stdout(`${lines.join("\n")}\n`);
   const written = await writeTimelines(
     { trace: values.trace, html: values.html },
-    [{ label: `${report.mode?.used ?? "a"} run`, report }],
+    runsOf(report),
     `taskpool run of ${report.file}`,
     kinds.map((kind) => kind.name),
   );
@@ -93,24 +95,4 @@ export function sparkline(values: number[], top: number): string {
     const level = top > 0 ? Math.round((value / top) * steps) : 0;
     return LEVELS[Math.max(value > 0 ? 1 : 0, Math.min(steps, level))];
   }).join("");
-}
-
-/** Reads a report; an unreadable or foreign file is a usage error (exit 2). */
-async function readReport(path: string): Promise<Report> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  let report: Report;
-  try {
-    report = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${path} is not JSON: ${(error as Error).message}`);
-  }
-  if (report?.version !== 1 || !Array.isArray(report.jobs) || typeof report.summary !== "object") {
-    throw new UsageError(`${path} is not a taskpool report (version 1)`);
-  }
-  return report;
 }

@@ -1,21 +1,25 @@
 /**
- * `--only`, `--skip` and `--rerun-failed`, shared by `run` and `plan`.
+ * `--shard`, `--only`, `--skip` and `--rerun-failed`, shared by `run` and `plan`.
  *
  * @module
  */
 import type { Plan } from "../jobfile/job.ts";
 import { type Selection, selectJobs, succeededIn } from "../run/selection.ts";
+import { parseShard, shardOf } from "../run/shards.ts";
 
 /** Their `parseArgs` options. */
 export const SELECTION_FLAGS = {
   only: { type: "string", multiple: true },
   skip: { type: "string", multiple: true },
   "rerun-failed": { type: "string" },
+  shard: { type: "string" },
 } as const;
 
 /** Their lines of a command's help. */
 export const SELECTION_HELP =
-  `      --only NAME[,NAME] only these jobs or groups, and what they need; repeatable
+  `      --shard K/N        only shard K of N (1-based): every job in exactly one shard, with
+                         all it needs; the same split on every machine
+      --only NAME[,NAME] only these jobs or groups, and what they need; repeatable
       --skip NAME[,NAME] leave out these jobs or groups, and what needs them; repeatable
       --rerun-failed REPORT  only what failed, was skipped or cancelled in REPORT (by name);
                          what it needs that succeeded then is not run again`;
@@ -32,8 +36,22 @@ export async function selectFromFlags(
     only?: string[] | undefined;
     skip?: string[] | undefined;
     "rerun-failed"?: string | undefined;
+    shard?: string | undefined;
   },
 ): Promise<{ plan: Plan; notes: string[] }> {
+  if (values.shard !== undefined) {
+    const shard = parseShard(values.shard);
+    const jobs = shardOf(plan.jobs, shard);
+    const sharded = { ...plan, jobs, shard: `${shard.index}/${shard.count}` };
+    const rest = await selectFromFlags(sharded, { ...values, shard: undefined });
+    return {
+      plan: rest.plan,
+      notes: [
+        `taskpool: shard ${shard.index}/${shard.count}: ${jobs.length} of ${plan.jobs.length} jobs\n`,
+        ...rest.notes,
+      ],
+    };
+  }
   const list = (items: string[] | undefined) =>
     items?.flatMap((item) => item.split(",")).map((name) => name.trim()).filter(Boolean);
   const only = list(values.only);

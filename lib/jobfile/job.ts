@@ -74,6 +74,8 @@ export interface Plan {
   permissions: RunPermissions;
   /** TLS settings of the run's downloads. */
   tls?: RunTls | undefined;
+  /** The static shard this plan is (`--shard K/N`), as `K/N`. */
+  shard?: string | undefined;
 }
 
 /** TLS settings of a run: `tls:` in the job file, and `DENO_CERT`. */

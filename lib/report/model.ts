@@ -28,6 +28,8 @@ export interface ReportBuilderOptions {
   startedAt?: Date;
   /** The kinds that add their fields to their jobs' entries. @default none */
   kinds?: Kinds;
+  /** The static shard the run is (`K/N`). @default none */
+  shard?: string | undefined;
 }
 
 /**
@@ -130,7 +132,10 @@ export class ReportBuilder {
         v8: Deno.version.v8,
         os: Deno.build.os,
         arch: Deno.build.arch,
+        ...hostName(),
+        pid: Deno.pid,
       },
+      ...(this.#options.shard ? { shard: this.#options.shard } : {}),
       summary: {
         total: jobs.length,
         ok: count("ok"),
@@ -203,4 +208,13 @@ export function reportError(error: unknown, status?: JobStatus): ReportError {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+/** The machine's name, when this process may read it. */
+function hostName(): { name?: string } {
+  try {
+    return { name: Deno.hostname() };
+  } catch {
+    return {};
+  }
 }

@@ -38,13 +38,19 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
   if (ran.length > 1 && slowest > 0) {
     const top = ran.toSorted((a, b) => b.durationMs - a.durationMs).slice(0, slowest);
     lines.push(
-      `slowest: ${top.map((job) => `${job.name} ${formatDuration(job.durationMs)}`).join(", ")}`,
+      `slowest: ${
+        top.map((job) => `${job.name} ${formatDuration(job.durationMs)}${where(job)}`).join(", ")
+      }`,
     );
   }
   const failures = report.jobs.filter((job) => job.status === "failed");
   for (const job of failures) {
     const tries = job.attempts > 1 ? ` (after ${job.attempts} attempts)` : "";
-    lines.push(`${paint(31, "failed")}  ${job.name}: ${job.error?.message ?? "unknown"}${tries}`);
+    lines.push(
+      `${paint(31, "failed")}  ${job.name}${where(job)}: ${
+        job.error?.message ?? "unknown"
+      }${tries}`,
+    );
   }
   const skipped = report.jobs.filter((job) => job.status === "skipped");
   if (skipped.length > 0) {
@@ -73,6 +79,11 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
   const last = finalLine(summary, report.wallMs);
   lines.push(report.exitCode === 0 ? paint(32, last) : paint(31, last));
   return lines.join("\n");
+}
+
+/** Which run of a merged report a job came from, for its line. */
+function where(job: Report["jobs"][number]): string {
+  return job.ranOn === undefined ? "" : ` (${job.ranOn})`;
 }
 
 /** The last line of every run, in a fixed form: `taskpool: OK|FAILED N jobs: ...`. */

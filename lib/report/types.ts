@@ -51,6 +51,8 @@ export interface ReportJobBase {
   error?: ReportError;
   /** Cancelled because the run was interrupted (SIGINT, SIGTERM): a rerun should do it. */
   interrupted?: true;
+  /** Which run of a merged report ran it (see `Report.merged`). */
+  ranOn?: string;
 }
 
 /**
@@ -135,9 +137,39 @@ export interface Report {
   concurrency: Concurrency;
   /** The concurrency mode: asked for, used (`auto` resolved), and why. */
   mode: ReportMode;
-  host: { cores: number; deno: string; v8: string; os: string; arch: string };
+  /**
+   * The machine: its `name` (hostname, when it may be read) and the process that ran the jobs,
+   * which `taskpool merge` uses to tell machines apart.
+   */
+  host: {
+    cores: number;
+    deno: string;
+    v8: string;
+    os: string;
+    arch: string;
+    name?: string;
+    pid?: number;
+  };
+  /** The static shard the run was (`--shard K/N`), as `K/N`. */
+  shard?: string;
+  /** The reports a merged report was made of (`taskpool merge`), in order. */
+  merged?: MergedSource[];
   summary: ReportSummary;
   jobs: ReportJob[];
+}
+
+/** One report of those `taskpool merge` combined. */
+export interface MergedSource {
+  /** The name its lanes and jobs carry in the merged report: its shard, else its machine. */
+  label: string;
+  /** The report file as given. */
+  path: string;
+  file: string;
+  startedAt: string;
+  wallMs: number;
+  exitCode: number;
+  shard?: string;
+  host: Report["host"];
 }
 
 /** The concurrency mode of a run, as reported. */

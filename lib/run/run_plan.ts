@@ -79,6 +79,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     concurrency: limits,
     mode: { requested: settings.requested, used: settings.used, why: settings.why },
     kinds,
+    shard: plan.shard,
   });
   const workers = new WorkerPool({ size: limits.cpu, aheadPerThread: WORKER_TASKS_AHEAD });
   const processes = new ProcessPool({ size: limits.cpu });

@@ -1,0 +1,72 @@
+/**
+ * `taskpool merge REPORT...`: the reports of static shards (`--shard K/N`) or of several
+ * machines, merged into one report on one time axis, with its summary, and `--html`/`--trace`
+ * drawing a lane group per run.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { UsageError } from "../errors.ts";
+import type { Kinds } from "../kind_definition.ts";
+import { mergeReports, runsOf } from "../report/merge.ts";
+import { readReport } from "../report/read.ts";
+import { formatSummary } from "../report/summary.ts";
+import { writeTimelines } from "../report/outputs.ts";
+import { reportJson } from "../report/json.ts";
+import { writeTextFileAtomic } from "../util/write_atomic.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { CliIo } from "./io.ts";
+import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+
+/** Help text of `taskpool merge`. */
+export const MERGE_HELP =
+  `Usage: taskpool merge REPORT.json... [-o PATH] [--html PATH] [--trace PATH]
+
+Merges the reports of shards (run --shard K/N) or of several machines into one report: every job
+once (the best outcome when a job is in more than one), on one time axis from the earliest start,
+each saying which run it came from (ranOn); totals, the slowest jobs over all and an exit code
+over all (0 when every job succeeded). Prints the summary; writes the merged report atomically.
+
+Options:
+  -o, --output PATH      where the merged report goes (default merged-report.json)
+      --slowest N        how many of the slowest jobs to list (default 5)
+${TIMELINE_HELP}
+                         (a lane group per merged run)
+`;
+
+/** Runs `taskpool merge`; resolves with the merged report's exit code. */
+export async function mergeCommand(args: string[], io: CliIo, kinds: Kinds): Promise<number> {
+  const { values, positionals } = parseCommandArgs("merge", args, {
+    output: { type: "string", short: "o" },
+    slowest: { type: "string" },
+    ...TIMELINE_FLAGS,
+  });
+  if (positionals.length === 0) throw new UsageError("taskpool merge: missing report files");
+  const slowest = values.slowest === undefined ? 5 : Number(values.slowest);
+  if (!Number.isInteger(slowest) || slowest < 0) {
+    throw new UsageError(`--slowest must be a whole number: got "${values.slowest}"`);
+  }
+  const inputs = await Promise.all(
+    positionals.map(async (path) => ({ path, report: await readReport(path) })),
+  );
+  const merged = mergeReports(inputs);
+  const output = resolve(values.output ?? "merged-report.json");
+  await writeTextFileAtomic(output, reportJson(merged));
+  const sources = merged.merged!.map((source) =>
+    `  ${source.label}: ${source.path}, ${source.file}, started ${source.startedAt}, exit ${source.exitCode}`
+  );
+  io.stdout(
+    `${merged.file}: ${inputs.length} reports merged, ${merged.summary.total} jobs\n` +
+      `${sources.join("\n")}\n${
+        formatSummary(merged, { color: io.color, slowest, reportPath: output })
+      }\n`,
+  );
+  const written = await writeTimelines(
+    { trace: values.trace, html: values.html },
+    runsOf(merged),
+    `taskpool: ${inputs.length} runs of ${merged.file}, merged`,
+    kinds.map((kind) => kind.name),
+  );
+  for (const timeline of written) io.stderr(`taskpool: timeline written to ${timeline}\n`);
+  return merged.exitCode;
+}
