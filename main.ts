@@ -43,6 +43,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const { MERGE_HELP, mergeCommand } = await import("./lib/cli/merge.ts");
     return inProcess(MERGE_HELP, mergeCommand);
   },
+  worker: async () => {
+    const { WORKER_HELP, workerCommand } = await import("./lib/cli/worker.ts");
+    return inProcess(WORKER_HELP, workerCommand);
+  },
   schema: async () => {
     const { SCHEMA_HELP, schemaCommand } = await import("./lib/cli/schema.ts");
     return inProcess(SCHEMA_HELP, schemaCommand);
@@ -64,6 +68,7 @@ Commands:
   compare FILE    run a job file in each concurrency mode and compare the times
   report REPORT   a finished run's summary, time queued vs running, concurrency per pool
   merge REPORT... one report from the reports of shards or machines
+  worker          take the jobs of distributed runs from Redis (run FILE --redis URL)
   validate FILE   check a job file; every problem with its line (exit 2 if any)
   plan FILE       print the expanded jobs in run order, without running them
   schema          print the job file's JSON Schema

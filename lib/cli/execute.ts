@@ -37,6 +37,8 @@ export interface ExecuteOptions {
   waitLockMs?: number;
   /** Keep only this many reports matching `plan.reportPattern` (`--keep-reports`). */
   keepReports?: number;
+  /** Run the jobs on the workers of this Redis (`--redis URL`), with the job file's folder. */
+  redis?: { url: string; baseDir: string } | undefined;
 }
 
 /** Runs `plan` with progress and a summary; resolves with the exit code. */
@@ -64,16 +66,35 @@ export async function executePlan(
   interrupts.sayThrough(progress.note);
   try {
     const timelines = options.timelines ?? {};
-    const report = await runPlan(plan, {
-      kinds: options.kinds,
-      timelines,
-      signal: interrupts.signal,
-      failFast,
-      force,
-      mode,
-      onEvent: progress.handle,
-    });
+    // A distributed run: loaded only when asked for (BullMQ and ioredis are large).
+    const coordinator = options.redis &&
+      await (await import("../distributed/coordinator.ts")).openCoordinator(plan, {
+        redis: options.redis.url,
+        baseDir: options.redis.baseDir,
+        kinds: options.kinds,
+        log: (line) => progress.note(`${line}\n`),
+      });
+    let report;
+    try {
+      report = await runPlan(plan, {
+        kinds: options.kinds,
+        timelines,
+        signal: interrupts.signal,
+        failFast,
+        force,
+        mode,
+        onEvent: progress.handle,
+        ...(coordinator ? { remoteKinds: coordinator.kinds } : {}),
+      });
+    } finally {
+      // A run that ended (not one interrupted) is never picked up again.
+      await coordinator?.close(report !== undefined && !report.interrupted);
+    }
     progress.close();
+    if (coordinator && !quiet) {
+      const counts = [...coordinator.workers].map(([worker, jobs]) => `${worker} ${jobs}`);
+      io.stderr(`taskpool: run ${coordinator.run} on ${counts.join(", ") || "no worker"}\n`);
+    }
     for (const path of [timelines.trace, timelines.html]) {
       if (path) io.stderr(`taskpool: timeline written to ${path}\n`);
     }

@@ -15,6 +15,16 @@ import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 import { readStdin } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
 import { grantsFor } from "./grants_for.ts";
+import { dirname, resolve } from "node:path";
+import { DEFERRED } from "../jobfile/interpolate.ts";
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Help text of `taskpool run`. */
 export const RUN_HELP = `Usage: taskpool run FILE [options]
@@ -39,6 +49,8 @@ ${TIMELINE_HELP}
 ${WAIT_LOCK_HELP}
 ${SETTINGS_HELP}
 ${SELECTION_HELP}
+      --redis URL        run the jobs on the workers of this Redis (taskpool worker); also
+                         TASKPOOL_REDIS; see docs/distributed.md
       --keep-reports N   keep only the newest N reports of a report path with {date} or
                          {time} (run-{date}-{time}.json)
 `;
@@ -51,6 +63,8 @@ interface RunHandoff {
   plan: Plan;
   /** What the selection flags left out, for stderr. */
   notes: string[];
+  /** The job file's folder (the current one for stdin): a distributed run's workers map it. */
+  baseDir: string;
 }
 
 /** Checks `taskpool run`'s arguments and job file and expands it. */
@@ -77,11 +91,18 @@ async function prepareRun(
     ...SETTINGS_FLAGS,
     ...SELECTION_FLAGS,
     "keep-reports": { type: "string" },
+    redis: { type: "string" },
   });
   const file = onePositional("run", positionals, "job file");
   const mode = modeArg(values.mode);
   const keepReports = positiveInteger("--keep-reports", values["keep-reports"]);
-  const execute = ({ plan, notes }: RunHandoff) => async () => {
+  const redisUrl = values.redis ?? readEnv("TASKPOOL_REDIS");
+  let redisHostPort: string | undefined;
+  if (redisUrl !== undefined) {
+    const { checkRedisUrl, redisHost } = await import("../distributed/redis.ts");
+    redisHostPort = redisHost(checkRedisUrl(redisUrl));
+  }
+  const execute = ({ plan, notes, baseDir }: RunHandoff) => async () => {
     for (const note of notes) io.stderr(note);
     // Loaded where the run happens: a launcher that starts a child needs none of it.
     const { executePlan } = await import("./execute.ts");
@@ -95,6 +116,7 @@ async function prepareRun(
       mode,
       timelines: { trace: values.trace, html: values.html },
       waitLockMs: waitLockMs(values["wait-lock"]),
+      ...(redisUrl !== undefined ? { redis: { url: redisUrl, baseDir } } : {}),
     });
   };
   // Started by a launcher that prepared the run already: nothing to read or check again.
@@ -110,7 +132,8 @@ async function prepareRun(
   const loaded = await loadPlan(file, {
     kinds,
     settings: flagSettings.settings,
-    env: flagSettings.env,
+    // A distributed run's workers expand ${VAR}: no secret of this machine goes to Redis.
+    env: redisUrl !== undefined ? DEFERRED : flagSettings.env,
     ...(stdinText !== undefined ? { stdin: new Blob([stdinText]).stream() } : {}),
     overrides: {
       output: values.output,
@@ -121,7 +144,10 @@ async function prepareRun(
       bandwidth: rateArg(values["limit-rate"]),
     },
   });
-  const selected: RunHandoff = await selectFromFlags(loaded, values);
+  const selected: RunHandoff = {
+    ...await selectFromFlags(loaded, values),
+    baseDir: file === "-" ? Deno.cwd() : dirname(resolve(file)),
+  };
   if (keepReports !== undefined && selected.plan.reportPattern === undefined) {
     throw new UsageError(
       `--keep-reports needs a report path with {date} or {time} (such as ` +
@@ -129,7 +155,17 @@ async function prepareRun(
     );
   }
   return {
-    grants: () => grantsFor(kinds, selected.plan, values, flagSettings),
+    grants: () => {
+      const grants = grantsFor(kinds, selected.plan, values, flagSettings);
+      if (redisHostPort === undefined) return grants;
+      // The coordinator reaches Redis; ioredis' `debug` lists the whole environment.
+      return {
+        ...grants,
+        net: grants.net === true ? true : [...grants.net, redisHostPort],
+        env: true as const,
+        sys: [...new Set([...grants.sys, "hostname", "osRelease", "networkInterfaces"])],
+      };
+    },
     handoff: selected,
     execute: execute(selected),
   };

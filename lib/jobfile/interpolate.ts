@@ -26,7 +26,13 @@ export function usesVariables(value: unknown): boolean {
 }
 
 /** Where variables come from. */
-export type Environment = (name: string) => string | undefined;
+export type Environment = ((name: string) => string | undefined) & { deferred?: boolean };
+
+/**
+ * The environment of a plan whose `${VAR}` references are expanded elsewhere (by the workers
+ * of a distributed run): every reference, escape and default stays as written.
+ */
+export const DEFERRED: Environment = Object.assign(() => undefined, { deferred: true });
 
 /**
  * Replaces variable references in one string.
@@ -45,6 +51,7 @@ export function interpolateString(
   env: Environment,
 ): { value: string; missing: string[] } {
   const missing: string[] = [];
+  if (env.deferred) return { value: text, missing };
   const value = text.replace(REFERENCE, (whole, escaped, name: string, fallback?: string) => {
     if (escaped) return whole.slice(1);
     const found = env(name);
@@ -96,4 +103,45 @@ export function interpolateDocument(
     return node;
   };
   return { value: visit(doc.value, []), errors };
+}
+
+/**
+ * Every string in `value` (a job sent by a coordinator) with its references expanded from
+ * `env`; the names that are not set are listed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { interpolateDeep } from "./interpolate.ts";
+ * const env = (name: string) => (name === "T" ? "secret" : undefined);
+ * const { value, missing } = interpolateDeep({ h: { a: "Bearer ${T}" }, argv: ["${U}"] }, env);
+ * assert.deepEqual(value, { h: { a: "Bearer secret" }, argv: [""] });
+ * assert.deepEqual(missing, ["U"]);
+ * ```
+ */
+export function interpolateDeep<T>(value: T, env: Environment): { value: T; missing: string[] } {
+  const missing = new Set<string>();
+  const visit = (node: unknown): unknown => {
+    if (typeof node === "string") {
+      if (!node.includes("${")) return node;
+      const result = interpolateString(node, env);
+      for (const name of result.missing) missing.add(name);
+      return result.value;
+    }
+    if (Array.isArray(node)) return node.map(visit);
+    if (node !== null && typeof node === "object") {
+      const copy: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(node)) {
+        Object.defineProperty(copy, key, {
+          value: visit(item),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return copy;
+    }
+    return node;
+  };
+  return { value: visit(value) as T, missing: [...missing] };
 }

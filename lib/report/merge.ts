@@ -107,15 +107,22 @@ export function mergeReports(inputs: readonly ReportInput[]): Report {
 }
 
 /**
- * The runs a report's timeline draws: one per merged source (its jobs on their own lanes), or
- * the report itself.
+ * The runs a report's timeline draws: one per merged source or per worker of a distributed run
+ * (its jobs on their own lanes), or the report itself.
  */
 export function runsOf(report: Report): LabelledReport[] {
-  if (!report.merged?.length) return [{ label: `${report.mode?.used ?? "a"} run`, report }];
-  return report.merged.map((source) => ({
-    label: source.label,
-    report: { ...report, jobs: report.jobs.filter((job) => job.ranOn === source.label) },
+  const labels = report.merged?.length
+    ? report.merged.map((source) => source.label)
+    : [...new Set(report.jobs.flatMap((job) => job.ranOn === undefined ? [] : [job.ranOn]))];
+  if (labels.length === 0) return [{ label: `${report.mode?.used ?? "a"} run`, report }];
+  const runs = labels.map((label) => ({
+    label,
+    report: { ...report, jobs: report.jobs.filter((job) => job.ranOn === label) },
   }));
+  // Jobs that ran nowhere (skipped, cancelled before a worker took them) in a group of their own.
+  const nowhere = report.jobs.filter((job) => job.ranOn === undefined);
+  if (nowhere.length > 0) runs.push({ label: "not run", report: { ...report, jobs: nowhere } });
+  return runs;
 }
 
 /** A name per input: its shard, else its machine and process, else its file; made unique. */

@@ -188,6 +188,9 @@ export class ReportBuilder {
     }
     const cached = outcome.result?.cached;
     if (cached !== undefined) entry.cached = cached;
+    const ranOn = outcome.result?.ranOn ??
+      (outcome.error as { worker?: unknown } | undefined)?.worker;
+    if (typeof ranOn === "string") entry.ranOn = ranOn;
     const own = this.#kinds.get(job.kind)?.report(job, outcome, { output: this.#options.output });
     return own ? Object.assign(entry, own) : entry;
   }

@@ -51,7 +51,10 @@ export interface ReportJobBase {
   error?: ReportError;
   /** Cancelled because the run was interrupted (SIGINT, SIGTERM): a rerun should do it. */
   interrupted?: true;
-  /** Which run of a merged report ran it (see `Report.merged`). */
+  /**
+   * Where it ran, when not in this run's process: the worker of a distributed run
+   * (`NAME@HOST:PID`), or the run of a merged report it came from (see `Report.merged`).
+   */
   ranOn?: string;
 }
 

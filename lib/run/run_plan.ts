@@ -18,6 +18,7 @@ import { writeTextFileAtomic, writeTextFileAtomicSync } from "../util/write_atom
 import { onHardExit } from "../util/exit_hooks.ts";
 import { InterruptedError } from "../errors.ts";
 import { type TimelinePaths, writeTimelines } from "../report/outputs.ts";
+import { runsOf } from "../report/merge.ts";
 import { scheduleJobs } from "../scheduler/scheduler.ts";
 import type { JobKind } from "../scheduler/kind.ts";
 import { JobCache } from "../incremental/job_cache.ts";
@@ -44,7 +45,15 @@ export interface RunPlanOptions {
   mode?: Mode;
   /** Also write the run's timeline (`--trace`, `--html`) after its report. @default none */
   timelines?: TimelinePaths;
+  /**
+   * Run the jobs elsewhere (a distributed run's workers): these kinds, by name, take the place
+   * of the local ones, and the pools' limits are the workers' business. @default run here
+   */
+  remoteKinds?: ReadonlyMap<string, JobKind>;
 }
+
+/** The scheduler's limits when the jobs run on workers: as many at once as they will take. */
+const REMOTE_LIMITS = { io: 100_000, cpu: 100_000 };
 
 /**
  * Compute tasks each Worker host holds queued per thread: enough that its threads never run dry
@@ -77,7 +86,13 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     file: plan.file,
     output: plan.output,
     concurrency: limits,
-    mode: { requested: settings.requested, used: settings.used, why: settings.why },
+    mode: {
+      requested: settings.requested,
+      used: settings.used,
+      why: options.remoteKinds
+        ? "a distributed run: each job on a worker, with the worker's pools"
+        : settings.why,
+    },
     kinds,
     shard: plan.shard,
   });
@@ -121,6 +136,11 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
       oneAtATime: settings.oneAtATime,
     };
     for (const kind of kinds) {
+      const remote = options.remoteKinds?.get(kind.name);
+      if (remote) {
+        running.set(kind.name, remote);
+        continue;
+      }
       const created: JobKind = await kind.create(resources);
       // Jobs of a kind that may be incremental run behind the job cache (jobs with files only).
       running.set(
@@ -136,7 +156,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     }
     await scheduleJobs(plan.jobs, {
       kinds: running,
-      limits,
+      limits: options.remoteKinds ? { ...limits, ...REMOTE_LIMITS } : limits,
       ...(signal ? { signal } : {}),
       failFast,
       now,
@@ -159,7 +179,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
   await writeTextFileAtomic(plan.report, reportJson(report));
   await writeTimelines(
     timelines,
-    [{ label: `${report.mode.used} run`, report }],
+    runsOf(report),
     `taskpool run of ${plan.file}`,
     kinds.map((kind) => kind.name),
   );

@@ -46,6 +46,8 @@ export interface TaskResult {
   cached?: "checksum" | "not-modified" | "unchanged";
   /** Bytes received over the network by the successful attempt, for progress and totals. */
   bytes?: number;
+  /** Where it ran, when that was not this process (a distributed run's worker). */
+  ranOn?: string;
 }
 
 /**

@@ -393,6 +393,18 @@ class Transfer {
         : error;
     }
 
+    if (validator !== undefined && (total === undefined || total - resumeFrom > SIDECAR_MIN)) {
+      // Written before the first byte: a process that dies (SIGKILL, a distributed run's
+      // worker) leaves what another can resume from, with no state saved.
+      await writeSidecar(this.#part, {
+        url: stateUrl(this.#url),
+        bytes: 0,
+        validator,
+        ...(total !== undefined ? { total } : {}),
+        ...validatorsOf(response),
+      });
+    }
+
     const digests = needsDigest(job)
       ? new Digests({ sha512: job.sha512 !== undefined })
       : undefined;
@@ -445,6 +457,7 @@ class Transfer {
       throw new IntegrityError(mismatch);
     }
     Deno.renameSync(this.#part, target.path); // a rename keeps the mtime taken above
+    await removeSidecar(this.#part);
     const size = resumeFrom + received;
     state.setPart(job.relativePath, undefined);
     state.setFile(job.relativePath, {
@@ -701,7 +714,16 @@ class Transfer {
 
   /** The record of a `.part` that can be resumed from this source, if there is one. */
   async #resumablePart(): Promise<PartRecord | undefined> {
-    const record = this.#options.state.part(this.#job.relativePath);
+    let record = this.#options.state.part(this.#job.relativePath);
+    if (!record) {
+      // No state of it (its process died): the sidecar says where its bytes came from.
+      const sidecar = await readSidecar(this.#part);
+      const info = await Deno.lstat(this.#part).catch(() => undefined);
+      if (sidecar && info?.isFile && info.size > 0) {
+        record = { ...sidecar, bytes: info.size };
+        this.#options.state.setPart(this.#job.relativePath, record);
+      }
+    }
     if (!record || record.bytes <= 0) return undefined;
     const sources = [this.#job.url, ...(this.#job.mirrors ?? [])].map(stateUrl);
     if (!sources.includes(record.url)) return undefined;
@@ -731,6 +753,7 @@ class Transfer {
     await Deno.remove(this.#part).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
+    await removeSidecar(this.#part);
   }
 
   /**
@@ -775,6 +798,35 @@ class Transfer {
       retryAfterMs,
     });
   }
+}
+
+/** The least body worth a sidecar: smaller ones are fetched again whole. */
+const SIDECAR_MIN = 256 * 1024;
+
+/** Where a `.part`'s sidecar is: its source and validators, for a resume with no state. */
+function sidecarOf(part: string): string {
+  return `${part}.json`;
+}
+
+async function writeSidecar(part: string, record: PartRecord): Promise<void> {
+  // A new file: whatever sits under its name (a symlink planted there) is removed, not followed.
+  await removeSidecar(part);
+  await Deno.writeTextFile(sidecarOf(part), JSON.stringify(record), { createNew: true });
+}
+
+async function readSidecar(part: string): Promise<PartRecord | undefined> {
+  try {
+    const record = JSON.parse(await Deno.readTextFile(sidecarOf(part)));
+    return typeof record?.url === "string" && typeof record.validator === "string"
+      ? record as PartRecord
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function removeSidecar(part: string): Promise<void> {
+  await Deno.remove(sidecarOf(part)).catch(() => {});
 }
 
 /** Errors after which the bytes already written are still good. */

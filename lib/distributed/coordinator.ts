@@ -1,0 +1,350 @@
+/**
+ * A distributed run's coordinator (`taskpool run FILE --redis URL`): the run's scheduler as on
+ * one machine (needs, retries, back-off, timeouts, `--fail-fast`), with each kind replaced by a
+ * remote one that queues the attempt in Redis for the workers and waits for its outcome.
+ *
+ * What it promises:
+ * - an attempt's BullMQ job id is `RUN|NAME|ATTEMPT`, so a coordinator started again with the same
+ *   command finds the run (`taskpool:run:<plan digest>` names it while it is unfinished) and
+ *   takes every attempt that completed from Redis instead of running it again; a run that ended
+ *   is never picked up: the next command starts a new one;
+ * - an outcome is taken from Redis' event stream (read from its last entry, so nothing is missed
+ *   at start) and, as a safety net, by asking for the job's state: an event missed while the
+ *   connection was down costs a second, not a rerun; a job Redis no longer has (restarted empty)
+ *   is queued again from the plan the coordinator holds;
+ * - a timeout, `--fail-fast` or an interrupt cancels the attempt on its worker (a message on
+ *   `taskpool:cancel`) and takes it out of the queue if no worker has it yet.
+ *
+ * @module
+ */
+import { Job as QueueJob, Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Job, Plan } from "../jobfile/job.ts";
+import type { KindDefinition, Kinds } from "../kind_definition.ts";
+import type { JobKind, PoolName, TaskContext, TaskResult } from "../scheduler/kind.ts";
+import { CANCEL_CHANNEL, connectRedis, PREFIX, QUEUES, showRedisUrl } from "./redis.ts";
+import { type RemoteJobData, RemoteJobError, remoteJobId, type RemoteOutcome } from "./protocol.ts";
+import { DefinitionDigests } from "./digests.ts";
+
+/** Options for {@linkcode openCoordinator}. */
+export interface CoordinatorOptions {
+  redis: string;
+  kinds: Kinds;
+  /** The job file's folder: workers map it onto their copy. */
+  baseDir: string;
+  /** One line of news (stderr). */
+  log: (line: string) => void;
+  /** How often outstanding jobs' states are checked, in ms. @default 1000 */
+  pollMs?: number;
+}
+
+/** An open distributed run. */
+export interface Coordinator {
+  /** The run's id. */
+  run: string;
+  /** Whether it picked up an unfinished run. */
+  resumed: boolean;
+  /** The remote kinds, by kind name, for the scheduler. */
+  kinds: Map<string, JobKind>;
+  /** The workers seen so far, by label, with the jobs each ran. */
+  workers: Map<string, number>;
+  /** Ends the run: `finished` marks it done (never picked up again). */
+  close(finished: boolean): Promise<void>;
+}
+
+/** Opens (or picks up) the distributed run of `plan`. */
+export async function openCoordinator(
+  plan: Plan,
+  options: CoordinatorOptions,
+): Promise<Coordinator> {
+  const { redis: url, log } = options;
+  const onError = (message: string) => log(`taskpool: redis ${showRedisUrl(url)}: ${message}`);
+  const client = connectRedis(url, { onError });
+  await client.ping();
+  const digest = await planDigest(plan);
+  const pointer = `${PREFIX}:run:${digest}`;
+  let run = await client.get(pointer);
+  const resumed = run !== null;
+  if (run === null) {
+    run = `${digest.slice(0, 16)}-${Date.now().toString(36)}`;
+    await client.set(pointer, run);
+  } else {
+    log(`taskpool: picking up run ${run} of ${plan.file} (completed jobs are not run again)`);
+  }
+
+  const queues = {
+    io: new Queue(QUEUES.io, { connection: connectRedis(url, { onError }), prefix: PREFIX }),
+    cpu: new Queue(QUEUES.cpu, { connection: connectRedis(url, { onError }), prefix: PREFIX }),
+  };
+  const tracker = new Tracker(queues, client, {
+    url,
+    onError,
+    log,
+    pollMs: options.pollMs ?? 1000,
+  });
+  await tracker.start();
+  const digests = new DefinitionDigests(options.baseDir);
+  const workers = new Map<string, number>();
+  const kinds = new Map<string, JobKind>();
+  for (const definition of options.kinds) {
+    kinds.set(
+      definition.name,
+      remoteKind(definition, {
+        run,
+        plan,
+        baseDir: options.baseDir,
+        queue: queues[definition.pool],
+        tracker,
+        digests,
+        client,
+        workers,
+        log,
+      }),
+    );
+  }
+  return {
+    run,
+    resumed,
+    kinds,
+    workers,
+    async close(finished) {
+      await tracker.stop();
+      if (finished) await client.del(pointer).catch(() => {});
+      await Promise.all([queues.io.close(), queues.cpu.close()]);
+      await client.quit().catch(() => {});
+    },
+  };
+}
+
+/** The digest that names a plan's run: its file, output and jobs. */
+async function planDigest(plan: Plan): Promise<string> {
+  const text = JSON.stringify({ file: plan.file, output: plan.output, jobs: plan.jobs });
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+interface RemoteKindContext {
+  run: string;
+  plan: Plan;
+  baseDir: string;
+  queue: Queue;
+  tracker: Tracker;
+  digests: DefinitionDigests;
+  client: Redis;
+  workers: Map<string, number>;
+  log: (line: string) => void;
+}
+
+/** A kind whose attempts run on the workers. */
+function remoteKind(definition: KindDefinition, context: RemoteKindContext): JobKind {
+  return {
+    pool: definition.pool,
+    async run(job: Job, task: TaskContext): Promise<TaskResult> {
+      const id = remoteJobId(context.run, job.name, task.attempt);
+      const data: RemoteJobData = {
+        run: context.run,
+        job,
+        attempt: task.attempt,
+        needs: [...task.needs ?? []],
+        origin: { baseDir: context.baseDir, output: context.plan.output },
+        digests: await context.digests.of(definition, job),
+      };
+      const outcome = await context.tracker.outcome(id, context.queue, data, task.signal);
+      const seen = context.workers.get(outcome.worker);
+      if (seen === undefined) context.log(`taskpool: worker ${outcome.worker} joined the run`);
+      context.workers.set(outcome.worker, (seen ?? 0) + 1);
+      if (outcome.error) throw new RemoteJobError(outcome.error, outcome.worker);
+      return { ...outcome.result, ranOn: outcome.worker } as TaskResult;
+    },
+    isRetryable: (error) => (error instanceof RemoteJobError ? error.retryable : true),
+    retryDelayMs: (error) => (error instanceof RemoteJobError ? error.retryDelayMs : undefined),
+  };
+}
+
+interface TrackerOptions {
+  url: string;
+  onError: (message: string) => void;
+  log: (line: string) => void;
+  pollMs: number;
+}
+
+interface Waiter {
+  queue: Queue;
+  data: RemoteJobData;
+  resolve: (outcome: RemoteOutcome) => void;
+}
+
+/**
+ * Waits for outcomes: from the queues' event streams, and by asking for each outstanding job's
+ * state every `pollMs` (a missed event, a reconnect, a Redis that lost the job).
+ */
+class Tracker {
+  readonly #queues: Record<PoolName, Queue>;
+  readonly #client: Redis;
+  readonly #options: TrackerOptions;
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #events: QueueEvents[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(
+    queues: Record<PoolName, Queue>,
+    client: Redis,
+    options: TrackerOptions,
+  ) {
+    this.#queues = queues;
+    this.#client = client;
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    for (const pool of ["io", "cpu"] as const) {
+      // From the stream's last entry, not from "now" (`$`), which may miss the first events.
+      const last = await this.#client.xrevrange(
+        `${PREFIX}:${QUEUES[pool]}:events`,
+        "+",
+        "-",
+        "COUNT",
+        1,
+      );
+      const events = new QueueEvents(QUEUES[pool], {
+        connection: connectRedis(this.#options.url, { onError: this.#options.onError }),
+        prefix: PREFIX,
+        lastEventId: last[0]?.[0] ?? "0",
+      });
+      events.on("completed", ({ jobId, returnvalue }) => {
+        void this.#settle(jobId, parseOutcome(returnvalue));
+      });
+      events.on("failed", ({ jobId, failedReason }) => {
+        void this.#settle(jobId, crashed(failedReason));
+      });
+      events.on("error", (error: Error) => this.#options.onError(error.message));
+      await events.waitUntilReady();
+      this.#events.push(events);
+    }
+    this.#schedulePoll();
+  }
+
+  /** The outcome of attempt `id`: queued now unless Redis has it already. */
+  async outcome(
+    id: string,
+    queue: Queue,
+    data: RemoteJobData,
+    signal: AbortSignal,
+  ): Promise<RemoteOutcome> {
+    signal.throwIfAborted();
+    const { promise, resolve } = Promise.withResolvers<RemoteOutcome>();
+    this.#waiters.set(id, { queue, data, resolve });
+    const known = await QueueJob.fromId(queue, id);
+    if (!known) await this.#add(queue, id, data);
+    else await this.#check(id);
+    const onAbort = () => {
+      this.#waiters.delete(id);
+      void this.#cancel(queue, id);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await Promise.race([
+        promise,
+        new Promise<never>((_, reject) => {
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        }),
+      ]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      this.#waiters.delete(id);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await Promise.all(this.#events.map((events) => events.close()));
+  }
+
+  #add(queue: Queue, id: string, data: RemoteJobData) {
+    return queue.add(data.job.name, data, {
+      jobId: id,
+      attempts: 1,
+      removeOnComplete: { age: 7 * 86400 },
+      removeOnFail: { age: 7 * 86400 },
+    });
+  }
+
+  async #cancel(queue: Queue, id: string): Promise<void> {
+    try {
+      await this.#client.publish(CANCEL_CHANNEL, id);
+      const job = await QueueJob.fromId(queue, id);
+      if (job && (await job.getState()) !== "active") await job.remove().catch(() => {});
+    } catch {
+      // The worker's lease, or the run's end, settles it.
+    }
+  }
+
+  async #settle(id: string, outcome: RemoteOutcome | undefined): Promise<void> {
+    if (!outcome) return;
+    const waiter = this.#waiters.get(id);
+    if (!waiter) return;
+    if (outcome.cancelled) {
+      // Cancelled by another coordinator of this run (one that was stopped): still wanted here.
+      const job = await QueueJob.fromId(waiter.queue, id);
+      if (!this.#waiters.has(id) || (job && (await job.getState()) !== "completed")) return;
+      await job?.remove().catch(() => {});
+      await this.#add(waiter.queue, id, waiter.data);
+      return;
+    }
+    this.#waiters.delete(id);
+    waiter.resolve(outcome);
+  }
+
+  /** Asks Redis where one outstanding job stands, settling or re-queueing it. */
+  async #check(id: string): Promise<void> {
+    const waiter = this.#waiters.get(id);
+    if (!waiter) return;
+    const job = await QueueJob.fromId(waiter.queue, id);
+    if (!job) {
+      this.#options.log(`taskpool: Redis no longer has ${waiter.data.job.name}: queued again`);
+      await this.#add(waiter.queue, id, waiter.data);
+      return;
+    }
+    const state = await job.getState();
+    if (state === "completed") await this.#settle(id, parseOutcome(job.returnvalue));
+    else if (state === "failed") await this.#settle(id, crashed(job.failedReason));
+  }
+
+  #schedulePoll() {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(async () => {
+      const ids = [...this.#waiters.keys()];
+      for (let i = 0; i < ids.length && !this.#stopped; i += 100) {
+        await Promise.all(ids.slice(i, i + 100).map((id) => this.#check(id).catch(() => {})));
+      }
+      this.#schedulePoll();
+    }, this.#options.pollMs);
+  }
+}
+
+/** A worker's return value, as BullMQ hands it over (a JSON string or the object). */
+function parseOutcome(value: unknown): RemoteOutcome | undefined {
+  try {
+    const outcome = typeof value === "string" ? JSON.parse(value) : value;
+    return outcome && typeof outcome === "object" && "worker" in outcome
+      ? outcome as RemoteOutcome
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The outcome of a job BullMQ failed itself (not a job's own failure, which is a value). */
+function crashed(reason: string | undefined): RemoteOutcome {
+  return {
+    worker: "unknown",
+    error: {
+      message: `the worker failed: ${reason ?? "no reason given"}`,
+      code: "WORKER",
+      retryable: true,
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Connections to Redis for distributed runs: one ioredis client per use (BullMQ wants its own
+ * for each queue, worker and event reader), TLS for `rediss://`, and the URL's password never
+ * shown. ioredis reconnects for ever and silently, so each connection reports its errors, once
+ * per kind of error, with the password redacted.
+ *
+ * @module
+ */
+import { Redis } from "ioredis";
+import { redactText, redactUrl, urlSecrets } from "../util/secrets.ts";
+import { UsageError } from "../errors.ts";
+
+/** The key prefix of everything taskpool keeps in Redis (BullMQ's queues included). */
+export const PREFIX = "taskpool";
+
+/** The queue of each pool: downloads on `io`, compute and commands on `cpu`. */
+export const QUEUES = { io: "io", cpu: "cpu" } as const;
+
+/** The channel a coordinator announces cancelled jobs on (their BullMQ job ids). */
+export const CANCEL_CHANNEL = `${PREFIX}:cancel`;
+
+/**
+ * A Redis URL, checked: `redis://` or `rediss://` (TLS), with a host.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkRedisUrl } from "./redis.ts";
+ * assert.equal(checkRedisUrl("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+ * assert.throws(() => checkRedisUrl("http://x"), /--redis/);
+ * ```
+ * @throws {UsageError} for anything else
+ */
+export function checkRedisUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--redis must be a redis:// or rediss:// URL: got "${redactUrl(url)}"`);
+  }
+  if ((parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") || !parsed.hostname) {
+    throw new UsageError(`--redis must be a redis:// or rediss:// URL: got "${redactUrl(url)}"`);
+  }
+  return url;
+}
+
+/** `host:port` of a Redis URL, as Deno's `--allow-net` takes it. */
+export function redisHost(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || "6379"}`;
+}
+
+/** Options for {@linkcode connectRedis}. */
+export interface ConnectOptions {
+  /** Told of connection errors (redacted), once per message until the connection works again. */
+  onError?: (message: string) => void;
+  /** Fail a command after this long when Redis is unreachable, instead of waiting. @default wait */
+  failFast?: boolean;
+}
+
+/** A new ioredis client for `url`, as BullMQ wants it (`maxRetriesPerRequest: null`). */
+export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
+  const secrets = urlSecrets(url);
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: options.failFast ? 1 : null,
+    enableReadyCheck: true,
+    lazyConnect: false,
+    retryStrategy: (times: number) => Math.min(times * 200, 2000),
+    ...(url.startsWith("rediss:") ? { tls: {} } : {}),
+  });
+  let said: string | undefined;
+  redis.on("error", (error: Error) => {
+    const message = redactText(error.message, secrets);
+    if (message !== said) options.onError?.(message);
+    said = message;
+  });
+  redis.on("ready", () => said = undefined);
+  return redis;
+}
+
+/** A Redis URL as it may be shown: the password as `***`. */
+export function showRedisUrl(url: string): string {
+  return redactUrl(url);
+}

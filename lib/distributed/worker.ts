@@ -1,0 +1,273 @@
+/**
+ * A distributed run's worker (`taskpool worker --redis URL`): takes attempts of plan jobs from
+ * Redis and runs them with the same kinds and pools as a local run (downloads on its io pool,
+ * compute on its Workers or host processes, commands as process groups), writing under its own
+ * output folder.
+ *
+ * Before it runs a job it maps the coordinator's job-file folder and output onto its own
+ * (`--dir`, `--output`), expands `${VAR}` from its own environment (a variable it lacks fails
+ * the job, naming it), and checks that the files defining the job (a compute module) are the
+ * coordinator's, by SHA-256.
+ *
+ * A job is held under a lease (`--lease`): a worker that dies loses it, and Redis gives the job
+ * to another worker once the lease has run out, without using up a retry. SIGTERM or SIGINT: no
+ * new job is taken, what runs may finish within `--kill-grace`, and what is still running then
+ * is handed back to the queue for another worker.
+ *
+ * @module
+ */
+import { DelayedError, type Job as QueueJob, Worker } from "bullmq";
+import { relative, resolve } from "node:path";
+import type { Kinds, RunResources } from "../kind_definition.ts";
+import type { Job } from "../jobfile/job.ts";
+import type { JobKind } from "../scheduler/kind.ts";
+import { errorCode, errorMessage } from "../errors.ts";
+import { type Environment, interpolateDeep } from "../jobfile/interpolate.ts";
+import { HttpTransport } from "../http/transport.ts";
+import { ProcessPool } from "../pools/process/process_pool.ts";
+import { WorkerPool } from "../pools/worker/worker_pool.ts";
+import { CANCEL_CHANNEL, connectRedis, PREFIX, QUEUES, showRedisUrl } from "./redis.ts";
+import type { RemoteError, RemoteJobData, RemoteOutcome } from "./protocol.ts";
+import { sha256OfFile } from "./digests.ts";
+
+/** Options for {@linkcode runWorker}. */
+export interface WorkerOptions {
+  redis: string;
+  /** The worker's name; its label is `NAME@HOST:PID`. */
+  name: string;
+  /** Where its files go: the coordinator's output maps onto it. */
+  output: string;
+  /** Its copy of the job file's folder: the coordinator's maps onto it. */
+  dir: string;
+  io: number;
+  cpu: number;
+  /** How long a job stays this worker's without word from it. */
+  leaseMs: number;
+  /** How long running jobs may go on after SIGTERM before they are handed back. */
+  killGraceMs: number;
+  kinds: Kinds;
+  /** Aborted by SIGTERM or SIGINT: take nothing more, finish or hand back, return. */
+  signal: AbortSignal;
+  /** Where `${VAR}` values come from. @default Deno.env.get */
+  env?: Environment;
+  /** One line of news (stderr). */
+  log: (line: string) => void;
+  /** Told once the worker takes jobs (tests wait for it). */
+  onReady?: (label: string) => void;
+}
+
+/** Runs a worker until `options.signal` is aborted and its jobs are done or handed back. */
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const { kinds, log } = options;
+  const label = `${options.name}@${hostName()}:${Deno.pid}`;
+  const env: Environment = options.env ?? ((name) => Deno.env.get(name));
+  await Deno.mkdir(options.output, { recursive: true });
+  const workers = new WorkerPool({ size: options.cpu });
+  const processes = new ProcessPool({ size: options.cpu });
+  const http = new HttpTransport({ maxIdlePerOrigin: options.io });
+  const resources: RunResources = {
+    output: options.output,
+    workers,
+    processes,
+    http,
+    perHost: 8,
+    force: false,
+    cpuPlace: "job",
+    oneAtATime: false,
+    killGraceMs: options.killGraceMs,
+  };
+  const running = new Map<string, JobKind>();
+  for (const kind of kinds) running.set(kind.name, await kind.create(resources));
+
+  const onError = (message: string) =>
+    log(`taskpool worker: redis ${showRedisUrl(options.redis)}: ${message}`);
+  const active = new Map<string, AbortController>();
+  let stopping = false;
+
+  const subscriber = connectRedis(options.redis, { onError });
+  subscriber.on("message", (_channel: string, id: string) => {
+    active.get(id)?.abort(new DOMException("cancelled by the coordinator", "AbortError"));
+  });
+  await subscriber.subscribe(CANCEL_CHANNEL);
+
+  const process = async (queued: QueueJob, token?: string): Promise<RemoteOutcome> => {
+    const data = queued.data as RemoteJobData;
+    const id = queued.id!;
+    const controller = new AbortController();
+    active.set(id, controller);
+    try {
+      await queued.updateProgress({ worker: label }).catch(() => {});
+      const outcome = await runOne(data, controller.signal);
+      if (stopping && controller.signal.aborted && token !== undefined) {
+        // Stopped by SIGTERM past the grace: back to the queue, for another worker.
+        await queued.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      return outcome;
+    } finally {
+      active.delete(id);
+    }
+  };
+
+  const runOne = async (data: RemoteJobData, signal: AbortSignal): Promise<RemoteOutcome> => {
+    const kind = running.get(data.job.kind);
+    const definition = kinds.find((each) => each.name === data.job.kind);
+    if (!kind || !definition) {
+      return failed(`this worker has no job kind "${data.job.kind}"`, "UNKNOWN_KIND", false);
+    }
+    const mapped = mapPaths(data.job, data.origin, {
+      baseDir: options.dir,
+      output: options.output,
+    });
+    const { value: job, missing } = interpolateDeep(mapped, env);
+    if (missing.length > 0) {
+      return failed(
+        `worker ${label} lacks ${missing.map((name) => `\${${name}}`).join(", ")}: set it in ` +
+          `the worker's environment or --env-file`,
+        "MISSING_VARIABLE",
+        false,
+      );
+    }
+    for (const file of await definition.definitionFiles?.(job) ?? []) {
+      const path = relative(options.dir, file);
+      const expected = data.digests[path];
+      if (expected === undefined) continue;
+      const actual = await sha256OfFile(file).catch(() => "missing");
+      if (actual !== expected) {
+        return failed(
+          `worker ${label} has a different ${path} from the coordinator's (sha256 ` +
+            `${actual.slice(0, 12)}, the coordinator's ${
+              expected.slice(0, 12)
+            }): update its checkout`,
+          "DEFINITION_DIFFERS",
+          false,
+        );
+      }
+    }
+    try {
+      const result = await kind.run(job, {
+        signal,
+        attempt: data.attempt,
+        needs: new Map(data.needs),
+      });
+      return { worker: label, result };
+    } catch (error) {
+      const remote: RemoteError = {
+        message: errorMessage(error),
+        code: errorCode(error),
+        retryable: kind.isRetryable?.(error) ?? true,
+      };
+      const delay = kind.retryDelayMs?.(error, job);
+      if (delay !== undefined) remote.retryDelayMs = delay;
+      const detail = detailOf(error);
+      if (detail) remote.detail = detail;
+      return { worker: label, error: remote, ...(signal.aborted ? { cancelled: true } : {}) };
+    }
+  };
+
+  const failed = (message: string, code: string, retryable: boolean): RemoteOutcome => ({
+    worker: label,
+    error: { message, code, retryable },
+  });
+
+  const queueWorkers = (["io", "cpu"] as const).map((pool) =>
+    new Worker(QUEUES[pool], process, {
+      connection: connectRedis(options.redis, { onError }),
+      prefix: PREFIX,
+      concurrency: pool === "io" ? options.io : options.cpu,
+      lockDuration: options.leaseMs,
+      stalledInterval: options.leaseMs,
+      // A job whose worker died goes back to the queue however often that happens: a stall is
+      // not the job's failure and uses up none of its retries.
+      maxStalledCount: 1000,
+      autorun: true,
+    })
+  );
+  for (const worker of queueWorkers) {
+    worker.on("error", (error: Error) => onError(error.message));
+  }
+  await Promise.all(queueWorkers.map((worker) => worker.waitUntilReady()));
+  log(
+    `taskpool worker ${label}: taking jobs from ${showRedisUrl(options.redis)} ` +
+      `(io ${options.io}, cpu ${options.cpu}, lease ${options.leaseMs} ms)`,
+  );
+  options.onReady?.(label);
+
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    options.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  stopping = true;
+  log(`taskpool worker ${label}: stopping; ${active.size} jobs running`);
+  const grace = setTimeout(() => {
+    for (const controller of active.values()) {
+      controller.abort(new DOMException("the worker is stopping", "AbortError"));
+    }
+  }, options.killGraceMs);
+  try {
+    await Promise.all(queueWorkers.map((worker) => worker.close()));
+  } finally {
+    clearTimeout(grace);
+    await subscriber.quit().catch(() => {});
+    await Promise.all([...running.values()].map((kind) => kind.close?.()));
+    await workers.close();
+    await processes.close();
+    http.close();
+  }
+  log(`taskpool worker ${label}: stopped`);
+}
+
+/**
+ * `job` with the coordinator's folders replaced by this worker's, in every string that starts
+ * with one (as a path or a `file:` URL).
+ */
+export function mapPaths<T>(
+  job: T,
+  from: { baseDir: string; output: string },
+  to: { baseDir: string; output: string },
+): T {
+  // The longer prefix first: the output is often inside the job file's folder.
+  const pairs = [[from.output, resolve(to.output)], [from.baseDir, resolve(to.baseDir)]]
+    .sort((a, b) => b[0]!.length - a[0]!.length);
+  const map = (text: string): string => {
+    for (const [old, now] of pairs) {
+      if (old === now) continue;
+      for (const lead of ["", "file://"]) {
+        const prefix = `${lead}${old}`;
+        if (text === prefix || text.startsWith(`${prefix}/`)) {
+          return `${lead}${now}${text.slice(prefix.length)}`;
+        }
+      }
+    }
+    return text;
+  };
+  const visit = (node: unknown): unknown => {
+    if (typeof node === "string") return map(node);
+    if (Array.isArray(node)) return node.map(visit);
+    if (node !== null && typeof node === "object") {
+      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, visit(item)]));
+    }
+    return node;
+  };
+  return visit(job) as T;
+}
+
+function detailOf(error: unknown): string | undefined {
+  if (!error || typeof error !== "object") return undefined;
+  for (const key of ["workerStack", "stderrTail"]) {
+    const value = (error as Record<string, unknown>)[key];
+    if (typeof value === "string" && value) return value;
+  }
+  return undefined;
+}
+
+function hostName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "localhost";
+  }
+}
+
+/** The plan job type, re-exported for the command. */
+export type { Job };

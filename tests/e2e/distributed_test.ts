@@ -1,0 +1,309 @@
+/**
+ * Distributed runs on a real redis-server with real worker processes, killed with real signals:
+ * the coordinator (`run --redis`) and workers (`taskpool worker`) through the CLI.
+ */
+import assert from "node:assert/strict";
+import { cli, spawnCli } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/temp.ts";
+import { startRedis, startWorker, type TestRedis } from "../helpers/redis.ts";
+import { bodyBytes, fileBytes, startFaultServer } from "../helpers/fault_server.ts";
+import type { Report } from "../../lib/report/types.ts";
+import { descendantsOf } from "../helpers/processes.ts";
+
+const SECRET = "t0ken-that-stays-on-workers";
+
+/** Every value Redis holds, as text, whatever the key's type. */
+async function redisContents(redis: TestRedis): Promise<string> {
+  const keys = (await redis.cli("--scan")).split("\n").filter(Boolean);
+  const parts: string[] = [];
+  for (const key of keys) {
+    const type = (await redis.cli("type", key)).trim();
+    const read: Record<string, string[]> = {
+      string: ["get", key],
+      hash: ["hgetall", key],
+      list: ["lrange", key, "0", "-1"],
+      set: ["smembers", key],
+      zset: ["zrange", key, "0", "-1"],
+      stream: ["xrange", key, "-", "+"],
+    };
+    if (read[type]) parts.push(key, await redis.cli(...read[type]!));
+  }
+  return parts.join("\n");
+}
+
+async function* textsUnder(dir: string): AsyncGenerator<[string, string]> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* textsUnder(path);
+    else if (entry.isFile) yield [path, new TextDecoder().decode(await Deno.readFile(path))];
+  }
+}
+
+async function reportOf(path: string): Promise<Report> {
+  return JSON.parse(await Deno.readTextFile(path));
+}
+
+Deno.test("a job file runs on two workers: needs in order, each job's worker reported, ${VAR} only on workers", async () => {
+  await using redis = await startRedis();
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write("work/square.ts", "export default (n: number) => n * n;\n");
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      // Each held until both are in flight: one on each worker (io 1 each).
+      `  - { name: a, download: { url: "${server.url}/together/t?n=2", to: a.bin, ` +
+      `headers: { X-Token: "\${TOKEN}" } } }`,
+      `  - { name: b, download: { url: "${server.url}/together/t?n=2", to: b.bin, ` +
+      `headers: { X-Token: "\${TOKEN}" } } }`,
+      "  - { name: square, compute: { module: ./work/square.ts, args: [12] } }",
+      "  - name: note",
+      "    needs: [a, b, square]",
+      `    run: [sh, -c, 'echo "\${WHO}" > "$TASKPOOL_OUTPUT/note.txt"']`,
+    ].join("\n"),
+  );
+  const env = { TOKEN: SECRET, WHO: "a worker" };
+  await using one = await startWorker(redis.url, {
+    cwd: dir.path,
+    args: ["--name", "one", "-o", "w1", "--io", "1"],
+    env,
+  });
+  await using two = await startWorker(redis.url, {
+    cwd: dir.path,
+    args: ["--name", "two", "-o", "w2", "--io", "1"],
+    env,
+  });
+  // The coordinator has neither variable: it does not need them.
+  const run = await cli(["run", "jobs.yaml", "--redis", redis.url, "--html", "t.html"], {
+    cwd: dir.path,
+  });
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  const report = await reportOf(`${dir.path}/out/report.json`);
+  const ran = Object.fromEntries(report.jobs.map((job) => [job.name, job.ranOn]));
+  assert.deepEqual(
+    new Set([ran.a, ran.b].map((label) => label?.split("@")[0])),
+    new Set(["one", "two"]),
+    "the pair ran at once, one on each worker",
+  );
+  for (const job of report.jobs) assert.ok([one.label, two.label].includes(job.ranOn!));
+  const note = report.jobs.find((job) => job.name === "note")!;
+  const last = Math.max(...report.jobs.filter((job) => job !== note).map((job) => job.endMs));
+  assert.ok(note.startMs! >= last, "note ran after what it needs");
+  assert.equal(report.jobs.find((job) => job.name === "square")!.result, 144);
+  const noteOn = note.ranOn!.startsWith("one@") ? "w1" : "w2";
+  assert.equal(await Deno.readTextFile(`${dir.path}/${noteOn}/note.txt`), "a worker\n");
+  for (const headers of server.requests.get("/together/t")!) {
+    assert.equal(headers.get("x-token"), SECRET, "the worker expanded the header");
+  }
+  const html = await Deno.readTextFile(`${dir.path}/t.html`);
+  assert.ok(html.includes(one.label) && html.includes(two.label), "a lane group per worker");
+
+  assert.ok(!(await redisContents(redis)).includes(SECRET), "no secret in Redis");
+  for await (const [path, text] of textsUnder(dir.path)) {
+    if (path.endsWith("jobs.yaml")) continue;
+    assert.ok(!text.includes(SECRET), `${path} holds the secret`);
+  }
+  assert.equal(await one.stop(), 0);
+  assert.equal(await two.stop(), 0);
+});
+
+Deno.test("a worker SIGKILLed mid-compute and mid-download: its jobs run again elsewhere, the download resumes", async () => {
+  await using redis = await startRedis();
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  // The module waits for ever where a `block` file sits beside it: only in the doomed copy.
+  const module = [
+    "export default async (n: number) => {",
+    "  const blocked = await Deno.stat(new URL('./block', import.meta.url)).then(() => true, () => false);",
+    "  if (blocked) await new Promise(() => {});",
+    "  return n + 1;",
+    "};",
+  ].join("\n");
+  for (const copy of ["doomed", "healthy"]) await dir.write(`${copy}/work/step.ts`, `${module}\n`);
+  await dir.write("doomed/work/block", "");
+  const size = 600_000;
+  const yaml = [
+    "output: out",
+    "jobs:",
+    "  - { name: step, compute: { module: ./work/step.ts, args: [41] } }",
+    // The first response sends half and then stalls: the worker holding it is killed mid-body.
+    `  - { name: big, download: { url: "${server.url}/file/big?size=${size}&stall=1", to: big.bin } }`,
+  ].join("\n");
+  await dir.write("doomed/jobs.yaml", yaml);
+  await dir.write("healthy/jobs.yaml", yaml);
+  const lease = ["--lease", "2s", "-o", `${dir.path}/shared`];
+  const doomed = await startWorker(redis.url, { cwd: `${dir.path}/doomed`, args: lease });
+  const coordinator = spawnCli(["run", "jobs.yaml", "--redis", redis.url, "--json"], {
+    cwd: `${dir.path}/doomed`,
+  });
+  await whenPart(`${dir.path}/shared/big.bin.part`, size / 2);
+  await doomed.stop("SIGKILL");
+  await using healthy = await startWorker(redis.url, { cwd: `${dir.path}/healthy`, args: lease });
+  const { code, stdout } = await coordinator.output();
+  assert.equal(code, 0, new TextDecoder().decode(stdout));
+  const report = await reportOf(`${dir.path}/doomed/out/report.json`);
+  for (const job of report.jobs) {
+    assert.equal(job.status, "ok", job.name);
+    assert.equal(job.ranOn, healthy.label, `${job.name} ran again on the healthy worker`);
+    assert.equal(job.attempts, 1, "a stall uses up no retry");
+  }
+  assert.equal(report.jobs.find((job) => job.name === "step")!.result, 42);
+  const big = report.jobs.find((job) => job.name === "big")!;
+  assert.equal(big.resumedFrom, size / 2, "the healthy worker resumed the doomed one's .part");
+  assert.deepEqual(await Deno.readFile(`${dir.path}/shared/big.bin`), fileBytes(size, 1));
+});
+
+/** Resolves once `path` holds at least `bytes` bytes. */
+async function whenPart(path: string, bytes: number): Promise<void> {
+  for (;;) {
+    const size = await Deno.stat(path).then((info) => info.size, () => 0);
+    if (size >= bytes) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("a coordinator SIGKILLed and started again picks its run up; a finished run is not", async () => {
+  await using redis = await startRedis();
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      // Each run of a command job appends a line: how often it ran is in the file.
+      `  - { name: quick, run: [sh, -c, 'echo quick >> "$TASKPOOL_OUTPUT/runs"'] }`,
+      `  - { name: held, download: { url: "${server.url}/hold/h", to: held.bin } }`,
+      `  - { name: after, needs: [held], run: [sh, -c, 'echo after >> "$TASKPOOL_OUTPUT/runs"'] }`,
+    ].join("\n"),
+  );
+  await using worker = await startWorker(redis.url, { cwd: dir.path, args: ["-o", "w"] });
+  const first = spawnCli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
+  await server.started("h");
+  await whenText(`${dir.path}/w/runs`, "quick\n");
+  // The coordinator dies whole, launcher and run alike, as when its machine goes.
+  for (const pid of [...descendantsOf(first.pid), first.pid]) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone already */ }
+  }
+  await first.status;
+  await first.stdout.cancel();
+  await first.stderr.cancel();
+
+  const second = spawnCli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
+  server.release("h");
+  const { code, stderr } = await second.output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.match(new TextDecoder().decode(stderr), /picking up run/);
+  assert.equal(
+    await Deno.readTextFile(`${dir.path}/w/runs`),
+    "quick\nafter\n",
+    "nothing ran twice",
+  );
+  assert.equal(server.hits.get("/hold/h"), 1, "the held download was not fetched again");
+  assert.deepEqual(await Deno.readFile(`${dir.path}/w/held.bin`), bodyBytes(16));
+
+  const third = await cli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
+  assert.equal(third.code, 0, third.stderr);
+  assert.doesNotMatch(third.stderr, /picking up run/, "a finished run is never picked up");
+  assert.equal(
+    await Deno.readTextFile(`${dir.path}/w/runs`),
+    "quick\nafter\nquick\nafter\n",
+    "the next run is a new run",
+  );
+  assert.equal(await worker.stop(), 0);
+});
+
+/** Resolves once `path` holds exactly `text`. */
+async function whenText(path: string, text: string): Promise<void> {
+  for (;;) {
+    if (await Deno.readTextFile(path).catch(() => "") === text) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("Redis restarted empty mid-run: the coordinator puts back what was lost", async () => {
+  await using redis = await startRedis();
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: held, download: { url: "${server.url}/hold/r", to: held.bin } }`,
+      `  - { name: after, needs: [held], run: ["true"] }`,
+    ].join("\n"),
+  );
+  await using worker = await startWorker(redis.url, {
+    cwd: dir.path,
+    args: ["-o", "w", "--lease", "2s"],
+  });
+  const run = spawnCli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
+  await server.started("r");
+  await redis.restartEmpty();
+  server.release("r");
+  const { code, stderr } = await run.output();
+  const said = new TextDecoder().decode(stderr);
+  assert.equal(code, 0, said);
+  assert.match(said, /Redis no longer has held: queued again|Redis no longer has after/);
+  assert.equal(await worker.stop(), 0);
+});
+
+Deno.test("a worker whose module differs, or that lacks a variable, fails that job saying so", async () => {
+  await using redis = await startRedis();
+  await using dir = await tempDir();
+  await dir.write("coord/work/m.ts", "export default () => 1;\n");
+  await dir.write("other/work/m.ts", "export default () => 2; // changed\n");
+  const yaml = [
+    "output: out",
+    "jobs:",
+    "  - { name: m, retries: 0, compute: { module: ./work/m.ts } }",
+    `  - { name: v, retries: 0, run: [sh, -c, 'echo \${MISSING_ONE}'] }`,
+  ].join("\n");
+  await dir.write("coord/jobs.yaml", yaml);
+  await using worker = await startWorker(redis.url, {
+    cwd: dir.path,
+    args: ["--dir", "other", "-o", "w"],
+  });
+  const run = await cli(["run", "jobs.yaml", "--redis", redis.url], { cwd: `${dir.path}/coord` });
+  assert.equal(run.code, 1);
+  const report = await reportOf(`${dir.path}/coord/out/report.json`);
+  const m = report.jobs.find((job) => job.name === "m")!;
+  assert.equal(m.error?.code, "DEFINITION_DIFFERS");
+  assert.match(m.error!.message, /has a different work\/m\.ts from the coordinator's/);
+  const v = report.jobs.find((job) => job.name === "v")!;
+  assert.equal(v.error?.code, "MISSING_VARIABLE");
+  assert.match(v.error!.message, /lacks \$\{MISSING_ONE\}/);
+  assert.equal(await worker.stop(), 0);
+});
+
+Deno.test("SIGTERM: a worker finishes what it can within --kill-grace, hands back the rest, exits 0", async () => {
+  await using redis = await startRedis();
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    `output: out\njobs:\n  - { name: held, download: { url: "${server.url}/hold/g", to: g.bin } }\n`,
+  );
+  const leaving = await startWorker(redis.url, {
+    cwd: dir.path,
+    args: ["-o", "w", "--kill-grace", "1s", "--name", "leaving"],
+  });
+  const run = spawnCli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
+  await server.started("g");
+  assert.equal(await leaving.stop("SIGTERM"), 0, leaving.stderr());
+  await using staying = await startWorker(redis.url, {
+    cwd: dir.path,
+    args: ["-o", "w", "--name", "staying"],
+  });
+  server.release("g");
+  const { code } = await run.output();
+  assert.equal(code, 0);
+  const [job] = (await reportOf(`${dir.path}/out/report.json`)).jobs;
+  assert.equal(job!.ranOn, staying.label, "handed back, then run by the other worker");
+  assert.equal(job!.attempts, 1, "handing back uses up no retry");
+});
