@@ -15,12 +15,16 @@
  * - features (bench/download_features.ts): the bandwidth limit's accuracy and cost, split
  *   downloads against a per-connection cap, mirror failover, as whole processes
  *
- * `deno task bench startup`, `downloads`, `cpu` or `features` runs one part.
+ * - distributed (bench/distributed.ts): runs through Redis and 2 worker processes against a
+ *   local run beside them, and how soon a SIGKILLed worker's job runs again
+ *
+ * `deno task bench startup`, `downloads`, `cpu`, `features` or `distributed` runs one part.
  */
 import { benchCpu } from "./cpu.ts";
 import { benchDownloads } from "./downloads.ts";
 import { benchStartup } from "./startup.ts";
 import { benchDownloadFeatures } from "./download_features.ts";
+import { benchDistributed } from "./distributed.ts";
 import { saveResults } from "./results.ts";
 
 console.log(`taskpool bench on ${navigator.hardwareConcurrency} cores, deno ${Deno.version.deno}`);
@@ -29,4 +33,5 @@ if (!only || only === "startup") await benchStartup();
 if (!only || only === "downloads") await benchDownloads();
 if (!only || only === "cpu") await benchCpu();
 if (!only || only === "features") await benchDownloadFeatures();
+if (!only || only === "distributed") await benchDistributed();
 console.log(`raw figures: ${await saveResults(only ?? "all")}`);

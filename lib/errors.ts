@@ -82,7 +82,8 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof InterruptedError) {
     return error.signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
   }
-  if (hasCode(error, "LOCKED")) return EXIT.locked;
+  // Try again later: another run holds the output folder, or a service was not there.
+  if (hasCode(error, "LOCKED", "UNAVAILABLE")) return EXIT.locked;
   if (hasCode(error, ...USAGE_CODES)) return EXIT.usage;
   return EXIT.jobsFailed;
 }

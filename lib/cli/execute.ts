@@ -62,7 +62,10 @@ export async function executePlan(
     color: io.color,
     ...(io.columns ? { columns: io.columns } : {}),
     bandwidthLimit: plan.concurrency.bandwidth,
+    statusLines: () => workerLines?.() ?? [],
   });
+  // A distributed run's workers, once it has them.
+  let workerLines: (() => string[]) | undefined;
   interrupts.sayThrough(progress.note);
   try {
     const timelines = options.timelines ?? {};
@@ -74,6 +77,7 @@ export async function executePlan(
         kinds: options.kinds,
         log: (line) => progress.note(`${line}\n`),
       });
+    workerLines = coordinator?.status;
     let report;
     try {
       report = await runPlan(plan, {

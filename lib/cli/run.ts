@@ -163,6 +163,8 @@ async function prepareRun(
         ...grants,
         net: grants.net === true ? true : [...grants.net, redisHostPort],
         env: true as const,
+        // rediss:// trusts the CA that DENO_CERT names, as downloads do.
+        read: [...grants.read, ...(readEnv("DENO_CERT") ? [resolve(readEnv("DENO_CERT")!)] : [])],
         sys: [...new Set([...grants.sys, "hostname", "osRelease", "networkInterfaces"])],
       };
     },

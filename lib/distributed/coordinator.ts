@@ -22,7 +22,15 @@ import type { Redis } from "ioredis";
 import type { Job, Plan } from "../jobfile/job.ts";
 import type { KindDefinition, Kinds } from "../kind_definition.ts";
 import type { JobKind, PoolName, TaskContext, TaskResult } from "../scheduler/kind.ts";
-import { CANCEL_CHANNEL, connectRedis, PREFIX, QUEUES, showRedisUrl } from "./redis.ts";
+import {
+  CANCEL_CHANNEL,
+  connectRedis,
+  PREFIX,
+  QUEUES,
+  showRedisUrl,
+  STARTED_CHANNEL,
+  whenReachable,
+} from "./redis.ts";
 import { type RemoteJobData, RemoteJobError, remoteJobId, type RemoteOutcome } from "./protocol.ts";
 import { DefinitionDigests } from "./digests.ts";
 
@@ -48,6 +56,8 @@ export interface Coordinator {
   kinds: Map<string, JobKind>;
   /** The workers seen so far, by label, with the jobs each ran. */
   workers: Map<string, number>;
+  /** Lines for the progress display: each worker and what it runs now. */
+  status(): string[];
   /** Ends the run: `finished` marks it done (never picked up again). */
   close(finished: boolean): Promise<void>;
 }
@@ -60,7 +70,12 @@ export async function openCoordinator(
   const { redis: url, log } = options;
   const onError = (message: string) => log(`taskpool: redis ${showRedisUrl(url)}: ${message}`);
   const client = connectRedis(url, { onError });
-  await client.ping();
+  try {
+    await whenReachable(client, url);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
   const digest = await planDigest(plan);
   const pointer = `${PREFIX}:run:${digest}`;
   let run = await client.get(pointer);
@@ -91,6 +106,7 @@ export async function openCoordinator(
       definition.name,
       remoteKind(definition, {
         run,
+        resumed,
         plan,
         baseDir: options.baseDir,
         queue: queues[definition.pool],
@@ -107,6 +123,7 @@ export async function openCoordinator(
     resumed,
     kinds,
     workers,
+    status: () => tracker.status(workers),
     async close(finished) {
       await tracker.stop();
       if (finished) await client.del(pointer).catch(() => {});
@@ -125,6 +142,8 @@ async function planDigest(plan: Plan): Promise<string> {
 
 interface RemoteKindContext {
   run: string;
+  /** Whether the run was picked up: only then may Redis know an attempt already. */
+  resumed: boolean;
   plan: Plan;
   baseDir: string;
   queue: Queue;
@@ -149,7 +168,9 @@ function remoteKind(definition: KindDefinition, context: RemoteKindContext): Job
         origin: { baseDir: context.baseDir, output: context.plan.output },
         digests: await context.digests.of(definition, job),
       };
-      const outcome = await context.tracker.outcome(id, context.queue, data, task.signal);
+      const outcome = await context.tracker.outcome(id, context.queue, data, task.signal, {
+        known: context.resumed,
+      });
       const seen = context.workers.get(outcome.worker);
       if (seen === undefined) context.log(`taskpool: worker ${outcome.worker} joined the run`);
       context.workers.set(outcome.worker, (seen ?? 0) + 1);
@@ -183,7 +204,17 @@ class Tracker {
   readonly #client: Redis;
   readonly #options: TrackerOptions;
   readonly #waiters = new Map<string, Waiter>();
+  readonly #batches = new Map<
+    Queue,
+    {
+      jobs: { name: string; data: RemoteJobData; opts: Record<string, unknown> }[];
+      done: Promise<void>;
+    }
+  >();
   readonly #events: QueueEvents[] = [];
+  /** Which worker runs each outstanding attempt, as the workers say. */
+  readonly #runningOn = new Map<string, string>();
+  #subscriber: Redis | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
@@ -222,7 +253,32 @@ class Tracker {
       await events.waitUntilReady();
       this.#events.push(events);
     }
+    const subscriber = connectRedis(this.#options.url, { onError: this.#options.onError });
+    subscriber.on("message", (_channel: string, message: string) => {
+      const [id = "", worker = ""] = message.split("\n");
+      if (this.#waiters.has(id)) this.#runningOn.set(id, worker);
+    });
+    await subscriber.subscribe(STARTED_CHANNEL);
+    this.#subscriber = subscriber;
     this.#schedulePoll();
+  }
+
+  /** Each worker with what it runs now (the workers seen so far, idle ones too). */
+  status(known: ReadonlyMap<string, number>): string[] {
+    const running = new Map<string, string[]>();
+    for (const worker of known.keys()) running.set(worker, []);
+    for (const [id, worker] of this.#runningOn) {
+      const name = this.#waiters.get(id)?.data.job.name;
+      if (name === undefined) continue;
+      let names = running.get(worker);
+      if (!names) running.set(worker, names = []);
+      names.push(name);
+    }
+    const lines = [...running].slice(0, 8).map(([worker, names]) =>
+      `  ${worker}  ${names.length ? `${names.length} running: ${names.join(", ")}` : "idle"}`
+    );
+    if (running.size > 8) lines.push(`  and ${running.size - 8} more workers`);
+    return lines.length ? ["workers", ...lines] : ["workers: none has taken a job yet"];
   }
 
   /** The outcome of attempt `id`: queued now unless Redis has it already. */
@@ -231,11 +287,12 @@ class Tracker {
     queue: Queue,
     data: RemoteJobData,
     signal: AbortSignal,
+    options: { known: boolean },
   ): Promise<RemoteOutcome> {
     signal.throwIfAborted();
     const { promise, resolve } = Promise.withResolvers<RemoteOutcome>();
     this.#waiters.set(id, { queue, data, resolve });
-    const known = await QueueJob.fromId(queue, id);
+    const known = options.known && await QueueJob.fromId(queue, id);
     if (!known) await this.#add(queue, id, data);
     else await this.#check(id);
     const onAbort = () => {
@@ -254,6 +311,7 @@ class Tracker {
     } finally {
       signal.removeEventListener("abort", onAbort);
       this.#waiters.delete(id);
+      this.#runningOn.delete(id);
     }
   }
 
@@ -261,15 +319,36 @@ class Tracker {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await Promise.all(this.#events.map((events) => events.close()));
+    await this.#subscriber?.quit().catch(() => {});
   }
 
-  #add(queue: Queue, id: string, data: RemoteJobData) {
-    return queue.add(data.job.name, data, {
-      jobId: id,
-      attempts: 1,
-      removeOnComplete: { age: 7 * 86400 },
-      removeOnFail: { age: 7 * 86400 },
+  /**
+   * Queues an attempt. Attempts queued in the same turn of the event loop go to Redis together
+   * (one `addBulk`: one round trip for many jobs).
+   */
+  #add(queue: Queue, id: string, data: RemoteJobData): Promise<void> {
+    let batch = this.#batches.get(queue);
+    if (!batch) {
+      const pending = Promise.withResolvers<void>();
+      batch = { jobs: [], done: pending.promise };
+      this.#batches.set(queue, batch);
+      const flushing = batch;
+      setTimeout(() => {
+        this.#batches.delete(queue);
+        queue.addBulk(flushing.jobs).then(() => pending.resolve(), pending.reject);
+      }, 0);
+    }
+    batch.jobs.push({
+      name: data.job.name,
+      data,
+      opts: {
+        jobId: id,
+        attempts: 1,
+        removeOnComplete: { age: 7 * 86400 },
+        removeOnFail: { age: 7 * 86400 },
+      },
     });
+    return batch.done;
   }
 
   async #cancel(queue: Queue, id: string): Promise<void> {
@@ -295,6 +374,7 @@ class Tracker {
       return;
     }
     this.#waiters.delete(id);
+    this.#runningOn.delete(id);
     waiter.resolve(outcome);
   }
 

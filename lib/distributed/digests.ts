@@ -31,13 +31,23 @@ export async function sha256OfFile(path: string): Promise<string> {
 export class DefinitionDigests {
   readonly #baseDir: string;
   readonly #byFile = new Map<string, Promise<string>>();
+  /** The digests of an entry's jobs: fan-out members share their definition. */
+  readonly #byGroup = new Map<string, Promise<Record<string, string>>>();
 
   constructor(baseDir: string) {
     this.#baseDir = baseDir;
   }
 
   /** The digests of `job`'s definition files inside the job file's folder, by relative path. */
-  async of(kind: KindDefinition, job: Job): Promise<Record<string, string>> {
+  of(kind: KindDefinition, job: Job): Promise<Record<string, string>> {
+    if (!kind.definitionFiles) return Promise.resolve({});
+    const key = `${job.kind}\u0000${job.group}`;
+    let digests = this.#byGroup.get(key);
+    if (!digests) this.#byGroup.set(key, digests = this.#of(kind, job));
+    return digests;
+  }
+
+  async #of(kind: KindDefinition, job: Job): Promise<Record<string, string>> {
     const digests: Record<string, string> = {};
     for (const file of await kind.definitionFiles?.(job) ?? []) {
       const path = relative(this.#baseDir, file);

@@ -19,6 +19,9 @@ export const QUEUES = { io: "io", cpu: "cpu" } as const;
 /** The channel a coordinator announces cancelled jobs on (their BullMQ job ids). */
 export const CANCEL_CHANNEL = `${PREFIX}:cancel`;
 
+/** The channel workers say on which job they start: `ID\nWORKER`. */
+export const STARTED_CHANNEL = `${PREFIX}:started`;
+
 /**
  * A Redis URL, checked: `redis://` or `rediss://` (TLS), with a host.
  *
@@ -66,7 +69,7 @@ export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
     enableReadyCheck: true,
     lazyConnect: false,
     retryStrategy: (times: number) => Math.min(times * 200, 2000),
-    ...(url.startsWith("rediss:") ? { tls: {} } : {}),
+    ...(url.startsWith("rediss:") ? { tls: tlsOptions() } : {}),
   });
   let said: string | undefined;
   redis.on("error", (error: Error) => {
@@ -76,6 +79,71 @@ export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
   });
   redis.on("ready", () => said = undefined);
   return redis;
+}
+
+/**
+ * TLS for `rediss://`: the system's authorities, and the one `DENO_CERT` names (a private CA, as
+ * for downloads).
+ */
+function tlsOptions(): { ca?: string[] } {
+  const path = readEnv("DENO_CERT");
+  if (!path) return {};
+  try {
+    return { ca: [Deno.readTextFileSync(path)] };
+  } catch (error) {
+    throw new UsageError(`DENO_CERT: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Redis cannot be reached: a run may be tried again later (exit 75). */
+export class RedisUnavailableError extends Error {
+  override readonly name = "RedisUnavailableError";
+  readonly code = "UNAVAILABLE";
+}
+
+/**
+ * Resolves once `redis` answers; a refused password is a usage error (exit 2), and a Redis that
+ * does not answer within `timeoutMs` is unavailable (exit 75), both naming the URL redacted.
+ */
+export async function whenReachable(redis: Redis, url: string, timeoutMs = 10_000): Promise<void> {
+  const shown = showRedisUrl(url);
+  const secrets = urlSecrets(url);
+  const { promise: failed, reject } = Promise.withResolvers<never>();
+  const refused = (error: Error) =>
+    /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(error.message)
+      ? new UsageError(`Redis at ${shown} refused the login: ${redactText(error.message, secrets)}`)
+      : undefined;
+  const onError = (error: Error) => {
+    const usage = refused(error);
+    if (usage) reject(usage);
+  };
+  redis.on("error", onError);
+  const timer = setTimeout(() => {
+    reject(
+      new RedisUnavailableError(`Redis at ${shown} did not answer within ${timeoutMs / 1000}s`),
+    );
+  }, timeoutMs);
+  try {
+    await Promise.race([
+      redis.ping().catch((error: Error) => {
+        throw refused(error) ?? new RedisUnavailableError(
+          `Redis at ${shown} failed: ${redactText(error.message, secrets)}`,
+        );
+      }),
+      failed,
+    ]);
+  } finally {
+    clearTimeout(timer);
+    redis.off("error", onError);
+  }
 }
 
 /** A Redis URL as it may be shown: the password as `***`. */

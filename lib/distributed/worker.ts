@@ -26,7 +26,15 @@ import { type Environment, interpolateDeep } from "../jobfile/interpolate.ts";
 import { HttpTransport } from "../http/transport.ts";
 import { ProcessPool } from "../pools/process/process_pool.ts";
 import { WorkerPool } from "../pools/worker/worker_pool.ts";
-import { CANCEL_CHANNEL, connectRedis, PREFIX, QUEUES, showRedisUrl } from "./redis.ts";
+import {
+  CANCEL_CHANNEL,
+  connectRedis,
+  PREFIX,
+  QUEUES,
+  showRedisUrl,
+  STARTED_CHANNEL,
+  whenReachable,
+} from "./redis.ts";
 import type { RemoteError, RemoteJobData, RemoteOutcome } from "./protocol.ts";
 import { sha256OfFile } from "./digests.ts";
 
@@ -78,6 +86,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   };
   const running = new Map<string, JobKind>();
   for (const kind of kinds) running.set(kind.name, await kind.create(resources));
+  const fileDigests = new FileDigests();
+  const definitionFiles = new Map<string, Promise<string[]>>();
+  const verified = new Set<string>();
+  // What runs at once: BullMQ hands out more (a few jobs ahead per slot, so that tiny jobs do not
+  // wait for a round trip to Redis between them); these limits keep the pools' sizes.
+  const slots = { io: new Semaphore(options.io), cpu: new Semaphore(options.cpu) };
 
   const onError = (message: string) =>
     log(`taskpool worker: redis ${showRedisUrl(options.redis)}: ${message}`);
@@ -85,6 +99,17 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   let stopping = false;
 
   const subscriber = connectRedis(options.redis, { onError });
+  try {
+    await whenReachable(subscriber, options.redis);
+  } catch (error) {
+    subscriber.disconnect();
+    await Promise.all([...running.values()].map((kind) => kind.close?.()));
+    await workers.close();
+    await processes.close();
+    http.close();
+    throw error;
+  }
+  const publisher = connectRedis(options.redis, { onError });
   subscriber.on("message", (_channel: string, id: string) => {
     active.get(id)?.abort(new DOMException("cancelled by the coordinator", "AbortError"));
   });
@@ -95,8 +120,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const id = queued.id!;
     const controller = new AbortController();
     active.set(id, controller);
+    // Tells the coordinators' progress displays which worker runs what (fire and forget).
+    publisher.publish(STARTED_CHANNEL, `${id}\n${label}`).catch(() => {});
     try {
-      await queued.updateProgress({ worker: label }).catch(() => {});
       const outcome = await runOne(data, controller.signal);
       if (stopping && controller.signal.aborted && token !== undefined) {
         // Stopped by SIGTERM past the grace: back to the queue, for another worker.
@@ -128,11 +154,22 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         false,
       );
     }
-    for (const file of await definition.definitionFiles?.(job) ?? []) {
+    // Fan-out members share their definition: its files are found once per entry of a run.
+    const key = `${data.run}\u0000${job.kind}\u0000${job.group}`;
+    let files = definitionFiles.get(key);
+    if (!files) {
+      files = definition.definitionFiles?.(job) ?? Promise.resolve([]);
+      definitionFiles.set(key, files);
+      if (definitionFiles.size > 10_000) {
+        definitionFiles.delete(definitionFiles.keys().next().value!);
+      }
+    }
+    // Checked once per entry of a run: its members were sent the same digests.
+    for (const file of verified.has(key) ? [] : await files) {
       const path = relative(options.dir, file);
       const expected = data.digests[path];
       if (expected === undefined) continue;
-      const actual = await sha256OfFile(file).catch(() => "missing");
+      const actual = await fileDigests.of(file);
       if (actual !== expected) {
         return failed(
           `worker ${label} has a different ${path} from the coordinator's (sha256 ` +
@@ -144,12 +181,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         );
       }
     }
+    verified.add(key);
+    if (verified.size > 10_000) verified.delete(verified.values().next().value!);
+    const slot = slots[kind.pool];
     try {
+      await slot.take(signal);
       const result = await kind.run(job, {
         signal,
         attempt: data.attempt,
         needs: new Map(data.needs),
-      });
+      }).finally(() => slot.give());
       return { worker: label, result };
     } catch (error) {
       const remote: RemoteError = {
@@ -174,9 +215,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     new Worker(QUEUES[pool], process, {
       connection: connectRedis(options.redis, { onError }),
       prefix: PREFIX,
-      concurrency: pool === "io" ? options.io : options.cpu,
+      concurrency: pool === "io" ? options.io * 2 : options.cpu * JOBS_AHEAD,
       lockDuration: options.leaseMs,
-      stalledInterval: options.leaseMs,
+      // Checked twice a lease: a dead worker's job is found about one lease after its last word.
+      stalledInterval: Math.max(500, Math.round(options.leaseMs / 2)),
       // A job whose worker died goes back to the queue however often that happens: a stall is
       // not the job's failure and uses up none of its retries.
       maxStalledCount: 1000,
@@ -209,12 +251,69 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   } finally {
     clearTimeout(grace);
     await subscriber.quit().catch(() => {});
+    await publisher.quit().catch(() => {});
     await Promise.all([...running.values()].map((kind) => kind.close?.()));
     await workers.close();
     await processes.close();
     http.close();
   }
   log(`taskpool worker ${label}: stopped`);
+}
+
+/** Jobs a worker takes per cpu slot: the rest wait in its queue, not for a round trip. */
+const JOBS_AHEAD = 8;
+
+/** A count of slots that waiters take in turn. */
+class Semaphore {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  take(signal: AbortSignal): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#waiting.indexOf(grant);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        reject(signal.reason);
+      };
+      const grant = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      this.#waiting.push(grant);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  give(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}
+
+/** Files' SHA-256, read again only when a file's size or mtime changed. */
+class FileDigests {
+  readonly #known = new Map<string, { stamp: string; digest: Promise<string> }>();
+
+  async of(path: string): Promise<string> {
+    const info = await Deno.stat(path).catch(() => undefined);
+    if (!info) return "missing";
+    const stamp = `${info.size}:${info.mtime?.getTime()}`;
+    let known = this.#known.get(path);
+    if (known?.stamp !== stamp) {
+      known = { stamp, digest: sha256OfFile(path).catch(() => "missing") };
+      this.#known.set(path, known);
+    }
+    return await known.digest;
+  }
 }
 
 /**

@@ -54,9 +54,12 @@ export function eventLine(
       };
     case "job-finished": {
       const { outcome, job } = event;
+      const ranOn = outcome.result?.ranOn ??
+        (outcome.error as { worker?: unknown } | undefined)?.worker;
+      const where = typeof ranOn === "string" ? ` on ${ranOn}` : "";
       const took = outcome.startMs === undefined
         ? ""
-        : ` ${formatDuration(outcome.endMs - outcome.startMs)}`;
+        : ` ${formatDuration(outcome.endMs - outcome.startMs)}${where}`;
       if (outcome.status === "failed") {
         return {
           text: `${paint(31, "failed")}    ${job.name}${took}: ${errorMessage(outcome.error)}`,

@@ -33,6 +33,8 @@ export interface ProgressOptions {
   label?: string;
   /** The downloads' bandwidth limit in bytes a second, shown beside their rate. */
   bandwidthLimit?: number | undefined;
+  /** More lines for the block, asked at each redraw (a distributed run's workers). */
+  statusLines?: () => string[];
 }
 
 /** A progress display: feed it events, close it before printing the summary. */
@@ -110,6 +112,7 @@ function terminalProgress(options: ProgressOptions): Progress {
       color,
       ...(options.label ? { label: options.label } : {}),
       ...(options.bandwidthLimit ? { bandwidthLimit: options.bandwidthLimit } : {}),
+      ...(options.statusLines ? { statusLines: options.statusLines() } : {}),
     });
     shown = lines.length;
     return lines.join("\n");

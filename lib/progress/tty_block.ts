@@ -18,6 +18,8 @@ export interface BlockOptions {
   label?: string;
   /** The downloads' bandwidth limit in bytes a second, shown after their rate. */
   bandwidthLimit?: number;
+  /** More lines, under the pools' (a distributed run's workers and what each runs). */
+  statusLines?: string[];
 }
 
 const BAR_MAX = 30;
@@ -45,6 +47,7 @@ export function progressBlock(snapshot: TallySnapshot, options: BlockOptions): s
   const lines = snapshot.pools.map((pool) =>
     fit(poolLine(pool, snapshot, options.bandwidthLimit), width)
   );
+  for (const line of options.statusLines ?? []) lines.push(fit(line, width));
 
   const percent = snapshot.total === 0 ? 100 : Math.floor((snapshot.done / snapshot.total) * 100);
   const failed = snapshot.failed ? `  ${snapshot.failed} failed` : "";

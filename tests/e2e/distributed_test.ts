@@ -9,6 +9,10 @@ import { startRedis, startWorker, type TestRedis } from "../helpers/redis.ts";
 import { bodyBytes, fileBytes, startFaultServer } from "../helpers/fault_server.ts";
 import type { Report } from "../../lib/report/types.ts";
 import { descendantsOf } from "../helpers/processes.ts";
+import { makeCa } from "../helpers/tls.ts";
+import { tmux } from "../helpers/terminal.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 const SECRET = "t0ken-that-stays-on-workers";
 
@@ -80,6 +84,7 @@ Deno.test("a job file runs on two workers: needs in order, each job's worker rep
     cwd: dir.path,
   });
   assert.equal(run.code, 0, run.stderr + run.stdout);
+  assert.match(run.stderr, /^\S+ ok +square \S+ on (one|two)@/m, "each line says where");
   const report = await reportOf(`${dir.path}/out/report.json`);
   const ran = Object.fromEntries(report.jobs.map((job) => [job.name, job.ranOn]));
   assert.deepEqual(
@@ -306,4 +311,66 @@ Deno.test("SIGTERM: a worker finishes what it can within --kill-grace, hands bac
   const [job] = (await reportOf(`${dir.path}/out/report.json`)).jobs;
   assert.equal(job!.ranOn, staying.label, "handed back, then run by the other worker");
   assert.equal(job!.attempts, 1, "handing back uses up no retry");
+});
+
+Deno.test("rediss:// with a password: the run works, the password is shown and kept nowhere", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/pki`);
+  await makeCa(`${dir.path}/pki`);
+  const password = "r3dis-pa55word";
+  const tls = {
+    cert: `${dir.path}/pki/leaf.pem`,
+    key: `${dir.path}/pki/leaf.key`,
+    ca: `${dir.path}/pki/ca.pem`,
+  };
+  await using redis = await startRedis({ tls, password });
+  assert.ok(redis.url.startsWith("rediss://"));
+  await dir.write(
+    "jobs.yaml",
+    `output: out\njobs:\n  - { name: hi, run: [sh, -c, 'echo hi > "$TASKPOOL_OUTPUT/hi"'] }\n`,
+  );
+  const env = { DENO_CERT: tls.ca };
+  await using worker = await startWorker(redis.url, { cwd: dir.path, args: ["-o", "w"], env });
+  const run = await cli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path, env });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(await Deno.readTextFile(`${dir.path}/w/hi`), "hi\n");
+  const wrong = await cli(
+    ["run", "jobs.yaml", "--redis", redis.url.replace(password, "not-it")],
+    { cwd: dir.path, env },
+  );
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /refused the login/);
+  assert.equal(await worker.stop(), 0);
+  for (const text of [run.stdout, run.stderr, wrong.stdout, wrong.stderr, worker.stderr()]) {
+    assert.ok(!text.includes(password), "the password is never shown");
+  }
+  for await (const [path, text] of textsUnder(dir.path)) {
+    assert.ok(!text.includes(password), `${path} holds the password`);
+  }
+});
+
+Deno.test("in a terminal, a distributed run shows each worker and what it runs", async () => {
+  await using redis = await startRedis();
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    `output: out\njobs:\n  - { name: slow, download: { url: "${server.url}/hold/tty", to: s.bin } }\n`,
+  );
+  await using worker = await startWorker(redis.url, { cwd: dir.path, args: ["-o", "w"] });
+  const socket = `taskpool-test-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  await using terminal = tmux(socket);
+  const command = `cd '${dir.path}' && '${Deno.execPath()}' run -A '${MAIN}' run jobs.yaml ` +
+    `--redis ${redis.url}; tmux -L ${socket} wait-for -S finished; exec sleep 600`;
+  await terminal.run("new-session", "-d", "-s", "main", "-x", "100", "-y", "30", command);
+  await server.started("tty");
+  const during = await terminal.screenWhen((text) => text.includes("1 running: slow"));
+  assert.match(
+    during,
+    new RegExp(`^workers$\\n^  ${worker.label.replace(/\./g, "\\.")}  1 running: slow$`, "m"),
+  );
+  server.release("tty");
+  await terminal.run("wait-for", "finished");
+  assert.match(await terminal.screen(), /^taskpool: OK 1 jobs: 1 ok/m);
+  assert.equal(await worker.stop(), 0);
 });

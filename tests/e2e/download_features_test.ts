@@ -9,6 +9,7 @@ import { cli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/temp.ts";
 import { serveLoopback } from "../../lib/util/serve_loopback.ts";
 import type { Report } from "../../lib/report/types.ts";
+import { makeCa } from "../helpers/tls.ts";
 
 async function reportOf(dir: string): Promise<Report> {
   return JSON.parse(await Deno.readTextFile(`${dir}/out/report.json`));
@@ -60,62 +61,6 @@ Deno.test("a host's login comes from NETRC, is sent, and is written nowhere", as
   assert.equal(without.code, 1);
   assert.equal(seen.at(-1), null);
 });
-
-/** A CA and a certificate for 127.0.0.1 that it signed, made with openssl in `dir`. */
-async function makeCa(dir: string): Promise<{ ca: string; cert: string; key: string }> {
-  const openssl = async (...args: string[]) => {
-    const { code, stderr } = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null" })
-      .output();
-    assert.equal(code, 0, new TextDecoder().decode(stderr));
-  };
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=taskpool test CA",
-  );
-  await openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "leaf.key",
-    "-out",
-    "leaf.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  );
-  await Deno.writeTextFile(`${dir}/ext.cnf`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  await openssl(
-    "x509",
-    "-req",
-    "-in",
-    "leaf.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "leaf.pem",
-    "-days",
-    "2",
-    "-extfile",
-    "ext.cnf",
-  );
-  const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
-  return { ca: await read("ca.pem"), cert: await read("leaf.pem"), key: await read("leaf.key") };
-}
 
 Deno.test("tls.ca and DENO_CERT trust a private CA; without them the server is refused", async () => {
   await using dir = await tempDir();

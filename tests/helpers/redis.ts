@@ -21,18 +21,42 @@ function freePort(): number {
   return port;
 }
 
-function spawnServer(port: number): Deno.ChildProcess {
+/** How a test's Redis is reached: TLS files and a password, when it asks for them. */
+export interface RedisSecurity {
+  tls?: { cert: string; key: string; ca: string };
+  password?: string;
+}
+
+function serverArgs(port: number, security: RedisSecurity): string[] {
+  const args = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  if (security.tls) {
+    const { cert, key, ca } = security.tls;
+    args.push("--port", "0", "--tls-port", String(port), "--tls-cert-file", cert);
+    args.push("--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no");
+  } else args.push("--port", String(port));
+  if (security.password) args.push("--requirepass", security.password);
+  return args;
+}
+
+function cliArgs(port: number, security: RedisSecurity): string[] {
+  const args = ["-p", String(port)];
+  if (security.tls) args.push("--tls", "--cacert", security.tls.ca);
+  if (security.password) args.push("--no-auth-warning", "-a", security.password);
+  return args;
+}
+
+function spawnServer(port: number, security: RedisSecurity = {}): Deno.ChildProcess {
   return new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    args: serverArgs(port, security),
     stdout: "null",
     stderr: "null",
   }).spawn();
 }
 
-async function untilAnswers(port: number): Promise<void> {
+async function untilAnswers(port: number, security: RedisSecurity = {}): Promise<void> {
   for (let i = 0; i < 500; i++) {
     const { stdout } = await new Deno.Command("redis-cli", {
-      args: ["-p", String(port), "ping"],
+      args: [...cliArgs(port, security), "ping"],
       stdout: "piped",
       stderr: "null",
     }).output();
@@ -43,27 +67,29 @@ async function untilAnswers(port: number): Promise<void> {
 }
 
 /** Starts redis-server on a free port and waits until it answers. */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(security: RedisSecurity = {}): Promise<TestRedis> {
   const port = freePort();
-  let server = spawnServer(port);
-  await untilAnswers(port);
+  let server = spawnServer(port, security);
+  await untilAnswers(port, security);
   const cli = async (...args: string[]) => {
     const { stdout } = await new Deno.Command("redis-cli", {
-      args: ["-p", String(port), ...args],
+      args: [...cliArgs(port, security), ...args],
       stdout: "piped",
       stderr: "null",
     }).output();
     return new TextDecoder().decode(stdout);
   };
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${security.tls ? "rediss" : "redis"}://${
+      security.password ? `:${encodeURIComponent(security.password)}@` : ""
+    }127.0.0.1:${port}`,
     port,
     cli,
     async restartEmpty() {
       server.kill("SIGKILL");
       await server.status;
-      server = spawnServer(port);
-      await untilAnswers(port);
+      server = spawnServer(port, security);
+      await untilAnswers(port, security);
     },
     async [Symbol.asyncDispose]() {
       server.kill("SIGKILL");

@@ -1,0 +1,221 @@
+/**
+ * `deno task bench distributed`: runs through Redis against a local run measured beside them,
+ * whole processes, on a redis-server of its own:
+ *
+ * - 2000 tiny compute jobs through Redis with 2 worker processes (target 1500 jobs/s);
+ * - 500 x 64 KiB at 20 ms latency through 2 workers with io 32 each, against one local run with
+ *   io 64 (target within 1.3x);
+ * - the time from a worker's SIGKILL to its job running again on another worker, against the
+ *   lease.
+ *
+ * @module
+ */
+import { median, startFileServer } from "./downloads.ts";
+import { RUN_FLAGS } from "./run_cli.ts";
+import { record } from "./results.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const MAIN = `${ROOT}main.ts`;
+
+async function startRedis(): Promise<{ url: string } & AsyncDisposable> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  const server = new Deno.Command("redis-server", {
+    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (;;) {
+    const { stdout } = await new Deno.Command("redis-cli", {
+      args: ["-p", String(port), "ping"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (new TextDecoder().decode(stdout).includes("PONG")) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async [Symbol.asyncDispose]() {
+      server.kill("SIGKILL");
+      await server.status;
+    },
+  };
+}
+
+interface Worker extends AsyncDisposable {
+  stderr(): string;
+  kill(signal: Deno.Signal): void;
+}
+
+async function startWorker(redis: string, cwd: string, args: string[]): Promise<Worker> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "worker", "--redis", redis, ...args],
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += value;
+    }
+  })();
+  while (!text.includes("taking jobs")) await new Promise((resolve) => setTimeout(resolve, 20));
+  return {
+    stderr: () => text,
+    kill: (signal) => child.kill(signal),
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+      await reading;
+    },
+  };
+}
+
+/** `taskpool run` as a whole process; resolves with its whole time and its report. */
+async function runCli(cwd: string, args: string[]): Promise<{ wholeMs: number; wallMs: number }> {
+  const started = performance.now();
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...RUN_FLAGS, MAIN, "run", "jobs.yaml", "--json", "-q", ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const wholeMs = performance.now() - started;
+  const summary = JSON.parse(new TextDecoder().decode(output.stdout));
+  if (summary.exitCode !== 0) throw new Error(`taskpool failed: ${JSON.stringify(summary)}`);
+  return { wholeMs, wallMs: summary.wallMs };
+}
+
+/** Runs the distributed benchmark. */
+export async function benchDistributed(): Promise<void> {
+  await using redis = await startRedis();
+  const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
+  try {
+    await Deno.writeTextFile(`${dir}/tiny.ts`, "export default (n: number) => n + 1;\n");
+
+    // 1. Tiny compute jobs.
+    await Deno.writeTextFile(
+      `${dir}/jobs.yaml`,
+      "output: out\njobs:\n  - { name: t, compute: { module: ./tiny.ts, args: [1], isolation: thread }, repeat: 2000 }\n",
+    );
+    const local: number[] = [];
+    const remote: { wholeMs: number; wallMs: number }[] = [];
+    {
+      await using _a = await startWorker(redis.url, dir, ["-o", "w1", "--name", "a"]);
+      await using _b = await startWorker(redis.url, dir, ["-o", "w2", "--name", "b"]);
+      for (let i = 0; i < 3; i++) {
+        local.push((await runCli(dir, [])).wholeMs);
+        remote.push(await runCli(dir, ["--redis", redis.url]));
+      }
+    }
+    const rate = 2000 / (median(remote.map((run) => run.wholeMs)) / 1000);
+    const rateInReport = 2000 / (median(remote.map((run) => run.wallMs)) / 1000);
+    record({
+      case: "2000 tiny compute jobs through Redis, 2 workers",
+      jobsPerSecond: rate,
+      jobsPerSecondInReport: rateInReport,
+      localWholeMs: median(local),
+      target: 1500,
+    });
+    console.log(
+      `redis      2000 tiny compute jobs, 2 workers: ${rate.toFixed(0)} jobs/s whole process ` +
+        `(${rateInReport.toFixed(0)} in the report; target 1500${
+          rate >= 1500 ? " met" : " NOT met"
+        }); ` +
+        `one local run ${median(local).toFixed(0)} ms; medians of 3`,
+    );
+
+    // 2. Downloads through two workers against one local run.
+    await using files = await startFileServer();
+    const urls = Array.from(
+      { length: 500 },
+      (_, i) => `"${files.url}/f/${i}.bin?bytes=65536&latency=20"`,
+    );
+    await Deno.writeTextFile(
+      `${dir}/jobs.yaml`,
+      `output: out\nconcurrency: { io: 64, per_host: 64 }\njobs:\n  - { name: d, download: { urls: [${
+        urls.join(", ")
+      }] } }\n`,
+    );
+    const localDl: number[] = [];
+    const remoteDl: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      localDl.push((await runCli(dir, ["--force"])).wholeMs);
+      // Fresh workers with empty folders each round: nothing is current on them.
+      const io = ["--io", "32"];
+      await using _a = await startWorker(redis.url, dir, ["-o", `d${i}a`, ...io, "--name", "a"]);
+      await using _b = await startWorker(redis.url, dir, ["-o", `d${i}b`, ...io, "--name", "b"]);
+      remoteDl.push((await runCli(dir, ["--redis", redis.url])).wholeMs);
+    }
+    const ratio = median(remoteDl) / median(localDl);
+    record({
+      case: "500 x 64 KiB at 20 ms: 2 workers io 32 vs one local run io 64",
+      remoteWholeMs: median(remoteDl),
+      localWholeMs: median(localDl),
+      ratio,
+      target: 1.3,
+    });
+    console.log(
+      `redis      500 x 64 KiB, 20 ms: 2 workers (io 32 each) ${median(remoteDl).toFixed(0)} ms, ` +
+        `one local run (io 64) ${median(localDl).toFixed(0)} ms = ${ratio.toFixed(2)}x ` +
+        `(target 1.3x${ratio <= 1.3 ? " met" : " NOT met"}); whole processes, medians of 3`,
+    );
+
+    // 3. From a worker's SIGKILL to its job running again elsewhere.
+    await Deno.writeTextFile(
+      `${dir}/hang.ts`,
+      [
+        "export default async (n: number) => {",
+        "  const here = await Deno.stat(new URL('./hang-here', import.meta.url)).then(() => 1, () => 0);",
+        "  if (here) await new Promise(() => {});",
+        "  return n;",
+        "};",
+      ].join("\n"),
+    );
+    await Deno.mkdir(`${dir}/b`, { recursive: true });
+    await Deno.copyFile(`${dir}/hang.ts`, `${dir}/b/hang.ts`);
+    await Deno.writeTextFile(`${dir}/hang-here`, "");
+    await Deno.writeTextFile(
+      `${dir}/jobs.yaml`,
+      "output: out\njobs:\n  - { name: h, compute: { module: ./hang.ts, args: [1] } }\n",
+    );
+    const lease = 3000;
+    const doomed = await startWorker(redis.url, dir, ["--lease", "3s", "-o", "k1"]);
+    const coordinator = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...RUN_FLAGS, MAIN, "run", "jobs.yaml", "--redis", redis.url, "--json", "-q"],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    // Until the doomed worker holds the job.
+    const port = new URL(redis.url).port;
+    for (;;) {
+      const { stdout } = await new Deno.Command("redis-cli", {
+        args: ["-p", port, "llen", "taskpool:cpu:active"],
+        stdout: "piped",
+      }).output();
+      if (new TextDecoder().decode(stdout).trim() === "1") break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    doomed.kill("SIGKILL");
+    const killedAt = performance.now();
+    await using _healthy = await startWorker(redis.url, `${dir}/b`, ["--lease", "3s", "-o", "k2"]);
+    await coordinator.output();
+    const again = performance.now() - killedAt;
+    record({ case: "worker SIGKILL to job done elsewhere", leaseMs: lease, ms: again });
+    console.log(
+      `redis      a worker SIGKILLed: its job done on another ${again.toFixed(0)} ms later ` +
+        `(lease ${lease} ms; a stall is found within one to two leases)`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
