@@ -77,7 +77,8 @@ Commands:
 
 Options: --help for any command; --verbose for stack traces; --version.
 Exit codes: 0 ok, 1 a job failed/skipped/cancelled, 2 bad usage or job file,
-            75 the output folder is in use by another run, 130 SIGINT, 143 SIGTERM.
+            75 the output folder is in use by another run or Redis is unreachable,
+            130 SIGINT, 143 SIGTERM.
 `;
 
 /** Options for {@linkcode main}. */

@@ -374,3 +374,53 @@ Deno.test("in a terminal, a distributed run shows each worker and what it runs",
   assert.match(await terminal.screen(), /^taskpool: OK 1 jobs: 1 ok/m);
   assert.equal(await worker.stop(), 0);
 });
+
+Deno.test("timeouts, retries and --fail-fast mean what they mean on one machine", async () => {
+  await using redis = await startRedis();
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      // Times out on its worker; the attempt is cancelled there, and retried once.
+      `  - { name: slow, timeout: 500ms, retries: 1, backoff: 0, download: { url: "${server.url}/hold/never", to: s.bin } }`,
+      // Fails twice with a retryable 503, then succeeds: retries and back-off as locally.
+      `  - { name: flaky, retries: 2, backoff: 0, download: { url: "${server.url}/flaky/f?fail=2", to: f.bin } }`,
+    ].join("\n"),
+  );
+  await using worker = await startWorker(redis.url, { cwd: dir.path, args: ["-o", "w"] });
+  const run = await cli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
+  assert.equal(run.code, 1, run.stderr);
+  const report = await reportOf(`${dir.path}/out/report.json`);
+  const slow = report.jobs.find((job) => job.name === "slow")!;
+  assert.equal(slow.error?.code, "TIMEOUT");
+  assert.equal(slow.attempts, 2);
+  const flaky = report.jobs.find((job) => job.name === "flaky")!;
+  assert.equal(flaky.status, "ok");
+  assert.equal(flaky.attempts, 3);
+  assert.deepEqual(flaky.attemptLog.map((attempt) => attempt.error?.code), [
+    "HTTP_503",
+    "HTTP_503",
+    undefined,
+  ]);
+
+  await dir.write(
+    "fast.yaml",
+    [
+      "output: out2",
+      "jobs:",
+      '  - { name: boom, run: [sh, -c, "exit 3"] }',
+      `  - { name: held, download: { url: "${server.url}/hold/ff", to: h.bin } }`,
+    ].join("\n"),
+  );
+  const fast = await cli(["run", "fast.yaml", "--redis", redis.url, "--fail-fast"], {
+    cwd: dir.path,
+  });
+  assert.equal(fast.code, 1);
+  const stopped = await reportOf(`${dir.path}/out2/report.json`);
+  assert.equal(stopped.jobs.find((job) => job.name === "boom")!.error?.code, "EXIT_CODE");
+  assert.equal(stopped.jobs.find((job) => job.name === "held")!.status, "cancelled");
+  assert.equal(await worker.stop(), 0, "the worker was not held up by the cancelled jobs");
+});
