@@ -11,88 +11,19 @@
  * @module
  */
 import { median, startFileServer } from "./downloads.ts";
-import { RUN_FLAGS } from "./run_cli.ts";
+import { RUN_FLAGS, runCli as runJobFile } from "./run_cli.ts";
 import { record } from "./results.ts";
+import { startRedis, startWorker as startTestWorker } from "../tests/helpers/redis.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MAIN = `${ROOT}main.ts`;
 
-async function startRedis(): Promise<{ url: string } & AsyncDisposable> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  const server = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (;;) {
-    const { stdout } = await new Deno.Command("redis-cli", {
-      args: ["-p", String(port), "ping"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (new TextDecoder().decode(stdout).includes("PONG")) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async [Symbol.asyncDispose]() {
-      server.kill("SIGKILL");
-      await server.status;
-    },
-  };
-}
+/** A worker in `cwd` with `args`, started and stopped as the tests do. */
+const startWorker = (redis: string, cwd: string, args: string[]) =>
+  startTestWorker(redis, { cwd, args });
 
-interface Worker extends AsyncDisposable {
-  stderr(): string;
-  kill(signal: Deno.Signal): void;
-}
-
-async function startWorker(redis: string, cwd: string, args: string[]): Promise<Worker> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "worker", "--redis", redis, ...args],
-    cwd,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const reading = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      text += value;
-    }
-  })();
-  while (!text.includes("taking jobs")) await new Promise((resolve) => setTimeout(resolve, 20));
-  return {
-    stderr: () => text,
-    kill: (signal) => child.kill(signal),
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      await child.status;
-      await reading;
-    },
-  };
-}
-
-/** `taskpool run` as a whole process; resolves with its whole time and its report. */
-async function runCli(cwd: string, args: string[]): Promise<{ wholeMs: number; wallMs: number }> {
-  const started = performance.now();
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...RUN_FLAGS, MAIN, "run", "jobs.yaml", "--json", "-q", ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const wholeMs = performance.now() - started;
-  const summary = JSON.parse(new TextDecoder().decode(output.stdout));
-  if (summary.exitCode !== 0) throw new Error(`taskpool failed: ${JSON.stringify(summary)}`);
-  return { wholeMs, wallMs: summary.wallMs };
-}
+/** `taskpool run DIR/jobs.yaml ARGS` as a whole process. */
+const runCli = (dir: string, args: string[]) => runJobFile(`${dir}/jobs.yaml`, args);
 
 /** Runs the distributed benchmark. */
 export async function benchDistributed(): Promise<void> {
@@ -205,7 +136,7 @@ export async function benchDistributed(): Promise<void> {
       if (new TextDecoder().decode(stdout).trim() === "1") break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    doomed.kill("SIGKILL");
+    await doomed.stop("SIGKILL");
     const killedAt = performance.now();
     await using _healthy = await startWorker(redis.url, `${dir}/b`, ["--lease", "3s", "-o", "k2"]);
     await coordinator.output();

@@ -12,6 +12,7 @@
 import { EXIT } from "../exit_codes.ts";
 import type { JobStatus } from "../scheduler/events.ts";
 import type { LabelledReport } from "./html.ts";
+import { summarize } from "./model.ts";
 import type { MergedSource, Report, ReportJob } from "./types.ts";
 
 /** A report and the path it was read from. */
@@ -65,8 +66,8 @@ export function mergeReports(inputs: readonly ReportInput[]): Report {
   });
   // Jobs in the order of the first report that has them.
   const jobs = [...best.values()];
-  const count = (status: JobStatus) => jobs.filter((job) => job.status === status).length;
-  const succeeded = count("ok") + count("cached");
+  const summary = summarize(jobs);
+  const succeeded = summary.ok + summary.cached;
   const first = inputs[0]!.report;
   const files = [...new Set(inputs.map(({ report }) => report.file))];
   const merged: MergedSource[] = inputs.map(({ path, report }, i) => ({
@@ -93,15 +94,7 @@ export function mergeReports(inputs: readonly ReportInput[]): Report {
     mode: first.mode,
     host: first.host,
     merged,
-    summary: {
-      total: jobs.length,
-      ok: count("ok"),
-      cached: count("cached"),
-      failed: count("failed"),
-      skipped: count("skipped"),
-      cancelled: count("cancelled"),
-      bytes: jobs.reduce((sum, job) => sum + (job.bytes ?? 0), 0),
-    },
+    summary,
     jobs,
   };
 }

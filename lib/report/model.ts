@@ -15,6 +15,7 @@ import {
   type ReportError,
   type ReportJob,
   type ReportMode,
+  type ReportSummary,
 } from "./types.ts";
 
 /** Options for {@linkcode ReportBuilder}. */
@@ -105,8 +106,8 @@ export class ReportBuilder {
     const { peakTotalRssBytes = peakRssBytes } = options;
     this.#interrupted = interrupted;
     const jobs = this.#jobs.map((job) => this.#reportJob(job, wallMs));
-    const count = (status: JobStatus) => jobs.filter((job) => job.status === status).length;
-    const succeeded = count("ok") + count("cached");
+    const summary = summarize(jobs);
+    const succeeded = summary.ok + summary.cached;
     const exitCode = stoppedBy === "SIGTERM"
       ? EXIT.sigterm
       : stoppedBy === "SIGINT"
@@ -136,15 +137,7 @@ export class ReportBuilder {
         pid: Deno.pid,
       },
       ...(this.#options.shard ? { shard: this.#options.shard } : {}),
-      summary: {
-        total: jobs.length,
-        ok: count("ok"),
-        cached: count("cached"),
-        failed: count("failed"),
-        skipped: count("skipped"),
-        cancelled: count("cancelled"),
-        bytes: jobs.reduce((sum, job) => sum + (job.bytes ?? 0), 0),
-      },
+      summary,
       jobs,
     };
   }
@@ -194,6 +187,30 @@ export class ReportBuilder {
     const own = this.#kinds.get(job.kind)?.report(job, outcome, { output: this.#options.output });
     return own ? Object.assign(entry, own) : entry;
   }
+}
+
+/**
+ * A report's counts by status, and its bytes, for `jobs`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { summarize } from "./model.ts";
+ * const summary = summarize([{ status: "ok", bytes: 3 }, { status: "failed" }] as never);
+ * assert.deepEqual([summary.total, summary.ok, summary.failed, summary.bytes], [2, 1, 1, 3]);
+ * ```
+ */
+export function summarize(jobs: readonly ReportJob[]): ReportSummary {
+  const count = (status: JobStatus) => jobs.filter((job) => job.status === status).length;
+  return {
+    total: jobs.length,
+    ok: count("ok"),
+    cached: count("cached"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+    cancelled: count("cancelled"),
+    bytes: jobs.reduce((sum, job) => sum + (job.bytes ?? 0), 0),
+  };
 }
 
 /** An error as the report states it. */

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { cli, spawnCli } from "../helpers/cli.ts";
-import { tempDir } from "../helpers/temp.ts";
+import { tempDir, textsUnder } from "../helpers/temp.ts";
 import { startRedis, startWorker, type TestRedis } from "../helpers/redis.ts";
 import { bodyBytes, fileBytes, startFaultServer } from "../helpers/fault_server.ts";
 import type { Report } from "../../lib/report/types.ts";
@@ -33,14 +33,6 @@ async function redisContents(redis: TestRedis): Promise<string> {
     if (read[type]) parts.push(key, await redis.cli(...read[type]!));
   }
   return parts.join("\n");
-}
-
-async function* textsUnder(dir: string): AsyncGenerator<[string, string]> {
-  for await (const entry of Deno.readDir(dir)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) yield* textsUnder(path);
-    else if (entry.isFile) yield [path, new TextDecoder().decode(await Deno.readFile(path))];
-  }
 }
 
 async function reportOf(path: string): Promise<Report> {

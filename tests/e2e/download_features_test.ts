@@ -6,21 +6,13 @@
 import assert from "node:assert/strict";
 import { bodyBytes, startFaultServer } from "../helpers/fault_server.ts";
 import { cli } from "../helpers/cli.ts";
-import { tempDir } from "../helpers/temp.ts";
+import { tempDir, textsUnder } from "../helpers/temp.ts";
 import { serveLoopback } from "../../lib/util/serve_loopback.ts";
 import type { Report } from "../../lib/report/types.ts";
 import { makeCa } from "../helpers/tls.ts";
 
 async function reportOf(dir: string): Promise<Report> {
   return JSON.parse(await Deno.readTextFile(`${dir}/out/report.json`));
-}
-
-async function* textsUnder(dir: string): AsyncGenerator<[string, string]> {
-  for await (const entry of Deno.readDir(dir)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) yield* textsUnder(path);
-    else if (entry.isFile) yield [path, new TextDecoder().decode(await Deno.readFile(path))];
-  }
 }
 
 Deno.test("a host's login comes from NETRC, is sent, and is written nowhere", async () => {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { cli } from "../helpers/cli.ts";
-import { tempDir } from "../helpers/temp.ts";
+import { tempDir, textsUnder } from "../helpers/temp.ts";
 import { exists } from "../helpers/run_yaml.ts";
 import { startFaultServer } from "../helpers/fault_server.ts";
 import type { Report } from "../../lib/report/types.ts";
@@ -192,15 +192,6 @@ Deno.test("a gzip body is decoded at the pace of the writes, and max_bytes count
   );
   assert.equal(await exists(`${dir.path}/out/c.bin`), false, "nothing lands under its name");
 });
-
-/** Every file under `folder`, recursively, as text. */
-async function* textsUnder(folder: string): AsyncGenerator<[string, string]> {
-  for await (const entry of Deno.readDir(folder)) {
-    const path = `${folder}/${entry.name}`;
-    if (entry.isDirectory) yield* textsUnder(path);
-    else if (entry.isFile) yield [path, new TextDecoder().decode(await Deno.readFile(path))];
-  }
-}
 
 Deno.test("no password of a URL and no header value from ${VAR} reaches a file, a log or a message", async () => {
   await using server = startFaultServer();

@@ -25,3 +25,12 @@ export async function tempDir(): Promise<TempDir> {
     },
   };
 }
+
+/** Every file under `folder`, recursively, as text. */
+export async function* textsUnder(folder: string): AsyncGenerator<[string, string]> {
+  for await (const entry of Deno.readDir(folder)) {
+    const path = `${folder}/${entry.name}`;
+    if (entry.isDirectory) yield* textsUnder(path);
+    else if (entry.isFile) yield [path, new TextDecoder().decode(await Deno.readFile(path))];
+  }
+}
