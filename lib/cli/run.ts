@@ -99,10 +99,12 @@ async function prepareRun(
   const redisUrl = values.redis ?? readEnv("TASKPOOL_REDIS");
   let redisHostPort: string | undefined;
   if (redisUrl !== undefined) {
-    const { checkRedisUrl, redisHost } = await import("../distributed/redis.ts");
+    const { checkRedisUrl, redisHost } = await import("../distributed/redis_url.ts");
     redisHostPort = redisHost(checkRedisUrl(redisUrl));
   }
   const execute = ({ plan, notes, baseDir }: RunHandoff) => async () => {
+    // A distributed run's coordinator (BullMQ and ioredis: some 200 ms) loads meanwhile.
+    if (redisUrl !== undefined) void import("../distributed/coordinator.ts").catch(() => {});
     for (const note of notes) io.stderr(note);
     // Loaded where the run happens: a launcher that starts a child needs none of it.
     const { executePlan } = await import("./execute.ts");

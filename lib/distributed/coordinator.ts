@@ -229,7 +229,8 @@ class Tracker {
   }
 
   async start(): Promise<void> {
-    for (const pool of ["io", "cpu"] as const) {
+    // Both event readers and the subscriber connect at once.
+    const readers = (["io", "cpu"] as const).map(async (pool) => {
       // From the stream's last entry, not from "now" (`$`), which may miss the first events.
       const last = await this.#client.xrevrange(
         `${PREFIX}:${QUEUES[pool]}:events`,
@@ -250,16 +251,16 @@ class Tracker {
         void this.#settle(jobId, crashed(failedReason));
       });
       events.on("error", (error: Error) => this.#options.onError(error.message));
-      await events.waitUntilReady();
       this.#events.push(events);
-    }
+      await events.waitUntilReady();
+    });
     const subscriber = connectRedis(this.#options.url, { onError: this.#options.onError });
+    this.#subscriber = subscriber;
     subscriber.on("message", (_channel: string, message: string) => {
       const [id = "", worker = ""] = message.split("\n");
       if (this.#waiters.has(id)) this.#runningOn.set(id, worker);
     });
-    await subscriber.subscribe(STARTED_CHANNEL);
-    this.#subscriber = subscriber;
+    await Promise.all([...readers, subscriber.subscribe(STARTED_CHANNEL)]);
     this.#schedulePoll();
   }
 
