@@ -37,4 +37,3 @@ export function redisHost(url: string): string {
   const parsed = new URL(url);
   return `${parsed.hostname}:${parsed.port || "6379"}`;
 }
-
