@@ -8,16 +8,16 @@
  *   command finds the run (`taskpool:run:<plan digest>` names it while it is unfinished) and
  *   takes every attempt that completed from Redis instead of running it again; a run that ended
  *   is never picked up: the next command starts a new one;
- * - an outcome is taken from Redis' event stream (read from its last entry, so nothing is missed
- *   at start) and, as a safety net, by asking for the job's state: an event missed while the
- *   connection was down costs a second, not a rerun; a job Redis no longer has (restarted empty)
- *   is queued again from the plan the coordinator holds;
+ * - an outcome is announced by its worker once Redis has recorded it (`taskpool:done`) and, as
+ *   a safety net, found by asking for the state of every job outstanding for a while: an
+ *   announcement missed while the connection was down costs a few seconds, not a rerun; a job
+ *   Redis no longer has (restarted empty) is queued again from the plan the coordinator holds;
  * - a timeout, `--fail-fast` or an interrupt cancels the attempt on its worker (a message on
  *   `taskpool:cancel`) and takes it out of the queue if no worker has it yet.
  *
  * @module
  */
-import { Job as QueueJob, Queue, QueueEvents } from "bullmq";
+import { Job as QueueJob, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Job, Plan } from "../jobfile/job.ts";
 import type { KindDefinition, Kinds } from "../kind_definition.ts";
@@ -25,6 +25,7 @@ import type { JobKind, PoolName, TaskContext, TaskResult } from "../scheduler/ki
 import {
   CANCEL_CHANNEL,
   connectRedis,
+  DONE_CHANNEL,
   PREFIX,
   QUEUES,
   showRedisUrl,
@@ -193,6 +194,10 @@ interface Waiter {
   queue: Queue;
   data: RemoteJobData;
   resolve: (outcome: RemoteOutcome) => void;
+  /** When its state is next asked for, if no worker has announced its outcome by then. */
+  checkAt: number;
+  /** The wait before the check after that: doubled each time, to {@linkcode MOST_QUIET_MS}. */
+  quietMs: number;
 }
 
 /**
@@ -211,7 +216,7 @@ class Tracker {
       done: Promise<void>;
     }
   >();
-  readonly #events: QueueEvents[] = [];
+
   /** Which worker runs each outstanding attempt, as the workers say. */
   readonly #runningOn = new Map<string, string>();
   #subscriber: Redis | undefined;
@@ -229,38 +234,16 @@ class Tracker {
   }
 
   async start(): Promise<void> {
-    // Both event readers and the subscriber connect at once.
-    const readers = (["io", "cpu"] as const).map(async (pool) => {
-      // From the stream's last entry, not from "now" (`$`), which may miss the first events.
-      const last = await this.#client.xrevrange(
-        `${PREFIX}:${QUEUES[pool]}:events`,
-        "+",
-        "-",
-        "COUNT",
-        1,
-      );
-      const events = new QueueEvents(QUEUES[pool], {
-        connection: connectRedis(this.#options.url, { onError: this.#options.onError }),
-        prefix: PREFIX,
-        lastEventId: last[0]?.[0] ?? "0",
-      });
-      events.on("completed", ({ jobId, returnvalue }) => {
-        void this.#settle(jobId, parseOutcome(returnvalue));
-      });
-      events.on("failed", ({ jobId, failedReason }) => {
-        void this.#settle(jobId, crashed(failedReason));
-      });
-      events.on("error", (error: Error) => this.#options.onError(error.message));
-      this.#events.push(events);
-      await events.waitUntilReady();
-    });
     const subscriber = connectRedis(this.#options.url, { onError: this.#options.onError });
     this.#subscriber = subscriber;
-    subscriber.on("message", (_channel: string, message: string) => {
-      const [id = "", worker = ""] = message.split("\n");
-      if (this.#waiters.has(id)) this.#runningOn.set(id, worker);
+    subscriber.on("message", (channel: string, message: string) => {
+      const split = message.indexOf("\n");
+      const id = message.slice(0, split);
+      const rest = message.slice(split + 1);
+      if (channel === DONE_CHANNEL) void this.#settle(id, parseOutcome(rest));
+      else if (this.#waiters.has(id)) this.#runningOn.set(id, rest);
     });
-    await Promise.all([...readers, subscriber.subscribe(STARTED_CHANNEL)]);
+    await subscriber.subscribe(DONE_CHANNEL, STARTED_CHANNEL);
     this.#schedulePoll();
   }
 
@@ -292,7 +275,13 @@ class Tracker {
   ): Promise<RemoteOutcome> {
     signal.throwIfAborted();
     const { promise, resolve } = Promise.withResolvers<RemoteOutcome>();
-    this.#waiters.set(id, { queue, data, resolve });
+    this.#waiters.set(id, {
+      queue,
+      data,
+      resolve,
+      checkAt: performance.now() + QUIET_MS,
+      quietMs: QUIET_MS,
+    });
     const known = options.known && await QueueJob.fromId(queue, id);
     if (!known) await this.#add(queue, id, data);
     else await this.#check(id);
@@ -319,7 +308,6 @@ class Tracker {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await Promise.all(this.#events.map((events) => events.close()));
     await this.#subscriber?.quit().catch(() => {});
   }
 
@@ -397,7 +385,15 @@ class Tracker {
   #schedulePoll() {
     if (this.#stopped) return;
     this.#timer = setTimeout(async () => {
-      const ids = [...this.#waiters.keys()];
+      // Only jobs nobody has announced for a while: most are announced long before.
+      const now = performance.now();
+      const ids = [...this.#waiters].filter(([, waiter]) => waiter.checkAt <= now).map(
+        ([id, waiter]) => {
+          waiter.quietMs = Math.min(MOST_QUIET_MS, waiter.quietMs * 2);
+          waiter.checkAt = now + waiter.quietMs;
+          return id;
+        },
+      );
       for (let i = 0; i < ids.length && !this.#stopped; i += 100) {
         await Promise.all(ids.slice(i, i + 100).map((id) => this.#check(id).catch(() => {})));
       }
@@ -405,6 +401,15 @@ class Tracker {
     }, this.#options.pollMs);
   }
 }
+
+/**
+ * How long an outstanding job goes without an announcement before its state is asked for (and
+ * again after each such check).
+ */
+const QUIET_MS = 2000;
+
+/** The longest wait between two checks of one outstanding job (a long queue costs little). */
+const MOST_QUIET_MS = 10_000;
 
 /** A worker's return value, as BullMQ hands it over (a JSON string or the object). */
 function parseOutcome(value: unknown): RemoteOutcome | undefined {

@@ -23,6 +23,12 @@ export const CANCEL_CHANNEL = `${PREFIX}:cancel`;
 /** The channel workers say on which job they start: `ID\nWORKER`. */
 export const STARTED_CHANNEL = `${PREFIX}:started`;
 
+/**
+ * The channel workers announce each outcome on, once Redis has recorded it: `ID\nOUTCOME` (the
+ * outcome as JSON). A coordinator that misses one finds the outcome by asking for the job.
+ */
+export const DONE_CHANNEL = `${PREFIX}:done`;
+
 /** Options for {@linkcode connectRedis}. */
 export interface ConnectOptions {
   /** Told of connection errors (redacted), once per message until the connection works again. */

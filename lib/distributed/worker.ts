@@ -29,6 +29,7 @@ import { WorkerPool } from "../pools/worker/worker_pool.ts";
 import {
   CANCEL_CHANNEL,
   connectRedis,
+  DONE_CHANNEL,
   PREFIX,
   QUEUES,
   showRedisUrl,
@@ -227,6 +228,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   );
   for (const worker of queueWorkers) {
     worker.on("error", (error: Error) => onError(error.message));
+    // Announced once BullMQ has recorded it: a coordinator never learns of an outcome that a
+    // crash of this worker could still undo.
+    worker.on("completed", (job: QueueJob, outcome: RemoteOutcome) => {
+      publisher.publish(DONE_CHANNEL, `${job.id}\n${JSON.stringify(outcome)}`).catch(() => {});
+    });
   }
   await Promise.all(queueWorkers.map((worker) => worker.waitUntilReady()));
   log(

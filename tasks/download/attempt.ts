@@ -393,18 +393,6 @@ class Transfer {
         : error;
     }
 
-    if (validator !== undefined && (total === undefined || total - resumeFrom > SIDECAR_MIN)) {
-      // Written before the first byte: a process that dies (SIGKILL, a distributed run's
-      // worker) leaves what another can resume from, with no state saved.
-      await writeSidecar(this.#part, {
-        url: stateUrl(this.#url),
-        bytes: 0,
-        validator,
-        ...(total !== undefined ? { total } : {}),
-        ...validatorsOf(response),
-      });
-    }
-
     const digests = needsDigest(job)
       ? new Digests({ sha512: job.sha512 !== undefined })
       : undefined;
@@ -412,6 +400,17 @@ class Transfer {
     let opened = false;
     let mtimeMs = 0;
     try {
+      if (validator !== undefined && (total === undefined || total - resumeFrom > SIDECAR_MIN)) {
+        // Written before the first byte: a process that dies (SIGKILL, a distributed run's
+        // worker) leaves what another can resume from, with no state saved.
+        await writeSidecar(this.#part, {
+          url: stateUrl(this.#url),
+          bytes: 0,
+          validator,
+          ...(total !== undefined ? { total } : {}),
+          ...validatorsOf(response),
+        });
+      }
       if (resumeFrom > 0 && digests) {
         const kept = await digests.updateFromFile(this.#part, this.#signal);
         if (kept !== resumeFrom) throw new IncompleteBodyError(`${this.#part} changed size`);
@@ -443,6 +442,8 @@ class Transfer {
       }
     } catch (caught) {
       await response.body.cancel();
+      // The folder went away under the run: the next attempt makes it again.
+      if (caught instanceof Deno.errors.NotFound) this.#options.folders.forget(dirname(job.path));
       const error = this.#reason(caught, url);
       if (opened && validator !== undefined && isResumable(error)) {
         await this.#keepPart(validator, response, total);
@@ -535,6 +536,7 @@ class Transfer {
       file.truncateSync(split.total);
     } catch (error) {
       await first.body.cancel();
+      if (error instanceof Deno.errors.NotFound) this.#options.folders.forget(dirname(job.path));
       throw error instanceof RangeError
         ? new RangeError(`${job.relativePath} would land outside the output folder`)
         : error;

@@ -45,6 +45,11 @@ export class TargetFolders {
     return ready;
   }
 
+  /** Checks `folder` afresh next time: it was found missing (removed while the run went on). */
+  forget(folder: string): void {
+    this.#ready.delete(folder);
+  }
+
   async #check(folder: string) {
     await Deno.mkdir(folder, { recursive: true });
     if (!landsInside(this.#output, join(folder, "x"))) {

@@ -162,3 +162,21 @@ Deno.test("a server-given name that another download's file has fails as NAME_CL
   assert.deepEqual(await Deno.readFile(`${dir.path}/out/taken.bin`), fileBytes(10, 1));
   assert.deepEqual(await Deno.readFile(`${dir.path}/out/same.bin`), fileBytes(5, 1));
 });
+
+Deno.test("a target folder removed while the run goes on is made again by the next attempt", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const report = await runYaml(
+    dir,
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: a, download: { url: "${server.url}/bytes/10", to: sub/a.bin } }`,
+      `  - { name: rm, needs: [a], run: [rm, -rf, out/sub] }`,
+      `  - { name: c, needs: [rm], backoff: 0, download: { url: "${server.url}/bytes/20", to: sub/c.bin } }`,
+    ].join("\n"),
+  );
+  const c = report.job("c");
+  assert.equal(c.status, "ok");
+  assert.deepEqual(await Deno.readFile(`${dir.path}/out/sub/c.bin`), bodyBytes(20));
+});
