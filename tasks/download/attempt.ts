@@ -294,6 +294,8 @@ class Transfer {
   readonly #host: string;
   /** Whether the job's admission counted this transfer's first request (per_host_interval). */
   #admitted: boolean;
+  /** Whether the `.part` has a sidecar (written or found): removed with it. */
+  #sidecar = false;
   #secrets: string[] | undefined;
 
   constructor(
@@ -403,6 +405,7 @@ class Transfer {
       if (validator !== undefined && (total === undefined || total - resumeFrom > SIDECAR_MIN)) {
         // Written before the first byte: a process that dies (SIGKILL, a distributed run's
         // worker) leaves what another can resume from, with no state saved.
+        this.#sidecar = true;
         await writeSidecar(this.#part, {
           url: stateUrl(this.#url),
           bytes: 0,
@@ -458,7 +461,7 @@ class Transfer {
       throw new IntegrityError(mismatch);
     }
     Deno.renameSync(this.#part, target.path); // a rename keeps the mtime taken above
-    await removeSidecar(this.#part);
+    if (this.#sidecar) await removeSidecar(this.#part);
     const size = resumeFrom + received;
     state.setPart(job.relativePath, undefined);
     state.setFile(job.relativePath, {
@@ -717,11 +720,15 @@ class Transfer {
   /** The record of a `.part` that can be resumed from this source, if there is one. */
   async #resumablePart(): Promise<PartRecord | undefined> {
     let record = this.#options.state.part(this.#job.relativePath);
+    // A kept `.part` may have a sidecar, from an attempt before this one.
+    if (record) this.#sidecar = true;
     if (!record) {
-      // No state of it (its process died): the sidecar says where its bytes came from.
-      const sidecar = await readSidecar(this.#part);
-      const info = await Deno.lstat(this.#part).catch(() => undefined);
-      if (sidecar && info?.isFile && info.size > 0) {
+      // No state of it (its process died): the sidecar says where its bytes came from. Most
+      // downloads have no `.part`: one lstat says so, with no look for a sidecar.
+      const info = lstatSync(this.#part);
+      const sidecar = info?.isFile && info.size > 0 ? await readSidecar(this.#part) : undefined;
+      if (sidecar && info) {
+        this.#sidecar = true;
         record = { ...sidecar, bytes: info.size };
         this.#options.state.setPart(this.#job.relativePath, record);
       }
@@ -755,7 +762,7 @@ class Transfer {
     await Deno.remove(this.#part).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
-    await removeSidecar(this.#part);
+    if (this.#sidecar) await removeSidecar(this.#part);
   }
 
   /**
@@ -799,6 +806,14 @@ class Transfer {
       bodyExcerpt: redactText(await excerpt(response), this.#secrets ??= secretsOf(job)),
       retryAfterMs,
     });
+  }
+}
+
+function lstatSync(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return undefined;
   }
 }
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { cli, spawnCli } from "../helpers/cli.ts";
 import { tempDir, textsUnder } from "../helpers/temp.ts";
+import { exists } from "../helpers/run_yaml.ts";
 import { startRedis, startWorker, type TestRedis } from "../helpers/redis.ts";
 import { bodyBytes, fileBytes, startFaultServer } from "../helpers/fault_server.ts";
 import type { Report } from "../../lib/report/types.ts";
@@ -150,6 +151,9 @@ Deno.test("a worker SIGKILLed mid-compute and mid-download: its jobs run again e
   const big = report.jobs.find((job) => job.name === "big")!;
   assert.equal(big.resumedFrom, size / 2, "the healthy worker resumed the doomed one's .part");
   assert.deepEqual(await Deno.readFile(`${dir.path}/shared/big.bin`), fileBytes(size, 1));
+  for (const left of ["big.bin.part", "big.bin.part.json"]) {
+    assert.ok(!(await exists(`${dir.path}/shared/${left}`)), `${left} was cleared away`);
+  }
 });
 
 /** Resolves once `path` holds at least `bytes` bytes. */
