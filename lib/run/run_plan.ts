@@ -52,8 +52,11 @@ export interface RunPlanOptions {
   remoteKinds?: ReadonlyMap<string, JobKind>;
 }
 
-/** The scheduler's limits when the jobs run on workers: as many at once as they will take. */
-const REMOTE_LIMITS = { io: 100_000, cpu: 100_000 };
+/**
+ * The scheduler's limits when the jobs run on workers: more than any set of workers takes at
+ * once, so that none waits, yet a plan of millions is not all put in Redis at the start.
+ */
+const REMOTE_LIMITS = { io: 10_000, cpu: 10_000 };
 
 /**
  * Compute tasks each Worker host holds queued per thread: enough that its threads never run dry
