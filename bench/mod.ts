@@ -18,13 +18,18 @@
  * - distributed (bench/distributed.ts): runs through Redis and 2 worker processes against a
  *   local run beside them, and how soon a SIGKILLed worker's job runs again
  *
- * `deno task bench startup`, `downloads`, `cpu`, `features` or `distributed` runs one part.
+ * - perjob (bench/per_job.ts): what each job costs in time and memory, tiny files against curl
+ *   and tiny compute jobs, at growing counts
+ *
+ * `deno task bench startup`, `downloads`, `cpu`, `features`, `distributed` or `perjob` runs one
+ * part.
  */
 import { benchCpu } from "./cpu.ts";
 import { benchDownloads } from "./downloads.ts";
 import { benchStartup } from "./startup.ts";
 import { benchDownloadFeatures } from "./download_features.ts";
 import { benchDistributed } from "./distributed.ts";
+import { benchPerJob } from "./per_job.ts";
 import { saveResults } from "./results.ts";
 
 console.log(`taskpool bench on ${navigator.hardwareConcurrency} cores, deno ${Deno.version.deno}`);
@@ -34,4 +39,5 @@ if (!only || only === "downloads") await benchDownloads();
 if (!only || only === "cpu") await benchCpu();
 if (!only || only === "features") await benchDownloadFeatures();
 if (!only || only === "distributed") await benchDistributed();
+if (!only || only === "perjob") await benchPerJob();
 console.log(`raw figures: ${await saveResults(only ?? "all")}`);

@@ -1,0 +1,136 @@
+/**
+ * `deno task bench perjob`: what each job costs, as whole processes: N tiny files (16 B, no
+ * latency, io 64) against curl with the same parallelism, and N tiny compute jobs, at growing N,
+ * with the time and the peak resident memory of the largest process (`/usr/bin/time -f %M`), the
+ * report's bytes per job, and the slope between the sizes: the cost of one more job.
+ *
+ * @module
+ */
+import { startFileServer } from "./downloads.ts";
+import { RUN_FLAGS } from "./run_cli.ts";
+import { record } from "./results.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+interface Measured {
+  wholeMs: number;
+  /** The largest process's peak RSS, in bytes. */
+  peakRss: number;
+  reportBytes?: number;
+}
+
+/** Runs `command` under `/usr/bin/time`; resolves with its time and peak RSS. */
+async function timed(command: string[], cwd: string): Promise<Measured> {
+  const started = performance.now();
+  const output = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "maxrss %M", ...command],
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const wholeMs = performance.now() - started;
+  const text = new TextDecoder().decode(output.stderr);
+  if (!output.success) throw new Error(`${command[0]} failed:\n${text.slice(-2000)}`);
+  const kib = Number(/maxrss (\d+)/.exec(text)?.[1] ?? 0);
+  return { wholeMs, peakRss: kib * 1024 };
+}
+
+async function taskpool(dir: string, yaml: string): Promise<Measured> {
+  await Deno.writeTextFile(`${dir}/jobs.yaml`, yaml);
+  const measured = await timed(
+    [Deno.execPath(), "run", ...RUN_FLAGS, MAIN, "run", "jobs.yaml", "-q", "--force"],
+    dir,
+  );
+  const report = await Deno.stat(`${dir}/out/report.json`);
+  return { ...measured, reportBytes: report.size };
+}
+
+const MB = 1e6;
+
+/** Runs the per-job benchmark. */
+export async function benchPerJob(): Promise<void> {
+  await using server = await startFileServer();
+  const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
+  try {
+    const sizes = [1000, 10_000, 40_000];
+    const downloads: Measured[] = [];
+    const curls: Measured[] = [];
+    for (const n of sizes) {
+      const urls = Array.from({ length: n }, (_, i) => `${server.url}/f/${i}?bytes=16`);
+      await Deno.writeTextFile(`${dir}/urls.txt`, urls.join("\n"));
+      await Deno.remove(`${dir}/out`, { recursive: true }).catch(() => {});
+      downloads.push(
+        await taskpool(
+          dir,
+          "output: out\nconcurrency: { io: 64, per_host: 64 }\n" +
+            "jobs:\n  - { name: f, download: { urls_from: urls.txt, to: files/ } }\n",
+        ),
+      );
+      await Deno.mkdir(`${dir}/curl`, { recursive: true });
+      await Deno.writeTextFile(
+        `${dir}/curl.conf`,
+        urls.map((url, i) => `url = "${url}"\noutput = "${dir}/curl/${i}"\n`).join(""),
+      );
+      curls.push(
+        await timed(["curl", "-s", "--fail", "-Z", "--parallel-max", "64", "-K", "curl.conf"], dir),
+      );
+      await Deno.remove(`${dir}/curl`, { recursive: true });
+      const [ours, peer] = [downloads.at(-1)!, curls.at(-1)!];
+      record({
+        case: `${n} tiny files, io 64`,
+        wholeMs: ours.wholeMs,
+        peakRss: ours.peakRss,
+        reportBytesPerJob: ours.reportBytes! / n,
+        curlMs: peer.wholeMs,
+        curlPeakRss: peer.peakRss,
+      });
+      console.log(
+        `per job    ${n} tiny files, io 64: ${ours.wholeMs.toFixed(0)} ms, ` +
+          `${(ours.peakRss / MB).toFixed(0)} MB = ${(ours.wholeMs / peer.wholeMs).toFixed(2)}x ` +
+          `curl's ${peer.wholeMs.toFixed(0)} ms, ${(peer.peakRss / MB).toFixed(0)} MB; report ` +
+          `${(ours.reportBytes! / n).toFixed(0)} B a job`,
+      );
+    }
+    const slope = (runs: Measured[], key: "wholeMs" | "peakRss") =>
+      (runs.at(-1)![key] - runs.at(-2)![key]) / (sizes.at(-1)! - sizes.at(-2)!);
+    console.log(
+      `per job    one more tiny file: ${slope(downloads, "wholeMs").toFixed(3)} ms and ` +
+        `${(slope(downloads, "peakRss") / 1024).toFixed(1)} KiB (curl ` +
+        `${slope(curls, "wholeMs").toFixed(3)} ms, ${
+          (slope(curls, "peakRss") / 1024).toFixed(1)
+        } KiB)`,
+    );
+
+    await Deno.writeTextFile(`${dir}/tiny.ts`, "export default (n: number) => n + 1;\n");
+    const computes: Measured[] = [];
+    for (const n of sizes) {
+      await Deno.remove(`${dir}/out`, { recursive: true }).catch(() => {});
+      computes.push(
+        await taskpool(
+          dir,
+          `output: out\njobs:\n  - { name: t, compute: { module: ./tiny.ts, args: [1], ` +
+            `isolation: thread }, repeat: ${n} }\n`,
+        ),
+      );
+      const ours = computes.at(-1)!;
+      record({
+        case: `${n} tiny compute jobs`,
+        wholeMs: ours.wholeMs,
+        peakRss: ours.peakRss,
+        reportBytesPerJob: ours.reportBytes! / n,
+      });
+      console.log(
+        `per job    ${n} tiny compute jobs (thread): ${ours.wholeMs.toFixed(0)} ms, ` +
+          `${(ours.peakRss / MB).toFixed(0)} MB; report ${
+            (ours.reportBytes! / n).toFixed(0)
+          } B a job`,
+      );
+    }
+    console.log(
+      `per job    one more tiny compute job: ${slope(computes, "wholeMs").toFixed(3)} ms and ` +
+        `${(slope(computes, "peakRss") / 1024).toFixed(1)} KiB`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
