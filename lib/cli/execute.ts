@@ -15,6 +15,7 @@ import type { TimelinePaths } from "../report/outputs.ts";
 import type { CliIo } from "./io.ts";
 import type { Mode } from "../run/modes.ts";
 import type { Kinds } from "../kind_definition.ts";
+import { ownFileUrl } from "../util/own_files.ts";
 
 /** Options for {@linkcode executePlan}. */
 export interface ExecuteOptions {
@@ -39,6 +40,15 @@ export interface ExecuteOptions {
   keepReports?: number;
   /** Run the jobs on the workers of this Redis (`--redis URL`), with the job file's folder. */
   redis?: { url: string; baseDir: string } | undefined;
+}
+
+/**
+ * The distributed run's coordinator module (BullMQ and ioredis: large). Imported by a URL that a
+ * bundler cannot follow, so the one-file bundle keeps it as a file of its own beside it
+ * (`deno task bundle`) and every other run stays as lean as before.
+ */
+export function loadCoordinator(): Promise<typeof import("../distributed/coordinator.ts")> {
+  return import(ownFileUrl("lib/distributed/coordinator.ts").href);
 }
 
 /** Runs `plan` with progress and a summary; resolves with the exit code. */
@@ -71,7 +81,7 @@ export async function executePlan(
     const timelines = options.timelines ?? {};
     // A distributed run: loaded only when asked for (BullMQ and ioredis are large).
     const coordinator = options.redis &&
-      await (await import("../distributed/coordinator.ts")).openCoordinator(plan, {
+      await (await loadCoordinator()).openCoordinator(plan, {
         redis: options.redis.url,
         baseDir: options.redis.baseDir,
         kinds: options.kinds,

@@ -16,7 +16,8 @@ import { readStdin } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
 import { grantsFor } from "./grants_for.ts";
 import { dirname, resolve } from "node:path";
-import { DEFERRED } from "../jobfile/interpolate.ts";
+import { fileURLToPath } from "node:url";
+import { ownFileUrl } from "../util/own_files.ts";
 
 function readEnv(name: string): string | undefined {
   try {
@@ -104,7 +105,9 @@ async function prepareRun(
   }
   const execute = ({ plan, notes, baseDir }: RunHandoff) => async () => {
     // A distributed run's coordinator (BullMQ and ioredis: some 200 ms) loads meanwhile.
-    if (redisUrl !== undefined) void import("../distributed/coordinator.ts").catch(() => {});
+    if (redisUrl !== undefined) {
+      void import(ownFileUrl("lib/distributed/coordinator.ts").href).catch(() => {});
+    }
     for (const note of notes) io.stderr(note);
     // Loaded where the run happens: a launcher that starts a child needs none of it.
     const { executePlan } = await import("./execute.ts");
@@ -124,10 +127,12 @@ async function prepareRun(
   // Started by a launcher that prepared the run already: nothing to read or check again.
   if (handoff !== undefined) return { execute: execute(handoff as RunHandoff) };
 
-  const [{ loadPlan }, { settingsFrom }, { selectFromFlags }] = await Promise.all([
+  // Loaded only here, by the launcher: the child that runs the plan reads no job file.
+  const [{ loadPlan }, { settingsFrom }, { selectFromFlags }, { DEFERRED }] = await Promise.all([
     import("../jobfile/mod.ts"),
     import("./settings_flags.ts"),
     import("./selection_flags.ts"),
+    import("../jobfile/interpolate.ts"),
   ]);
   const flagSettings = await settingsFrom(values);
   const stdinText = file === "-" ? await readStdin() : undefined;
@@ -165,8 +170,14 @@ async function prepareRun(
         ...grants,
         net: grants.net === true ? true : [...grants.net, redisHostPort],
         env: true as const,
-        // rediss:// trusts the CA that DENO_CERT names, as downloads do.
-        read: [...grants.read, ...(readEnv("DENO_CERT") ? [resolve(readEnv("DENO_CERT")!)] : [])],
+        read: [
+          ...grants.read,
+          // taskpool's own code: the coordinator's module is loaded by its URL (see
+          // loadCoordinator), and with it the modules it imports.
+          dirname(fileURLToPath(ownFileUrl("main.ts"))),
+          // rediss:// trusts the CA that DENO_CERT names, as downloads do.
+          ...(readEnv("DENO_CERT") ? [resolve(readEnv("DENO_CERT")!)] : []),
+        ],
         sys: [...new Set([...grants.sys, "hostname", "osRelease", "networkInterfaces"])],
       };
     },

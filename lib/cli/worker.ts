@@ -10,6 +10,7 @@ import { parseDuration } from "../util/duration.ts";
 import { loadEnvFiles } from "../jobfile/env_file.ts";
 import { parseCommandArgs, positiveInteger } from "./args.ts";
 import type { CliIo } from "./io.ts";
+import { ownFileUrl } from "../util/own_files.ts";
 
 /** Help text of `taskpool worker`. */
 export const WORKER_HELP = `Usage: taskpool worker --redis URL [options]
@@ -64,9 +65,12 @@ export async function workerCommand(args: string[], io: CliIo, kinds: Kinds): Pr
   const leaseMs = duration("--lease", values.lease, 10_000);
   if (leaseMs < 1000) throw new UsageError(`--lease must be at least 1s: got "${values.lease}"`);
   await loadEnvFiles(values["env-file"] ?? []);
+  // By a URL a bundler cannot follow: the bundle keeps BullMQ and ioredis in a file of their own.
   const [{ runWorker }, { checkRedisUrl }] = await Promise.all([
-    import("../distributed/worker.ts"),
-    import("../distributed/redis.ts"),
+    import(ownFileUrl("lib/distributed/worker.ts").href) as Promise<
+      typeof import("../distributed/worker.ts")
+    >,
+    import("../distributed/redis_url.ts"),
   ]);
   const stop = new AbortController();
   const onSignal = () => stop.abort();

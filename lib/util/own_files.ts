@@ -22,6 +22,31 @@ export const BUNDLED = import.meta.url.endsWith(".js");
  */
 export function ownFileUrl(path: string): URL {
   return BUNDLED
-    ? new URL(`./${path.replace(/\.ts$/, ".js")}`, import.meta.url)
+    ? new URL(`./${path.replace(/\.ts$/, ".js")}`, bundleRoot())
     : new URL(`../../${path}`, import.meta.url);
 }
+
+/**
+ * The bundle's folder. This code is inlined into each of the bundle's entry files: the main one
+ * (`taskpool.js`) sits in that folder, the others in their source folders below it
+ * (`lib/distributed/worker.js`), whose path is taken off.
+ */
+function bundleRoot(): URL {
+  const here = new URL(import.meta.url);
+  const entry = BUNDLE_ENTRIES.map((path) => path.replace(/\.ts$/, ".js"))
+    .find((path) => here.pathname.endsWith(`/${path}`));
+  return new URL(entry === undefined ? "./" : "../".repeat(entry.split("/").length - 1), here);
+}
+
+/** The bundle's entry files other than the main one, as `deno task bundle` lists them. */
+const BUNDLE_ENTRIES = [
+  "lib/pools/worker/host_main.ts",
+  "lib/pools/worker/web_runner.ts",
+  "lib/pools/worker/node_runner.ts",
+  "lib/pools/process/host_main.ts",
+  "lib/distributed/coordinator.ts",
+  "lib/distributed/worker.ts",
+  "tasks/compute/builtin/count.ts",
+  "tasks/compute/builtin/image.ts",
+  "tasks/compute/builtin/sha256.ts",
+];

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { Report } from "../../lib/report/types.ts";
 import { tempDir } from "../helpers/temp.ts";
+import { startRedis } from "../helpers/redis.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -56,4 +57,41 @@ Deno.test("the bundle runs compute on Workers and in a process, built-ins includ
   assert.equal(report.jobs[0]?.result, 1000);
   assert.equal(report.jobs[0]?.isolation, "worker");
   assert.equal(report.jobs[1]?.isolation, "process");
+
+  // A distributed run from the bundle: its worker and its coordinator load BullMQ from the
+  // bundle's own files, and compute still finds its hosts.
+  await using redis = await startRedis();
+  const bundled = (...args: string[]) => [`${dir.path}/dist/taskpool.js`, ...args];
+  const worker = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...bundled("worker", "--redis", redis.url, "-o", "w")],
+    cwd: `${dir.path}/work`,
+    stderr: "piped",
+  }).spawn();
+  const reader = worker.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let said = "";
+  while (!said.includes("taking jobs")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    said += value;
+  }
+  const remote = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-run",
+      ...bundled("run", "jobs.yaml", "--redis", redis.url, "--report", "remote.json"),
+    ],
+    cwd: `${dir.path}/work`,
+    env: { NO_COLOR: "1" },
+  }).output();
+  worker.kill("SIGTERM");
+  await worker.status;
+  await reader.cancel();
+  assert.equal(remote.code, 0, new TextDecoder().decode(remote.stderr) + said);
+  const remoteReport: Report = JSON.parse(
+    await Deno.readTextFile(`${dir.path}/work/remote.json`),
+  );
+  assert.equal(remoteReport.jobs[0]?.result, 1000);
+  assert.ok(remoteReport.jobs.every((job) => job.ranOn?.startsWith("w@")));
 });
