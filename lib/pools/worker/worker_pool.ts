@@ -174,15 +174,26 @@ export class WorkerPool {
     return this.#nextHostId - 1;
   }
 
-  /** Host processes not yet told to stop: active ones and draining ones. */
+  /** The resident memory of the host processes not yet told to stop, as they last said. */
   get rssBytes(): number {
     let sum = 0;
     for (const host of this.#hosts) if (!host.killed) sum += host.rss;
     return sum;
   }
 
+  /** Host processes not yet told to stop: active ones and draining ones. */
   get hostsAlive(): number {
     return [...this.#hosts].filter((host) => !host.killed).length;
+  }
+
+  /**
+   * Tasks sent to host processes and not settled there: a task cancelled while queued counts
+   * until its host has given it back.
+   */
+  get inHosts(): number {
+    let sum = 0;
+    for (const host of this.#hosts) sum += host.pending.size;
+    return sum;
   }
 
   /**
