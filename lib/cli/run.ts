@@ -18,14 +18,7 @@ import { grantsFor } from "./grants_for.ts";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ownFileUrl } from "../util/own_files.ts";
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
+import { readEnv } from "../util/env.ts";
 
 /** Help text of `taskpool run`. */
 export const RUN_HELP = `Usage: taskpool run FILE [options]

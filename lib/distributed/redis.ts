@@ -9,6 +9,7 @@
 import { Redis } from "ioredis";
 import { redactText, redactUrl, urlSecrets } from "../util/secrets.ts";
 import { UsageError } from "../errors.ts";
+import { readEnv } from "../util/env.ts";
 export { checkRedisUrl, redisHost } from "./redis_url.ts";
 
 /** The key prefix of everything taskpool keeps in Redis (BullMQ's queues included). */
@@ -68,14 +69,6 @@ function tlsOptions(): { ca?: string[] } {
     return { ca: [Deno.readTextFileSync(path)] };
   } catch (error) {
     throw new UsageError(`DENO_CERT: cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
   }
 }
 

@@ -8,6 +8,7 @@
 import { HttpClient, type HttpRequestInit, type HttpResponse } from "./client.ts";
 import { StreamBody } from "./stream_body.ts";
 import { PROXY_VARIABLES } from "./proxy_variables.ts";
+import { readEnv } from "../util/env.ts";
 
 /** Options for {@linkcode HttpTransport}. */
 export interface HttpTransportOptions {
@@ -94,12 +95,4 @@ export class HttpTransport implements Disposable {
 
 function emptyStream(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (controller) => controller.close() });
-}
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // not granted: the run was not given that variable
-  }
 }

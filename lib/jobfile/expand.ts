@@ -15,6 +15,7 @@ import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 import { usesVariables } from "./interpolate.ts";
 import { UsageError } from "../errors.ts";
 import type { JobFile } from "./schema.ts";
+import { readEnv } from "../util/env.ts";
 
 /** Command-line settings that win over the job file's (paths resolve against `cwd`). */
 export interface PlanOverrides {
@@ -214,14 +215,6 @@ async function readTls(
 
 /** Reads an environment variable. */
 type Env = (name: string) => string | undefined;
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A job's `inputs` and `outputs`, made absolute and checked: inputs inside the job file's folder

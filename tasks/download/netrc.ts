@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { readEnv } from "../../lib/util/env.ts";
 
 /** A netrc file found for this process: its path and the variables that located it. */
 export interface NetrcLocation {
@@ -27,15 +28,8 @@ export function netrcPath(): NetrcLocation | undefined {
 }
 
 function locate(): NetrcLocation | undefined {
-  const env = (name: string) => {
-    try {
-      return Deno.env.get(name);
-    } catch {
-      return undefined;
-    }
-  };
-  const named = env("NETRC");
-  const home = env("HOME");
+  const named = readEnv("NETRC");
+  const home = readEnv("HOME");
   const path = named !== undefined ? named : home ? join(home, ".netrc") : undefined;
   if (!path) return undefined;
   try {

@@ -9,7 +9,7 @@ import { exists } from "../helpers/run_yaml.ts";
 import { startRedis, startWorker, type TestRedis } from "../helpers/redis.ts";
 import { bodyBytes, fileBytes, startFaultServer } from "../helpers/fault_server.ts";
 import type { Report } from "../../lib/report/types.ts";
-import { descendantsOf } from "../helpers/processes.ts";
+import { descendantsOf, whenFiles } from "../helpers/processes.ts";
 import { makeCa } from "../helpers/tls.ts";
 import { tmux } from "../helpers/terminal.ts";
 
@@ -136,7 +136,12 @@ Deno.test("a worker SIGKILLed mid-compute and mid-download: its jobs run again e
   const coordinator = spawnCli(["run", "jobs.yaml", "--redis", redis.url, "--json"], {
     cwd: `${dir.path}/doomed`,
   });
-  await whenPart(`${dir.path}/shared/big.bin.part`, size / 2);
+  await whenFiles(
+    `${dir.path}/shared`,
+    async () =>
+      (await Deno.stat(`${dir.path}/shared/big.bin.part`).catch(() => undefined))?.size ===
+        size / 2,
+  );
   await doomed.stop("SIGKILL");
   await using healthy = await startWorker(redis.url, { cwd: `${dir.path}/healthy`, args: lease });
   const { code, stdout } = await coordinator.output();
@@ -156,15 +161,6 @@ Deno.test("a worker SIGKILLed mid-compute and mid-download: its jobs run again e
   }
 });
 
-/** Resolves once `path` holds at least `bytes` bytes. */
-async function whenPart(path: string, bytes: number): Promise<void> {
-  for (;;) {
-    const size = await Deno.stat(path).then((info) => info.size, () => 0);
-    if (size >= bytes) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 Deno.test("a coordinator SIGKILLed and started again picks its run up; a finished run is not", async () => {
   await using redis = await startRedis();
   await using server = startFaultServer();
@@ -183,7 +179,10 @@ Deno.test("a coordinator SIGKILLed and started again picks its run up; a finishe
   await using worker = await startWorker(redis.url, { cwd: dir.path, args: ["-o", "w"] });
   const first = spawnCli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
   await server.started("h");
-  await whenText(`${dir.path}/w/runs`, "quick\n");
+  await whenFiles(
+    `${dir.path}/w`,
+    async () => await Deno.readTextFile(`${dir.path}/w/runs`).catch(() => "") === "quick\n",
+  );
   // The coordinator dies whole, launcher and run alike, as when its machine goes.
   for (const pid of [...descendantsOf(first.pid), first.pid]) {
     try {
@@ -217,14 +216,6 @@ Deno.test("a coordinator SIGKILLed and started again picks its run up; a finishe
   );
   assert.equal(await worker.stop(), 0);
 });
-
-/** Resolves once `path` holds exactly `text`. */
-async function whenText(path: string, text: string): Promise<void> {
-  for (;;) {
-    if (await Deno.readTextFile(path).catch(() => "") === text) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 Deno.test("Redis restarted empty mid-run: the coordinator puts back what was lost", async () => {
   await using redis = await startRedis();
