@@ -65,5 +65,7 @@ export async function cli(args: string[], options: CliOptions): Promise<CliResul
   }
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  // Deno's own lines when it fills an empty npm cache (a fresh machine's first run), not taskpool's.
+  const said = decoder.decode(stderr).replace(/^Download https?:\/\/\S+\n/gm, "");
+  return { code, stdout: decoder.decode(stdout), stderr: said };
 }
