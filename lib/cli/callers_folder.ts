@@ -6,9 +6,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { BUNDLED, ownFileUrl } from "../util/own_files.ts";
+import { BUNDLED, filePath, ownFileUrl } from "../util/own_files.ts";
 
 /**
  * Moves this process to the caller's folder when `deno task` has moved it to taskpool's own
@@ -29,7 +27,7 @@ export function enterCallersFolder(
 ): string {
   const { initCwd = readInitCwd(), ownFolder = OWN_FOLDER } = options;
   const here = Deno.cwd();
-  if (initCwd === undefined || ownFolder === undefined || resolve(here) !== ownFolder) {
+  if (initCwd === undefined || ownFolder === undefined || here !== ownFolder) {
     return here;
   }
   Deno.chdir(initCwd);
@@ -37,7 +35,9 @@ export function enterCallersFolder(
 }
 
 /** The folder of taskpool's deno.json, where `deno task` starts it; none for the bundle. */
-const OWN_FOLDER = BUNDLED ? undefined : dirname(fileURLToPath(ownFileUrl("deno.json")));
+const OWN_FOLDER = BUNDLED
+  ? undefined
+  : filePath(ownFileUrl("deno.json")).slice(0, -"/deno.json".length);
 
 function readInitCwd(): string | undefined {
   try {

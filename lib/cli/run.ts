@@ -16,8 +16,7 @@ import { readStdin } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
 import { grantsFor } from "./grants_for.ts";
 import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ownFileUrl } from "../util/own_files.ts";
+import { filePath, ownFileUrl } from "../util/own_files.ts";
 import { readEnv } from "../util/env.ts";
 
 /** Help text of `taskpool run`. */
@@ -167,7 +166,7 @@ async function prepareRun(
           ...grants.read,
           // taskpool's own code: the coordinator's module is loaded by its URL (see
           // loadCoordinator), and with it the modules it imports.
-          dirname(fileURLToPath(ownFileUrl("main.ts"))),
+          dirname(filePath(ownFileUrl("main.ts"))),
           // rediss:// trusts the CA that DENO_CERT names, as downloads do.
           ...(readEnv("DENO_CERT") ? [resolve(readEnv("DENO_CERT")!)] : []),
         ],

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { expandGlob } from "../util/glob.ts";
 import type { Job } from "../jobfile/job.ts";
@@ -108,6 +107,7 @@ export async function fingerprintOf(
   job: Job,
   definitionFiles: readonly string[] = [],
 ): Promise<string> {
+  const { createHash } = await import("node:crypto"); // only runs with incremental jobs load it
   const hash = createHash("sha256");
   const { source: _source, ...definition } = job;
   hash.update(JSON.stringify(definition));
@@ -123,6 +123,7 @@ export async function fingerprintOf(
 }
 
 async function fileSha256(path: string): Promise<string> {
+  const { createHash } = await import("node:crypto"); // only runs with incremental jobs load it
   const hash = createHash("sha256");
   const file = await Deno.open(path); // its readable closes it
   for await (const chunk of file.readable) hash.update(chunk);

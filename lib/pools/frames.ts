@@ -30,7 +30,9 @@ export class FrameError extends Error {
 }
 
 /**
- * One frame's bytes for `value`.
+ * One frame's bytes for `value`: JSON when that gives it back exactly, else a structured clone.
+ * With `dropUndefined`, properties whose value is undefined may be left out (JSON's way), for a
+ * reader to whom absent and undefined mean the same.
  *
  * @example
  * ```ts
@@ -40,8 +42,12 @@ export class FrameError extends Error {
  * assert(new DataView(frame.buffer).getUint32(0) === frame.byteLength - 4);
  * ```
  */
-export function encodeFrame(value: unknown): Uint8Array<ArrayBuffer> {
-  const body = isJsonExact(value, 0) ? encoder.encode(JSON.stringify(value)) : serialize(value);
+export function encodeFrame(
+  value: unknown,
+  options: { dropUndefined?: boolean } = {},
+): Uint8Array<ArrayBuffer> {
+  const json = isJsonExact(value, 0, options.dropUndefined ?? false);
+  const body = json ? encoder.encode(JSON.stringify(value)) : serialize(value);
   const frame = new Uint8Array(4 + body.byteLength);
   new DataView(frame.buffer).setUint32(0, body.byteLength);
   frame.set(body, 4);
@@ -147,7 +153,7 @@ export async function* readFrameBatches(source: FrameSource): AsyncGenerator<unk
  * Whether JSON gives `value` back exactly as a structured clone would: no undefined (JSON drops
  * it), no -0, NaN or Infinity, no class instance, typed array, Map, Date or array hole.
  */
-function isJsonExact(value: unknown, depth: number): boolean {
+function isJsonExact(value: unknown, depth: number, dropUndefined: boolean): boolean {
   if (value === null) return true;
   switch (typeof value) {
     case "string":
@@ -159,14 +165,16 @@ function isJsonExact(value: unknown, depth: number): boolean {
       if (depth >= MOST_JSON_DEPTH) return false;
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
-          if (!(i in value) || !isJsonExact(value[i], depth + 1)) return false;
+          if (!(i in value) || !isJsonExact(value[i], depth + 1, dropUndefined)) return false;
         }
         return true;
       }
       const prototype = Object.getPrototypeOf(value);
       if (prototype !== Object.prototype && prototype !== null) return false;
       for (const key in value) {
-        if (!isJsonExact((value as Record<string, unknown>)[key], depth + 1)) return false;
+        const property = (value as Record<string, unknown>)[key];
+        if (property === undefined && dropUndefined) continue;
+        if (!isJsonExact(property, depth + 1, dropUndefined)) return false;
       }
       return true;
     }

@@ -123,7 +123,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
   let jobCache: JobCache | undefined;
   try {
     await Deno.mkdir(plan.output, { recursive: true });
-    jobCache = await JobCache.load(plan.output);
+    const cache = jobCache = await JobCache.load(plan.output);
     const resources: RunResources = {
       output: plan.output,
       workers,
@@ -138,25 +138,29 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
       cpuPlace: settings.cpuPlace,
       oneAtATime: settings.oneAtATime,
     };
-    for (const kind of kinds) {
-      const remote = options.remoteKinds?.get(kind.name);
-      if (remote) {
-        running.set(kind.name, remote);
-        continue;
-      }
-      const created: JobKind = await kind.create(resources);
-      // Jobs of a kind that may be incremental run behind the job cache (jobs with files only).
-      running.set(
-        kind.name,
-        kind.entryRules?.incremental === undefined
-          ? withJobCache(created, {
-            cache: jobCache,
-            force,
-            ...(kind.definitionFiles ? { definitionFiles: kind.definitionFiles } : {}),
-          })
-          : created,
-      );
-    }
+    // Only the kinds the plan has jobs of are set up: each loads its own modules.
+    const used = new Set(plan.jobs.map((job) => job.kind));
+    await Promise.all(
+      kinds.filter((kind) => used.has(kind.name)).map(async (kind) => {
+        const remote = options.remoteKinds?.get(kind.name);
+        if (remote) {
+          running.set(kind.name, remote);
+          return;
+        }
+        const created: JobKind = await kind.create(resources);
+        // Jobs of a kind that may be incremental run behind the job cache (jobs with files only).
+        running.set(
+          kind.name,
+          kind.entryRules?.incremental === undefined
+            ? withJobCache(created, {
+              cache,
+              force,
+              ...(kind.definitionFiles ? { definitionFiles: kind.definitionFiles } : {}),
+            })
+            : created,
+        );
+      }),
+    );
     await scheduleJobs(plan.jobs, {
       kinds: running,
       limits: options.remoteKinds ? { ...limits, ...REMOTE_LIMITS } : limits,

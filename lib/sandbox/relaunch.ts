@@ -12,8 +12,7 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { BUNDLED, ownFileUrl } from "../util/own_files.ts";
+import { BUNDLED, filePath, ownFileUrl } from "../util/own_files.ts";
 import { grantFlags, type Grants } from "./grant_flags.ts";
 import { signalEchoFilter } from "../cli/signal_echo.ts";
 
@@ -75,8 +74,8 @@ const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
  * @throws {RangeError} when a grant cannot be written as a flag (a path with a comma)
  */
 export async function relaunch(request: RelaunchRequest): Promise<number> {
-  const script = fileURLToPath(Deno.mainModule);
-  const config = BUNDLED ? [] : ["--config", fileURLToPath(ownFileUrl("deno.json"))];
+  const script = filePath(Deno.mainModule);
+  const config = BUNDLED ? [] : ["--config", filePath(ownFileUrl("deno.json"))];
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -108,7 +107,9 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
   const writer = child.stdin.getWriter();
   try {
     const { encodeFrame } = await import("../pools/frames.ts");
-    await writer.write(encodeFrame({ handoff: request.handoff ?? null })).catch(() => {});
+    // JSON when it can be (a plan is): the child then reads it with no structured clone.
+    const frame = encodeFrame({ handoff: request.handoff ?? null }, { dropUndefined: true });
+    await writer.write(frame).catch(() => {});
     const status = await child.status;
     if (status.signal === null) return status.code;
     return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
@@ -120,21 +121,50 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
 
 /**
  * In the child: resolves with what the launcher handed over (undefined for none), and from then
- * on calls `onLost` when the launcher's end of stdin closes (the launcher died).
+ * on calls `onLost` when the launcher's end of stdin closes (the launcher died). Stdin is read
+ * with plain reads: the frame is one, and streams or `node:v8` would cost the child's start.
  */
 export async function receiveFromLauncher(onLost: () => void): Promise<unknown> {
-  const { readFrames } = await import("../pools/frames.ts");
-  const frames = readFrames(Deno.stdin.readable);
   let handoff: unknown;
   try {
-    const first = await frames.next();
-    handoff = first.done ? undefined : (first.value as { handoff: unknown }).handoff ?? undefined;
+    handoff = await readHandoff(Deno.stdin);
   } catch { /* closed at once: the launcher died */ }
   (async () => {
+    const scrap = new Uint8Array(64);
     try {
-      for await (const _ of frames) { /* the launcher sends nothing more */ }
+      while (await Deno.stdin.read(scrap) !== null) { /* the launcher sends nothing more */ }
     } catch { /* closed */ }
     onLost();
   })();
   return handoff;
+}
+
+/** What stdin is to the child: something to read bytes from. */
+interface Reader {
+  read(into: Uint8Array): Promise<number | null>;
+}
+
+/** The first byte of a V8 structured clone (lib/pools/frames.ts writes JSON otherwise). */
+const V8_VERSION_TAG = 0xff;
+
+/** The handoff frame: a 32-bit length, then JSON or a structured clone. */
+async function readHandoff(source: Reader): Promise<unknown> {
+  const head = await readExactly(source, 4);
+  const body = head && await readExactly(source, new DataView(head.buffer).getUint32(0));
+  if (!body) return undefined;
+  const value = body[0] === V8_VERSION_TAG
+    ? (await import("node:v8")).deserialize(body)
+    : JSON.parse(new TextDecoder().decode(body));
+  return (value as { handoff: unknown }).handoff ?? undefined;
+}
+
+/** `length` bytes of `source`, or undefined when it ends first. */
+async function readExactly(source: Reader, length: number): Promise<Uint8Array | undefined> {
+  const bytes = new Uint8Array(length);
+  for (let at = 0; at < length;) {
+    const n = await source.read(bytes.subarray(at));
+    if (n === null) return undefined;
+    at += n;
+  }
+  return bytes;
 }

@@ -27,6 +27,27 @@ export function ownFileUrl(path: string): URL {
 }
 
 /**
+ * The file system path of a `file:` URL, without `node:url`: the modules every command loads
+ * stay clear of Node's compatibility layer, whose first use costs a fresh process some 15 ms.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { filePath } from "./own_files.ts";
+ * assert.equal(filePath("file:///tmp/a%20b/c.ts"), "/tmp/a b/c.ts");
+ * ```
+ *
+ * @throws {TypeError} when `url` is not a `file:` URL
+ */
+export function filePath(url: URL | string): string {
+  const { protocol, pathname } = new URL(url);
+  if (protocol !== "file:") throw new TypeError(`not a file URL: ${url}`);
+  const path = decodeURIComponent(pathname);
+  // file:///C:/dir on Windows is C:\dir.
+  return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
+}
+
+/**
  * The bundle's folder. This code is inlined into each of the bundle's entry files: the main one
  * (`taskpool.js`) sits in that folder, the others in their source folders below it
  * (`lib/distributed/worker.js`), whose path is taken off.

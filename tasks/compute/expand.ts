@@ -5,7 +5,8 @@
  * @module
  */
 import { isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { filePath } from "../../lib/util/own_files.ts";
 import type { ExpandContext, JobEntry } from "../../lib/kind_definition.ts";
 import type { PathSegment } from "../../lib/jobfile/parse.ts";
 import { cleanRelativePath } from "../../lib/util/paths.ts";
@@ -35,7 +36,7 @@ export async function expandCompute(
   } else {
     let file = compute.module;
     try {
-      if (scheme === "file") file = fileURLToPath(compute.module);
+      if (scheme === "file") file = filePath(compute.module);
       file = isAbsolute(file) ? file : resolve(baseDir, file);
       if (!(await Deno.stat(file)).isFile) throw new Deno.errors.NotFound();
       moduleUrl = pathToFileURL(file).href;

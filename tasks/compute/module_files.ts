@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
+import { filePath } from "../../lib/util/own_files.ts";
 
 /** The most files followed from one module: a bound, not a limit anyone should meet. */
 const MOST_FILES = 2000;
@@ -53,5 +53,5 @@ export async function moduleFiles(moduleUrl: string): Promise<string[]> {
       queue.push(new URL(specifier, url));
     }
   }
-  return [...seen].map((href) => fileURLToPath(href)).sort();
+  return [...seen].map((href) => filePath(href)).sort();
 }

@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { ownFileUrl } from "../../lib/util/own_files.ts";
+import { filePath, ownFileUrl } from "../../lib/util/own_files.ts";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ComputeJob } from "./job.ts";
 import { withRealPaths } from "../../lib/util/paths.ts";
 import type { HostProfile } from "../../lib/pools/process/process_pool.ts";
@@ -121,13 +120,13 @@ function paths(job: PrivilegedJob, output: string): { read: string[]; write: str
 }
 
 /** taskpool's own source tree: what a built-in (our code) may read, for its imports. */
-const OWN_SOURCE = fileURLToPath(ownFileUrl(""));
+const OWN_SOURCE = filePath(ownFileUrl(""));
 const BUILTINS = ownFileUrl("tasks/compute/builtin/").href;
 
 /** The folder a compute module may read: its own, or taskpool's source for a built-in. */
 export function moduleFolder(moduleUrl: string): string {
   if (moduleUrl.startsWith(BUILTINS)) return OWN_SOURCE.replace(/\/$/, "");
-  return dirname(fileURLToPath(moduleUrl));
+  return dirname(filePath(moduleUrl));
 }
 
 function grant(flag: string, value: true | string[]): string {

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { BUNDLED, ownFileUrl } from "../../util/own_files.ts";
+import { BUNDLED, filePath, ownFileUrl } from "../../util/own_files.ts";
 
 /** Absolute paths of the files a runner thread reads. */
 export const RUNNER_FILES: readonly string[] =
@@ -20,4 +19,4 @@ export const RUNNER_FILES: readonly string[] =
     "lib/pools/protocol.ts",
     "lib/pools/console_to_stderr.ts",
   ])
-    .map((file) => fileURLToPath(ownFileUrl(file)));
+    .map((file) => filePath(ownFileUrl(file)));
