@@ -5,17 +5,11 @@
  *
  * @module
  */
-import {
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-} from "yaml";
+import type { Node } from "yaml";
+import { YAML } from "./yaml.ts";
 import { InvalidJobFileError, JobFileError, type SourcePosition } from "./errors.ts";
+
+const { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } = YAML;
 
 /** One step of a path into the document: a mapping key or a list index. */
 export type PathSegment = string | number;

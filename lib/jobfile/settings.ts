@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parse } from "yaml";
+import { YAML } from "./yaml.ts";
 import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import { UsageError } from "../errors.ts";
 import type { ParsedDocument } from "./parse.ts";
@@ -53,7 +53,7 @@ export function parseSettings(texts: readonly string[]): Setting[] {
 
 function readValue(text: string): unknown {
   try {
-    return parse(text);
+    return YAML.parse(text);
   } catch {
     return text; // not YAML: the text itself, and the schema says whether a string will do
   }
