@@ -144,6 +144,11 @@ export interface RunResources {
   cpuPlace: "main" | "worker" | "process" | "job";
   /** One job at a time overall (the sequential mode): every kind takes the cpu pool. */
   oneAtATime: boolean;
+  /**
+   * Other processes write into the output while this one runs (a distributed run's workers
+   * share it): what it held at the start says nothing of what it holds later. @default false
+   */
+  sharedOutput?: boolean;
 }
 
 /**

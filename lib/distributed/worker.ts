@@ -84,6 +84,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     cpuPlace: "job",
     oneAtATime: false,
     killGraceMs: options.killGraceMs,
+    sharedOutput: true,
   };
   const running = new Map<string, JobKind>();
   for (const kind of kinds) running.set(kind.name, await kind.create(resources));

@@ -34,7 +34,7 @@ export interface HttpBody {
    * (the connection waits for it): no copy when the body is framed by its length. The whole
    * body is held in memory, so this is for bodies known to be small.
    */
-  whole<T>(use: (bytes: Uint8Array) => Promise<T>): Promise<T>;
+  whole<T>(use: (bytes: Uint8Array) => T | Promise<T>): Promise<T>;
   /** Discards the rest. Never throws. */
   cancel(): Promise<void>;
 }
@@ -105,7 +105,7 @@ abstract class FramedBody implements HttpBody {
     return readAll(this);
   }
 
-  async whole<T>(use: (bytes: Uint8Array) => Promise<T>): Promise<T> {
+  async whole<T>(use: (bytes: Uint8Array) => T | Promise<T>): Promise<T> {
     return await use(await this.bytes());
   }
 
@@ -162,7 +162,7 @@ class LengthBody extends FramedBody {
   }
 
   /** Buffers the rest in the connection and lends `use` a view of it there. */
-  override async whole<T>(use: (bytes: Uint8Array) => Promise<T>): Promise<T> {
+  override async whole<T>(use: (bytes: Uint8Array) => T | Promise<T>): Promise<T> {
     const left = this.#left;
     try {
       const got = await this.connection.fillTo(left);

@@ -57,7 +57,7 @@ export class StreamBody implements HttpBody {
     return readAll(this);
   }
 
-  async whole<T>(use: (bytes: Uint8Array) => Promise<T>): Promise<T> {
+  async whole<T>(use: (bytes: Uint8Array) => T | Promise<T>): Promise<T> {
     return await use(await this.bytes());
   }
 

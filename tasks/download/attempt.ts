@@ -56,6 +56,7 @@ import { dispositionFileName } from "./content_disposition.ts";
 import { fetchSegments, type Segment, splitRanges } from "./segments.ts";
 import { join } from "node:path";
 import { concatBytes } from "../../lib/util/bytes.ts";
+import type { PartsOnDisk } from "./parts_on_disk.ts";
 
 /** What an attempt needs besides the job. */
 export interface AttemptOptions {
@@ -78,6 +79,13 @@ export interface AttemptOptions {
   serverNames: Map<string, string>;
   /** Aborted when the run ends: stops what jobs share, such as a checksum file's fetch. */
   runSignal: AbortSignal;
+  /**
+   * The `.part` files the target folders held at the start, for the first attempt's first look;
+   * without it, every look is an lstat.
+   */
+  parts?: PartsOnDisk | undefined;
+  /** 1 for the job's first attempt. @default 1 */
+  attempt?: number;
 }
 
 /** Runs one attempt of `job`. */
@@ -294,6 +302,8 @@ class Transfer {
   readonly #host: string;
   /** Whether the job's admission counted this transfer's first request (per_host_interval). */
   #admitted: boolean;
+  /** Whether this is the job's first source in this attempt. */
+  readonly #firstSource: boolean;
   /** Whether the `.part` has a sidecar (written or found): removed with it. */
   #sidecar = false;
   #secrets: string[] | undefined;
@@ -313,6 +323,7 @@ class Transfer {
     this.#part = `${job.path}.part`;
     this.#host = url === job.url ? options.hosts.keyOf(job) : new URL(url).host;
     this.#admitted = admitted && url === job.url;
+    this.#firstSource = admitted;
   }
 
   async run(revalidate: FileRecord | undefined): Promise<DownloadResult> {
@@ -724,8 +735,12 @@ class Transfer {
     if (record) this.#sidecar = true;
     if (!record) {
       // No state of it (its process died): the sidecar says where its bytes came from. Most
-      // downloads have no `.part`: one lstat says so, with no look for a sidecar.
-      const info = lstatSync(this.#part);
+      // downloads have no `.part`: the folder's listing or one lstat says so, with no look for a
+      // sidecar.
+      const firstLook = (this.#options.attempt ?? 1) === 1 && this.#firstSource;
+      const info = firstLook && this.#options.parts?.surelyAbsent(this.#part)
+        ? undefined
+        : lstatSync(this.#part);
       const sidecar = info?.isFile && info.size > 0 ? await readSidecar(this.#part) : undefined;
       if (sidecar && info) {
         this.#sidecar = true;

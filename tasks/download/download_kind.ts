@@ -23,6 +23,7 @@ import { HostGate } from "./host_gate.ts";
 import { DownloadState } from "./state.ts";
 import { Bandwidth } from "./bandwidth.ts";
 import { Netrc } from "./netrc.ts";
+import { PartsOnDisk } from "./parts_on_disk.ts";
 
 /** Statuses worth another attempt: the server may answer differently soon. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -50,6 +51,12 @@ export interface DownloadKindOptions {
   perHostIntervalMs?: number | undefined;
   /** The netrc file to take hosts' logins from. @default none */
   netrc?: string | undefined;
+  /**
+   * Other processes write into the output meanwhile (a distributed run's workers share it), so
+   * what its folders held at the start says nothing: each download looks for its `.part`.
+   * @default false
+   */
+  sharedOutput?: boolean | undefined;
 }
 
 /**
@@ -77,6 +84,7 @@ export function createDownloadKind(
     interval: options.perHostIntervalMs,
   });
   const folders = new TargetFolders(output);
+  const parts = options.sharedOutput ? undefined : new PartsOnDisk();
   const bandwidth = new Bandwidth({
     total: options.bandwidth,
     perHost: options.perHostBandwidth,
@@ -94,7 +102,7 @@ export function createDownloadKind(
   return {
     pool: "io",
     gate: hosts,
-    run: async (job, { signal, progress }) =>
+    run: async (job, { signal, progress, attempt }) =>
       downloadAttempt(job, {
         http,
         state,
@@ -110,6 +118,8 @@ export function createDownloadKind(
         checksumFiles,
         serverNames,
         runSignal: ending.signal,
+        parts,
+        attempt,
       }),
     isRetryable,
     retryDelayMs: (error, job) =>

@@ -96,7 +96,17 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
     };
   },
   async create(
-    { output, http, perHost, force, oneAtATime, bandwidth, perHostBandwidth, perHostIntervalMs },
+    {
+      output,
+      http,
+      perHost,
+      force,
+      oneAtATime,
+      bandwidth,
+      perHostBandwidth,
+      perHostIntervalMs,
+      sharedOutput,
+    },
   ) {
     // Loaded only by a run: checking a job file needs none of it.
     const [{ createDownloadKind }, { DownloadState }] = await Promise.all([
@@ -113,6 +123,7 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
       perHostBandwidth,
       perHostIntervalMs,
       netrc: netrcPath()?.path,
+      sharedOutput,
     });
     return oneAtATime ? { ...kind, pool: "cpu" } : kind;
   },
