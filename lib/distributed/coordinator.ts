@@ -274,7 +274,7 @@ class Tracker {
     options: { known: boolean },
   ): Promise<RemoteOutcome> {
     signal.throwIfAborted();
-    const { promise, resolve } = Promise.withResolvers<RemoteOutcome>();
+    const { promise, resolve, reject } = Promise.withResolvers<RemoteOutcome>();
     this.#waiters.set(id, {
       queue,
       data,
@@ -285,19 +285,16 @@ class Tracker {
     const known = options.known && await QueueJob.fromId(queue, id);
     if (!known) await this.#add(queue, id, data);
     else await this.#check(id);
+    // One listener: an abort takes the attempt back from Redis and ends the wait.
     const onAbort = () => {
       this.#waiters.delete(id);
       void this.#cancel(queue, id);
+      reject(signal.reason);
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
     try {
-      return await Promise.race([
-        promise,
-        new Promise<never>((_, reject) => {
-          if (signal.aborted) reject(signal.reason);
-          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-        }),
-      ]);
+      return await promise;
     } finally {
       signal.removeEventListener("abort", onAbort);
       this.#waiters.delete(id);
