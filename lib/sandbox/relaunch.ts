@@ -140,15 +140,18 @@ export async function receiveFromLauncher(onLost: () => void): Promise<unknown> 
 }
 
 /** What stdin is to the child: something to read bytes from. */
-interface Reader {
+export interface Reader {
   read(into: Uint8Array): Promise<number | null>;
 }
 
 /** The first byte of a V8 structured clone (lib/pools/frames.ts writes JSON otherwise). */
 const V8_VERSION_TAG = 0xff;
 
-/** The handoff frame: a 32-bit length, then JSON or a structured clone. */
-async function readHandoff(source: Reader): Promise<unknown> {
+/**
+ * What the launcher handed over, from the frame it wrote (a 32-bit length, then JSON or a
+ * structured clone); undefined when `source` ends first.
+ */
+export async function readHandoff(source: Reader): Promise<unknown> {
   const head = await readExactly(source, 4);
   const body = head && await readExactly(source, new DataView(head.buffer).getUint32(0));
   if (!body) return undefined;

@@ -115,3 +115,21 @@ Deno.test("a .part that changed on disk is not trusted: the download starts afre
   assert.equal(server.requests.get("/file/t")![1]!.get("range"), null);
   assert.deepEqual(await Deno.readFile(`${dir.path}/out/f.bin`), fileBytes(SIZE, 1));
 });
+
+Deno.test("a .part whose run died before saving its state is resumed from its sidecar", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const size = 600_000; // over the size that gets a sidecar
+  const yaml = oneDownload(`${server.url}/file/k?size=${size}&cut=1`, 0);
+  assert.equal((await runYaml(dir, yaml)).job("f").status, "failed");
+  assert.equal(await exists(`${dir.path}/out/f.bin.part.json`), true);
+  // What a SIGKILLed run leaves: the .part and its sidecar, and no state of them.
+  await Deno.remove(`${dir.path}/out/.taskpool/state.json`);
+
+  const job = (await runYaml(dir, yaml)).job("f");
+  assert.equal(job.status, "ok");
+  assert.equal(job.resumedFrom, size / 2);
+  assert.equal(server.requests.get("/file/k")![1]!.get("range"), `bytes=${size / 2}-`);
+  assert.deepEqual(await Deno.readFile(`${dir.path}/out/f.bin`), fileBytes(size, 1));
+  assert.equal(await exists(`${dir.path}/out/f.bin.part.json`), false);
+});
