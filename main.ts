@@ -129,7 +129,11 @@ export async function main(
     const kinds = options.kinds ?? await registry();
     const prepared = await command.prepare(rest, io, kinds, await options.handoff);
     if (prepared.grants && relaunchWith) {
-      return await relaunchWith({ argv, grants: prepared.grants(), handoff: prepared.handoff });
+      return await relaunchWith({
+        argv,
+        grants: prepared.grants(),
+        handoff: () => prepared.handoff,
+      });
     }
     return await prepared.execute();
   } catch (error) {

@@ -18,6 +18,7 @@ import { grantsFor } from "./grants_for.ts";
 import { dirname, resolve } from "node:path";
 import { filePath, ownFileUrl } from "../util/own_files.ts";
 import { readEnv } from "../util/env.ts";
+import { type PackedJob, packJobs, unpackJobs } from "../run/packed_jobs.ts";
 
 /** Help text of `taskpool run`. */
 export const RUN_HELP = `Usage: taskpool run FILE [options]
@@ -51,13 +52,19 @@ ${SELECTION_HELP}
 /** `taskpool run`. */
 export const RUN: Command = { help: RUN_HELP, prepare: prepareRun };
 
-/** What a run's launcher hands the child it starts: the plan to run, checked and selected. */
+/** The plan to run, checked and selected, with what goes with it. */
 interface RunHandoff {
   plan: Plan;
   /** What the selection flags left out, for stderr. */
   notes: string[];
   /** The job file's folder (the current one for stdin): a distributed run's workers map it. */
   baseDir: string;
+}
+
+/** A {@linkcode RunHandoff} as the launcher hands it to the child: the jobs packed. */
+interface PackedHandoff extends Omit<RunHandoff, "plan"> {
+  plan: Omit<Plan, "jobs">;
+  jobs: PackedJob[];
 }
 
 /** Checks `taskpool run`'s arguments and job file and expands it. */
@@ -117,7 +124,10 @@ async function prepareRun(
     });
   };
   // Started by a launcher that prepared the run already: nothing to read or check again.
-  if (handoff !== undefined) return { execute: execute(handoff as RunHandoff) };
+  if (handoff !== undefined) {
+    const { plan, jobs, ...rest } = handoff as PackedHandoff;
+    return { execute: execute({ ...rest, plan: { ...plan, jobs: unpackJobs(jobs) } }) };
+  }
 
   // Loaded only here, by the launcher: the child that runs the plan reads no job file.
   const [{ loadPlan }, { settingsFrom }, { selectFromFlags }, { DEFERRED }] = await Promise.all([
@@ -173,7 +183,10 @@ async function prepareRun(
         sys: [...new Set([...grants.sys, "hostname", "osRelease", "networkInterfaces"])],
       };
     },
-    handoff: selected,
+    get handoff(): PackedHandoff {
+      const { plan: { jobs, ...plan }, ...rest } = selected;
+      return { ...rest, plan, jobs: packJobs(jobs) };
+    },
     execute: execute(selected),
   };
 }

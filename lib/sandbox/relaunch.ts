@@ -30,8 +30,11 @@ export interface RelaunchRequest {
   /** The command line after the script: `run jobs.yaml --json`. */
   argv: string[];
   grants: Grants;
-  /** What the command hands its child (see `Prepared.handoff`): sent as a frame on stdin. */
-  handoff?: unknown;
+  /**
+   * What the command hands its child (see `Prepared.handoff`), sent as a frame on stdin: asked
+   * for once the child is started, so that making it overlaps the child's own start.
+   */
+  handoff?: () => unknown;
 }
 
 /**
@@ -108,7 +111,7 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
   try {
     const { encodeFrame } = await import("../pools/frames.ts");
     // JSON when it can be (a plan is): the child then reads it with no structured clone.
-    const frame = encodeFrame({ handoff: request.handoff ?? null }, { dropUndefined: true });
+    const frame = encodeFrame({ handoff: request.handoff?.() ?? null }, { dropUndefined: true });
     await writer.write(frame).catch(() => {});
     const status = await child.status;
     if (status.signal === null) return status.code;
