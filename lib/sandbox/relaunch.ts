@@ -15,6 +15,7 @@
 import { BUNDLED, filePath, ownFileUrl } from "../util/own_files.ts";
 import { grantFlags, type Grants } from "./grant_flags.ts";
 import { signalEchoFilter } from "../cli/signal_echo.ts";
+import type { FrameSource } from "../pools/frames.ts";
 
 /** The environment variable that tells the child it is one. */
 export const SANDBOXED_VARIABLE = "TASKPOOL_SANDBOXED";
@@ -142,10 +143,8 @@ export async function receiveFromLauncher(onLost: () => void): Promise<unknown> 
   return handoff;
 }
 
-/** What stdin is to the child: something to read bytes from. */
-export interface Reader {
-  read(into: Uint8Array): Promise<number | null>;
-}
+/** What stdin is to the child: something to read bytes from, as frames.ts reads them. */
+export type Reader = Exclude<FrameSource, ReadableStream<Uint8Array>>;
 
 /** The first byte of a V8 structured clone (lib/pools/frames.ts writes JSON otherwise). */
 const V8_VERSION_TAG = 0xff;
