@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import type { Job, JobCacheSpec, Plan } from "./job.ts";
 import type { ExpandContext, FanOutMember, JobEntry, Kinds } from "../kind_definition.ts";
-import { cleanRelativePath, isInside } from "../util/paths.ts";
+import { cleanRelativePath, isInside, sealedRoot } from "../util/paths.ts";
 import { fillReportPath, hasPlaceholders } from "../report/history.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 import { usesVariables } from "./interpolate.ts";
@@ -86,6 +86,23 @@ export async function expandJobFile(
     : join(output, "report.json");
   const reportPattern = hasPlaceholders(reportAsGiven) ? reportAsGiven : undefined;
   const report = fillReportPath(reportAsGiven, startedAt);
+  // Deno refuses writes under /dev, /proc and /sys to all but --allow-all (the report given
+  // alone: by default it sits in the output).
+  const sealed = [
+    { key: "output", path: output, flag: overrides.output && "--output" },
+    ...(overrides.report || file.report
+      ? [{ key: "report", path: report, flag: overrides.report && "--report" }]
+      : []),
+  ];
+  for (const { key, path, flag } of sealed) {
+    const root = sealedRoot(path);
+    if (root === undefined) continue;
+    const why = `${path} is under ${root}, where Deno lets a process write only with ` +
+      `--allow-all, which a run's jobs never get`;
+    const hint = "choose a folder outside /dev, /proc and /sys: any other tmpfs serves the same";
+    if (flag) throw new UsageError(`${flag}: ${why}; ${hint}`);
+    fail([key], `must be writable by the run: ${why}`, hint);
+  }
   const concurrency = {
     io: overrides.io ?? file.concurrency.io,
     cpu: overrides.cpu ?? (file.concurrency.cpu === "auto" ? cores : file.concurrency.cpu),

@@ -82,6 +82,28 @@ export function realTarget(path: string): string {
   }
 }
 
+/** Where Deno lets a process write only with `--allow-all` (denoland/deno#30979). */
+const SEALED_ROOTS = ["/dev", "/proc", "/sys"];
+
+/**
+ * The folder of {@linkcode SEALED_ROOTS} a write to `path` would really land in (symlinks
+ * followed), or undefined. Deno refuses such a write to a process with anything less than
+ * `--allow-all`, even with `--allow-write` for all paths.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sealedRoot } from "./paths.ts";
+ * assert.equal(sealedRoot("/dev/shm/out"), Deno.build.os === "windows" ? undefined : "/dev");
+ * assert.equal(sealedRoot("/tmp/devices/out"), undefined);
+ * ```
+ */
+export function sealedRoot(path: string): string | undefined {
+  if (Deno.build.os === "windows") return undefined;
+  const real = realTarget(path);
+  return SEALED_ROOTS.find((root) => isInside(root, real));
+}
+
 /**
  * True when a write to `path` really lands inside `root`, following every symlink that exists
  * now (the root itself may be a symlink; links below it may not lead out).

@@ -358,3 +358,30 @@ Deno.test("loadPlan() makes inputs and outputs absolute, and rejects them where 
   );
   assert.match(messages[1]!, /jobs\.yaml:2:\d+: jobs\[0\]\.outputs\[0\] must not contain "\.\."/);
 });
+
+Deno.test("loadPlan() rejects an output or report under /dev, which no run's jobs may write", async () => {
+  await using dir = await tempDir();
+  // A link to /dev/shm counts as /dev/shm: Deno checks where a write really lands.
+  await Deno.symlink("/dev/shm", `${dir.path}/shm`);
+  await dir.write("a.yaml", "output: /dev/shm/taskpool-out\njobs:\n  - { name: t, run: [true] }\n");
+  await dir.write(
+    "b.yaml",
+    "output: out\nreport: shm/r.json\njobs:\n  - { name: t, run: [true] }\n",
+  );
+  const [output] = await rejection("a.yaml", dir.path);
+  assert.match(output!, /^a\.yaml:1:9: output must be writable by the run: .* under \/dev,/);
+  assert.match(output!, /--allow-all/);
+  const [report] = await rejection("b.yaml", dir.path);
+  assert.match(report!, /^b\.yaml:2:9: report must be writable by the run: .*\/shm\/r\.json/);
+
+  // From the command line, the flag is named, as bad usage (exit 2).
+  const flagged = await loadPlan("b.yaml", {
+    kinds: KINDS,
+    cwd: dir.path,
+    env: noEnv,
+    overrides: { output: "/dev/shm/x", report: "r.json" },
+  }).then(() => undefined, (error) => error);
+  assert.equal(flagged?.name, "UsageError");
+  assert.match(flagged.message, /^--output: \/dev\/shm\/x is under \/dev/);
+  assert.equal(await Deno.stat("/dev/shm/taskpool-out").catch(() => "none"), "none");
+});
