@@ -42,6 +42,8 @@ export function cleanRelativePath(path: string): string {
     throw new RangeError(`must name a file inside the output folder: got "${path}"`);
   }
   for (const name of clean.split(sep)) {
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8: most names need no count.
+    if (name.length * 3 <= MAX_NAME_BYTES) continue;
     const bytes = encoder.encode(name).byteLength;
     if (bytes > MAX_NAME_BYTES) {
       throw new RangeError(
