@@ -123,11 +123,13 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const controller = new AbortController();
     active.set(id, controller);
     // Tells the coordinators' progress displays which worker runs what (fire and forget).
-    publisher.publish(STARTED_CHANNEL, `${id}\n${label}`).catch(() => {});
+    const started = () => publisher.publish(STARTED_CHANNEL, `${id}\n${label}`).catch(() => {});
     try {
-      const outcome = await runOne(data, controller.signal);
-      if (stopping && controller.signal.aborted && token !== undefined) {
-        // Stopped by SIGTERM past the grace: back to the queue, for another worker.
+      const outcome = await runOne(data, controller.signal, started, token !== undefined);
+      const stopped = stopping && controller.signal.aborted;
+      if ((outcome === HANDED_BACK || stopped) && token !== undefined) {
+        // Back to the queue, for another worker: stopped by SIGTERM past the grace, or taken
+        // ahead and kept waiting for a slot here. No retry is used.
         await queued.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
@@ -137,7 +139,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }
   };
 
-  const runOne = async (data: RemoteJobData, signal: AbortSignal): Promise<RemoteOutcome> => {
+  const runOne = async (
+    data: RemoteJobData,
+    signal: AbortSignal,
+    started: () => void,
+    mayHandBack: boolean,
+  ): Promise<RemoteOutcome> => {
     const kind = running.get(data.job.kind);
     const definition = kinds.find((each) => each.name === data.job.kind);
     if (!kind || !definition) {
@@ -187,7 +194,17 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     if (verified.size > 10_000) verified.delete(verified.values().next().value!);
     const slot = slots[kind.pool];
     try {
-      await slot.take(signal);
+      // A job taken ahead that finds no free slot soon goes back: another worker may be idle.
+      const wait = slot.free > 0 || !mayHandBack
+        ? signal
+        : AbortSignal.any([signal, AbortSignal.timeout(HAND_BACK_MS)]);
+      try {
+        await slot.take(wait);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        return HANDED_BACK;
+      }
+      started();
       const result = await kind.run(job, {
         signal,
         attempt: data.attempt,
@@ -217,7 +234,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     new Worker(QUEUES[pool], process, {
       connection: connectRedis(options.redis, { onError }),
       prefix: PREFIX,
-      concurrency: pool === "io" ? options.io * 2 : options.cpu * JOBS_AHEAD,
+      concurrency: options[pool] * JOBS_AHEAD[pool],
       lockDuration: options.leaseMs,
       // Checked twice a lease: a dead worker's job is found about one lease after its last word.
       stalledInterval: Math.max(500, Math.round(options.leaseMs / 2)),
@@ -267,8 +284,18 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   log(`taskpool worker ${label}: stopped`);
 }
 
-/** Jobs a worker takes per cpu slot: the rest wait in its queue, not for a round trip. */
-const JOBS_AHEAD = 8;
+/**
+ * Jobs a worker takes per slot: those beyond its slots wait here rather than for a round trip to
+ * Redis, which keeps tiny jobs coming; one that waits {@linkcode HAND_BACK_MS} goes back to the
+ * queue, so that long jobs taken ahead do not wait here while another worker idles.
+ */
+const JOBS_AHEAD = { io: 2, cpu: 8 };
+
+/** How long a job taken ahead may wait for a slot before it goes back to the queue. */
+const HAND_BACK_MS = 1000;
+
+/** What `runOne` says of a job it handed back: not an outcome, the job runs elsewhere. */
+const HANDED_BACK: RemoteOutcome = Object.freeze({ worker: "" });
 
 /** A count of slots that waiters take in turn. */
 class Semaphore {
@@ -279,11 +306,17 @@ class Semaphore {
     this.#free = size;
   }
 
+  /** Slots free now. */
+  get free(): number {
+    return this.#free;
+  }
+
   take(signal: AbortSignal): Promise<void> {
     if (this.#free > 0) {
       this.#free--;
       return Promise.resolve();
     }
+    if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         const index = this.#waiting.indexOf(grant);

@@ -107,6 +107,48 @@ Deno.test("a job file runs on two workers: needs in order, each job's worker rep
   assert.equal(await two.stop(), 0);
 });
 
+Deno.test("a job taken ahead by a busy worker goes to an idle one, with no retry used", async () => {
+  await using redis = await startRedis();
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      // `long` holds worker a's only io slot until released; a takes `short` ahead (two io jobs
+      // a slot) and, finding no free slot, hands it back for b, which joins later.
+      `  - { name: long, download: { url: "${server.url}/hold/long", to: long.bin }, retries: 0 }`,
+      `  - { name: short, download: { url: "${server.url}/bytes/16", to: short.bin }, retries: 0 }`,
+    ].join("\n"),
+  );
+  await using a = await startWorker(redis.url, {
+    cwd: dir.path,
+    args: ["--name", "a", "-o", "wa", "--io", "1"],
+  });
+  const coordinator = spawnCli(["run", "jobs.yaml", "--redis", redis.url, "--json"], {
+    cwd: dir.path,
+  });
+  await server.started("long");
+  await using b = await startWorker(redis.url, {
+    cwd: dir.path,
+    args: ["--name", "b", "-o", "wb", "--io", "1"],
+  });
+  // Without the hand-back, `short` would wait behind `long`, which waits for this file.
+  await whenFiles(dir.path, () => exists(`${dir.path}/wb/short.bin`));
+  server.release("long");
+  const { code, stdout, stderr } = await coordinator.output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, decoder.decode(stderr) + decoder.decode(stdout));
+  const report = await reportOf(`${dir.path}/out/report.json`);
+  const job = (name: string) => report.jobs.find((each) => each.name === name)!;
+  assert.equal(job("long").ranOn, a.label);
+  assert.equal(job("short").ranOn, b.label);
+  assert.equal(job("short").attempts, 1, "handing back used no retry");
+  assert.equal(await a.stop(), 0);
+  assert.equal(await b.stop(), 0);
+});
+
 Deno.test("a worker SIGKILLed mid-compute and mid-download: its jobs run again elsewhere, the download resumes", async () => {
   await using redis = await startRedis();
   await using server = startFaultServer();
