@@ -118,14 +118,23 @@ export interface GrantContext {
   helpers: { setsid?: string | null; kill?: string | null; shell?: string | null };
 }
 
+/** The pools compute jobs run on. */
+export interface ComputePools {
+  /** The Worker pool. */
+  workers: WorkerPool;
+  /** The host-process pool. */
+  processes: ProcessPool;
+}
+
 /** What a run gives each kind to build its run-time {@linkcode JobKind}. */
 export interface RunResources {
   /** The absolute output folder. */
   output: string;
-  /** The Worker pool (compute). */
-  workers: WorkerPool;
-  /** The host-process pool (compute). */
-  processes: ProcessPool;
+  /**
+   * The compute pools, started at the first call: a run with no compute job loads neither (nor
+   * the Node compatibility layer their messages use).
+   */
+  computePools(): Promise<ComputePools>;
   /** The HTTP transport every download shares. */
   http: HttpTransport;
   /** Downloads in flight to one host. */

@@ -1,29 +1,143 @@
 /**
- * Command-line parsing shared by the subcommands: `node:util` parseArgs in strict mode, with its
- * errors turned into {@linkcode UsageError} (exit code 2).
+ * Command-line parsing shared by the subcommands: strict, as `node:util` parseArgs is (unknown
+ * flags, missing values and values that look like flags are errors), with its errors as
+ * {@linkcode UsageError} (exit code 2). Its own parser, because importing `node:util` starts
+ * Deno's Node compatibility layer, some 20 ms of every command.
  *
  * @module
  */
 import { parseRate } from "../util/rate.ts";
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../errors.ts";
 import { type Mode, MODES } from "../run/modes.ts";
 import { expandWaitLock } from "./wait_lock.ts";
 
+/** One flag: `--name VALUE` (string) or `--name` (boolean), maybe `-x` too, maybe repeated. */
+export interface FlagOption {
+  readonly type: "string" | "boolean";
+  /** A one-letter alias: `-o DIR`, `-oDIR`, `-qj4`. */
+  readonly short?: string;
+  /** Repeatable: the values are collected in order. */
+  readonly multiple?: boolean;
+}
+
+/** A command's flags by long name. */
+export type FlagOptions = Readonly<Record<string, FlagOption>>;
+
+type FlagValue<O extends FlagOption> = O["type"] extends "boolean" ? boolean : string;
+
+/** The values of the flags given, by long name. */
+export type FlagValues<T extends FlagOptions> = {
+  -readonly [K in keyof T]?: T[K] extends { readonly multiple: true } ? FlagValue<T[K]>[]
+    : FlagValue<T[K]>;
+};
+
 /**
  * Parses `args` strictly; unknown flags and missing values are usage errors. A bare
  * `--wait-lock` gets its value first (see `wait_lock.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCommandArgs } from "./args.ts";
+ * const { values, positionals } = parseCommandArgs("run", ["jobs.yaml", "-qj4", "--only=a"], {
+ *   quiet: { type: "boolean", short: "q" },
+ *   concurrency: { type: "string", short: "j" },
+ *   only: { type: "string", multiple: true },
+ * });
+ * assert.deepEqual({ ...values }, { quiet: true, concurrency: "4", only: ["a"] });
+ * assert.deepEqual(positionals, ["jobs.yaml"]);
+ * assert.throws(() => parseCommandArgs("run", ["--nope"], {}), /Unknown option '--nope'/);
+ * ```
+ * @throws {UsageError} for a flag that is unknown, lacks its value or has one it takes not
  */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
+export function parseCommandArgs<const T extends FlagOptions>(
   command: string,
   args: string[],
   options: T,
-) {
+): { values: FlagValues<T>; positionals: string[] } {
   try {
-    return parseArgs({ args: expandWaitLock(args), options, allowPositionals: true, strict: true });
+    return parseFlags(expandWaitLock(args), options);
   } catch (error) {
-    throw new UsageError(`taskpool ${command}: ${(error as Error).message}`, { cause: error });
+    if (!(error instanceof FlagError)) throw error;
+    throw new UsageError(`taskpool ${command}: ${error.message}`, { cause: error });
   }
+}
+
+class FlagError extends Error {}
+
+function parseFlags<T extends FlagOptions>(
+  args: string[],
+  options: T,
+): { values: FlagValues<T>; positionals: string[] } {
+  const values: Record<string, unknown> = Object.create(null);
+  const positionals: string[] = [];
+  const byShort = new Map<string, string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.short !== undefined) byShort.set(option.short, name);
+  }
+  const set = (name: string, value: string | boolean) => {
+    if (!options[name]!.multiple) values[name] = value;
+    else ((values[name] ??= []) as unknown[]).push(value);
+  };
+  /** The long name of `flag` (`--name` or `-x`), or an error. */
+  const known = (flag: string): string => {
+    const name = flag.startsWith("--") ? flag.slice(2) : byShort.get(flag.slice(1));
+    if (name !== undefined && Object.hasOwn(options, name)) return name;
+    throw new FlagError(
+      `Unknown option '${flag}'. To specify a positional argument starting with a '-', place ` +
+        `it at the end of the command after '--', as in '-- "${flag}"'`,
+    );
+  };
+  /** The value of string flag `flag`: the next argument, which may not look like a flag. */
+  const valueAfter = (flag: string, index: number): string => {
+    const value = args[index + 1];
+    if (value === undefined) throw new FlagError(`Option '${flag} <value>' argument missing`);
+    if (value.length > 1 && value.startsWith("-")) {
+      throw new FlagError(
+        `Option '${flag}' argument is ambiguous.\nDid you forget to specify the option ` +
+          `argument for '${flag}'?\nTo specify an option argument starting with a dash use ` +
+          `'${flag.startsWith("--") ? `${flag}=-XYZ` : `--${known(flag)}=-XYZ' or '${flag}-XYZ`}'.`,
+      );
+    }
+    return value;
+  };
+
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === "--") {
+      positionals.push(...args.slice(index + 1));
+      break;
+    }
+    if (arg.length < 2 || !arg.startsWith("-")) {
+      positionals.push(arg);
+    } else if (arg.startsWith("--")) {
+      const equals = arg.indexOf("=");
+      const flag = equals === -1 ? arg : arg.slice(0, equals);
+      const name = known(flag);
+      if (options[name]!.type === "boolean") {
+        if (equals !== -1) throw new FlagError(`Option '${flag}' does not take an argument`);
+        set(name, true);
+      } else if (equals !== -1) {
+        set(name, arg.slice(equals + 1));
+      } else {
+        set(name, valueAfter(flag, index++));
+      }
+    } else {
+      // -q, -qv, -j4, -qj 4: booleans until one that takes a value, which takes the rest.
+      for (let at = 1; at < arg.length; at++) {
+        const flag = `-${arg[at]}`;
+        const name = known(flag);
+        if (options[name]!.type === "boolean") {
+          set(name, true);
+          continue;
+        }
+        const rest = arg.slice(at + 1);
+        set(name, rest !== "" ? rest : valueAfter(flag, index++));
+        break;
+      }
+    }
+  }
+  return { values: values as FlagValues<T>, positionals };
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../util/posix_path.ts";
 import { compareModes, type Comparison } from "../compare/compare.ts";
 import { formatComparison } from "../compare/table.ts";
 import { formatDuration } from "../util/format.ts";

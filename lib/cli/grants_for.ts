@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../util/posix_path.ts";
 import type { Plan } from "../jobfile/job.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { runGrants } from "../sandbox/grants.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../util/posix_path.ts";
 import { UsageError } from "../errors.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { mergeReports, runsOf } from "../report/merge.ts";

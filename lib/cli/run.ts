@@ -15,7 +15,7 @@ import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 import { readStdin } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
 import { grantsFor } from "./grants_for.ts";
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "../util/posix_path.ts";
 import { filePath, ownFileUrl } from "../util/own_files.ts";
 import { readEnv } from "../util/env.ts";
 import { type PackedJob, packJobs, unpackJobs } from "../run/packed_jobs.ts";

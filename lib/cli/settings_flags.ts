@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../util/posix_path.ts";
 import { loadEnvFiles } from "../jobfile/env_file.ts";
 import type { Environment } from "../jobfile/interpolate.ts";
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../util/posix_path.ts";
 import { UsageError } from "../errors.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { parseDuration } from "../util/duration.ts";

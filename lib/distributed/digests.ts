@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { relative } from "node:path";
+import { relative } from "../util/posix_path.ts";
 import type { KindDefinition } from "../kind_definition.ts";
 import type { Job } from "../jobfile/job.ts";
 

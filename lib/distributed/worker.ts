@@ -17,7 +17,7 @@
  * @module
  */
 import { DelayedError, type Job as QueueJob, Worker } from "bullmq";
-import { relative, resolve } from "node:path";
+import { relative, resolve } from "../util/posix_path.ts";
 import type { Kinds, RunResources } from "../kind_definition.ts";
 import type { Job } from "../jobfile/job.ts";
 import type { JobKind } from "../scheduler/kind.ts";
@@ -76,8 +76,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const http = new HttpTransport({ maxIdlePerOrigin: options.io });
   const resources: RunResources = {
     output: options.output,
-    workers,
-    processes,
+    computePools: () => Promise.resolve({ workers, processes }),
     http,
     perHost: 8,
     force: false,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../util/posix_path.ts";
 import { expandGlob } from "../util/glob.ts";
 import type { Job } from "../jobfile/job.ts";
 import { writeTextFileAtomic } from "../util/write_atomic.ts";

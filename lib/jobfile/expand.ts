@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, resolve } from "../util/posix_path.ts";
 import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import type { Job, JobCacheSpec, Plan } from "./job.ts";
 import type { ExpandContext, FanOutMember, JobEntry, Kinds } from "../kind_definition.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { concatBytes } from "../util/bytes.ts";
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "../util/posix_path.ts";
 import { InvalidJobFileError, JobFileError } from "./errors.ts";
 
 /** The default size cap: job files are small; a huge one is a mistake or an attack. */

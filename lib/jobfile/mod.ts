@@ -12,7 +12,7 @@ import { validateJobFile } from "./validate.ts";
 import { applySettings, blameSettings, parseSettings } from "./settings.ts";
 import type { Plan } from "./job.ts";
 import type { Kinds } from "../kind_definition.ts";
-import { resolve } from "node:path";
+import { resolve } from "../util/posix_path.ts";
 
 export type { PlanOverrides } from "./expand.ts";
 

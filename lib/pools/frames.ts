@@ -10,6 +10,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { concatBytes } from "../util/bytes.ts";
+import { jsonFrame } from "./json_frame.ts";
 import { ComputeError } from "./compute_error.ts";
 
 /** The largest frame accepted: a bigger length means the stream is not ours (stray output). */
@@ -18,10 +19,6 @@ export const MAX_FRAME_BYTES = 512 * 2 ** 20;
 /** The first byte of a V8 structured clone; no JSON text starts with it. */
 const V8_VERSION_TAG = 0xff;
 
-/** Nesting beyond this goes as a structured clone (JSON would be as deep on both sides). */
-const MOST_JSON_DEPTH = 32;
-
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** A stream that did not carry well-formed frames. */
@@ -46,12 +43,7 @@ export function encodeFrame(
   value: unknown,
   options: { dropUndefined?: boolean } = {},
 ): Uint8Array<ArrayBuffer> {
-  const json = isJsonExact(value, 0, options.dropUndefined ?? false);
-  const body = json ? encoder.encode(JSON.stringify(value)) : serialize(value);
-  const frame = new Uint8Array(4 + body.byteLength);
-  new DataView(frame.buffer).setUint32(0, body.byteLength);
-  frame.set(body, 4);
-  return frame;
+  return jsonFrame(value, options) ?? frameOfBody([serialize(value)]);
 }
 
 /**
@@ -147,40 +139,6 @@ export async function* readFrameBatches(source: FrameSource): AsyncGenerator<unk
     if (values.length > 0) yield values;
   }
   if (pending.byteLength > 0) throw new FrameError("the stream ended inside a frame");
-}
-
-/**
- * Whether JSON gives `value` back exactly as a structured clone would: no undefined (JSON drops
- * it), no -0, NaN or Infinity, no class instance, typed array, Map, Date or array hole.
- */
-function isJsonExact(value: unknown, depth: number, dropUndefined: boolean): boolean {
-  if (value === null) return true;
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case "object": {
-      if (depth >= MOST_JSON_DEPTH) return false;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          if (!(i in value) || !isJsonExact(value[i], depth + 1, dropUndefined)) return false;
-        }
-        return true;
-      }
-      const prototype = Object.getPrototypeOf(value);
-      if (prototype !== Object.prototype && prototype !== null) return false;
-      for (const key in value) {
-        const property = (value as Record<string, unknown>)[key];
-        if (property === undefined && dropUndefined) continue;
-        if (!isJsonExact(property, depth + 1, dropUndefined)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
 }
 
 /**

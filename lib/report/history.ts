@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname, join, sep } from "node:path";
+import { dirname, join, sep } from "../util/posix_path.ts";
 
 const PLACEHOLDER = /\{(date|time)\}/g;
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../util/posix_path.ts";
 import type { CodedError } from "../errors.ts";
 import { onHardExit } from "../util/exit_hooks.ts";
 import { sleep } from "../util/sleep.ts";

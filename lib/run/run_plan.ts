@@ -9,8 +9,6 @@ import { HttpTransport } from "../http/transport.ts";
 import type { RunEventListener } from "../scheduler/events.ts";
 import type { Plan } from "../jobfile/job.ts";
 import { type Mode, settingsFor } from "./modes.ts";
-import { ProcessPool } from "../pools/process/process_pool.ts";
-import { WorkerPool } from "../pools/worker/worker_pool.ts";
 import type { Report } from "../report/types.ts";
 import { ReportBuilder } from "../report/model.ts";
 import { reportJson } from "../report/json.ts";
@@ -23,7 +21,7 @@ import { scheduleJobs } from "../scheduler/scheduler.ts";
 import type { JobKind } from "../scheduler/kind.ts";
 import { JobCache } from "../incremental/job_cache.ts";
 import { withJobCache } from "../incremental/cached_kind.ts";
-import type { Kinds, RunResources } from "../kind_definition.ts";
+import type { ComputePools, Kinds, RunResources } from "../kind_definition.ts";
 
 /** Options for {@linkcode runPlan}. */
 export interface RunPlanOptions {
@@ -99,13 +97,17 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     kinds,
     shard: plan.shard,
   });
-  const workers = new WorkerPool({ size: limits.cpu, aheadPerThread: WORKER_TASKS_AHEAD });
-  const processes = new ProcessPool({ size: limits.cpu });
+  let pools: Promise<ComputePools> | undefined;
+  let startedPools: ComputePools | undefined;
+  const computePools = () =>
+    pools ??= startComputePools(limits.cpu).then((made) => startedPools = made);
   const http = new HttpTransport({
     maxIdlePerOrigin: limits.io,
     ...(plan.tls ? { caCerts: plan.tls.caCerts } : {}),
   });
-  const memory = new PeakMemory(() => workers.rssBytes + processes.rssBytes);
+  const memory = new PeakMemory(() =>
+    startedPools ? startedPools.workers.rssBytes + startedPools.processes.rssBytes : 0
+  );
   const started = now();
   const finalReport = (): Report =>
     builder.build({
@@ -126,8 +128,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     const cache = jobCache = await JobCache.load(plan.output);
     const resources: RunResources = {
       output: plan.output,
-      workers,
-      processes,
+      computePools,
       http,
       perHost: limits.perHost,
       bandwidth: limits.bandwidth,
@@ -175,8 +176,9 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     });
   } finally {
     memory.stop();
-    await workers.close();
-    await processes.close();
+    const made = await pools?.catch(() => undefined);
+    await made?.workers.close();
+    await made?.processes.close();
     http.close();
     // Saves what downloads learnt (validators, kept parts), also after an interrupt.
     await Promise.all([...running.values()].map((kind) => kind.close?.()));
@@ -191,6 +193,18 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     kinds.map((kind) => kind.name),
   );
   return report;
+}
+
+/** The compute pools of a run whose CPU limit is `size`; their modules loaded now. */
+async function startComputePools(size: number): Promise<ComputePools> {
+  const [{ WorkerPool }, { ProcessPool }] = await Promise.all([
+    import("../pools/worker/worker_pool.ts"),
+    import("../pools/process/process_pool.ts"),
+  ]);
+  return {
+    workers: new WorkerPool({ size, aheadPerThread: WORKER_TASKS_AHEAD }),
+    processes: new ProcessPool({ size }),
+  };
 }
 
 /** The signal (SIGINT, SIGTERM) whose interrupt aborted `signal`, if that is what stopped it. */

@@ -19,7 +19,7 @@
  * @module
  */
 import { PROXY_VARIABLES } from "../http/proxy_variables.ts";
-import { dirname, resolve, sep } from "node:path";
+import { dirname, resolve, sep } from "../util/posix_path.ts";
 import type { Plan } from "../jobfile/job.ts";
 import { globRoot } from "../util/glob.ts";
 import { withRealPaths } from "../util/paths.ts";

@@ -16,6 +16,7 @@ import { BUNDLED, filePath, ownFileUrl } from "../util/own_files.ts";
 import { grantFlags, type Grants } from "./grant_flags.ts";
 import { signalEchoFilter } from "../cli/signal_echo.ts";
 import type { FrameSource } from "../pools/frames.ts";
+import { jsonFrame } from "../pools/json_frame.ts";
 
 /** The environment variable that tells the child it is one. */
 export const SANDBOXED_VARIABLE = "TASKPOOL_SANDBOXED";
@@ -110,9 +111,11 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
   });
   const writer = child.stdin.getWriter();
   try {
-    const { encodeFrame } = await import("../pools/frames.ts");
-    // JSON when it can be (a plan is): the child then reads it with no structured clone.
-    const frame = encodeFrame({ handoff: request.handoff?.() ?? null }, { dropUndefined: true });
+    // JSON when it can be (a plan is): the child then reads it with no structured clone, and
+    // neither process loads node:v8.
+    const message = { handoff: request.handoff?.() ?? null };
+    const frame = jsonFrame(message, { dropUndefined: true }) ??
+      (await import("../pools/frames.ts")).encodeFrame(message);
     await writer.write(frame).catch(() => {});
     const status = await child.status;
     if (status.signal === null) return status.code;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join, sep } from "node:path";
+import { join, sep } from "./posix_path.ts";
 
 /** The part of an absolute pattern before its first wildcard: where a walk starts. */
 export function globRoot(pattern: string): string {

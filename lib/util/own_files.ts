@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { resolve } from "./posix_path.ts";
 
 /** Whether this code runs from the bundle rather than from the repository's source. */
 export const BUNDLED = import.meta.url.endsWith(".js");
@@ -45,6 +46,29 @@ export function filePath(url: URL | string): string {
   const path = decodeURIComponent(pathname);
   // file:///C:/dir on Windows is C:\dir.
   return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
+}
+
+/**
+ * The `file:` URL of a path, as `node:url`'s pathToFileURL gives it (without loading it): the
+ * path resolved, a trailing slash kept, and what a URL path cannot hold as it is escaped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileUrl } from "./own_files.ts";
+ * assert.equal(fileUrl("/tmp/a b/#1.ts").href, "file:///tmp/a%20b/%231.ts");
+ * ```
+ */
+export function fileUrl(path: string): URL {
+  let absolute = resolve(path);
+  if (path.endsWith("/") && !absolute.endsWith("/")) absolute += "/";
+  const url = new URL("file:///");
+  // The URL's own escaping leaves these, which pathToFileURL escapes too.
+  url.pathname = absolute.replace(
+    /[%\\\n\r\t[\]^|~]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  );
+  return url;
 }
 
 /**

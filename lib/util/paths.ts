@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, normalize, relative, resolve, sep } from "./posix_path.ts";
 
 /** The longest file or folder name, in bytes, that common file systems take (ext4, XFS, APFS). */
 const MAX_NAME_BYTES = 255;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./posix_path.ts";
 
 /**
  * Writes `text` to `path` atomically, creating the folder if needed.

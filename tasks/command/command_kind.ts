@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../../lib/util/posix_path.ts";
 import { CommandFailedError } from "./errors.ts";
 import type { CommandResult, RunJob } from "./job.ts";
 import {

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, resolve } from "../../lib/util/posix_path.ts";
 import type { SchemaFields } from "../../lib/jobfile/fields.ts";
 import type { ExpandContext, JobEntry, KindDefinition } from "../../lib/kind_definition.ts";
-import { relative } from "node:path";
+import { relative } from "../../lib/util/posix_path.ts";
 import { findKill, findShell } from "./group_signals.ts";
 import type { CommandResult, RunJob } from "./job.ts";
 import { findSetsid, resolveProgram } from "./process_group.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { delimiter, join } from "node:path";
+import { delimiter, join } from "../../lib/util/posix_path.ts";
 import { onHardExit } from "../../lib/util/exit_hooks.ts";
 import { isExecutable } from "../../lib/util/paths.ts";
 import { sendSignal, sendSignalNow } from "./group_signals.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { relative } from "node:path";
+import { relative } from "../../lib/util/posix_path.ts";
 import { setImmediate } from "node:timers";
 import { ComputeError } from "../../lib/pools/compute_error.ts";
 import type { ComputeJob, ComputeResult } from "./job.ts";

@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { isAbsolute, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { filePath } from "../../lib/util/own_files.ts";
+import { isAbsolute, join, resolve } from "../../lib/util/posix_path.ts";
+import { filePath, fileUrl } from "../../lib/util/own_files.ts";
 import type { ExpandContext, JobEntry } from "../../lib/kind_definition.ts";
 import type { PathSegment } from "../../lib/jobfile/parse.ts";
 import { cleanRelativePath } from "../../lib/util/paths.ts";
@@ -39,7 +38,7 @@ export async function expandCompute(
       if (scheme === "file") file = filePath(compute.module);
       file = isAbsolute(file) ? file : resolve(baseDir, file);
       if (!(await Deno.stat(file)).isFile) throw new Deno.errors.NotFound();
-      moduleUrl = pathToFileURL(file).href;
+      moduleUrl = fileUrl(file).href;
     } catch {
       fail(at, `names a module that does not exist: ${file}`);
     }

@@ -59,9 +59,12 @@ export const compute: KindDefinition<ComputeJob, ComputeResult> = {
     job.moduleUrl.startsWith("file:") ? moduleFiles(job.moduleUrl) : Promise.resolve([]),
   prefers: (jobs) =>
     jobs.length > 0 && jobs.every((job) => job.isolation === "process") ? "processes" : "workers",
-  async create({ workers, processes, output, cpuPlace }) {
+  async create({ computePools, output, cpuPlace }) {
     // Loaded only by a run: checking a job file needs none of it.
-    const { createComputeKind } = await import("./compute_kind.ts");
+    const [{ createComputeKind }, { workers, processes }] = await Promise.all([
+      import("./compute_kind.ts"),
+      computePools(),
+    ]);
     return createComputeKind({ workers, processes, output, place: cpuPlace });
   },
 };

@@ -7,7 +7,7 @@
  * @module
  */
 import { filePath, ownFileUrl } from "../../lib/util/own_files.ts";
-import { dirname } from "node:path";
+import { dirname } from "../../lib/util/posix_path.ts";
 import type { ComputeJob } from "./job.ts";
 import { withRealPaths } from "../../lib/util/paths.ts";
 import type { HostProfile } from "../../lib/pools/process/process_pool.ts";

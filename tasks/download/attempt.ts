@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../../lib/util/posix_path.ts";
 import { HttpStatusError, IncompleteBodyError, NetworkError } from "../../lib/http/errors.ts";
 import {
   IdleTimeoutError,
@@ -40,7 +40,7 @@ import type { HttpTransport } from "../../lib/http/transport.ts";
 import type { DownloadJob } from "./job.ts";
 import { redactText, redactUrl, secretValues, urlSecrets } from "../../lib/util/secrets.ts";
 import type { DownloadResult } from "./job.ts";
-import { Digests } from "./digests.ts";
+import { startDigests } from "./digests.ts";
 import { getFollowing } from "./get_following.ts";
 import type { TargetFolders } from "./folders.ts";
 import type { HostGate } from "./host_gate.ts";
@@ -54,7 +54,7 @@ import type { Netrc } from "./netrc.ts";
 import { parseChecksumFile } from "./checksum_file.ts";
 import { dispositionFileName } from "./content_disposition.ts";
 import { fetchSegments, type Segment, splitRanges } from "./segments.ts";
-import { join } from "node:path";
+import { join } from "../../lib/util/posix_path.ts";
 import { concatBytes } from "../../lib/util/bytes.ts";
 import type { PartsOnDisk } from "./parts_on_disk.ts";
 
@@ -407,7 +407,7 @@ class Transfer {
     }
 
     const digests = needsDigest(job)
-      ? new Digests({ sha512: job.sha512 !== undefined })
+      ? await startDigests({ sha512: job.sha512 !== undefined })
       : undefined;
     let received = 0;
     let opened = false;
@@ -618,7 +618,7 @@ class Transfer {
       throw error;
     }
     const digests = needsDigest(job)
-      ? new Digests({ sha512: job.sha512 !== undefined })
+      ? await startDigests({ sha512: job.sha512 !== undefined })
       : undefined;
     if (digests) await digests.updateFromFile(this.#part, this.#signal);
     const { sha256, sha512 } = digests?.digest() ?? {};

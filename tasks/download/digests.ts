@@ -1,11 +1,12 @@
 /**
  * Streaming checksums of a download that needs them (a checksum to verify, or `record_sha256`):
  * SHA-256 always (it goes into the report and the state), SHA-512 only when the job asks to
- * verify one.
+ * verify one. `node:crypto` is loaded by the first download that needs it: most runs hash nothing,
+ * and loading it costs a process some 40 ms.
  *
  * @module
  */
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 
 /** The hex digests of what was hashed. */
 export interface DigestResult {
@@ -13,24 +14,33 @@ export interface DigestResult {
   sha512: string | undefined;
 }
 
+let crypto: Promise<typeof import("node:crypto")> | undefined;
+
 /**
- * Hashes chunks as they pass.
+ * New {@linkcode Digests}: SHA-256, and SHA-512 too with `sha512`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Digests } from "./digests.ts";
- * const digests = new Digests({ sha512: false });
+ * import { startDigests } from "./digests.ts";
+ * const digests = await startDigests({ sha512: false });
  * digests.update(new TextEncoder().encode("abc"));
  * assert(digests.digest().sha256.startsWith("ba7816bf"));
  * ```
  */
+export async function startDigests(options: { sha512: boolean }): Promise<Digests> {
+  const { createHash } = await (crypto ??= import("node:crypto"));
+  return new Digests(createHash("sha256"), options.sha512 ? createHash("sha512") : undefined);
+}
+
+/** Hashes chunks as they pass (see {@linkcode startDigests}). */
 export class Digests {
-  readonly #sha256: Hash = createHash("sha256");
+  readonly #sha256: Hash;
   readonly #sha512: Hash | undefined;
 
-  constructor(options: { sha512: boolean }) {
-    this.#sha512 = options.sha512 ? createHash("sha512") : undefined;
+  constructor(sha256: Hash, sha512: Hash | undefined) {
+    this.#sha256 = sha256;
+    this.#sha512 = sha512;
   }
 
   update(chunk: Uint8Array): void {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "../../lib/util/posix_path.ts";
 import type { ExpandContext, Fail, JobEntry, PlanCheckContext } from "../../lib/kind_definition.ts";
 import type { PathSegment } from "../../lib/jobfile/parse.ts";
 import { cleanRelativePath, isInside, realTarget } from "../../lib/util/paths.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../../lib/util/posix_path.ts";
 import { landsInside } from "../../lib/util/paths.ts";
 
 /**

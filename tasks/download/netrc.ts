@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../../lib/util/posix_path.ts";
 import { readEnv } from "../../lib/util/env.ts";
 
 /** A netrc file found for this process: its path and the variables that located it. */

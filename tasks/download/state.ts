@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../../lib/util/posix_path.ts";
 import { writeTextFileAtomic } from "../../lib/util/write_atomic.ts";
 
 /** A complete file as taskpool wrote it. */

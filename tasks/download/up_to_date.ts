@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../../lib/util/posix_path.ts";
 import type { DownloadJob } from "./job.ts";
-import { Digests } from "./digests.ts";
+import { startDigests } from "./digests.ts";
 import { type DownloadState, type FileRecord, stateUrl } from "./state.ts";
 
 /** What the disk says about a download before it runs. */
@@ -43,7 +43,7 @@ export async function checkFreshness(
     if (unchanged && job.sha512 === undefined && recorded.sha256 === job.sha256) {
       return { kind: "verified", record: recorded };
     }
-    const digests = new Digests({ sha512: job.sha512 !== undefined });
+    const digests = await startDigests({ sha512: job.sha512 !== undefined });
     await digests.updateFromFile(path, options.signal);
     const { sha256, sha512 } = digests.digest();
     if ((job.sha256 ?? sha256) === sha256 && (job.sha512 ?? sha512) === sha512) {

@@ -14,7 +14,7 @@
  */
 import { decode as decodePng, encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
-import { resolve } from "node:path";
+import { resolve } from "../../../lib/util/posix_path.ts";
 import { isInside } from "../../../lib/util/paths.ts";
 import type { ComputeContext } from "../job.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "../../../lib/util/posix_path.ts";
 import { isInside } from "../../../lib/util/paths.ts";
 import type { ComputeContext } from "../job.ts";
 

@@ -33,8 +33,7 @@ Deno.test("the compute kind starts the hosts of its first Worker and thread jobs
   try {
     const created = await compute.create({
       output: plan.output,
-      workers,
-      processes,
+      computePools: () => Promise.resolve({ workers, processes }),
       http,
       perHost: 1,
       force: false,
