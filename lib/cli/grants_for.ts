@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { resolve } from "../util/posix_path.ts";
+import { dirname, resolve } from "../util/posix_path.ts";
+import { filePath, ownFileUrl } from "../util/own_files.ts";
 import type { Plan } from "../jobfile/job.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { runGrants } from "../sandbox/grants.ts";
@@ -29,7 +30,12 @@ export function grantsFor(
   const rerun = values["rerun-failed"];
   return runGrants(kinds, plan, {
     envNames: settings?.envNames ?? [],
-    reads: [...settings?.envFiles ?? [], ...(rerun ? [resolve(rerun)] : [])],
+    reads: [
+      ...settings?.envFiles ?? [],
+      ...(rerun ? [resolve(rerun)] : []),
+      // taskpool's own modules: the run loads each as it needs it (lazy-dynamic-imports).
+      dirname(filePath(ownFileUrl("main.ts"))),
+    ],
     writes: [values.trace, values.html].map((path) => path && resolve(path)),
   });
 }

@@ -16,7 +16,7 @@ import { readStdin } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
 import { grantsFor } from "./grants_for.ts";
 import { dirname, resolve } from "../util/posix_path.ts";
-import { filePath, ownFileUrl } from "../util/own_files.ts";
+import { ownFileUrl } from "../util/own_files.ts";
 import { readEnv } from "../util/env.ts";
 import { type PackedJob, packJobs, unpackJobs } from "../run/packed_jobs.ts";
 
@@ -172,14 +172,8 @@ async function prepareRun(
         ...grants,
         net: grants.net === true ? true : [...grants.net, redisHostPort],
         env: true as const,
-        read: [
-          ...grants.read,
-          // taskpool's own code: the coordinator's module is loaded by its URL (see
-          // loadCoordinator), and with it the modules it imports.
-          dirname(filePath(ownFileUrl("main.ts"))),
-          // rediss:// trusts the CA that DENO_CERT names, as downloads do.
-          ...(readEnv("DENO_CERT") ? [resolve(readEnv("DENO_CERT")!)] : []),
-        ],
+        // rediss:// trusts the CA that DENO_CERT names, as downloads do.
+        read: [...grants.read, ...(readEnv("DENO_CERT") ? [resolve(readEnv("DENO_CERT")!)] : [])],
         sys: [...new Set([...grants.sys, "hostname", "osRelease", "networkInterfaces"])],
       };
     },

@@ -4,7 +4,8 @@
  * (see `relaunch.ts`); `taskpool plan` shows them.
  *
  * - read: the files the plan was built from, the output and report folders, compute modules'
- *   folders and declared inputs, the programs of command jobs (to find them on PATH)
+ *   folders and declared inputs, the programs of command jobs (to find them on PATH), and
+ *   (added by lib/cli/grants_for.ts) taskpool's own folder, whose modules the run loads
  * - write: the output folder, the report's folder, timeline files' folders
  * - net: the hosts of the download URLs, and the job file's `permissions.net`
  * - run: Deno itself (the Worker and process hosts), `setsid` and `kill` (process groups), the

@@ -21,11 +21,18 @@ import { jsonFrame } from "../pools/json_frame.ts";
 /** The environment variable that tells the child it is one. */
 export const SANDBOXED_VARIABLE = "TASKPOOL_SANDBOXED";
 
-/** V8 flags of the child: a small young generation cuts pauses with many transfers. */
-const V8_FLAGS = "--v8-flags=--max-semi-space-size=4";
+/**
+ * V8 flags of the child: a small young generation cuts pauses with many transfers; at that size
+ * from the start, loading taskpool's modules needs no collection.
+ */
+const V8_FLAGS = "--v8-flags=--max-semi-space-size=4,--min-semi-space-size=4";
 
-/** Worker options with permissions, for compute jobs with `isolation: thread`. */
-const UNSTABLE_FLAGS = ["--unstable-worker-options"];
+/**
+ * Worker options with permissions, for compute jobs with `isolation: thread`; and taskpool's own
+ * modules loaded as they are imported, not all found before the first runs (some 10 ms of a
+ * start), as deno.json asks for source runs: the child may read taskpool's folder for it.
+ */
+const UNSTABLE_FLAGS = ["--unstable-worker-options", "--unstable-lazy-dynamic-imports"];
 
 /** What to run again, and under which grants. */
 export interface RelaunchRequest {
