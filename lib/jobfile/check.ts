@@ -8,7 +8,7 @@
 import { JobFileError } from "./errors.ts";
 import { findCycle } from "./graph.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
-import { FIELDS, JOB_NAME_PATTERN } from "./fields.ts";
+import { JOB_NAME_PATTERN, type SchemaFields } from "./fields.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { closest } from "./suggest.ts";
 
@@ -21,11 +21,15 @@ function isRecord(value: unknown): value is Raw {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Cross-field errors of a job file's (interpolated) value, whose jobs may be of `kinds`. */
+/**
+ * Cross-field errors of a job file's (interpolated) value, whose jobs may be of `kinds`; `fields`
+ * build the kinds' entry fields (whose keys are all that is read of them).
+ */
 export function checkJobRules(
   doc: ParsedDocument,
   value: unknown,
   kinds: Kinds,
+  fields: SchemaFields,
 ): JobFileError[] {
   const errors: JobFileError[] = [];
   const fail = (path: PathSegment[], detail: string, hint?: string, atKey = false) =>
@@ -45,7 +49,7 @@ export function checkJobRules(
 
   // The entry keys each kind reads alone (a command's `cwd`), worked out once.
   const ownKeys = new Map(
-    kinds.map((kind) => [kind, Object.keys(kind.entryFields?.(FIELDS) ?? {})]),
+    kinds.map((kind) => [kind, Object.keys(kind.entryFields?.(fields) ?? {})]),
   );
   const firstByName = new Map<string, number>();
   for (const { job, index } of jobs) {

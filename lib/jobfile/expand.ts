@@ -14,7 +14,7 @@ import { fillReportPath, hasPlaceholders } from "../report/history.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
 import { usesVariables } from "./interpolate.ts";
 import { UsageError } from "../errors.ts";
-import type { JobFile } from "./schema.ts";
+import type { JobFile } from "./file_schema.ts";
 import { readEnv } from "../util/env.ts";
 
 /** Command-line settings that win over the job file's (paths resolve against `cwd`). */

@@ -8,7 +8,7 @@ import { expandJobFile, type PlanOverrides } from "./expand.ts";
 import type { Environment } from "./interpolate.ts";
 import { readJobFile } from "./load.ts";
 import { parseJobFileText } from "./parse.ts";
-import { validateJobFile } from "./validate.ts";
+import { validJobFile } from "./quick_schema.ts";
 import { applySettings, blameSettings, parseSettings } from "./settings.ts";
 import type { Plan } from "./job.ts";
 import type { Kinds } from "../kind_definition.ts";
@@ -66,7 +66,9 @@ export async function loadPlan(path: string, options: LoadPlanOptions): Promise<
     : { file: path, text: options.text, baseDir: cwd };
   const doc = applySettings(parseJobFileText(source.text, source.file), settings);
   try {
-    const file = validateJobFile(doc, { kinds, ...(env ? { env } : {}) });
+    // A valid file needs no zod (some 45 ms to load); one that is not gets zod's messages.
+    const file = validJobFile(doc, { kinds, env }) ??
+      (await import("./validate.ts")).validateJobFile(doc, { kinds, ...(env ? { env } : {}) });
     return await expandJobFile(file, doc, {
       kinds,
       baseDir: source.baseDir,

@@ -10,7 +10,7 @@ import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import { checkJobRules } from "./check.ts";
 import { type Environment, interpolateDocument } from "./interpolate.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
-import { type JobFile, jobFileSchemas } from "./schema.ts";
+import { FIELDS, type JobFile, jobFileSchemas } from "./schema.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { closest } from "./suggest.ts";
 
@@ -49,7 +49,7 @@ export function validateJobFile(doc: ParsedDocument, options: ValidateOptions): 
       errors.push(...issueToErrors(doc, interpolated.value, issue, schema));
     }
   }
-  errors.push(...checkJobRules(doc, interpolated.value, kinds));
+  errors.push(...checkJobRules(doc, interpolated.value, kinds, FIELDS));
 
   if (errors.length > 0 || !parsed.success) {
     throw new InvalidJobFileError(doc.file, sortByPosition(dedupe(errors)));
