@@ -147,7 +147,7 @@ function terminalProgress(options: ProgressOptions): Progress {
     close() {
       if (closed) return;
       closed = true;
-      clearInterval(timer);
+      if (timer !== undefined) clearInterval(timer);
       write(erase());
     },
   };

@@ -100,7 +100,10 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
   let pools: Promise<ComputePools> | undefined;
   let startedPools: ComputePools | undefined;
   const computePools = () =>
-    pools ??= startComputePools(limits.cpu).then((made) => startedPools = made);
+    pools ??= startComputePools(limits.cpu).then((made) => {
+      memory.watch(); // the hosts' figures change between the run's events
+      return startedPools = made;
+    });
   const http = new HttpTransport({
     maxIdlePerOrigin: limits.io,
     ...(plan.tls ? { caCerts: plan.tls.caCerts } : {}),
@@ -170,6 +173,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
       now,
       transfers: kinds.filter((kind) => kind.transfers).map((kind) => kind.name),
       onEvent: (event) => {
+        memory.tick(event.at);
         builder.handle(event);
         onEvent?.(event);
       },
@@ -195,6 +199,9 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
   return report;
 }
 
+/** How often a run's memory is sampled, in ms. */
+const SAMPLE_MS = 50;
+
 /** The compute pools of a run whose CPU limit is `size`; their modules loaded now. */
 async function startComputePools(size: number): Promise<ComputePools> {
   const [{ WorkerPool }, { ProcessPool }] = await Promise.all([
@@ -215,20 +222,35 @@ function stoppingSignal(signal: AbortSignal | undefined): "SIGINT" | "SIGTERM" |
 
 /**
  * Samples resident memory while a run goes, keeping the peaks: taskpool's process alone, and
- * with the host processes `others` reports (their latest figures).
+ * with the host processes `others` reports (their latest figures). It samples at the run's
+ * events, at most every {@linkcode SAMPLE_MS}, and on a timer too once compute hosts run. A run
+ * with none starts no timer: Deno's timers are Node's, and the first costs a process some 10 ms.
  */
 class PeakMemory {
   peak = Deno.memoryUsage().rss;
   peakTotal = this.peak;
   readonly #others: () => number;
-  readonly #timer = setInterval(() => this.#sample(), 50);
+  #last = -Infinity;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(others: () => number) {
     this.#others = others;
   }
 
+  /** At an event of the run, at `now` (ms): samples if the last sample is old enough. */
+  tick(now: number) {
+    if (now - this.#last < SAMPLE_MS) return;
+    this.#last = now;
+    this.#sample();
+  }
+
+  /** Samples every {@linkcode SAMPLE_MS} from now on. */
+  watch() {
+    this.#timer ??= setInterval(() => this.#sample(), SAMPLE_MS);
+  }
+
   stop() {
-    clearInterval(this.#timer);
+    if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#sample();
   }
 

@@ -309,7 +309,8 @@ export function scheduleJobs(
         finish(state, "failed", { error });
       }
     } finally {
-      clearTimeout(timer);
+      // Only a timer that was set is cleared: the first clearTimeout loads Deno's (Node's) timers.
+      if (timer !== undefined) clearTimeout(timer);
     }
   };
 

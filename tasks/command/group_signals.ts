@@ -60,6 +60,17 @@ export async function sendSignal(pid: number, signal: Deno.Signal): Promise<bool
 }
 
 /**
+ * Starts the shell that sends signals where `Deno.kill` is not allowed, if it is not running:
+ * a run with command jobs signals each group as its leader exits, and the first job then need not
+ * wait for the shell to start.
+ */
+export function startSignaller(): void {
+  if (signaller !== undefined || denoMayKill()) return;
+  const shell = findShell();
+  if (shell !== null) signaller = new ShellSignaller(shell);
+}
+
+/**
  * {@linkcode sendSignal}, done before it returns: for the moment taskpool exits at once, when
  * nothing asynchronous will run again. Without `Deno.kill`, it runs the `kill` program.
  */

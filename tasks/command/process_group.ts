@@ -128,7 +128,7 @@ export class ProcessGroup {
   async dispose(): Promise<void> {
     this.#onHardExit[Symbol.dispose]();
     await this.#stopping;
-    clearTimeout(this.#killTimer);
+    if (this.#killTimer !== undefined) clearTimeout(this.#killTimer);
     // Anything still alive after the job is over gets no further grace.
     if (this.#killTimer !== undefined) await this.#signal("SIGKILL");
   }

@@ -139,7 +139,7 @@ export class HostGate implements Gate<DownloadJob> {
     const until = this.#now() + pauseMs;
     if (until <= state.pausedUntil) return;
     state.pausedUntil = until;
-    clearTimeout(state.timer);
+    if (state.timer !== undefined) clearTimeout(state.timer);
     state.timer = undefined;
     this.#wakeAt(state, pauseMs);
   }
@@ -160,7 +160,9 @@ export class HostGate implements Gate<DownloadJob> {
 
   /** Cancels pending wake-ups. */
   close(): void {
-    for (const state of this.#hosts.values()) clearTimeout(state.timer);
+    for (const state of this.#hosts.values()) {
+      if (state.timer !== undefined) clearTimeout(state.timer);
+    }
     this.#hosts.clear();
   }
 
