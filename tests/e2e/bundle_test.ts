@@ -19,6 +19,17 @@ Deno.test("the bundle runs compute on Workers and in a process, built-ins includ
   const built = await new Deno.Command("sh", { args: ["-c", task], cwd: ROOT, stderr: "piped" })
     .output();
   assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
+  // The helpers every chunk imports start Node's require only when bundled CommonJS calls it
+  // (tools/finish_bundle.ts), so a run's processes load no Node layer for it.
+  let helpers = 0;
+  for await (const entry of Deno.readDir(`${dir.path}/dist`)) {
+    if (!entry.name.endsWith(".js")) continue;
+    const text = await Deno.readTextFile(`${dir.path}/dist/${entry.name}`);
+    if (!text.includes("var __require =")) continue;
+    helpers++;
+    assert(!text.includes('from "node:module"'), `${entry.name} imports node:module`);
+  }
+  assert.equal(helpers, 1);
 
   await dir.write("work/n.txt", "data");
   await dir.write(
