@@ -1,17 +1,20 @@
 /**
- * The last step of `deno task bundle`: the bundle's runtime helpers start Node's `require` only
- * when bundled CommonJS first calls it. `deno bundle` writes, in the chunk of helpers that every
- * chunk imports,
+ * The last step of `deno task bundle`, for what `deno bundle` leaves that would cost each process
+ * the bundle starts Deno's Node compatibility layer (some 20 ms), though a run needs none of it:
  *
- *     import { createRequire as __deno_internal_createRequire } from "node:module";
- *     var __require = __deno_internal_createRequire(import.meta.url);
+ * - The runtime helpers every chunk imports start Node's `require` eagerly:
  *
- * for the CommonJS packages of distributed runs and of the image built-in (ioredis, BullMQ,
- * jpeg-js); importing `node:module` starts Deno's Node compatibility layer, some 20 ms of every
- * process the bundle starts, the launcher and the run's child included, though neither runs any
- * of that code. This makes `__require` start it at its first call.
+ *       import { createRequire as __deno_internal_createRequire } from "node:module";
+ *       var __require = __deno_internal_createRequire(import.meta.url);
  *
- * Usage: `deno run --allow-read=DIR --allow-write=DIR tools/finish_bundle.ts DIR`
+ *   for the CommonJS packages of distributed runs and of the image built-in (ioredis, BullMQ,
+ *   jpeg-js). This makes `__require` start it at its first call.
+ * - `deno bundle` resolves `yaml` to its CommonJS build (the package's `node` export), which
+ *   requires `node:process`. Its ES build (the package's `default` export, the same code, which
+ *   runs from source: lib/jobfile/yaml.ts) is bundled here on its own, as `yaml.js` beside the
+ *   entry, where the bundle's lib/jobfile/yaml.ts looks for it.
+ *
+ * Usage: `deno run --allow-read --allow-write=DIR --allow-run tools/finish_bundle.ts DIR`
  *
  * @module
  */
@@ -24,7 +27,7 @@ const LAZY = "var __deno_lazy_require;\n" +
   '"node:module").createRequire(import.meta.url))(id);';
 
 /** Rewrites the helpers of the bundle in `dir`; resolves with the files changed. */
-export async function finishBundle(dir: string): Promise<string[]> {
+export async function lazyRequire(dir: string): Promise<string[]> {
   const changed: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
     if (!entry.isFile || !entry.name.endsWith(".js")) continue;
@@ -37,15 +40,27 @@ export async function finishBundle(dir: string): Promise<string[]> {
   return changed;
 }
 
+/** Bundles the `yaml` package's ES build into `DIR/yaml.js`. */
+export async function bundleYaml(dir: string): Promise<void> {
+  // The package's own entry (its CommonJS build); the ES build's entry is beside its folder.
+  const entry = new URL("../browser/index.js", import.meta.resolve("yaml"));
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--platform", "deno", "-o", `${dir}/yaml.js`, entry.href],
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`bundling yaml failed: ${new TextDecoder().decode(stderr)}`);
+}
+
 if (import.meta.main) {
   const [dir] = Deno.args;
   if (dir === undefined) {
     console.error("usage: finish_bundle.ts DIR");
     Deno.exit(2);
   }
-  const changed = await finishBundle(dir.replace(/\/$/, ""));
-  if (changed.length === 0) {
+  const folder = dir.replace(/\/$/, "");
+  if ((await lazyRequire(folder)).length === 0) {
     // deno bundle changed its output: the bundle still works, but starts Node's layer again.
     console.error(`finish_bundle: no eager createRequire found in ${dir}`);
   }
+  await bundleYaml(folder);
 }

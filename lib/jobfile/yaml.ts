@@ -3,12 +3,13 @@
  * CommonJS build (the package's `node` export, a condition Deno always matches before `default`):
  * some 70 files through Node's module loader, compiled afresh on every start, about 40 ms of each
  * launch. The ES build beside it (the package's `default` export, the same code) loads as any
- * module does, with Deno's code cache. The bundle has the package inlined and uses that.
+ * module does, with Deno's code cache. The bundle has that build bundled beside its entry, as
+ * `yaml.js` (tools/finish_bundle.ts).
  *
  * @module
  */
 import type * as Yaml from "yaml";
-import { BUNDLED } from "../util/own_files.ts";
+import { BUNDLED, ownFileUrl } from "../util/own_files.ts";
 
 /** What the package exports (its typings add a `default` for CommonJS interop). */
 type YamlApi = Omit<typeof Yaml, "default">;
@@ -19,13 +20,13 @@ type YamlApi = Omit<typeof Yaml, "default">;
  * the package has only that default.
  */
 async function load(): Promise<YamlApi> {
-  if (!BUNDLED) {
-    try {
-      const url = new URL("../browser/index.js", import.meta.resolve("yaml"));
-      return (await import(url.href)).default;
-    } catch {
-      // Laid out otherwise, or not readable here: the package's own entry.
-    }
+  try {
+    const url = BUNDLED
+      ? ownFileUrl("yaml.js")
+      : new URL("../browser/index.js", import.meta.resolve("yaml"));
+    return (await import(url.href)).default;
+  } catch {
+    // Laid out otherwise, or not readable here: the package's own entry.
   }
   return (await import("yaml")).default;
 }

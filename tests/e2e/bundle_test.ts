@@ -30,6 +30,10 @@ Deno.test("the bundle runs compute on Workers and in a process, built-ins includ
     assert(!text.includes('from "node:module"'), `${entry.name} imports node:module`);
   }
   assert.equal(helpers, 1);
+  // Job files are read with yaml's ES build, bundled on its own: its CommonJS build, which
+  // deno bundle picks, requires node:process.
+  const yaml = await Deno.readTextFile(`${dir.path}/dist/yaml.js`);
+  assert(yaml.includes("parseDocument") && !/["']node:/.test(yaml), "dist/yaml.js");
 
   await dir.write("work/n.txt", "data");
   await dir.write(
