@@ -135,8 +135,8 @@ export interface RunResources {
    * the Node compatibility layer their messages use).
    */
   computePools(): Promise<ComputePools>;
-  /** The HTTP transport every download shares. */
-  http: HttpTransport;
+  /** The HTTP transport every download shares, made at the first call (its modules loaded). */
+  httpTransport(): Promise<HttpTransport>;
   /** Downloads in flight to one host. */
   perHost: number;
   /** Bytes a second all downloads together may receive. @default no limit */

@@ -77,7 +77,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const resources: RunResources = {
     output: options.output,
     computePools: () => Promise.resolve({ workers, processes }),
-    http,
+    httpTransport: () => Promise.resolve(http),
     perHost: 8,
     force: false,
     cpuPlace: "job",

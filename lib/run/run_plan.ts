@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { HttpTransport } from "../http/transport.ts";
+import type { HttpTransport } from "../http/transport.ts";
 import type { RunEventListener } from "../scheduler/events.ts";
 import type { Plan } from "../jobfile/job.ts";
 import { type Mode, settingsFor } from "./modes.ts";
@@ -15,8 +15,7 @@ import { reportJson } from "../report/json.ts";
 import { writeTextFileAtomic, writeTextFileAtomicSync } from "../util/write_atomic.ts";
 import { onHardExit } from "../util/exit_hooks.ts";
 import { InterruptedError } from "../errors.ts";
-import { type TimelinePaths, writeTimelines } from "../report/outputs.ts";
-import { runsOf } from "../report/merge.ts";
+import type { TimelinePaths } from "../report/outputs.ts";
 import { scheduleJobs } from "../scheduler/scheduler.ts";
 import type { JobKind } from "../scheduler/kind.ts";
 import { JobCache } from "../incremental/job_cache.ts";
@@ -104,10 +103,16 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
       memory.watch(); // the hosts' figures change between the run's events
       return startedPools = made;
     });
-  const http = new HttpTransport({
-    maxIdlePerOrigin: limits.io,
-    ...(plan.tls ? { caCerts: plan.tls.caCerts } : {}),
-  });
+  // Made by the first kind that asks (downloads): a run without them loads no HTTP client.
+  let http: HttpTransport | undefined;
+  let httpMade: Promise<HttpTransport> | undefined;
+  const httpTransport = () =>
+    httpMade ??= import("../http/transport.ts").then(({ HttpTransport }) =>
+      http = new HttpTransport({
+        maxIdlePerOrigin: limits.io,
+        ...(plan.tls ? { caCerts: plan.tls.caCerts } : {}),
+      })
+    );
   const memory = new PeakMemory(() =>
     startedPools ? startedPools.workers.rssBytes + startedPools.processes.rssBytes : 0
   );
@@ -132,7 +137,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     const resources: RunResources = {
       output: plan.output,
       computePools,
-      http,
+      httpTransport,
       perHost: limits.perHost,
       bandwidth: limits.bandwidth,
       perHostBandwidth: limits.perHostBandwidth,
@@ -183,19 +188,26 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     const made = await pools?.catch(() => undefined);
     await made?.workers.close();
     await made?.processes.close();
-    http.close();
+    http?.close();
     // Saves what downloads learnt (validators, kept parts), also after an interrupt.
     await Promise.all([...running.values()].map((kind) => kind.close?.()));
     await jobCache?.save();
   }
   const report = finalReport();
   await writeTextFileAtomic(plan.report, reportJson(report));
-  await writeTimelines(
-    timelines,
-    runsOf(report),
-    `taskpool run of ${plan.file}`,
-    kinds.map((kind) => kind.name),
-  );
+  if (timelines.trace !== undefined || timelines.html !== undefined) {
+    // Loaded only when asked for (--trace, --html).
+    const [{ writeTimelines }, { runsOf }] = await Promise.all([
+      import("../report/outputs.ts"),
+      import("../report/merge.ts"),
+    ]);
+    await writeTimelines(
+      timelines,
+      runsOf(report),
+      `taskpool run of ${plan.file}`,
+      kinds.map((kind) => kind.name),
+    );
+  }
   return report;
 }
 

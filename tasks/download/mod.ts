@@ -98,7 +98,7 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
   async create(
     {
       output,
-      http,
+      httpTransport,
       perHost,
       force,
       oneAtATime,
@@ -109,9 +109,10 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
     },
   ) {
     // Loaded only by a run: checking a job file needs none of it.
-    const [{ createDownloadKind }, { DownloadState }] = await Promise.all([
+    const [{ createDownloadKind }, { DownloadState }, http] = await Promise.all([
       import("./download_kind.ts"),
       import("./state.ts"),
+      httpTransport(),
     ]);
     const kind = createDownloadKind({
       output,

@@ -34,7 +34,7 @@ Deno.test("the compute kind starts the hosts of its first Worker and thread jobs
     const created = await compute.create({
       output: plan.output,
       computePools: () => Promise.resolve({ workers, processes }),
-      http,
+      httpTransport: () => Promise.resolve(http),
       perHost: 1,
       force: false,
       cpuPlace: "job",
