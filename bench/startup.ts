@@ -130,15 +130,15 @@ async function runGrant(jobFile: string): Promise<string> {
   return flag;
 }
 
-/** Builds the bundle into `dir` (`deno task bundle`'s command); resolves with its entry. */
+/** Builds the bundle into `dir` with `deno task bundle`'s own command; resolves with its entry. */
 async function buildBundle(dir: string): Promise<string> {
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const words = (config.tasks.bundle as string).split(" && ")[0]!.split(/\s+/).slice(1);
-  const out = `${dir}/dist`;
-  const args = words.map((word, i) => words[i - 1] === "--outdir" ? out : word);
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT }).output();
+  const command = (config.tasks.bundle as string).replaceAll("dist/", `${dir}/dist/`)
+    .replace("--outdir dist", `--outdir ${dir}/dist`);
+  const { code, stderr } = await new Deno.Command("sh", { args: ["-c", command], cwd: ROOT })
+    .output();
   if (code !== 0) throw new Error(`bundle failed: ${new TextDecoder().decode(stderr)}`);
-  return `${out}/main.js`;
+  return `${dir}/dist/taskpool.js`;
 }
 
 /** The wall time of `deno ARGS` from spawn to exit, in ms. */
