@@ -98,6 +98,9 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
   });
   let pools: Promise<ComputePools> | undefined;
   let startedPools: ComputePools | undefined;
+  const memory = new PeakMemory(() =>
+    startedPools ? startedPools.workers.rssBytes + startedPools.processes.rssBytes : 0
+  );
   const computePools = () =>
     pools ??= startComputePools(limits.cpu).then((made) => {
       memory.watch(); // the hosts' figures change between the run's events
@@ -113,9 +116,6 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
         ...(plan.tls ? { caCerts: plan.tls.caCerts } : {}),
       })
     );
-  const memory = new PeakMemory(() =>
-    startedPools ? startedPools.workers.rssBytes + startedPools.processes.rssBytes : 0
-  );
   const started = now();
   const finalReport = (): Report =>
     builder.build({
