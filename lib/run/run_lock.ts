@@ -98,11 +98,11 @@ export async function acquireRunLock(
 ): Promise<RunLock> {
   const { command, waitMs = 0, signal, pollMs = 200, onWait } = options;
   const path = lockFilePath(output);
-  await Deno.mkdir(join(output, ".taskpool"), { recursive: true });
+  Deno.mkdirSync(join(output, ".taskpool"), { recursive: true });
   const deadline = performance.now() + waitMs;
   for (let tries = 0;; tries++) {
     signal?.throwIfAborted();
-    const file = await tryLock(path);
+    const file = tryLock(path);
     if (file) return held(path, file, command);
     if (performance.now() >= deadline) {
       throw new LockedError(output, await readOwner(path), waitMs);
@@ -112,20 +112,27 @@ export async function acquireRunLock(
   }
 }
 
-/** Opens and locks the file; undefined when another holds it. */
-async function tryLock(path: string): Promise<Deno.FsFile | undefined> {
-  const file = await Deno.open(path, { read: true, write: true, create: true });
+/**
+ * Opens and locks the file; undefined when another holds it. Synchronous: a handful of quick
+ * calls on a local file, each of which would otherwise wait for a turn of Deno's blocking pool.
+ */
+function tryLock(path: string): Deno.FsFile | undefined {
+  const file = Deno.openSync(path, { read: true, write: true, create: true });
   try {
-    if (!await file.tryLock(true)) {
+    if (!file.tryLockSync(true)) {
       file.close();
       return undefined;
     }
     // The holder before us may have removed the file between our open and our lock: then we
     // locked a file no one else will open. Only the file still at `path` counts.
-    const [ours, current] = await Promise.all([file.stat(), Deno.stat(path).catch(() => null)]);
+    const ours = file.statSync();
+    let current: Deno.FileInfo | null = null;
+    try {
+      current = Deno.statSync(path);
+    } catch { /* removed meanwhile */ }
     if (current?.ino !== ours.ino || current?.dev !== ours.dev) {
       file.close();
-      return await tryLock(path);
+      return tryLock(path);
     }
     return file;
   } catch (error) {
@@ -141,8 +148,8 @@ async function held(path: string, file: Deno.FsFile, command: string): Promise<R
     since: new Date().toISOString(),
     command,
   };
-  await file.truncate(0);
-  await file.write(new TextEncoder().encode(`${JSON.stringify(owner)}\n`));
+  file.truncateSync(0);
+  file.writeSync(new TextEncoder().encode(`${JSON.stringify(owner)}\n`));
   let released = false;
   // Exiting at once (a second Ctrl-C): the kernel drops the lock; the file goes too.
   const lastWords = onHardExit(() => Deno.removeSync(path));
