@@ -141,7 +141,7 @@ function tryLock(path: string): Deno.FsFile | undefined {
   }
 }
 
-async function held(path: string, file: Deno.FsFile, command: string): Promise<RunLock> {
+function held(path: string, file: Deno.FsFile, command: string): RunLock {
   const owner: LockOwner = {
     pid: Deno.pid,
     host: hostName(),
