@@ -10,7 +10,7 @@
 import type { z } from "zod";
 import type { HttpTransport } from "./http/transport.ts";
 import type { Job, JobCacheSpec } from "./jobfile/job.ts";
-import type { PathSegment } from "./jobfile/parse.ts";
+import type { PathSegment } from "./jobfile/document.ts";
 import type { SchemaFields } from "./jobfile/fields.ts";
 import type { ProcessPool } from "./pools/process/process_pool.ts";
 import type { WorkerPool } from "./pools/worker/worker_pool.ts";

@@ -7,7 +7,7 @@
  */
 import { JobFileError } from "./errors.ts";
 import { findCycle } from "./graph.ts";
-import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
+import { formatPath, type ParsedDocument, type PathSegment } from "./document.ts";
 import { JOB_NAME_PATTERN, type SchemaFields } from "./fields.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { closest } from "./suggest.ts";

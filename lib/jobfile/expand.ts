@@ -11,7 +11,7 @@ import type { Job, JobCacheSpec, Plan } from "./job.ts";
 import type { ExpandContext, FanOutMember, JobEntry, Kinds } from "../kind_definition.ts";
 import { cleanRelativePath, isInside, sealedRoot } from "../util/paths.ts";
 import { fillReportPath, hasPlaceholders } from "../report/history.ts";
-import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
+import { formatPath, type ParsedDocument, type PathSegment } from "./document.ts";
 import { usesVariables } from "./interpolate.ts";
 import { UsageError } from "../errors.ts";
 import type { JobFile } from "./file_schema.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { JobFileError } from "./errors.ts";
-import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
+import { formatPath, type ParsedDocument, type PathSegment } from "./document.ts";
 
 const REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 

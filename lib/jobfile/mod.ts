@@ -7,7 +7,7 @@
 import { expandJobFile, type PlanOverrides } from "./expand.ts";
 import type { Environment } from "./interpolate.ts";
 import { readJobFile } from "./load.ts";
-import { parseJobFileText } from "./parse.ts";
+import { parseJsonDocument } from "./json_document.ts";
 import { validJobFile } from "./quick_schema.ts";
 import { applySettings, blameSettings, parseSettings } from "./settings.ts";
 import type { Plan } from "./job.ts";
@@ -60,11 +60,14 @@ export interface LoadPlanOptions {
  */
 export async function loadPlan(path: string, options: LoadPlanOptions): Promise<Plan> {
   const { kinds, cwd = Deno.cwd(), stdin, env, overrides, cores, startedAt } = options;
-  const settings = parseSettings(options.settings ?? []);
+  const settings = await parseSettings(options.settings ?? []);
   const source = options.text === undefined
     ? await readJobFile(path, { cwd, ...(stdin ? { stdin } : {}) })
     : { file: path, text: options.text, baseDir: cwd };
-  const doc = applySettings(parseJobFileText(source.text, source.file), settings);
+  // A well-formed JSON file needs no YAML parser (some 20 ms to load); anything else gets one.
+  const parsed = parseJsonDocument(source.text, source.file) ??
+    (await import("./parse.ts")).parseJobFileText(source.text, source.file);
+  const doc = applySettings(parsed, settings);
   try {
     // A valid file needs no zod (some 45 ms to load); one that is not gets zod's messages.
     const file = validJobFile(doc, { kinds, env }) ??

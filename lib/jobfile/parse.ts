@@ -1,40 +1,31 @@
 /**
  * Job-file text to a plain value, keeping the line and column of every node so later steps
- * can pin an error to its place. YAML 1.2 is a superset of JSON, so one parser serves both and
- * JSON files get positions and duplicate-key errors too.
+ * can pin an error to its place. YAML 1.2 is a superset of JSON, so this parser serves both and
+ * says what is wrong with either; a JSON file that is well formed is read without it
+ * (json_document.ts), as its value and positions are the same.
  *
  * @module
  */
 import type { Node } from "yaml";
 import { YAML } from "./yaml.ts";
 import { InvalidJobFileError, JobFileError, type SourcePosition } from "./errors.ts";
+import {
+  formatPath,
+  type ParsedDocument,
+  pathKey,
+  type PathSegment,
+  positionedDocument,
+} from "./document.ts";
+
+export { formatPath, pathKey } from "./document.ts";
+export type { ParsedDocument, PathSegment } from "./document.ts";
 
 const { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } = YAML;
-
-/** One step of a path into the document: a mapping key or a list index. */
-export type PathSegment = string | number;
-
-/** A parsed job file: its value and where each node of it came from. */
-export interface ParsedDocument {
-  /** The file as the user named it, for messages. */
-  file: string;
-  /** The plain value (objects, arrays, scalars). */
-  value: unknown;
-  /** Position of the value at `path`, or of its nearest ancestor that has one. */
-  locate(path: readonly PathSegment[]): SourcePosition | undefined;
-  /** Position of the key that holds the value at `path` (falls back to {@linkcode locate}). */
-  locateKey(path: readonly PathSegment[]): SourcePosition | undefined;
-}
 
 /** Options for {@linkcode parseJobFileText}. */
 export interface ParseOptions {
   /** How many alias expansions a document may make (a guard against alias bombs). @default 100 */
   maxAliasCount?: number;
-}
-
-/** The key of a path in the position maps. */
-export function pathKey(path: readonly PathSegment[]): string {
-  return JSON.stringify(path);
 }
 
 /**
@@ -128,37 +119,7 @@ export function parseJobFileText(
     }
   };
   walk(doc.contents as Node, []);
-
-  const locate = (path: readonly PathSegment[]) => {
-    for (let end = path.length; end >= 0; end--) {
-      const found = valuePositions.get(pathKey(path.slice(0, end)));
-      if (found) return found;
-    }
-    return undefined;
-  };
-  const locateKey = (path: readonly PathSegment[]) =>
-    keyPositions.get(pathKey(path)) ?? locate(path);
-  return { file, value, locate, locateKey };
-}
-
-/**
- * A field path as users read it: `jobs[3].download.url`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatPath } from "./parse.ts";
- * assert(formatPath(["jobs", 3, "download", "url"]) === "jobs[3].download.url");
- * ```
- */
-export function formatPath(path: readonly PathSegment[]): string {
-  let out = "";
-  for (const segment of path) {
-    if (typeof segment === "number") out += `[${segment}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(segment)) out += out ? `.${segment}` : segment;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
-  return out;
+  return positionedDocument(file, value, valuePositions, keyPositions);
 }
 
 /** A key given twice in one mapping: where it stands, and both places. */

@@ -18,7 +18,7 @@ import { type SchemaFields, schemaFields } from "./fields.ts";
 import { buildJobFileSchemas, type JobFile } from "./file_schema.ts";
 import { type Environment, interpolateDocument } from "./interpolate.ts";
 import { checkJobRules } from "./check.ts";
-import type { ParsedDocument } from "./parse.ts";
+import type { ParsedDocument } from "./document.ts";
 
 /** What a check answers for a value it does not pass. */
 const FAIL: unique symbol = Symbol("not passed");

@@ -6,10 +6,9 @@
  *
  * @module
  */
-import { YAML } from "./yaml.ts";
 import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import { UsageError } from "../errors.ts";
-import type { ParsedDocument } from "./parse.ts";
+import type { ParsedDocument } from "./document.ts";
 
 /** One parsed `--set`. */
 export interface Setting {
@@ -29,12 +28,22 @@ const SETTABLE = ["output", "report", "concurrency", "defaults"];
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseSettings } from "./settings.ts";
- * const [io] = parseSettings(["concurrency.io=32"]);
+ * const [io] = await parseSettings(["concurrency.io=32"]);
  * assert(io?.path.join() === "concurrency,io" && io.value === 32);
  * ```
  * @throws {UsageError} for a malformed one or a key outside the settings
  */
-export function parseSettings(texts: readonly string[]): Setting[] {
+export async function parseSettings(texts: readonly string[]): Promise<Setting[]> {
+  if (texts.length === 0) return [];
+  // Values are read as YAML: loaded only when there are some.
+  const { YAML } = await import("./yaml.ts");
+  const readValue = (text: string): unknown => {
+    try {
+      return YAML.parse(text);
+    } catch {
+      return text; // not YAML: the text itself, and the schema says whether a string will do
+    }
+  };
   return texts.map((text) => {
     const match = /^([A-Za-z_][\w.]*)=(.*)$/s.exec(text);
     if (!match) {
@@ -49,14 +58,6 @@ export function parseSettings(texts: readonly string[]): Setting[] {
     }
     return { text, path, value: readValue(match[2]!) };
   });
-}
-
-function readValue(text: string): unknown {
-  try {
-    return YAML.parse(text);
-  } catch {
-    return text; // not YAML: the text itself, and the schema says whether a string will do
-  }
 }
 
 /** The document with the settings applied (its value copied where they change it). */

@@ -9,7 +9,7 @@ import type { z } from "zod";
 import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import { checkJobRules } from "./check.ts";
 import { type Environment, interpolateDocument } from "./interpolate.ts";
-import { formatPath, type ParsedDocument, type PathSegment } from "./parse.ts";
+import { formatPath, type ParsedDocument, type PathSegment } from "./document.ts";
 import { FIELDS, type JobFile, jobFileSchemas } from "./schema.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { closest } from "./suggest.ts";

@@ -7,7 +7,7 @@
 import { isAbsolute, join, resolve } from "../../lib/util/posix_path.ts";
 import { filePath, fileUrl } from "../../lib/util/own_files.ts";
 import type { ExpandContext, JobEntry } from "../../lib/kind_definition.ts";
-import type { PathSegment } from "../../lib/jobfile/parse.ts";
+import type { PathSegment } from "../../lib/jobfile/document.ts";
 import { cleanRelativePath } from "../../lib/util/paths.ts";
 import { builtinModuleUrl } from "./builtin/mod.ts";
 import type { ComputeJob } from "./job.ts";

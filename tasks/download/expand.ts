@@ -6,7 +6,7 @@
  */
 import { basename, dirname, join, resolve } from "../../lib/util/posix_path.ts";
 import type { ExpandContext, Fail, JobEntry, PlanCheckContext } from "../../lib/kind_definition.ts";
-import type { PathSegment } from "../../lib/jobfile/parse.ts";
+import type { PathSegment } from "../../lib/jobfile/document.ts";
 import { cleanRelativePath, isInside, realTarget } from "../../lib/util/paths.ts";
 import type { DownloadJob } from "./job.ts";
 import type { DownloadDefaults, DownloadSpec } from "./spec.ts";
