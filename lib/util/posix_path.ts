@@ -41,6 +41,9 @@ function names(path: string, absolute: boolean): string[] {
   return out;
 }
 
+/** What normalizing changes: a `.` or `..` name, or a repeated slash. */
+const NOT_NORMAL = /(?:^|\/)\.\.?(?:\/|$)|\/\//;
+
 /**
  * `path` with `.`, `..` and repeated slashes worked out; a trailing slash is kept.
  *
@@ -54,6 +57,8 @@ function names(path: string, absolute: boolean): string[] {
  */
 export function normalize(path: string): string {
   if (path === "") return ".";
+  if (!NOT_NORMAL.test(path)) return path; // most paths are normal already: nothing to rebuild
+
   const absolute = isAbsolute(path);
   let body = names(path, absolute).join("/");
   if (body === "" && !absolute) body = ".";
@@ -73,7 +78,10 @@ export function normalize(path: string): string {
  * ```
  */
 export function join(...paths: string[]): string {
-  const joined = paths.filter((path) => path !== "").join("/");
+  let joined = "";
+  for (const path of paths) {
+    if (path !== "") joined = joined === "" ? path : `${joined}/${path}`;
+  }
   return joined === "" ? "." : normalize(joined);
 }
 
@@ -90,6 +98,11 @@ export function join(...paths: string[]): string {
  * ```
  */
 export function resolve(...paths: string[]): string {
+  // An absolute, normal path with no trailing slash resolves to itself.
+  if (paths.length === 1 && isAbsolute(paths[0]!) && !NOT_NORMAL.test(paths[0]!)) {
+    const path = paths[0]!;
+    if (path === "/" || !path.endsWith("/")) return path;
+  }
   let resolved = "";
   for (let index = paths.length - 1; index >= -1 && !isAbsolute(resolved); index--) {
     const path = index >= 0 ? paths[index]! : Deno.cwd();

@@ -68,8 +68,11 @@ export async function expandDownload(
   for (const { url, at: urlAt } of urls) {
     let target: string;
     try {
+      // A URL's file name is one plain name: joined to nothing, it is itself.
       const fileName = intoFolder ? urlFileName(url) : "";
-      target = cleanRelativePath(intoFolder ? join(to ?? ".", fileName) : to!);
+      target = cleanRelativePath(
+        !intoFolder ? to! : to === undefined ? fileName : join(to, fileName),
+      );
     } catch (error) {
       fail(to === undefined ? urlAt : [...at, "to"], (error as Error).message);
       continue;
