@@ -93,10 +93,13 @@ function parseFlags<T extends FlagOptions>(
     const value = args[index + 1];
     if (value === undefined) throw new FlagError(`Option '${flag} <value>' argument missing`);
     if (value.length > 1 && value.startsWith("-")) {
+      const spelled = flag.startsWith("--")
+        ? `'${flag}=-XYZ'`
+        : `'--${known(flag)}=-XYZ' or '${flag}-XYZ'`;
       throw new FlagError(
         `Option '${flag}' argument is ambiguous.\nDid you forget to specify the option ` +
           `argument for '${flag}'?\nTo specify an option argument starting with a dash use ` +
-          `'${flag.startsWith("--") ? `${flag}=-XYZ` : `--${known(flag)}=-XYZ' or '${flag}-XYZ`}'.`,
+          `${spelled}.`,
       );
     }
     return value;

@@ -1,0 +1,58 @@
+/**
+ * taskpool's flag parser (lib/cli/args.ts), which stands in for node:util's parseArgs: the
+ * forms the commands take, and the mistakes that must end in a usage error (exit 2).
+ */
+import assert from "node:assert/strict";
+import { parseCommandArgs } from "../../lib/cli/args.ts";
+import { UsageError } from "../../lib/errors.ts";
+
+const FLAGS = {
+  output: { type: "string", short: "o" },
+  concurrency: { type: "string", short: "j" },
+  quiet: { type: "boolean", short: "q" },
+  force: { type: "boolean" },
+  only: { type: "string", multiple: true },
+  "wait-lock": { type: "string" },
+} as const;
+
+const parse = (...args: string[]) => parseCommandArgs("run", args, FLAGS);
+
+Deno.test("the flag forms the commands take", () => {
+  const { values, positionals } = parse("jobs.yaml", "--output", "out", "-q");
+  assert.deepEqual({ ...values }, { output: "out", quiet: true });
+  assert.deepEqual(positionals, ["jobs.yaml"]);
+  assert.deepEqual({ ...parse("--output=out", "-oother").values }, { output: "other" });
+  assert.deepEqual({ ...parse("-qj", "4").values }, { quiet: true, concurrency: "4" });
+  assert.deepEqual({ ...parse("-qj4").values }, { quiet: true, concurrency: "4" });
+  assert.deepEqual({ ...parse("--only", "a", "--only=b,c").values }, { only: ["a", "b,c"] });
+  assert.deepEqual(parse("-", "-o", "-").positionals, ["-"]); // stdin, and "-" as a value
+  assert.deepEqual(parse("--", "--force", "-q").positionals, ["--force", "-q"]);
+  assert.deepEqual({ ...parse("--output=").values }, { output: "" });
+  // A bare --wait-lock takes no following argument as its value.
+  const waiting = parse("--wait-lock", "jobs.yaml");
+  assert.deepEqual({ ...waiting.values }, { "wait-lock": "forever" });
+  assert.deepEqual(waiting.positionals, ["jobs.yaml"]);
+});
+
+Deno.test("flag mistakes are usage errors that say what was wrong", () => {
+  const cases: [string[], RegExp][] = [
+    [["--nope"], /Unknown option '--nope'/],
+    [["-x"], /Unknown option '-x'/],
+    [["-qx"], /Unknown option '-x'/],
+    [["--output"], /Option '--output <value>' argument missing/],
+    [["-o"], /Option '-o <value>' argument missing/],
+    [["--output", "--force"], /'--output' argument is ambiguous.*'--output=-XYZ'/s],
+    [["-o", "-q"], /'-o' argument is ambiguous.*'--output=-XYZ' or '-o-XYZ'/s],
+    [["--force=yes"], /Option '--force' does not take an argument/],
+    [["--__proto__"], /Unknown option '--__proto__'/],
+  ];
+  for (const [args, message] of cases) {
+    assert.throws(
+      () => parse(...args),
+      (error: unknown) =>
+        error instanceof UsageError && error.message.startsWith("taskpool run: ") &&
+        message.test(error.message),
+      args.join(" "),
+    );
+  }
+});
