@@ -8,6 +8,7 @@ import { expandJobFile, type PlanOverrides } from "./expand.ts";
 import type { Environment } from "./interpolate.ts";
 import { readJobFile } from "./load.ts";
 import { parseJsonDocument } from "./json_document.ts";
+import { parsePlainYaml } from "./plain_yaml.ts";
 import { validJobFile } from "./quick_schema.ts";
 import { applySettings, blameSettings, parseSettings } from "./settings.ts";
 import type { Plan } from "./job.ts";
@@ -64,8 +65,10 @@ export async function loadPlan(path: string, options: LoadPlanOptions): Promise<
   const source = options.text === undefined
     ? await readJobFile(path, { cwd, ...(stdin ? { stdin } : {}) })
     : { file: path, text: options.text, baseDir: cwd };
-  // A well-formed JSON file needs no YAML parser (some 20 ms to load); anything else gets one.
+  // A well-formed JSON file, or one in plain YAML, needs no YAML parser (some 20 ms to load and
+  // warm); anything else gets one, and its messages.
   const parsed = parseJsonDocument(source.text, source.file) ??
+    parsePlainYaml(source.text, source.file) ??
     (await import("./parse.ts")).parseJobFileText(source.text, source.file);
   const doc = applySettings(parsed, settings);
   try {

@@ -9,6 +9,7 @@
 import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import { UsageError } from "../errors.ts";
 import type { ParsedDocument } from "./document.ts";
+import { parsePlainYaml } from "./plain_yaml.ts";
 
 /** One parsed `--set`. */
 export interface Setting {
@@ -35,11 +36,16 @@ const SETTABLE = ["output", "report", "concurrency", "defaults"];
  */
 export async function parseSettings(texts: readonly string[]): Promise<Setting[]> {
   if (texts.length === 0) return [];
-  // Values are read as YAML: loaded only when there are some.
-  const { YAML } = await import("./yaml.ts");
+  // Values are read as YAML: a plain one (`32`, `4MiB/s`, `[a, b]`) without the YAML parser,
+  // which is loaded for any other.
+  const yaml = texts.some((text) => plainValue(text.slice(text.indexOf("=") + 1)) === undefined)
+    ? (await import("./yaml.ts")).YAML
+    : undefined;
   const readValue = (text: string): unknown => {
+    const plain = plainValue(text);
+    if (plain !== undefined || !yaml) return plain?.value;
     try {
-      return YAML.parse(text);
+      return yaml.parse(text);
     } catch {
       return text; // not YAML: the text itself, and the schema says whether a string will do
     }
@@ -116,4 +122,11 @@ export function blameSettings(error: unknown, settings: readonly Setting[]): unk
     });
   });
   return changed ? new InvalidJobFileError(error.file, errors) : error;
+}
+
+/** A value in plain YAML (see plain_yaml.ts), or undefined for any other. */
+function plainValue(text: string): { value: unknown } | undefined {
+  if (text.includes("\n")) return undefined;
+  const doc = parsePlainYaml(`value: ${text}`, "--set");
+  return doc && { value: (doc.value as { value: unknown }).value };
 }
