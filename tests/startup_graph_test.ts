@@ -3,7 +3,8 @@
  * `node:` module (the first one a process imports starts Deno's Node compatibility layer, some
  * 20 ms), no zod and no YAML parser on the path of a run (launcher and child) or of `validate`
  * (a YAML job file loads the parser when it is read; a JSON one never does). Speed itself is
- * the benchmark's business (`deno task bench startup`); this guards the shape that gives it.
+ * the benchmark's business (`deno task bench startup`); this guards the shape that gives it. And
+ * the child that runs a plan the launcher checked loads none of what only the launcher needs.
  */
 import assert from "node:assert/strict";
 
@@ -29,7 +30,8 @@ const ENTRIES = [
   "tasks/download/download_kind.ts",
 ];
 
-Deno.test("no node: module, no zod and no YAML parser on the path of run and validate", async () => {
+/** Deno's module graph of main.ts, and each module reached from `entries` by static imports. */
+async function staticGraph(entries: string[]): Promise<Map<string, string[]>> {
   const { stdout, success } = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", "main.ts"],
     cwd: root,
@@ -46,22 +48,58 @@ Deno.test("no node: module, no zod and no YAML parser on the path of run and val
 
   // Each module reached, with the chain that reached it, for the message.
   const reached = new Map<string, string[]>();
-  const queue = ENTRIES.map((path) => [new URL(path, root).href]);
+  const queue = entries.map((path) => [new URL(path, root).href]);
   for (let chain = queue.shift(); chain; chain = queue.shift()) {
     const specifier = chain.at(-1)!;
     if (reached.has(specifier)) continue;
     reached.set(specifier, chain);
     for (const next of staticImports(specifier)) queue.push([...chain, next]);
   }
-  assert(reached.size > 50, `only ${reached.size} modules reached: is the graph read right?`);
-  const offending = [...reached].filter(([specifier]) =>
-    specifier.startsWith("node:") || /^npm:\/?(zod|yaml)@/.test(specifier) ||
-    specifier.endsWith("/lib/jobfile/yaml.ts")
+  return reached;
+}
+
+/** The chains that reach a module `matches` takes, as paths. */
+function chainsTo(reached: Map<string, string[]>, matches: (specifier: string) => boolean) {
+  return [...reached].filter(([specifier]) => matches(specifier)).map(([, chain]) =>
+    chain.map((specifier) => specifier.replace(root.href, "")).join(" -> ")
   );
+}
+
+Deno.test("no node: module, no zod and no YAML parser on the path of run and validate", async () => {
+  const reached = await staticGraph(ENTRIES);
+  assert(reached.size > 50, `only ${reached.size} modules reached: is the graph read right?`);
   assert.deepEqual(
-    offending.map(([, chain]) =>
-      chain.map((specifier) => specifier.replace(root.href, "")).join(" -> ")
+    chainsTo(
+      reached,
+      (specifier) =>
+        specifier.startsWith("node:") || /^npm:\/?(zod|yaml)@/.test(specifier) ||
+        specifier.endsWith("/lib/jobfile/yaml.ts"),
     ),
     [],
   );
+});
+
+/** What only the launcher does: read, check and select the job file, and work out the grants. */
+const LAUNCHER_ONLY = [
+  "lib/jobfile/mod.ts",
+  "lib/jobfile/plain_yaml.ts",
+  "lib/jobfile/json_document.ts",
+  "lib/jobfile/quick_schema.ts",
+  "lib/jobfile/env_file.ts",
+  "lib/sandbox/grants.ts",
+  "lib/run/selection.ts",
+  "lib/run/shards.ts",
+];
+
+Deno.test("the child that runs a plan loads none of the launcher's modules before it runs", async () => {
+  const reached = await staticGraph([
+    "main.ts",
+    "lib/cli/run.ts",
+    "tasks/mod.ts",
+    "lib/cli/execute.ts",
+    "tasks/command/command_kind.ts",
+  ]);
+  assert(reached.size > 50, `only ${reached.size} modules reached: is the graph read right?`);
+  const launcherOnly = new Set(LAUNCHER_ONLY.map((path) => new URL(path, root).href));
+  assert.deepEqual(chainsTo(reached, (specifier) => launcherOnly.has(specifier)), []);
 });

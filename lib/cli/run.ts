@@ -14,7 +14,6 @@ import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 import { readStdin } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
-import { grantsFor } from "./grants_for.ts";
 import { dirname, resolve } from "../util/posix_path.ts";
 import { ownFileUrl } from "../util/own_files.ts";
 import { readEnv } from "../util/env.ts";
@@ -130,12 +129,14 @@ async function prepareRun(
   }
 
   // Loaded only here, by the launcher: the child that runs the plan reads no job file.
-  const [{ loadPlan }, { settingsFrom }, { selectFromFlags }, { DEFERRED }] = await Promise.all([
-    import("../jobfile/mod.ts"),
-    import("./settings_flags.ts"),
-    import("./selection_flags.ts"),
-    import("../jobfile/interpolate.ts"),
-  ]);
+  const [{ loadPlan }, { settingsFrom }, { selectFromFlags }, { DEFERRED }, { grantsFor }] =
+    await Promise.all([
+      import("../jobfile/mod.ts"),
+      import("./settings_flags.ts"),
+      import("./selection_flags.ts"),
+      import("../jobfile/interpolate.ts"),
+      import("./grants_for.ts"),
+    ]);
   const flagSettings = await settingsFrom(values);
   const stdinText = file === "-" ? await readStdin() : undefined;
   const loaded = await loadPlan(file, {

@@ -4,8 +4,7 @@
  * @module
  */
 import type { Plan } from "../jobfile/job.ts";
-import { type Selection, selectJobs, succeededIn } from "../run/selection.ts";
-import { parseShard, shardOf } from "../run/shards.ts";
+import type { Selection } from "../run/selection.ts";
 
 /** Their `parseArgs` options. */
 export const SELECTION_FLAGS = {
@@ -39,7 +38,9 @@ export async function selectFromFlags(
     shard?: string | undefined;
   },
 ): Promise<{ plan: Plan; notes: string[] }> {
+  // Loaded when a flag asks for them: a run's child parses these flags, and selects nothing.
   if (values.shard !== undefined) {
+    const { parseShard, shardOf } = await import("../run/shards.ts");
     const shard = parseShard(values.shard);
     const jobs = shardOf(plan.jobs, shard);
     const sharded = { ...plan, jobs, shard: `${shard.index}/${shard.count}` };
@@ -58,6 +59,7 @@ export async function selectFromFlags(
   const skip = list(values.skip);
   const rerun = values["rerun-failed"];
   if (only === undefined && skip === undefined && rerun === undefined) return { plan, notes: [] };
+  const { selectJobs, succeededIn } = await import("../run/selection.ts");
   const selection: Selection = {
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),

@@ -4,7 +4,6 @@
  * @module
  */
 import { resolve } from "../util/posix_path.ts";
-import { loadEnvFiles } from "../jobfile/env_file.ts";
 import type { Environment } from "../jobfile/interpolate.ts";
 
 /** Their `parseArgs` options. */
@@ -41,7 +40,12 @@ export async function settingsFrom(
   values: { set?: string[] | undefined; "env-file"?: string[] | undefined },
 ): Promise<FlagSettings> {
   const envFiles = values["env-file"] ?? [];
-  const envNames = new Set(await loadEnvFiles(envFiles));
+  // Loaded when there are env files: a run's child parses these flags, and reads none.
+  const envNames = new Set(
+    envFiles.length === 0
+      ? []
+      : await (await import("../jobfile/env_file.ts")).loadEnvFiles(envFiles),
+  );
   const env: Environment = (name) => {
     envNames.add(name);
     return Deno.env.get(name);
