@@ -190,6 +190,22 @@ interface TrackerOptions {
   pollMs: number;
 }
 
+/**
+ * The most attempts one `addBulk` carries. Redis makes a bulk's jobs visible together, so the
+ * workers start on the first batch while the coordinator makes the next: 2000 tiny jobs through
+ * two workers took 1.28 s in one bulk, 1.19 s in batches of 200 or 300 (medians of 9).
+ */
+const MOST_PER_BULK = 250;
+
+/** Attempts queued together: one `addBulk`, sent at the end of the turn or when full. */
+interface Batch {
+  jobs: { name: string; data: RemoteJobData; opts: Record<string, unknown> }[];
+  /** Settles when Redis has them. */
+  done: Promise<void>;
+  /** Sends them (once). */
+  send: () => void;
+}
+
 interface Waiter {
   queue: Queue;
   data: RemoteJobData;
@@ -209,16 +225,12 @@ class Tracker {
   readonly #client: Redis;
   readonly #options: TrackerOptions;
   readonly #waiters = new Map<string, Waiter>();
-  readonly #batches = new Map<
-    Queue,
-    {
-      jobs: { name: string; data: RemoteJobData; opts: Record<string, unknown> }[];
-      done: Promise<void>;
-    }
-  >();
+  readonly #batches = new Map<Queue, Batch>();
 
   /** Which worker runs each outstanding attempt, as the workers say. */
   readonly #runningOn = new Map<string, string>();
+  /** What to call when each signal attempts wait on aborts (see `#whenAborted`). */
+  readonly #abortHandlers = new WeakMap<AbortSignal, Set<() => void>>();
   #subscriber: Redis | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
@@ -285,21 +297,44 @@ class Tracker {
     const known = options.known && await QueueJob.fromId(queue, id);
     if (!known) await this.#add(queue, id, data);
     else await this.#check(id);
-    // One listener: an abort takes the attempt back from Redis and ends the wait.
+    // An abort takes the attempt back from Redis and ends the wait.
     const onAbort = () => {
       this.#waiters.delete(id);
       void this.#cancel(queue, id);
       reject(signal.reason);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
+    const forget = this.#whenAborted(signal, onAbort);
     try {
       return await promise;
     } finally {
-      signal.removeEventListener("abort", onAbort);
+      forget();
       this.#waiters.delete(id);
       this.#runningOn.delete(id);
     }
+  }
+
+  /**
+   * Calls `onAbort` when `signal` aborts (now, if it has); returns what stops that. Attempts
+   * share one listener per signal: thousands of waits on the run's signal, each with a listener
+   * of its own, would make adding one cost as many as there are already.
+   */
+  #whenAborted(signal: AbortSignal, onAbort: () => void): () => void {
+    if (signal.aborted) {
+      onAbort();
+      return () => {};
+    }
+    let handlers = this.#abortHandlers.get(signal);
+    if (!handlers) {
+      const added = handlers = new Set();
+      this.#abortHandlers.set(signal, added);
+      signal.addEventListener("abort", () => {
+        for (const handler of [...added]) handler();
+        added.clear();
+      }, { once: true });
+    }
+    const held = handlers;
+    held.add(onAbort);
+    return () => held.delete(onAbort);
   }
 
   async stop(): Promise<void> {
@@ -316,13 +351,14 @@ class Tracker {
     let batch = this.#batches.get(queue);
     if (!batch) {
       const pending = Promise.withResolvers<void>();
-      batch = { jobs: [], done: pending.promise };
-      this.#batches.set(queue, batch);
-      const flushing = batch;
-      setTimeout(() => {
-        this.#batches.delete(queue);
-        queue.addBulk(flushing.jobs).then(() => pending.resolve(), pending.reject);
-      }, 0);
+      const made: Batch = { jobs: [], done: pending.promise, send: () => {} };
+      made.send = () => {
+        made.send = () => {};
+        if (this.#batches.get(queue) === made) this.#batches.delete(queue);
+        queue.addBulk(made.jobs).then(() => pending.resolve(), pending.reject);
+      };
+      this.#batches.set(queue, batch = made);
+      setTimeout(() => made.send(), 0);
     }
     batch.jobs.push({
       name: data.job.name,
@@ -334,7 +370,10 @@ class Tracker {
         removeOnFail: { age: 7 * 86400 },
       },
     });
-    return batch.done;
+    const { done } = batch;
+    // A full batch goes now: the workers start on it while the next is made.
+    if (batch.jobs.length >= MOST_PER_BULK) batch.send();
+    return done;
   }
 
   async #cancel(queue: Queue, id: string): Promise<void> {

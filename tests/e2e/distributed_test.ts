@@ -107,6 +107,28 @@ Deno.test("a job file runs on two workers: needs in order, each job's worker rep
   assert.equal(await two.stop(), 0);
 });
 
+Deno.test("more attempts than one bulk to Redis carries: each runs once", async () => {
+  await using redis = await startRedis();
+  await using dir = await tempDir();
+  await dir.write("work/next.ts", "export default (n: number) => n + 1;\n");
+  await dir.write(
+    "jobs.yaml",
+    "output: out\njobs:\n  - { name: t, compute: { module: ./work/next.ts, args: [1], isolation: thread }, repeat: 700 }\n",
+  );
+  await using worker = await startWorker(redis.url, { cwd: dir.path, args: ["-o", "w"] });
+  const run = await cli(["run", "jobs.yaml", "--redis", redis.url, "-q"], { cwd: dir.path });
+  assert.equal(run.code, 0, run.stderr);
+  const report = await reportOf(`${dir.path}/out/report.json`);
+  assert.equal(report.jobs.length, 700);
+  assert.ok(
+    report.jobs.every((job) => job.status === "ok" && job.attempts === 1 && job.result === 2),
+  );
+  // Each attempt is one BullMQ job in Redis, completed once (kept for a week).
+  const completed = await redis.cli("zcard", "taskpool:cpu:completed");
+  assert.equal(Number(completed), 700);
+  assert.equal(await worker.stop(), 0);
+});
+
 Deno.test("a job taken ahead by a busy worker goes to an idle one, with no retry used", async () => {
   await using redis = await startRedis();
   await using server = startFaultServer();
