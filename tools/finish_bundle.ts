@@ -14,6 +14,12 @@
  *   runs from source: lib/jobfile/yaml.ts) is bundled here on its own, as `yaml.js` beside the
  *   entry, where the bundle's lib/jobfile/yaml.ts looks for it.
  *
+ * - Deno loads every module a dynamic import names by a string literal before the first module
+ *   runs, unless it is given `--unstable-lazy-dynamic-imports` (deno.json gives it to source
+ *   runs; the bundle's users type their own command line): every chunk, and `node:crypto`,
+ *   `node:v8` and `node:vm` with Node's layer. Those imports are rewritten to name their module
+ *   by an expression (`import(String("./chunk.js"))`), which Deno loads when it runs.
+ *
  * Usage: `deno run --allow-read --allow-write=DIR --allow-run tools/finish_bundle.ts DIR`
  *
  * @module
@@ -35,6 +41,28 @@ export async function lazyRequire(dir: string): Promise<string[]> {
     const text = await Deno.readTextFile(path);
     if (!text.includes(EAGER)) continue;
     await Deno.writeTextFile(path, text.replace(EAGER, LAZY));
+    changed.push(path);
+  }
+  return changed;
+}
+
+/** A dynamic import of a module named by a string literal. */
+const LITERAL_IMPORT = /\bimport\(("[^"\n]+")\)/g;
+
+/**
+ * Rewrites each dynamic import by a string literal in the bundle in `dir` (its folders too) to
+ * one by an expression, loaded when it runs; resolves with the files changed.
+ */
+export async function lazyImports(dir: string): Promise<string[]> {
+  const changed: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) changed.push(...await lazyImports(path));
+    if (!entry.isFile || !entry.name.endsWith(".js")) continue;
+    const text = await Deno.readTextFile(path);
+    const lazy = text.replace(LITERAL_IMPORT, "import(String($1))");
+    if (lazy === text) continue;
+    await Deno.writeTextFile(path, lazy);
     changed.push(path);
   }
   return changed;
@@ -63,4 +91,5 @@ if (import.meta.main) {
     console.error(`finish_bundle: no eager createRequire found in ${dir}`);
   }
   await bundleYaml(folder);
+  await lazyImports(folder);
 }

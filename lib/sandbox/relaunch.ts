@@ -103,7 +103,8 @@ function sessionStarter(): string | undefined {
  */
 export async function relaunch(request: RelaunchRequest): Promise<number> {
   const script = filePath(Deno.mainModule);
-  const config = BUNDLED ? [] : ["--config", filePath(ownFileUrl("deno.json"))];
+  // The bundle needs no configuration, and takes none of the folder it is run in.
+  const config = BUNDLED ? ["--no-config"] : ["--config", filePath(ownFileUrl("deno.json"))];
   const deno = [
     Deno.execPath(),
     "run",

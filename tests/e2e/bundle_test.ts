@@ -30,6 +30,22 @@ Deno.test("the bundle runs compute on Workers and in a process, built-ins includ
     assert(!text.includes('from "node:module"'), `${entry.name} imports node:module`);
   }
   assert.equal(helpers, 1);
+  // No module is named to a dynamic import by a string literal, which Deno would load before
+  // the first module runs (each chunk, and Node's layer for node:crypto) without the
+  // lazy-dynamic-imports flag, and users run the bundle with flags of their own.
+  const literal = /\bimport\("/;
+  const walk = async (folder: string): Promise<string[]> => {
+    const found: string[] = [];
+    for await (const entry of Deno.readDir(folder)) {
+      const path = `${folder}/${entry.name}`;
+      if (entry.isDirectory) found.push(...await walk(path));
+      else if (entry.name.endsWith(".js") && literal.test(await Deno.readTextFile(path))) {
+        found.push(path);
+      }
+    }
+    return found;
+  };
+  assert.deepEqual(await walk(`${dir.path}/dist`), []);
   // Job files are read with yaml's ES build, bundled on its own: its CommonJS build, which
   // deno bundle picks, requires node:process.
   const yaml = await Deno.readTextFile(`${dir.path}/dist/yaml.js`);
