@@ -1,11 +1,12 @@
 /**
  * A YAML job file in the plain style most are written in, read without the `yaml` package, whose
  * load and first parse cost a start some 20 ms. It takes block mappings and lists, flow `[...]`
- * and `{...}`, plain and quoted one-line scalars, comments and a leading `---`, and gives the
- * value and positions `parse.ts` gives (tests/jobfile/plain_yaml_test.ts holds it to that). It
- * leaves everything else to `parse.ts`, which reads all of YAML and says what is wrong: anchors,
- * aliases and tags, block scalars (`|`, `>`), scalars over several lines, tabs and carriage
- * returns, keys that are not strings, a key given twice, `__proto__` and `<<`, and any error.
+ * and `{...}`, plain and quoted one-line scalars, block scalars (`|`, `>`), comments and a
+ * leading `---`, and gives the value and positions `parse.ts` gives
+ * (tests/jobfile/plain_yaml_test.ts holds it to that). It leaves everything else to `parse.ts`,
+ * which reads all of YAML and says what is wrong: anchors, aliases and tags, plain and quoted
+ * scalars over several lines, tabs and carriage returns, keys that are not strings, a key given
+ * twice, `__proto__` and `<<`, and any error.
  *
  * @module
  */
@@ -261,6 +262,7 @@ export function parsePlainYaml(text: string, file: string): ParsedDocument | und
       if (place === "value") throw new NotPlainYaml(); // `key: - a`
       return readList(path, depth);
     }
+    if ((first === "|" || first === ">") && place !== "line") return readBlockScalar(indent);
     if (place !== "value") {
       const start = at;
       if (tryKey() !== undefined) {
@@ -273,6 +275,68 @@ export function parsePlainYaml(text: string, file: string): ParsedDocument | und
       : resolvePlain(readPlainText(false));
     endLine();
     return value;
+  };
+
+  /**
+   * The literal (`|`) or folded (`>`) block scalar at `at`, in a collection at column `indent`;
+   * leaves `at` at the start of the line after it. A folded scalar's more-indented lines, a last
+   * line with no line break and an empty scalar go to parse.ts.
+   */
+  const readBlockScalar = (indent: number): string => {
+    const folded = text[at++] === ">";
+    // Its indicators, in either order: chomping (`-`, `+`) and indentation (a digit).
+    const indicators = /^(?:([-+])([1-9])|([1-9])?([-+])?)/.exec(text.slice(at, at + 2))!;
+    at += indicators[0].length;
+    const chompSign = indicators[1] ?? indicators[4];
+    const chomp = chompSign === "-" ? "strip" : chompSign === "+" ? "keep" : "clip";
+    const explicit = indicators[2] ?? indicators[3];
+    endLine();
+    const lines: string[] = [];
+    let blockIndent = explicit === undefined ? -1 : indent + Number(explicit);
+    let mostLeadingSpaces = 0;
+    while (at < text.length) {
+      newline();
+      if (at >= text.length) break; // the text ended with the last line's break
+      const end = text.indexOf("\n", at);
+      const lineEnd = end < 0 ? text.length : end;
+      let spaces = 0;
+      while (text.charCodeAt(at + spaces) === 0x20) spaces++;
+      if (at + spaces === lineEnd) { // a line of spaces only
+        if (blockIndent >= 0 && spaces > blockIndent) throw new NotPlainYaml();
+        mostLeadingSpaces = Math.max(mostLeadingSpaces, spaces);
+        lines.push("");
+        at = lineEnd;
+        continue;
+      }
+      if (blockIndent < 0) {
+        if (spaces <= indent || mostLeadingSpaces > spaces) throw new NotPlainYaml();
+        blockIndent = spaces;
+      }
+      if (spaces < blockIndent) break; // the next node's line
+      const content = text.slice(at + blockIndent, lineEnd);
+      if ((folded && content.startsWith(" ")) || end < 0) throw new NotPlainYaml();
+      lines.push(content);
+      at = lineEnd;
+    }
+    let last = lines.length;
+    while (last > 0 && lines[last - 1] === "") last--;
+    if (last === 0) throw new NotPlainYaml();
+    let body = "";
+    if (folded) {
+      // A line break between two lines becomes a space; k empty lines between them, k breaks.
+      let breaks = 0;
+      for (const [index, line] of lines.slice(0, last).entries()) {
+        if (line === "") {
+          breaks++;
+          continue;
+        }
+        if (index > 0) body += breaks > 0 ? "\n".repeat(breaks) : " ";
+        breaks = 0;
+        body += line;
+      }
+    } else body = lines.slice(0, last).join("\n");
+    if (chomp === "strip") return body;
+    return body + "\n" + (chomp === "keep" ? "\n".repeat(lines.length - last) : "");
   };
 
   /** After a node that ends its line: nothing but spaces and a comment may follow. */
