@@ -77,3 +77,38 @@ export function formatPath(path: readonly PathSegment[]): string {
   }
   return out;
 }
+
+/**
+ * Where the lines of a text start, recorded by a reader as it passes each line break, and the
+ * line and column of an offset among them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineStarts } from "./document.ts";
+ * const lines = new LineStarts();
+ * lines.add(3); // "ab\ncd": the second line starts at 3
+ * assert.deepEqual(lines.position(4), { line: 2, column: 2 });
+ * ```
+ */
+export class LineStarts {
+  readonly #starts = [0];
+
+  /** Records that a line starts at `offset`, after those recorded so far. */
+  add(offset: number): void {
+    this.#starts.push(offset);
+  }
+
+  /** The line and column (both from 1) of `offset`. */
+  position(offset: number): SourcePosition {
+    const starts = this.#starts;
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (starts[middle]! <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, column: offset - starts[low]! + 1 };
+  }
+}

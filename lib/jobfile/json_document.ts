@@ -9,7 +9,13 @@
  * @module
  */
 import type { SourcePosition } from "./errors.ts";
-import { type ParsedDocument, pathKey, type PathSegment, positionedDocument } from "./document.ts";
+import {
+  LineStarts,
+  type ParsedDocument,
+  pathKey,
+  type PathSegment,
+  positionedDocument,
+} from "./document.ts";
 
 /** Nesting deeper than this is left to `parse.ts`. */
 const MOST_DEPTH = 256;
@@ -35,25 +41,15 @@ class NotPlainJson extends Error {}
 export function parseJsonDocument(text: string, file: string): ParsedDocument | undefined {
   let at = 0;
   // Where each line starts, filled as the reader passes newlines: positions are looked up in it.
-  const lineStarts = [0];
+  const lineStarts = new LineStarts();
+  const position = (offset: number) => lineStarts.position(offset);
   const values = new Map<string, SourcePosition>();
   const keys = new Map<string, SourcePosition>();
-
-  const position = (offset: number): SourcePosition => {
-    let low = 0;
-    let high = lineStarts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (lineStarts[middle]! <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return { line: low + 1, column: offset - lineStarts[low]! + 1 };
-  };
   const skipSpace = () => {
     for (;;) {
       const code = text.charCodeAt(at);
       if (code === 0x20 || code === 0x09 || code === 0x0d) at++;
-      else if (code === 0x0a) lineStarts.push(++at);
+      else if (code === 0x0a) lineStarts.add(++at);
       else return;
     }
   };

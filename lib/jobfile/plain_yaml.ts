@@ -11,7 +11,13 @@
  * @module
  */
 import type { SourcePosition } from "./errors.ts";
-import { type ParsedDocument, pathKey, type PathSegment, positionedDocument } from "./document.ts";
+import {
+  LineStarts,
+  type ParsedDocument,
+  pathKey,
+  type PathSegment,
+  positionedDocument,
+} from "./document.ts";
 
 /** Nesting deeper than this is left to `parse.ts`. */
 const MOST_DEPTH = 64;
@@ -55,27 +61,18 @@ export function parsePlainYaml(text: string, file: string): ParsedDocument | und
   let at = 0;
   // Where the line of `at` starts, and where each line passed so far starts (for positions).
   let lineStart = 0;
-  const lineStarts = [0];
+  const lineStarts = new LineStarts();
+  const position = (offset: number) => lineStarts.position(offset);
   const values = new Map<string, SourcePosition>();
   const keys = new Map<string, SourcePosition>();
 
-  const position = (offset: number): SourcePosition => {
-    let low = 0;
-    let high = lineStarts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (lineStarts[middle]! <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return { line: low + 1, column: offset - lineStarts[low]! + 1 };
-  };
   const column = () => at - lineStart;
   const atLineEnd = () => at >= text.length || text.charCodeAt(at) === 0x0a;
   const isBreakOrEnd = (offset: number) => offset >= text.length || text[offset] === "\n";
   const isSpaceOrEnd = (offset: number) => isBreakOrEnd(offset) || text[offset] === " ";
   const newline = () => {
     lineStart = ++at;
-    lineStarts.push(at);
+    lineStarts.add(at);
   };
 
   /** Skips spaces, and a comment up to the end of its line (not the line break). */

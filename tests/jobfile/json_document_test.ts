@@ -5,19 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { parseJsonDocument } from "../../lib/jobfile/json_document.ts";
-import { parseJobFileText, type PathSegment } from "../../lib/jobfile/parse.ts";
+import { parseJobFileText } from "../../lib/jobfile/parse.ts";
+import { pathsOf } from "../helpers/document_paths.ts";
 import { InvalidJobFileError } from "../../lib/jobfile/errors.ts";
-
-/** Every path into `value`, the root first. */
-function pathsOf(value: unknown, path: PathSegment[] = []): PathSegment[][] {
-  const paths = [path];
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => paths.push(...pathsOf(item, [...path, index])));
-  } else if (value !== null && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...path, key]));
-  }
-  return paths;
-}
 
 /** Asserts the reader takes `text` and agrees with the YAML parser on it. */
 function assertSame(text: string) {

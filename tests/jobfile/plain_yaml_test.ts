@@ -6,22 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { parsePlainYaml } from "../../lib/jobfile/plain_yaml.ts";
-import { parseJobFileText, type PathSegment } from "../../lib/jobfile/parse.ts";
+import { parseJobFileText } from "../../lib/jobfile/parse.ts";
+import { pathsOf } from "../helpers/document_paths.ts";
 import { YAML } from "../../lib/jobfile/yaml.ts";
 import { parseSettings } from "../../lib/jobfile/settings.ts";
 
 const root = new URL("../../", import.meta.url);
-
-/** Every path into `value`, the root first. */
-function pathsOf(value: unknown, path: PathSegment[] = []): PathSegment[][] {
-  const paths = [path];
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => paths.push(...pathsOf(item, [...path, index])));
-  } else if (value !== null && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...path, key]));
-  }
-  return paths;
-}
 
 /**
  * Whether the reader took `text`; when it did, asserts the parser reads it without a problem and
