@@ -249,11 +249,13 @@ class Tracker {
     const subscriber = connectRedis(this.#options.url, { onError: this.#options.onError });
     this.#subscriber = subscriber;
     subscriber.on("message", (channel: string, message: string) => {
-      const split = message.indexOf("\n");
-      const id = message.slice(0, split);
-      const rest = message.slice(split + 1);
-      if (channel === DONE_CHANNEL) void this.#settle(id, parseOutcome(rest));
-      else if (this.#waiters.has(id)) this.#runningOn.set(id, rest);
+      if (channel === DONE_CHANNEL) {
+        const split = message.indexOf("\n");
+        void this.#settle(message.slice(0, split), parseOutcome(message.slice(split + 1)));
+        return;
+      }
+      const [worker, ...ids] = message.split("\n");
+      for (const id of ids) if (this.#waiters.has(id)) this.#runningOn.set(id, worker!);
     });
     await subscriber.subscribe(DONE_CHANNEL, STARTED_CHANNEL);
     this.#schedulePoll();

@@ -21,8 +21,11 @@ export const QUEUES = { io: "io", cpu: "cpu" } as const;
 /** The channel a coordinator announces cancelled jobs on (their BullMQ job ids). */
 export const CANCEL_CHANNEL = `${PREFIX}:cancel`;
 
-/** The channel workers say on which job they start: `ID\nWORKER`. */
-export const STARTED_CHANNEL = `${PREFIX}:started`;
+/**
+ * The channel workers say on which jobs they started: `WORKER\nID\nID...`, the jobs of a moment
+ * in one message.
+ */
+export const STARTED_CHANNEL = `${PREFIX}:starting`;
 
 /**
  * The channel workers announce each outcome on, once Redis has recorded it: `ID\nOUTCOME` (the

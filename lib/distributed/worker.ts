@@ -116,13 +116,27 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   });
   await subscriber.subscribe(CANCEL_CHANNEL);
 
+  // Tells the coordinators' progress displays which worker runs what (fire and forget): the
+  // jobs started within a moment in one message, as one for each tiny job would cost this worker
+  // and each coordinator about as much as the job.
+  let starting: string[] = [];
+  let announcing: ReturnType<typeof setTimeout> | undefined;
+  const announce = (id: string) => {
+    starting.push(id);
+    announcing ??= setTimeout(() => {
+      const ids = starting;
+      starting = [];
+      announcing = undefined;
+      publisher.publish(STARTED_CHANNEL, [label, ...ids].join("\n")).catch(() => {});
+    }, ANNOUNCE_MS);
+  };
+
   const process = async (queued: QueueJob, token?: string): Promise<RemoteOutcome> => {
     const data = queued.data as RemoteJobData;
     const id = queued.id!;
     const controller = new AbortController();
     active.set(id, controller);
-    // Tells the coordinators' progress displays which worker runs what (fire and forget).
-    const started = () => publisher.publish(STARTED_CHANNEL, `${id}\n${label}`).catch(() => {});
+    const started = () => announce(id);
     try {
       const outcome = await runOne(data, controller.signal, started, token !== undefined);
       const stopped = stopping && controller.signal.aborted;
@@ -273,6 +287,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     await Promise.all(queueWorkers.map((worker) => worker.close()));
   } finally {
     clearTimeout(grace);
+    if (announcing !== undefined) clearTimeout(announcing);
     await subscriber.quit().catch(() => {});
     await publisher.quit().catch(() => {});
     await Promise.all([...running.values()].map((kind) => kind.close?.()));
@@ -282,6 +297,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   }
   log(`taskpool worker ${label}: stopped`);
 }
+
+/** How long the jobs a worker starts are gathered before it says which they are. */
+const ANNOUNCE_MS = 100;
 
 /**
  * Jobs a worker takes per slot: those beyond its slots wait here rather than for a round trip to
