@@ -117,10 +117,14 @@ export function interpolateDocument(
  * const { value, missing } = interpolateDeep({ h: { a: "Bearer ${T}" }, argv: ["${U}"] }, env);
  * assert.deepEqual(value, { h: { a: "Bearer secret" }, argv: [""] });
  * assert.deepEqual(missing, ["U"]);
+ * const plain = { h: { a: "no reference" }, argv: ["x"] };
+ * assert.equal(interpolateDeep(plain, env).value, plain);
  * ```
  */
 export function interpolateDeep<T>(value: T, env: Environment): { value: T; missing: string[] } {
   const missing = new Set<string>();
+  // What holds no reference comes back as it is: most jobs have none, and a copy of each, for
+  // thousands of tiny jobs, cost a worker more than its Redis round trips.
   const visit = (node: unknown): unknown => {
     if (typeof node === "string") {
       if (!node.includes("${")) return node;
@@ -128,20 +132,41 @@ export function interpolateDeep<T>(value: T, env: Environment): { value: T; miss
       for (const name of result.missing) missing.add(name);
       return result.value;
     }
-    if (Array.isArray(node)) return node.map(visit);
+    if (Array.isArray(node)) {
+      let copy: unknown[] | undefined;
+      node.forEach((item, index) => {
+        const next = visit(item);
+        if (next !== item) (copy ??= [...node])[index] = next;
+      });
+      return copy ?? node;
+    }
     if (node !== null && typeof node === "object") {
-      const copy: Record<string, unknown> = {};
+      let copy: Record<string, unknown> | undefined;
       for (const [key, item] of Object.entries(node)) {
-        Object.defineProperty(copy, key, {
-          value: visit(item),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        const next = visit(item);
+        if (next === item) continue;
+        copy ??= ownCopy(node);
+        defineValue(copy, key, next);
       }
-      return copy;
+      return copy ?? node;
     }
     return node;
   };
   return { value: visit(value) as T, missing: [...missing] };
+}
+
+/** A copy of `object`'s own values; a key such as `__proto__` stays a plain key. */
+function ownCopy(object: object): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(object)) defineValue(copy, key, item);
+  return copy;
+}
+
+function defineValue(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
