@@ -376,36 +376,67 @@ class FileDigests {
 /**
  * `job` with the coordinator's folders replaced by this worker's, in every string that starts
  * with one (as a path or a `file:` URL).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mapPaths } from "./worker.ts";
+ * const from = { baseDir: "/srv/jobs", output: "/srv/jobs/out" };
+ * const to = { baseDir: "/w/jobs", output: "/w/out" };
+ * const job = { path: "/srv/jobs/out/a.png", url: "file:///srv/jobs/m.ts", keep: ["/srv/jobsx"] };
+ * assert.deepEqual(mapPaths(job, from, to), {
+ *   path: "/w/out/a.png",
+ *   url: "file:///w/jobs/m.ts",
+ *   keep: ["/srv/jobsx"],
+ * });
+ * assert.equal(mapPaths(job, from, from), job);
+ * ```
  */
 export function mapPaths<T>(
   job: T,
   from: { baseDir: string; output: string },
   to: { baseDir: string; output: string },
 ): T {
-  // The longer prefix first: the output is often inside the job file's folder.
+  // Each folder as a path and as a `file:` URL; the longer prefix first: the output is often
+  // inside the job file's folder.
   const pairs = [[from.output, resolve(to.output)], [from.baseDir, resolve(to.baseDir)]]
+    .filter(([old, now]) => old !== now)
+    .flatMap(([old, now]) => [[old!, now!], [`file://${old}`, `file://${now}`]])
     .sort((a, b) => b[0]!.length - a[0]!.length);
   const map = (text: string): string => {
-    for (const [old, now] of pairs) {
-      if (old === now) continue;
-      for (const lead of ["", "file://"]) {
-        const prefix = `${lead}${old}`;
-        if (text === prefix || text.startsWith(`${prefix}/`)) {
-          return `${lead}${now}${text.slice(prefix.length)}`;
-        }
+    for (const [prefix, replacement] of pairs) {
+      if (
+        text.startsWith(prefix!) && (text.length === prefix!.length || text[prefix!.length] === "/")
+      ) {
+        return `${replacement}${text.slice(prefix!.length)}`;
       }
     }
     return text;
   };
+  // What has no such path comes back as it is (most of a job), not copied.
   const visit = (node: unknown): unknown => {
     if (typeof node === "string") return map(node);
-    if (Array.isArray(node)) return node.map(visit);
+    if (Array.isArray(node)) {
+      let copy: unknown[] | undefined;
+      node.forEach((item, index) => {
+        const next = visit(item);
+        if (next !== item) (copy ??= [...node])[index] = next;
+      });
+      return copy ?? node;
+    }
     if (node !== null && typeof node === "object") {
-      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, visit(item)]));
+      let copy: Record<string, unknown> | undefined;
+      for (const [key, item] of Object.entries(node)) {
+        const next = visit(item);
+        if (next === item) continue;
+        copy ??= Object.fromEntries(Object.entries(node));
+        copy[key] = next;
+      }
+      return copy ?? node;
     }
     return node;
   };
-  return visit(job) as T;
+  return pairs.length === 0 ? job : visit(job) as T;
 }
 
 function detailOf(error: unknown): string | undefined {
