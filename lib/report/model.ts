@@ -68,13 +68,17 @@ export class ReportBuilder {
         this.#jobs = event.jobs;
         break;
       case "job-started": {
-        const list = this.#attempts.get(event.job.name) ?? [];
-        list.push({ startMs: event.at, endMs: event.at, lane: event.lane });
-        this.#attempts.set(event.job.name, list);
+        const attempt = { startMs: event.at, endMs: event.at, lane: event.lane };
+        const list = this.#attempts.get(event.job.name);
+        // A list of one made as such, not a push onto `[]` (room for 16 more a job).
+        if (list) list.push(attempt);
+        else this.#attempts.set(event.job.name, [attempt]);
         break;
       }
       case "job-finished":
         this.#outcomes.set(event.job.name, event.outcome);
+        // Its outcome lists its attempts: the ones kept here are for a job that has none.
+        this.#attempts.delete(event.job.name);
         break;
       case "job-queued":
       case "job-retrying":

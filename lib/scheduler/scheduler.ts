@@ -117,14 +117,20 @@ export function scheduleJobs(
       key: kind.gate?.keyOf(job) ?? "",
       ahead: aheadOf(kind, job),
       pendingNeeds: job.needs.length,
-      dependents: [],
+      dependents: NO_DEPENDENTS,
       status: "waiting",
       attempts: [],
       readyMs: undefined,
     });
   }
   for (const state of states.values()) {
-    for (const need of state.job.needs) states.get(need)?.dependents.push(state);
+    for (const need of state.job.needs) {
+      const needed = states.get(need);
+      if (!needed) continue;
+      // Most jobs have no dependents: they share one empty list.
+      if (needed.dependents === NO_DEPENDENTS) needed.dependents = [state];
+      else needed.dependents.push(state);
+    }
   }
   // A job runs only once its needs succeeded: its context says how each ended.
   const needsOf = (state: State): ReadonlyMap<string, "ok" | "cached"> =>
@@ -248,14 +254,17 @@ export function scheduleJobs(
     const started = () => {
       if (record) return;
       const begun: AttemptRecord = record = { startMs: clock(), endMs: 0, lane: "" };
-      state.attempts.push(begun);
+      // A one-item list made as such: a push onto `[]` reserves room for 16 more, a waste
+      // thousands of jobs times over, as nearly every job has one attempt.
+      if (state.attempts.length === 0) state.attempts = [begun];
+      else state.attempts.push(begun);
       state.status = "running";
       let late = false;
       poolSlots.start(taken, (lane) => {
         // Numbered late (its kind started it as the slot's last job was ending): it begins on
         // the timeline when that one ends, so that no slot shows two jobs at once.
         if (late) begun.startMs = clock();
-        begun.lane = `${pool}-${lane}`;
+        begun.lane = laneName(pool, lane);
         onEvent({ type: "job-started", at: begun.startMs, job, attempt: number, lane: begun.lane });
       });
       late = true;
@@ -377,4 +386,15 @@ function kindOf(kinds: KindRegistry, job: Job): JobKind {
 
 function describeStatus(status: JobStatus): string {
   return status === "failed" ? "failed" : `was ${status}`;
+}
+
+/** The dependents of a job that has none (most): one list for all, never added to. */
+const NO_DEPENDENTS: State[] = [];
+
+/** Lane names, made once each: `cpu-1`, `io-3`. */
+const LANE_NAMES: Record<PoolName, string[]> = { io: [], cpu: [] };
+
+/** The name of lane `lane` of `pool`, shared by every attempt on it. */
+function laneName(pool: PoolName, lane: number): string {
+  return LANE_NAMES[pool][lane] ??= `${pool}-${lane}`;
 }
