@@ -19,7 +19,13 @@ Deno.test("sendSignal without Deno.kill: signals a group through the shell, says
     "signal.ts",
     [
       `import { sendSignal } from "${MODULE}";`,
-      `const child = new Deno.Command("${setsid}", { args: ["sleep", "100"] }).spawn();`,
+      // The group exists once setsid has run, which the shell it then starts says.
+      `const child = new Deno.Command("${setsid}", {`,
+      `  args: ["${shell}", "-c", "echo ready; exec sleep 100"], stdout: "piped",`,
+      `}).spawn();`,
+      `const reader = child.stdout.getReader();`,
+      `await reader.read();`,
+      `await reader.cancel();`,
       `const sent = await sendSignal(-child.pid, "SIGTERM");`,
       `const none = await sendSignal(-2147483, "SIGTERM");`,
       `const { signal } = await child.status;`,
