@@ -123,10 +123,22 @@ function paths(job: PrivilegedJob, output: string): { read: string[]; write: str
 const OWN_SOURCE = filePath(ownFileUrl(""));
 const BUILTINS = ownFileUrl("tasks/compute/builtin/").href;
 
+/**
+ * Module folders found so far, by module URL: a plan of thousands of jobs names a few modules,
+ * and parsing the URL of each job's was most of the time the launcher spent on grants.
+ */
+const folders = new Map<string, string>();
+
 /** The folder a compute module may read: its own, or taskpool's source for a built-in. */
 export function moduleFolder(moduleUrl: string): string {
-  if (moduleUrl.startsWith(BUILTINS)) return OWN_SOURCE.replace(/\/$/, "");
-  return dirname(filePath(moduleUrl));
+  let folder = folders.get(moduleUrl);
+  if (folder !== undefined) return folder;
+  folder = moduleUrl.startsWith(BUILTINS)
+    ? OWN_SOURCE.replace(/\/$/, "")
+    : dirname(filePath(moduleUrl));
+  if (folders.size >= 1000) folders.clear();
+  folders.set(moduleUrl, folder);
+  return folder;
 }
 
 function grant(flag: string, value: true | string[]): string {
