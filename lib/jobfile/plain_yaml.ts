@@ -29,7 +29,10 @@ const MOST_KEY_LENGTH = 1024;
 // deno-lint-ignore no-control-regex
 const UNTAKEN = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\ufeff\ufffe\uffff]/;
 
-/** Characters that cannot start a plain scalar (`-`, `?` and `:` can, before a non-space). */
+/**
+ * Characters the reader takes no plain scalar to start with: YAML's indicators. (YAML allows `?`
+ * and `:` before a non-space; the reader leaves those to parse.ts. `-` is checked on its own.)
+ */
 const NOT_PLAIN_START = new Set([..."?:,[]{}#&*!|>'\"%@`"]);
 
 /** Flow indicators: they end a plain scalar inside `[...]` and `{...}`. */
