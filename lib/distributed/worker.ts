@@ -18,6 +18,7 @@
  */
 import { DelayedError, type Job as QueueJob, Worker } from "bullmq";
 import { relative, resolve } from "../util/posix_path.ts";
+import { mapStrings } from "../util/map_strings.ts";
 import type { Kinds, RunResources } from "../kind_definition.ts";
 import type { Job } from "../jobfile/job.ts";
 import type { JobKind } from "../scheduler/kind.ts";
@@ -414,29 +415,7 @@ export function mapPaths<T>(
     return text;
   };
   // What has no such path comes back as it is (most of a job), not copied.
-  const visit = (node: unknown): unknown => {
-    if (typeof node === "string") return map(node);
-    if (Array.isArray(node)) {
-      let copy: unknown[] | undefined;
-      node.forEach((item, index) => {
-        const next = visit(item);
-        if (next !== item) (copy ??= [...node])[index] = next;
-      });
-      return copy ?? node;
-    }
-    if (node !== null && typeof node === "object") {
-      let copy: Record<string, unknown> | undefined;
-      for (const [key, item] of Object.entries(node)) {
-        const next = visit(item);
-        if (next === item) continue;
-        copy ??= Object.fromEntries(Object.entries(node));
-        copy[key] = next;
-      }
-      return copy ?? node;
-    }
-    return node;
-  };
-  return pairs.length === 0 ? job : visit(job) as T;
+  return pairs.length === 0 ? job : mapStrings(job, map);
 }
 
 function detailOf(error: unknown): string | undefined {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { mapStrings } from "../util/map_strings.ts";
 import { JobFileError } from "./errors.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./document.ts";
 
@@ -125,48 +126,11 @@ export function interpolateDeep<T>(value: T, env: Environment): { value: T; miss
   const missing = new Set<string>();
   // What holds no reference comes back as it is: most jobs have none, and a copy of each, for
   // thousands of tiny jobs, cost a worker more than its Redis round trips.
-  const visit = (node: unknown): unknown => {
-    if (typeof node === "string") {
-      if (!node.includes("${")) return node;
-      const result = interpolateString(node, env);
-      for (const name of result.missing) missing.add(name);
-      return result.value;
-    }
-    if (Array.isArray(node)) {
-      let copy: unknown[] | undefined;
-      node.forEach((item, index) => {
-        const next = visit(item);
-        if (next !== item) (copy ??= [...node])[index] = next;
-      });
-      return copy ?? node;
-    }
-    if (node !== null && typeof node === "object") {
-      let copy: Record<string, unknown> | undefined;
-      for (const [key, item] of Object.entries(node)) {
-        const next = visit(item);
-        if (next === item) continue;
-        copy ??= ownCopy(node);
-        defineValue(copy, key, next);
-      }
-      return copy ?? node;
-    }
-    return node;
-  };
-  return { value: visit(value) as T, missing: [...missing] };
-}
-
-/** A copy of `object`'s own values; a key such as `__proto__` stays a plain key. */
-function ownCopy(object: object): Record<string, unknown> {
-  const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(object)) defineValue(copy, key, item);
-  return copy;
-}
-
-function defineValue(object: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(object, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
+  const expanded = mapStrings(value, (text) => {
+    if (!text.includes("${")) return text;
+    const result = interpolateString(text, env);
+    for (const name of result.missing) missing.add(name);
+    return result.value;
   });
+  return { value: expanded, missing: [...missing] };
 }
