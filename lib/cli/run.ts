@@ -168,14 +168,15 @@ async function prepareRun(
     grants: () => {
       const grants = grantsFor(kinds, selected.plan, values, flagSettings);
       if (redisHostPort === undefined) return grants;
-      // The coordinator reaches Redis; ioredis' `debug` lists the whole environment.
+      // The coordinator reaches Redis, whose URL may come from TASKPOOL_REDIS; rediss:// trusts
+      // the CA that DENO_CERT names, as downloads do.
       return {
         ...grants,
         net: grants.net === true ? true : [...grants.net, redisHostPort],
-        env: true as const,
-        // rediss:// trusts the CA that DENO_CERT names, as downloads do.
+        env: grants.env === true
+          ? true
+          : [...new Set([...grants.env, "TASKPOOL_REDIS", "DENO_CERT"])].sort(),
         read: [...grants.read, ...(readEnv("DENO_CERT") ? [resolve(readEnv("DENO_CERT")!)] : [])],
-        sys: [...new Set([...grants.sys, "hostname", "osRelease", "networkInterfaces"])],
       };
     },
     get handoff(): PackedHandoff {

@@ -12,28 +12,37 @@
  *   a safety net, found by asking for the state of every job outstanding for a while: an
  *   announcement missed while the connection was down costs a few seconds, not a rerun; a job
  *   Redis no longer has (restarted empty) is queued again from the plan the coordinator holds;
- * - a timeout, `--fail-fast` or an interrupt cancels the attempt on its worker (a message on
- *   `taskpool:cancel`) and takes it out of the queue if no worker has it yet.
+ * - a timeout, `--fail-fast` or an interrupt cancels the attempt: a worker that has not started
+ *   it yet runs nothing, and one that runs it stops (a message on `taskpool:cancel`).
+ *
+ * It speaks to Redis with its own small client (resp.ts) and pushes attempts onto intake lists
+ * that the workers move into BullMQ (protocol.ts), so that a run starts without loading BullMQ and
+ * ioredis.
  *
  * @module
  */
-import { Job as QueueJob, Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Job, Plan } from "../jobfile/job.ts";
 import type { KindDefinition, Kinds } from "../kind_definition.ts";
 import type { JobKind, PoolName, TaskContext, TaskResult } from "../scheduler/kind.ts";
+import { caCertOf, loginRefused, RedisUnavailableError, showRedisUrl } from "./redis_url.ts";
+import { type Reply, RespClient } from "./resp.ts";
 import {
   CANCEL_CHANNEL,
-  connectRedis,
+  cancelKey,
   DONE_CHANNEL,
+  type IntakeEntry,
+  intakeKey,
+  jobKey,
+  KEEP_SECONDS,
   PREFIX,
-  QUEUES,
-  showRedisUrl,
+  type RemoteJobData,
+  RemoteJobError,
+  remoteJobId,
+  type RemoteOutcome,
   STARTED_CHANNEL,
-  whenReachable,
-} from "./redis.ts";
-import { type RemoteJobData, RemoteJobError, remoteJobId, type RemoteOutcome } from "./protocol.ts";
+} from "./protocol.ts";
 import { DefinitionDigests } from "./digests.ts";
+import { redactText, urlSecrets } from "../util/secrets.ts";
 
 /** Options for {@linkcode openCoordinator}. */
 export interface CoordinatorOptions {
@@ -70,35 +79,40 @@ export async function openCoordinator(
 ): Promise<Coordinator> {
   const { redis: url, log } = options;
   const onError = (message: string) => log(`taskpool: redis ${showRedisUrl(url)}: ${message}`);
-  const client = connectRedis(url, { onError });
-  try {
-    await whenReachable(client, url);
-  } catch (error) {
-    client.disconnect();
-    throw error;
-  }
+  const caCert = url.startsWith("rediss:") ? caCertOf() : undefined;
+  const connect = (onMessage?: (channel: string, message: string) => void) =>
+    new RespClient(url, {
+      onError,
+      ...(caCert ? { caCert } : {}),
+      ...(onMessage ? { onMessage } : {}),
+    });
+  const client = connect();
+  const tracker = new Tracker(client, { log, pollMs: options.pollMs ?? 1000 });
+  const subscriber = connect((channel, message) => tracker.heard(channel, message));
+  let run: string;
+  let resumed: boolean;
   const digest = await planDigest(plan);
   const pointer = `${PREFIX}:run:${digest}`;
-  let run = await client.get(pointer);
-  const resumed = run !== null;
-  if (run === null) {
-    run = `${digest.slice(0, 16)}-${Date.now().toString(36)}`;
-    await client.set(pointer, run);
-  } else {
-    log(`taskpool: picking up run ${run} of ${plan.file} (completed jobs are not run again)`);
+  try {
+    await whenAnswers(client, url);
+    const [known] = await Promise.all([
+      client.send("GET", pointer),
+      subscriber.subscribe(DONE_CHANNEL, STARTED_CHANNEL),
+    ]);
+    resumed = typeof known === "string";
+    if (typeof known === "string") {
+      run = known;
+      log(`taskpool: picking up run ${run} of ${plan.file} (completed jobs are not run again)`);
+    } else {
+      run = `${digest.slice(0, 16)}-${Date.now().toString(36)}`;
+      await client.send("SET", pointer, run);
+    }
+  } catch (error) {
+    client.close();
+    subscriber.close();
+    throw error;
   }
-
-  const queues = {
-    io: new Queue(QUEUES.io, { connection: connectRedis(url, { onError }), prefix: PREFIX }),
-    cpu: new Queue(QUEUES.cpu, { connection: connectRedis(url, { onError }), prefix: PREFIX }),
-  };
-  const tracker = new Tracker(queues, client, {
-    url,
-    onError,
-    log,
-    pollMs: options.pollMs ?? 1000,
-  });
-  await tracker.start();
+  tracker.start();
   const digests = new DefinitionDigests(options.baseDir);
   const workers = new Map<string, number>();
   const kinds = new Map<string, JobKind>();
@@ -110,10 +124,8 @@ export async function openCoordinator(
         resumed,
         plan,
         baseDir: options.baseDir,
-        queue: queues[definition.pool],
         tracker,
         digests,
-        client,
         workers,
         log,
       }),
@@ -126,12 +138,41 @@ export async function openCoordinator(
     workers,
     status: () => tracker.status(workers),
     async close(finished) {
-      await tracker.stop();
-      if (finished) await client.del(pointer).catch(() => {});
-      await Promise.all([queues.io.close(), queues.cpu.close()]);
-      await client.quit().catch(() => {});
+      tracker.stop();
+      await subscriber.quit();
+      await tracker.sent();
+      if (finished) await client.send("DEL", pointer).catch(() => {});
+      await client.quit();
     },
   };
+}
+
+/**
+ * Resolves once `client` answers; a refused password is a usage error (exit 2), and a Redis that
+ * does not answer within `timeoutMs` is unavailable (exit 75), both naming the URL redacted.
+ */
+async function whenAnswers(client: RespClient, url: string, timeoutMs = 10_000): Promise<void> {
+  const shown = showRedisUrl(url);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new RedisUnavailableError(`Redis at ${shown} did not answer within ${timeoutMs / 1000}s`),
+      );
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([
+      client.send("PING").catch((error: Error) => {
+        throw loginRefused(error, url) ?? new RedisUnavailableError(
+          `Redis at ${shown} failed: ${redactText(error.message, urlSecrets(url))}`,
+        );
+      }),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The digest that names a plan's run: its file, output and jobs. */
@@ -147,10 +188,8 @@ interface RemoteKindContext {
   resumed: boolean;
   plan: Plan;
   baseDir: string;
-  queue: Queue;
   tracker: Tracker;
   digests: DefinitionDigests;
-  client: Redis;
   workers: Map<string, number>;
   log: (line: string) => void;
 }
@@ -169,7 +208,7 @@ function remoteKind(definition: KindDefinition, context: RemoteKindContext): Job
         origin: { baseDir: context.baseDir, output: context.plan.output },
         digests: await context.digests.of(definition, job),
       };
-      const outcome = await context.tracker.outcome(id, context.queue, data, task.signal, {
+      const outcome = await context.tracker.outcome(id, definition.pool, data, task.signal, {
         known: context.resumed,
       });
       const seen = context.workers.get(outcome.worker);
@@ -184,22 +223,19 @@ function remoteKind(definition: KindDefinition, context: RemoteKindContext): Job
 }
 
 interface TrackerOptions {
-  url: string;
-  onError: (message: string) => void;
   log: (line: string) => void;
   pollMs: number;
 }
 
 /**
- * The most attempts one `addBulk` carries. Redis makes a bulk's jobs visible together, so the
- * workers start on the first batch while the coordinator makes the next: 2000 tiny jobs through
- * two workers took 1.28 s in one bulk, 1.19 s in batches of 200 or 300 (medians of 9).
+ * The most attempts one push onto an intake list carries. The workers start on the first while
+ * the coordinator makes the next.
  */
-const MOST_PER_BULK = 250;
+const MOST_PER_PUSH = 250;
 
-/** Attempts queued together: one `addBulk`, sent at the end of the turn or when full. */
+/** Attempts pushed together: one `RPUSH`, sent at the end of the turn or when full. */
 interface Batch {
-  jobs: { name: string; data: RemoteJobData; opts: Record<string, unknown> }[];
+  entries: string[];
   /** Settles when Redis has them. */
   done: Promise<void>;
   /** Sends them (once). */
@@ -207,7 +243,7 @@ interface Batch {
 }
 
 interface Waiter {
-  queue: Queue;
+  pool: PoolName;
   data: RemoteJobData;
   resolve: (outcome: RemoteOutcome) => void;
   /** When its state is next asked for, if no worker has announced its outcome by then. */
@@ -217,48 +253,42 @@ interface Waiter {
 }
 
 /**
- * Waits for outcomes: from the queues' event streams, and by asking for each outstanding job's
- * state every `pollMs` (a missed event, a reconnect, a Redis that lost the job).
+ * Waits for outcomes: as the workers announce them, and by asking for each outstanding job's
+ * state every `pollMs` (a missed announcement, a reconnect, a Redis that lost the job).
  */
 class Tracker {
-  readonly #queues: Record<PoolName, Queue>;
-  readonly #client: Redis;
+  readonly #client: RespClient;
   readonly #options: TrackerOptions;
   readonly #waiters = new Map<string, Waiter>();
-  readonly #batches = new Map<Queue, Batch>();
+  readonly #batches = new Map<PoolName, Batch>();
+  /** Pushes not yet answered. */
+  readonly #pushing = new Set<Promise<void>>();
 
   /** Which worker runs each outstanding attempt, as the workers say. */
   readonly #runningOn = new Map<string, string>();
   /** What to call when each signal attempts wait on aborts (see `#whenAborted`). */
   readonly #abortHandlers = new WeakMap<AbortSignal, Set<() => void>>();
-  #subscriber: Redis | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
-  constructor(
-    queues: Record<PoolName, Queue>,
-    client: Redis,
-    options: TrackerOptions,
-  ) {
-    this.#queues = queues;
+  constructor(client: RespClient, options: TrackerOptions) {
     this.#client = client;
     this.#options = options;
   }
 
-  async start(): Promise<void> {
-    const subscriber = connectRedis(this.#options.url, { onError: this.#options.onError });
-    this.#subscriber = subscriber;
-    subscriber.on("message", (channel: string, message: string) => {
-      if (channel === DONE_CHANNEL) {
-        const split = message.indexOf("\n");
-        void this.#settle(message.slice(0, split), parseOutcome(message.slice(split + 1)));
-        return;
-      }
-      const [worker, ...ids] = message.split("\n");
-      for (const id of ids) if (this.#waiters.has(id)) this.#runningOn.set(id, worker!);
-    });
-    await subscriber.subscribe(DONE_CHANNEL, STARTED_CHANNEL);
+  start(): void {
     this.#schedulePoll();
+  }
+
+  /** A message on the channels the coordinator listens to. */
+  heard(channel: string, message: string): void {
+    if (channel === DONE_CHANNEL) {
+      const split = message.indexOf("\n");
+      void this.#settle(message.slice(0, split), parseOutcome(message.slice(split + 1)));
+      return;
+    }
+    const [worker, ...ids] = message.split("\n");
+    for (const id of ids) if (this.#waiters.has(id)) this.#runningOn.set(id, worker!);
   }
 
   /** Each worker with what it runs now (the workers seen so far, idle ones too). */
@@ -279,10 +309,13 @@ class Tracker {
     return lines.length ? ["workers", ...lines] : ["workers: none has taken a job yet"];
   }
 
-  /** The outcome of attempt `id`: queued now unless Redis has it already. */
+  /**
+   * The outcome of attempt `id`: pushed now, unless the run was picked up (`known`) and Redis has
+   * the job already.
+   */
   async outcome(
     id: string,
-    queue: Queue,
+    pool: PoolName,
     data: RemoteJobData,
     signal: AbortSignal,
     options: { known: boolean },
@@ -290,19 +323,21 @@ class Tracker {
     signal.throwIfAborted();
     const { promise, resolve, reject } = Promise.withResolvers<RemoteOutcome>();
     this.#waiters.set(id, {
-      queue,
+      pool,
       data,
       resolve,
       checkAt: performance.now() + QUIET_MS,
       quietMs: QUIET_MS,
     });
-    const known = options.known && await QueueJob.fromId(queue, id);
-    if (!known) await this.#add(queue, id, data);
-    else await this.#check(id);
-    // An abort takes the attempt back from Redis and ends the wait.
+    if (options.known) {
+      // Cancelled by the coordinator this one takes over from: wanted again.
+      await this.#client.send("DEL", cancelKey(id));
+      await this.#check(id, { known: true });
+    } else await this.#push(pool, { id, data });
+    // An abort takes the attempt back and ends the wait.
     const onAbort = () => {
       this.#waiters.delete(id);
-      void this.#cancel(queue, id);
+      void this.#cancel(id);
       reject(signal.reason);
     };
     const forget = this.#whenAborted(signal, onAbort);
@@ -339,53 +374,54 @@ class Tracker {
     return () => held.delete(onAbort);
   }
 
-  async stop(): Promise<void> {
+  stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#subscriber?.quit().catch(() => {});
+  }
+
+  /** Resolves once Redis has every push and cancel sent so far. */
+  async sent(): Promise<void> {
+    for (const batch of this.#batches.values()) batch.send();
+    await Promise.allSettled([...this.#pushing]);
   }
 
   /**
-   * Queues an attempt. Attempts queued in the same turn of the event loop go to Redis together
-   * (one `addBulk`: one round trip for many jobs).
+   * Pushes an attempt onto its pool's intake list. Attempts pushed in the same turn of the event
+   * loop go to Redis together (one `RPUSH`, one round trip for many jobs).
    */
-  #add(queue: Queue, id: string, data: RemoteJobData): Promise<void> {
-    let batch = this.#batches.get(queue);
+  #push(pool: PoolName, entry: IntakeEntry): Promise<void> {
+    let batch = this.#batches.get(pool);
     if (!batch) {
+      const made: Batch = { entries: [], done: Promise.resolve(), send: () => {} };
       const pending = Promise.withResolvers<void>();
-      const made: Batch = { jobs: [], done: pending.promise, send: () => {} };
+      made.done = pending.promise;
       made.send = () => {
         made.send = () => {};
-        if (this.#batches.get(queue) === made) this.#batches.delete(queue);
-        queue.addBulk(made.jobs).then(() => pending.resolve(), pending.reject);
+        if (this.#batches.get(pool) === made) this.#batches.delete(pool);
+        const sent = this.#client.send("RPUSH", intakeKey(pool), ...made.entries)
+          .then(() => pending.resolve(), pending.reject);
+        this.#pushing.add(sent);
+        void sent.finally(() => this.#pushing.delete(sent));
       };
-      this.#batches.set(queue, batch = made);
+      this.#batches.set(pool, batch = made);
       setTimeout(() => made.send(), 0);
     }
-    batch.jobs.push({
-      name: data.job.name,
-      data,
-      opts: {
-        jobId: id,
-        attempts: 1,
-        removeOnComplete: { age: 7 * 86400 },
-        removeOnFail: { age: 7 * 86400 },
-      },
-    });
+    batch.entries.push(JSON.stringify(entry));
     const { done } = batch;
     // A full batch goes now: the workers start on it while the next is made.
-    if (batch.jobs.length >= MOST_PER_BULK) batch.send();
+    if (batch.entries.length >= MOST_PER_PUSH) batch.send();
     return done;
   }
 
-  async #cancel(queue: Queue, id: string): Promise<void> {
-    try {
-      await this.#client.publish(CANCEL_CHANNEL, id);
-      const job = await QueueJob.fromId(queue, id);
-      if (job && (await job.getState()) !== "active") await job.remove().catch(() => {});
-    } catch {
-      // The worker's lease, or the run's end, settles it.
-    }
+  /** Marks an attempt cancelled and tells a worker that runs it to stop. */
+  async #cancel(id: string): Promise<void> {
+    const done = Promise.all([
+      this.#client.send("SET", cancelKey(id), "1", "EX", KEEP_SECONDS),
+      this.#client.send("PUBLISH", CANCEL_CHANNEL, id),
+    ]).then(() => {}, () => {});
+    this.#pushing.add(done);
+    await done;
+    this.#pushing.delete(done);
   }
 
   async #settle(id: string, outcome: RemoteOutcome | undefined): Promise<void> {
@@ -394,10 +430,10 @@ class Tracker {
     if (!waiter) return;
     if (outcome.cancelled) {
       // Cancelled by another coordinator of this run (one that was stopped): still wanted here.
-      const job = await QueueJob.fromId(waiter.queue, id);
-      if (!this.#waiters.has(id) || (job && (await job.getState()) !== "completed")) return;
-      await job?.remove().catch(() => {});
-      await this.#add(waiter.queue, id, waiter.data);
+      await this.#client.send("DEL", cancelKey(id));
+      if (this.#waiters.has(id)) {
+        await this.#push(waiter.pool, { id, data: waiter.data, replace: true });
+      }
       return;
     }
     this.#waiters.delete(id);
@@ -405,19 +441,39 @@ class Tracker {
     waiter.resolve(outcome);
   }
 
-  /** Asks Redis where one outstanding job stands, settling or re-queueing it. */
-  async #check(id: string): Promise<void> {
+  /**
+   * Asks Redis where one outstanding job stands: settles it when finished; pushes it again when
+   * Redis has neither the job nor an entry waiting to be queued (it restarted empty, or a worker
+   * died while it queued it: a job that turns up twice is queued once), or, with `known`, when
+   * the run's earlier coordinator had not pushed it.
+   */
+  async #check(id: string, { known = false } = {}): Promise<void> {
     const waiter = this.#waiters.get(id);
     if (!waiter) return;
-    const job = await QueueJob.fromId(waiter.queue, id);
-    if (!job) {
-      this.#options.log(`taskpool: Redis no longer has ${waiter.data.job.name}: queued again`);
-      await this.#add(waiter.queue, id, waiter.data);
-      return;
+    const [fields, waiting] = await Promise.all([
+      this.#client.send(
+        "HMGET",
+        jobKey(waiter.pool, id),
+        "timestamp",
+        "finishedOn",
+        "returnvalue",
+        "failedReason",
+      ),
+      this.#client.send("LLEN", intakeKey(waiter.pool)),
+    ]) as [Reply[], number];
+    const [timestamp, finishedOn, returnvalue, failedReason] = fields;
+    if (timestamp === null) {
+      if (waiting > 0 && !known) return;
+      if (!known) {
+        this.#options.log(`taskpool: Redis no longer has ${waiter.data.job.name}: queued again`);
+      }
+      await this.#push(waiter.pool, { id, data: waiter.data });
+    } else if (finishedOn !== null) {
+      await this.#settle(
+        id,
+        returnvalue !== null ? parseOutcome(returnvalue) : crashed(failedReason as string | null),
+      );
     }
-    const state = await job.getState();
-    if (state === "completed") await this.#settle(id, parseOutcome(job.returnvalue));
-    else if (state === "failed") await this.#settle(id, crashed(job.failedReason));
   }
 
   #schedulePoll() {
@@ -449,7 +505,7 @@ const QUIET_MS = 2000;
 /** The longest wait between two checks of one outstanding job (a long queue costs little). */
 const MOST_QUIET_MS = 10_000;
 
-/** A worker's return value, as BullMQ hands it over (a JSON string or the object). */
+/** A worker's return value, as BullMQ keeps it (JSON). */
 function parseOutcome(value: unknown): RemoteOutcome | undefined {
   try {
     const outcome = typeof value === "string" ? JSON.parse(value) : value;
@@ -462,7 +518,7 @@ function parseOutcome(value: unknown): RemoteOutcome | undefined {
 }
 
 /** The outcome of a job BullMQ failed itself (not a job's own failure, which is a value). */
-function crashed(reason: string | undefined): RemoteOutcome {
+function crashed(reason: string | null): RemoteOutcome {
   return {
     worker: "unknown",
     error: {

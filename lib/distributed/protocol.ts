@@ -1,13 +1,75 @@
 /**
- * What coordinators and workers say to each other through Redis: one BullMQ job per attempt of
- * a plan job, and its outcome as the job's return value. Everything in it is plain JSON, and
- * nothing in it is secret: `${VAR}` in the job file travels unexpanded and is expanded by the
+ * What coordinators and workers say to each other through Redis. Everything in it is plain JSON,
+ * and nothing in it is secret: `${VAR}` in the job file travels unexpanded and is expanded by the
  * worker from its own environment.
+ *
+ * - A coordinator pushes each attempt of a plan job onto its pool's intake list
+ *   ({@linkcode intakeKey}), an {@linkcode IntakeEntry} as JSON. It needs no more than plain
+ *   Redis commands for that, so it loads no queue library.
+ * - Workers move the entries into BullMQ's queue of that pool, one job each, its id the attempt's
+ *   ({@linkcode remoteJobId}): BullMQ takes an id it already has as the same job, so an entry sent
+ *   twice runs once. BullMQ's leases then give a job whose worker died to another.
+ * - A worker returns the outcome as the BullMQ job's return value and announces it on
+ *   {@linkcode DONE_CHANNEL} once BullMQ has recorded it; the coordinator reads the job's hash
+ *   ({@linkcode jobKey}) for what it did not hear.
+ * - A coordinator cancels an attempt with a mark ({@linkcode cancelKey}) that a worker reads
+ *   before it starts the job, and a message on {@linkcode CANCEL_CHANNEL} for a worker running it.
  *
  * @module
  */
 import type { Job } from "../jobfile/job.ts";
 import type { TaskResult } from "../scheduler/kind.ts";
+
+/** The key prefix of everything taskpool keeps in Redis (BullMQ's queues included). */
+export const PREFIX = "taskpool";
+
+/** The queue of each pool: downloads on `io`, compute and commands on `cpu`. */
+export const QUEUES = { io: "io", cpu: "cpu" } as const;
+
+/** The list a coordinator pushes a pool's attempts onto, for the workers to queue. */
+export function intakeKey(pool: keyof typeof QUEUES): string {
+  return `${PREFIX}:intake:${pool}`;
+}
+
+/** The hash in which BullMQ keeps a job of a pool's queue (its data, state and return value). */
+export function jobKey(pool: keyof typeof QUEUES, id: string): string {
+  return `${PREFIX}:${QUEUES[pool]}:${id}`;
+}
+
+/** Set while an attempt is cancelled: a worker that takes it runs nothing. */
+export function cancelKey(id: string): string {
+  return `${PREFIX}:cancelled:${id}`;
+}
+
+/** How long a cancel mark is kept, in seconds (as long as BullMQ keeps finished jobs). */
+export const KEEP_SECONDS = 7 * 86400;
+
+/** The channel a coordinator announces cancelled jobs on (their BullMQ job ids). */
+export const CANCEL_CHANNEL = `${PREFIX}:cancel`;
+
+/**
+ * The channel workers say on which jobs they started: `WORKER\nID\nID...`, the jobs of a moment
+ * in one message.
+ */
+export const STARTED_CHANNEL = `${PREFIX}:starting`;
+
+/**
+ * The channel workers announce each outcome on, once Redis has recorded it: `ID\nOUTCOME` (the
+ * outcome as JSON). A coordinator that misses one finds the outcome by asking for the job.
+ */
+export const DONE_CHANNEL = `${PREFIX}:done`;
+
+/** One attempt on an intake list. */
+export interface IntakeEntry {
+  /** Its BullMQ job id ({@linkcode remoteJobId}). */
+  id: string;
+  data: RemoteJobData;
+  /**
+   * Take out the job of that id first: it was cancelled by another coordinator of the run, and
+   * this one, which picked the run up, wants it run.
+   */
+  replace?: true;
+}
 
 /** One attempt of a plan job, as queued. */
 export interface RemoteJobData {

@@ -1,5 +1,5 @@
 /**
- * Connections to Redis for distributed runs: one ioredis client per use (BullMQ wants its own
+ * A worker's connections to Redis: one ioredis client per use (BullMQ wants its own
  * for each queue, worker and event reader), TLS for `rediss://`, and the URL's password never
  * shown. ioredis reconnects for ever and silently, so each connection reports its errors, once
  * per kind of error, with the password redacted.
@@ -7,31 +7,9 @@
  * @module
  */
 import { Redis } from "ioredis";
-import { redactText, redactUrl, urlSecrets } from "../util/secrets.ts";
-import { UsageError } from "../errors.ts";
-import { readEnv } from "../util/env.ts";
-export { checkRedisUrl, redisHost } from "./redis_url.ts";
-
-/** The key prefix of everything taskpool keeps in Redis (BullMQ's queues included). */
-export const PREFIX = "taskpool";
-
-/** The queue of each pool: downloads on `io`, compute and commands on `cpu`. */
-export const QUEUES = { io: "io", cpu: "cpu" } as const;
-
-/** The channel a coordinator announces cancelled jobs on (their BullMQ job ids). */
-export const CANCEL_CHANNEL = `${PREFIX}:cancel`;
-
-/**
- * The channel workers say on which jobs they started: `WORKER\nID\nID...`, the jobs of a moment
- * in one message.
- */
-export const STARTED_CHANNEL = `${PREFIX}:starting`;
-
-/**
- * The channel workers announce each outcome on, once Redis has recorded it: `ID\nOUTCOME` (the
- * outcome as JSON). A coordinator that misses one finds the outcome by asking for the job.
- */
-export const DONE_CHANNEL = `${PREFIX}:done`;
+import { redactText, urlSecrets } from "../util/secrets.ts";
+import { caCertOf, loginRefused, RedisUnavailableError, showRedisUrl } from "./redis_url.ts";
+export { checkRedisUrl, redisHost, showRedisUrl } from "./redis_url.ts";
 
 /** Options for {@linkcode connectRedis}. */
 export interface ConnectOptions {
@@ -61,24 +39,10 @@ export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
   return redis;
 }
 
-/**
- * TLS for `rediss://`: the system's authorities, and the one `DENO_CERT` names (a private CA, as
- * for downloads).
- */
+/** TLS for `rediss://`: the system's authorities, and the one `DENO_CERT` names. */
 function tlsOptions(): { ca?: string[] } {
-  const path = readEnv("DENO_CERT");
-  if (!path) return {};
-  try {
-    return { ca: [Deno.readTextFileSync(path)] };
-  } catch (error) {
-    throw new UsageError(`DENO_CERT: cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-/** Redis cannot be reached: a run may be tried again later (exit 75). */
-export class RedisUnavailableError extends Error {
-  override readonly name = "RedisUnavailableError";
-  readonly code = "UNAVAILABLE";
+  const ca = caCertOf();
+  return ca ? { ca: [ca] } : {};
 }
 
 /**
@@ -89,10 +53,7 @@ export async function whenReachable(redis: Redis, url: string, timeoutMs = 10_00
   const shown = showRedisUrl(url);
   const secrets = urlSecrets(url);
   const { promise: failed, reject } = Promise.withResolvers<never>();
-  const refused = (error: Error) =>
-    /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(error.message)
-      ? new UsageError(`Redis at ${shown} refused the login: ${redactText(error.message, secrets)}`)
-      : undefined;
+  const refused = (error: Error) => loginRefused(error, url);
   const onError = (error: Error) => {
     const usage = refused(error);
     if (usage) reject(usage);
@@ -116,9 +77,4 @@ export async function whenReachable(redis: Redis, url: string, timeoutMs = 10_00
     clearTimeout(timer);
     redis.off("error", onError);
   }
-}
-
-/** A Redis URL as it may be shown: the password as `***`. */
-export function showRedisUrl(url: string): string {
-  return redactUrl(url);
 }

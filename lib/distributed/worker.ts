@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { DelayedError, type Job as QueueJob, Worker } from "bullmq";
+import { DelayedError, type Job as QueueJob, Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import { relative, resolve } from "../util/posix_path.ts";
 import { mapStrings } from "../util/map_strings.ts";
 import type { Kinds, RunResources } from "../kind_definition.ts";
@@ -27,17 +28,21 @@ import { type Environment, interpolateDeep } from "../jobfile/interpolate.ts";
 import { HttpTransport } from "../http/transport.ts";
 import { ProcessPool } from "../pools/process/process_pool.ts";
 import { WorkerPool } from "../pools/worker/worker_pool.ts";
+import { connectRedis, showRedisUrl, whenReachable } from "./redis.ts";
 import {
   CANCEL_CHANNEL,
-  connectRedis,
+  cancelKey,
   DONE_CHANNEL,
+  type IntakeEntry,
+  intakeKey,
+  KEEP_SECONDS,
   PREFIX,
   QUEUES,
-  showRedisUrl,
+  type RemoteError,
+  type RemoteJobData,
+  type RemoteOutcome,
   STARTED_CHANNEL,
-  whenReachable,
-} from "./redis.ts";
-import type { RemoteError, RemoteJobData, RemoteOutcome } from "./protocol.ts";
+} from "./protocol.ts";
 import { sha256OfFile } from "./digests.ts";
 
 /** Options for {@linkcode runWorker}. */
@@ -139,6 +144,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     active.set(id, controller);
     const started = () => announce(id);
     try {
+      // Cancelled while it waited: its coordinator no longer wants it.
+      if (await publisher.exists(cancelKey(id))) {
+        return { ...failed("cancelled by its coordinator", "CANCELLED", true), cancelled: true };
+      }
       const outcome = await runOne(data, controller.signal, started, token !== undefined);
       const stopped = stopping && controller.signal.aborted;
       if ((outcome === HANDED_BACK || stopped) && token !== undefined) {
@@ -267,6 +276,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     });
   }
   await Promise.all(queueWorkers.map((worker) => worker.waitUntilReady()));
+  const intake = connectRedis(options.redis, { onError });
+  const moving = moveIntake(intake, publisher, () => stopping, log);
   log(
     `taskpool worker ${label}: taking jobs from ${showRedisUrl(options.redis)} ` +
       `(io ${options.io}, cpu ${options.cpu}, lease ${options.leaseMs} ms)`,
@@ -285,6 +296,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }
   }, options.killGraceMs);
   try {
+    intake.disconnect();
+    await moving;
     await Promise.all(queueWorkers.map((worker) => worker.close()));
   } finally {
     clearTimeout(grace);
@@ -297,6 +310,72 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     http.close();
   }
   log(`taskpool worker ${label}: stopped`);
+}
+
+/**
+ * Moves the attempts coordinators push onto the intake lists into BullMQ's queues, until
+ * `intake` (a connection of its own, which waits on the lists) is disconnected. A batch taken
+ * from the list and lost with this worker is pushed again by its coordinator, which finds
+ * neither the job nor an entry.
+ */
+async function moveIntake(
+  intake: Redis,
+  connection: Redis,
+  stopping: () => boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const queues = {
+    io: new Queue(QUEUES.io, { connection, prefix: PREFIX }),
+    cpu: new Queue(QUEUES.cpu, { connection, prefix: PREFIX }),
+  };
+  const lists = { [intakeKey("io")]: "io", [intakeKey("cpu")]: "cpu" } as const;
+  try {
+    for (;;) {
+      let first: [string, string] | null;
+      try {
+        first = await intake.blpop(intakeKey("io"), intakeKey("cpu"), 0);
+      } catch {
+        if (stopping()) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      if (!first) continue;
+      const [list, head] = first;
+      const rest = await intake.lpop(list, MOST_MOVED - 1).catch(() => null) ?? [];
+      const queue = queues[lists[list]!];
+      const adds = [];
+      for (const text of [head, ...rest]) {
+        let entry: IntakeEntry;
+        try {
+          entry = JSON.parse(text);
+        } catch {
+          log(`taskpool worker: dropped an entry of ${list} that is not JSON`);
+          continue;
+        }
+        // Replaced: cancelled by a coordinator, wanted by the one that picked the run up.
+        if (entry.replace) await queue.remove(entry.id).catch(() => 0);
+        adds.push({ name: entry.data.job.name, data: entry.data, opts: jobOptions(entry.id) });
+      }
+      // An id BullMQ has already is the same job: an entry pushed twice is queued once.
+      await queue.addBulk(adds).catch((error: Error) =>
+        log(`taskpool worker: could not queue ${adds.length} jobs: ${error.message}`)
+      );
+    }
+  } finally {
+    await Promise.all([queues.io.close(), queues.cpu.close()]);
+  }
+}
+
+/** The most entries moved from an intake list into BullMQ at once. */
+const MOST_MOVED = 250;
+
+function jobOptions(id: string) {
+  return {
+    jobId: id,
+    attempts: 1,
+    removeOnComplete: { age: KEEP_SECONDS },
+    removeOnFail: { age: KEEP_SECONDS },
+  };
 }
 
 /** How long the jobs a worker starts are gathered before it says which they are. */

@@ -475,3 +475,35 @@ Deno.test("timeouts, retries and --fail-fast mean what they mean on one machine"
   assert.equal(stopped.jobs.find((job) => job.name === "held")!.status, "cancelled");
   assert.equal(await worker.stop(), 0, "the worker was not held up by the cancelled jobs");
 });
+
+Deno.test("an attempt cancelled before any worker took it never runs, on a worker that comes later", async () => {
+  await using redis = await startRedis();
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: late, timeout: 300ms, retries: 0, run: [sh, -c, 'echo ran > "$TASKPOOL_OUTPUT/late"'] }`,
+    ].join("\n"),
+  );
+  // No worker yet: the attempt waits on the intake list until its timeout cancels it.
+  const run = await cli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
+  assert.equal(run.code, 1, run.stderr);
+  const [job] = (await reportOf(`${dir.path}/out/report.json`)).jobs;
+  assert.equal(job!.error?.code, "TIMEOUT");
+  assert.equal(await redis.cli("llen", "taskpool:intake:cpu"), "1\n", "still waiting for a worker");
+
+  await using worker = await startWorker(redis.url, { cwd: dir.path, args: ["-o", "w"] });
+  // The worker queues it and finishes it without running it.
+  const id = (await redis.cli("--scan", "--pattern", "taskpool:cancelled:*")).trim()
+    .replace("taskpool:cancelled:", "");
+  assert.match(id, /\|late\|1$/);
+  let outcome = "";
+  for (let i = 0; i < 500 && !outcome; i++) {
+    outcome = (await redis.cli("hget", `taskpool:cpu:${id}`, "returnvalue")).trim();
+  }
+  assert.equal(JSON.parse(outcome).cancelled, true);
+  assert.equal(await exists(`${dir.path}/w/late`), false, "the command never ran");
+  assert.equal(await worker.stop(), 0);
+});
