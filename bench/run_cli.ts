@@ -24,7 +24,7 @@ export interface CliRun {
   /** From spawning `deno` to its exit: what a user waits for. */
   wholeMs: number;
   peakRssBytes: number;
-  summary: { ok: number; total: number };
+  summary: { ok: number; total: number; bytes: number };
 }
 
 /**

@@ -276,8 +276,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     });
   }
   await Promise.all(queueWorkers.map((worker) => worker.waitUntilReady()));
+  // The mover waits on one connection and adds on another, so that the commands of running
+  // jobs (on `publisher`) never queue behind a bulk of additions.
   const intake = connectRedis(options.redis, { onError });
-  const moving = moveIntake(intake, publisher, () => stopping, log);
+  const adder = connectRedis(options.redis, { onError });
+  const moving = moveIntake(intake, adder, () => stopping, log);
   log(
     `taskpool worker ${label}: taking jobs from ${showRedisUrl(options.redis)} ` +
       `(io ${options.io}, cpu ${options.cpu}, lease ${options.leaseMs} ms)`,
@@ -303,6 +306,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     clearTimeout(grace);
     if (announcing !== undefined) clearTimeout(announcing);
     await subscriber.quit().catch(() => {});
+    await adder.quit().catch(() => {});
     await publisher.quit().catch(() => {});
     await Promise.all([...running.values()].map((kind) => kind.close?.()));
     await workers.close();
@@ -329,45 +333,66 @@ async function moveIntake(
     cpu: new Queue(QUEUES.cpu, { connection, prefix: PREFIX }),
   };
   const lists = { [intakeKey("io")]: "io", [intakeKey("cpu")]: "cpu" } as const;
+  // Each list first in turn, so that neither waits for the other to empty.
+  const order = [intakeKey("io"), intakeKey("cpu")];
+  // Lists found empty: the next entries of one are moved a few first, so that the workers start
+  // on them while the rest are moved.
+  const emptied = new Set(order);
   try {
     for (;;) {
       let first: [string, string] | null;
       try {
-        first = await intake.blpop(intakeKey("io"), intakeKey("cpu"), 0);
+        first = await intake.blpop(...order, 0);
       } catch {
         if (stopping()) return;
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }
+      order.reverse();
       if (!first) continue;
       const [list, head] = first;
-      const rest = await intake.lpop(list, MOST_MOVED - 1).catch(() => null) ?? [];
-      const queue = queues[lists[list]!];
-      const adds = [];
-      for (const text of [head, ...rest]) {
-        let entry: IntakeEntry;
-        try {
-          entry = JSON.parse(text);
-        } catch {
-          log(`taskpool worker: dropped an entry of ${list} that is not JSON`);
-          continue;
-        }
-        // Replaced: cancelled by a coordinator, wanted by the one that picked the run up.
-        if (entry.replace) await queue.remove(entry.id).catch(() => 0);
-        adds.push({ name: entry.data.job.name, data: entry.data, opts: jobOptions(entry.id) });
-      }
-      // An id BullMQ has already is the same job: an entry pushed twice is queued once.
-      await queue.addBulk(adds).catch((error: Error) =>
-        log(`taskpool worker: could not queue ${adds.length} jobs: ${error.message}`)
-      );
+      const asked = (emptied.has(list) ? FIRST_MOVED : MOST_MOVED) - 1;
+      const rest = await intake.lpop(list, asked).catch(() => null) ?? [];
+      if (rest.length < asked) emptied.add(list);
+      else emptied.delete(list);
+      await moveInto(queues[lists[list]!], list, [head, ...rest], log);
     }
   } finally {
     await Promise.all([queues.io.close(), queues.cpu.close()]);
   }
 }
 
+/** Queues the entries `texts` taken from `list` in `queue`, skipping any that are not JSON. */
+async function moveInto(
+  queue: Queue,
+  list: string,
+  texts: string[],
+  log: (line: string) => void,
+): Promise<void> {
+  const adds = [];
+  for (const text of texts) {
+    let entry: IntakeEntry;
+    try {
+      entry = JSON.parse(text);
+    } catch {
+      log(`taskpool worker: dropped an entry of ${list} that is not JSON`);
+      continue;
+    }
+    // Replaced: cancelled by a coordinator, wanted by the one that picked the run up.
+    if (entry.replace) await queue.remove(entry.id).catch(() => 0);
+    adds.push({ name: entry.data.job.name, data: entry.data, opts: jobOptions(entry.id) });
+  }
+  // An id BullMQ has already is the same job: an entry pushed twice is queued once.
+  await queue.addBulk(adds).catch((error: Error) =>
+    log(`taskpool worker: could not queue ${adds.length} jobs: ${error.message}`)
+  );
+}
+
+/** The entries moved first from an intake list that had none. */
+const FIRST_MOVED = 32;
+
 /** The most entries moved from an intake list into BullMQ at once. */
-const MOST_MOVED = 250;
+const MOST_MOVED = 100;
 
 function jobOptions(id: string) {
   return {
