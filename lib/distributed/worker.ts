@@ -18,7 +18,7 @@
  */
 import { DelayedError, type Job as QueueJob, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { relative, resolve } from "../util/posix_path.ts";
+import { resolve } from "../util/posix_path.ts";
 import { mapStrings } from "../util/map_strings.ts";
 import type { Kinds, RunResources } from "../kind_definition.ts";
 import type { Job } from "../jobfile/job.ts";
@@ -94,7 +94,6 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const running = new Map<string, JobKind>();
   for (const kind of kinds) running.set(kind.name, await kind.create(resources));
   const fileDigests = new FileDigests();
-  const definitionFiles = new Map<string, Promise<string[]>>();
   const verified = new Set<string>();
   // What runs at once: BullMQ hands out more (a few jobs ahead per slot, so that tiny jobs do not
   // wait for a round trip to Redis between them); these limits keep the pools' sizes.
@@ -169,8 +168,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     mayHandBack: boolean,
   ): Promise<RemoteOutcome> => {
     const kind = running.get(data.job.kind);
-    const definition = kinds.find((each) => each.name === data.job.kind);
-    if (!kind || !definition) {
+    if (!kind) {
       return failed(`this worker has no job kind "${data.job.kind}"`, "UNKNOWN_KIND", false);
     }
     const mapped = mapPaths(data.job, data.origin, {
@@ -186,22 +184,20 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         false,
       );
     }
-    // Fan-out members share their definition: its files are found once per entry of a run.
+    // The coordinator's definition files, each here under --dir: checked once per entry of a
+    // run, whose members were sent the same digests.
     const key = `${data.run}\u0000${job.kind}\u0000${job.group}`;
-    let files = definitionFiles.get(key);
-    if (!files) {
-      files = definition.definitionFiles?.(job) ?? Promise.resolve([]);
-      definitionFiles.set(key, files);
-      if (definitionFiles.size > 10_000) {
-        definitionFiles.delete(definitionFiles.keys().next().value!);
+    for (const [path, expected] of verified.has(key) ? [] : Object.entries(data.digests)) {
+      const actual = await fileDigests.of(resolve(options.dir, path));
+      if (actual === "missing") {
+        return failed(
+          `worker ${label} has no ${path} in its --dir ${options.dir} (the coordinator's is ` +
+            `${data.origin.baseDir}): start the worker in its copy of the job file's folder, ` +
+            `or pass --dir`,
+          "DEFINITION_MISSING",
+          false,
+        );
       }
-    }
-    // Checked once per entry of a run: its members were sent the same digests.
-    for (const file of verified.has(key) ? [] : await files) {
-      const path = relative(options.dir, file);
-      const expected = data.digests[path];
-      if (expected === undefined) continue;
-      const actual = await fileDigests.of(file);
       if (actual !== expected) {
         return failed(
           `worker ${label} has a different ${path} from the coordinator's (sha256 ` +

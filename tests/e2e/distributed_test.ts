@@ -309,15 +309,17 @@ Deno.test("Redis restarted empty mid-run: the coordinator puts back what was los
   assert.equal(await worker.stop(), 0);
 });
 
-Deno.test("a worker whose module differs, or that lacks a variable, fails that job saying so", async () => {
+Deno.test("a worker whose module differs or is missing, or that lacks a variable, fails that job saying so", async () => {
   await using redis = await startRedis();
   await using dir = await tempDir();
   await dir.write("coord/work/m.ts", "export default () => 1;\n");
+  await dir.write("coord/work/only.ts", "export default () => 3;\n");
   await dir.write("other/work/m.ts", "export default () => 2; // changed\n");
   const yaml = [
     "output: out",
     "jobs:",
     "  - { name: m, retries: 0, compute: { module: ./work/m.ts } }",
+    "  - { name: n, retries: 0, compute: { module: ./work/only.ts } }",
     `  - { name: v, retries: 0, run: [sh, -c, 'echo \${MISSING_ONE}'] }`,
   ].join("\n");
   await dir.write("coord/jobs.yaml", yaml);
@@ -331,6 +333,9 @@ Deno.test("a worker whose module differs, or that lacks a variable, fails that j
   const m = report.jobs.find((job) => job.name === "m")!;
   assert.equal(m.error?.code, "DEFINITION_DIFFERS");
   assert.match(m.error!.message, /has a different work\/m\.ts from the coordinator's/);
+  const n = report.jobs.find((job) => job.name === "n")!;
+  assert.equal(n.error?.code, "DEFINITION_MISSING");
+  assert.match(n.error!.message, /has no work\/only\.ts in its --dir .*other.*pass --dir/);
   const v = report.jobs.find((job) => job.name === "v")!;
   assert.equal(v.error?.code, "MISSING_VARIABLE");
   assert.match(v.error!.message, /lacks \$\{MISSING_ONE\}/);
