@@ -15,6 +15,7 @@ import {
   relaunch,
   type RelaunchRequest,
   sandboxedAs,
+  startEarly,
 } from "./lib/sandbox/relaunch.ts";
 import { raiseTermination } from "./lib/cli/interrupts.ts";
 import { enterCallersFolder } from "./lib/cli/callers_folder.ts";
@@ -53,6 +54,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   },
   demo: async () => (await import("./lib/cli/demo.ts")).DEMO,
 };
+
+/** The commands that run their work in a child with the grants of its jobs. */
+const RELAUNCHED = new Set(["run", "compare", "demo"]);
 
 /** The registry of job kinds, loaded with the first command that needs it. */
 async function registry(): Promise<Kinds> {
@@ -155,9 +159,25 @@ export async function main(
 if (import.meta.main) {
   if (sandboxedAs() === undefined) {
     enterCallersFolder(); // a child is started in it already
-    Deno.exit(await main(Deno.args, processIo(), mayRelaunch() ? { relaunch } : {}));
+    const relaunching = mayRelaunch();
+    // The child the same command line had last time, started now: it boots while this process
+    // reads the job file, and is used only if its grants are the ones worked out.
+    const [name] = Deno.args;
+    // Not with --env-file, whose variables the launcher adds to the environment the child gets.
+    const early = relaunching && RELAUNCHED.has(name ?? "") &&
+        !Deno.args.some((arg) => arg === "--help" || arg.startsWith("--env-file"))
+      ? startEarly(Deno.args)
+      : undefined;
+    const code = await main(
+      Deno.args,
+      processIo(),
+      relaunching ? { relaunch: (request) => relaunch(request, early) } : {},
+    );
+    early?.cancel(); // unless taken: the command ran here, or failed before its child
+    Deno.exit(code);
   }
-  // A child: what the launcher prepared, and a lifeline to it.
-  const handoff = receiveFromLauncher(raiseTermination);
+  // A child: what the launcher prepared, and a lifeline to it. A launcher that ended before it
+  // handed anything over (a Ctrl-C while it read the job file) leaves it nothing to do.
+  const handoff = receiveFromLauncher(raiseTermination, () => Deno.exit(EXIT.sigterm));
   Deno.exit(await main(Deno.args, processIo(), { handoff }));
 }

@@ -68,6 +68,168 @@ export function sandboxedAs(): "child" | undefined {
   return value === "child" ? value : undefined;
 }
 
+/**
+ * A child started before the launcher has worked out its grants, with the grants the same command
+ * line had last time: it boots while the launcher reads the job file, and waits for the handoff,
+ * running nothing before it. The launcher hands over to it only when the grants are the same.
+ */
+export interface EarlyChild {
+  /** The grant flags it was started with. */
+  flags: string[];
+  /** The environment it inherited. */
+  environment: Record<string, string>;
+  /** The command line's key in the launch records. */
+  key: string;
+  /** The child, for the run: {@linkcode EarlyChild.cancel} no longer touches it. */
+  take(): Deno.ChildProcess;
+  /** Kills it, unless it was taken: its grants are not the run's, or no child is wanted. */
+  cancel(): void;
+  /** Settles once it has ended. */
+  ended(): Promise<void>;
+}
+
+/**
+ * The launch records, in the launcher's own web storage (Deno keeps it per main module, and it
+ * needs no permission): the grant flags of the latest command lines, each by a digest of the
+ * folder, the script and the command line ({@linkcode launchKey}), so that no argument is stored
+ * as it was typed.
+ */
+const LAUNCHES_KEY = "taskpool.launches";
+
+/** The command lines remembered; the oldest is forgotten first. */
+const MOST_LAUNCHES = 32;
+
+/** Grants longer than this (a plan with thousands of hosts) are not remembered. */
+const MOST_FLAG_CHARACTERS = 64 * 1024;
+
+type Launches = [key: string, flags: string[]][];
+
+function readLaunches(): Launches {
+  try {
+    const launches = JSON.parse(localStorage.getItem(LAUNCHES_KEY) ?? "[]");
+    return Array.isArray(launches) ? launches : [];
+  } catch {
+    return []; // no storage, or not ours to read
+  }
+}
+
+/**
+ * The key of a command line in the launch records: a 64-bit FNV-1a digest of the folder, the
+ * script and the arguments, with any password in a URL left out before it is taken.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { launchKey } from "./relaunch.ts";
+ * const key = launchKey(["run", "jobs.yaml", "--redis", "redis://:pw@host:6379"]);
+ * assert.match(key, /^[0-9a-f]{16}$/);
+ * assert.equal(key, launchKey(["run", "jobs.yaml", "--redis", "redis://:other@host:6379"]));
+ * assert.notEqual(key, launchKey(["run", "other.yaml", "--redis", "redis://:pw@host:6379"]));
+ * ```
+ */
+export function launchKey(argv: string[]): string {
+  const text = JSON.stringify([Deno.cwd(), Deno.mainModule, ...argv.map(withoutUserinfo)]);
+  let hash = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    hash = BigInt.asUintN(64, (hash ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n);
+  }
+  return hash.toString(16).padStart(16, "0");
+}
+
+/** `text` with the user and password of any URL in it left out. */
+function withoutUserinfo(text: string): string {
+  return text.replace(/(\w+:\/\/)[^/@\s]*@/g, "$1");
+}
+
+/**
+ * Starts the child of `argv` at once, with the grants this command line had the last time it was
+ * run here; undefined when it has none remembered.
+ */
+export function startEarly(argv: string[]): EarlyChild | undefined {
+  const key = launchKey(argv);
+  const flags = readLaunches().find(([each]) => each === key)?.[1];
+  if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string")) return undefined;
+  const environment = Deno.env.toObject();
+  let child: Deno.ChildProcess;
+  try {
+    child = spawnChild(flags, argv);
+  } catch {
+    return undefined;
+  }
+  // Never signalled once it has ended or been taken: its pid may be another process's by then.
+  let done = false;
+  child.status.then(() => done = true, () => done = true);
+  return {
+    flags,
+    environment,
+    key,
+    take: () => {
+      done = true;
+      return child;
+    },
+    cancel: () => {
+      if (done) return;
+      done = true;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* it has ended */ }
+    },
+    ended: () => child.status.then(() => {}, () => {}),
+  };
+}
+
+/** Remembers the grant flags of the command line `key`, for the next early start. */
+function remember(key: string, flags: string[]): void {
+  const launches = readLaunches();
+  const known = launches.find(([each]) => each === key)?.[1];
+  if (known && sameList(known, flags)) return;
+  if (flags.reduce((size, flag) => size + flag.length, 0) > MOST_FLAG_CHARACTERS) return;
+  try {
+    const kept = launches.filter(([each]) => each !== key).slice(0, MOST_LAUNCHES - 1);
+    localStorage.setItem(LAUNCHES_KEY, JSON.stringify([[key, flags], ...kept]));
+  } catch { /* no storage: no early start next time */ }
+}
+
+function sameEnvironment(environment: Record<string, string>): boolean {
+  const now = Deno.env.toObject();
+  const names = Object.keys(now);
+  return names.length === Object.keys(environment).length &&
+    names.every((name) => environment[name] === now[name]);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((each, i) => each === b[i]);
+}
+
+function spawnChild(flags: string[], argv: string[]): Deno.ChildProcess {
+  const script = filePath(Deno.mainModule);
+  // The bundle needs no configuration, and takes none of the folder it is run in.
+  const config = BUNDLED ? ["--no-config"] : ["--config", filePath(ownFileUrl("deno.json"))];
+  const deno = [
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    ...config,
+    V8_FLAGS,
+    ...UNSTABLE_FLAGS,
+    ...flags,
+    script,
+    ...argv,
+  ];
+  // In a session of its own: through setsid(1), a plain spawn, where it may be run; otherwise
+  // `detached`, which forks this whole process first (some 6 ms more).
+  const setsid = sessionStarter();
+  const [program, ...args] = setsid ? [setsid, "--wait", ...deno] : deno;
+  return new Deno.Command(program!, {
+    args,
+    env: { [SANDBOXED_VARIABLE]: "child" },
+    stdin: "piped",
+    stdout: "inherit",
+    stderr: "inherit",
+    detached: setsid === undefined,
+  }).spawn();
+}
+
 /** Signals passed on to the child; a hang-up becomes SIGTERM (it ends the run the same way). */
 const FORWARDED = { SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGTERM" } as const;
 
@@ -101,33 +263,22 @@ function sessionStarter(): string | undefined {
  *
  * @throws {RangeError} when a grant cannot be written as a flag (a path with a comma)
  */
-export async function relaunch(request: RelaunchRequest): Promise<number> {
-  const script = filePath(Deno.mainModule);
-  // The bundle needs no configuration, and takes none of the folder it is run in.
-  const config = BUNDLED ? ["--no-config"] : ["--config", filePath(ownFileUrl("deno.json"))];
-  const deno = [
-    Deno.execPath(),
-    "run",
-    "--no-prompt",
-    ...config,
-    V8_FLAGS,
-    ...UNSTABLE_FLAGS,
-    ...grantFlags(request.grants),
-    script,
-    ...request.argv,
-  ];
-  // In a session of its own: through setsid(1), a plain spawn, where it may be run; otherwise
-  // `detached`, which forks this whole process first (some 6 ms more).
-  const setsid = sessionStarter();
-  const [program, ...args] = setsid ? [setsid, "--wait", ...deno] : deno;
-  const child = new Deno.Command(program!, {
-    args,
-    env: { [SANDBOXED_VARIABLE]: "child" },
-    stdin: "piped",
-    stdout: "inherit",
-    stderr: "inherit",
-    detached: setsid === undefined,
-  }).spawn();
+export async function relaunch(
+  request: RelaunchRequest,
+  started?: EarlyChild,
+): Promise<number> {
+  const flags = grantFlags(request.grants);
+  let child: Deno.ChildProcess;
+  // The same grants, and the same environment: `--env-file` adds to the launcher's as it reads.
+  if (
+    started && sameList(started.flags, flags) && sameEnvironment(started.environment)
+  ) {
+    child = started.take();
+  } else {
+    started?.cancel();
+    await started?.ended();
+    child = spawnChild(flags, request.argv);
+  }
   const isEcho = signalEchoFilter();
   const forwarders = Object.entries(FORWARDED).map(([received, sent]) => {
     const handler = () => {
@@ -147,6 +298,8 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
     const frame = jsonFrame(message, { dropUndefined: true }) ??
       (await import("../pools/frames.ts")).encodeFrame(message);
     await writer.write(frame).catch(() => {});
+    // While the child works: its grants, for the next run of this command line.
+    remember(started?.key ?? launchKey(request.argv), flags);
     const status = await child.status;
     if (status.signal === null) return status.code;
     return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
@@ -158,14 +311,22 @@ export async function relaunch(request: RelaunchRequest): Promise<number> {
 
 /**
  * In the child: resolves with what the launcher handed over (undefined for none), and from then
- * on calls `onLost` when the launcher's end of stdin closes (the launcher died). Stdin is read
- * with plain reads: the frame is one, and streams or `node:v8` would cost the child's start.
+ * on calls `onLost` when the launcher's end of stdin closes (the launcher died). When it closes
+ * before the handoff has come, `onNone` is called instead, and the promise never settles. Stdin is
+ * read with plain reads: the frame is one, and streams or `node:v8` would cost the child's start.
  */
-export async function receiveFromLauncher(onLost: () => void): Promise<unknown> {
-  let handoff: unknown;
+export async function receiveFromLauncher(
+  onLost: () => void,
+  onNone: () => void,
+): Promise<unknown> {
+  let frame: { handoff: unknown } | undefined;
   try {
-    handoff = await readHandoff(Deno.stdin);
+    frame = await readFrame(Deno.stdin);
   } catch { /* closed at once: the launcher died */ }
+  if (frame === undefined) {
+    onNone();
+    return await new Promise(() => {});
+  }
   (async () => {
     const scrap = new Uint8Array(64);
     try {
@@ -173,7 +334,7 @@ export async function receiveFromLauncher(onLost: () => void): Promise<unknown> 
     } catch { /* closed */ }
     onLost();
   })();
-  return handoff;
+  return frame.handoff ?? undefined;
 }
 
 /** What stdin is to the child: something to read bytes from, as frames.ts reads them. */
@@ -187,13 +348,17 @@ const V8_VERSION_TAG = 0xff;
  * structured clone); undefined when `source` ends first.
  */
 export async function readHandoff(source: Reader): Promise<unknown> {
+  return (await readFrame(source))?.handoff ?? undefined;
+}
+
+/** The launcher's frame, or undefined when `source` ends before all of it. */
+async function readFrame(source: Reader): Promise<{ handoff: unknown } | undefined> {
   const head = await readExactly(source, 4);
   const body = head && await readExactly(source, new DataView(head.buffer).getUint32(0));
   if (!body) return undefined;
-  const value = body[0] === V8_VERSION_TAG
+  return body[0] === V8_VERSION_TAG
     ? (await import("node:v8")).deserialize(body)
     : JSON.parse(new TextDecoder().decode(body));
-  return (value as { handoff: unknown }).handoff ?? undefined;
 }
 
 /** `length` bytes of `source`, or undefined when it ends first. */

@@ -192,3 +192,55 @@ Deno.test("taskpool run: with narrow permissions, what a finished command left i
     assert.equal(isRunning(pid), false, `${name}'s background sleep (${pid}) outlived the run`);
   }
 });
+
+Deno.test("taskpool run: the child started early with the last run's grants is used only while they are the run's", async () => {
+  await using dir = await tempDir();
+  const run = () => cli(["run", "jobs.yaml"], { cwd: dir.path });
+  const log = () => Deno.readTextFile(`${dir.path}/out/logs/t.log`);
+  await dir.write("jobs.yaml", 'output: out\njobs:\n  - { name: t, run: ["true"] }\n');
+  assert.equal((await run()).code, 0);
+  // The same command line now runs printf, which the grants of the last run do not name.
+  await dir.write("jobs.yaml", "output: out\njobs:\n  - { name: t, run: [printf, hi] }\n");
+  const second = await run();
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(await log(), /hi/);
+  await Deno.remove(`${dir.path}/out/logs/t.log`);
+  const third = await run();
+  assert.equal(third.code, 0, third.stderr);
+  assert.match(await log(), /hi/);
+});
+
+Deno.test("taskpool run: a launcher killed before its handoff leaves the child it started early nothing to do", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    "output: out\njobs:\n  - { name: t, run: [sh, -c, 'echo ran > $TASKPOOL_OUTPUT/ran.txt'] }\n",
+  );
+  // The launcher reads the report of --rerun-failed before it hands over: a FIFO holds it there.
+  const fifo = `${dir.path}/last.json`;
+  assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+  const args = ["run", "jobs.yaml", "--rerun-failed", "last.json"];
+  const first = spawnCli(args, { cwd: dir.path });
+  await Deno.writeTextFile(fifo, '{ "jobs": [] }');
+  assert.equal((await first.output()).code, 0);
+  await Deno.remove(`${dir.path}/out/ran.txt`);
+
+  const launcher = spawnCli(args, { cwd: dir.path });
+  let child: number | undefined;
+  for (let tries = 0; child === undefined && tries < 500; tries++) {
+    child = runProcess(launcher.pid);
+    if (child === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(child !== undefined, "a child was started before the report was read");
+  launcher.kill("SIGKILL");
+  await launcher.status; // its output ends only when the child, which shares it, has ended
+  // `tail --pid` ends when that process does (coreutils); `timeout` bounds the wait.
+  const ended = await new Deno.Command("timeout", {
+    args: ["20", "tail", `--pid=${child}`, "-f", "/dev/null"],
+  }).output();
+  const endedAlone = ended.success && !isRunning(child);
+  if (!endedAlone) Deno.kill(child, "SIGKILL");
+  await launcher.output();
+  assert.ok(endedAlone, "the child ended with its launcher");
+  assert.equal(await Deno.stat(`${dir.path}/out/ran.txt`).catch(() => null), null);
+});
