@@ -149,9 +149,11 @@ export function startEarly(argv: string[]): EarlyChild | undefined {
   const key = launchKey(argv);
   const flags = readLaunches().find(([each]) => each === key)?.[1];
   if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string")) return undefined;
-  const environment = Deno.env.toObject();
+  let environment: Record<string, string>;
   let child: Deno.ChildProcess;
   try {
+    // Compared at the handoff; a launcher that may not read all of it starts no child early.
+    environment = Deno.env.toObject();
     child = spawnChild(flags, argv);
   } catch {
     return undefined;
