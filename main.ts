@@ -173,7 +173,7 @@ if (import.meta.main) {
       processIo(),
       relaunching ? { relaunch: (request) => relaunch(request, early) } : {},
     );
-    early?.cancel(); // unless taken: the command ran here, or failed before its child
+    early?.child?.cancel(); // unless taken: the command ran here, or failed before its child
     Deno.exit(code);
   }
   // A child: what the launcher prepared, and a lifeline to it. A launcher that ended before it

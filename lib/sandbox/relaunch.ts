@@ -69,17 +69,23 @@ export function sandboxedAs(): "child" | undefined {
 }
 
 /**
- * A child started before the launcher has worked out its grants, with the grants the same command
- * line had last time: it boots while the launcher reads the job file, and waits for the handoff,
- * running nothing before it. The launcher hands over to it only when the grants are the same.
+ * A command line that may start its child early: its key in the launch records, and the child
+ * started with the grants it had last time, if it had any. The child boots while the launcher
+ * reads the job file, and waits for the handoff, running nothing before it; the launcher hands
+ * over to it only when the grants and the environment are still the same.
  */
+export interface EarlyStart {
+  /** The command line's key in the launch records. */
+  key: string;
+  child?: EarlyChild;
+}
+
+/** A child started before the launcher has worked out its grants. */
 export interface EarlyChild {
   /** The grant flags it was started with. */
   flags: string[];
   /** The environment it inherited. */
   environment: Record<string, string>;
-  /** The command line's key in the launch records. */
-  key: string;
   /** The child, for the run: {@linkcode EarlyChild.cancel} no longer touches it. */
   take(): Deno.ChildProcess;
   /** Kills it, unless it was taken: its grants are not the run's, or no child is wanted. */
@@ -143,12 +149,12 @@ function withoutUserinfo(text: string): string {
 
 /**
  * Starts the child of `argv` at once, with the grants this command line had the last time it was
- * run here; undefined when it has none remembered.
+ * run here, when it has them remembered.
  */
-export function startEarly(argv: string[]): EarlyChild | undefined {
+export function startEarly(argv: string[]): EarlyStart {
   const key = launchKey(argv);
   const flags = readLaunches().find(([each]) => each === key)?.[1];
-  if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string")) return undefined;
+  if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string")) return { key };
   let environment: Record<string, string>;
   let child: Deno.ChildProcess;
   try {
@@ -156,15 +162,14 @@ export function startEarly(argv: string[]): EarlyChild | undefined {
     environment = Deno.env.toObject();
     child = spawnChild(flags, argv);
   } catch {
-    return undefined;
+    return { key };
   }
   // Never signalled once it has ended or been taken: its pid may be another process's by then.
   let done = false;
   child.status.then(() => done = true, () => done = true);
-  return {
+  const early: EarlyChild = {
     flags,
     environment,
-    key,
     take: () => {
       done = true;
       return child;
@@ -178,6 +183,7 @@ export function startEarly(argv: string[]): EarlyChild | undefined {
     },
     ended: () => child.status.then(() => {}, () => {}),
   };
+  return { key, child: early };
 }
 
 /** Remembers the grant flags of the command line `key`, for the next early start. */
@@ -261,14 +267,13 @@ function sessionStarter(): string | undefined {
 }
 
 /**
- * Runs `request.argv` in a child Deno with `request.grants`; resolves with its exit code.
+ * Runs `request.argv` in a child Deno with `request.grants`; resolves with its exit code. With
+ * `early`, the child started early is used if it fits, and the grants are remembered.
  *
  * @throws {RangeError} when a grant cannot be written as a flag (a path with a comma)
  */
-export async function relaunch(
-  request: RelaunchRequest,
-  started?: EarlyChild,
-): Promise<number> {
+export async function relaunch(request: RelaunchRequest, early?: EarlyStart): Promise<number> {
+  const started = early?.child;
   const flags = grantFlags(request.grants);
   let child: Deno.ChildProcess;
   // The same grants, and the same environment: `--env-file` adds to the launcher's as it reads.
@@ -301,7 +306,7 @@ export async function relaunch(
       (await import("../pools/frames.ts")).encodeFrame(message);
     await writer.write(frame).catch(() => {});
     // While the child works: its grants, for the next run of this command line.
-    remember(started?.key ?? launchKey(request.argv), flags);
+    if (early) remember(early.key, flags);
     const status = await child.status;
     if (status.signal === null) return status.code;
     return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
