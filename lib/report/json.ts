@@ -22,9 +22,38 @@ const JOBS_MARK = "\u0000jobs";
  * ```
  */
 export function reportJson(report: Report): string {
-  const jobs = report.jobs.length === 0
-    ? "[]"
-    : `[\n    ${report.jobs.map((job) => JSON.stringify(job)).join(",\n    ")}\n  ]`;
+  return [...reportJsonChunks(report)].join("");
+}
+
+/**
+ * {@linkcode reportJson}'s text in pieces, so that a report of many jobs can be written without
+ * the whole text in memory at once: the report around its jobs, then `jobsPerChunk` job lines at a
+ * time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reportJson, reportJsonChunks } from "./json.ts";
+ * const jobs = Array.from({ length: 5 }, (_, i) => ({ name: `j${i}`, status: "ok" }));
+ * const report = { version: 1, jobs, wallMs: 3 } as never;
+ * const chunks = [...reportJsonChunks(report, 2)];
+ * assert.equal(chunks.length, 5); // before the jobs, three pieces of jobs, after them
+ * assert.equal(chunks.join(""), reportJson(report));
+ * ```
+ */
+export function* reportJsonChunks(report: Report, jobsPerChunk = 1000): Generator<string> {
   const rest = JSON.stringify({ ...report, jobs: JOBS_MARK }, null, 2);
-  return `${rest.replace(JSON.stringify(JOBS_MARK), () => jobs)}\n`;
+  const at = rest.indexOf(JSON.stringify(JOBS_MARK));
+  const { jobs } = report;
+  if (jobs.length === 0) {
+    yield `${rest.slice(0, at)}[]`;
+  } else {
+    yield `${rest.slice(0, at)}[\n    `;
+    for (let start = 0; start < jobs.length; start += jobsPerChunk) {
+      const lines = jobs.slice(start, start + jobsPerChunk).map((job) => JSON.stringify(job));
+      const last = start + jobsPerChunk >= jobs.length;
+      yield `${lines.join(",\n    ")}${last ? "\n  ]" : ",\n    "}`;
+    }
+  }
+  yield `${rest.slice(at + JSON.stringify(JOBS_MARK).length)}\n`;
 }

@@ -11,8 +11,8 @@ import type { Plan } from "../jobfile/job.ts";
 import { type Mode, settingsFor } from "./modes.ts";
 import type { Report } from "../report/types.ts";
 import { ReportBuilder } from "../report/model.ts";
-import { reportJson } from "../report/json.ts";
-import { writeTextFileAtomic, writeTextFileAtomicSync } from "../util/write_atomic.ts";
+import { reportJson, reportJsonChunks } from "../report/json.ts";
+import { writeChunksAtomic, writeTextFileAtomicSync } from "../util/write_atomic.ts";
 import { onHardExit } from "../util/exit_hooks.ts";
 import { InterruptedError } from "../errors.ts";
 import type { TimelinePaths } from "../report/outputs.ts";
@@ -194,7 +194,8 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     await jobCache?.save();
   }
   const report = finalReport();
-  await writeTextFileAtomic(plan.report, reportJson(report));
+  // In pieces: a report of many jobs is never one string, nor its bytes.
+  await writeChunksAtomic(plan.report, reportJsonChunks(report));
   if (timelines.trace !== undefined || timelines.html !== undefined) {
     // Loaded only when asked for (--trace, --html).
     const [{ writeTimelines }, { runsOf }] = await Promise.all([

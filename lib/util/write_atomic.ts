@@ -27,15 +27,43 @@ export function writeTextFileAtomic(path: string, text: string): Promise<void> {
 }
 
 /** Writes `bytes` to `path` atomically, creating the folder if needed. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+export function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  return writeChunksAtomic(path, [bytes]);
+}
+
+/**
+ * Writes `chunks` one after another to `path` atomically, creating the folder if needed: text of
+ * any length without all of it in memory at once, as each chunk is made when it is written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeChunksAtomic } from "./write_atomic.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeChunksAtomic(`${dir}/a.txt`, ["one ", new TextEncoder().encode("two"), "\n"]);
+ *   assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "one two\n");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function writeChunksAtomic(
+  path: string,
+  chunks: Iterable<string | Uint8Array>,
+): Promise<void> {
   const folder = dirname(path);
   await Deno.mkdir(folder, { recursive: true });
   const temporary = join(folder, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.tmp`);
+  const encoder = new TextEncoder();
   try {
     const file = await Deno.open(temporary, { write: true, createNew: true });
     try {
-      let offset = 0;
-      while (offset < bytes.byteLength) offset += await file.write(bytes.subarray(offset));
+      for (const chunk of chunks) {
+        const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+        let offset = 0;
+        while (offset < bytes.byteLength) offset += await file.write(bytes.subarray(offset));
+      }
       await file.syncData();
     } finally {
       file.close();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { reportJson } from "../../lib/report/json.ts";
+import { reportJson, reportJsonChunks } from "../../lib/report/json.ts";
 import type { Report } from "../../lib/report/types.ts";
 
 /** A report's shape with `jobs`; the rest of its fields do not matter to the text. */
@@ -32,4 +32,17 @@ Deno.test("reportJson: a report with no jobs", () => {
   const text = reportJson(report);
   assert.deepEqual(JSON.parse(text), report);
   assert.ok(text.includes('"jobs": []'));
+});
+
+Deno.test("reportJsonChunks: the report in pieces of jobs, whatever the count, reads back whole", () => {
+  for (const count of [0, 1, 2, 999, 1000, 1001, 2500]) {
+    const jobs = Array.from({ length: count }, (_, i) => ({ name: `j${i}`, status: "ok" }));
+    const report = reportWith(jobs);
+    const chunks = [...reportJsonChunks(report, 1000)];
+    assert.equal(chunks.length, 2 + Math.ceil(count / 1000));
+    const text = chunks.join("");
+    assert.deepEqual(JSON.parse(text), report, `${count} jobs`);
+    assert.equal(text.split("\n").filter((line) => line.startsWith('    {"name"')).length, count);
+    assert.equal(text, reportJson(report));
+  }
 });
