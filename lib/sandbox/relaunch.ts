@@ -77,6 +77,8 @@ export function sandboxedAs(): "child" | undefined {
 export interface EarlyStart {
   /** The command line's key in the launch records. */
   key: string;
+  /** The launch records as they were read. */
+  launches: Launches;
   child?: EarlyChild;
 }
 
@@ -153,8 +155,11 @@ function withoutUserinfo(text: string): string {
  */
 export function startEarly(argv: string[]): EarlyStart {
   const key = launchKey(argv);
-  const flags = readLaunches().find(([each]) => each === key)?.[1];
-  if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string")) return { key };
+  const launches = readLaunches();
+  const flags = launches.find(([each]) => each === key)?.[1];
+  if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string")) {
+    return { key, launches };
+  }
   let environment: Record<string, string>;
   let child: Deno.ChildProcess;
   try {
@@ -162,7 +167,7 @@ export function startEarly(argv: string[]): EarlyStart {
     environment = Deno.env.toObject();
     child = spawnChild(flags, argv);
   } catch {
-    return { key };
+    return { key, launches };
   }
   // Never signalled once it has ended or been taken: its pid may be another process's by then.
   let done = false;
@@ -183,12 +188,11 @@ export function startEarly(argv: string[]): EarlyStart {
     },
     ended: () => child.status.then(() => {}, () => {}),
   };
-  return { key, child: early };
+  return { key, launches, child: early };
 }
 
 /** Remembers the grant flags of the command line `key`, for the next early start. */
-function remember(key: string, flags: string[]): void {
-  const launches = readLaunches();
+function remember({ key, launches }: EarlyStart, flags: string[]): void {
   const known = launches.find(([each]) => each === key)?.[1];
   if (known && sameList(known, flags)) return;
   if (flags.reduce((size, flag) => size + flag.length, 0) > MOST_FLAG_CHARACTERS) return;
@@ -306,7 +310,7 @@ export async function relaunch(request: RelaunchRequest, early?: EarlyStart): Pr
       (await import("../pools/frames.ts")).encodeFrame(message);
     await writer.write(frame).catch(() => {});
     // While the child works: its grants, for the next run of this command line.
-    if (early) remember(early.key, flags);
+    if (early) remember(early, flags);
     const status = await child.status;
     if (status.signal === null) return status.code;
     return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);

@@ -23,7 +23,7 @@ import { basename, dirname, join } from "./posix_path.ts";
  * ```
  */
 export function writeTextFileAtomic(path: string, text: string): Promise<void> {
-  return writeFileAtomic(path, new TextEncoder().encode(text));
+  return writeChunksAtomic(path, [text]);
 }
 
 /** Writes `bytes` to `path` atomically, creating the folder if needed. */

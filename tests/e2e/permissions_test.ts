@@ -226,11 +226,9 @@ Deno.test("taskpool run: a launcher killed before its handoff leaves the child i
   await Deno.remove(`${dir.path}/out/ran.txt`);
 
   const launcher = spawnCli(args, { cwd: dir.path });
-  let child: number | undefined;
-  for (let tries = 0; child === undefined && tries < 500; tries++) {
-    child = runProcess(launcher.pid);
-    if (child === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  // Opened once the launcher reads it, which is after it started its child.
+  const holding = await Deno.open(fifo, { write: true });
+  const child = runProcess(launcher.pid);
   assert.ok(child !== undefined, "a child was started before the report was read");
   launcher.kill("SIGKILL");
   await launcher.status; // its output ends only when the child, which shares it, has ended
@@ -240,6 +238,7 @@ Deno.test("taskpool run: a launcher killed before its handoff leaves the child i
   }).output();
   const endedAlone = ended.success && !isRunning(child);
   if (!endedAlone) Deno.kill(child, "SIGKILL");
+  holding.close();
   await launcher.output();
   assert.ok(endedAlone, "the child ended with its launcher");
   assert.equal(await Deno.stat(`${dir.path}/out/ran.txt`).catch(() => null), null);
