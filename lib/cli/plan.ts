@@ -74,7 +74,7 @@ export async function planCommand(
       `io ${plan.concurrency.io} (${plan.concurrency.perHost} per host), cpu ${plan.concurrency.cpu}` +
       limitsText(plan.concurrency) + "\n",
   );
-  const width = Math.min(40, Math.max(...ordered.map((job) => job.name.length)));
+  const width = ordered.reduce((widest, job) => Math.min(40, Math.max(widest, job.name.length)), 0);
   for (const [index, job] of ordered.entries()) {
     const needs = job.needs.length ? `  needs ${summariseNeeds(job.needs)}` : "";
     io.stdout(

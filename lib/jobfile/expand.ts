@@ -145,15 +145,22 @@ export async function expandJobFile(
     };
     const expanded = await kind.expand(entry, context);
     members.set(entry.name, expanded.map((job) => job.name));
-    jobs.push(...expanded);
-    byKind.set(kind.name, [...byKind.get(kind.name) ?? [], ...expanded]);
+    // One at a time: a spread of a million jobs (a long `urls_from`) overflows the stack.
+    const ofKind = byKind.get(kind.name) ?? [];
+    byKind.set(kind.name, ofKind);
+    for (const job of expanded) {
+      jobs.push(job);
+      ofKind.push(job);
+    }
   }
 
-  // Needs name job-file entries; a fan-out entry stands for all its members.
-  const entryByName = new Map(file.jobs.map((entry) => [entry.name, entry]));
-  for (const job of jobs) {
-    job.needs = entryByName.get(job.group)!.needs.flatMap((need) => members.get(need) ?? []);
-  }
+  // Needs name job-file entries; a fan-out entry stands for all its members. The members of
+  // one entry share its list, and an entry without needs the empty one.
+  const needsOf = new Map(file.jobs.map((entry) => [
+    entry.name,
+    entry.needs.length === 0 ? NO_NEEDS : entry.needs.flatMap((need) => members.get(need) ?? []),
+  ]));
+  for (const job of jobs) job.needs = needsOf.get(job.group)!;
 
   const entryIndex = new Map(file.jobs.map((entry, index) => [entry.name, index]));
   for (const kind of kinds) {
@@ -187,6 +194,9 @@ function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
     Object.entries(values).filter(([, value]) => value !== undefined),
   ) as Partial<T>;
 }
+
+/** The needs of a job that has none (most): one list for all, never added to. */
+const NO_NEEDS: string[] = [];
 
 const PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----";
 

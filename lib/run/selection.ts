@@ -78,7 +78,7 @@ export function selectJobs(jobs: readonly Job[], selection: Selection): Selected
       const name = stack.pop()!;
       if (wanted.has(name) || done?.has(name)) continue;
       wanted.add(name);
-      stack.push(...byName.get(name)!.needs);
+      for (const need of byName.get(name)!.needs) stack.push(need);
     }
     keep = new Set([...keep].filter((name) => wanted.has(name)));
   }
@@ -86,7 +86,11 @@ export function selectJobs(jobs: readonly Job[], selection: Selection): Selected
   // What needs a skipped job, transitively: it could never start.
   const dependents = new Map<string, string[]>();
   for (const job of jobs) {
-    for (const need of job.needs) dependents.set(need, [...(dependents.get(need) ?? []), job.name]);
+    for (const need of job.needs) {
+      const list = dependents.get(need);
+      if (list) list.push(job.name);
+      else dependents.set(need, [job.name]);
+    }
   }
   const out = new Set<string>();
   const stack = [...skipped];
@@ -94,7 +98,7 @@ export function selectJobs(jobs: readonly Job[], selection: Selection): Selected
     const name = stack.pop()!;
     if (out.has(name)) continue;
     out.add(name);
-    stack.push(...(dependents.get(name) ?? []));
+    for (const dependent of dependents.get(name) ?? []) stack.push(dependent);
   }
   const skippedWithNeeds = jobs.map((job) => job.name)
     .filter((name) => out.has(name) && !skipped.has(name) && keep.has(name));

@@ -385,3 +385,27 @@ Deno.test("loadPlan() rejects an output or report under /dev, which no run's job
   assert.match(flagged.message, /^--output: \/dev\/shm\/x is under \/dev/);
   assert.equal(await Deno.stat("/dev/shm/taskpool-out").catch(() => "none"), "none");
 });
+
+Deno.test("loadPlan() expands a urls_from of 200,000 URLs, and a job that needs them waits for all", async () => {
+  await using dir = await tempDir();
+  const count = 200_000;
+  const urls = Array.from({ length: count }, (_, i) => `http://h/${i}.bin\n`).join("");
+  await dir.write("urls.txt", urls);
+  const file = await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      "  - { name: get, download: { urls_from: urls.txt, to: files/ } }",
+      "  - { name: after, run: [true], needs: [get] }",
+    ].join("\n"),
+  );
+  const plan = await loadPlan(file, { kinds: KINDS, env: noEnv });
+  assert.equal(plan.jobs.length, count + 1);
+  const last = plan.jobs[count - 1] as DownloadJob;
+  assert.deepEqual([last.name, last.relativePath], [
+    `get/${count - 1}.bin`,
+    `files/${count - 1}.bin`,
+  ]);
+  assert.equal(plan.jobs[count]!.needs.length, count);
+  assert.equal(plan.jobs[count]!.needs[count - 1], `get/${count - 1}.bin`);
+});
