@@ -128,13 +128,14 @@ export async function executePlan(
           summary: report.summary,
           report: plan.report,
           output: plan.output,
-          failures: report.jobs
+          failures: report.named
             .filter((job) => job.status === "failed")
             .map((job) => ({ name: job.name, error: job.error })),
         })
       }\n`);
     } else {
-      io.stdout(`${formatSummary(report, { color: io.color, reportPath: plan.report })}\n`);
+      const named = { ...report, jobs: report.named };
+      io.stdout(`${formatSummary(named, { color: io.color, reportPath: plan.report })}\n`);
     }
     return report.exitCode;
   } finally {

@@ -13,6 +13,7 @@ import type { Plan } from "../jobfile/job.ts";
 import type { Mode, ResolvedMode } from "../run/modes.ts";
 import type { Report, ReportJob } from "../report/types.ts";
 import { runPlan } from "../run/run_plan.ts";
+import { readReport } from "../report/read.ts";
 
 /** Options for {@linkcode compareModes}. */
 export interface CompareOptions {
@@ -91,13 +92,15 @@ export async function compareModes(options: CompareOptions): Promise<Comparison>
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       });
       const plan = await loadPlan(runFolder);
-      const report = await runPlan(plan, {
+      await runPlan(plan, {
         kinds,
         mode,
         force: true,
         ...(signal ? { signal } : {}),
         ...(onEvent ? { onEvent } : {}),
       });
+      // Read back whole: the jobs' timings are in the file.
+      const report = await readReport(plan.report);
       const run = { mode, used: report.mode.used, round, folder: runFolder, report };
       runs.push(run);
       onRun?.(run);

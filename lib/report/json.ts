@@ -42,18 +42,33 @@ export function reportJson(report: Report): string {
  * ```
  */
 export function* reportJsonChunks(report: Report, jobsPerChunk = 1000): Generator<string> {
-  const rest = JSON.stringify({ ...report, jobs: JOBS_MARK }, null, 2);
-  const at = rest.indexOf(JSON.stringify(JOBS_MARK));
   const { jobs } = report;
+  const { before, after } = reportJsonFrame(report);
   if (jobs.length === 0) {
-    yield `${rest.slice(0, at)}[]`;
+    yield `${before}[]`;
   } else {
-    yield `${rest.slice(0, at)}[\n    `;
+    yield `${before}[\n${JOB_INDENT}`;
     for (let start = 0; start < jobs.length; start += jobsPerChunk) {
       const lines = jobs.slice(start, start + jobsPerChunk).map((job) => JSON.stringify(job));
       const last = start + jobsPerChunk >= jobs.length;
-      yield `${lines.join(",\n    ")}${last ? "\n  ]" : ",\n    "}`;
+      yield `${lines.join(`,\n${JOB_INDENT}`)}${last ? "\n  ]" : `,\n${JOB_INDENT}`}`;
     }
   }
-  yield `${rest.slice(at + JSON.stringify(JOBS_MARK).length)}\n`;
+  yield after;
+}
+
+/** The indent of a job's line in report.json. */
+export const JOB_INDENT = "    ";
+
+/**
+ * The text of report.json around its jobs, whose list (`[`, the lines, `]`) goes between `before`
+ * and `after`: one job a line, each after {@linkcode JOB_INDENT}, the last followed by `\n  ]`.
+ */
+export function reportJsonFrame(report: Omit<Report, "jobs">): { before: string; after: string } {
+  const rest = JSON.stringify({ ...report, jobs: JOBS_MARK }, null, 2);
+  const at = rest.indexOf(JSON.stringify(JOBS_MARK));
+  return {
+    before: rest.slice(0, at),
+    after: `${rest.slice(at + JSON.stringify(JOBS_MARK).length)}\n`,
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * The JSON timing report: its shape, and a builder that follows a run's events so a valid
- * report can be produced at any moment, also when the run is interrupted half-way.
+ * The JSON timing report: a builder that follows a run's events so that a valid report can be
+ * written at any moment, also when the run is interrupted half-way.
  *
  * @module
  */
@@ -9,6 +9,9 @@ import type { AttemptRecord, JobOutcome, JobStatus, RunEvent } from "../schedule
 import type { Concurrency, Job } from "../jobfile/job.ts";
 import type { KindDefinition, Kinds } from "../kind_definition.ts";
 import { EXIT } from "../exit_codes.ts";
+import { JobLines } from "./job_lines.ts";
+import { JOB_INDENT, reportJsonFrame } from "./json.ts";
+import { writeChunksAtomic, writeChunksAtomicSync } from "../util/write_atomic.ts";
 import {
   type Report,
   REPORT_VERSION,
@@ -31,29 +34,82 @@ export interface ReportBuilderOptions {
   kinds?: Kinds;
   /** The static shard the run is (`K/N`). @default none */
   shard?: string | undefined;
+  /**
+   * A path for a file that holds the jobs' lines while the run goes (see {@linkcode JobLines}):
+   * a run of millions of jobs then keeps none of them in memory. @default in memory
+   */
+  spool?: string;
+}
+
+/** How a run ended, for {@linkcode ReportBuilder.write}. */
+export interface RunEnd {
+  wallMs: number;
+  /** The run was stopped (its signal aborted). @default false */
+  interrupted?: boolean;
+  /** The signal that stopped it, which decides the exit code (130, 143). */
+  stoppedBy?: "SIGINT" | "SIGTERM" | undefined;
+  peakRssBytes?: number;
+  peakTotalRssBytes?: number;
 }
 
 /**
- * Collects a run's events into a {@linkcode Report}.
+ * A run's report as its caller gets it: every field of report.json but its jobs, which stay in
+ * the file, and the jobs a summary names.
+ */
+export interface RunReport extends Omit<Report, "jobs"> {
+  /**
+   * Every job that did not succeed, and the {@linkcode SLOWEST_NAMED} slowest that did, in the
+   * run's order: what the summary at the end of a run lists.
+   */
+  named: ReportJob[];
+}
+
+/** The successful jobs a {@linkcode RunReport} names: the slowest, as many as a summary lists. */
+export const SLOWEST_NAMED = 5;
+
+/** Job lines per piece of the report's text. */
+const JOBS_PER_CHUNK = 1000;
+
+/**
+ * Collects a run's events into its report: each job's entry is made when the job finishes and kept
+ * as its line of report.json (in memory, or in a spool file), with the counts and the jobs a
+ * summary names, so that a valid report can be written at any moment, also when the run is
+ * interrupted half-way, and a run of millions of jobs holds neither their outcomes nor the report.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ReportBuilder } from "./model.ts";
- * const builder = new ReportBuilder({ file: "jobs.yaml", output: "/tmp/out", concurrency: { io: 1, cpu: 1, perHost: 1 } });
- * const report = builder.build({ wallMs: 0 });
- * assert(report.summary.total === 0 && report.exitCode === 0);
- * assert.equal(builder.build({ wallMs: 5, interrupted: true, stoppedBy: "SIGTERM" }).exitCode, 143);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const options = { file: "jobs.yaml", output: dir, concurrency: { io: 1, cpu: 1, perHost: 1 } };
+ *   using builder = new ReportBuilder(options);
+ *   const report = await builder.write(`${dir}/report.json`, { wallMs: 0 });
+ *   assert(report.summary.total === 0 && report.exitCode === 0);
+ *   const written = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+ *   assert.deepEqual(written.jobs, []);
+ *   const stopped = builder.writeSync(`${dir}/report.json`, { wallMs: 5, stoppedBy: "SIGTERM" });
+ *   assert.equal(stopped.exitCode, 143);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
-export class ReportBuilder {
+export class ReportBuilder implements Disposable {
   readonly #options: ReportBuilderOptions;
   readonly #kinds: ReadonlyMap<string, KindDefinition>;
   readonly #startedAt: Date;
   #jobs: readonly Job[] = [];
-  readonly #outcomes = new Map<string, JobOutcome>();
+  #lines: JobLines | undefined;
+  /** Attempts of jobs still running, by name: a job cancelled later reports them. */
   readonly #attempts = new Map<string, AttemptRecord[]>();
-  #interrupted = false;
+  /** The outcomes of cancelled jobs, by place: their entries depend on how the run ends. */
+  readonly #cancelled = new Map<number, JobOutcome>();
+  /** Jobs that did not succeed (but cancelled ones), by place. */
+  readonly #unsuccessful = new Map<number, ReportJob>();
+  /** The slowest successful jobs so far, slowest first, with their places. */
+  #slowest: [number, ReportJob][] = [];
+  readonly #counts = { ok: 0, cached: 0, failed: 0, skipped: 0, bytes: 0 };
 
   constructor(options: ReportBuilderOptions) {
     this.#options = options;
@@ -66,6 +122,7 @@ export class ReportBuilder {
     switch (event.type) {
       case "run-started":
         this.#jobs = event.jobs;
+        this.#lines = spooled(event.jobs.length, this.#options.spool);
         break;
       case "job-started": {
         const attempt = { startMs: event.at, endMs: event.at, lane: event.lane };
@@ -76,9 +133,7 @@ export class ReportBuilder {
         break;
       }
       case "job-finished":
-        this.#outcomes.set(event.job.name, event.outcome);
-        // Its outcome lists its attempts: the ones kept here are for a job that has none.
-        this.#attempts.delete(event.job.name);
+        this.#finished(event.job, event.index, event.outcome);
         break;
       case "job-queued":
       case "job-retrying":
@@ -90,27 +145,86 @@ export class ReportBuilder {
     }
   };
 
-  /**
-   * The report as of now, with the exit code the run ends with; jobs without an outcome are
-   * reported cancelled.
-   */
-  build(
-    options: {
-      wallMs: number;
-      /** The run was stopped (its signal aborted). @default false */
-      interrupted?: boolean;
-      /** The signal that stopped it, which decides the exit code (130, 143). */
-      stoppedBy?: "SIGINT" | "SIGTERM" | undefined;
-      peakRssBytes?: number;
-      peakTotalRssBytes?: number;
-    },
-  ): Report {
-    const { wallMs, interrupted = false, stoppedBy, peakRssBytes = Deno.memoryUsage().rss } =
-      options;
-    const { peakTotalRssBytes = peakRssBytes } = options;
-    this.#interrupted = interrupted;
-    const jobs = this.#jobs.map((job) => this.#reportJob(job, wallMs));
-    const summary = summarize(jobs);
+  /** Writes the report to `path` atomically, as of now, and resolves with it but its jobs. */
+  async write(path: string, end: RunEnd): Promise<RunReport> {
+    const { report, chunks } = this.#end(end);
+    await writeChunksAtomic(path, chunks);
+    return report;
+  }
+
+  /** {@linkcode write}, synchronously: for the last moments before an immediate exit. */
+  writeSync(path: string, end: RunEnd): RunReport {
+    const { report, chunks } = this.#end(end);
+    writeChunksAtomicSync(path, chunks);
+    return report;
+  }
+
+  [Symbol.dispose](): void {
+    this.#lines?.[Symbol.dispose]();
+  }
+
+  #finished(job: Job, index: number, outcome: JobOutcome) {
+    // Its outcome lists its attempts: the ones kept here are for a job that has none.
+    this.#attempts.delete(job.name);
+    if (outcome.status === "cancelled") {
+      this.#cancelled.set(index, outcome);
+      return;
+    }
+    const entry = this.#reportJob(job, outcome, false);
+    this.#counts[entry.status as "ok"]++;
+    this.#counts.bytes += entry.bytes ?? 0;
+    this.#lines!.add(index, JSON.stringify(entry));
+    if (entry.status !== "ok" && entry.status !== "cached") this.#unsuccessful.set(index, entry);
+    else if (entry.status === "ok" && entry.startMs !== null) this.#keepIfSlow(index, entry);
+  }
+
+  #keepIfSlow(index: number, entry: ReportJob) {
+    const slowest = this.#slowest;
+    if (slowest.length === SLOWEST_NAMED && slowest.at(-1)![1].durationMs >= entry.durationMs) {
+      return;
+    }
+    slowest.push([index, entry]);
+    slowest.sort((a, b) => b[1].durationMs - a[1].durationMs || a[0] - b[0]);
+    if (slowest.length > SLOWEST_NAMED) slowest.pop();
+  }
+
+  /** The report as of now, but its jobs; and its text in pieces, made as they are written. */
+  #end(end: RunEnd): { report: RunReport; chunks: Iterable<string | Uint8Array> } {
+    const { wallMs, interrupted = false, stoppedBy, peakRssBytes = Deno.memoryUsage().rss } = end;
+    const { peakTotalRssBytes = peakRssBytes } = end;
+    const jobs = this.#jobs;
+    this.#lines ??= new JobLines(0);
+    // The jobs without a line yet (cancelled, or not finished: reported cancelled), entered now.
+    const late = new Map<number, ReportJob>();
+    for (const [index, outcome] of this.#cancelled) {
+      late.set(index, this.#reportJob(jobs[index]!, outcome, interrupted));
+    }
+    for (let index = 0; index < jobs.length; index++) {
+      if (this.#lines.has(index) || late.has(index)) continue;
+      const job = jobs[index]!;
+      const attempts = this.#attempts.get(job.name) ?? [];
+      const outcome: JobOutcome = {
+        status: "cancelled",
+        attempts,
+        readyMs: undefined,
+        startMs: attempts[0]?.startMs,
+        endMs: wallMs,
+        result: undefined,
+        error: new Error("the run ended before this job finished"),
+      };
+      late.set(index, this.#reportJob(job, outcome, interrupted));
+    }
+    const counts = this.#counts;
+    const summary: ReportSummary = {
+      total: jobs.length,
+      ok: counts.ok,
+      cached: counts.cached,
+      failed: counts.failed,
+      skipped: counts.skipped,
+      cancelled: late.size,
+      bytes: counts.bytes,
+    };
+    for (const entry of late.values()) summary.bytes += entry.bytes ?? 0;
     const succeeded = summary.ok + summary.cached;
     const exitCode = stoppedBy === "SIGTERM"
       ? EXIT.sigterm
@@ -119,7 +233,7 @@ export class ReportBuilder {
       : succeeded === jobs.length
       ? EXIT.ok
       : EXIT.jobsFailed;
-    return {
+    const rest: Omit<Report, "jobs"> = {
       version: REPORT_VERSION,
       file: this.#options.file,
       output: this.#options.output,
@@ -142,20 +256,54 @@ export class ReportBuilder {
       },
       ...(this.#options.shard ? { shard: this.#options.shard } : {}),
       summary,
-      jobs,
     };
+    const named = new Map([...this.#unsuccessful, ...late, ...this.#slowest]);
+    const report: RunReport = {
+      ...rest,
+      named: [...named].sort((a, b) => a[0] - b[0]).map(([, entry]) => entry),
+    };
+    return { report, chunks: this.#chunks(rest, late) };
   }
 
-  #reportJob(job: Job, nowMs: number): ReportJob {
-    const outcome: JobOutcome = this.#outcomes.get(job.name) ?? {
-      status: "cancelled",
-      attempts: this.#attempts.get(job.name) ?? [],
-      readyMs: undefined,
-      startMs: this.#attempts.get(job.name)?.[0]?.startMs,
-      endMs: nowMs,
-      result: undefined,
-      error: new Error("the run ended before this job finished"),
-    };
+  /** report.json's text: the lines kept, and those of `late`, in the jobs' order. */
+  *#chunks(
+    rest: Omit<Report, "jobs">,
+    late: ReadonlyMap<number, ReportJob>,
+  ): Generator<string | Uint8Array> {
+    const { before, after } = reportJsonFrame(rest);
+    const count = this.#jobs.length;
+    if (count === 0) {
+      yield `${before}[]${after}`;
+      return;
+    }
+    yield `${before}[\n${JOB_INDENT}`;
+    const lines = this.#lines!;
+    for (let start = 0; start < count; start += JOBS_PER_CHUNK) {
+      const end = Math.min(count, start + JOBS_PER_CHUNK);
+      const { bytes, missing } = lines.read(start, end, JOB_INDENT);
+      // The late ones, in their places among the kept (rare: a run that was stopped).
+      if (missing.length === 0) yield bytes;
+      else yield this.#merged(start, end, bytes, late);
+      yield end === count ? "\n  ]" : `,\n${JOB_INDENT}`;
+    }
+    yield after;
+  }
+
+  /** The lines of the jobs from `start` to `end`: those kept (`kept`, joined) with `late`'s. */
+  #merged(start: number, end: number, kept: Uint8Array, late: ReadonlyMap<number, ReportJob>) {
+    const keptLines = kept.byteLength === 0
+      ? []
+      : new TextDecoder().decode(kept).split(`,\n${JOB_INDENT}`);
+    const lines: string[] = [];
+    let next = 0;
+    for (let index = start; index < end; index++) {
+      const entry = late.get(index);
+      lines.push(entry ? JSON.stringify(entry) : keptLines[next++]!);
+    }
+    return lines.join(`,\n${JOB_INDENT}`);
+  }
+
+  #reportJob(job: Job, outcome: JobOutcome, interrupted: boolean): ReportJob {
     const attempts = outcome.attempts;
     const last = attempts.at(-1);
     const entry: ReportJob = {
@@ -181,7 +329,7 @@ export class ReportBuilder {
     };
     if (outcome.status !== "ok" && outcome.status !== "cached" && outcome.error !== undefined) {
       entry.error = reportError(outcome.error, outcome.status);
-      if (outcome.status === "cancelled" && this.#interrupted) entry.interrupted = true;
+      if (outcome.status === "cancelled" && interrupted) entry.interrupted = true;
     }
     const cached = outcome.result?.cached;
     if (cached !== undefined) entry.cached = cached;
@@ -228,6 +376,16 @@ export function reportError(error: unknown, status?: JobStatus): ReportError {
       : undefined)
     : undefined;
   return { message: errorMessage(error), code, ...(detail ? { detail } : {}) };
+}
+
+/** Job lines in the file `spool`, or in memory where that file cannot be made. */
+function spooled(count: number, spool: string | undefined): JobLines {
+  if (spool === undefined) return new JobLines(count);
+  try {
+    return new JobLines(count, spool);
+  } catch {
+    return new JobLines(count);
+  }
 }
 
 function round(ms: number): number {

@@ -7,6 +7,12 @@
 import { formatBytes, formatDuration } from "../util/format.ts";
 import type { Report } from "./types.ts";
 
+/**
+ * What a summary is made of: a report, whose `jobs` may be only those the summary names (every
+ * one that did not succeed, and the slowest that did: a run's `named`).
+ */
+export type SummaryOf = Omit<Report, "jobs"> & { jobs: readonly Report["jobs"][number][] };
+
 /** Options for {@linkcode formatSummary}. */
 export interface SummaryOptions {
   /** Use ANSI colours. @default false */
@@ -28,7 +34,7 @@ export interface SummaryOptions {
  * assert(finalLine(summary, 1234) === "taskpool: FAILED 4 jobs: 2 ok, 1 cached, 1 failed, 0 skipped, 0 cancelled in 1.23s");
  * ```
  */
-export function formatSummary(report: Report, options: SummaryOptions = {}): string {
+export function formatSummary(report: SummaryOf, options: SummaryOptions = {}): string {
   const { color = false, reportPath, slowest = 5 } = options;
   const paint = (code: number, text: string) => color ? `\x1b[${code}m${text}\x1b[0m` : text;
   const lines: string[] = [];

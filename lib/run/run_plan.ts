@@ -9,10 +9,8 @@ import type { HttpTransport } from "../http/transport.ts";
 import type { RunEventListener } from "../scheduler/events.ts";
 import type { Plan } from "../jobfile/job.ts";
 import { type Mode, settingsFor } from "./modes.ts";
-import type { Report } from "../report/types.ts";
-import { ReportBuilder } from "../report/model.ts";
-import { reportJson, reportJsonChunks } from "../report/json.ts";
-import { writeChunksAtomic, writeTextFileAtomicSync } from "../util/write_atomic.ts";
+import { ReportBuilder, type RunReport } from "../report/model.ts";
+import { basename, dirname, join } from "../util/posix_path.ts";
 import { onHardExit } from "../util/exit_hooks.ts";
 import { InterruptedError } from "../errors.ts";
 import type { TimelinePaths } from "../report/outputs.ts";
@@ -65,10 +63,10 @@ const WORKER_TASKS_AHEAD = 512;
 
 /**
  * Runs a plan and writes its outputs, the report then any timeline asked for, with the exit code
- * the run ends with; resolves with the report (also on job failures). Rejects only when an output
- * cannot be written.
+ * the run ends with; resolves with the report but its jobs, which are in the file (also on job
+ * failures). Rejects only when an output cannot be written.
  */
-export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Report> {
+export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunReport> {
   const {
     kinds,
     signal,
@@ -82,7 +80,11 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
   } = options;
   const settings = settingsFor(mode, plan, kinds);
   const { limits } = settings;
-  const builder = new ReportBuilder({
+  // The report's folder first: the jobs' lines wait in a file there while the run goes.
+  const reportFolder = dirname(plan.report);
+  await Deno.mkdir(reportFolder, { recursive: true });
+  using builder = new ReportBuilder({
+    spool: join(reportFolder, `.${basename(plan.report)}.${Deno.pid}.${crypto.randomUUID()}.jobs`),
     file: plan.file,
     output: plan.output,
     concurrency: limits,
@@ -117,18 +119,15 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
       })
     );
   const started = now();
-  const finalReport = (): Report =>
-    builder.build({
-      wallMs: now() - started,
-      interrupted: signal?.aborted ?? false,
-      stoppedBy: stoppingSignal(signal),
-      peakRssBytes: memory.peak,
-      peakTotalRssBytes: memory.peakTotal,
-    });
+  const end = () => ({
+    wallMs: now() - started,
+    interrupted: signal?.aborted ?? false,
+    stoppedBy: stoppingSignal(signal),
+    peakRssBytes: memory.peak,
+    peakTotalRssBytes: memory.peakTotal,
+  });
   // Exiting at once (a second Ctrl-C) still leaves the report, as the run stood.
-  using _lastWords = onHardExit(() =>
-    writeTextFileAtomicSync(plan.report, reportJson(finalReport()))
-  );
+  using _lastWords = onHardExit(() => builder.writeSync(plan.report, end()));
   const running = new Map<string, JobKind>();
   let jobCache: JobCache | undefined;
   try {
@@ -193,18 +192,19 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<Repo
     await Promise.all([...running.values()].map((kind) => kind.close?.()));
     await jobCache?.save();
   }
-  const report = finalReport();
   // In pieces: a report of many jobs is never one string, nor its bytes.
-  await writeChunksAtomic(plan.report, reportJsonChunks(report));
+  const report = await builder.write(plan.report, end());
   if (timelines.trace !== undefined || timelines.html !== undefined) {
-    // Loaded only when asked for (--trace, --html).
-    const [{ writeTimelines }, { runsOf }] = await Promise.all([
+    // Loaded only when asked for (--trace, --html), and the report read back whole for them.
+    const [{ writeTimelines }, { runsOf }, { readReport }] = await Promise.all([
       import("../report/outputs.ts"),
       import("../report/merge.ts"),
+      import("../report/read.ts"),
     ]);
+    const whole = await readReport(plan.report);
     await writeTimelines(
       timelines,
-      runsOf(report),
+      runsOf(whole),
       `taskpool run of ${plan.file}`,
       kinds.map((kind) => kind.name),
     );

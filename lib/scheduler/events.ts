@@ -65,7 +65,14 @@ export type RunEvent =
     delayMs: number;
   }
   | { type: "job-progress"; at: number; job: Job; bytes: number }
-  | { type: "job-finished"; at: number; job: Job; outcome: JobOutcome }
+  | {
+    type: "job-finished";
+    at: number;
+    job: Job;
+    /** The job's place in the run's jobs (those of `run-started`). */
+    index: number;
+    outcome: JobOutcome;
+  }
   | { type: "run-finished"; at: number };
 
 /** A consumer of run events. */

@@ -51,6 +51,8 @@ export const MAX_BACKOFF_MS = 30_000;
 
 interface State {
   job: Job;
+  /** Its place in the run's jobs. */
+  index: number;
   /** The key its kind's gate admits it under (such as its host); "" when ungated. */
   key: string;
   /** How it may be taken ahead of a free slot (its kind's `queueAhead`), if it may. */
@@ -60,11 +62,11 @@ interface State {
   status: JobStatus | "waiting" | "queued" | "running" | "backoff";
   attempts: AttemptRecord[];
   readyMs: number | undefined;
-  outcome?: JobOutcome;
 }
 
 /**
- * Runs jobs in dependency order and resolves with every job's outcome, by name.
+ * Runs jobs in dependency order and resolves when every job has an outcome. Each outcome is told
+ * once, in its `job-finished` event, and not kept: a run of a million jobs holds only their state.
  * It never rejects because a job failed; a failure is an outcome.
  *
  * @example
@@ -79,14 +81,19 @@ interface State {
  *   kind: "instant", name: "hi", group: "hi", needs: [], retries: 0, timeoutMs: undefined,
  *   backoffMs: 0, source: undefined,
  * };
- * const outcomes = await scheduleJobs([job], { kinds, limits: { io: 1, cpu: 1 } });
- * assert(outcomes.get("hi")?.status === "ok");
+ * const statuses: string[] = [];
+ * await scheduleJobs([job], {
+ *   kinds,
+ *   limits: { io: 1, cpu: 1 },
+ *   onEvent: (event) => void (event.type === "job-finished" && statuses.push(event.outcome.status)),
+ * });
+ * assert.deepEqual(statuses, ["ok"]);
  * ```
  */
 export function scheduleJobs(
   jobs: readonly Job[],
   options: SchedulerOptions,
-): Promise<Map<string, JobOutcome>> {
+): Promise<void> {
   const {
     kinds,
     limits,
@@ -110,10 +117,11 @@ export function scheduleJobs(
     if (!ahead) aheads.set(key, ahead = { key, perSlot: kind.queueAhead!.perSlot });
     return ahead;
   };
-  for (const job of jobs) {
+  for (const [index, job] of jobs.entries()) {
     const kind = kindOf(kinds, job);
     states.set(job.name, {
       job,
+      index,
       key: kind.gate?.keyOf(job) ?? "",
       ahead: aheadOf(kind, job),
       pendingNeeds: job.needs.length,
@@ -150,7 +158,7 @@ export function scheduleJobs(
   };
   const slots: Record<PoolName, Slots> = { io: new Slots(limits.io), cpu: new Slots(limits.cpu) };
   let unfinished = states.size;
-  const { promise, resolve } = Promise.withResolvers<Map<string, JobOutcome>>();
+  const { promise, resolve } = Promise.withResolvers<void>();
 
   const pools = Object.fromEntries([...kinds].map(([name, kind]) => [name, kind.pool]));
   onEvent({ type: "run-started", at: clock(), jobs, limits, pools, transfers });
@@ -161,10 +169,10 @@ export function scheduleJobs(
     extra: Partial<JobOutcome> = {},
     endMs = clock(),
   ) => {
-    if (state.outcome) return;
+    if (isFinal(state.status)) return;
     state.status = status;
     const first = state.attempts[0];
-    state.outcome = {
+    const outcome: JobOutcome = {
       status,
       attempts: state.attempts,
       readyMs: state.readyMs,
@@ -173,11 +181,14 @@ export function scheduleJobs(
       result: undefined,
       ...extra,
     };
+    // Told, not kept: the job's state keeps only its status.
+    state.attempts = NO_ATTEMPTS;
     onEvent({
       type: "job-finished",
-      at: state.outcome.endMs,
+      at: outcome.endMs,
       job: state.job,
-      outcome: state.outcome,
+      index: state.index,
+      outcome,
     });
     if (succeeded(status)) {
       for (const dependent of state.dependents) {
@@ -197,7 +208,7 @@ export function scheduleJobs(
     if (--unfinished === 0) {
       runSignal?.removeEventListener("abort", onRunAbort);
       onEvent({ type: "run-finished", at: clock() });
-      resolve(new Map([...states].map(([name, s]) => [name, s.outcome!])));
+      resolve();
     }
   };
 
@@ -353,7 +364,7 @@ export function scheduleJobs(
 
   if (states.size === 0) {
     onEvent({ type: "run-finished", at: clock() });
-    resolve(new Map());
+    resolve();
   } else if (runSignal?.aborted) {
     stopper.abort(runSignal.reason);
   } else {
@@ -387,6 +398,15 @@ function kindOf(kinds: KindRegistry, job: Job): JobKind {
 function describeStatus(status: JobStatus): string {
   return status === "failed" ? "failed" : `was ${status}`;
 }
+
+/** Whether `status` is a finished job's. */
+function isFinal(status: State["status"]): status is JobStatus {
+  return status !== "waiting" && status !== "queued" && status !== "running" &&
+    status !== "backoff";
+}
+
+/** The attempts of a job that has finished, whose own went with its outcome. */
+const NO_ATTEMPTS: AttemptRecord[] = [];
 
 /** The dependents of a job that has none (most): one list for all, never added to. */
 const NO_DEPENDENTS: State[] = [];

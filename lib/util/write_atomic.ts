@@ -80,11 +80,26 @@ export async function writeChunksAtomic(
  * immediate exit, when no promise will settle.
  */
 export function writeTextFileAtomicSync(path: string, text: string): void {
+  writeChunksAtomicSync(path, [text]);
+}
+
+/** The synchronous form of {@linkcode writeChunksAtomic}. */
+export function writeChunksAtomicSync(path: string, chunks: Iterable<string | Uint8Array>): void {
   const folder = dirname(path);
   Deno.mkdirSync(folder, { recursive: true });
   const temporary = join(folder, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.tmp`);
+  const encoder = new TextEncoder();
   try {
-    Deno.writeTextFileSync(temporary, text, { createNew: true });
+    const file = Deno.openSync(temporary, { write: true, createNew: true });
+    try {
+      for (const chunk of chunks) {
+        const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+        let offset = 0;
+        while (offset < bytes.byteLength) offset += file.writeSync(bytes.subarray(offset));
+      }
+    } finally {
+      file.close();
+    }
     Deno.renameSync(temporary, path);
   } catch (error) {
     try {

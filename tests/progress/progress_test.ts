@@ -21,6 +21,7 @@ const finished = (job: Job, at: number, status: "ok" | "failed", bytes?: number)
   type: "job-finished",
   at,
   job,
+  index: 0,
   outcome: {
     status,
     attempts: [],

@@ -1,11 +1,30 @@
 import assert from "node:assert/strict";
 import { FailFastError } from "../../lib/scheduler/scheduler.ts";
 import { InterruptedError } from "../../lib/errors.ts";
-import type { RunEvent } from "../../lib/scheduler/events.ts";
+import type { JobOutcome, RunEvent } from "../../lib/scheduler/events.ts";
 import type { Job } from "../../lib/jobfile/job.ts";
 import type { CommandResult, RunJob } from "../../tasks/command/job.ts";
-import { scheduleJobs } from "../../lib/scheduler/scheduler.ts";
+import { scheduleJobs as schedule, type SchedulerOptions } from "../../lib/scheduler/scheduler.ts";
 import type { JobKind, KindRegistry, PoolName } from "../../lib/scheduler/kind.ts";
+
+/**
+ * Runs `jobs` through the scheduler and resolves with each one's outcome, by name, in the jobs'
+ * order: the scheduler tells each outcome once, in its `job-finished` event, and keeps none.
+ */
+async function scheduleJobs(
+  jobs: readonly Job[],
+  options: SchedulerOptions,
+): Promise<Map<string, JobOutcome>> {
+  const told: [number, string, JobOutcome][] = [];
+  await schedule(jobs, {
+    ...options,
+    onEvent: (event) => {
+      if (event.type === "job-finished") told.push([event.index, event.job.name, event.outcome]);
+      options.onEvent?.(event);
+    },
+  });
+  return new Map(told.sort((a, b) => a[0] - b[0]).map(([, name, outcome]) => [name, outcome]));
+}
 
 /** A run job with only what the scheduler reads. */
 function job(name: string, options: Partial<RunJob> = {}): RunJob {
