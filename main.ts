@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Command, inProcess } from "./lib/cli/command.ts";
+import { type Command, inProcess, type Prepared } from "./lib/cli/command.ts";
 import { type CliIo, processIo } from "./lib/cli/io.ts";
 import { errorMessage, exitCodeOf, InterruptedError, UsageError } from "./lib/errors.ts";
 import { EXIT } from "./lib/exit_codes.ts";
@@ -96,9 +96,10 @@ export interface MainOptions {
   relaunch?: (request: RelaunchRequest) => Promise<number>;
   /**
    * In a child started for the work: what the launcher's preparation handed over (awaited once
-   * the command's modules are loaded, so that the two overlap).
+   * the command's modules are loaded, so that the two overlap). Called once: what it hands over
+   * is the command's from then on, and nothing else keeps it (a plan's packed jobs).
    */
-  handoff?: unknown;
+  handoff?: () => unknown;
 }
 
 /** Runs the CLI and resolves with the process exit code. */
@@ -131,12 +132,25 @@ export async function main(
       return EXIT.ok;
     }
     const kinds = options.kinds ?? await registry();
-    const prepared = await command.prepare(rest, io, kinds, await options.handoff);
+    let prepared: Prepared | undefined = await command.prepare(
+      rest,
+      io,
+      kinds,
+      await options.handoff?.(),
+    );
     if (prepared.grants && relaunchWith) {
+      const grants = prepared.grants();
+      // Handed over once, then forgotten: this process keeps no plan while its child runs it.
+      let handing: Prepared | undefined = prepared;
+      prepared = undefined;
       return await relaunchWith({
         argv,
-        grants: prepared.grants(),
-        handoff: () => prepared.handoff,
+        grants,
+        handoff: () => {
+          const handoff = handing?.handoff;
+          handing = undefined;
+          return handoff;
+        },
       });
     }
     return await prepared.execute();
@@ -178,6 +192,14 @@ if (import.meta.main) {
   }
   // A child: what the launcher prepared, and a lifeline to it. A launcher that ended before it
   // handed anything over (a Ctrl-C while it read the job file) leaves it nothing to do.
-  const handoff = receiveFromLauncher(raiseTermination, () => Deno.exit(EXIT.sigterm));
-  Deno.exit(await main(Deno.args, processIo(), { handoff }));
+  let handoff: Promise<unknown> | undefined = receiveFromLauncher(
+    raiseTermination,
+    () => Deno.exit(EXIT.sigterm),
+  );
+  const take = () => {
+    const taken = handoff;
+    handoff = undefined;
+    return taken;
+  };
+  Deno.exit(await main(Deno.args, processIo(), { handoff: take }));
 }

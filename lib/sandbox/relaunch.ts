@@ -26,7 +26,8 @@ export const SANDBOXED_VARIABLE = "TASKPOOL_SANDBOXED";
  * V8 flags of the child: a small young generation cuts pauses with many transfers; at that size
  * from the start, loading taskpool's modules needs no collection.
  */
-const V8_FLAGS = "--v8-flags=--max-semi-space-size=4,--min-semi-space-size=4";
+const V8_FLAGS =
+  "--v8-flags=--max-semi-space-size=4,--min-semi-space-size=4,--heap-growing-percent=50";
 
 /**
  * Worker options with permissions, for compute jobs with `isolation: thread`; and taskpool's own
@@ -303,12 +304,7 @@ export async function relaunch(request: RelaunchRequest, early?: EarlyStart): Pr
   });
   const writer = child.stdin.getWriter();
   try {
-    // JSON when it can be (a plan is): the child then reads it with no structured clone, and
-    // neither process loads node:v8.
-    const message = { handoff: request.handoff?.() ?? null };
-    const frame = jsonFrame(message, { dropUndefined: true }) ??
-      (await import("../pools/frames.ts")).encodeFrame(message);
-    await writer.write(frame).catch(() => {});
+    await handOver(writer, request);
     // While the child works: its grants, for the next run of this command line.
     if (early) remember(early, flags);
     const status = await child.status;
@@ -318,6 +314,22 @@ export async function relaunch(request: RelaunchRequest, early?: EarlyStart): Pr
     for (const remove of forwarders) remove();
     await writer.close().catch(() => {});
   }
+}
+
+/**
+ * Writes what `request` hands the child to its stdin, as one frame. In a function of its own, so
+ * that nothing of it (a plan of a million jobs, its text) is kept while the child runs.
+ */
+async function handOver(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  request: RelaunchRequest,
+): Promise<void> {
+  // JSON when it can be (a plan is): the child then reads it with no structured clone, and
+  // neither process loads node:v8.
+  const message = { handoff: request.handoff?.() ?? null };
+  const frame = jsonFrame(message, { dropUndefined: true }) ??
+    (await import("../pools/frames.ts")).encodeFrame(message);
+  await writer.write(frame).catch(() => {});
 }
 
 /**
