@@ -56,12 +56,24 @@ function medianRun(runs: Measured[]): Measured {
 
 const MB = 1e6;
 
+/** The issue's targets at `n` jobs, met or not: 10,000 tiny files within 1.2 x curl and 60 MB,
+ * 100,000 jobs within 250 MB. */
+function targetOf(n: number, ours: Measured, curl?: Measured): string {
+  const met = (ok: boolean) => ok ? "met" : "NOT met";
+  if (n === 10_000 && curl) {
+    const ratio = ours.wholeMs / curl.wholeMs;
+    return `; target 1.2x curl: ${met(ratio <= 1.2)}, 60 MB: ${met(ours.peakRss <= 60 * MB)}`;
+  }
+  if (n === 100_000) return `; target 250 MB: ${met(ours.peakRss <= 250 * MB)}`;
+  return "";
+}
+
 /** Runs the per-job benchmark. */
 export async function benchPerJob(): Promise<void> {
   await using server = await startFileServer();
   const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
   try {
-    const sizes = [1000, 10_000, 40_000];
+    const sizes = [1000, 10_000, 100_000];
     const downloads: Measured[] = [];
     const curls: Measured[] = [];
     for (const n of sizes) {
@@ -118,7 +130,8 @@ export async function benchPerJob(): Promise<void> {
         `per job    ${n} tiny files, io 64: ${mine.wholeMs.toFixed(0)} ms, ` +
           `${(mine.peakRss / MB).toFixed(0)} MB = ${(mine.wholeMs / peer.wholeMs).toFixed(2)}x ` +
           `curl's ${peer.wholeMs.toFixed(0)} ms, ${(peer.peakRss / MB).toFixed(0)} MB; report ` +
-          `${(mine.reportBytes! / n).toFixed(0)} B a job (medians of ${ours.length})`,
+          `${(mine.reportBytes! / n).toFixed(0)} B a job (medians of ${ours.length})` +
+          targetOf(n, mine, peer),
       );
     }
     const slope = (runs: Measured[], key: "wholeMs" | "peakRss") =>
@@ -153,7 +166,7 @@ export async function benchPerJob(): Promise<void> {
         `per job    ${n} tiny compute jobs (thread): ${ours.wholeMs.toFixed(0)} ms, ` +
           `${(ours.peakRss / MB).toFixed(0)} MB; report ${
             (ours.reportBytes! / n).toFixed(0)
-          } B a job`,
+          } B a job${targetOf(n, ours)}`,
       );
     }
     console.log(

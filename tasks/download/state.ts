@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "../../lib/util/posix_path.ts";
-import { writeTextFileAtomic } from "../../lib/util/write_atomic.ts";
+import { writeChunksAtomic } from "../../lib/util/write_atomic.ts";
 
 /** A complete file as taskpool wrote it. */
 export interface FileRecord {
@@ -147,14 +147,36 @@ export class DownloadState {
   /** Writes the state atomically if anything changed. */
   async save(): Promise<void> {
     if (!this.#dirty || this.#path === undefined) return;
-    const data = {
-      version: 1,
-      files: Object.fromEntries(this.#data.files),
-      parts: Object.fromEntries(this.#data.parts),
-    };
-    await writeTextFileAtomic(this.#path, `${JSON.stringify(data, null, 1)}\n`);
+    // In pieces: the state of a hundred thousand files is never one string.
+    await writeChunksAtomic(this.#path, stateJson(this.#data));
     this.#dirty = false;
   }
+}
+
+/** Records per piece of the state file's text. */
+const RECORDS_PER_CHUNK = 1000;
+
+/** The state file's JSON text, `{"version":1,"files":{...},"parts":{...}}`, in pieces. */
+function* stateJson(data: State): Generator<string> {
+  yield '{"version":1,"files":{';
+  yield* entriesJson(data.files);
+  yield '},"parts":{';
+  yield* entriesJson(data.parts);
+  yield "}}\n";
+}
+
+function* entriesJson(records: ReadonlyMap<string, unknown>): Generator<string> {
+  let piece: string[] = [];
+  let first = true;
+  for (const [key, record] of records) {
+    piece.push(`${JSON.stringify(key)}:${JSON.stringify(record)}`);
+    if (piece.length === RECORDS_PER_CHUNK) {
+      yield `${first ? "" : ","}${piece.join(",")}`;
+      first = false;
+      piece = [];
+    }
+  }
+  if (piece.length > 0) yield `${first ? "" : ","}${piece.join(",")}`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
