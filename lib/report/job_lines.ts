@@ -47,6 +47,9 @@ export class JobLines implements Disposable {
   #written = 0;
   /** The spool's path, when it could not be removed while open. */
   #unlinkLater: string | undefined;
+  /** The memory reads reuse: a stretch of the spool, and the lines they return. */
+  #span = new Uint8Array(0);
+  #out = new Uint8Array(0);
   /** The spool was read since its last write: the next write seeks back to its end first. */
   #moved = false;
 
@@ -100,7 +103,8 @@ export class JobLines implements Disposable {
 
   /**
    * The lines of the jobs from `start` to before `end` that have one, in order, joined by `,\n`
-   * and the indent `indent`; and the places in that range that have none.
+   * and the indent `indent`; and the places in that range that have none. From a spool, the bytes
+   * are valid until the next read: each read reuses the memory of the one before.
    */
   read(start: number, end: number, indent = ""): { bytes: Uint8Array; missing: number[] } {
     const missing: number[] = [];
@@ -132,11 +136,17 @@ export class JobLines implements Disposable {
       size += lengths[index]!;
       count++;
     }
-    const bytes = new Uint8Array(size + Math.max(0, count - 1) * separator.byteLength);
+    const total = size + Math.max(0, count - 1) * separator.byteLength;
+    this.#out = room(this.#out, total);
+    const bytes = this.#out.subarray(0, total);
     if (count === 0) return { bytes, missing };
     // Jobs mostly finish near the order they start in: one read for the block's stretch of the
     // spool, unless its lines lie far apart.
-    const span = high - low <= SPAN_BYTES ? this.#readAt(low, high - low) : undefined;
+    let span: Uint8Array | undefined;
+    if (high - low <= SPAN_BYTES) {
+      span = this.#span = room(this.#span, high - low);
+      this.#readInto(low, span.subarray(0, high - low));
+    }
     let at = 0;
     for (let index = start; index < end; index++) {
       const offset = offsets[index]!;
@@ -146,10 +156,8 @@ export class JobLines implements Disposable {
         at += separator.byteLength;
       }
       const length = lengths[index]!;
-      const line = span
-        ? span.subarray(offset - low, offset - low + length)
-        : this.#readAt(offset, length);
-      bytes.set(line, at);
+      if (span) bytes.set(span.subarray(offset - low, offset - low + length), at);
+      else this.#readInto(offset, bytes.subarray(at, at + length));
       at += length;
     }
     return { bytes, missing };
@@ -179,17 +187,23 @@ export class JobLines implements Disposable {
     this.#written += bytes.byteLength;
   }
 
-  #readAt(offset: number, length: number): Uint8Array {
+  /** Fills `bytes` from the spool, from `offset` on. */
+  #readInto(offset: number, bytes: Uint8Array) {
     const file = this.#file!;
-    const bytes = new Uint8Array(length);
     file.seekSync(offset, Deno.SeekMode.Start);
     this.#moved = true;
     let at = 0;
-    while (at < length) {
+    while (at < bytes.byteLength) {
       const read = file.readSync(bytes.subarray(at));
-      if (read === null) throw new Error(`the report's spool ended ${length - at} bytes early`);
+      if (read === null) {
+        throw new Error(`the report's spool ended ${bytes.byteLength - at} bytes early`);
+      }
       at += read;
     }
-    return bytes;
   }
+}
+
+/** `buffer`, or a larger one where it has less than `size` bytes (twice as large, at least). */
+function room(buffer: Uint8Array<ArrayBuffer>, size: number): Uint8Array<ArrayBuffer> {
+  return buffer.byteLength >= size ? buffer : new Uint8Array(Math.max(size, buffer.byteLength * 2));
 }
