@@ -32,26 +32,25 @@ const GONE = "-";
 export function packJobs(jobs: readonly object[]): PackedJob[] {
   const packed: PackedJob[] = [];
   let previous: Record<string, unknown> = {};
-  let previousJson: Record<string, string> = {};
   for (const job of jobs as readonly Record<string, unknown>[]) {
     const delta: PackedJob = {};
-    const json: Record<string, string> = {};
     for (const key in job) {
       const value = job[key];
-      if (value === undefined) continue;
-      // Primitives compare as they are; objects (headers, needs) by their JSON.
-      const text = typeof value === "object" && value !== null ? JSON.stringify(value) : undefined;
-      if (text !== undefined) json[key] = text;
-      const same = text === undefined ? previous[key] === value : previousJson[key] === text;
+      if (value === undefined || value === previous[key]) continue;
+      // Objects (headers, needs) that are not the very same (a fan-out's jobs share theirs)
+      // compare by their JSON.
+      const before = previous[key];
+      const same = typeof value === "object" && value !== null && typeof before === "object" &&
+        before !== null && JSON.stringify(value) === JSON.stringify(before);
       if (!same) delta[key] = value;
     }
-    const gone = Object.keys(previous).filter((key) =>
-      previous[key] !== undefined && job[key] === undefined
-    );
-    if (gone.length > 0) delta[GONE] = gone;
+    let gone: string[] | undefined;
+    for (const key in previous) {
+      if (previous[key] !== undefined && job[key] === undefined) (gone ??= []).push(key);
+    }
+    if (gone) delta[GONE] = gone;
     packed.push(delta);
     previous = job;
-    previousJson = json;
   }
   return packed;
 }
