@@ -24,6 +24,9 @@ const encoder = new TextEncoder();
  * const frame = jsonFrame({ id: 1 })!;
  * assert.equal(new DataView(frame.buffer).getUint32(0), frame.byteLength - 4);
  * assert.equal(jsonFrame({ at: new Date() }), undefined);
+ * const wide = jsonFrame({ name: "café 😀" })!;
+ * assert.equal(new TextDecoder().decode(wide.subarray(4)), '{"name":"café 😀"}');
+ * assert.equal(new DataView(wide.buffer).getUint32(0), wide.byteLength - 4);
  * ```
  */
 export function jsonFrame(
@@ -31,10 +34,17 @@ export function jsonFrame(
   options: { dropUndefined?: boolean } = {},
 ): Uint8Array<ArrayBuffer> | undefined {
   if (!isJsonExact(value, 0, options.dropUndefined ?? false)) return undefined;
-  const body = encoder.encode(JSON.stringify(value));
-  const frame = new Uint8Array(4 + body.byteLength);
-  new DataView(frame.buffer).setUint32(0, body.byteLength);
-  frame.set(body, 4);
+  const text = JSON.stringify(value);
+  // Encoded in place: one copy of a large plan's text, not two. A text of one-byte characters
+  // (most) fills the frame exactly; any other is encoded on its own, then copied.
+  let frame = new Uint8Array(4 + text.length);
+  const { read } = encoder.encodeInto(text, frame.subarray(4));
+  if (read < text.length) {
+    const body = encoder.encode(text);
+    frame = new Uint8Array(4 + body.byteLength);
+    frame.set(body, 4);
+  }
+  new DataView(frame.buffer).setUint32(0, frame.byteLength - 4);
   return frame;
 }
 
