@@ -139,6 +139,7 @@ export async function main(
       await options.handoff?.(),
     );
     if (prepared.grants && relaunchWith) {
+      const { jobs } = prepared;
       const grants = prepared.grants();
       // Handed over once, then forgotten: this process keeps no plan while its child runs it.
       let handing: Prepared | undefined = prepared;
@@ -146,6 +147,7 @@ export async function main(
       return await relaunchWith({
         argv,
         grants,
+        ...(jobs !== undefined ? { jobs } : {}),
         handoff: () => {
           const handoff = handing?.handoff;
           handing = undefined;

@@ -22,6 +22,8 @@ export interface Prepared {
    * again: structured-cloneable data, given back to the child's `prepare` as `handoff`.
    */
   handoff?: unknown;
+  /** How many jobs the work runs, when it runs a plan: a child for many is set up for memory. */
+  jobs?: number;
   /** Does the work in this process; resolves with the exit code. */
   execute(): Promise<number>;
 }

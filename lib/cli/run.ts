@@ -179,6 +179,7 @@ async function prepareRun(
         read: [...grants.read, ...(readEnv("DENO_CERT") ? [resolve(readEnv("DENO_CERT")!)] : [])],
       };
     },
+    jobs: selected.plan.jobs.length,
     get handoff(): PackedHandoff {
       const { plan: { jobs, ...plan }, ...rest } = selected;
       return { ...rest, plan, jobs: packJobs(jobs) };
