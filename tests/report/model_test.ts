@@ -1,20 +1,11 @@
 import assert from "node:assert/strict";
 import { ReportBuilder, SLOWEST_NAMED } from "../../lib/report/model.ts";
-import type { Job } from "../../lib/jobfile/job.ts";
+import { bareJob } from "../helpers/jobs.ts";
 import type { JobOutcome, JobStatus } from "../../lib/scheduler/events.ts";
 import type { Report } from "../../lib/report/types.ts";
 import { tempDir } from "../helpers/temp.ts";
 
-const job = (name: string): Job => ({
-  kind: "run",
-  name,
-  group: name,
-  needs: [],
-  retries: 0,
-  timeoutMs: undefined,
-  backoffMs: 0,
-  source: undefined,
-});
+const job = bareJob;
 
 const outcome = (status: JobStatus, startMs: number, endMs: number): JobOutcome => ({
   status,

@@ -3,7 +3,8 @@ import { FailFastError } from "../../lib/scheduler/scheduler.ts";
 import { InterruptedError } from "../../lib/errors.ts";
 import type { JobOutcome, RunEvent } from "../../lib/scheduler/events.ts";
 import type { Job } from "../../lib/jobfile/job.ts";
-import type { CommandResult, RunJob } from "../../tasks/command/job.ts";
+import type { CommandResult } from "../../tasks/command/job.ts";
+import { trueJob } from "../helpers/jobs.ts";
 import { scheduleJobs as schedule, type SchedulerOptions } from "../../lib/scheduler/scheduler.ts";
 import type { JobKind, KindRegistry, PoolName } from "../../lib/scheduler/kind.ts";
 
@@ -27,24 +28,7 @@ async function scheduleJobs(
 }
 
 /** A run job with only what the scheduler reads. */
-function job(name: string, options: Partial<RunJob> = {}): RunJob {
-  return {
-    kind: "run",
-    name,
-    group: name,
-    needs: [],
-    retries: 0,
-    timeoutMs: undefined,
-    backoffMs: 0,
-    source: undefined,
-    argv: ["true"],
-    cwd: "/",
-    env: {},
-    clearEnv: false,
-    logPath: "/dev/null",
-    ...options,
-  };
-}
+const job = trueJob;
 
 /** Kinds whose attempts are decided by the test through `behave`. */
 function kinds(
