@@ -89,8 +89,8 @@ export function sandboxedAs(): "child" | undefined {
 export interface EarlyStart {
   /** The command line's key in the launch records. */
   key: string;
-  /** The launch records as they were read. */
-  launches: Launches;
+  /** The grant flags remembered for it, as they were read. */
+  known?: string[];
   child?: EarlyChild;
 }
 
@@ -110,26 +110,38 @@ export interface EarlyChild {
 
 /**
  * The launch records, in the launcher's own web storage (Deno keeps it per main module, and it
- * needs no permission): the grant flags of the latest command lines, each by a digest of the
- * folder, the script and the command line ({@linkcode launchKey}), so that no argument is stored
- * as it was typed.
+ * needs no permission): the grant flags of the latest command lines, each in an item of its own
+ * named by a digest of the folder, the script and the command line ({@linkcode launchKey}), so
+ * that no argument is stored as it was typed, and launchers that run at once never write over
+ * each other's records.
  */
-const LAUNCHES_KEY = "taskpool.launches";
+const LAUNCH_PREFIX = "taskpool.launch.";
 
-/** The command lines remembered; the oldest is forgotten first. */
+/** The single list of records that earlier versions kept: removed when a record is written. */
+const OLD_LAUNCHES_KEY = "taskpool.launches";
+
+/** The command lines remembered; the record written longest ago is forgotten first. */
 const MOST_LAUNCHES = 32;
 
 /** Grants longer than this (a plan with thousands of hosts) are not remembered. */
 const MOST_FLAG_CHARACTERS = 64 * 1024;
 
-type Launches = [key: string, flags: string[]][];
+/** One command line's record: its grant flags, and when it was last written (ms). */
+interface Launch {
+  flags: string[];
+  at: number;
+}
 
-function readLaunches(): Launches {
+/** The record of the command line `key`, if there is a usable one. */
+function readLaunch(key: string): Launch | undefined {
   try {
-    const launches = JSON.parse(localStorage.getItem(LAUNCHES_KEY) ?? "[]");
-    return Array.isArray(launches) ? launches : [];
+    const launch = JSON.parse(localStorage.getItem(LAUNCH_PREFIX + key) ?? "null");
+    const usable = Array.isArray(launch?.flags) &&
+      launch.flags.every((flag: unknown) => typeof flag === "string") &&
+      typeof launch.at === "number";
+    return usable ? launch : undefined;
   } catch {
-    return []; // no storage, or not ours to read
+    return undefined; // no storage, or not ours to read
   }
 }
 
@@ -167,11 +179,8 @@ function withoutUserinfo(text: string): string {
  */
 export function startEarly(argv: string[]): EarlyStart {
   const key = launchKey(argv);
-  const launches = readLaunches();
-  const flags = launches.find(([each]) => each === key)?.[1];
-  if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === "string")) {
-    return { key, launches };
-  }
+  const flags = readLaunch(key)?.flags;
+  if (flags === undefined) return { key };
   let environment: Record<string, string>;
   let child: Deno.ChildProcess;
   try {
@@ -179,7 +188,7 @@ export function startEarly(argv: string[]): EarlyStart {
     environment = Deno.env.toObject();
     child = spawnChild(flags, argv);
   } catch {
-    return { key, launches };
+    return { key, known: flags };
   }
   // Never signalled once it has ended or been taken: its pid may be another process's by then.
   let done = false;
@@ -200,17 +209,29 @@ export function startEarly(argv: string[]): EarlyStart {
     },
     ended: () => child.status.then(() => {}, () => {}),
   };
-  return { key, launches, child: early };
+  return { key, known: flags, child: early };
 }
 
-/** Remembers the grant flags of the command line `key`, for the next early start. */
-function remember({ key, launches }: EarlyStart, flags: string[]): void {
-  const known = launches.find(([each]) => each === key)?.[1];
+/**
+ * Remembers the grant flags of the command line `key`, for the next early start, and forgets the
+ * records written longest ago beyond {@linkcode MOST_LAUNCHES}.
+ */
+function remember({ key, known }: EarlyStart, flags: string[]): void {
   if (known && sameList(known, flags)) return;
   if (flags.reduce((size, flag) => size + flag.length, 0) > MOST_FLAG_CHARACTERS) return;
   try {
-    const kept = launches.filter(([each]) => each !== key).slice(0, MOST_LAUNCHES - 1);
-    localStorage.setItem(LAUNCHES_KEY, JSON.stringify([[key, flags], ...kept]));
+    const launch: Launch = { flags, at: Date.now() };
+    localStorage.setItem(LAUNCH_PREFIX + key, JSON.stringify(launch));
+    localStorage.removeItem(OLD_LAUNCHES_KEY);
+    const records: [name: string, at: number][] = [];
+    for (let index = 0; index < localStorage.length; index++) {
+      const name = localStorage.key(index);
+      if (name?.startsWith(LAUNCH_PREFIX)) {
+        records.push([name, readLaunch(name.slice(LAUNCH_PREFIX.length))?.at ?? 0]);
+      }
+    }
+    records.sort((a, b) => b[1] - a[1]);
+    for (const [name] of records.slice(MOST_LAUNCHES)) localStorage.removeItem(name);
   } catch { /* no storage: no early start next time */ }
 }
 
