@@ -1,6 +1,7 @@
 /**
  * The terminal summary printed at the end of a run: counts, wall time, the slowest jobs and
- * every failure with its reason, then one final line whose wording scripts may rely on.
+ * the failures with their reasons (the first 20; the rest counted), then one final line whose
+ * wording scripts may rely on.
  *
  * @module
  */
@@ -12,6 +13,9 @@ import type { Report } from "./types.ts";
  * one that did not succeed, and the slowest that did: a run's `named`).
  */
 export type SummaryOf = Omit<Report, "jobs"> & { jobs: readonly Report["jobs"][number][] };
+
+/** The failures a summary lists one by one; it counts the rest. */
+export const MOST_FAILURES_LISTED = 20;
 
 /** Options for {@linkcode formatSummary}. */
 export interface SummaryOptions {
@@ -50,13 +54,17 @@ export function formatSummary(report: SummaryOf, options: SummaryOptions = {}): 
     );
   }
   const failures = report.jobs.filter((job) => job.status === "failed");
-  for (const job of failures) {
+  for (const job of failures.slice(0, MOST_FAILURES_LISTED)) {
     const tries = job.attempts > 1 ? ` (after ${job.attempts} attempts)` : "";
     lines.push(
       `${paint(31, "failed")}  ${job.name}${where(job)}: ${
         job.error?.message ?? "unknown"
       }${tries}`,
     );
+  }
+  if (failures.length > MOST_FAILURES_LISTED) {
+    const more = failures.length - MOST_FAILURES_LISTED;
+    lines.push(`${paint(31, "failed")}  ${more} more (each with its reason in the report)`);
   }
   const skipped = report.jobs.filter((job) => job.status === "skipped");
   if (skipped.length > 0) {

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { formatSummary, MOST_FAILURES_LISTED } from "../../lib/report/summary.ts";
+import type { ReportJob } from "../../lib/report/types.ts";
+
+const entry = (name: string, status: ReportJob["status"]): ReportJob => ({
+  name,
+  group: "g",
+  kind: "download",
+  status,
+  attempts: 1,
+  queuedMs: 0,
+  startMs: 0,
+  endMs: 5,
+  durationMs: 5,
+  lane: "io-1",
+  attemptLog: [{ lane: "io-1", startMs: 0, endMs: 5 }],
+  ...(status === "failed" ? { error: { message: `HTTP 503 for ${name}`, code: "HTTP_503" } } : {}),
+});
+
+Deno.test("formatSummary lists the first failures with their reasons and counts the rest", () => {
+  const failed = 25;
+  const jobs = Array.from({ length: failed }, (_, i) => entry(`f/${i}`, "failed"));
+  const summary = { total: failed, ok: 0, cached: 0, failed, skipped: 0, cancelled: 0, bytes: 0 };
+  const text = formatSummary({
+    version: 1,
+    file: "jobs.yaml",
+    output: "/out",
+    startedAt: "",
+    wallMs: 10,
+    exitCode: 1,
+    interrupted: false,
+    peakRssBytes: 0,
+    peakTotalRssBytes: 0,
+    concurrency: { io: 1, cpu: 1, perHost: 1 },
+    mode: { requested: "auto", used: "workers", why: "" },
+    host: { cores: 2, deno: "", v8: "", os: "linux", arch: "x86_64" },
+    summary,
+    jobs,
+  });
+  const lines = text.split("\n");
+  const listed = lines.filter((line) => /^failed {2}f\/\d+: HTTP 503 for f\/\d+$/.test(line));
+  assert.equal(listed.length, MOST_FAILURES_LISTED);
+  assert.ok(
+    lines.includes(
+      `failed  ${failed - MOST_FAILURES_LISTED} more (each with its reason in the report)`,
+    ),
+  );
+  assert.equal(
+    lines.at(-1),
+    "taskpool: FAILED 25 jobs: 0 ok, 0 cached, 25 failed, 0 skipped, 0 cancelled in 10ms",
+  );
+});
