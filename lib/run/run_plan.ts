@@ -10,7 +10,8 @@ import type { RunEventListener } from "../scheduler/events.ts";
 import type { Plan } from "../jobfile/job.ts";
 import { type Mode, settingsFor } from "./modes.ts";
 import { ReportBuilder, type RunReport } from "../report/model.ts";
-import { basename, dirname, join } from "../util/posix_path.ts";
+import { dirname } from "../util/posix_path.ts";
+import { temporaryBeside } from "../util/write_atomic.ts";
 import { onHardExit } from "../util/exit_hooks.ts";
 import { InterruptedError } from "../errors.ts";
 import type { TimelinePaths } from "../report/outputs.ts";
@@ -81,10 +82,9 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
   const settings = settingsFor(mode, plan, kinds);
   const { limits } = settings;
   // The report's folder first: the jobs' lines wait in a file there while the run goes.
-  const reportFolder = dirname(plan.report);
-  await Deno.mkdir(reportFolder, { recursive: true });
+  await Deno.mkdir(dirname(plan.report), { recursive: true });
   using builder = new ReportBuilder({
-    spool: join(reportFolder, `.${basename(plan.report)}.${Deno.pid}.${crypto.randomUUID()}.jobs`),
+    spool: temporaryBeside(plan.report, "jobs"),
     file: plan.file,
     output: plan.output,
     concurrency: limits,

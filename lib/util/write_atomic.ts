@@ -52,9 +52,8 @@ export async function writeChunksAtomic(
   path: string,
   chunks: Iterable<string | Uint8Array>,
 ): Promise<void> {
-  const folder = dirname(path);
-  await Deno.mkdir(folder, { recursive: true });
-  const temporary = join(folder, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.tmp`);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const temporary = temporaryBeside(path, "tmp");
   const encoder = new TextEncoder();
   try {
     const file = await Deno.open(temporary, { write: true, createNew: true });
@@ -76,18 +75,12 @@ export async function writeChunksAtomic(
 }
 
 /**
- * The synchronous form of {@linkcode writeTextFileAtomic}, for the last moments before an
+ * The synchronous form of {@linkcode writeChunksAtomic}, for the last moments before an
  * immediate exit, when no promise will settle.
  */
-export function writeTextFileAtomicSync(path: string, text: string): void {
-  writeChunksAtomicSync(path, [text]);
-}
-
-/** The synchronous form of {@linkcode writeChunksAtomic}. */
 export function writeChunksAtomicSync(path: string, chunks: Iterable<string | Uint8Array>): void {
-  const folder = dirname(path);
-  Deno.mkdirSync(folder, { recursive: true });
-  const temporary = join(folder, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.tmp`);
+  Deno.mkdirSync(dirname(path), { recursive: true });
+  const temporary = temporaryBeside(path, "tmp");
   const encoder = new TextEncoder();
   try {
     const file = Deno.openSync(temporary, { write: true, createNew: true });
@@ -107,4 +100,19 @@ export function writeChunksAtomicSync(path: string, chunks: Iterable<string | Ui
     } catch { /* never written */ }
     throw error;
   }
+}
+
+/**
+ * A hidden name for a temporary file in `path`'s folder, unique to this process and call, ending
+ * in `.suffix`: `.report.json.1234.<uuid>.tmp`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { temporaryBeside } from "./write_atomic.ts";
+ * assert.match(temporaryBeside("/out/report.json", "jobs"), /^\/out\/\.report\.json\.\d+\.[-0-9a-f]+\.jobs$/);
+ * ```
+ */
+export function temporaryBeside(path: string, suffix: string): string {
+  return join(dirname(path), `.${basename(path)}.${Deno.pid}.${crypto.randomUUID()}.${suffix}`);
 }
