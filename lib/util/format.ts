@@ -46,14 +46,15 @@ export function formatWait(ms: number): string {
 }
 
 /**
- * A short human form of a byte count.
+ * A short human form of a byte count, or of a rate's bytes (whole bytes below 1 KiB).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatBytes } from "./format.ts";
- * assert(formatBytes(512) === "512 B");
- * assert(formatBytes(1536) === "1.5 KiB");
+ * assert.equal(formatBytes(512), "512 B");
+ * assert.equal(formatBytes(242.057), "242 B");
+ * assert.equal(formatBytes(1536), "1.5 KiB");
  * ```
  */
 export function formatBytes(bytes: number): string {
@@ -64,5 +65,5 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { formatSummary, MOST_FAILURES_LISTED } from "../../lib/report/summary.ts";
-import type { ReportJob } from "../../lib/report/types.ts";
+import { formatSummary, MOST_FAILURES_LISTED, type SummaryOf } from "../../lib/report/summary.ts";
+import { REPORT_VERSION, type ReportJob } from "../../lib/report/types.ts";
 
 const entry = (name: string, status: ReportJob["status"]): ReportJob => ({
   name,
@@ -17,17 +17,25 @@ const entry = (name: string, status: ReportJob["status"]): ReportJob => ({
   ...(status === "failed" ? { error: { message: `HTTP 503 for ${name}`, code: "HTTP_503" } } : {}),
 });
 
-Deno.test("formatSummary lists the first failures with their reasons and counts the rest", () => {
-  const failed = 25;
-  const jobs = Array.from({ length: failed }, (_, i) => entry(`f/${i}`, "failed"));
-  const summary = { total: failed, ok: 0, cached: 0, failed, skipped: 0, cancelled: 0, bytes: 0 };
-  const text = formatSummary({
-    version: 1,
+/** A report of `jobs` as the summary reads it. */
+function reportOf(jobs: ReportJob[], wallMs: number, bytes = 0): SummaryOf {
+  const count = (status: ReportJob["status"]) => jobs.filter((job) => job.status === status).length;
+  const summary = {
+    total: jobs.length,
+    ok: count("ok"),
+    cached: count("cached"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+    cancelled: count("cancelled"),
+    bytes,
+  };
+  return {
+    version: REPORT_VERSION,
     file: "jobs.yaml",
     output: "/out",
     startedAt: "",
-    wallMs: 10,
-    exitCode: 1,
+    wallMs,
+    exitCode: summary.failed > 0 ? 1 : 0,
     interrupted: false,
     peakRssBytes: 0,
     peakTotalRssBytes: 0,
@@ -36,8 +44,13 @@ Deno.test("formatSummary lists the first failures with their reasons and counts 
     host: { cores: 2, deno: "", v8: "", os: "linux", arch: "x86_64" },
     summary,
     jobs,
-  });
-  const lines = text.split("\n");
+  };
+}
+
+Deno.test("formatSummary lists the first failures with their reasons and counts the rest", () => {
+  const failed = 25;
+  const jobs = Array.from({ length: failed }, (_, i) => entry(`f/${i}`, "failed"));
+  const lines = formatSummary(reportOf(jobs, 10)).split("\n");
   const listed = lines.filter((line) => /^failed {2}f\/\d+: HTTP 503 for f\/\d+$/.test(line));
   assert.equal(listed.length, MOST_FAILURES_LISTED);
   assert.ok(
@@ -49,4 +62,9 @@ Deno.test("formatSummary lists the first failures with their reasons and counts 
     lines.at(-1),
     "taskpool: FAILED 25 jobs: 0 ok, 0 cached, 25 failed, 0 skipped, 0 cancelled in 10ms",
   );
+});
+
+Deno.test("formatSummary gives a slow rate in whole bytes per second", () => {
+  const lines = formatSummary(reportOf([entry("f/0", "ok")], 66, 16)).split("\n");
+  assert.ok(lines.includes("downloaded 16 B, 242 B/s"), lines.join("\n"));
 });
