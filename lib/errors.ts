@@ -64,6 +64,9 @@ export function hasCode(error: unknown, ...codes: string[]): error is CodedError
   return codes.length === 0 || codes.includes(error.code);
 }
 
+/** The system's errors of a disk that takes nothing more: exit 74. */
+export const UNWRITABLE: ReadonlySet<unknown> = new Set(["ENOSPC", "EDQUOT", "EFBIG", "EROFS"]);
+
 /** Codes whose error means the command was used wrongly or its job file is bad: exit 2. */
 const USAGE_CODES = ["USAGE", "INVALID_JOB_FILE", "JOB_FILE"];
 
@@ -75,13 +78,15 @@ const USAGE_CODES = ["USAGE", "INVALID_JOB_FILE", "JOB_FILE"];
  * import assert from "node:assert/strict";
  * import { exitCodeOf, UsageError } from "./errors.ts";
  * assert.equal(exitCodeOf(new UsageError("unknown flag --x")), 2);
- * assert.equal(exitCodeOf(new Error("disk full")), 1);
+ * assert.equal(exitCodeOf(new Error("out of luck")), 1);
+ * assert.equal(exitCodeOf(Object.assign(new Error("No space left"), { code: "ENOSPC" })), 74);
  * ```
  */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof InterruptedError) {
     return error.signal === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
   }
+  if (UNWRITABLE.has(systemErrorCode(error))) return EXIT.notSaved;
   // Try again later: another run holds the output folder, or a service was not there.
   if (hasCode(error, "LOCKED", "UNAVAILABLE")) return EXIT.locked;
   if (hasCode(error, ...USAGE_CODES)) return EXIT.usage;
@@ -108,11 +113,43 @@ export function errorCode(error: unknown): string {
     if (error.name === "AbortError") return "ABORTED";
     if (error.name === "NotCapable" || error.name === "PermissionDenied") return "PERMISSION";
     if (error instanceof TypeError) return "NETWORK";
-    if ("code" in error && typeof error.code === "string") return error.code;
+    const system = systemErrorCode(error);
+    if (system !== undefined) return system;
     return error.name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
   }
   return "UNKNOWN";
 }
+
+/**
+ * The system's name for the error of a file or socket operation (`ENOSPC`): Deno's `code`, or,
+ * for the errors Deno gives none (a file over `ulimit -f`, a full quota), the Linux number its
+ * message ends with. Undefined for other errors.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { systemErrorCode } from "./errors.ts";
+ * const full = Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
+ * assert.equal(systemErrorCode(full), "ENOSPC");
+ * const large = new Error("File too large (os error 27): writefile 'a.part'");
+ * assert.equal(systemErrorCode(large), Deno.build.os === "linux" ? "EFBIG" : undefined);
+ * assert.equal(systemErrorCode(new Error("no")), undefined);
+ * ```
+ */
+export function systemErrorCode(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if ("code" in error && typeof error.code === "string") return error.code;
+  if (Deno.build.os !== "linux") return undefined;
+  const number = /\(os error (\d+)\)/.exec(error.message)?.[1];
+  return number === undefined ? undefined : LINUX_ERRORS[number];
+}
+
+/** Linux's numbers of the file system errors Deno gives no `code`. */
+const LINUX_ERRORS: Record<string, string> = {
+  "27": "EFBIG",
+  "30": "EROFS",
+  "122": "EDQUOT",
+};
 
 /** The message of anything thrown. */
 export function errorMessage(error: unknown): string {

@@ -21,6 +21,11 @@ export const EXIT = {
   jobsFailed: 1,
   /** Bad usage or an invalid job file: nothing ran. */
   usage: 2,
+  /**
+   * A file the run keeps could not be written (the report, the downloads' state, the job cache):
+   * a full disk, a lost permission (EX_IOERR). The summary names it.
+   */
+  notSaved: 74,
   /** Another run holds the output folder (EX_TEMPFAIL). */
   locked: 75,
   sigint: 130,

@@ -126,17 +126,22 @@ export async function executePlan(
           interrupted: report.interrupted,
           mode: report.mode.used,
           summary: report.summary,
-          report: plan.report,
+          report: report.notWritten ? null : plan.report,
           output: plan.output,
           failures: report.named
             .filter((job) => job.status === "failed")
             .map((job) => ({ name: job.name, error: job.error })),
+          ...(report.unsaved ? { unsaved: report.unsaved } : {}),
         })
       }\n`);
     } else {
       const named = { ...report, jobs: report.named };
-      io.stdout(`${formatSummary(named, { color: io.color, reportPath: plan.report })}\n`);
+      const reportPath = report.notWritten ? undefined : plan.report;
+      io.stdout(
+        `${formatSummary(named, { color: io.color, ...(reportPath ? { reportPath } : {}) })}\n`,
+      );
     }
+    for (const message of report.unsaved ?? []) io.stderr(`taskpool: not saved: ${message}\n`);
     return report.exitCode;
   } finally {
     progress.close();

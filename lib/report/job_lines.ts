@@ -15,6 +15,8 @@ const SPAN_BYTES = 4 * 2 ** 20;
 /**
  * Job lines by their job's place. With a `spool` path the lines go to that file (removed as soon
  * as it is open: nothing is left behind, whatever ends the process); without, they stay in memory.
+ * Where the spool cannot be written (its disk is full), every line moves to memory and the run
+ * goes on: no line is lost.
  *
  * @example
  * ```ts
@@ -36,11 +38,11 @@ const SPAN_BYTES = 4 * 2 ** 20;
  */
 export class JobLines implements Disposable {
   readonly #encoder = new TextEncoder();
-  readonly #strings: (string | undefined)[] | undefined;
-  readonly #file: Deno.FsFile | undefined;
+  #strings: (string | undefined)[] | undefined;
+  #file: Deno.FsFile | undefined;
   /** Where each line starts in the spool, -1 for none yet. */
-  readonly #offsets: Float64Array | undefined;
-  readonly #lengths: Uint32Array | undefined;
+  #offsets: Float64Array | undefined;
+  #lengths: Uint32Array | undefined;
   #buffer = new Uint8Array(0);
   #buffered = 0;
   /** Bytes written to the spool so far. */
@@ -78,6 +80,15 @@ export class JobLines implements Disposable {
       this.#strings[index] = line;
       return;
     }
+    try {
+      this.#spool(index, line);
+    } catch (error) {
+      this.#toMemory(error);
+      this.#strings![index] = line;
+    }
+  }
+
+  #spool(index: number, line: string): void {
     let { read, written } = this.#encoder.encodeInto(line, this.#buffer.subarray(this.#buffered));
     if (read < line.length) {
       this.#flush();
@@ -85,9 +96,9 @@ export class JobLines implements Disposable {
       if (read < line.length) {
         // Longer than the buffer: written on its own.
         const bytes = this.#encoder.encode(line);
-        this.#offsets![index] = this.#written;
-        this.#lengths![index] = bytes.byteLength;
         this.#write(bytes);
+        this.#offsets![index] = this.#written - bytes.byteLength;
+        this.#lengths![index] = bytes.byteLength;
         return;
       }
     }
@@ -118,7 +129,12 @@ export class JobLines implements Disposable {
       }
       return { bytes: this.#encoder.encode(lines.join(`,\n${indent}`)), missing };
     }
-    this.#flush();
+    try {
+      this.#flush();
+    } catch (error) {
+      this.#toMemory(error);
+      return this.read(start, end, indent);
+    }
     const offsets = this.#offsets!;
     const lengths = this.#lengths!;
     let low = Infinity;
@@ -172,6 +188,40 @@ export class JobLines implements Disposable {
     }
   }
 
+  /**
+   * Moves every line to memory, after a write to the spool failed with `error`: those written
+   * already are read back, the rest are in the buffer. Throws `error` where the spool cannot be
+   * read either.
+   */
+  #toMemory(error: unknown) {
+    const offsets = this.#offsets!;
+    const lengths = this.#lengths!;
+    const decoder = new TextDecoder();
+    const strings: (string | undefined)[] = new Array(offsets.length);
+    try {
+      for (let index = 0; index < offsets.length; index++) {
+        const offset = offsets[index]!;
+        if (offset < 0) continue;
+        const length = lengths[index]!;
+        if (offset >= this.#written) {
+          const at = offset - this.#written;
+          strings[index] = decoder.decode(this.#buffer.subarray(at, at + length));
+        } else {
+          const bytes = new Uint8Array(length);
+          this.#readInto(offset, bytes);
+          strings[index] = decoder.decode(bytes);
+        }
+      }
+    } catch {
+      throw error;
+    }
+    this[Symbol.dispose]();
+    this.#strings = strings;
+    this.#file = this.#offsets = this.#lengths = undefined;
+    this.#buffer = this.#span = this.#out = new Uint8Array(0);
+    this.#buffered = 0;
+  }
+
   #flush() {
     if (this.#buffered === 0) return;
     this.#write(this.#buffer.subarray(0, this.#buffered));
@@ -182,6 +232,7 @@ export class JobLines implements Disposable {
     const file = this.#file!;
     if (this.#moved) file.seekSync(this.#written, Deno.SeekMode.Start);
     this.#moved = false;
+    // A failed write leaves #written where the last whole one ended: what lies after is unread.
     let at = 0;
     while (at < bytes.byteLength) at += file.writeSync(bytes.subarray(at));
     this.#written += bytes.byteLength;

@@ -50,6 +50,8 @@ export interface RunEnd {
   stoppedBy?: "SIGINT" | "SIGTERM" | undefined;
   peakRssBytes?: number;
   peakTotalRssBytes?: number;
+  /** What the run could not save, each naming its file: the exit code is then 74. */
+  unsaved?: readonly string[];
 }
 
 /**
@@ -62,6 +64,8 @@ export interface RunReport extends Omit<Report, "jobs"> {
    * run's order: what the summary at the end of a run lists.
    */
   named: ReportJob[];
+  /** report.json could not be written: `unsaved` says why. */
+  notWritten?: true;
 }
 
 /** The successful jobs a {@linkcode RunReport} names: the slowest, as many as a summary lists. */
@@ -152,6 +156,14 @@ export class ReportBuilder implements Disposable {
     return report;
   }
 
+  /**
+   * The report, as {@linkcode write} would return it, of a run whose report could not be written:
+   * for its summary. `end.unsaved` should say why.
+   */
+  unwritten(end: RunEnd): RunReport {
+    return { ...this.#end(end).report, notWritten: true };
+  }
+
   /** {@linkcode write}, synchronously: for the last moments before an immediate exit. */
   writeSync(path: string, end: RunEnd): RunReport {
     const { report, chunks } = this.#end(end);
@@ -226,10 +238,13 @@ export class ReportBuilder implements Disposable {
     };
     for (const entry of late.values()) summary.bytes += entry.bytes ?? 0;
     const succeeded = summary.ok + summary.cached;
+    const unsaved = end.unsaved ?? [];
     const exitCode = stoppedBy === "SIGTERM"
       ? EXIT.sigterm
       : stoppedBy === "SIGINT"
       ? EXIT.sigint
+      : unsaved.length > 0
+      ? EXIT.notSaved
       : succeeded === jobs.length
       ? EXIT.ok
       : EXIT.jobsFailed;
@@ -255,6 +270,7 @@ export class ReportBuilder implements Disposable {
         pid: Deno.pid,
       },
       ...(this.#options.shard ? { shard: this.#options.shard } : {}),
+      ...(unsaved.length > 0 ? { unsaved: [...unsaved] } : {}),
       summary,
     };
     const named = new Map([...this.#unsuccessful, ...late, ...this.#slowest]);

@@ -12,7 +12,11 @@ import type { Report } from "./types.ts";
  * What a summary is made of: a report, whose `jobs` may be only those the summary names (every
  * one that did not succeed, and the slowest that did: a run's `named`).
  */
-export type SummaryOf = Omit<Report, "jobs"> & { jobs: readonly Report["jobs"][number][] };
+export type SummaryOf = Omit<Report, "jobs"> & {
+  jobs: readonly Report["jobs"][number][];
+  /** The run's report.json could not be written. */
+  notWritten?: true;
+};
 
 /** The failures a summary lists one by one; it counts the rest. */
 export const MOST_FAILURES_LISTED = 20;
@@ -64,7 +68,8 @@ export function formatSummary(report: SummaryOf, options: SummaryOptions = {}): 
   }
   if (failures.length > MOST_FAILURES_LISTED) {
     const more = failures.length - MOST_FAILURES_LISTED;
-    lines.push(`${paint(31, "failed")}  ${more} more (each with its reason in the report)`);
+    const reasons = report.notWritten ? "" : " (each with its reason in the report)";
+    lines.push(`${paint(31, "failed")}  ${more} more${reasons}`);
   }
   const skipped = report.jobs.filter((job) => job.status === "skipped");
   if (skipped.length > 0) {

@@ -155,6 +155,11 @@ export interface Report {
   };
   /** The static shard the run was (`--shard K/N`), as `K/N`. */
   shard?: string;
+  /**
+   * What the run could not save, each naming its file (the downloads' state, the job cache): the
+   * exit code is then 74. A run whose report could not be written says so on stderr only.
+   */
+  unsaved?: string[];
   /** The reports a merged report was made of (`taskpool merge`), in order. */
   merged?: MergedSource[];
   summary: ReportSummary;

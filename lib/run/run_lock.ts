@@ -10,6 +10,7 @@ import { join } from "../util/posix_path.ts";
 import type { CodedError } from "../errors.ts";
 import { onHardExit } from "../util/exit_hooks.ts";
 import { sleep } from "../util/sleep.ts";
+import { namingFile } from "../util/write_atomic.ts";
 
 /**
  * Another run holds the output folder's lock (exit code 75, EX_TEMPFAIL: try again later).
@@ -148,8 +149,17 @@ function held(path: string, file: Deno.FsFile, command: string): RunLock {
     since: new Date().toISOString(),
     command,
   };
-  file.truncateSync(0);
-  file.writeSync(new TextEncoder().encode(`${JSON.stringify(owner)}\n`));
+  try {
+    file.truncateSync(0);
+    file.writeSync(new TextEncoder().encode(`${JSON.stringify(owner)}\n`));
+  } catch (error) {
+    // A full disk: nothing of the run could be saved either.
+    try {
+      Deno.removeSync(path);
+    } catch { /* gone */ }
+    file.close();
+    throw namingFile(error, path);
+  }
   let released = false;
   // Exiting at once (a second Ctrl-C): the kernel drops the lock; the file goes too.
   const lastWords = onHardExit(() => Deno.removeSync(path));

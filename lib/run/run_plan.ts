@@ -13,7 +13,7 @@ import { ReportBuilder, type RunReport } from "../report/model.ts";
 import { dirname } from "../util/posix_path.ts";
 import { temporaryBeside } from "../util/write_atomic.ts";
 import { onHardExit } from "../util/exit_hooks.ts";
-import { InterruptedError } from "../errors.ts";
+import { errorMessage, InterruptedError } from "../errors.ts";
 import type { TimelinePaths } from "../report/outputs.ts";
 import { scheduleJobs } from "../scheduler/scheduler.ts";
 import type { JobKind } from "../scheduler/kind.ts";
@@ -119,12 +119,22 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
       })
     );
   const started = now();
+  // What could not be saved (a full disk): the run still ends with its report and summary.
+  const unsaved: string[] = [];
+  const saving = async (save: () => unknown) => {
+    try {
+      await save();
+    } catch (error) {
+      unsaved.push(errorMessage(error));
+    }
+  };
   const end = () => ({
     wallMs: now() - started,
     interrupted: signal?.aborted ?? false,
     stoppedBy: stoppingSignal(signal),
     peakRssBytes: memory.peak,
     peakTotalRssBytes: memory.peakTotal,
+    unsaved,
   });
   // Exiting at once (a second Ctrl-C) still leaves the report, as the run stood.
   using _lastWords = onHardExit(() => builder.writeSync(plan.report, end()));
@@ -189,11 +199,17 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
     await made?.processes.close();
     http?.close();
     // Saves what downloads learnt (validators, kept parts), also after an interrupt.
-    await Promise.all([...running.values()].map((kind) => kind.close?.()));
-    await jobCache?.save();
+    await Promise.all([...running.values()].map((kind) => saving(() => kind.close?.())));
+    if (jobCache) await saving(() => jobCache!.save());
   }
-  // In pieces: a report of many jobs is never one string, nor its bytes.
-  const report = await builder.write(plan.report, end());
+  let report: RunReport;
+  try {
+    // In pieces: a report of many jobs is never one string, nor its bytes.
+    report = await builder.write(plan.report, end());
+  } catch (error) {
+    unsaved.push(errorMessage(error));
+    return builder.unwritten(end());
+  }
   if (timelines.trace !== undefined || timelines.html !== undefined) {
     // Loaded only when asked for (--trace, --html), and the report read back whole for them.
     const [{ writeTimelines }, { runsOf }, { readReport }] = await Promise.all([

@@ -70,7 +70,7 @@ export async function writeChunksAtomic(
     await Deno.rename(temporary, path);
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
-    throw error;
+    throw namingFile(error, path);
   }
 }
 
@@ -98,9 +98,39 @@ export function writeChunksAtomicSync(path: string, chunks: Iterable<string | Ui
     try {
       Deno.removeSync(temporary);
     } catch { /* never written */ }
-    throw error;
+    throw namingFile(error, path);
   }
 }
+
+/**
+ * `error` with `path` at the start of its message, of the same class (`Deno.errors.NotFound`
+ * stays one): a write's error names the file it could not write (a write to an open file, such as
+ * one failing for a full disk, names none).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { namingFile } from "./write_atomic.ts";
+ * const error = namingFile(new Deno.errors.NotFound("No such file"), "/out/report.json");
+ * assert.ok(error instanceof Deno.errors.NotFound);
+ * assert.equal(error.message, "cannot write /out/report.json: No such file");
+ * const full = Object.assign(new Error("No space left on device"), { code: "ENOSPC" });
+ * assert.equal((namingFile(full, "/out/a") as { code?: string }).code, "ENOSPC");
+ * ```
+ */
+export function namingFile(error: unknown, path: string): unknown {
+  // Only the classes the file system throws, whose constructors take a message.
+  if (!(error instanceof Error) || !FS_ERRORS.has(error.constructor)) return error;
+  const named = new (error.constructor as ErrorConstructor)(
+    `cannot write ${path}: ${error.message}`,
+    { cause: error },
+  );
+  // The system's name for it (`ENOSPC`), which decides the exit code and the report's.
+  if ("code" in error) Object.assign(named, { code: error.code });
+  return named;
+}
+
+const FS_ERRORS = new Set<unknown>([Error, ...Object.values(Deno.errors)]);
 
 /**
  * A hidden name for a temporary file in `path`'s folder, unique to this process and call, ending

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { systemErrorCode, UNWRITABLE } from "../../lib/errors.ts";
 import { HttpStatusError } from "../../lib/http/errors.ts";
 import {
   IntegrityError,
@@ -131,6 +132,9 @@ export function createDownloadKind(
   };
 }
 
+/** The file system's errors that fail a download where it is written, not on the network. */
+const LOCAL_FAILURES = new Set<unknown>([...UNWRITABLE, "ENAMETOOLONG", "ENOTDIR", "EISDIR"]);
+
 /** Whether a failed download attempt is worth another. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof HttpStatusError) return RETRYABLE_STATUSES.has(error.status);
@@ -141,5 +145,7 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof DOMException) return error.name === "TimeoutError";
   if (error instanceof RedirectError || error instanceof OutsideGrantsError) return false;
   if (error instanceof Error && error.name === "NotCapable") return false;
+  // The file could not be written here (a full disk, a read-only one): no retry changes that.
+  if (LOCAL_FAILURES.has(systemErrorCode(error))) return false;
   return true; // network errors (reset, refused, bad gzip), short bodies, idle timeouts
 }

@@ -40,3 +40,23 @@ Deno.test("JobLines gives back every line in its place: any order, lines longer 
   }
   assert.deepEqual([...Deno.readDirSync(dir.path)], []);
 });
+
+Deno.test("JobLines keeps every line in memory when its spool cannot be written (a full disk)", async () => {
+  await using dir = await tempDir();
+  const count = 3000; // coprime with the fixture's stride 7
+  const fixture = new URL("../testdata/job_lines_limited.ts", import.meta.url).pathname;
+  // Writes past 64 KiB fail with EFBIG, as the kernel's file size limit makes them.
+  const script = 'trap "" XFSZ; ulimit -f 128; exec "$0" "$@"';
+  const { code, stdout, stderr } = await new Deno.Command("sh", {
+    args: ["-c", script, Deno.execPath(), "run", "-A", fixture, `${dir.path}/spool`, `${count}`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0, decoder.decode(stderr));
+  const expected = Array.from({ length: count }, (_, index) => {
+    const pad = index % 97 === 0 ? 300_000 : index % 300;
+    return JSON.stringify({ index, pad: "x".repeat(pad), wide: index % 10 ? "" : "é€😀" });
+  });
+  assert.equal(decoder.decode(stdout), expected.join(",\n"));
+  assert.deepEqual([...Deno.readDirSync(dir.path)], []);
+});
