@@ -7,6 +7,7 @@
  * @module
  */
 import { dirname } from "../../lib/util/posix_path.ts";
+import { namingFile } from "../../lib/util/write_atomic.ts";
 import { CommandFailedError } from "./errors.ts";
 import type { CommandResult, RunJob } from "./job.ts";
 import {
@@ -85,12 +86,18 @@ export function createCommandKind(
       let writes = Promise.resolve();
       let logged = 0;
       let dropped = 0;
+      // The first write to the log that failed (a full disk): the command runs on, unlogged.
+      let unlogged: unknown;
+      const write = (bytes: Uint8Array) => {
+        writes = writes.then(() => unlogged === undefined ? writeAll(log, bytes) : undefined)
+          .catch((error) => void (unlogged = error));
+      };
       const save = (chunk: Uint8Array) => {
         const room = Math.max(0, logMaxBytes - logged);
         const kept = chunk.byteLength <= room ? chunk : chunk.subarray(0, room);
         logged += kept.byteLength;
         dropped += chunk.byteLength - kept.byteLength;
-        if (kept.byteLength > 0) writes = writes.then(() => writeAll(log, kept));
+        if (kept.byteLength > 0) write(kept);
       };
       try {
         const pumps = Promise.all([
@@ -108,10 +115,11 @@ export function createCommandKind(
         await pumps;
         if (dropped > 0) {
           const note = `\n[taskpool: log cut at ${logMaxBytes} bytes; ${dropped} more not kept]\n`;
-          writes = writes.then(() => writeAll(log, new TextEncoder().encode(note)));
+          write(new TextEncoder().encode(note));
         }
         await writes;
         signal.throwIfAborted();
+        // What the command did comes first; a log that could not be kept fails the job after.
         if (!status.success) {
           throw new CommandFailedError(program, {
             exitCode: status.code,
@@ -119,6 +127,7 @@ export function createCommandKind(
             stderrTail: tail.text(),
           });
         }
+        if (unlogged !== undefined) throw namingFile(unlogged, job.logPath);
         return { exitCode: status.code, pid: child.pid };
       } finally {
         signal.removeEventListener("abort", onAbort);

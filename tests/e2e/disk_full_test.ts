@@ -14,6 +14,20 @@ import { startFaultServer } from "../helpers/fault_server.ts";
  */
 const LIMIT_BLOCKS = 32;
 
+/** Runs taskpool with `args` in `cwd`, where no file may grow past {@linkcode LIMIT_BLOCKS}. */
+async function runLimited(cwd: string, args: string[]) {
+  const script = `trap "" XFSZ; ulimit -f ${LIMIT_BLOCKS}; exec "$0" "$@"`;
+  const { code, stdout, stderr } = await new Deno.Command("sh", {
+    args: ["-c", script, Deno.execPath(), "run", ...RUN_FLAGS, MAIN, ...args],
+    cwd,
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
 Deno.test("a run that cannot write its report: the files it could, a big one failed once, a summary, exit 74 naming what was not saved", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
@@ -30,16 +44,7 @@ Deno.test("a run that cannot write its report: the files it could, a big one fai
       "",
     ].join("\n"),
   );
-  const script = `trap "" XFSZ; ulimit -f ${LIMIT_BLOCKS}; exec "$0" "$@"`;
-  const { code, stdout, stderr } = await new Deno.Command("sh", {
-    args: ["-c", script, Deno.execPath(), "run", ...RUN_FLAGS, MAIN, "run", "jobs.yaml", "-q"],
-    cwd: dir.path,
-    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(stdout);
-  const err = new TextDecoder().decode(stderr);
+  const { code, stdout: out, stderr: err } = await runLimited(dir.path, ["run", "jobs.yaml", "-q"]);
   assert.equal(code, 74, `${out}\n${err}`);
   const report = `${dir.path}/out/report.json`;
   assert.match(err, new RegExp(`taskpool: not saved: cannot write ${report}: File too large`));
@@ -55,4 +60,26 @@ Deno.test("a run that cannot write its report: the files it could, a big one fai
   assert.equal((await Deno.readFile(`${dir.path}/out/files/f7`)).length, 16);
   const left = [...Deno.readDirSync(`${dir.path}/out`)].map((entry) => entry.name).sort();
   assert.deepEqual(left, [".taskpool", "files"]);
+});
+
+Deno.test("a command whose log cannot be written: what it did first, else the log named; the run goes on", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      // 100 KB on stdout, past the limit of its log; then success or exit 3.
+      "  - { name: loud, run: [sh, -c, 'head -c 100000 /dev/zero'] }",
+      "  - { name: loudfail, run: [sh, -c, 'head -c 100000 /dev/zero; exit 3'] }",
+      "  - { name: quiet, run: [sh, -c, 'echo hi'] }",
+      "",
+    ].join("\n"),
+  );
+  const { code, stdout, stderr } = await runLimited(dir.path, ["run", "jobs.yaml", "-q"]);
+  assert.equal(code, 1, `${stdout}\n${stderr}`);
+  assert.match(stdout, /^failed {2}loud: cannot write \S+\/loud\.log: File too large/m);
+  assert.match(stdout, /^failed {2}loudfail: sh exited with code 3/m);
+  assert.match(stdout, /taskpool: FAILED 3 jobs: 1 ok, 0 cached, 2 failed/);
+  assert.equal(await Deno.readTextFile(`${dir.path}/out/logs/quiet.log`), "hi\n");
 });
