@@ -42,6 +42,7 @@ import {
   STARTED_CHANNEL,
 } from "./protocol.ts";
 import { DefinitionDigests } from "./digests.ts";
+import { sha256Hex } from "../util/bytes.ts";
 import { redactText, urlSecrets } from "../util/secrets.ts";
 
 /** Options for {@linkcode openCoordinator}. */
@@ -178,8 +179,7 @@ async function whenAnswers(client: RespClient, url: string, timeoutMs = 10_000):
 /** The digest that names a plan's run: its file, output and jobs. */
 async function planDigest(plan: Plan): Promise<string> {
   const text = JSON.stringify({ file: plan.file, output: plan.output, jobs: plan.jobs });
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(new TextEncoder().encode(text));
 }
 
 interface RemoteKindContext {

@@ -8,6 +8,7 @@
 import { relative } from "../util/posix_path.ts";
 import type { KindDefinition } from "../kind_definition.ts";
 import type { Job } from "../jobfile/job.ts";
+import { sha256Hex } from "../util/bytes.ts";
 
 /**
  * Hex SHA-256 of a file.
@@ -23,8 +24,7 @@ import type { Job } from "../jobfile/job.ts";
  * ```
  */
 export async function sha256OfFile(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(await Deno.readFile(path));
 }
 
 /** Digests of the files defining jobs, each file read once. */

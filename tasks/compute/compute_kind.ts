@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { relative } from "../../lib/util/posix_path.ts";
+import { sha256Hex } from "../../lib/util/bytes.ts";
 import { setImmediate } from "node:timers";
 import { ComputeError } from "../../lib/pools/compute_error.ts";
 import type { ComputeJob, ComputeResult } from "./job.ts";
@@ -145,6 +145,6 @@ async function settle(value: unknown, job: ComputeJob, output: string): Promise<
   return {
     to: relative(output, job.to),
     bytes: value.byteLength,
-    sha256: createHash("sha256").update(value).digest("hex"),
+    sha256: await sha256Hex(value),
   };
 }
