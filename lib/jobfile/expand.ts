@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { join, resolve } from "../util/posix_path.ts";
+import { dirname, join, resolve } from "../util/posix_path.ts";
 import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import type { Job, JobCacheSpec, Plan } from "./job.ts";
 import type { ExpandContext, FanOutMember, JobEntry, Kinds } from "../kind_definition.ts";
-import { cleanRelativePath, isInside, sealedRoot } from "../util/paths.ts";
+import { cleanRelativePath, isInside, notAFolder, sealedRoot } from "../util/paths.ts";
 import { fillReportPath, hasPlaceholders } from "../report/history.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./document.ts";
 import { usesVariables } from "./interpolate.ts";
@@ -102,6 +102,20 @@ export async function expandJobFile(
     const hint = "choose a folder outside /dev, /proc and /sys: any other tmpfs serves the same";
     if (flag) throw new UsageError(`${flag}: ${why}; ${hint}`);
     fail([key], `must be writable by the run: ${why}`, hint);
+  }
+  // A file where the output folder (or the report's) would be: nothing could be written.
+  const folders = [
+    { key: "output", folder: output, flag: overrides.output && "--output" },
+    ...(overrides.report || file.report
+      ? [{ key: "report", folder: dirname(report), flag: overrides.report && "--report" }]
+      : []),
+  ];
+  for (const { key, folder, flag } of folders) {
+    const blocker = notAFolder(folder);
+    if (blocker === undefined) continue;
+    const why = `${blocker} is a file, not a folder`;
+    if (flag) throw new UsageError(`${flag}: ${why}`);
+    fail([key], `cannot be made: ${why}`);
   }
   const concurrency = {
     io: overrides.io ?? file.concurrency.io,

@@ -75,11 +75,43 @@ export function realTarget(path: string): string {
       return resolve(Deno.realPathSync(existing), ...rest.toReversed());
     } catch (error) {
       if (error instanceof Deno.errors.NotCapable) return path;
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      // Not there, or under a file (which whoever writes there is told of).
+      const absent = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.NotADirectory;
+      if (!absent) throw error;
       const parent = dirname(existing);
       if (parent === existing) return path;
       rest.push(basename(existing));
       existing = parent;
+    }
+  }
+}
+
+/**
+ * What stands in the way of a folder at `path`: `path` itself or its deepest existing ancestor when
+ * that is not a folder (symlinks followed), else undefined. Read where it may be: a path this
+ * process may not read is taken as fine.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notAFolder } from "./paths.ts";
+ * const file = await Deno.makeTempFile();
+ * assert.equal(notAFolder(`${file}/out`), file);
+ * assert.equal(notAFolder(file), file);
+ * assert.equal(notAFolder(`${file}.d/out`), undefined);
+ * await Deno.remove(file);
+ * ```
+ */
+export function notAFolder(path: string): string | undefined {
+  for (let existing = path;; existing = dirname(existing)) {
+    try {
+      return Deno.statSync(existing).isDirectory ? undefined : existing;
+    } catch (error) {
+      const absent = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.NotADirectory;
+      if (!absent) return undefined;
+      if (dirname(existing) === existing) return undefined;
     }
   }
 }

@@ -386,6 +386,39 @@ Deno.test("loadPlan() rejects an output or report under /dev, which no run's job
   assert.equal(await Deno.stat("/dev/shm/taskpool-out").catch(() => "none"), "none");
 });
 
+Deno.test("loadPlan() rejects an output or report folder that a file stands in for, before anything runs", async () => {
+  await using dir = await tempDir();
+  await dir.write("taken", "a file\n");
+  await dir.write("a.yaml", "output: taken\njobs:\n  - { name: t, run: [true] }\n");
+  await dir.write("b.yaml", "output: taken/sub\njobs:\n  - { name: t, run: [true] }\n");
+  await dir.write(
+    "c.yaml",
+    "output: out\nreport: taken/r.json\njobs:\n  - { name: t, run: [true] }\n",
+  );
+  const taken = `${dir.path}/taken`;
+  for (const file of ["a.yaml", "b.yaml"]) {
+    const messages = await rejection(file, dir.path);
+    assert.deepEqual(messages, [
+      `${file}:1:9: output cannot be made: ${taken} is a file, not a folder`,
+    ]);
+  }
+  assert.deepEqual(await rejection("c.yaml", dir.path), [
+    `c.yaml:2:9: report cannot be made: ${taken} is a file, not a folder`,
+  ]);
+  // From the command line, the flag is named, as bad usage (exit 2).
+  for (
+    const [flag, overrides] of [["--output", { output: "taken/x" }], ["--report", {
+      report: "taken/r.json",
+    }]] as const
+  ) {
+    const error = await loadPlan("a.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv, overrides })
+      .then(() => undefined, (e) => e);
+    assert.equal(error?.name, "UsageError");
+    assert.equal(error.message, `${flag}: ${taken} is a file, not a folder`);
+  }
+  assert.equal(await Deno.stat(`${dir.path}/out`).catch(() => "none"), "none");
+});
+
 Deno.test("loadPlan() expands a urls_from of 200,000 URLs, and a job that needs them waits for all", async () => {
   await using dir = await tempDir();
   const count = 200_000;
