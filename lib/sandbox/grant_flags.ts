@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { CodedError } from "../errors.ts";
 
 /** Deno permissions: each a list, or true for all. */
 export interface Grants {
@@ -14,6 +15,12 @@ export interface Grants {
   run: string[];
   env: string[] | true;
   sys: string[];
+}
+
+/** A path a run needs granted has a comma, which no Deno flag can carry: exit 2, nothing run. */
+export class CommaInPathError extends RangeError implements CodedError {
+  override name = "CommaInPathError";
+  readonly code = "JOB_FILE";
 }
 
 /**
@@ -29,7 +36,7 @@ export interface Grants {
  * assert(flags.join(" ") ===
  *   "--allow-read=/out --allow-write=/out --allow-env=PATH --allow-sys=hostname");
  * ```
- * @throws {RangeError} for an entry with a comma, which a flag cannot carry
+ * @throws {CommaInPathError} for an entry with a comma, which a flag cannot carry
  */
 export function grantFlags(grants: Grants): string[] {
   const flags: string[] = [];
@@ -38,7 +45,10 @@ export function grantFlags(grants: Grants): string[] {
     if (value.length === 0) return;
     for (const item of value) {
       if (item.includes(",")) {
-        throw new RangeError(`--allow-${name} cannot carry an entry with a comma: ${item}`);
+        throw new CommaInPathError(
+          `${item}: Deno's permission flags separate paths with commas and cannot carry a path ` +
+            `that has one (--allow-${name}); rename it, or choose a folder without a comma`,
+        );
       }
     }
     flags.push(`--allow-${name}=${value.join(",")}`);

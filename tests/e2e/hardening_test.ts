@@ -242,3 +242,23 @@ Deno.test("no password of a URL and no header value from ${VAR} reaches a file, 
     }
   }
 });
+
+Deno.test("a job file or an output whose path has a comma, which no Deno flag can carry: exit 2 saying so, nothing run", async () => {
+  await using dir = await tempDir();
+  await dir.write("a,b/jobs.yaml", "output: out\njobs:\n  - { name: t, run: [touch, ran] }\n");
+  await dir.write("jobs.yaml", 'output: "out,put"\njobs:\n  - { name: t, run: [touch, ran] }\n');
+  const folder = await cli(["run", "jobs.yaml"], { cwd: `${dir.path}/a,b` });
+  assert.equal(folder.code, 2, folder.stderr);
+  assert.match(
+    folder.stderr,
+    /a,b\/jobs\.yaml: Deno's permission flags separate paths with commas/,
+  );
+  const output = await cli(["run", "jobs.yaml"], { cwd: dir.path });
+  assert.equal(output.code, 2, output.stderr);
+  assert.match(output.stderr, /\/out,put: Deno's permission flags .* rename it/);
+  assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name).sort(), [
+    "a,b",
+    "jobs.yaml",
+  ]);
+  assert.equal(await exists(`${dir.path}/a,b/out`), false);
+});
