@@ -137,6 +137,15 @@ async function prepareRun(
       import("../jobfile/interpolate.ts"),
       import("./grants_for.ts"),
     ]);
+  // "-" is stdin for the job file only: these are files, and stdout has the summary (--json).
+  for (const flag of ["report", "output", "trace", "html"] as const) {
+    if (values[flag] === "-") {
+      throw new UsageError(
+        `--${flag} -: taskpool writes a file there, not to stdout; give a path ` +
+          `(for a machine-readable summary on stdout, use --json)`,
+      );
+    }
+  }
   const flagSettings = await settingsFrom(values);
   const stdinText = file === "-" ? await readStdin() : undefined;
   const loaded = await loadPlan(file, {

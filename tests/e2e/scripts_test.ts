@@ -122,3 +122,15 @@ Deno.test("taskpool run - reads the job file from stdin; logs go to stderr, the 
   assert.match(result.stderr, /start\s+a on cpu-\d/);
   assert.ok(!(result.stdout + result.stderr).includes("\x1b["), "no ANSI in a pipe");
 });
+
+Deno.test("taskpool run --report - (and --output, --trace, --html): exit 2, a file is needed, --json named; no file called '-'", async () => {
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", "output: out\njobs:\n  - { name: t, run: [touch, ran] }\n");
+  for (const flag of ["--report", "--output", "--trace", "--html"]) {
+    const { code, stdout, stderr } = await cli(["run", "jobs.yaml", flag, "-"], { cwd: dir.path });
+    assert.equal(code, 2, stderr);
+    assert.equal(stdout, "");
+    assert.match(stderr, new RegExp(`^taskpool: ${flag} -: taskpool writes a file there.*--json`));
+  }
+  assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["jobs.yaml"]);
+});
