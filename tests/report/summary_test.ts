@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { formatSummary, MOST_FAILURES_LISTED, type SummaryOf } from "../../lib/report/summary.ts";
 import { REPORT_VERSION, type ReportJob } from "../../lib/report/types.ts";
+import { summarize } from "../../lib/report/model.ts";
 
 const entry = (name: string, status: ReportJob["status"]): ReportJob => ({
   name,
@@ -19,16 +20,7 @@ const entry = (name: string, status: ReportJob["status"]): ReportJob => ({
 
 /** A report of `jobs` as the summary reads it. */
 function reportOf(jobs: ReportJob[], wallMs: number, bytes = 0): SummaryOf {
-  const count = (status: ReportJob["status"]) => jobs.filter((job) => job.status === status).length;
-  const summary = {
-    total: jobs.length,
-    ok: count("ok"),
-    cached: count("cached"),
-    failed: count("failed"),
-    skipped: count("skipped"),
-    cancelled: count("cancelled"),
-    bytes,
-  };
+  const summary = { ...summarize(jobs), bytes };
   return {
     version: REPORT_VERSION,
     file: "jobs.yaml",
