@@ -10,6 +10,7 @@ import { errorMessage, exitCodeOf, InterruptedError, UsageError } from "./lib/er
 import { EXIT } from "./lib/exit_codes.ts";
 import denoJson from "./deno.json" with { type: "json" };
 import {
+  EARLY_HOST_VARIABLE,
   mayRelaunch,
   receiveFromLauncher,
   relaunch,
@@ -192,6 +193,10 @@ if (import.meta.main) {
     early?.child?.cancel(); // unless taken: the command ran here, or failed before its child
     Deno.exit(code);
   }
+  // A child: the Worker host this command line's run used last time, started now, while the
+  // launcher reads the job file (the run takes it if it asks for the same host).
+  const host = earlyHostRecord();
+  if (host) void import("./lib/pools/worker/early_host.ts").then((it) => it.startSpareHost(host));
   // A child: what the launcher prepared, and a lifeline to it. A launcher that ended before it
   // handed anything over (a Ctrl-C while it read the job file) leaves it nothing to do.
   let handoff: Promise<unknown> | undefined = receiveFromLauncher(
@@ -204,4 +209,13 @@ if (import.meta.main) {
     return taken;
   };
   Deno.exit(await main(Deno.args, processIo(), { handoff: take }));
+}
+
+/** The Worker host record the launcher gave this child, if any. */
+function earlyHostRecord(): string | undefined {
+  try {
+    return Deno.env.get(EARLY_HOST_VARIABLE) || undefined;
+  } catch {
+    return undefined; // a child of an older launcher may not read it
+  }
 }

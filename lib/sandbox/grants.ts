@@ -29,7 +29,7 @@ import { type GrantSet, kindOf, type Kinds } from "../kind_definition.ts";
 import type { Grants } from "./grant_flags.ts";
 
 /**
- * The variables taskpool reads itself: colours, PATH lookups, the relaunch marker, the two
+ * The variables taskpool reads itself: colours, PATH lookups, the relaunch marker and the early Worker host (lib/pools/worker/early_host.ts), the two
  * debug switches the `yaml` package looks at while parsing, and the proxy variables (a proxied
  * URL is fetched with Deno's fetch, which reads them and NO_PROXY itself).
  */
@@ -37,6 +37,7 @@ export const OWN_ENV = [
   "NO_COLOR",
   "PATH",
   "TASKPOOL_SANDBOXED",
+  "TASKPOOL_EARLY_HOST",
   "LOG_TOKENS",
   "LOG_STREAM",
   ...Object.values(PROXY_VARIABLES).flat(),

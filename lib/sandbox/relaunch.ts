@@ -23,6 +23,12 @@ import { jsonFrame } from "../pools/json_frame.ts";
 export const SANDBOXED_VARIABLE = "TASKPOOL_SANDBOXED";
 
 /**
+ * The environment variable that gives the child the Worker host its command line started last
+ * time, which it starts at once (lib/pools/worker/early_host.ts).
+ */
+export const EARLY_HOST_VARIABLE = "TASKPOOL_EARLY_HOST";
+
+/**
  * V8 flags of the child: a small young generation cuts pauses with many transfers; at that size
  * from the start, loading taskpool's modules needs no collection.
  */
@@ -92,6 +98,8 @@ export interface EarlyStart {
   /** The grant flags remembered for it, as they were read. */
   known?: string[];
   child?: EarlyChild;
+  /** The Worker host its child started last time, as the child wrote it down. */
+  host?: string;
 }
 
 /** A child started before the launcher has worked out its grants. */
@@ -125,6 +133,22 @@ const MOST_LAUNCHES = 32;
 
 /** Grants longer than this (a plan with thousands of hosts) are not remembered. */
 const MOST_FLAG_CHARACTERS = 64 * 1024;
+
+/**
+ * The Worker host records: the host the child of a command line started (its flags and size,
+ * written by the child, lib/pools/worker/early_host.ts), in an item of their own per command line
+ * ({@linkcode launchKey}), read by the launcher for the next child.
+ */
+export const HOST_PREFIX = "taskpool.host.";
+
+/** The Worker host record of the command line `key`, as text, if there is one. */
+export function readHostRecord(key: string): string | undefined {
+  try {
+    return localStorage.getItem(HOST_PREFIX + key) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** One command line's record: its grant flags, and when it was last written (ms). */
 interface Launch {
@@ -181,14 +205,15 @@ export function startEarly(argv: string[]): EarlyStart {
   const key = launchKey(argv);
   const flags = readLaunch(key)?.flags;
   if (flags === undefined) return { key };
+  const host = readHostRecord(key);
   let environment: Record<string, string>;
   let child: Deno.ChildProcess;
   try {
     // Compared at the handoff; a launcher that may not read all of it starts no child early.
     environment = Deno.env.toObject();
-    child = spawnChild(flags, argv);
+    child = spawnChild(flags, argv, V8_FLAGS, host);
   } catch {
-    return { key, known: flags };
+    return { key, known: flags, ...(host ? { host } : {}) };
   }
   // Never signalled once it has ended or been taken: its pid may be another process's by then.
   let done = false;
@@ -209,7 +234,7 @@ export function startEarly(argv: string[]): EarlyStart {
     },
     ended: () => child.status.then(() => {}, () => {}),
   };
-  return { key, known: flags, child: early };
+  return { key, known: flags, child: early, ...(host ? { host } : {}) };
 }
 
 /**
@@ -246,7 +271,12 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((each, i) => each === b[i]);
 }
 
-function spawnChild(flags: string[], argv: string[], v8Flags = V8_FLAGS): Deno.ChildProcess {
+function spawnChild(
+  flags: string[],
+  argv: string[],
+  v8Flags = V8_FLAGS,
+  host = "",
+): Deno.ChildProcess {
   const script = filePath(Deno.mainModule);
   // The bundle needs no configuration, and takes none of the folder it is run in.
   const config = BUNDLED ? ["--no-config"] : ["--config", filePath(ownFileUrl("deno.json"))];
@@ -267,7 +297,7 @@ function spawnChild(flags: string[], argv: string[], v8Flags = V8_FLAGS): Deno.C
   const [program, ...args] = setsid ? [setsid, "--wait", ...deno] : deno;
   return new Deno.Command(program!, {
     args,
-    env: { [SANDBOXED_VARIABLE]: "child" },
+    env: { [SANDBOXED_VARIABLE]: "child", [EARLY_HOST_VARIABLE]: host },
     stdin: "piped",
     stdout: "inherit",
     stderr: "inherit",
@@ -324,7 +354,7 @@ export async function relaunch(request: RelaunchRequest, early?: EarlyStart): Pr
   } else {
     started?.cancel();
     await started?.ended();
-    child = spawnChild(flags, request.argv, many ? MANY_JOBS_V8_FLAGS : V8_FLAGS);
+    child = spawnChild(flags, request.argv, many ? MANY_JOBS_V8_FLAGS : V8_FLAGS, early?.host);
   }
   const isEcho = signalEchoFilter();
   const forwarders = Object.entries(FORWARDED).map(([received, sent]) => {

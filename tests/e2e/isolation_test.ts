@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { cli } from "../helpers/cli.ts";
 import { runYaml } from "../helpers/run_yaml.ts";
 import { tempDir } from "../helpers/temp.ts";
+import { survivorsOf } from "../helpers/processes.ts";
 
 const WORK = new URL("../testdata/work.ts", import.meta.url).pathname;
 
@@ -139,4 +140,53 @@ Deno.test("isolation: thread refuses memory:, which no thread in taskpool's proc
   assert.equal(code, 2, stderr);
   assert.match(stderr, /jobs\.yaml:3:\d+.*jobs\[0\]\.compute\.memory/s);
   assert.match(stderr, /cannot cap the heap of a thread in taskpool's own process/);
+});
+
+/** The Worker host processes on this machine whose command line names `folder`. */
+function hostsNaming(folder: string): number[] {
+  return [...Deno.readDirSync("/proc")].filter((entry) => /^\d+$/.test(entry.name)).map((entry) =>
+    Number(entry.name)
+  ).filter((pid) => {
+    try {
+      const line = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+      return line.includes("host_main") && line.includes(folder);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
+Deno.test("a command line run again starts its Worker host early: the same results, a changed file, a run with none; no host left", async () => {
+  await using dir = await tempDir();
+  for (const name of ["a", "b"]) {
+    await dir.write(
+      `${name}/mod.ts`,
+      `export default (n: number) => ({ module: "${name}", n: n * 2 });\n`,
+    );
+  }
+  const jobFile = (module: string) =>
+    `output: out\njobs:\n  - { name: c, compute: { module: ./${module}/mod.ts, args: [21] }, repeat: 3 }\n`;
+  // The same command line each time: the first run writes its host down, the next start it early.
+  const steps = [
+    { file: jobFile("a"), module: "a" },
+    { file: jobFile("a"), module: "a" },
+    { file: jobFile("b"), module: "b" }, // another host: the one started early is killed
+    { file: "output: out\njobs:\n  - { name: t, run: [touch, ran] }\n", module: undefined },
+    { file: jobFile("a"), module: "a" }, // after a run with no host: none started early
+  ];
+  for (const [index, step] of steps.entries()) {
+    await dir.write("jobs.yaml", step.file);
+    const { code, stderr } = await cli(["run", "jobs.yaml", "-q"], { cwd: dir.path });
+    assert.equal(code, 0, `run ${index}: ${stderr}`);
+    const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
+    if (step.module) {
+      assert.deepEqual(
+        report.jobs.map((job: { result: unknown }) => job.result),
+        [1, 2, 3].map(() => ({ module: step.module, n: 42 })),
+        `run ${index}`,
+      );
+    }
+    // Killed, or told to end by their stdin closing: gone once the process table says so.
+    assert.deepEqual(await survivorsOf(hostsNaming(dir.path)), [], `run ${index} left a host`);
+  }
 });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { killOnHardExit } from "../../util/exit_hooks.ts";
+import { hostArgs, rememberHost, spawnHost, takeSpareHost } from "./early_host.ts";
 import { FrameOutbox } from "../frame_outbox.ts";
 import { encodeFrame, readFrames } from "../frames.ts";
 import type { HostLink, HostLinkOptions, HostMessage, HostRequest } from "../protocol.ts";
@@ -30,14 +30,11 @@ export class HostProcess implements HostLink {
 
   constructor(options: HostProcessOptions) {
     const { entry, flags, size, firstMemoryMb, onMessage } = options;
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", ...flags, entry.href, String(size), String(firstMemoryMb ?? "")],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
-    }).spawn();
-    killOnHardExit(this.#child);
+    const spawn = { flags, size, memoryMb: firstMemoryMb };
+    const args = hostArgs(entry, spawn);
+    // The host this command line's child started early, when it is this one.
+    this.#child = takeSpareHost(args) ?? spawnHost(args);
+    rememberHost(spawn);
     const writer = this.#writer = this.#child.stdin.getWriter();
     // A dead host is reported by its exit.
     this.#outbox = new FrameOutbox((block) => writer.write(block));

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { ownFileUrl } from "../../util/own_files.ts";
+import { HOST_ENTRY } from "./early_host.ts";
 import { watchAbort } from "../../util/abort_watch.ts";
 import { ComputeError } from "../compute_error.ts";
 import { HostInProcess } from "./in_process_link.ts";
@@ -148,7 +148,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     const {
       size,
-      host = ownFileUrl("lib/pools/worker/host_main.ts"),
+      host = HOST_ENTRY,
       aheadPerThread = 0,
     } = options;
     if (!Number.isInteger(size) || size < 1) {
