@@ -256,7 +256,11 @@ function remember({ key, known }: EarlyStart, flags: string[]): void {
       }
     }
     records.sort((a, b) => b[1] - a[1]);
-    for (const [name] of records.slice(MOST_LAUNCHES)) localStorage.removeItem(name);
+    for (const [name] of records.slice(MOST_LAUNCHES)) {
+      localStorage.removeItem(name);
+      // Its Worker host record, if its child wrote one, goes with it.
+      localStorage.removeItem(HOST_PREFIX + name.slice(LAUNCH_PREFIX.length));
+    }
   } catch { /* no storage: no early start next time */ }
 }
 
