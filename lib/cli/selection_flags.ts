@@ -63,7 +63,7 @@ export async function selectFromFlags(
   const selection: Selection = {
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),
-    ...(rerun ? { done: await succeededIn(rerun) } : {}),
+    ...(rerun ? { done: await succeededIn(rerun, new Set(plan.jobs.map((job) => job.name))) } : {}),
   };
   const selected = selectJobs(plan.jobs, selection);
   const notes: string[] = [];

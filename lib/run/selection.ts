@@ -114,11 +114,16 @@ export function selectJobs(jobs: readonly Job[], selection: Selection): Selected
 }
 
 /**
- * The jobs that succeeded in a report (`ok` or `cached`), for `--rerun-failed`.
+ * The jobs that succeeded in a report (`ok` or `cached`), for `--rerun-failed`, of the jobs
+ * `names`.
  *
- * @throws {UsageError} when the file is not a taskpool report
+ * @throws {UsageError} when the file is not a taskpool report, or names none of `names`: the
+ * report of another job file, whose failures would all run again
  */
-export async function succeededIn(reportPath: string): Promise<Set<string>> {
+export async function succeededIn(
+  reportPath: string,
+  names: ReadonlySet<string>,
+): Promise<Set<string>> {
   let report: unknown;
   try {
     report = JSON.parse(await Deno.readTextFile(reportPath));
@@ -132,6 +137,13 @@ export async function succeededIn(reportPath: string): Promise<Set<string>> {
   const jobs = (report as { jobs?: unknown })?.jobs;
   if (!Array.isArray(jobs)) {
     throw new UsageError(`--rerun-failed ${reportPath}: is not a taskpool report (no jobs list)`);
+  }
+  if (jobs.length > 0 && !jobs.some((job) => names.has(String(job?.name)))) {
+    const file = (report as { file?: unknown }).file;
+    throw new UsageError(
+      `--rerun-failed ${reportPath}: names none of this job file's jobs` +
+        (typeof file === "string" ? ` (it is the report of ${file})` : ""),
+    );
   }
   return new Set(
     jobs

@@ -158,4 +158,16 @@ Deno.test("taskpool run --only, --skip and --rerun-failed pick jobs by name, wit
   assert.deepEqual(rerun.report.jobs.map((job) => job.name), ["test"]);
   assert.deepEqual(await order(), []);
   assert.match(rerun.stderr, /running 1 of 6 jobs \(the rest succeeded in failed\.json\)/);
+
+  // The report of another job file, whose jobs would all run again: refused, nothing run.
+  await dir.write("other.yaml", "output: out2\njobs:\n  - { name: t, run: [touch, ran] }\n");
+  const other = await cli(["run", "other.yaml", "--rerun-failed", "failed.json"], {
+    cwd: dir.path,
+  });
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(
+    other.stderr,
+    /--rerun-failed failed\.json: names none of this job file's jobs \(it is the report of jobs\.yaml\)/,
+  );
+  assert.equal(await Deno.stat(`${dir.path}/out2`).catch(() => "none"), "none");
 });
