@@ -27,6 +27,7 @@ import {
   IdleTimeoutError,
   IntegrityError,
   NameClashError,
+  NotAFolderError,
   OutsideGrantsError,
   RedirectError,
   RetryLaterError,
@@ -401,7 +402,7 @@ class Transfer {
       await this.#options.folders.prepare(dirname(job.path));
     } catch (error) {
       await response.body.cancel();
-      throw error instanceof RangeError
+      throw error instanceof RangeError && !(error instanceof NotAFolderError)
         ? new RangeError(`${job.relativePath} would land outside the output folder`)
         : error;
     }
@@ -551,7 +552,7 @@ class Transfer {
     } catch (error) {
       await first.body.cancel();
       if (error instanceof Deno.errors.NotFound) this.#options.folders.forget(dirname(job.path));
-      throw error instanceof RangeError
+      throw error instanceof RangeError && !(error instanceof NotAFolderError)
         ? new RangeError(`${job.relativePath} would land outside the output folder`)
         : error;
     }

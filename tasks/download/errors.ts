@@ -62,6 +62,12 @@ export class UnlistedError extends Error implements CodedError {
   readonly code = "CHECKSUM_UNLISTED";
 }
 
+/** A file stands where a download's folder must be: no retry helps. */
+export class NotAFolderError extends RangeError implements CodedError {
+  override readonly name = "NotAFolderError";
+  readonly code = "NOT_A_FOLDER";
+}
+
 /** The server's file name (`Content-Disposition`) is one another job of the run wrote. */
 export class NameClashError extends Error implements CodedError {
   override readonly name = "NameClashError";

@@ -6,7 +6,8 @@
  * @module
  */
 import { join } from "../../lib/util/posix_path.ts";
-import { landsInside } from "../../lib/util/paths.ts";
+import { landsInside, notAFolder } from "../../lib/util/paths.ts";
+import { NotAFolderError } from "./errors.ts";
 
 /**
  * Creates and checks target folders, once each.
@@ -34,6 +35,7 @@ export class TargetFolders {
    * Makes sure `folder` exists and really lies inside the output folder.
    *
    * @throws {RangeError} when a symlink carries it outside
+   * @throws {NotAFolderError} when a file stands where it or a folder above it must be
    */
   prepare(folder: string): Promise<void> {
     let ready = this.#ready.get(folder);
@@ -51,7 +53,15 @@ export class TargetFolders {
   }
 
   async #check(folder: string) {
-    await Deno.mkdir(folder, { recursive: true });
+    try {
+      await Deno.mkdir(folder, { recursive: true });
+    } catch (error) {
+      const blocked = error instanceof Deno.errors.AlreadyExists ||
+        error instanceof Deno.errors.NotADirectory;
+      const blocker = blocked ? notAFolder(folder) : undefined;
+      if (blocker === undefined) throw error;
+      throw new NotAFolderError(`cannot make the folder ${folder}: ${blocker} is a file`);
+    }
     if (!landsInside(this.#output, join(folder, "x"))) {
       throw new RangeError(`${folder} would land outside the output folder`);
     }

@@ -262,3 +262,30 @@ Deno.test("a job file or an output whose path has a comma, which no Deno flag ca
   ]);
   assert.equal(await exists(`${dir.path}/a,b/out`), false);
 });
+
+Deno.test("a file where a download's folder must be fails that job at once, naming it, and asks the server once", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write("out/files", "a file, not a folder\n");
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: d, download: { url: "${server.url}/bytes/16", to: files/b.bin } }`,
+      `  - { name: e, download: { url: "${server.url}/bytes/32", to: e.bin } }`,
+      "",
+    ].join("\n"),
+  );
+  const { code, stderr } = await cli(["run", "jobs.yaml", "-q"], { cwd: dir.path });
+  assert.equal(code, 1, stderr);
+  const { job } = await reportIn(dir.path);
+  assert.equal(job("d").status, "failed");
+  assert.equal(job("d").attempts, 1);
+  assert.deepEqual(job("d").error, {
+    message: `cannot make the folder ${dir.path}/out/files: ${dir.path}/out/files is a file`,
+    code: "NOT_A_FOLDER",
+  });
+  assert.equal(server.hits.get("/bytes/16"), 1);
+  assert.equal(job("e").status, "ok");
+});
