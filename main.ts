@@ -6,7 +6,13 @@
  */
 import { type Command, inProcess, type Prepared } from "./lib/cli/command.ts";
 import { type CliIo, processIo } from "./lib/cli/io.ts";
-import { errorMessage, exitCodeOf, InterruptedError, UsageError } from "./lib/errors.ts";
+import {
+  errorMessage,
+  exitCodeOf,
+  failureJson,
+  InterruptedError,
+  UsageError,
+} from "./lib/errors.ts";
 import { EXIT } from "./lib/exit_codes.ts";
 import denoJson from "./deno.json" with { type: "json" };
 import {
@@ -55,6 +61,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   },
   demo: async () => (await import("./lib/cli/demo.ts")).DEMO,
 };
+
+/** The commands with `--json`. */
+const JSON_COMMANDS = new Set(["run", "compare", "demo", "plan"]);
 
 /** The commands that run their work in a child with the grants of its jobs. */
 const RELAUNCHED = new Set(["run", "compare", "demo"]);
@@ -159,6 +168,10 @@ export async function main(
     return await prepared.execute();
   } catch (error) {
     const code = exitCodeOf(error);
+    // A script that asked for JSON gets JSON on stdout, whatever ended the command.
+    if (JSON_COMMANDS.has(name ?? "") && rest.includes("--json")) {
+      io.stdout(`${JSON.stringify(failureJson(code, error))}\n`);
+    }
     if (error instanceof InterruptedError) return code;
     if (error instanceof UsageError) {
       const topic = COMMANDS[name ?? ""] ? `${name} ` : "";

@@ -156,3 +156,52 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error || error instanceof DOMException) return error.message;
   return String(error);
 }
+
+/** One problem of a job file, as {@linkcode failureJson} lists it. */
+export interface ProblemJson {
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  field?: string;
+}
+
+/**
+ * What `--json` prints on stdout for a command that failed before it had a summary (a job file
+ * with errors, bad usage, a locked output folder): the exit code, and the error's code and
+ * message, with each problem of a job file (its file, line, column and field) when it has them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failureJson, UsageError } from "./errors.ts";
+ * assert.deepEqual(failureJson(2, new UsageError("unknown flag --x")), {
+ *   exitCode: 2,
+ *   error: { code: "USAGE", message: "unknown flag --x" },
+ * });
+ * ```
+ */
+export function failureJson(
+  exitCode: number,
+  error: unknown,
+): { exitCode: number; error: { code: string; message: string; problems?: ProblemJson[] } } {
+  const listed = error instanceof AggregateError ? error.errors : [];
+  const problems = listed.map((each: Record<string, unknown>): ProblemJson => {
+    const problem: ProblemJson = { message: errorMessage(each) };
+    for (const key of ["file", "line", "column", "field"] as const) {
+      const value = each?.[key];
+      if ((typeof value === "string" && value !== "") || typeof value === "number") {
+        (problem as unknown as Record<string, unknown>)[key] = value;
+      }
+    }
+    return problem;
+  });
+  return {
+    exitCode,
+    error: {
+      code: errorCode(error),
+      message: errorMessage(error),
+      ...(problems.length > 0 ? { problems } : {}),
+    },
+  };
+}

@@ -31,6 +31,14 @@ Deno.test("taskpool run: a second run on the same output exits 75 and names the 
   assert.match(second.stderr, /--wait-lock/);
   assert.equal(second.stdout, "");
 
+  // A script that asked for JSON gets it on stdout all the same.
+  const json = await cli(["run", "jobs.yaml", "--json"], { cwd: dir.path });
+  assert.equal(json.code, 75, json.stderr);
+  const failure = JSON.parse(json.stdout);
+  assert.equal(failure.exitCode, 75);
+  assert.equal(failure.error.code, "LOCKED");
+  assert.match(failure.error.message, new RegExp(`is in use by pid ${holder} on \\S+`));
+
   const bounded = await cli(["run", "--wait-lock", "0.3", "jobs.yaml"], { cwd: dir.path });
   assert.equal(bounded.code, 75, bounded.stderr);
   assert.match(bounded.stderr, /waiting for up to 300ms\n/);

@@ -134,3 +134,27 @@ Deno.test("taskpool run --report - (and --output, --trace, --html): exit 2, a fi
   }
   assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["jobs.yaml"]);
 });
+
+Deno.test("taskpool run --json with a bad job file or bad usage: one JSON object on stdout with each problem's place, exit 2", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    "output: out\njobs:\n  - { name: t, run: [true], bogus: 1 }\n  - { name: t, run: [true] }\n",
+  );
+  const bad = await cli(["run", "jobs.yaml", "--json"], { cwd: dir.path });
+  assert.equal(bad.code, 2, bad.stderr);
+  const said = JSON.parse(bad.stdout);
+  assert.equal(said.exitCode, 2);
+  assert.equal(said.error.code, "INVALID_JOB_FILE");
+  assert.deepEqual(
+    said.error.problems.map((p: { line: number; field: string }) => [p.line, p.field]),
+    [[3, "jobs[0].bogus"], [4, "jobs[1].name"]],
+  );
+  assert.match(bad.stderr, /jobs\.yaml:3:\d+: jobs\[0\]\.bogus is not a known key/);
+
+  const usage = await cli(["run", "jobs.yaml", "--json", "--cpu", "0"], { cwd: dir.path });
+  assert.equal(usage.code, 2);
+  assert.deepEqual(JSON.parse(usage.stdout).error.code, "USAGE");
+  // Without --json, stdout stays empty.
+  assert.equal((await cli(["run", "jobs.yaml"], { cwd: dir.path })).stdout, "");
+});
