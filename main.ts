@@ -63,7 +63,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 /** The commands with `--json`. */
-const JSON_COMMANDS = new Set(["run", "compare", "demo", "plan"]);
+const JSON_COMMANDS = new Set(["run", "compare", "demo", "plan", "validate"]);
 
 /** The commands that run their work in a child with the grants of its jobs. */
 const RELAUNCHED = new Set(["run", "compare", "demo"]);

@@ -105,6 +105,27 @@ Deno.test("taskpool validate --quiet prints nothing and says it with its exit co
   const loud = await cli(["validate", "bad.yaml"], { cwd: dir.path });
   assert.equal(loud.code, 2);
   assert.match(loud.stderr, /bad\.yaml:2:\d+: jobs\[0\]\.retries must be a whole number/);
+
+  // --json, for a CI step that reads the problems.
+  const goodJson = await cli(["validate", "--json", "good.yaml"], { cwd: dir.path });
+  assert.deepEqual(JSON.parse(goodJson.stdout), {
+    exitCode: 0,
+    valid: true,
+    jobs: 1,
+    expanded: 1,
+  });
+  const badJson = await cli(["validate", "--json", "bad.yaml"], { cwd: dir.path });
+  assert.equal(badJson.code, 2);
+  const said = JSON.parse(badJson.stdout);
+  assert.deepEqual([said.exitCode, said.valid, said.error.code], [2, false, "INVALID_JOB_FILE"]);
+  assert.deepEqual(
+    said.error.problems.map((p: { file: string; line: number; field: string }) => [
+      p.file,
+      p.line,
+      p.field,
+    ]),
+    [["bad.yaml", 2, "jobs[0].retries"]],
+  );
 });
 
 Deno.test("taskpool run - reads the job file from stdin; logs go to stderr, the summary to stdout", async () => {
