@@ -20,10 +20,10 @@ import {
   type WorkerPool,
   type WorkerProfile,
 } from "../../lib/pools/worker/worker_pool.ts";
-import { hostProfile, threadProfile, workerProfile } from "./privileges.ts";
+import { hostProfile, threadProfile, withPermissionHint, workerProfile } from "./privileges.ts";
 import type { RunResources } from "../../lib/kind_definition.ts";
 import { callTask } from "../../lib/pools/call_task.ts";
-import type { JobKind } from "../../lib/scheduler/kind.ts";
+import type { JobKind, TaskContext } from "../../lib/scheduler/kind.ts";
 import type { ComputeContext } from "./job.ts";
 
 /** Options for {@linkcode createComputeKind}. */
@@ -87,33 +87,42 @@ export function createComputeKind(
         if (!workers.prestart(workerProfileOf(job))) return;
       }
     },
-    async run(job, { signal, started }) {
-      const context: ComputeContext = { output, job: job.name };
-      const task = {
-        moduleUrl: job.moduleUrl,
-        exportName: job.exportName,
-        args: job.args,
-        context,
-      };
-      const where = whereOf(job);
-      if (where === "main") {
-        return { result: await settle(await onMainThread(task), job, output), isolation: where };
-      }
-      if (where === "process") {
-        const { value, pid } = await processes.run(task, {
-          profile: cached(hostProfiles, job, () => hostProfile(job, output)),
-          signal,
-        });
-        return { result: await settle(value, job, output), pid, isolation: where };
-      }
-      const { value, workerId } = await workers.run(task, {
-        profile: workerProfileOf(job),
-        signal,
-        ...(started ? { onStart: started } : {}),
-      });
-      return { result: await settle(value, job, output), worker: workerId, isolation: where };
-    },
+    // Deno names the flag a task lacked; a job gets the right from its permissions.
+    run: (job, context) =>
+      attempt(job, context).catch((error) => {
+        throw withPermissionHint(error);
+      }),
   };
+
+  async function attempt(
+    job: ComputeJob,
+    { signal, started }: TaskContext,
+  ): Promise<ComputeResult> {
+    const context: ComputeContext = { output, job: job.name };
+    const task = {
+      moduleUrl: job.moduleUrl,
+      exportName: job.exportName,
+      args: job.args,
+      context,
+    };
+    const where = whereOf(job);
+    if (where === "main") {
+      return { result: await settle(await onMainThread(task), job, output), isolation: where };
+    }
+    if (where === "process") {
+      const { value, pid } = await processes.run(task, {
+        profile: cached(hostProfiles, job, () => hostProfile(job, output)),
+        signal,
+      });
+      return { result: await settle(value, job, output), pid, isolation: where };
+    }
+    const { value, workerId } = await workers.run(task, {
+      profile: workerProfileOf(job),
+      signal,
+      ...(started ? { onStart: started } : {}),
+    });
+    return { result: await settle(value, job, output), worker: workerId, isolation: where };
+  }
 }
 
 /** Whether jobs run at `where` run on the Worker pool. */

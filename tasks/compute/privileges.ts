@@ -153,3 +153,51 @@ function list(flag: string, items: string[]): string {
   }
   return `${flag}=${[...new Set(items)].join(",")}`;
 }
+
+/** Deno's words for a right a task lacked, with the flag it names (which a job cannot pass). */
+const MISSING_RIGHT =
+  /Requires (read|write|net|env|run|sys) access to "([^"]*)"(?:, run again with the --allow-\w+ flag)?/;
+
+/**
+ * `error` with a hint where Deno says a task lacked a right: the job's `permissions:` grant it,
+ * not the `--allow-*` flag Deno names. Of the same class, with its stack; other errors as they are.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withPermissionHint } from "./privileges.ts";
+ * const error = withPermissionHint(new Error(
+ *   'Requires env access to "LOG_TOKENS", run again with the --allow-env flag',
+ * )) as Error;
+ * assert.equal(
+ *   error.message,
+ *   'Requires env access to "LOG_TOKENS": a compute job gets only its module\'s folder and the ' +
+ *     "output; grant more in the job's permissions, such as permissions: { env: [LOG_TOKENS] }",
+ * );
+ * ```
+ */
+export function withPermissionHint(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const missing = MISSING_RIGHT.exec(error.message);
+  if (!missing) return error;
+  const [said, right, what] = missing;
+  const grantable = right === "read" || right === "write" || right === "net" || right === "env";
+  const hint = `Requires ${right} access to "${what}": a compute job gets only its module's ` +
+    (grantable
+      ? `folder and the output; grant more in the job's permissions, such as ` +
+        `permissions: { ${right}: [${what}] }`
+      : `folder and the output, and never ${right} (a command does that: a run: job)`);
+  const hinted = Object.create(Object.getPrototypeOf(error)) as Error;
+  Object.assign(hinted, error);
+  Object.defineProperty(hinted, "message", {
+    value: error.message.replace(said, hint),
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(hinted, "stack", {
+    value: error.stack,
+    writable: true,
+    configurable: true,
+  });
+  return hinted;
+}

@@ -49,6 +49,12 @@ for (const isolation of ["worker", "process"] as const) {
     assert.equal(failed("exits").message, "the task called Deno.exit(7)");
     assert.equal(failed("hogs").message, "the task ran out of memory (memory: 64 MiB)");
     assert.match(failed("snoops").message, /read access to .*id_rsa/);
+    // The job file grants rights, not Deno's flags: the message says where.
+    assert.match(
+      failed("snoops").message,
+      /grant more in the job's permissions, such as permissions: \{ read: \[.*id_rsa\] \}$/,
+    );
+    assert.doesNotMatch(failed("snoops").message, /--allow-read/);
     assert.match(failed("phones").message, /net access to "127\.0\.0\.1:\d+"/);
     assert.equal(report.job("allowed").status, "ok");
     assert.equal(report.job("allowed").result, "not for compute jobs\n");
