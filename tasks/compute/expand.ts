@@ -4,14 +4,21 @@
  *
  * @module
  */
-import { isAbsolute, join, resolve } from "../../lib/util/posix_path.ts";
+import { dirname, isAbsolute, join, resolve } from "../../lib/util/posix_path.ts";
 import { filePath, fileUrl } from "../../lib/util/own_files.ts";
 import type { ExpandContext, JobEntry } from "../../lib/kind_definition.ts";
 import type { PathSegment } from "../../lib/jobfile/document.ts";
-import { cleanRelativePath } from "../../lib/util/paths.ts";
+import { cleanRelativePath, isInside } from "../../lib/util/paths.ts";
 import { builtinModuleUrl } from "./builtin/mod.ts";
 import type { ComputeJob } from "./job.ts";
 import type { ComputeSpec } from "./spec.ts";
+import { moduleFiles } from "./module_files.ts";
+
+/** The local files `moduleUrl` imports, directly or not, outside its own folder. */
+async function importedFromOutside(moduleUrl: string): Promise<string[]> {
+  const folder = dirname(filePath(moduleUrl));
+  return (await moduleFiles(moduleUrl)).filter((file) => !isInside(folder, file));
+}
 
 /** A `compute:` entry's jobs: one, or one per `repeat` or `matrix` member. */
 export async function expandCompute(
@@ -65,7 +72,11 @@ export async function expandCompute(
   }
   const granted = compute.permissions;
   const permissions = {
-    read: (granted?.read ?? []).map((p) => resolve(baseDir, p)),
+    read: [
+      ...(granted?.read ?? []).map((p) => resolve(baseDir, p)),
+      // The local modules it imports from outside its folder: its code, which it must read.
+      ...(scheme === "builtin" ? [] : await importedFromOutside(moduleUrl)),
+    ],
     write: (granted?.write ?? []).map((p) => resolve(baseDir, p)),
     net: granted?.net ?? false,
     env: granted?.env ?? false,

@@ -196,3 +196,36 @@ Deno.test("a command line run again starts its Worker host early: the same resul
     assert.deepEqual(await survivorsOf(hostsNaming(dir.path)), [], `run ${index} left a host`);
   }
 });
+
+Deno.test("a compute module may import local modules from outside its folder, and read nothing else there", async () => {
+  await using dir = await tempDir();
+  await dir.write("shared/util.ts", "export const twice = (n: number) => n * 2;\n");
+  await dir.write("shared/secret.txt", "not imported\n");
+  await dir.write(
+    "jobs/m.ts",
+    [
+      'import { twice } from "../shared/util.ts";',
+      "export default (n: number) => twice(n);",
+      'export const peek = () => Deno.readTextFileSync(new URL("../shared/secret.txt", import.meta.url));',
+      "",
+    ].join("\n"),
+  );
+  const lines = ["output: out", "jobs:"];
+  for (const isolation of ["worker", "process", "thread"]) {
+    lines.push(
+      `  - { name: ${isolation}, compute: { module: ./jobs/m.ts, args: [21], isolation: ${isolation} } }`,
+    );
+    lines.push(
+      `  - { name: peek-${isolation}, compute: { module: ./jobs/m.ts, export: peek, isolation: ${isolation} } }`,
+    );
+  }
+  await dir.write("jobs.yaml", `${lines.join("\n")}\n`);
+  const { code, stderr } = await cli(["run", "jobs.yaml", "-q"], { cwd: dir.path });
+  assert.equal(code, 1, stderr);
+  const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
+  const job = (name: string) => report.jobs.find((each: { name: string }) => each.name === name);
+  for (const isolation of ["worker", "process", "thread"]) {
+    assert.equal(job(isolation).result, 42, JSON.stringify(job(isolation)));
+    assert.match(job(`peek-${isolation}`).error.message, /read access to .*secret\.txt/);
+  }
+});
