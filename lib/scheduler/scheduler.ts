@@ -163,13 +163,37 @@ export function scheduleJobs(
   const pools = Object.fromEntries([...kinds].map(([name, kind]) => [name, kind.pool]));
   onEvent({ type: "run-started", at: clock(), jobs, limits, pools, transfers });
 
+  // A job's end, and then its dependents' when it did not succeed: by a loop, not recursion,
+  // so that a chain of any length of jobs each needing the one before is skipped whole.
   const finish = (
     state: State,
     status: JobStatus,
     extra: Partial<JobOutcome> = {},
     endMs = clock(),
   ) => {
-    if (isFinal(state.status)) return;
+    // Whether the run was stopped before this end: its dependents are cancelled, else skipped.
+    const stopped = stopSignal.aborted;
+    const ends: [State, JobStatus, Partial<JobOutcome>][] = [[state, status, extra]];
+    for (let end = ends.pop(); end; end = ends.pop()) {
+      const skipped = finishOne(end[0], end[1], end[2], endMs, stopped);
+      // Pushed last first: taken in the order they were listed, depth first, as before.
+      for (let i = skipped.length - 1; i >= 0; i--) ends.push(skipped[i]!);
+    }
+    // Only now, with what needed it skipped: stopping cancels every job not yet ended.
+    if (status === "failed" && failFast && !stopSignal.aborted && unfinished > 0) {
+      stopper.abort(new FailFastError(`stopped after "${state.job.name}" failed (--fail-fast)`));
+    }
+  };
+
+  /** Ends `state`; returns the dependents to end with it, each with its status and reason. */
+  const finishOne = (
+    state: State,
+    status: JobStatus,
+    extra: Partial<JobOutcome>,
+    endMs: number,
+    stopped: boolean,
+  ): [State, JobStatus, Partial<JobOutcome>][] => {
+    if (isFinal(state.status)) return [];
     state.status = status;
     const first = state.attempts[0];
     const outcome: JobOutcome = {
@@ -190,26 +214,24 @@ export function scheduleJobs(
       index: state.index,
       outcome,
     });
+    const ends: [State, JobStatus, Partial<JobOutcome>][] = [];
     if (succeeded(status)) {
       for (const dependent of state.dependents) {
         if (--dependent.pendingNeeds === 0 && dependent.status === "waiting") enqueue(dependent);
       }
     } else {
       const reason = new Error(`needs "${state.job.name}", which ${describeStatus(status)}`);
-      for (const dependent of state.dependents) {
-        finish(dependent, stopSignal.aborted ? "cancelled" : "skipped", {
-          error: stopSignal.aborted ? stopSignal.reason : reason,
-        });
-      }
-    }
-    if (status === "failed" && failFast && !stopSignal.aborted) {
-      stopper.abort(new FailFastError(`stopped after "${state.job.name}" failed (--fail-fast)`));
+      const end: [JobStatus, Partial<JobOutcome>] = stopped
+        ? ["cancelled", { error: stopSignal.reason }]
+        : ["skipped", { error: reason }];
+      for (const dependent of state.dependents) ends.push([dependent, ...end]);
     }
     if (--unfinished === 0) {
       runSignal?.removeEventListener("abort", onRunAbort);
       onEvent({ type: "run-finished", at: clock() });
       resolve();
     }
+    return ends;
   };
 
   const enqueue = (state: State) => {

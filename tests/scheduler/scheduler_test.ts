@@ -99,6 +99,45 @@ Deno.test("scheduleJobs() skips the dependents of a failed job and runs the rest
   assert.equal(outcomes.get("independent")?.status, "ok");
 });
 
+Deno.test("scheduleJobs() skips a chain of 20,000 jobs, each needing the one before, when its first fails", async () => {
+  const count = 20_000;
+  const jobs = Array.from(
+    { length: count },
+    (_, i) => job(`j${i}`, i === 0 ? {} : { needs: [`j${i - 1}`] }),
+  );
+  const outcomes = await scheduleJobs(jobs, {
+    kinds: kinds(() => Promise.reject(new Error("boom"))),
+    limits: { io: 1, cpu: 1 },
+  });
+  assert.equal(outcomes.get("j0")?.status, "failed");
+  const statuses = [...outcomes.values()].map((outcome) => outcome.status);
+  assert.equal(statuses.filter((status) => status === "skipped").length, count - 1);
+  assert.match(String(outcomes.get(`j${count - 1}`)?.error), new RegExp(`needs "j${count - 2}"`));
+});
+
+Deno.test("scheduleJobs() with fail-fast skips, not cancels, every job below the one that failed", async () => {
+  const outcomes = await scheduleJobs([
+    job("bad"),
+    job("child", { needs: ["bad"] }),
+    job("grandchild", { needs: ["child"] }),
+    job("other", { needs: ["never"] }),
+    job("never"),
+  ], {
+    kinds: kinds((job) =>
+      job.name === "bad" ? Promise.reject(new Error("boom")) : new Promise(() => {})
+    ),
+    limits: { io: 1, cpu: 1 },
+    failFast: true,
+  });
+  assert.deepEqual(
+    [...outcomes].map(([name, outcome]) => [name, outcome.status]),
+    [["bad", "failed"], ["child", "skipped"], ["grandchild", "skipped"], ["other", "cancelled"], [
+      "never",
+      "cancelled",
+    ]],
+  );
+});
+
 Deno.test("scheduleJobs() retries a retryable failure with back-off, recording each attempt", async () => {
   const events: RunEvent[] = [];
   const outcomes = await scheduleJobs([job("flaky", { retries: 2, backoffMs: 4 })], {
