@@ -358,7 +358,10 @@ export async function relaunch(request: RelaunchRequest, early?: EarlyStart): Pr
   } else {
     started?.cancel();
     await started?.ended();
-    child = spawnChild(flags, request.argv, many ? MANY_JOBS_V8_FLAGS : V8_FLAGS, early?.host);
+    // Grants that changed (another output, say) most likely change the Worker host's too: the
+    // host started last time is then not worth starting.
+    const host = early?.known && sameList(early.known, flags) ? early.host : undefined;
+    child = spawnChild(flags, request.argv, many ? MANY_JOBS_V8_FLAGS : V8_FLAGS, host);
   }
   const isEcho = signalEchoFilter();
   const forwarders = Object.entries(FORWARDED).map(([received, sent]) => {
