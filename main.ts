@@ -209,7 +209,9 @@ if (import.meta.main) {
   // A child: the Worker host this command line's run used last time, started now, while the
   // launcher reads the job file (the run takes it if it asks for the same host).
   const host = earlyHostRecord();
-  if (host) void import("./lib/pools/worker/early_host.ts").then((it) => it.startSpareHost(host));
+  const earlyHost = host
+    ? import("./lib/pools/worker/early_host.ts").then((it) => (it.startSpareHost(host), it))
+    : undefined;
   // A child: what the launcher prepared, and a lifeline to it. A launcher that ended before it
   // handed anything over (a Ctrl-C while it read the job file) leaves it nothing to do.
   let handoff: Promise<unknown> | undefined = receiveFromLauncher(
@@ -221,7 +223,10 @@ if (import.meta.main) {
     handoff = undefined;
     return taken;
   };
-  Deno.exit(await main(Deno.args, processIo(), { handoff: take }));
+  const code = await main(Deno.args, processIo(), { handoff: take });
+  // Started for a run that asked for none (or another): the next run of this line starts none.
+  (await earlyHost)?.dropSpareHost();
+  Deno.exit(code);
 }
 
 /** The Worker host record the launcher gave this child, if any. */

@@ -19,7 +19,6 @@ import { scheduleJobs } from "../scheduler/scheduler.ts";
 import type { JobKind } from "../scheduler/kind.ts";
 import { JobCache } from "../incremental/job_cache.ts";
 import { withJobCache } from "../incremental/cached_kind.ts";
-import { dropSpareHost } from "../pools/worker/early_host.ts";
 import type { ComputePools, Kinds, RunResources } from "../kind_definition.ts";
 
 /** Options for {@linkcode runPlan}. */
@@ -194,8 +193,6 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
       },
     });
   } finally {
-    // A Worker host started early for a run that asked for none: the next run starts none.
-    dropSpareHost();
     memory.stop();
     const made = await pools?.catch(() => undefined);
     await made?.workers.close();
