@@ -142,7 +142,7 @@ const MOST_FLAG_CHARACTERS = 64 * 1024;
 export const HOST_PREFIX = "taskpool.host.";
 
 /** The Worker host record of the command line `key`, as text, if there is one. */
-export function readHostRecord(key: string): string | undefined {
+function readHostRecord(key: string): string | undefined {
   try {
     return localStorage.getItem(HOST_PREFIX + key) ?? undefined;
   } catch {
