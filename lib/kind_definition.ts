@@ -158,6 +158,12 @@ export interface RunResources {
    * share it): what it held at the start says nothing of what it holds later. @default false
    */
   sharedOutput?: boolean;
+  /**
+   * Who writes `path` in this run under a name the plan fixes: a job's name, or "the run's
+   * report" (lib/jobfile/targets.ts). For a download that takes its name from its server.
+   * @default no one (a distributed run's worker does not hold the plan)
+   */
+  writerOf?(path: string): string | undefined;
 }
 
 /**
@@ -193,8 +199,13 @@ export interface KindDefinition<J extends Job = Job, R extends TaskResult = Task
   check?(value: Record<string, unknown>, path: PathSegment[], fail: Fail): void;
   /** Its entry's jobs: defaults applied, fan-outs unrolled, paths absolute. */
   expand(entry: JobEntry, context: ExpandContext): J[] | Promise<J[]>;
-  /** Rules across all of its jobs in the plan (two downloads writing one file). */
+  /** Rules across all of its jobs in the plan (a download through a symlink out of the output). */
   checkPlan?(jobs: readonly J[], context: PlanCheckContext): void;
+  /**
+   * The file `job` writes under a name the plan fixes (absolute), if any: no two jobs of a plan
+   * may write one, nor write taskpool's own (lib/jobfile/targets.ts).
+   */
+  writes?(job: J): string | undefined;
   /** Adds what a run of `job` needs to `grants`. */
   grant(job: J, grants: GrantSet, context: GrantContext): void;
   /** One line about `job` for `taskpool plan`, secrets hidden. */

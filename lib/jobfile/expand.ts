@@ -16,6 +16,7 @@ import { usesVariables } from "./interpolate.ts";
 import { UsageError } from "../errors.ts";
 import type { JobFile } from "./file_schema.ts";
 import { readEnv } from "../util/env.ts";
+import { checkTargets } from "./targets.ts";
 
 /** Command-line settings that win over the job file's (paths resolve against `cwd`). */
 export interface PlanOverrides {
@@ -184,6 +185,13 @@ export async function expandJobFile(
       fail,
     });
   }
+  checkTargets(jobs, kinds, {
+    output,
+    report,
+    entryPath: (job) => ["jobs", entryIndex.get(job.group)!],
+    has: (path) => valueAt(doc.value, path) !== undefined,
+    fail,
+  });
 
   const tls = await readTls(file, { baseDir, fail, env: options.env ?? readEnv });
   for (const path of tls?.files ?? []) sources.push(path);

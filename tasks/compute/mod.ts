@@ -20,6 +20,7 @@ export const compute: KindDefinition<ComputeJob, ComputeResult> = {
   pool: "cpu",
   defaultRetries: 0,
   expand: expandCompute,
+  writes: (job) => job.to,
   grant(job, grants, { execPath }) {
     // Its host process gets its own flags; the sequential and async modes run it on taskpool's
     // main thread, which then needs its rights too.

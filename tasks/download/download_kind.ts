@@ -58,6 +58,8 @@ export interface DownloadKindOptions {
    * @default false
    */
   sharedOutput?: boolean | undefined;
+  /** Who else writes a file the plan names (see `RunResources.writerOf`). @default no one */
+  writerOf?: ((path: string) => string | undefined) | undefined;
 }
 
 /**
@@ -118,6 +120,7 @@ export function createDownloadKind(
           : await (netrc ??= Netrc.load(options.netrc)),
         checksumFiles,
         serverNames,
+        ...(options.writerOf ? { writerOf: options.writerOf } : {}),
         runSignal: ending.signal,
         parts,
         attempt,

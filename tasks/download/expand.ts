@@ -222,28 +222,15 @@ async function readUrlList(
   return urls;
 }
 
-/**
- * Rules across every download of the plan: no two write one file, and none writes outside the
- * output folder through a symlink inside it.
- */
+/** Rules across every download of the plan: none writes outside the output folder through a
+ * symlink inside it. */
 export function checkDownloads(jobs: readonly DownloadJob[], context: PlanCheckContext): void {
   const { output, fail } = context;
   // Many downloads share a folder: resolve the real root once and each real folder once.
   const realOutput = realTarget(output);
   const folderInside = new Map<string, boolean>();
-  const writers = new Map<string, string>();
   for (const job of jobs) {
     const at = context.entryPath(job);
-    const other = writers.get(job.path);
-    if (other !== undefined) {
-      fail(
-        [...at, "download"],
-        `writes ${job.relativePath}, which ${other} writes too`,
-        "set distinct `to:` targets",
-      );
-    } else {
-      writers.set(job.path, job.name);
-    }
     const folder = dirname(job.path);
     let inside = folderInside.get(folder);
     if (inside === undefined) {

@@ -51,6 +51,7 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
   },
   expand: expandDownload,
   checkPlan: checkDownloads,
+  writes: (job) => job.path,
   grant(job, grants) {
     grants.hosts.add(hostOf(job.url));
     for (const mirror of job.mirrors ?? []) grants.hosts.add(hostOf(mirror));
@@ -106,6 +107,7 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
       perHostBandwidth,
       perHostIntervalMs,
       sharedOutput,
+      writerOf,
     },
   ) {
     // Loaded only by a run: checking a job file needs none of it.
@@ -125,6 +127,7 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
       perHostIntervalMs,
       netrc: netrcPath()?.path,
       sharedOutput,
+      writerOf,
     });
     return oneAtATime ? { ...kind, pool: "cpu" } : kind;
   },

@@ -105,6 +105,37 @@ Deno.test("loadPlan() rejects targets outside the output folder before anything 
   assert.equal(await Deno.stat(`${dir.path}/downloads`).then(() => true, () => false), false);
 });
 
+Deno.test("loadPlan() rejects a file that taskpool writes itself, or that two kinds' jobs write", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      "  - { name: rep, download: { url: 'http://h/a', to: report.json } }",
+      "  - { name: lock, download: { url: 'http://h/a', to: .taskpool/lock } }",
+      "  - { name: state, download: { url: 'http://h/.taskpool/state.json', to: .taskpool/ } }",
+      "  - { name: pic, download: { url: 'http://h/pic.png' } }",
+      "  - { name: same, compute: { module: 'builtin:sha256', args: [x], to: pic.png } }",
+      "  - { name: rep2, compute: { module: 'builtin:sha256', args: [x], to: report.json } }",
+    ].join("\n"),
+  );
+  assert.deepEqual(await rejection("jobs.yaml", dir.path), [
+    "jobs.yaml:3:53: jobs[0].download.to writes report.json, where the run writes its report (set `to:` or `report:`)",
+    "jobs.yaml:4:54: jobs[1].download.to writes .taskpool/lock, inside the output's .taskpool/ folder, where taskpool keeps the run's lock and state (choose another `to:`)",
+    "jobs.yaml:5:74: jobs[2].download.to writes .taskpool/state.json, inside the output's .taskpool/ folder, where taskpool keeps the run's lock and state (choose another `to:`)",
+    "jobs.yaml:7:28: jobs[4].compute writes pic.png, which pic writes too (set distinct `to:` targets)",
+    "jobs.yaml:8:71: jobs[5].compute.to writes report.json, where the run writes its report (set `to:` or `report:`)",
+  ]);
+  // With the report elsewhere, report.json is a file like any other.
+  await dir.write(
+    "jobs.yaml",
+    "output: out\nreport: r.json\njobs:\n  - { name: rep, download: { url: 'http://h/a', to: report.json } }\n",
+  );
+  const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv });
+  assert.equal(plan.jobs.length, 1);
+});
+
 Deno.test("loadPlan() rejects a target that a symlink inside the output would carry outside", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(`${dir.path}/downloads`);

@@ -156,11 +156,47 @@ Deno.test("a server-given name that another download's file has fails as NAME_CL
     ].join("\n"),
   );
   assert.equal(report.job("theirs").error?.code, "NAME_CLASH");
-  assert.match(report.job("theirs").error!.message, /taken\.bin .*file\/one/);
+  assert.match(report.job("theirs").error!.message, /taken\.bin .*which mine writes in this run/);
   assert.equal(report.job("b").error?.code, "NAME_CLASH");
   assert.match(report.job("b").error!.message, /same\.bin .*which a wrote in this run/);
   assert.deepEqual(await Deno.readFile(`${dir.path}/out/taken.bin`), fileBytes(10, 1));
   assert.deepEqual(await Deno.readFile(`${dir.path}/out/same.bin`), fileBytes(5, 1));
+});
+
+Deno.test("a server-given name that a later job's file or the run's report has fails as NAME_CLASH", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const report = await runYaml(
+    dir,
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: first, download: { url: "${server.url}/file/one?size=20&cd=later.bin" } }`,
+      `  - name: later`,
+      `    needs: [first]`,
+      `    download: { url: "${server.url}/file/two?size=10", to: later.bin }`,
+      `  - { name: rep, download: { url: "${server.url}/file/r?size=30&cd=report.json" } }`,
+    ].join("\n"),
+  );
+  assert.equal(report.job("first").error?.code, "NAME_CLASH");
+  assert.match(report.job("first").error!.message, /later\.bin .*which later writes in this run/);
+  assert.equal(report.job("rep").error?.code, "NAME_CLASH");
+  assert.match(report.job("rep").error!.message, /where the run writes its report/);
+  assert.equal(report.job("later").status, "skipped");
+  assert.equal(await exists(`${dir.path}/out/later.bin`), false, "first wrote nothing");
+  assert.equal(report.jobs.length, 3, "report.json is the run's report");
+  // A file an earlier run's download wrote, by a job this file no longer has.
+  await runYaml(
+    dir,
+    `output: out\njobs:\n  - { name: x, download: { url: "${server.url}/file/two?size=10", to: later.bin } }\n`,
+  );
+  const again = await runYaml(
+    dir,
+    `output: out\njobs:\n  - { name: first, download: { url: "${server.url}/file/one?size=20&cd=later.bin" } }\n`,
+  );
+  assert.equal(again.job("first").error?.code, "NAME_CLASH");
+  assert.match(again.job("first").error!.message, /later\.bin .*the download of .*file\/two/);
+  assert.deepEqual(await Deno.readFile(`${dir.path}/out/later.bin`), fileBytes(10, 1));
 });
 
 Deno.test("a target folder removed while the run goes on is made again by the next attempt", async () => {

@@ -1,0 +1,107 @@
+/**
+ * The files a plan's jobs write under names the plan fixes (a download's target, a compute job's
+ * `to:`), and the rules across them: no two jobs write one file, and no job writes taskpool's
+ * own (the run's report, `<output>/.taskpool/`), which taskpool would write over, or which would
+ * be written over taskpool's lock and state.
+ *
+ * @module
+ */
+import type { Job } from "./job.ts";
+import type { PathSegment } from "./document.ts";
+import type { Fail, Kinds } from "../kind_definition.ts";
+import { join, relative } from "../util/posix_path.ts";
+import { isInside } from "../util/paths.ts";
+
+/** What the rules need of the plan. */
+export interface TargetsContext {
+  /** The absolute output folder. */
+  output: string;
+  /** The absolute path of the run's report. */
+  report: string;
+  /** Where the entry that `job` came from stands: `["jobs", index]`. */
+  entryPath(job: Job): PathSegment[];
+  /** Whether the job file's entry at `path` has a value there. */
+  has(path: PathSegment[]): boolean;
+  fail: Fail;
+}
+
+/** The folder in the output where taskpool keeps its lock, state and job cache. */
+export function ownFolder(output: string): string {
+  return join(output, ".taskpool");
+}
+
+/**
+ * Fails each job whose planned file another job writes too, or that is taskpool's own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkTargets } from "./targets.ts";
+ * import type { Kinds } from "../kind_definition.ts";
+ * const kinds = [{ name: "copy", writes: (job: { path: string }) => job.path }] as unknown as Kinds;
+ * const problems: string[] = [];
+ * const job = (name: string, path: string) => ({ name, kind: "copy", group: name, path });
+ * checkTargets([job("a", "/o/report.json"), job("b", "/o/x"), job("c", "/o/x")] as never, kinds, {
+ *   output: "/o",
+ *   report: "/o/report.json",
+ *   entryPath: () => ["jobs", 0],
+ *   has: () => true,
+ *   fail: (_path, detail) => problems.push(detail),
+ * });
+ * assert.deepEqual(problems, [
+ *   "writes report.json, where the run writes its report",
+ *   "writes x, which b writes too",
+ * ]);
+ * ```
+ */
+export function checkTargets(jobs: readonly Job[], kinds: Kinds, context: TargetsContext): void {
+  const { output, report, fail } = context;
+  const writesOf = new Map(kinds.map((kind) => [kind.name, kind.writes?.bind(kind)]));
+  const taskpools = ownFolder(output);
+  const writers = new Map<string, string>();
+  for (const job of jobs) {
+    const path = writesOf.get(job.kind)?.(job);
+    if (path === undefined) continue;
+    const other = writers.get(path);
+    if (other === undefined && path !== report && !isInside(taskpools, path)) {
+      writers.set(path, job.name);
+      continue;
+    }
+    const entry = [...context.entryPath(job), job.kind];
+    const at = context.has([...entry, "to"]) ? [...entry, "to"] : entry;
+    const shown = relative(output, path);
+    if (path === report) {
+      fail(at, `writes ${shown}, where the run writes its report`, "set `to:` or `report:`");
+    } else if (other === undefined) {
+      fail(
+        at,
+        `writes ${shown}, inside the output's .taskpool/ folder, where taskpool keeps the ` +
+          `run's lock and state`,
+        "choose another `to:`",
+      );
+    } else {
+      fail(entry, `writes ${shown}, which ${other} writes too`, "set distinct `to:` targets");
+    }
+  }
+}
+
+/**
+ * For a run: who writes each file the plan names, by absolute path (a job's name), and the
+ * run's report (`"the run's report"`).
+ */
+export function plannedWriters(
+  jobs: readonly Job[],
+  kinds: Kinds,
+  report: string,
+): Map<string, string> {
+  const writesOf = new Map(kinds.map((kind) => [kind.name, kind.writes?.bind(kind)]));
+  const writers = new Map<string, string>([[report, REPORT_WRITER]]);
+  for (const job of jobs) {
+    const path = writesOf.get(job.kind)?.(job);
+    if (path !== undefined && !writers.has(path)) writers.set(path, job.name);
+  }
+  return writers;
+}
+
+/** The writer {@linkcode plannedWriters} names for the run's report. */
+export const REPORT_WRITER = "the run's report";
