@@ -56,6 +56,7 @@ export const command: KindDefinition<RunJob, CommandResult> = {
   pool: "cpu",
   defaultRetries: 0,
   expand: expandCommand,
+  writes: (job) => job.logPath,
   grant(job, grants, { findProgram, helpers }) {
     const program = (findProgram ?? programOnPath)(job.argv[0], job.cwd);
     if (program !== undefined) grants.run.add(program);

@@ -118,6 +118,8 @@ Deno.test("loadPlan() rejects a file that taskpool writes itself, or that two ki
       "  - { name: pic, download: { url: 'http://h/pic.png' } }",
       "  - { name: same, compute: { module: 'builtin:sha256', args: [x], to: pic.png } }",
       "  - { name: rep2, compute: { module: 'builtin:sha256', args: [x], to: report.json } }",
+      "  - { name: dl, download: { url: 'http://h/a', to: logs/c.log } }",
+      "  - { name: c, run: [true] }",
     ].join("\n"),
   );
   assert.deepEqual(await rejection("jobs.yaml", dir.path), [
@@ -126,6 +128,7 @@ Deno.test("loadPlan() rejects a file that taskpool writes itself, or that two ki
     "jobs.yaml:5:74: jobs[2].download.to writes .taskpool/state.json, inside the output's .taskpool/ folder, where taskpool keeps the run's lock and state (choose another `to:`)",
     "jobs.yaml:7:28: jobs[4].compute writes pic.png, which pic writes too (set distinct `to:` targets)",
     "jobs.yaml:8:71: jobs[5].compute.to writes report.json, where the run writes its report (set `to:` or `report:`)",
+    "jobs.yaml:10:21: jobs[7].run writes logs/c.log, which dl writes too (set distinct `to:` targets)",
   ]);
   // With the report elsewhere, report.json is a file like any other.
   await dir.write(
