@@ -18,7 +18,8 @@ import { loadPlan, type LoadPlanOptions } from "../jobfile/mod.ts";
 import { modesArg, onePositional, parseCommandArgs, positiveInteger, rateArg } from "./args.ts";
 import { listenForInterrupts } from "./interrupts.ts";
 import { lockOutput } from "./output_lock.ts";
-import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { checkTimelinePaths, TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { takenInRun } from "../jobfile/targets.ts";
 import { type TimelinePaths, writeTimelines } from "../report/outputs.ts";
 import { type CliIo, readStdin } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
@@ -91,6 +92,7 @@ async function prepareCompare(
     bandwidth: rateArg(values["limit-rate"]),
   };
   const plan = await loadPlan(file, { ...options(), overrides });
+  checkTimelinePaths(values, takenInRun(plan, kinds));
   const flags = comparisonFlags(values);
   return {
     grants: () => grantsFor(kinds, plan, values, { envNames, envFiles }),

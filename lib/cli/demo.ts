@@ -17,7 +17,7 @@ import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
 import type { Kinds } from "../kind_definition.ts";
-import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { checkTimelinePaths, TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
 /** The demo job file, built in (also into the bundle). */
@@ -94,6 +94,7 @@ async function executeDemo(values: DemoValues, io: CliIo, kinds: Kinds): Promise
       output === undefined ? overrides : { ...overrides, output, report: `${output}/report.json` },
     );
   const plan = await load();
+  checkTimelinePaths(values, () => undefined);
   if (values.mode !== undefined) {
     return await executePlan(plan, io, {
       kinds,

@@ -12,7 +12,8 @@ import { readReport } from "../report/read.ts";
 import { runsOf } from "../report/merge.ts";
 import { formatSummary } from "../report/summary.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
-import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { checkTimelinePaths, TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { resolve } from "../util/posix_path.ts";
 import { writeTimelines } from "../report/outputs.ts";
 import type { CliIo } from "./io.ts";
 import type { Kinds } from "../kind_definition.ts";
@@ -42,6 +43,10 @@ export async function reportCommand(
   });
   const path = onePositional("report", positionals, "report file");
   const report = await readReport(path);
+  checkTimelinePaths(
+    values,
+    (timeline) => timeline === resolve(path) ? "is the report it reads" : undefined,
+  );
   const slowest = values.slowest === undefined ? 5 : Number(values.slowest);
   if (!Number.isInteger(slowest) || slowest < 0) {
     throw new UsageError(`--slowest must be a whole number: got "${values.slowest}"`);

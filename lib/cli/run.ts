@@ -10,7 +10,7 @@ import type { Kinds } from "../kind_definition.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP } from "./settings_flags.ts";
 import { SELECTION_FLAGS, SELECTION_HELP } from "./selection_flags.ts";
 import { UsageError } from "../errors.ts";
-import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { checkTimelinePaths, TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 import { readStdin } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
@@ -129,14 +129,21 @@ async function prepareRun(
   }
 
   // Loaded only here, by the launcher: the child that runs the plan reads no job file.
-  const [{ loadPlan }, { settingsFrom }, { selectFromFlags }, { DEFERRED }, { grantsFor }] =
-    await Promise.all([
-      import("../jobfile/mod.ts"),
-      import("./settings_flags.ts"),
-      import("./selection_flags.ts"),
-      import("../jobfile/interpolate.ts"),
-      import("./grants_for.ts"),
-    ]);
+  const [
+    { loadPlan },
+    { settingsFrom },
+    { selectFromFlags },
+    { DEFERRED },
+    { grantsFor },
+    { takenInRun },
+  ] = await Promise.all([
+    import("../jobfile/mod.ts"),
+    import("./settings_flags.ts"),
+    import("./selection_flags.ts"),
+    import("../jobfile/interpolate.ts"),
+    import("./grants_for.ts"),
+    import("../jobfile/targets.ts"),
+  ]);
   // "-" is stdin for the job file only: these are files, and stdout has the summary (--json).
   for (const flag of ["report", "output", "trace", "html"] as const) {
     if (values[flag] === "-") {
@@ -167,6 +174,7 @@ async function prepareRun(
     ...await selectFromFlags(loaded, values),
     baseDir: file === "-" ? Deno.cwd() : dirname(resolve(file)),
   };
+  checkTimelinePaths(values, takenInRun(selected.plan, kinds));
   if (keepReports !== undefined && selected.plan.reportPattern === undefined) {
     throw new UsageError(
       `--keep-reports needs a report path with {date} or {time} (such as ` +

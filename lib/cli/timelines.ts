@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { UsageError } from "../errors.ts";
+import { resolve } from "../util/posix_path.ts";
 
 /** Their `parseArgs` options. */
 export const TIMELINE_FLAGS = {
@@ -15,3 +17,35 @@ export const TIMELINE_FLAGS = {
 export const TIMELINE_HELP =
   `      --html PATH        write the timeline as one HTML page (lanes, hover details, zoom)
       --trace PATH       write the timeline as a Chrome trace (Perfetto, chrome://tracing)`;
+
+/**
+ * Refuses `--trace` and `--html` paths that would write over each other, or over a file the
+ * command has a use for: `taken(path)` says what an absolute path is (`"is the run's report"`),
+ * or undefined.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkTimelinePaths } from "./timelines.ts";
+ * const taken = (path: string) => path === "/r.json" ? "is the report" : undefined;
+ * checkTimelinePaths({ trace: "/t.json", html: "/t.html" }, taken);
+ * assert.throws(() => checkTimelinePaths({ html: "/r.json" }, taken), /--html \/r.json is the report/);
+ * assert.throws(() => checkTimelinePaths({ trace: "/t", html: "/t" }, taken), /--html \/t is where --trace writes it too/);
+ * ```
+ * @throws {UsageError} naming the flag and what its path is
+ */
+export function checkTimelinePaths(
+  paths: { trace?: string | undefined; html?: string | undefined },
+  taken: (path: string) => string | undefined,
+): void {
+  const flags = new Map<string, string>();
+  for (const flag of ["trace", "html"] as const) {
+    const given = paths[flag];
+    if (given === undefined) continue;
+    const path = resolve(given);
+    const other = flags.get(path);
+    const what = other === undefined ? taken(path) : `is where ${other} writes it too`;
+    if (what !== undefined) throw new UsageError(`--${flag} ${given} ${what}`);
+    flags.set(path, `--${flag}`);
+  }
+}

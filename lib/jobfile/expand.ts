@@ -16,7 +16,7 @@ import { usesVariables } from "./interpolate.ts";
 import { UsageError } from "../errors.ts";
 import type { JobFile } from "./file_schema.ts";
 import { readEnv } from "../util/env.ts";
-import { checkTargets } from "./targets.ts";
+import { checkTargets, takenBy } from "./targets.ts";
 
 /** Command-line settings that win over the job file's (paths resolve against `cwd`). */
 export interface PlanOverrides {
@@ -195,6 +195,12 @@ export async function expandJobFile(
 
   const tls = await readTls(file, { baseDir, fail, env: options.env ?? readEnv });
   for (const path of tls?.files ?? []) sources.push(path);
+  // The report would be written over what the run reads, or over its lock and state.
+  const taken = takenBy(report, { output, jobFile: options.jobFilePath, sources });
+  if (taken !== undefined) {
+    if (overrides.report) throw new UsageError(`--report: ${report} ${taken}`);
+    fail(["report"], `${taken}: ${report}`, "choose another path");
+  }
 
   if (errors.length > 0) throw new InvalidJobFileError(doc.file, errors);
   return {

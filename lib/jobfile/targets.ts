@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Job } from "./job.ts";
+import type { Job, Plan } from "./job.ts";
 import type { PathSegment } from "./document.ts";
 import type { Fail, Kinds } from "../kind_definition.ts";
 import { join, relative } from "../util/posix_path.ts";
@@ -105,3 +105,56 @@ export function plannedWriters(
 
 /** The writer {@linkcode plannedWriters} names for the run's report. */
 export const REPORT_WRITER = "the run's report";
+
+/** What a plan reads and writes that no file of taskpool's own (a report, a timeline) may be. */
+export interface TakenPaths {
+  /** The absolute output folder. */
+  output: string;
+  /** The job file's absolute path, when it was read from one. */
+  jobFile?: string | undefined;
+  /** The files the plan was built from (the job file, URL lists, checksum files). */
+  sources: readonly string[];
+}
+
+/**
+ * What `path` (absolute) already is to a run (`"is the job file"`), when taskpool may not write
+ * a file of its own there: the job file, a file the plan was built from, or a place in the
+ * output's `.taskpool/`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { takenBy } from "./targets.ts";
+ * const taken = { output: "/o", jobFile: "/j.yaml", sources: ["/j.yaml", "/urls.txt"] };
+ * assert.equal(takenBy("/j.yaml", taken), "is the job file");
+ * assert.equal(takenBy("/urls.txt", taken), "is a file the job file reads");
+ * assert.match(takenBy("/o/.taskpool/lock", taken)!, /\.taskpool/);
+ * assert.equal(takenBy("/o/report.json", taken), undefined);
+ * ```
+ */
+export function takenBy(path: string, taken: TakenPaths): string | undefined {
+  if (path === taken.jobFile) return "is the job file";
+  if (taken.sources.includes(path)) return "is a file the job file reads";
+  if (isInside(ownFolder(taken.output), path)) {
+    return "is in the output's .taskpool/ folder, where taskpool keeps the run's lock and state";
+  }
+  return undefined;
+}
+
+/**
+ * What an absolute path is to the run of `plan`, for a file of taskpool's own that is not its
+ * report (a timeline): the report, a file the plan reads, a place in `.taskpool/`, or a job's file.
+ */
+export function takenInRun(plan: Plan, kinds: Kinds): (path: string) => string | undefined {
+  let writers: Map<string, string> | undefined;
+  // A job file read from disk is the first of the sources (`plan.file` is as the user named it).
+  const jobFile = plan.file === "-" ? undefined : plan.sources[0];
+  const taken = { output: plan.output, jobFile, sources: plan.sources };
+  return (path) => {
+    if (path === plan.report) return "is the run's report";
+    const what = takenBy(path, taken);
+    if (what !== undefined) return what;
+    const writer = (writers ??= plannedWriters(plan.jobs, kinds, plan.report)).get(path);
+    return writer === undefined ? undefined : `is the file of the job ${writer}`;
+  };
+}

@@ -156,6 +156,58 @@ Deno.test("taskpool run --report - (and --output, --trace, --html): exit 2, a fi
   assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["jobs.yaml"]);
 });
 
+Deno.test("taskpool run refuses a --report, --trace or --html that would replace the job file, a list it reads, the report, a job's file or the lock", async () => {
+  await using dir = await tempDir();
+  const yaml = "output: out\njobs:\n  - { name: t, run: [touch, ran] }\n" +
+    "  - { name: d, download: { urls_from: urls.txt } }\n";
+  await dir.write("jobs.yaml", yaml);
+  await dir.write("urls.txt", "http://127.0.0.1:9/a.bin\n");
+  const refused: [string[], RegExp][] = [
+    [["--report", "jobs.yaml"], /--report: \S+\/jobs\.yaml is the job file/],
+    [["--report", "urls.txt"], /--report: \S+\/urls\.txt is a file the job file reads/],
+    [["--report", "out/.taskpool/lock"], /--report: \S+\/lock is in the output's \.taskpool\//],
+    [["--html", "jobs.yaml"], /--html jobs\.yaml is the job file/],
+    [["--trace", "out/report.json"], /--trace out\/report\.json is the run's report/],
+    [["--html", "out/logs/t.log"], /--html out\/logs\/t\.log is the file of the job t/],
+    [["--html", "out/a.bin"], /--html out\/a\.bin is the file of the job d\/a\.bin/],
+    [["--trace", "t.json", "--html", "t.json"], /--html t\.json is where --trace writes it too/],
+  ];
+  for (const [flags, message] of refused) {
+    const { code, stderr } = await cli(["run", "jobs.yaml", ...flags], { cwd: dir.path });
+    assert.equal(code, 2, `${flags.join(" ")}: ${stderr}`);
+    assert.match(stderr, message);
+  }
+  assert.equal(await Deno.readTextFile(`${dir.path}/jobs.yaml`), yaml);
+  assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name).sort(), [
+    "jobs.yaml",
+    "urls.txt",
+  ]);
+  // The same in the job file: exit 2 with its place.
+  await dir.write(
+    "own.yaml",
+    "output: out\nreport: own.yaml\njobs:\n  - { name: t, run: [touch, ran] }\n",
+  );
+  const own = await cli(["validate", "own.yaml"], { cwd: dir.path });
+  assert.equal(own.code, 2);
+  assert.match(
+    own.stderr,
+    /own\.yaml:2:9: report is the job file: \S+own\.yaml \(choose another path\)/,
+  );
+});
+
+Deno.test("taskpool report --html of the report it reads is refused, the report kept", async () => {
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", "output: out\njobs:\n  - { name: t, run: ['true'] }\n");
+  assert.equal((await cli(["run", "jobs.yaml", "-q"], { cwd: dir.path })).code, 0);
+  const before = await Deno.readTextFile(`${dir.path}/out/report.json`);
+  const { code, stderr } = await cli(["report", "out/report.json", "--html", "out/report.json"], {
+    cwd: dir.path,
+  });
+  assert.equal(code, 2);
+  assert.match(stderr, /--html out\/report\.json is the report it reads/);
+  assert.equal(await Deno.readTextFile(`${dir.path}/out/report.json`), before);
+});
+
 Deno.test("taskpool run --json with a bad job file or bad usage: one JSON object on stdout with each problem's place, exit 2", async () => {
   await using dir = await tempDir();
   await dir.write(
