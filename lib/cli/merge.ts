@@ -16,7 +16,7 @@ import { reportJson } from "../report/json.ts";
 import { writeTextFileAtomic } from "../util/write_atomic.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { CliIo } from "./io.ts";
-import { TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { checkTimelinePaths, TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
 
 /** Help text of `taskpool merge`. */
 export const MERGE_HELP =
@@ -46,11 +46,25 @@ export async function mergeCommand(args: string[], io: CliIo, kinds: Kinds): Pro
   if (!Number.isInteger(slowest) || slowest < 0) {
     throw new UsageError(`--slowest must be a whole number: got "${values.slowest}"`);
   }
+  // Nothing it reads is written over: a merged report in place of a shard's counts it twice later.
+  const output = resolve(values.output ?? "merged-report.json");
+  const read = new Set(positionals.map((path) => resolve(path)));
+  const taken = (path: string) =>
+    read.has(path)
+      ? "is one of the reports it merges"
+      : path === output
+      ? "is the merged report"
+      : undefined;
+  if (read.has(output)) {
+    throw new UsageError(
+      `--output ${values.output ?? "merged-report.json"} is one of the reports it merges`,
+    );
+  }
+  checkTimelinePaths(values, taken);
   const inputs = await Promise.all(
     positionals.map(async (path) => ({ path, report: await readReport(path) })),
   );
   const merged = mergeReports(inputs);
-  const output = resolve(values.output ?? "merged-report.json");
   await writeTextFileAtomic(output, reportJson(merged));
   const sources = merged.merged!.map((source) =>
     `  ${source.label}: ${source.path}, ${source.file}, started ${source.startedAt}, exit ${source.exitCode}`

@@ -122,6 +122,23 @@ Deno.test("run --shard K/N on each machine, then taskpool merge: one report of e
   const html = await Deno.readTextFile(`${dir.path}/all.html`);
   for (const label of ["shard 1/3", "shard 2/3", "shard 3/3"]) assert.ok(html.includes(label));
 
+  // What it reads and what it writes stay apart: a merged report over a shard's counts it twice.
+  const shard = await Deno.readTextFile(`${dir.path}/r1.json`);
+  for (
+    const [flags, message] of [
+      [["-o", "r1.json"], /--output r1\.json is one of the reports it merges/],
+      [["--html", "r2.json"], /--html r2\.json is one of the reports it merges/],
+      [["-o", "all.json", "--trace", "all.json"], /--trace all\.json is the merged report/],
+    ] as const
+  ) {
+    const refused = await cli(["merge", "r1.json", "r2.json", "r3.json", ...flags], {
+      cwd: dir.path,
+    });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, message);
+  }
+  assert.equal(await Deno.readTextFile(`${dir.path}/r1.json`), shard);
+
   // A shard run again for what failed: its better outcome wins in the merge.
   await dir.write(
     "jobs.yaml",
