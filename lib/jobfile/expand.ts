@@ -185,16 +185,18 @@ export async function expandJobFile(
       fail,
     });
   }
+
+  const tls = await readTls(file, { baseDir, fail, env: options.env ?? readEnv });
+  for (const path of tls?.files ?? []) sources.push(path);
   checkTargets(jobs, kinds, {
     output,
     report,
+    jobFile: options.jobFilePath,
+    sources,
     entryPath: (job) => ["jobs", entryIndex.get(job.group)!],
     has: (path) => valueAt(doc.value, path) !== undefined,
     fail,
   });
-
-  const tls = await readTls(file, { baseDir, fail, env: options.env ?? readEnv });
-  for (const path of tls?.files ?? []) sources.push(path);
   // The report would be written over what the run reads, or over its lock and state.
   const taken = takenBy(report, { output, jobFile: options.jobFilePath, sources });
   if (taken !== undefined) {

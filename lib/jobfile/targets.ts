@@ -13,9 +13,7 @@ import { join, relative } from "../util/posix_path.ts";
 import { isInside } from "../util/paths.ts";
 
 /** What the rules need of the plan. */
-export interface TargetsContext {
-  /** The absolute output folder. */
-  output: string;
+export interface TargetsContext extends TakenPaths {
   /** The absolute path of the run's report. */
   report: string;
   /** Where the entry that `job` came from stands: `["jobs", index]`. */
@@ -43,6 +41,7 @@ export function ownFolder(output: string): string {
  * const job = (name: string, path: string) => ({ name, kind: "copy", group: name, path });
  * checkTargets([job("a", "/o/report.json"), job("b", "/o/x"), job("c", "/o/x")] as never, kinds, {
  *   output: "/o",
+ *   sources: [],
  *   report: "/o/report.json",
  *   entryPath: () => ["jobs", 0],
  *   has: () => true,
@@ -57,13 +56,13 @@ export function ownFolder(output: string): string {
 export function checkTargets(jobs: readonly Job[], kinds: Kinds, context: TargetsContext): void {
   const { output, report, fail } = context;
   const writesOf = new Map(kinds.map((kind) => [kind.name, kind.writes?.bind(kind)]));
-  const taskpools = ownFolder(output);
   const writers = new Map<string, string>();
   for (const job of jobs) {
     const path = writesOf.get(job.kind)?.(job);
     if (path === undefined) continue;
     const other = writers.get(path);
-    if (other === undefined && path !== report && !isInside(taskpools, path)) {
+    const taken = other === undefined && path !== report ? takenBy(path, context) : undefined;
+    if (other === undefined && path !== report && taken === undefined) {
       writers.set(path, job.name);
       continue;
     }
@@ -72,13 +71,8 @@ export function checkTargets(jobs: readonly Job[], kinds: Kinds, context: Target
     const shown = relative(output, path);
     if (path === report) {
       fail(at, `writes ${shown}, where the run writes its report`, "set `to:` or `report:`");
-    } else if (other === undefined) {
-      fail(
-        at,
-        `writes ${shown}, inside the output's .taskpool/ folder, where taskpool keeps the ` +
-          `run's lock and state`,
-        "choose another `to:`",
-      );
+    } else if (taken !== undefined) {
+      fail(at, `writes ${shown}, which ${taken}`, "choose another `to:`");
     } else {
       fail(entry, `writes ${shown}, which ${other} writes too`, "set distinct `to:` targets");
     }

@@ -124,11 +124,23 @@ Deno.test("loadPlan() rejects a file that taskpool writes itself, or that two ki
   );
   assert.deepEqual(await rejection("jobs.yaml", dir.path), [
     "jobs.yaml:3:53: jobs[0].download.to writes report.json, where the run writes its report (set `to:` or `report:`)",
-    "jobs.yaml:4:54: jobs[1].download.to writes .taskpool/lock, inside the output's .taskpool/ folder, where taskpool keeps the run's lock and state (choose another `to:`)",
-    "jobs.yaml:5:74: jobs[2].download.to writes .taskpool/state.json, inside the output's .taskpool/ folder, where taskpool keeps the run's lock and state (choose another `to:`)",
+    "jobs.yaml:4:54: jobs[1].download.to writes .taskpool/lock, which is in the output's .taskpool/ folder, where taskpool keeps the run's lock and state (choose another `to:`)",
+    "jobs.yaml:5:74: jobs[2].download.to writes .taskpool/state.json, which is in the output's .taskpool/ folder, where taskpool keeps the run's lock and state (choose another `to:`)",
     "jobs.yaml:7:28: jobs[4].compute writes pic.png, which pic writes too (set distinct `to:` targets)",
     "jobs.yaml:8:71: jobs[5].compute.to writes report.json, where the run writes its report (set `to:` or `report:`)",
     "jobs.yaml:10:21: jobs[7].run writes logs/c.log, which dl writes too (set distinct `to:` targets)",
+  ]);
+  // An output that holds the job file: a download may not replace it, nor a list it reads.
+  await dir.write("urls.txt", "http://h/a.bin\n");
+  await dir.write(
+    "jobs.yaml",
+    "output: .\njobs:\n  - { name: self, download: { url: 'http://h/a', to: jobs.yaml } }\n" +
+      "  - { name: list, download: { url: 'http://h/a', to: urls.txt } }\n" +
+      "  - { name: fan, download: { urls_from: urls.txt, to: got/ } }\n",
+  );
+  assert.deepEqual(await rejection("jobs.yaml", dir.path), [
+    "jobs.yaml:3:54: jobs[0].download.to writes jobs.yaml, which is the job file (choose another `to:`)",
+    "jobs.yaml:4:54: jobs[1].download.to writes urls.txt, which is a file the job file reads (choose another `to:`)",
   ]);
   // With the report elsewhere, report.json is a file like any other.
   await dir.write(
