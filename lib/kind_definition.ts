@@ -159,11 +159,11 @@ export interface RunResources {
    */
   sharedOutput?: boolean;
   /**
-   * Who writes `path` in this run under a name the plan fixes: a job's name, or "the run's
-   * report" (lib/jobfile/targets.ts). For a download that takes its name from its server.
-   * @default no one (a distributed run's worker does not hold the plan)
+   * What an absolute path already is to this run, when no job may write it under a name of its
+   * server's: `"is the run's report"`, `"is the job file"`, `"is the file of the job x"`
+   * (lib/jobfile/targets.ts). @default nothing (a distributed run's worker holds no plan)
    */
-  writerOf?(path: string): string | undefined;
+  fileTaken?(path: string): string | undefined;
 }
 
 /**

@@ -79,26 +79,16 @@ export function checkTargets(jobs: readonly Job[], kinds: Kinds, context: Target
   }
 }
 
-/**
- * For a run: who writes each file the plan names, by absolute path (a job's name), and the
- * run's report (`"the run's report"`).
- */
-export function plannedWriters(
-  jobs: readonly Job[],
-  kinds: Kinds,
-  report: string,
-): Map<string, string> {
+/** Who writes each file the plan names, by absolute path: the first job's name. */
+function plannedWriters(jobs: readonly Job[], kinds: Kinds): Map<string, string> {
   const writesOf = new Map(kinds.map((kind) => [kind.name, kind.writes?.bind(kind)]));
-  const writers = new Map<string, string>([[report, REPORT_WRITER]]);
+  const writers = new Map<string, string>();
   for (const job of jobs) {
     const path = writesOf.get(job.kind)?.(job);
     if (path !== undefined && !writers.has(path)) writers.set(path, job.name);
   }
   return writers;
 }
-
-/** The writer {@linkcode plannedWriters} names for the run's report. */
-export const REPORT_WRITER = "the run's report";
 
 /** What a plan reads and writes that no file of taskpool's own (a report, a timeline) may be. */
 export interface TakenPaths {
@@ -136,8 +126,9 @@ export function takenBy(path: string, taken: TakenPaths): string | undefined {
 }
 
 /**
- * What an absolute path is to the run of `plan`, for a file of taskpool's own that is not its
- * report (a timeline): the report, a file the plan reads, a place in `.taskpool/`, or a job's file.
+ * What an absolute path is to the run of `plan` (`"is the run's report"`), where neither a file of
+ * taskpool's own (a timeline) nor a file a server names may go: the report, a file the plan
+ * reads, a place in `.taskpool/`, or a job's file.
  */
 export function takenInRun(plan: Plan, kinds: Kinds): (path: string) => string | undefined {
   let writers: Map<string, string> | undefined;
@@ -148,7 +139,7 @@ export function takenInRun(plan: Plan, kinds: Kinds): (path: string) => string |
     if (path === plan.report) return "is the run's report";
     const what = takenBy(path, taken);
     if (what !== undefined) return what;
-    const writer = (writers ??= plannedWriters(plan.jobs, kinds, plan.report)).get(path);
+    const writer = (writers ??= plannedWriters(plan.jobs, kinds)).get(path);
     return writer === undefined ? undefined : `is the file of the job ${writer}`;
   };
 }

@@ -58,7 +58,6 @@ import { fetchSegments, type Segment, splitRanges } from "./segments.ts";
 import { join } from "../../lib/util/posix_path.ts";
 import { concatBytes } from "../../lib/util/bytes.ts";
 import type { PartsOnDisk } from "./parts_on_disk.ts";
-import { REPORT_WRITER } from "../../lib/jobfile/targets.ts";
 
 /** What an attempt needs besides the job. */
 export interface AttemptOptions {
@@ -79,8 +78,8 @@ export interface AttemptOptions {
   checksumFiles: Map<string, Promise<ReturnType<typeof parseChecksumFile>>>;
   /** Files named by their server (`Content-Disposition`) in this run: path to job name. */
   serverNames: Map<string, string>;
-  /** Who writes a file the plan names: another job, or the run's report. @default no one */
-  writerOf?: ((path: string) => string | undefined) | undefined;
+  /** What a path already is to the run (`"is the run's report"`). @default nothing */
+  fileTaken?: ((path: string) => string | undefined) | undefined;
   /** Aborted when the run ends: stops what jobs share, such as a checksum file's fetch. */
   runSignal: AbortSignal;
   /**
@@ -514,16 +513,15 @@ class Transfer {
     if (path === job.path) return planned;
     const relativePath = join(dirname(job.relativePath), name);
     const claimedBy = this.#options.serverNames.get(path);
-    // Another job's file by the plan (written already, or still to come), or the run's report.
-    const writer = this.#options.writerOf?.(path);
+    // Another job's file by the plan (written already, or still to come), the run's report, the
+    // job file (an `output: .`).
+    const taken = this.#options.fileTaken?.(path);
     // Another download's planned target has a record under its name in the state.
     const recorded = this.#options.state.file(relativePath);
     const owner = claimedBy !== undefined && claimedBy !== job.name
       ? `${claimedBy} wrote in this run`
-      : writer === REPORT_WRITER
-      ? "is where the run writes its report"
-      : writer !== undefined && writer !== job.name
-      ? `${writer} writes in this run`
+      : taken !== undefined
+      ? taken
       : recorded !== undefined && recorded.url !== stateUrl(job.url)
       ? `the download of ${redactUrl(recorded.url)} wrote`
       : undefined;

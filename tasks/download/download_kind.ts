@@ -58,8 +58,8 @@ export interface DownloadKindOptions {
    * @default false
    */
   sharedOutput?: boolean | undefined;
-  /** Who else writes a file the plan names (see `RunResources.writerOf`). @default no one */
-  writerOf?: ((path: string) => string | undefined) | undefined;
+  /** What a path already is to the run (see `RunResources.fileTaken`). @default nothing */
+  fileTaken?: ((path: string) => string | undefined) | undefined;
 }
 
 /**
@@ -120,7 +120,7 @@ export function createDownloadKind(
           : await (netrc ??= Netrc.load(options.netrc)),
         checksumFiles,
         serverNames,
-        ...(options.writerOf ? { writerOf: options.writerOf } : {}),
+        ...(options.fileTaken ? { fileTaken: options.fileTaken } : {}),
         runSignal: ending.signal,
         parts,
         attempt,

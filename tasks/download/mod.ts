@@ -107,7 +107,7 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
       perHostBandwidth,
       perHostIntervalMs,
       sharedOutput,
-      writerOf,
+      fileTaken,
     },
   ) {
     // Loaded only by a run: checking a job file needs none of it.
@@ -127,7 +127,7 @@ export const download: KindDefinition<DownloadJob, DownloadResult> = {
       perHostIntervalMs,
       netrc: netrcPath()?.path,
       sharedOutput,
-      writerOf,
+      fileTaken,
     });
     return oneAtATime ? { ...kind, pool: "cpu" } : kind;
   },

@@ -156,7 +156,10 @@ Deno.test("a server-given name that another download's file has fails as NAME_CL
     ].join("\n"),
   );
   assert.equal(report.job("theirs").error?.code, "NAME_CLASH");
-  assert.match(report.job("theirs").error!.message, /taken\.bin .*which mine writes in this run/);
+  assert.match(
+    report.job("theirs").error!.message,
+    /taken\.bin .*which is the file of the job mine/,
+  );
   assert.equal(report.job("b").error?.code, "NAME_CLASH");
   assert.match(report.job("b").error!.message, /same\.bin .*which a wrote in this run/);
   assert.deepEqual(await Deno.readFile(`${dir.path}/out/taken.bin`), fileBytes(10, 1));
@@ -179,9 +182,12 @@ Deno.test("a server-given name that a later job's file or the run's report has f
     ].join("\n"),
   );
   assert.equal(report.job("first").error?.code, "NAME_CLASH");
-  assert.match(report.job("first").error!.message, /later\.bin .*which later writes in this run/);
+  assert.match(
+    report.job("first").error!.message,
+    /later\.bin .*which is the file of the job later/,
+  );
   assert.equal(report.job("rep").error?.code, "NAME_CLASH");
-  assert.match(report.job("rep").error!.message, /where the run writes its report/);
+  assert.match(report.job("rep").error!.message, /which is the run's report/);
   assert.equal(report.job("later").status, "skipped");
   assert.equal(await exists(`${dir.path}/out/later.bin`), false, "first wrote nothing");
   assert.equal(report.jobs.length, 3, "report.json is the run's report");
@@ -197,6 +203,13 @@ Deno.test("a server-given name that a later job's file or the run's report has f
   assert.equal(again.job("first").error?.code, "NAME_CLASH");
   assert.match(again.job("first").error!.message, /later\.bin .*the download of .*file\/two/);
   assert.deepEqual(await Deno.readFile(`${dir.path}/out/later.bin`), fileBytes(10, 1));
+  // An output that holds the job file.
+  const yaml =
+    `output: .\njobs:\n  - { name: j, download: { url: "${server.url}/file/j?size=7&cd=jobs.yaml" } }\n`;
+  const own = await runYaml(dir, yaml);
+  assert.equal(own.job("j").error?.code, "NAME_CLASH");
+  assert.match(own.job("j").error!.message, /jobs\.yaml .*which is the job file/);
+  assert.equal(await Deno.readTextFile(`${dir.path}/jobs.yaml`), yaml);
 });
 
 Deno.test("a target folder removed while the run goes on is made again by the next attempt", async () => {
