@@ -1,7 +1,7 @@
 /**
  * Reports kept as a history: `report:` (or `--report`) may hold `{date}` (2026-11-22) and
  * `{time}` (031500), in local time, so each run writes its own report; `--keep-reports N` then
- * removes all but the newest N that match the pattern.
+ * removes all but the newest N that match the pattern and are taskpool reports.
  *
  * @module
  */
@@ -34,16 +34,22 @@ export function fillReportPath(template: string, at: Date): string {
 
 /**
  * Removes the oldest reports matching `template` (an absolute path), keeping the newest `keep`;
- * resolves with the paths removed. Oldest means earliest by the date and time in the name.
+ * resolves with the paths removed. Oldest means earliest by the date and time in the name. A file
+ * whose name matches but that is not a taskpool report (a data file named by its date) is neither
+ * removed nor counted.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { pruneReports } from "./history.ts";
  * const dir = await Deno.makeTempDir();
- * for (const day of ["01", "02", "03"]) await Deno.writeTextFile(`${dir}/r-2026-11-${day}.json`, "{}");
+ * const report = JSON.stringify({ version: 1, file: "jobs.yaml" }, null, 2);
+ * for (const day of ["01", "02", "03"]) {
+ *   await Deno.writeTextFile(`${dir}/r-2026-11-${day}.json`, report);
+ * }
+ * await Deno.writeTextFile(`${dir}/r-2026-10-01.json`, '{"rows": "data named by its date"}');
  * const removed = await pruneReports(`${dir}/r-{date}.json`, 2);
- * assert(removed.length === 1 && removed[0]!.endsWith("r-2026-11-01.json"));
+ * assert.deepEqual(removed, [`${dir}/r-2026-11-01.json`]);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -69,7 +75,9 @@ export async function pruneReports(template: string, keep: number): Promise<stri
         continue;
       }
       const match = entry.isFile ? pattern.exec(path) : null;
-      if (match) found.push({ path, key: sortKey(template, match) });
+      if (match && await isReport(path)) {
+        found.push({ path, key: sortKey(template, match) });
+      }
     }
   };
   await walk(root, 0);
@@ -81,6 +89,21 @@ export async function pruneReports(template: string, keep: number): Promise<stri
     if (folder.length > root.length) await Deno.remove(folder).catch(() => {});
   }
   return removed;
+}
+
+/** The start of report.json as taskpool writes it: its version, then its job file. */
+const REPORT_HEAD = /^\{\s*"version":\s*\d+,\s*"file":\s*"/;
+
+/** Whether `path` is a taskpool report, by its first bytes. */
+async function isReport(path: string): Promise<boolean> {
+  try {
+    using handle = await Deno.open(path);
+    const head = new Uint8Array(64);
+    const read = await handle.read(head) ?? 0;
+    return REPORT_HEAD.test(new TextDecoder().decode(head.subarray(0, read)));
+  } catch {
+    return false;
+  }
 }
 
 function patternOf(template: string): RegExp {

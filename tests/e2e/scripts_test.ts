@@ -69,11 +69,13 @@ Deno.test("taskpool run: {date} and {time} in the report path keep a history; --
     "jobs.yaml",
     "output: out\nreport: reports/{date}/run-{time}.json\njobs:\n  - { name: t, run: ['true'] }\n",
   );
-  // Reports of earlier runs, as this pattern names them.
-  await dir.write("reports/2020-01-01/run-000000.json", "{}");
-  await dir.write("reports/2020-01-02/run-000000.json", "{}");
-  await dir.write("reports/2020-01-02/run-120000.json", "{}");
+  // Reports of earlier runs, as this pattern names them, and a file that only has such a name.
+  const earlier = '{\n  "version": 1,\n  "file": "jobs.yaml",\n  "jobs": []\n}\n';
+  await dir.write("reports/2020-01-01/run-000000.json", earlier);
+  await dir.write("reports/2020-01-02/run-000000.json", earlier);
+  await dir.write("reports/2020-01-02/run-120000.json", earlier);
   await dir.write("reports/2020-01-02/notes.txt", "not a report");
+  await dir.write("reports/2019-12-31/run-000000.json", '{"data": "not a report"}');
   const run = await cli(["run", "jobs.yaml", "--keep-reports", "2", "--json"], { cwd: dir.path });
   assert.equal(run.code, 0, run.stderr);
   const written: string = JSON.parse(run.stdout).report;
@@ -86,6 +88,7 @@ Deno.test("taskpool run: {date} and {time} in the report path keep a history; --
   );
   assert.ok(await Deno.stat(`${dir.path}/reports/2020-01-02/run-120000.json`));
   assert.ok(await Deno.stat(`${dir.path}/reports/2020-01-02/notes.txt`));
+  assert.ok(await Deno.stat(`${dir.path}/reports/2019-12-31/run-000000.json`), "not a report");
 
   const plain = await cli(["run", "jobs.yaml", "--report", "r.json", "--keep-reports", "2"], {
     cwd: dir.path,
