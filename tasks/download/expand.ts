@@ -222,15 +222,36 @@ async function readUrlList(
   return urls;
 }
 
-/** Rules across every download of the plan: none writes outside the output folder through a
- * symlink inside it. */
+/**
+ * Rules across every download of the plan: none writes outside the output folder through a
+ * symlink inside it, nor where another keeps its partial file (`<to>.part`, and its sidecar
+ * `<to>.part.json`).
+ */
 export function checkDownloads(jobs: readonly DownloadJob[], context: PlanCheckContext): void {
   const { output, fail } = context;
   // Many downloads share a folder: resolve the real root once and each real folder once.
   const realOutput = realTarget(output);
   const folderInside = new Map<string, boolean>();
+  const partOf = (path: string) =>
+    path.endsWith(".part")
+      ? path.slice(0, -5)
+      : path.endsWith(".part.json")
+      ? path.slice(0, -10)
+      : undefined;
+  const partials = jobs.some((job) => partOf(job.path) !== undefined)
+    ? new Map(jobs.map((job) => [job.path, job.name]))
+    : undefined;
   for (const job of jobs) {
     const at = context.entryPath(job);
+    const base = partials && partOf(job.path);
+    const owner = base === undefined ? undefined : partials?.get(base);
+    if (owner !== undefined) {
+      fail(
+        [...at, "download"],
+        `writes ${job.relativePath}, where ${owner} keeps its partial download`,
+        "choose another `to:`",
+      );
+    }
     const folder = dirname(job.path);
     let inside = folderInside.get(folder);
     if (inside === undefined) {

@@ -120,9 +120,13 @@ Deno.test("loadPlan() rejects a file that taskpool writes itself, or that two ki
       "  - { name: rep2, compute: { module: 'builtin:sha256', args: [x], to: report.json } }",
       "  - { name: dl, download: { url: 'http://h/a', to: logs/c.log } }",
       "  - { name: c, run: [true] }",
+      "  - { name: big, download: { url: 'http://h/big.iso' } }",
+      "  - { name: part, download: { urls: ['http://h/big.iso.part', 'http://h/big.iso.part.json'] } }",
     ].join("\n"),
   );
   assert.deepEqual(await rejection("jobs.yaml", dir.path), [
+    "jobs.yaml:12:29: jobs[9].download writes big.iso.part, where big keeps its partial download (choose another `to:`)",
+    "jobs.yaml:12:29: jobs[9].download writes big.iso.part.json, where big keeps its partial download (choose another `to:`)",
     "jobs.yaml:3:53: jobs[0].download.to writes report.json, where the run writes its report (set `to:` or `report:`)",
     "jobs.yaml:4:54: jobs[1].download.to writes .taskpool/lock, which is in the output's .taskpool/ folder, where taskpool keeps the run's lock and state (choose another `to:`)",
     "jobs.yaml:5:74: jobs[2].download.to writes .taskpool/state.json, which is in the output's .taskpool/ folder, where taskpool keeps the run's lock and state (choose another `to:`)",
