@@ -163,7 +163,7 @@ export interface RunResources {
    * server's: `"is the run's report"`, `"is the job file"`, `"is the file of the job x"`
    * (lib/jobfile/targets.ts). @default nothing (a distributed run's worker holds no plan)
    */
-  fileTaken?(path: string): string | undefined;
+  fileTaken?(path: string): Promise<string | undefined>;
 }
 
 /**

@@ -19,7 +19,6 @@ import { scheduleJobs } from "../scheduler/scheduler.ts";
 import type { JobKind } from "../scheduler/kind.ts";
 import { JobCache } from "../incremental/job_cache.ts";
 import { withJobCache } from "../incremental/cached_kind.ts";
-import { takenInRun } from "../jobfile/targets.ts";
 import type { ComputePools, Kinds, RunResources } from "../kind_definition.ts";
 
 /** Options for {@linkcode runPlan}. */
@@ -141,6 +140,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
   using _lastWords = onHardExit(() => builder.writeSync(plan.report, end()));
   const running = new Map<string, JobKind>();
   let jobCache: JobCache | undefined;
+  let taken: Promise<(path: string) => string | undefined> | undefined;
   try {
     await Deno.mkdir(plan.output, { recursive: true });
     const cache = jobCache = await JobCache.load(plan.output);
@@ -156,8 +156,10 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
       killGraceMs,
       cpuPlace: settings.cpuPlace,
       oneAtATime: settings.oneAtATime,
-      // Only a download named by its server asks: the jobs' files are listed at the first.
-      fileTaken: takenInRun(plan, kinds),
+      // Only a download named by its server asks: the rules load, and list the jobs' files, then.
+      fileTaken: (path) =>
+        (taken ??= import("../jobfile/targets.ts").then((it) => it.takenInRun(plan, kinds)))
+          .then((of) => of(path)),
     };
     // Only the kinds the plan has jobs of are set up: each loads its own modules.
     const used = new Set(plan.jobs.map((job) => job.kind));

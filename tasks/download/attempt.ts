@@ -79,7 +79,7 @@ export interface AttemptOptions {
   /** Files named by their server (`Content-Disposition`) in this run: path to job name. */
   serverNames: Map<string, string>;
   /** What a path already is to the run (`"is the run's report"`). @default nothing */
-  fileTaken?: ((path: string) => string | undefined) | undefined;
+  fileTaken?: ((path: string) => Promise<string | undefined>) | undefined;
   /** Aborted when the run ends: stops what jobs share, such as a checksum file's fetch. */
   runSignal: AbortSignal;
   /**
@@ -512,10 +512,10 @@ class Transfer {
     const path = join(dirname(job.path), name);
     if (path === job.path) return planned;
     const relativePath = join(dirname(job.relativePath), name);
-    const claimedBy = this.#options.serverNames.get(path);
     // Another job's file by the plan (written already, or still to come), the run's report, the
-    // job file (an `output: .`).
-    const taken = this.#options.fileTaken?.(path);
+    // job file (an `output: .`). Asked first: from here to the claim below nothing awaits.
+    const taken = await this.#options.fileTaken?.(path);
+    const claimedBy = this.#options.serverNames.get(path);
     // Another download's planned target has a record under its name in the state.
     const recorded = this.#options.state.file(relativePath);
     const owner = claimedBy !== undefined && claimedBy !== job.name

@@ -59,7 +59,7 @@ export interface DownloadKindOptions {
    */
   sharedOutput?: boolean | undefined;
   /** What a path already is to the run (see `RunResources.fileTaken`). @default nothing */
-  fileTaken?: ((path: string) => string | undefined) | undefined;
+  fileTaken?: ((path: string) => Promise<string | undefined>) | undefined;
 }
 
 /**
