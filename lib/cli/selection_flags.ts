@@ -5,6 +5,7 @@
  */
 import type { Plan } from "../jobfile/job.ts";
 import type { Selection } from "../run/selection.ts";
+import { UsageError } from "../errors.ts";
 
 /** Their `parseArgs` options. */
 export const SELECTION_FLAGS = {
@@ -57,6 +58,12 @@ export async function selectFromFlags(
     items?.flatMap((item) => item.split(",")).map((name) => name.trim()).filter(Boolean);
   const only = list(values.only);
   const skip = list(values.skip);
+  // `--only "$JOBS"` with JOBS empty would run nothing and succeed: a cron job doing no work.
+  if (only?.length === 0) {
+    throw new UsageError(
+      `--only needs a job or group name: got ${values.only!.map((item) => `"${item}"`).join(", ")}`,
+    );
+  }
   const rerun = values["rerun-failed"];
   if (only === undefined && skip === undefined && rerun === undefined) return { plan, notes: [] };
   const { selectJobs, succeededIn } = await import("../run/selection.ts");

@@ -145,6 +145,10 @@ Deno.test("taskpool run --only, --skip and --rerun-failed pick jobs by name, wit
     typo.stderr,
     /--only biuld: no job or group has that name \(did you mean "build"\?\)/,
   );
+  // An empty --only (a script's empty variable) runs nothing: refused, not a success.
+  const empty = await cli(["run", "jobs.yaml", "--only", ""], { cwd: dir.path });
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /--only needs a job or group name: got ""/);
 
   // test fails; then only it runs again, not what it needs (that succeeded).
   const full = await runJson(dir.path);
