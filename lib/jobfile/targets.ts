@@ -1,8 +1,9 @@
 /**
- * The files a plan's jobs write under names the plan fixes (a download's target, a compute job's
- * `to:`), and the rules across them: no two jobs write one file, and no job writes taskpool's
- * own (the run's report, `<output>/.taskpool/`), which taskpool would write over, or which would
- * be written over taskpool's lock and state.
+ * What a run writes, and where nothing may be written over. The files a plan's jobs write under
+ * names the plan fixes (a download's target, a compute job's `to:`, a command's log): no two jobs
+ * write one file, and no job writes the run's report, the job file or a list it reads, or into
+ * `<output>/.taskpool/` (the lock, the download state, the job cache). The same places are
+ * refused to a file a server names, and to `--trace` and `--html`.
  *
  * @module
  */
@@ -24,7 +25,7 @@ export interface TargetsContext extends TakenPaths {
 }
 
 /** The folder in the output where taskpool keeps its lock, state and job cache. */
-export function ownFolder(output: string): string {
+function ownFolder(output: string): string {
   return join(output, ".taskpool");
 }
 
