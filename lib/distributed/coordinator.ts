@@ -79,7 +79,13 @@ export async function openCoordinator(
   options: CoordinatorOptions,
 ): Promise<Coordinator> {
   const { redis: url, log } = options;
-  const onError = (message: string) => log(`taskpool: redis ${showRedisUrl(url)}: ${message}`);
+  // Until Redis first answers, what goes wrong is said once, in the error that ends the wait.
+  let answered = false;
+  let lastError: string | undefined;
+  const onError = (message: string) => {
+    lastError = message;
+    if (answered) log(`taskpool: redis ${showRedisUrl(url)}: ${message}`);
+  };
   const caCert = url.startsWith("rediss:") ? caCertOf() : undefined;
   const connect = (onMessage?: (channel: string, message: string) => void) =>
     new RespClient(url, {
@@ -95,7 +101,8 @@ export async function openCoordinator(
   const digest = await planDigest(plan);
   const pointer = `${PREFIX}:run:${digest}`;
   try {
-    await whenAnswers(client, url);
+    await whenAnswers(client, url, () => lastError);
+    answered = true;
     const [known] = await Promise.all([
       client.send("GET", pointer),
       subscriber.subscribe(DONE_CHANNEL, STARTED_CHANNEL),
@@ -150,15 +157,24 @@ export async function openCoordinator(
 
 /**
  * Resolves once `client` answers; a refused password is a usage error (exit 2), and a Redis that
- * does not answer within `timeoutMs` is unavailable (exit 75), both naming the URL redacted.
+ * does not answer within `timeoutMs` is unavailable (exit 75, with `lastError()`, the connection's
+ * last error), both naming the URL redacted.
  */
-async function whenAnswers(client: RespClient, url: string, timeoutMs = 10_000): Promise<void> {
+async function whenAnswers(
+  client: RespClient,
+  url: string,
+  lastError: () => string | undefined,
+  timeoutMs = 10_000,
+): Promise<void> {
   const shown = showRedisUrl(url);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      const last = lastError();
       reject(
-        new RedisUnavailableError(`Redis at ${shown} did not answer within ${timeoutMs / 1000}s`),
+        new RedisUnavailableError(
+          `Redis at ${shown} did not answer within ${timeoutMs / 1000}s${last ? `: ${last}` : ""}`,
+        ),
       );
     }, timeoutMs);
   });

@@ -54,14 +54,18 @@ export async function whenReachable(redis: Redis, url: string, timeoutMs = 10_00
   const secrets = urlSecrets(url);
   const { promise: failed, reject } = Promise.withResolvers<never>();
   const refused = (error: Error) => loginRefused(error, url);
+  let last: string | undefined;
   const onError = (error: Error) => {
+    last = redactText(error.message, secrets);
     const usage = refused(error);
     if (usage) reject(usage);
   };
   redis.on("error", onError);
   const timer = setTimeout(() => {
     reject(
-      new RedisUnavailableError(`Redis at ${shown} did not answer within ${timeoutMs / 1000}s`),
+      new RedisUnavailableError(
+        `Redis at ${shown} did not answer within ${timeoutMs / 1000}s${last ? `: ${last}` : ""}`,
+      ),
     );
   }, timeoutMs);
   try {

@@ -396,6 +396,7 @@ Deno.test("rediss:// with a password: the run works, the password is shown and k
   );
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /refused the login/);
+  assert.doesNotMatch(wrong.stderr, /^taskpool: redis /m, "said once, in the error that ends it");
   assert.equal(await worker.stop(), 0);
   for (const text of [run.stdout, run.stderr, wrong.stdout, wrong.stderr, worker.stderr()]) {
     assert.ok(!text.includes(password), "the password is never shown");
