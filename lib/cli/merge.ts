@@ -6,6 +6,7 @@
  * @module
  */
 import { resolve } from "../util/posix_path.ts";
+import { isFolder } from "../util/paths.ts";
 import { UsageError } from "../errors.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { mergeReports, runsOf } from "../report/merge.ts";
@@ -55,6 +56,11 @@ export async function mergeCommand(args: string[], io: CliIo, kinds: Kinds): Pro
       : path === output
       ? "is the merged report"
       : undefined;
+  if (isFolder(output)) {
+    throw new UsageError(
+      `--output ${values.output ?? "merged-report.json"} is a folder, not a file`,
+    );
+  }
   if (read.has(output)) {
     throw new UsageError(
       `--output ${values.output ?? "merged-report.json"} is one of the reports it merges`,

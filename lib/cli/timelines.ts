@@ -6,6 +6,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { resolve } from "../util/posix_path.ts";
+import { isFolder } from "../util/paths.ts";
 
 /** Their `parseArgs` options. */
 export const TIMELINE_FLAGS = {
@@ -19,8 +20,8 @@ export const TIMELINE_HELP =
       --trace PATH       write the timeline as a Chrome trace (Perfetto, chrome://tracing)`;
 
 /**
- * Refuses `--trace` and `--html` paths that would write over each other, or over a file the
- * command has a use for: `taken(path)` says what an absolute path is (`"is the run's report"`),
+ * Refuses `--trace` and `--html` paths that would write over each other or a folder, or over a
+ * file the command has a use for: `taken(path)` says what an absolute path is (`"is the run's report"`),
  * or undefined.
  *
  * @example
@@ -44,7 +45,11 @@ export function checkTimelinePaths(
     if (given === undefined) continue;
     const path = resolve(given);
     const other = flags.get(path);
-    const what = other === undefined ? taken(path) : `is where ${other} writes it too`;
+    const what = other !== undefined
+      ? `is where ${other} writes it too`
+      : isFolder(path)
+      ? "is a folder, not a file"
+      : taken(path);
     if (what !== undefined) throw new UsageError(`--${flag} ${given} ${what}`);
     flags.set(path, `--${flag}`);
   }

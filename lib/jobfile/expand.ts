@@ -9,14 +9,14 @@ import { dirname, join, resolve } from "../util/posix_path.ts";
 import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import type { Job, JobCacheSpec, Plan } from "./job.ts";
 import type { ExpandContext, FanOutMember, JobEntry, Kinds } from "../kind_definition.ts";
-import { cleanRelativePath, isInside, notAFolder, sealedRoot } from "../util/paths.ts";
+import { cleanRelativePath, isFolder, isInside, notAFolder, sealedRoot } from "../util/paths.ts";
 import { fillReportPath, hasPlaceholders } from "../report/history.ts";
 import { formatPath, type ParsedDocument, type PathSegment } from "./document.ts";
 import { usesVariables } from "./interpolate.ts";
 import { UsageError } from "../errors.ts";
 import type { JobFile } from "./file_schema.ts";
 import { readEnv } from "../util/env.ts";
-import { checkTargets, takenBy } from "./targets.ts";
+import { checkTargets, FOLDER, takenBy } from "./targets.ts";
 
 /** Command-line settings that win over the job file's (paths resolve against `cwd`). */
 export interface PlanOverrides {
@@ -198,7 +198,8 @@ export async function expandJobFile(
     fail,
   });
   // The report would be written over what the run reads, or over its lock and state.
-  const taken = takenBy(report, { output, jobFile: options.jobFilePath, sources });
+  const taken = takenBy(report, { output, jobFile: options.jobFilePath, sources }) ??
+    (isFolder(report) ? FOLDER : undefined);
   if (taken !== undefined) {
     if (overrides.report) throw new UsageError(`--report: ${report} ${taken}`);
     fail(["report"], `${taken}: ${report}`, "choose another path");

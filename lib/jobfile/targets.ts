@@ -11,7 +11,7 @@ import type { Job, Plan } from "./job.ts";
 import type { PathSegment } from "./document.ts";
 import type { Fail, Kinds } from "../kind_definition.ts";
 import { join, relative } from "../util/posix_path.ts";
-import { isInside } from "../util/paths.ts";
+import { isFolder, isInside } from "../util/paths.ts";
 
 /** What the rules need of the plan. */
 export interface TargetsContext extends TakenPaths {
@@ -129,7 +129,7 @@ export function takenBy(path: string, taken: TakenPaths): string | undefined {
 /**
  * What an absolute path is to the run of `plan` (`"is the run's report"`), where neither a file of
  * taskpool's own (a timeline) nor a file a server names may go: the report, a file the plan
- * reads, a place in `.taskpool/`, or a job's file.
+ * reads, a place in `.taskpool/`, a job's file, or a folder.
  */
 export function takenInRun(plan: Plan, kinds: Kinds): (path: string) => string | undefined {
   let writers: Map<string, string> | undefined;
@@ -141,6 +141,10 @@ export function takenInRun(plan: Plan, kinds: Kinds): (path: string) => string |
     const what = takenBy(path, taken);
     if (what !== undefined) return what;
     const writer = (writers ??= plannedWriters(plan.jobs, kinds)).get(path);
-    return writer === undefined ? undefined : `is the file of the job ${writer}`;
+    if (writer !== undefined) return `is the file of the job ${writer}`;
+    return isFolder(path) ? FOLDER : undefined;
   };
 }
+
+/** What {@linkcode takenInRun} says of a folder. */
+export const FOLDER = "is a folder, not a file";

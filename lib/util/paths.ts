@@ -116,6 +116,27 @@ export function notAFolder(path: string): string | undefined {
   }
 }
 
+/**
+ * Whether `path` is a folder now (symlinks followed).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isFolder } from "./paths.ts";
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(isFolder(dir), true);
+ * assert.equal(isFolder(`${dir}/none`), false);
+ * await Deno.remove(dir);
+ * ```
+ */
+export function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /** Where Deno lets a process write only with `--allow-all` (denoland/deno#30979). */
 const SEALED_ROOTS = ["/dev", "/proc", "/sys"];
 

@@ -165,6 +165,7 @@ Deno.test("taskpool run refuses a --report, --trace or --html that would replace
     "  - { name: d, download: { urls_from: urls.txt } }\n";
   await dir.write("jobs.yaml", yaml);
   await dir.write("urls.txt", "http://127.0.0.1:9/a.bin\n");
+  await Deno.mkdir(`${dir.path}/reports`);
   const refused: [string[], RegExp][] = [
     [["--report", "jobs.yaml"], /--report: \S+\/jobs\.yaml is the job file/],
     [["--report", "urls.txt"], /--report: \S+\/urls\.txt is a file the job file reads/],
@@ -174,6 +175,8 @@ Deno.test("taskpool run refuses a --report, --trace or --html that would replace
     [["--html", "out/logs/t.log"], /--html out\/logs\/t\.log is the file of the job t/],
     [["--html", "out/a.bin"], /--html out\/a\.bin is the file of the job d\/a\.bin/],
     [["--trace", "t.json", "--html", "t.json"], /--html t\.json is where --trace writes it too/],
+    [["--report", "reports"], /--report: \S+\/reports is a folder, not a file/],
+    [["--html", "reports/"], /--html reports\/ is a folder, not a file/],
   ];
   for (const [flags, message] of refused) {
     const { code, stderr } = await cli(["run", "jobs.yaml", ...flags], { cwd: dir.path });
@@ -183,6 +186,7 @@ Deno.test("taskpool run refuses a --report, --trace or --html that would replace
   assert.equal(await Deno.readTextFile(`${dir.path}/jobs.yaml`), yaml);
   assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name).sort(), [
     "jobs.yaml",
+    "reports",
     "urls.txt",
   ]);
   // The same in the job file: exit 2 with its place.

@@ -129,6 +129,7 @@ Deno.test("run --shard K/N on each machine, then taskpool merge: one report of e
       [["-o", "r1.json"], /--output r1\.json is one of the reports it merges/],
       [["--html", "r2.json"], /--html r2\.json is one of the reports it merges/],
       [["-o", "all.json", "--trace", "all.json"], /--trace all\.json is the merged report/],
+      [["-o", "."], /--output \. is a folder, not a file/],
     ] as const
   ) {
     const refused = await cli(["merge", "r1.json", "r2.json", "r3.json", ...flags], {
