@@ -206,6 +206,11 @@ export interface KindDefinition<J extends Job = Job, R extends TaskResult = Task
    * may write one, nor write taskpool's own (lib/jobfile/targets.ts).
    */
   writes?(job: J): string | undefined;
+  /**
+   * The file `job` runs by name (a compute job's module), absolute, the same for every job of its
+   * entry: no report or timeline may replace it.
+   */
+  reads?(job: J): string | undefined;
   /** Adds what a run of `job` needs to `grants`. */
   grant(job: J, grants: GrantSet, context: GrantContext): void;
   /** One line about `job` for `taskpool plan`, secrets hidden. */

@@ -92,7 +92,7 @@ async function prepareCompare(
     bandwidth: rateArg(values["limit-rate"]),
   };
   const plan = await loadPlan(file, { ...options(), overrides });
-  checkTimelinePaths(values, takenInRun(plan, kinds));
+  checkTimelinePaths(values, takenInRun(plan, kinds, { modules: true }));
   const flags = comparisonFlags(values);
   return {
     grants: () => grantsFor(kinds, plan, values, { envNames, envFiles }),

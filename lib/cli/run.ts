@@ -174,7 +174,7 @@ async function prepareRun(
     ...await selectFromFlags(loaded, values),
     baseDir: file === "-" ? Deno.cwd() : dirname(resolve(file)),
   };
-  checkTimelinePaths(values, takenInRun(selected.plan, kinds));
+  checkTimelinePaths(values, takenInRun(selected.plan, kinds, { modules: true }));
   if (keepReports !== undefined && selected.plan.reportPattern === undefined) {
     throw new UsageError(
       `--keep-reports needs a report path with {date} or {time} (such as ` +

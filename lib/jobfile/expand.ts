@@ -16,7 +16,7 @@ import { usesVariables } from "./interpolate.ts";
 import { UsageError } from "../errors.ts";
 import type { JobFile } from "./file_schema.ts";
 import { readEnv } from "../util/env.ts";
-import { checkTargets, FOLDER, takenBy } from "./targets.ts";
+import { checkTargets, FOLDER, moduleOfJobs, takenBy } from "./targets.ts";
 
 /** Command-line settings that win over the job file's (paths resolve against `cwd`). */
 export interface PlanOverrides {
@@ -199,7 +199,7 @@ export async function expandJobFile(
   });
   // The report would be written over what the run reads, or over its lock and state.
   const taken = takenBy(report, { output, jobFile: options.jobFilePath, sources }) ??
-    (isFolder(report) ? FOLDER : undefined);
+    moduleOfJobs(report, jobs, kinds) ?? (isFolder(report) ? FOLDER : undefined);
   if (taken !== undefined) {
     if (overrides.report) throw new UsageError(`--report: ${report} ${taken}`);
     fail(["report"], `${taken}: ${report}`, "choose another path");

@@ -91,6 +91,27 @@ function plannedWriters(jobs: readonly Job[], kinds: Kinds): Map<string, string>
   return writers;
 }
 
+/** What `path` is to the jobs that run it by name (`"is the module of the job x"`), if anything. */
+export function moduleOfJobs(path: string, jobs: readonly Job[], kinds: Kinds): string | undefined {
+  const reader = plannedReaders(jobs, kinds).get(path);
+  return reader === undefined ? undefined : `is the module of the job ${reader}`;
+}
+
+/** Who runs or reads each file the plan names (a compute job's module), by path: the first job. */
+function plannedReaders(jobs: readonly Job[], kinds: Kinds): Map<string, string> {
+  const readsOf = new Map(kinds.map((kind) => [kind.name, kind.reads?.bind(kind)]));
+  const readers = new Map<string, string>();
+  // The jobs of one entry (a fan-out's) run the same file: one of each is asked.
+  let group: string | undefined;
+  for (const job of jobs) {
+    if (job.group === group) continue;
+    group = job.group;
+    const path = readsOf.get(job.kind)?.(job);
+    if (path !== undefined && !readers.has(path)) readers.set(path, job.name);
+  }
+  return readers;
+}
+
 /** What a plan reads and writes that no file of taskpool's own (a report, a timeline) may be. */
 export interface TakenPaths {
   /** The absolute output folder. */
@@ -129,10 +150,16 @@ export function takenBy(path: string, taken: TakenPaths): string | undefined {
 /**
  * What an absolute path is to the run of `plan` (`"is the run's report"`), where neither a file of
  * taskpool's own (a timeline) nor a file a server names may go: the report, a file the plan
- * reads, a place in `.taskpool/`, a job's file, or a folder.
+ * reads, a place in `.taskpool/`, a job's file, or a folder. With `modules`, a compute job's module
+ * too (for taskpool's own files: a job may fetch a module another job then runs).
  */
-export function takenInRun(plan: Plan, kinds: Kinds): (path: string) => string | undefined {
+export function takenInRun(
+  plan: Plan,
+  kinds: Kinds,
+  options: { modules?: boolean } = {},
+): (path: string) => string | undefined {
   let writers: Map<string, string> | undefined;
+  let readers: Map<string, string> | undefined;
   // A job file read from disk is the first of the sources (`plan.file` is as the user named it).
   const jobFile = plan.file === "-" ? undefined : plan.sources[0];
   const taken = { output: plan.output, jobFile, sources: plan.sources };
@@ -142,6 +169,10 @@ export function takenInRun(plan: Plan, kinds: Kinds): (path: string) => string |
     if (what !== undefined) return what;
     const writer = (writers ??= plannedWriters(plan.jobs, kinds)).get(path);
     if (writer !== undefined) return `is the file of the job ${writer}`;
+    if (options.modules) {
+      const reader = (readers ??= plannedReaders(plan.jobs, kinds)).get(path);
+      if (reader !== undefined) return `is the module of the job ${reader}`;
+    }
     return isFolder(path) ? FOLDER : undefined;
   };
 }

@@ -10,6 +10,7 @@ import type { ComputeJob, ComputeResult } from "./job.ts";
 import { moduleFiles } from "./module_files.ts";
 import { moduleFolder } from "./privileges.ts";
 import { computeSpec } from "./spec.ts";
+import { filePath } from "../../lib/util/own_files.ts";
 import type { KindDefinition } from "../../lib/kind_definition.ts";
 import { RUNNER_FILES } from "../../lib/pools/worker/runner_files.ts";
 
@@ -21,6 +22,7 @@ export const compute: KindDefinition<ComputeJob, ComputeResult> = {
   defaultRetries: 0,
   expand: expandCompute,
   writes: (job) => job.to,
+  reads: (job) => modulePath(job.moduleUrl),
   grant(job, grants, { execPath }) {
     // Its host process gets its own flags; the sequential and async modes run it on taskpool's
     // main thread, which then needs its rights too.
@@ -69,3 +71,14 @@ export const compute: KindDefinition<ComputeJob, ComputeResult> = {
     return createComputeKind({ workers, processes, output, place: cpuPlace });
   },
 };
+
+/** A module's file, for a `file:` module: by URL, as the jobs of a fan-out share one. */
+const modulePaths = new Map<string, string | undefined>();
+function modulePath(moduleUrl: string): string | undefined {
+  let path = modulePaths.get(moduleUrl);
+  if (path === undefined && !modulePaths.has(moduleUrl)) {
+    path = moduleUrl.startsWith("file:") ? filePath(moduleUrl) : undefined;
+    modulePaths.set(moduleUrl, path);
+  }
+  return path;
+}

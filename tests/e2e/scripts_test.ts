@@ -162,10 +162,12 @@ Deno.test("taskpool run --report - (and --output, --trace, --html): exit 2, a fi
 Deno.test("taskpool run refuses a --report, --trace or --html that would replace the job file, a list it reads, the report, a job's file or the lock", async () => {
   await using dir = await tempDir();
   const yaml = "output: out\njobs:\n  - { name: t, run: [touch, ran] }\n" +
-    "  - { name: d, download: { urls_from: urls.txt } }\n";
+    "  - { name: d, download: { urls_from: urls.txt } }\n" +
+    "  - { name: c, compute: { module: ./mod.ts } }\n";
   await dir.write("jobs.yaml", yaml);
   await dir.write("urls.txt", "http://127.0.0.1:9/a.bin\n");
   await Deno.mkdir(`${dir.path}/reports`);
+  await dir.write("mod.ts", "export default () => 1;\n");
   const refused: [string[], RegExp][] = [
     [["--report", "jobs.yaml"], /--report: \S+\/jobs\.yaml is the job file/],
     [["--report", "urls.txt"], /--report: \S+\/urls\.txt is a file the job file reads/],
@@ -176,6 +178,8 @@ Deno.test("taskpool run refuses a --report, --trace or --html that would replace
     [["--html", "out/a.bin"], /--html out\/a\.bin is the file of the job d\/a\.bin/],
     [["--trace", "t.json", "--html", "t.json"], /--html t\.json is where --trace writes it too/],
     [["--report", "reports"], /--report: \S+\/reports is a folder, not a file/],
+    [["--report", "mod.ts"], /--report: \S+\/mod\.ts is the module of the job c/],
+    [["--html", "mod.ts"], /--html mod\.ts is the module of the job c/],
     [["--html", "reports/"], /--html reports\/ is a folder, not a file/],
   ];
   for (const [flags, message] of refused) {
@@ -186,6 +190,7 @@ Deno.test("taskpool run refuses a --report, --trace or --html that would replace
   assert.equal(await Deno.readTextFile(`${dir.path}/jobs.yaml`), yaml);
   assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name).sort(), [
     "jobs.yaml",
+    "mod.ts",
     "reports",
     "urls.txt",
   ]);
