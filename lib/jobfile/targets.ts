@@ -10,8 +10,8 @@
 import type { Job, Plan } from "./job.ts";
 import type { PathSegment } from "./document.ts";
 import type { Fail, Kinds } from "../kind_definition.ts";
-import { join, relative } from "../util/posix_path.ts";
-import { isFolder, isInside } from "../util/paths.ts";
+import { join, relative, sep } from "../util/posix_path.ts";
+import { isFolder } from "../util/paths.ts";
 
 /** What the rules need of the plan. */
 export interface TargetsContext extends TakenPaths {
@@ -58,11 +58,12 @@ export function checkTargets(jobs: readonly Job[], kinds: Kinds, context: Target
   const { output, report, fail } = context;
   const writesOf = new Map(kinds.map((kind) => [kind.name, kind.writes?.bind(kind)]));
   const writers = new Map<string, string>();
+  const takenAt = takenIn(context);
   for (const job of jobs) {
     const path = writesOf.get(job.kind)?.(job);
     if (path === undefined) continue;
     const other = writers.get(path);
-    const taken = other === undefined && path !== report ? takenBy(path, context) : undefined;
+    const taken = other === undefined && path !== report ? takenAt(path) : undefined;
     if (other === undefined && path !== report && taken === undefined) {
       writers.set(path, job.name);
       continue;
@@ -139,12 +140,25 @@ export interface TakenPaths {
  * ```
  */
 export function takenBy(path: string, taken: TakenPaths): string | undefined {
-  if (path === taken.jobFile) return "is the job file";
-  if (taken.sources.includes(path)) return "is a file the job file reads";
-  if (isInside(ownFolder(taken.output), path)) {
-    return "is in the output's .taskpool/ folder, where taskpool keeps the run's lock and state";
-  }
-  return undefined;
+  return takenIn(taken)(path);
+}
+
+/**
+ * {@linkcode takenBy} for many paths (absolute and normalised, as a plan's are): what it needs is
+ * worked out once, and each path costs a few string comparisons.
+ */
+export function takenIn(taken: TakenPaths): (path: string) => string | undefined {
+  const sources = new Set(taken.sources);
+  const folder = ownFolder(taken.output);
+  const inFolder = `${folder}${sep}`;
+  return (path) => {
+    if (path === taken.jobFile) return "is the job file";
+    if (sources.has(path)) return "is a file the job file reads";
+    if (path === folder || path.startsWith(inFolder)) {
+      return "is in the output's .taskpool/ folder, where taskpool keeps the run's lock and state";
+    }
+    return undefined;
+  };
 }
 
 /**
@@ -162,10 +176,10 @@ export function takenInRun(
   let readers: Map<string, string> | undefined;
   // A job file read from disk is the first of the sources (`plan.file` is as the user named it).
   const jobFile = plan.file === "-" ? undefined : plan.sources[0];
-  const taken = { output: plan.output, jobFile, sources: plan.sources };
+  const takenAt = takenIn({ output: plan.output, jobFile, sources: plan.sources });
   return (path) => {
     if (path === plan.report) return "is the run's report";
-    const what = takenBy(path, taken);
+    const what = takenAt(path);
     if (what !== undefined) return what;
     const writer = (writers ??= plannedWriters(plan.jobs, kinds)).get(path);
     if (writer !== undefined) return `is the file of the job ${writer}`;
