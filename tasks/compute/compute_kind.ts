@@ -139,7 +139,15 @@ async function onMainThread(task: Parameters<typeof callTask>[1]): Promise<unkno
 
 /** What goes into the report: the value, or where its bytes were written. */
 async function settle(value: unknown, job: ComputeJob, output: string): Promise<unknown> {
-  if (!(value instanceof Uint8Array)) return value;
+  if (!(value instanceof Uint8Array)) {
+    if (job.to === undefined) return value;
+    // A job that names its file and writes none: what needs it would find nothing there.
+    throw new ComputeError(
+      `the task returned ${aValue(value)}, not bytes, so nothing was written to compute.to ` +
+        `(${relative(output, job.to)}): return a Uint8Array, or leave out to`,
+      {},
+    );
+  }
   if (job.to === undefined) {
     throw new ComputeError(
       `the task returned ${value.byteLength} bytes: set compute.to to write them to a file`,
@@ -156,4 +164,12 @@ async function settle(value: unknown, job: ComputeJob, output: string): Promise<
     bytes: value.byteLength,
     sha256: await sha256Hex(value),
   };
+}
+
+/** What kind of value `value` is, for a message: "a string", "an array", "nothing". */
+function aValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -75,6 +75,7 @@ for (const isolation of ["worker", "process", "thread"] as const) {
         "jobs:",
         `  - { name: blob, compute: { module: ${WORK}, export: bytes, args: [300], isolation: ${isolation}, to: 'blobs/{n}.bin' }, repeat: 2 }`,
         `  - { name: loose, compute: { module: ${WORK}, export: bytes, args: [3], isolation: ${isolation} } }`,
+        `  - { name: text, compute: { module: ${WORK}, export: letters, args: [3], isolation: ${isolation}, to: t.txt } }`,
       ].join("\n"),
     );
     const written = await Deno.readFile(`${dir.path}/out/blobs/2.bin`);
@@ -87,6 +88,12 @@ for (const isolation of ["worker", "process", "thread"] as const) {
     assert.equal(
       report.job("loose").error!.message,
       "the task returned 3 bytes: set compute.to to write them to a file",
+    );
+    assert.equal(report.job("text").status, "failed");
+    assert.equal(
+      report.job("text").error!.message,
+      "the task returned a string, not bytes, so nothing was written to compute.to (t.txt): " +
+        "return a Uint8Array, or leave out to",
     );
   });
 }
