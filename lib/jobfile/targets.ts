@@ -81,36 +81,31 @@ export function checkTargets(jobs: readonly Job[], kinds: Kinds, context: Target
   }
 }
 
-/** Who writes each file the plan names, by absolute path: the first job's name. */
-function plannedWriters(jobs: readonly Job[], kinds: Kinds): Map<string, string> {
-  const writesOf = new Map(kinds.map((kind) => [kind.name, kind.writes?.bind(kind)]));
-  const writers = new Map<string, string>();
-  for (const job of jobs) {
-    const path = writesOf.get(job.kind)?.(job);
-    if (path !== undefined && !writers.has(path)) writers.set(path, job.name);
-  }
-  return writers;
-}
-
 /** What `path` is to the jobs that run it by name (`"is the module of the job x"`), if anything. */
 export function moduleOfJobs(path: string, jobs: readonly Job[], kinds: Kinds): string | undefined {
-  const reader = plannedReaders(jobs, kinds).get(path);
+  const reader = jobsByFile(jobs, kinds, "reads").get(path);
   return reader === undefined ? undefined : `is the module of the job ${reader}`;
 }
 
-/** Who runs or reads each file the plan names (a compute job's module), by path: the first job. */
-function plannedReaders(jobs: readonly Job[], kinds: Kinds): Map<string, string> {
-  const readsOf = new Map(kinds.map((kind) => [kind.name, kind.reads?.bind(kind)]));
-  const readers = new Map<string, string>();
-  // The jobs of one entry (a fan-out's) run the same file: one of each is asked.
+/**
+ * The first job that writes (or runs) each file the plan names, by absolute path. The jobs of one
+ * entry run the same file (see `KindDefinition.reads`): one of each is asked.
+ */
+function jobsByFile(
+  jobs: readonly Job[],
+  kinds: Kinds,
+  member: "writes" | "reads",
+): Map<string, string> {
+  const fileOf = new Map(kinds.map((kind) => [kind.name, kind[member]?.bind(kind)]));
+  const found = new Map<string, string>();
   let group: string | undefined;
   for (const job of jobs) {
-    if (job.group === group) continue;
+    if (member === "reads" && job.group === group) continue;
     group = job.group;
-    const path = readsOf.get(job.kind)?.(job);
-    if (path !== undefined && !readers.has(path)) readers.set(path, job.name);
+    const path = fileOf.get(job.kind)?.(job);
+    if (path !== undefined && !found.has(path)) found.set(path, job.name);
   }
-  return readers;
+  return found;
 }
 
 /** What a plan reads and writes that no file of taskpool's own (a report, a timeline) may be. */
@@ -181,10 +176,10 @@ export function takenInRun(
     if (path === plan.report) return "is the run's report";
     const what = takenAt(path);
     if (what !== undefined) return what;
-    const writer = (writers ??= plannedWriters(plan.jobs, kinds)).get(path);
+    const writer = (writers ??= jobsByFile(plan.jobs, kinds, "writes")).get(path);
     if (writer !== undefined) return `is the file of the job ${writer}`;
     if (options.modules) {
-      const reader = (readers ??= plannedReaders(plan.jobs, kinds)).get(path);
+      const reader = (readers ??= jobsByFile(plan.jobs, kinds, "reads")).get(path);
       if (reader !== undefined) return `is the module of the job ${reader}`;
     }
     return isFolder(path) ? FOLDER : undefined;
