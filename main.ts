@@ -18,6 +18,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import {
   EARLY_HOST_VARIABLE,
   mayRelaunch,
+  type Received,
   receiveFromLauncher,
   relaunch,
   type RelaunchRequest,
@@ -97,8 +98,11 @@ Exit codes: 0 ok, 1 a job failed/skipped/cancelled, 2 bad usage or job file,
 
 /** Options for {@linkcode main}. */
 export interface MainOptions {
-  /** The job kinds job files may use. @default KINDS, the registry of tasks/mod.ts */
-  kinds?: Kinds;
+  /**
+   * The job kinds job files may use, or how to load the ones the work needs (a child loads those
+   * its launcher names). @default every kind of the registry, tasks/registry.ts
+   */
+  kinds?: Kinds | (() => Promise<Kinds>);
   /**
    * Runs a command that runs jobs again in a child Deno with only the rights its jobs need
    * (lib/sandbox/relaunch.ts); without it, every command works in this process.
@@ -141,7 +145,9 @@ export async function main(
       io.stdout(command.help);
       return EXIT.ok;
     }
-    const kinds = options.kinds ?? await registry();
+    const kinds = typeof options.kinds === "function"
+      ? await options.kinds()
+      : options.kinds ?? await registry();
     let prepared: Prepared | undefined = await command.prepare(
       rest,
       io,
@@ -149,7 +155,7 @@ export async function main(
       await options.handoff?.(),
     );
     if (prepared.grants && relaunchWith) {
-      const { jobs } = prepared;
+      const { jobs, kinds: kindsUsed } = prepared;
       const grants = prepared.grants();
       // Handed over once, then forgotten: this process keeps no plan while its child runs it.
       let handing: Prepared | undefined = prepared;
@@ -158,6 +164,7 @@ export async function main(
         argv,
         grants,
         ...(jobs !== undefined ? { jobs } : {}),
+        ...(kindsUsed !== undefined ? { kinds: kindsUsed } : {}),
         handoff: () => {
           const handoff = handing?.handoff;
           handing = undefined;
@@ -214,7 +221,8 @@ if (import.meta.main) {
     : undefined;
   // A child: what the launcher prepared, and a lifeline to it. A launcher that ended before it
   // handed anything over (a Ctrl-C while it read the job file) leaves it nothing to do.
-  let handoff: Promise<unknown> | undefined = receiveFromLauncher(
+  // Its parts in variables of their own: the handoff (a plan's jobs) is let go once taken.
+  let { handoff, kinds: kindsUsed }: Partial<Received> = receiveFromLauncher(
     raiseTermination,
     () => Deno.exit(EXIT.sigterm),
   );
@@ -223,7 +231,15 @@ if (import.meta.main) {
     handoff = undefined;
     return taken;
   };
-  const code = await main(Deno.args, processIo(), { handoff: take });
+  // Only the kinds of the plan's jobs load: a run of commands loads nothing of downloads.
+  const kinds = async () => {
+    const [{ loadKinds }, names] = await Promise.all([
+      import("./tasks/registry.ts"),
+      kindsUsed,
+    ]);
+    return await loadKinds(names);
+  };
+  const code = await main(Deno.args, processIo(), { handoff: take, kinds });
   // Started for a run that asked for none (or another): the next run of this line starts none.
   (await earlyHost)?.dropSpareHost();
   Deno.exit(code);

@@ -3,7 +3,7 @@
  * entry fields of its own, defaults), its checks, its expansion into jobs, the rights its jobs
  * need, how `taskpool plan` shows a job, its fields in the report, and its run-time
  * {@linkcode JobKind}. A kind is one folder under `tasks/` exporting one `KindDefinition`, and one
- * line in `tasks/mod.ts`; `lib/` iterates the list it is given and never names a kind.
+ * line in `tasks/registry.ts`; `lib/` iterates the list it is given and never names a kind.
  *
  * @module
  */

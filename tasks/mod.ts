@@ -1,14 +1,14 @@
 /**
- * The registry of job kinds: the only list of them. A kind is a folder beside this file that
- * exports one {@linkcode KindDefinition}, and one line below; `main.ts` hands this list to the
- * commands, and `lib/` works with whatever list it is given.
+ * Every job kind, loaded: for what reads job files, which may have jobs of any kind. The list
+ * itself is in `registry.ts`; `main.ts` hands the kinds to the commands, and `lib/` works with
+ * whatever list it is given.
  *
  * @module
  */
-import type { KindDefinition } from "../lib/kind_definition.ts";
-import { command } from "./command/mod.ts";
-import { compute } from "./compute/mod.ts";
-import { download } from "./download/mod.ts";
+import type { Kinds } from "../lib/kind_definition.ts";
+import { loadKinds } from "./registry.ts";
+
+export { KIND_NAMES, loadKinds } from "./registry.ts";
 
 /** Every job kind, in the order the job file's schema lists them. */
-export const KINDS: readonly KindDefinition[] = [download, compute, command];
+export const KINDS: Kinds = await loadKinds();

@@ -24,7 +24,10 @@ const ENTRIES = [
   "lib/jobfile/interpolate.ts",
   "lib/cli/settings_flags.ts",
   "lib/cli/selection_flags.ts",
-  "tasks/mod.ts", // the kinds' definitions
+  "tasks/mod.ts", // the kinds' definitions, each loaded by the registry
+  "tasks/download/mod.ts",
+  "tasks/compute/mod.ts",
+  "tasks/command/mod.ts",
   "lib/cli/execute.ts", // the child: the run
   "tasks/command/command_kind.ts", // each kind a plan has jobs of
   "tasks/download/download_kind.ts",
@@ -91,15 +94,28 @@ const LAUNCHER_ONLY = [
   "lib/run/shards.ts",
 ];
 
+/** What the child of a run of command jobs loads: the run, and the one kind of its jobs. */
+const COMMAND_RUN = [
+  "main.ts",
+  "lib/cli/run.ts",
+  "tasks/registry.ts",
+  "lib/cli/execute.ts",
+  "tasks/command/mod.ts",
+  "tasks/command/command_kind.ts",
+];
+
 Deno.test("the child that runs a plan loads none of the launcher's modules before it runs", async () => {
-  const reached = await staticGraph([
-    "main.ts",
-    "lib/cli/run.ts",
-    "tasks/mod.ts",
-    "lib/cli/execute.ts",
-    "tasks/command/command_kind.ts",
-  ]);
+  const reached = await staticGraph(COMMAND_RUN);
   assert(reached.size > 50, `only ${reached.size} modules reached: is the graph read right?`);
   const launcherOnly = new Set(LAUNCHER_ONLY.map((path) => new URL(path, root).href));
   assert.deepEqual(chainsTo(reached, (specifier) => launcherOnly.has(specifier)), []);
+});
+
+Deno.test("the child of a run of commands loads nothing of the other kinds", async () => {
+  const reached = await staticGraph(COMMAND_RUN);
+  const otherKinds = ["tasks/download/", "tasks/compute/"].map((path) => new URL(path, root).href);
+  assert.deepEqual(
+    chainsTo(reached, (specifier) => otherKinds.some((folder) => specifier.startsWith(folder))),
+    [],
+  );
 });

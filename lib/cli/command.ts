@@ -24,6 +24,11 @@ export interface Prepared {
   handoff?: unknown;
   /** How many jobs the work runs, when it runs a plan: a child for many is set up for memory. */
   jobs?: number;
+  /**
+   * The kinds of the jobs the work runs, when it runs a plan: a child started for it loads only
+   * these. @default every kind
+   */
+  kinds?: readonly string[];
   /** Does the work in this process; resolves with the exit code. */
   execute(): Promise<number>;
 }

@@ -197,6 +197,7 @@ async function prepareRun(
       };
     },
     jobs: selected.plan.jobs.length,
+    kinds: [...new Set(selected.plan.jobs.map((job) => job.kind))],
     get handoff(): PackedHandoff {
       const { plan: { jobs, ...plan }, ...rest } = selected;
       return { ...rest, plan, jobs: packJobs(jobs) };

@@ -63,6 +63,16 @@ export interface RelaunchRequest {
   handoff?: () => unknown;
   /** How many jobs the child will run (see {@linkcode MANY_JOBS}). @default a few */
   jobs?: number;
+  /** The kinds of the jobs the child will run, sent with the handoff. @default every kind */
+  kinds?: readonly string[];
+}
+
+/** What the child receives from its launcher (see {@linkcode receiveFromLauncher}). */
+export interface Received {
+  /** What the command's preparation handed over; undefined for none. */
+  handoff: Promise<unknown>;
+  /** The kinds of the jobs it will run; undefined for every kind. */
+  kinds: Promise<readonly string[] | undefined>;
 }
 
 /**
@@ -398,38 +408,49 @@ async function handOver(
 ): Promise<void> {
   // JSON when it can be (a plan is): the child then reads it with no structured clone, and
   // neither process loads node:v8.
-  const message = { handoff: request.handoff?.() ?? null };
+  const message = { handoff: request.handoff?.() ?? null, kinds: request.kinds };
   const frame = jsonFrame(message, { dropUndefined: true }) ??
     (await import("../pools/frames.ts")).encodeFrame(message);
   await writer.write(frame).catch(() => {});
 }
 
 /**
- * In the child: resolves with what the launcher handed over (undefined for none), and from then
- * on calls `onLost` when the launcher's end of stdin closes (the launcher died). When it closes
- * before the handoff has come, `onNone` is called instead, and the promise never settles. Stdin is
- * read with plain reads: the frame is one, and streams or `node:v8` would cost the child's start.
+ * In the child: what the launcher handed over, and the kinds of the jobs it will run, once they
+ * come; from then on, `onLost` is called when the launcher's end of stdin closes (the launcher
+ * died). When it closes before the handoff has come, `onNone` is called instead, and neither
+ * promise settles. Stdin is read with plain reads: the frame is one, and streams or `node:v8`
+ * would cost the child's start.
  */
-export async function receiveFromLauncher(
-  onLost: () => void,
-  onNone: () => void,
-): Promise<unknown> {
-  let frame: { handoff: unknown } | undefined;
-  try {
-    frame = await readFrame(Deno.stdin);
-  } catch { /* closed at once: the launcher died */ }
-  if (frame === undefined) {
-    onNone();
-    return await new Promise(() => {});
-  }
-  (async () => {
-    const scrap = new Uint8Array(64);
+export function receiveFromLauncher(onLost: () => void, onNone: () => void): Received {
+  const frame = (async () => {
+    let frame: LauncherFrame | undefined;
     try {
-      while (await Deno.stdin.read(scrap) !== null) { /* the launcher sends nothing more */ }
-    } catch { /* closed */ }
-    onLost();
+      frame = await readFrame(Deno.stdin);
+    } catch { /* closed at once: the launcher died */ }
+    if (frame === undefined) {
+      onNone();
+      return await new Promise<never>(() => {});
+    }
+    (async () => {
+      const scrap = new Uint8Array(64);
+      try {
+        while (await Deno.stdin.read(scrap) !== null) { /* the launcher sends nothing more */ }
+      } catch { /* closed */ }
+      onLost();
+    })();
+    return frame;
   })();
-  return frame.handoff ?? undefined;
+  // Each promise keeps only its part: the handoff (a plan's jobs) is let go once it is taken.
+  return {
+    handoff: frame.then((frame) => frame.handoff ?? undefined),
+    kinds: frame.then((frame) => frame.kinds),
+  };
+}
+
+/** The frame a launcher writes to its child's stdin. */
+interface LauncherFrame {
+  handoff: unknown;
+  kinds?: readonly string[];
 }
 
 /** What stdin is to the child: something to read bytes from, as frames.ts reads them. */
@@ -447,7 +468,7 @@ export async function readHandoff(source: Reader): Promise<unknown> {
 }
 
 /** The launcher's frame, or undefined when `source` ends before all of it. */
-async function readFrame(source: Reader): Promise<{ handoff: unknown } | undefined> {
+async function readFrame(source: Reader): Promise<LauncherFrame | undefined> {
   const head = await readExactly(source, 4);
   const body = head && await readExactly(source, new DataView(head.buffer).getUint32(0));
   if (!body) return undefined;
