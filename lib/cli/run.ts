@@ -197,11 +197,18 @@ async function prepareRun(
       };
     },
     jobs: selected.plan.jobs.length,
-    kinds: [...new Set(selected.plan.jobs.map((job) => job.kind))],
+    kinds: kindsOf(selected.plan.jobs),
     get handoff(): PackedHandoff {
       const { plan: { jobs, ...plan }, ...rest } = selected;
       return { ...rest, plan, jobs: packJobs(jobs) };
     },
     execute: execute(selected),
   };
+}
+
+/** The kinds `jobs` are of, each once: without a list as long as the plan's (a million jobs). */
+function kindsOf(jobs: readonly { kind: string }[]): string[] {
+  const kinds = new Set<string>();
+  for (const job of jobs) kinds.add(job.kind);
+  return [...kinds];
 }
