@@ -117,6 +117,8 @@ interface Thread {
   queue: Queued[];
   /** The slots of its states that no task holds. */
   freeSlots: number[];
+  /** It has begun a task: its runner loaded. */
+  ran: boolean;
   retired: boolean;
 }
 
@@ -306,6 +308,7 @@ export class ThreadHost {
       awaitingPost: undefined,
       queue: [],
       freeSlots: Array.from({ length: THREAD_QUEUE }, (_, slot) => THREAD_QUEUE - 1 - slot),
+      ran: false,
       retired: false,
     };
     this.#threads.add(thread);
@@ -360,6 +363,7 @@ export class ThreadHost {
    * told yet: the thread claims the next task before it answers.
    */
   #ended(thread: Thread, id: number): number | undefined {
+    thread.ran = true;
     const at = thread.queue.findIndex(({ task }) => task.id === id);
     if (at >= 0) {
       const [{ announced, slot }] = thread.queue.splice(at, 1) as [Queued];
@@ -386,7 +390,9 @@ export class ThreadHost {
   /**
    * `thread` ended (or failed outside a task): the tasks it started and has not answered fail
    * (the running one, and any whose reply the thread's end overtook); those it had not started
-   * wait again, first in line.
+   * wait again, first in line. A thread that ended before it began any task could not start (its
+   * runner's modules would not load, say): its tasks fail with why, for a thread started in its
+   * place would fail the same way, and again, for ever.
    */
   #died(thread: Thread, how: ThreadDeath): void {
     if (thread.retired) return; // retired on purpose, or already reported
@@ -394,9 +400,11 @@ export class ThreadHost {
     this.#retire(thread);
     const queued = thread.queue;
     thread.queue = [];
+    const couldNotStart = !thread.ran &&
+      !queued.some(({ task, slot }) => taskStarted(thread.states, slot, task.id));
     const back: HostTask[] = [];
     for (const { task, slot, announced } of queued) {
-      if (takeTaskBack(thread.states, slot, task.id)) back.push(task);
+      if (!couldNotStart && takeTaskBack(thread.states, slot, task.id)) back.push(task);
       else {
         if (!announced) this.#send({ started: task.id });
         this.#send({ id: task.id, worker: thread.id, ...how });

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { ComputeError } from "../../../lib/pools/compute_error.ts";
 import { WorkerPool } from "../../../lib/pools/worker/worker_pool.ts";
 import { tempDir } from "../../helpers/temp.ts";
-import { testProfile, testTask as task } from "../../helpers/worker_profiles.ts";
+import { testProfile, testTask as task, WORK } from "../../helpers/worker_profiles.ts";
+import { RUNNER_FILES } from "../../../lib/pools/worker/runner_files.ts";
+import { dirname } from "../../../lib/util/posix_path.ts";
 
 const NARROW = testProfile();
 /** NARROW plus loopback, for the tasks that say they started by connecting. */
@@ -457,6 +459,33 @@ Deno.test("WorkerPool.run(): replies too big for the ring, and bytes, come back 
     assert.deepEqual(results[3]!.value, Uint8Array.from({ length: 300 }, (_, i) => i % 256));
     assert.equal(results[4]!.value, 6);
     assert.deepEqual(starts, [0, 1, 2, 3, 4]);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("WorkerPool.run(): a host whose threads cannot start fails their tasks with why, and does not start threads for ever", async () => {
+  // A profile that may read the runner's entries but not the modules they import: no thread of
+  // its host can load its runner. Its tasks used to wait for a thread that never came, while the
+  // host started one after another, each dying at once.
+  const entries = RUNNER_FILES.filter((file) => /_runner\.ts$/.test(file));
+  const broken = { flags: [`--allow-read=${[dirname(new URL(WORK).pathname), ...entries]}`] };
+  const pool = new WorkerPool({ size: 2 });
+  try {
+    // A deadline, so that a pool that never answers fails here rather than hangs the suite.
+    const signal = AbortSignal.timeout(60_000);
+    const failures = await Promise.allSettled(
+      Array.from(
+        { length: 3 },
+        (_, i) => pool.run(task("add", [i, 1]), { profile: broken, signal }),
+      ),
+    );
+    for (const failure of failures) {
+      assert.equal(failure.status, "rejected");
+      assert.match(String(failure.reason), /^ComputeError: the Worker died: .*read access/);
+    }
+    // A profile whose threads can start is served as before.
+    assert.equal((await pool.run(task("add", [2, 3]), profile)).value, 5);
   } finally {
     await pool.close();
   }
