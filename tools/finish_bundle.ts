@@ -14,6 +14,11 @@
  *   runs from source: lib/jobfile/yaml.ts) is bundled here on its own, as `yaml.js` beside the
  *   entry, where the bundle's lib/jobfile/yaml.ts looks for it.
  *
+ * - The runner threads' entries (`lib/pools/worker/web_runner.js`, `node_runner.js`) import
+ *   chunks they share with the rest, but a Worker host whose jobs may read only their own folder
+ *   lets its threads read those two files alone (lib/pools/worker/runner_files.ts): with a chunk
+ *   out of reach, no thread could start. Each is bundled again here on its own, whole.
+ *
  * - Deno loads every module a dynamic import names by a string literal before the first module
  *   runs, unless it is given `--unstable-lazy-dynamic-imports` (deno.json gives it to source
  *   runs; the bundle's users type their own command line): every chunk, and `node:crypto`,
@@ -79,6 +84,27 @@ export async function bundleYaml(dir: string): Promise<void> {
   if (code !== 0) throw new Error(`bundling yaml failed: ${new TextDecoder().decode(stderr)}`);
 }
 
+/** The runner threads' entries, from the repository's root. */
+const RUNNER_ENTRIES = ["lib/pools/worker/web_runner.ts", "lib/pools/worker/node_runner.ts"];
+
+/**
+ * Bundles each runner entry on its own, whole, over its code-split form in `DIR`: a runner file
+ * then imports nothing but Deno's and Node's own modules.
+ */
+export async function bundleRunners(dir: string): Promise<void> {
+  const root = new URL("../", import.meta.url);
+  for (const entry of RUNNER_ENTRIES) {
+    const out = `${dir}/${entry.replace(/\.ts$/, ".js")}`;
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--quiet", "--platform", "deno", "-o", out, new URL(entry, root).href],
+      stderr: "piped",
+    }).output();
+    if (code !== 0) {
+      throw new Error(`bundling ${entry} failed: ${new TextDecoder().decode(stderr)}`);
+    }
+  }
+}
+
 if (import.meta.main) {
   const [dir] = Deno.args;
   if (dir === undefined) {
@@ -91,5 +117,6 @@ if (import.meta.main) {
     console.error(`finish_bundle: no eager createRequire found in ${dir}`);
   }
   await bundleYaml(folder);
+  await bundleRunners(folder);
   await lazyImports(folder);
 }

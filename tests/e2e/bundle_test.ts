@@ -51,7 +51,15 @@ Deno.test("the bundle runs compute on Workers and in a process, built-ins includ
   const yaml = await Deno.readTextFile(`${dir.path}/dist/yaml.js`);
   assert(yaml.includes("parseDocument") && !/["']node:/.test(yaml), "dist/yaml.js");
 
+  // A runner thread of a job's own module may read the runner's entry files and nothing else of
+  // the bundle: they import no chunk.
+  for (const runner of ["web_runner.js", "node_runner.js"]) {
+    const text = await Deno.readTextFile(`${dir.path}/dist/lib/pools/worker/${runner}`);
+    assert.doesNotMatch(text, /from "\.[^"]*chunk-/, runner);
+  }
+
   await dir.write("work/n.txt", "data");
+  await dir.write("work/mods/double.ts", "export const double = (n: number) => 2 * n;\n");
   await dir.write(
     "work/jobs.yaml",
     [
@@ -60,6 +68,7 @@ Deno.test("the bundle runs compute on Workers and in a process, built-ins includ
       "  - { name: count, compute: { module: 'builtin:count', args: [1000] } }",
       "  - { name: hash, compute: { module: 'builtin:sha256', args: [.], isolation: process }, needs: [list] }",
       "  - { name: list, run: [sh, -c, 'cp ../n.txt .'], cwd: out }",
+      "  - { name: double, compute: { module: ./mods/double.ts, export: double, args: [21] } }",
     ].join("\n"),
   );
   const run = await new Deno.Command(Deno.execPath(), {
@@ -84,8 +93,12 @@ Deno.test("the bundle runs compute on Workers and in a process, built-ins includ
     ["count", "ok"],
     ["hash", "ok"],
     ["list", "ok"],
+    ["double", "ok"],
   ]);
   assert.equal(report.jobs[0]?.result, 1000);
+  // A job's own module: its Worker host may read the module's folder and the runner alone.
+  assert.equal(report.jobs[3]?.result, 42);
+  assert.equal(report.jobs[3]?.isolation, "worker");
   assert.equal(report.jobs[0]?.isolation, "worker");
   assert.equal(report.jobs[1]?.isolation, "process");
 

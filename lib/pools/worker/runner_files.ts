@@ -1,7 +1,7 @@
 /**
  * The files a runner thread loads, which a Worker host's permissions must let it read: nothing
  * else of taskpool's. From source, the runner entries and every module they import; in the
- * bundle, the two entries alone (their imports are inlined).
+ * bundle, the two entries alone: tools/finish_bundle.ts bundles each whole, with no chunk.
  *
  * @module
  */
