@@ -13,6 +13,8 @@ import { computeSpec } from "./spec.ts";
 import { filePath } from "../../lib/util/own_files.ts";
 import type { KindDefinition } from "../../lib/kind_definition.ts";
 import { RUNNER_FILES } from "../../lib/pools/worker/runner_files.ts";
+import { parseSize } from "../../lib/util/size.ts";
+import { MIN_HEAP_MIB } from "../../lib/pools/heap.ts";
 
 /** The compute kind. */
 export const compute: KindDefinition<ComputeJob, ComputeResult> = {
@@ -20,6 +22,23 @@ export const compute: KindDefinition<ComputeJob, ComputeResult> = {
   spec: computeSpec,
   pool: "cpu",
   defaultRetries: 0,
+  check(value, path, fail) {
+    let bytes: number;
+    try {
+      bytes = value.memory === undefined ? Infinity : parseSize(value.memory as number | string);
+    } catch {
+      return; // not a size: the schema says so
+    }
+    if (bytes < MIN_HEAP_MIB * 2 ** 20) {
+      const bare = typeof value.memory === "number"
+        ? ` bytes (a number is bytes: ${value.memory}MiB is ${value.memory} MiB)`
+        : "";
+      fail(
+        [...path, "memory"],
+        `must be at least ${MIN_HEAP_MIB}MiB: got ${value.memory}${bare}`,
+      );
+    }
+  },
   expand: expandCompute,
   writes: (job) => job.to,
   reads: (job) => modulePath(job.moduleUrl),

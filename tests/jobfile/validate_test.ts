@@ -201,6 +201,20 @@ Deno.test("validateJobFile() checks download settings: headers, sizes, durations
   ]);
 });
 
+Deno.test("validateJobFile() refuses a compute heap cap too small for a thread to start", () => {
+  // 128 is bytes: its 1 MiB thread died as it started, taking its whole host process with it.
+  const errors = errorsOf([
+    "jobs:",
+    "  - { name: a, compute: { module: 'builtin:count', args: [1], memory: 128 } }",
+    "  - { name: b, compute: { module: 'builtin:count', args: [1], memory: 8MiB } }",
+    "  - { name: c, compute: { module: 'builtin:count', args: [1], memory: 16MiB } }",
+  ].join("\n"));
+  assert.deepEqual(errors, [
+    "jobs.yaml:2:71: jobs[0].compute.memory must be at least 16MiB: got 128 bytes (a number is bytes: 128MiB is 128 MiB)",
+    "jobs.yaml:3:71: jobs[1].compute.memory must be at least 16MiB: got 8MiB",
+  ]);
+});
+
 Deno.test("validateJobFile() checks rates, intervals, mirrors and segments", () => {
   const errors = errorsOf([
     "concurrency: { bandwidth: fast, per_host_bandwidth: 0, per_host_interval: often }",

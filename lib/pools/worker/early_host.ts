@@ -14,6 +14,7 @@
 import { HOST_PREFIX, launchKey, sandboxedAs } from "../../sandbox/relaunch.ts";
 import { killOnHardExit } from "../../util/exit_hooks.ts";
 import { ownFileUrl } from "../../util/own_files.ts";
+import { MIN_HEAP_MIB } from "../heap.ts";
 
 /** What a host is started with, beyond its entry: what a record holds. */
 export interface HostSpawn {
@@ -84,6 +85,7 @@ let remembered = false;
  * });
  * assert.equal(parseHostRecord('{"flags":["--preload=/x.ts"],"size":2}'), undefined);
  * assert.equal(parseHostRecord('{"flags":[],"size":0}'), undefined);
+ * assert.equal(parseHostRecord('{"flags":[],"size":2,"memoryMb":1}'), undefined); // no thread starts
  * assert.equal(parseHostRecord("not json"), undefined);
  * ```
  */
@@ -98,7 +100,8 @@ export function parseHostRecord(text: string): HostSpawn | undefined {
   const wellFormed = Array.isArray(flags) &&
     flags.every((flag) => typeof flag === "string" && GRANT_FLAG.test(flag)) &&
     Number.isInteger(size) && (size as number) >= 1 && (size as number) <= 1024 &&
-    (memoryMb === undefined || (Number.isInteger(memoryMb) && (memoryMb as number) > 0));
+    (memoryMb === undefined ||
+      (Number.isInteger(memoryMb) && (memoryMb as number) >= MIN_HEAP_MIB));
   if (!wellFormed) return undefined;
   return {
     flags,
