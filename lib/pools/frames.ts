@@ -115,30 +115,53 @@ export async function* readFrames(source: FrameSource): AsyncGenerator<unknown> 
  */
 export async function* readFrameBatches(source: FrameSource): AsyncGenerator<unknown[]> {
   let pending: Uint8Array = new Uint8Array(0);
+  // A frame longer than the bytes at hand, filled in place as they come: joining what is
+  // pending to each read would copy a 50 MB frame some 800 times over.
+  let big: { body: Uint8Array; at: number } | undefined;
   for await (const chunk of chunksOf(source)) {
-    pending = pending.byteLength === 0 ? chunk : concatBytes([pending, chunk]);
     const values: unknown[] = [];
+    let rest = chunk;
+    if (big) {
+      const n = Math.min(rest.byteLength, big.body.byteLength - big.at);
+      big.body.set(rest.subarray(0, n), big.at);
+      big.at += n;
+      rest = rest.subarray(n);
+      if (big.at < big.body.byteLength) continue;
+      values.push(decodeBody(big.body));
+      big = undefined;
+    }
+    pending = pending.byteLength === 0 ? rest : concatBytes([pending, rest]);
     for (;;) {
       if (pending.byteLength < 4) break;
       const length = new DataView(pending.buffer, pending.byteOffset).getUint32(0);
       if (length > MAX_FRAME_BYTES) {
         throw new FrameError(`a frame of ${length} bytes: not a taskpool message (stray output?)`);
       }
-      if (pending.byteLength < 4 + length) break;
+      if (pending.byteLength < 4 + length) {
+        if (length > READ_BYTES) {
+          big = { body: new Uint8Array(length), at: pending.byteLength - 4 };
+          big.body.set(pending.subarray(4));
+          pending = new Uint8Array(0);
+        }
+        break;
+      }
       const body = pending.subarray(4, 4 + length);
       pending = pending.subarray(4 + length);
-      try {
-        values.push(
-          body[0] === V8_VERSION_TAG ? deserialize(body) : JSON.parse(decoder.decode(body)),
-        );
-      } catch (error) {
-        throw new FrameError(`an undecodable frame: ${(error as Error).message}`);
-      }
+      values.push(decodeBody(body));
     }
     if (pending.byteLength > 0 && pending.buffer === chunk.buffer) pending = pending.slice();
     if (values.length > 0) yield values;
   }
-  if (pending.byteLength > 0) throw new FrameError("the stream ended inside a frame");
+  if (pending.byteLength > 0 || big) throw new FrameError("the stream ended inside a frame");
+}
+
+/** The value a frame's body carries. */
+function decodeBody(body: Uint8Array): unknown {
+  try {
+    return body[0] === V8_VERSION_TAG ? deserialize(body) : JSON.parse(decoder.decode(body));
+  } catch (error) {
+    throw new FrameError(`an undecodable frame: ${(error as Error).message}`);
+  }
 }
 
 /**

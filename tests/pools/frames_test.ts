@@ -82,3 +82,25 @@ Deno.test("readFrames reads a reader (a host's stdin) into one reused buffer, fr
   };
   assert.deepEqual(await Array.fromAsync(readFrames(reader)), values);
 });
+
+Deno.test("readFrames gathers a frame longer than a read in place, between small frames in the same reads", async () => {
+  // A compute job's 50 MB of bytes comes from its host this way: it took a minute while each
+  // read was joined to all the frame's bytes before it.
+  const values = [
+    { a: 1 },
+    new Uint8Array(3_000_000).fill(7),
+    { s: "y".repeat(150_000) },
+    { b: 2 },
+    new Uint8Array(70_000).fill(3),
+  ];
+  for (const piece of [65_536, 99_991, 1_000_000]) {
+    assert.deepEqual(await roundTrip(values, piece), values);
+  }
+  const cut = encodeFrame(new Uint8Array(200_000)).subarray(0, 100_000);
+  await assert.rejects(
+    Array.fromAsync(
+      readFrames(ReadableStream.from([cut.subarray(0, 70_000), cut.subarray(70_000)])),
+    ),
+    /ended inside a frame/,
+  );
+});
