@@ -1,7 +1,8 @@
 /**
  * CPU figures for `deno task bench`: speedup of compute jobs on Workers and on processes against
  * the same work in one thread, jobs per second of tiny jobs against a bare postMessage pool,
- * `true` commands against `xargs -P`, and a cold pool's time to its first result.
+ * `true` commands against `xargs -P`, a cold pool's time to its first result, and a large result
+ * written to its file from each isolation.
  *
  * @module
  */
@@ -282,10 +283,68 @@ async function wholeProcessSpeedup(): Promise<void> {
   }
 }
 
+/**
+ * A compute job's large result: 64 MiB of bytes written to its `to:` file, from a thread in
+ * taskpool's process, a Worker host and a process host, through the CLI; beside the same bytes
+ * made and written in one bare process, timed the same way.
+ */
+async function largeResult(): Promise<void> {
+  const mib = 64;
+  const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/bytes.ts`,
+      "export const bytes = (mib: number) => new Uint8Array(mib * 2 ** 20).fill(7);\n",
+    );
+    const isolations = ["thread", "worker", "process"] as const;
+    await Deno.writeTextFile(
+      `${dir}/jobs.yaml`,
+      "output: out\nconcurrency: { cpu: 1 }\njobs:\n" +
+        isolations.map((isolation) =>
+          `  - { name: ${isolation}, compute: { module: ./bytes.ts, export: bytes, args: [${mib}], ` +
+          `to: ${isolation}.bin, isolation: ${isolation} } }\n`
+        ).join(""),
+    );
+    const jobMs: Record<string, number[]> = { thread: [], worker: [], process: [] };
+    const bare: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await runCli(`${dir}/jobs.yaml`);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/out/report.json`));
+      for (const job of report.jobs) jobMs[job.name]!.push(job.durationMs);
+      const started = performance.now();
+      await Deno.writeFile(`${dir}/bare.bin`, new Uint8Array(mib * 2 ** 20).fill(7));
+      bare.push(performance.now() - started);
+    }
+    const rate = (ms: number) => `${(mib / (ms / 1000)).toFixed(0)} MiB/s`;
+    record({
+      case: `a ${mib} MiB result to a file`,
+      jobMs: Object.fromEntries(
+        isolations.map((isolation) => [isolation, median(jobMs[isolation]!)]),
+      ),
+      bareMs: median(bare),
+    });
+    console.log(
+      `cpu        a ${mib} MiB result to its file: ` +
+        isolations.map((isolation) =>
+          `${isolation} ${median(jobMs[isolation]!).toFixed(0)} ms (${
+            rate(median(jobMs[isolation]!))
+          })`
+        ).join(", ") +
+        `; made and written in one process ${
+          median(bare).toFixed(0)
+        } ms (medians of 3, each job's ` +
+        "time in the report)",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Every CPU figure. */
 export async function benchCpu(): Promise<void> {
   await speedups();
   await wholeProcessSpeedup();
   await overhead();
   await coldStart();
+  await largeResult();
 }
