@@ -22,6 +22,9 @@ import type { JobKind } from "../../lib/scheduler/kind.ts";
 export const KILL_GRACE_MS = 5_000;
 /** The largest log a command may write; the rest is counted, not kept. */
 export const LOG_MAX_BYTES = 16 * 2 ** 20;
+/** Deno's message when a spawn fails, and the system's reason in it. */
+const SPAWN_FAILED = /^Failed to spawn '[^']*': (.*)$/s;
+
 /** How much of stderr's end is kept for the error message. */
 const STDERR_TAIL_BYTES = 2_048;
 
@@ -74,6 +77,16 @@ export function createCommandKind(
             stderrTail: programMissing
               ? `program not found: ${program}`
               : `working folder does not exist: ${job.cwd}`,
+          });
+        }
+        // The spawn itself failed (arguments too long for the system, say): said of the program,
+        // not of setsid(1) that would have started it, with the code a shell gives it.
+        const reason = SPAWN_FAILED.exec(error instanceof Error ? error.message : "")?.[1];
+        if (reason !== undefined) {
+          throw new CommandFailedError(program, {
+            exitCode: 126,
+            signal: null,
+            stderrTail: `cannot start ${program}: ${reason}`,
           });
         }
         throw error;

@@ -106,6 +106,22 @@ Deno.test("command run() says when its working folder is missing, not that the p
 for (const [how, setsid] of [["via setsid", findSetsid()], ["detached", null]] as const) {
   if (how === "via setsid" && setsid === null) continue;
 
+  Deno.test(`command run() ${how}: a program the system cannot start fails naming it, with code 126`, async () => {
+    await using dir = await tempDir();
+    const kind = createCommandKind({ output: dir.path, setsid });
+    // An argument over the system's limit (E2BIG): it was told as setsid's failure to spawn.
+    const error = await kind.run(runJob(["echo", "x".repeat(3_000_000)], dir.path), {
+      signal: new AbortController().signal,
+      attempt: 1,
+    }).catch((error) => error);
+    assert.ok(error instanceof CommandFailedError, String(error));
+    assert.equal(error.exitCode, 126);
+    assert.match(
+      error.message,
+      /^echo exited with code 126: cannot start echo: Argument list too long/,
+    );
+  });
+
   Deno.test(`command run() ${how}: on abort kills the whole process group, grandchildren included`, async () => {
     await using dir = await tempDir();
     // The job's kill_grace wins over the kind's (which would keep this test waiting 10 minutes).
