@@ -315,25 +315,17 @@ async function largeResult(): Promise<void> {
       await Deno.writeFile(`${dir}/bare.bin`, new Uint8Array(mib * 2 ** 20).fill(7));
       bare.push(performance.now() - started);
     }
-    const rate = (ms: number) => `${(mib / (ms / 1000)).toFixed(0)} MiB/s`;
-    record({
-      case: `a ${mib} MiB result to a file`,
-      jobMs: Object.fromEntries(
-        isolations.map((isolation) => [isolation, median(jobMs[isolation]!)]),
-      ),
-      bareMs: median(bare),
+    const medians = Object.fromEntries(
+      isolations.map((isolation) => [isolation, median(jobMs[isolation]!)]),
+    );
+    record({ case: `a ${mib} MiB result to a file`, jobMs: medians, bareMs: median(bare) });
+    const each = isolations.map((isolation) => {
+      const ms = medians[isolation]!;
+      return `${isolation} ${ms.toFixed(0)} ms (${(mib / (ms / 1000)).toFixed(0)} MiB/s)`;
     });
     console.log(
-      `cpu        a ${mib} MiB result to its file: ` +
-        isolations.map((isolation) =>
-          `${isolation} ${median(jobMs[isolation]!).toFixed(0)} ms (${
-            rate(median(jobMs[isolation]!))
-          })`
-        ).join(", ") +
-        `; made and written in one process ${
-          median(bare).toFixed(0)
-        } ms (medians of 3, each job's ` +
-        "time in the report)",
+      `cpu        a ${mib} MiB result to its file: ${each.join(", ")}; made and written in one ` +
+        `process ${median(bare).toFixed(0)} ms (medians of 3, each job's time in the report)`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -30,6 +30,8 @@
  * @module
  */
 
+import { RUNNER_ENTRIES } from "../lib/pools/worker/runner_files.ts";
+
 const EAGER = 'import { createRequire as __deno_internal_createRequire } from "node:module";\n' +
   "var __require = __deno_internal_createRequire(import.meta.url);";
 
@@ -83,9 +85,6 @@ export async function bundleYaml(dir: string): Promise<void> {
   }).output();
   if (code !== 0) throw new Error(`bundling yaml failed: ${new TextDecoder().decode(stderr)}`);
 }
-
-/** The runner threads' entries, from the repository's root. */
-const RUNNER_ENTRIES = ["lib/pools/worker/web_runner.ts", "lib/pools/worker/node_runner.ts"];
 
 /**
  * Bundles each runner entry on its own, whole, over its code-split form in `DIR`: a runner file

@@ -23,9 +23,10 @@ export const compute: KindDefinition<ComputeJob, ComputeResult> = {
   pool: "cpu",
   defaultRetries: 0,
   check(value, path, fail) {
+    if (value.memory === undefined) return;
     let bytes: number;
     try {
-      bytes = value.memory === undefined ? Infinity : parseSize(value.memory as number | string);
+      bytes = parseSize(value.memory as number | string);
     } catch {
       return; // not a size: the schema says so
     }
