@@ -8,7 +8,7 @@ import { join, resolve } from "../../lib/util/posix_path.ts";
 import type { SchemaFields } from "../../lib/jobfile/fields.ts";
 import type { ExpandContext, JobEntry, KindDefinition } from "../../lib/kind_definition.ts";
 import { relative } from "../../lib/util/posix_path.ts";
-import { findKill, findShell, startSignaller } from "./group_signals.ts";
+import { findKill, findShell, startSignaller, stopSignaller } from "./group_signals.ts";
 import type { CommandResult, RunJob } from "./job.ts";
 import { findSetsid, resolveProgram } from "./process_group.ts";
 import { redactText } from "../../lib/util/secrets.ts";
@@ -91,12 +91,16 @@ export const command: KindDefinition<RunJob, CommandResult> = {
     };
   },
   async create({ output, killGraceMs }) {
-    // Each job's group is signalled as its leader exits: the shell that does it starts now,
-    // while the kind loads, not after the first job.
+    // The shell that signals each job's group as its leader exits, and ends the groups should
+    // taskpool be killed, starts now, while the kind loads, not with the first job.
     startSignaller();
     // Loaded only by a run: checking a job file needs none of it.
     const { createCommandKind } = await import("./command_kind.ts");
-    return createCommandKind({ output, ...(killGraceMs !== undefined ? { killGraceMs } : {}) });
+    const kind = createCommandKind({
+      output,
+      ...(killGraceMs !== undefined ? { killGraceMs } : {}),
+    });
+    return { ...kind, close: stopSignaller };
   },
 };
 

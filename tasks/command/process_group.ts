@@ -11,7 +11,7 @@
 import { delimiter, join } from "../../lib/util/posix_path.ts";
 import { onHardExit } from "../../lib/util/exit_hooks.ts";
 import { isExecutable } from "../../lib/util/paths.ts";
-import { sendSignal, sendSignalNow } from "./group_signals.ts";
+import { sendSignal, sendSignalNow, unwatchGroup, watchGroup } from "./group_signals.ts";
 
 /** Where util-linux's `setsid` may live. */
 const SETSID_PATHS = ["/usr/bin/setsid", "/bin/setsid"];
@@ -112,6 +112,7 @@ export class ProcessGroup {
   constructor(pgid: number, graceMs: number) {
     this.#pgid = pgid;
     this.#graceMs = graceMs;
+    watchGroup(pgid, graceMs);
   }
 
   /** Marks the leader reaped: its pid may be reused, so it is never signalled alone again. */
@@ -131,6 +132,7 @@ export class ProcessGroup {
     if (this.#killTimer !== undefined) clearTimeout(this.#killTimer);
     // Anything still alive after the job is over gets no further grace.
     if (this.#killTimer !== undefined) await this.#signal("SIGKILL");
+    unwatchGroup(this.#pgid);
   }
 
   async #stop() {

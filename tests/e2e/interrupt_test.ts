@@ -140,3 +140,40 @@ Deno.test("taskpool run: a second SIGINT exits at once, still killing every chil
   const survivors = (await survivorsOf(processes)).map((pid) => `${pid} ${cmdline(pid)}`);
   assert.deepEqual(survivors, [], "processes outlived taskpool");
 });
+
+Deno.test("taskpool run: killed outright (SIGKILL), it still ends each command's process group", async () => {
+  await using dir = await tempDir();
+  const out = `${dir.path}/out`;
+  await Deno.mkdir(out);
+  // One command ignores SIGTERM (it needs the SIGKILL after its grace), the other does not.
+  const stubborn = `trap '' TERM; sleep 300 & echo $! > stubborn.pid; wait`;
+  const polite = `sleep 300 & echo $! > polite.pid; wait`;
+  await Deno.writeTextFile(
+    `${dir.path}/jobs.yaml`,
+    [
+      "output: out",
+      "concurrency: { cpu: 2 }",
+      "jobs:",
+      `  - { name: stubborn, run: [sh, -c, "${stubborn}"], cwd: out, kill_grace: 500ms }`,
+      `  - { name: polite, run: [sh, -c, "${polite}"], cwd: out }`,
+    ].join("\n"),
+  );
+  const launcher = spawnCli(["run", "jobs.yaml"], { cwd: dir.path });
+  const pid = (name: string) => Deno.readTextFile(`${out}/${name}.pid`).catch(() => "");
+  await whenFiles(
+    out,
+    async () => (await pid("stubborn")).endsWith("\n") && (await pid("polite")).endsWith("\n"),
+  );
+  const commands = [Number(await pid("stubborn")), Number(await pid("polite"))];
+  // The run's process holds the output's lock and says its pid there.
+  const run: number = JSON.parse(await Deno.readTextFile(`${out}/.taskpool/lock`)).pid;
+  assert.ok(descendantsOf(launcher.pid).includes(run), "the run is the launcher's child");
+  const processes = [...descendantsOf(run), ...commands];
+
+  Deno.kill(run, "SIGKILL");
+  launcher.kill("SIGKILL");
+  await launcher.output();
+  const survivors = (await survivorsOf(processes, 10_000))
+    .map((pid) => `${pid} ${cmdline(pid)}`);
+  assert.deepEqual(survivors, [], "processes outlived taskpool");
+});
