@@ -239,6 +239,8 @@ if (import.meta.main) {
     ]);
     return await loadKinds(names);
   };
+  // The modules that execute a run load while the launcher is still preparing it.
+  if (Deno.args[0] === "run") import("./lib/cli/execute.ts").catch(() => {});
   const code = await main(Deno.args, processIo(), { handoff: take, kinds });
   // Started for a run that asked for none (or another): the next run of this line starts none.
   (await earlyHost)?.dropSpareHost();
