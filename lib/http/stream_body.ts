@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ProtocolError } from "./errors.ts";
+import { NetworkError, ProtocolError } from "./errors.ts";
 import { type HttpBody, readAll } from "./body.ts";
 
 /**
@@ -156,7 +156,8 @@ export function decodedBody(body: HttpBody, encoding: string | null): HttpBody {
     cancel: () => body.cancel(),
   }, { highWaterMark: 0 });
   if (!format) return new StreamBody(source as ReadableStream<Uint8Array>, undefined);
-  return new StreamBody(
+  return new DecodedBody(
+    coding,
     source.pipeThrough(new DecompressionStream(format)),
     undefined,
     async (chunk) => {
@@ -167,4 +168,33 @@ export function decodedBody(body: HttpBody, encoding: string | null): HttpBody {
       }
     },
   );
+}
+
+/**
+ * A body read through a `DecompressionStream`: bytes that do not decode (its `TypeError`) fail
+ * as a malformed answer, not as a network error; the connection's own errors pass as they are.
+ */
+class DecodedBody extends StreamBody {
+  readonly #coding: string;
+
+  constructor(
+    coding: string,
+    stream: ReadableStream<Uint8Array>,
+    length: undefined,
+    onChunk: (chunk: Uint8Array) => Promise<void>,
+  ) {
+    super(stream, length, onChunk);
+    this.#coding = coding;
+  }
+
+  override async read(most?: number): Promise<Uint8Array | null> {
+    try {
+      return await super.read(most);
+    } catch (error) {
+      if (!(error instanceof TypeError) || error instanceof NetworkError) throw error;
+      throw new ProtocolError(`its ${this.#coding} body does not decode: ${error.message}`, {
+        cause: error,
+      });
+    }
+  }
 }

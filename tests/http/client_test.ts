@@ -160,10 +160,12 @@ Deno.test("HttpClient decodes gzip and deflate bodies, and fails an unknown enco
     gzip: await compressed("gzip"),
     deflate: await compressed("deflate"),
     br: new Uint8Array([1, 2, 3]),
+    "corrupt-gzip": new TextEncoder().encode("not gzip at all"),
   };
   await using server = startRawServer(async ({ request, send }) => {
-    const coding = request.split(" ")[1]!.slice(1);
-    const body = bodies[coding]!;
+    const name = request.split(" ")[1]!.slice(1);
+    const body = bodies[name]!;
+    const coding = name.replace("corrupt-", "");
     await send(
       `HTTP/1.1 200 OK\r\ncontent-encoding: ${coding}\r\ncontent-length: ${body.length}\r\n\r\n`,
     );
@@ -178,6 +180,13 @@ Deno.test("HttpClient decodes gzip and deflate bodies, and fails an unknown enco
   }
   const unknown = await get(client, `${server.url}/br`);
   await assert.rejects(unknown.body.bytes(), /unsupported Content-Encoding: br/);
+  // Bytes that do not decode are a malformed answer (PROTOCOL), not a network error.
+  const corrupt = await get(client, `${server.url}/corrupt-gzip`);
+  await assert.rejects(corrupt.body.bytes(), (error: unknown) => {
+    assert.ok(error instanceof ProtocolError, String(error));
+    assert.match(error.message, /^its gzip body does not decode: /);
+    return true;
+  });
 });
 
 Deno.test("HttpClient: an abort mid-body rejects with the signal's reason and closes the connection", async () => {

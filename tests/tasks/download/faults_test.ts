@@ -218,6 +218,10 @@ Deno.test("a short body and a bad gzip stream are retried and never renamed into
     // No validator to resume with (and gzip is never resumed): the .part goes too.
     assert.equal(await exists(`${dir.path}/out/${name}.bin.part`), false);
   }
+  // A body that does not decode is the server's fault, said with its URL.
+  const gzip = report.job("gzip-once").error!;
+  assert.equal(gzip.code, "PROTOCOL");
+  assert.match(gzip.message, /^GET http:\S+\/gzip\/h\?fail=1: its gzip body does not decode: /);
 });
 
 Deno.test("max_bytes stops an endless body and refuses a declared length over it", async () => {
