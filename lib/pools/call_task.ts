@@ -87,19 +87,68 @@ function settled(id: number, value: unknown): TaskReply {
 }
 
 function errorShape(error: unknown): TaskErrorShape {
-  const { name = "Error", message = String(error), stack } = error instanceof Error ? error : {};
-  return { name, message, ...(stack ? { stack } : {}) };
+  if (error instanceof Error) {
+    const { name, message, stack } = error;
+    return { name, message, ...(stack ? { stack } : {}) };
+  }
+  return { name: "Error", message: thrownMessage(error) };
+}
+
+/**
+ * What a thrown value that is not an Error says: its `message` if it has one (an error of
+ * another realm), else its JSON (`{"code":42}`), else its string form (`null`).
+ */
+function thrownMessage(thrown: unknown): string {
+  const message = (thrown as { message?: unknown } | null)?.message;
+  if (typeof message === "string") return message;
+  if (typeof thrown === "object" && thrown !== null) {
+    try {
+      const text = JSON.stringify(thrown);
+      if (text !== undefined) return text;
+    } catch { /* circular: its string form below */ }
+  }
+  return String(thrown);
 }
 
 /**
  * The value as it will appear in the JSON report, or bytes (a Uint8Array, or an ArrayBuffer made
- * one) for taskpool to write to the job's `to`; throws if it has neither form.
+ * one) for taskpool to write to the job's `to`; throws if it has neither form, or if its JSON
+ * would lose what it holds (a Map or a Set, whose JSON is `{}`).
  */
 function toJsonValue(value: unknown): unknown {
   if (value === undefined) return null;
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  const text = JSON.stringify(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new TypeError(`the result has no JSON form: ${unserializable(error)}`);
+  }
   if (text === undefined) throw new TypeError(`the result has no JSON form: ${typeof value}`);
+  // Only a text with an empty object can hide a Map or a Set: the rest needs no second look.
+  if (text.includes("{}")) JSON.stringify(value, refuseCollections);
   return JSON.parse(text);
+}
+
+/** Why `JSON.stringify` threw, in a user's words. */
+function unserializable(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/BigInt/i.test(message)) return "it holds a bigint (return it as a string or a number)";
+  if (/circular/i.test(message)) return "it refers to itself (a circular structure)";
+  return message;
+}
+
+/** A `JSON.stringify` replacer that throws at a Map or a Set, which JSON would write as `{}`. */
+function refuseCollections(this: unknown, key: string, value: unknown): unknown {
+  if (value instanceof Map || value instanceof Set) {
+    const what = value instanceof Map ? "a Map" : "a Set";
+    const where = key === "" ? "" : ` (at key ${JSON.stringify(key)})`;
+    const hint = value instanceof Map ? "Object.fromEntries(map)" : "[...set]";
+    throw new TypeError(
+      `the result has no JSON form: it holds ${what}${where}, which JSON writes as {}; ` +
+        `return ${hint}`,
+    );
+  }
+  return value;
 }

@@ -98,6 +98,35 @@ for (const isolation of ["worker", "process", "thread"] as const) {
   });
 }
 
+for (const isolation of ["worker", "process", "thread"] as const) {
+  Deno.test(`isolation: ${isolation} fails a result JSON would lose or cannot write, and says what a thrown object holds`, async () => {
+    await using dir = await tempDir();
+    const job = (name: string) =>
+      `  - { name: ${name}, compute: { module: ${WORK}, export: ${name}, isolation: ${isolation} } }`;
+    const names = ["wordCounts", "huge", "circular", "emptyLooking", "rejectsWithObject"];
+    const report = await runYaml(dir, ["output: out", "jobs:", ...names.map(job)].join("\n"));
+    const message = (name: string) => {
+      assert.equal(report.job(name).status, "failed", name);
+      return report.job(name).error!.message;
+    };
+    assert.equal(
+      message("wordCounts"),
+      'the result has no JSON form: it holds a Map (at key "words"), which JSON writes as {}; ' +
+        "return Object.fromEntries(map)",
+    );
+    assert.equal(
+      message("huge"),
+      "the result has no JSON form: it holds a bigint (return it as a string or a number)",
+    );
+    assert.equal(
+      message("circular"),
+      "the result has no JSON form: it refers to itself (a circular structure)",
+    );
+    assert.deepEqual(report.job("emptyLooking").result, { nothing: {}, text: "{}" });
+    assert.equal(message("rejectsWithObject"), '{"code":42,"reason":"quota"}');
+  });
+}
+
 Deno.test("isolation: thread survives a throw, a busy loop, Deno.exit and reads outside its rights, in taskpool's own process", async () => {
   await using dir = await tempDir();
   await using secrets = await tempDir();

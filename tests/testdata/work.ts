@@ -134,3 +134,30 @@ export async function meets(
     }
   }
 }
+
+/** A result whose JSON would lose what it holds: a Map is written `{}`. */
+export function wordCounts(): unknown {
+  return { words: new Map([["a", 2], ["b", 1]]), empty: {} };
+}
+
+/** A result JSON cannot write. */
+export function huge(): bigint {
+  return 10n ** 30n;
+}
+
+/** A result that refers to itself. */
+export function circular(): unknown {
+  const node: Record<string, unknown> = { name: "loop" };
+  node.self = node;
+  return node;
+}
+
+/** An empty object, and text that looks like one: results JSON writes as they are. */
+export function emptyLooking(): unknown {
+  return { nothing: {}, text: "{}" };
+}
+
+/** Rejects with a plain object, as some libraries do. */
+export function rejectsWithObject(): Promise<never> {
+  return Promise.reject({ code: 42, reason: "quota" });
+}
