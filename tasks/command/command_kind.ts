@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname } from "../../lib/util/posix_path.ts";
+import { dirname, resolve } from "../../lib/util/posix_path.ts";
 import { namingFile } from "../../lib/util/write_atomic.ts";
 import { CommandFailedError } from "./errors.ts";
 import type { CommandResult, RunJob } from "./job.ts";
@@ -14,6 +14,7 @@ import {
   findSetsid,
   ProcessGroup,
   ProgramNotFoundError,
+  resolveProgram,
   spawnGroupLeader,
 } from "./process_group.ts";
 import type { JobKind } from "../../lib/scheduler/kind.ts";
@@ -24,6 +25,40 @@ export const KILL_GRACE_MS = 5_000;
 export const LOG_MAX_BYTES = 16 * 2 ** 20;
 /** Deno's message when a spawn fails, and the system's reason in it. */
 const SPAWN_FAILED = /^Failed to spawn '[^']*': (.*)$/s;
+
+/** What setsid(1) writes, and nothing else, when it cannot exec the program; and why. */
+const EXEC_FAILED = /^setsid: failed to execute .*: ([^\n]+)\n?$/s;
+
+/** Why `program` could not start, as the system said (`reason`), or as its `#!` line shows. */
+async function cannotStart(program: string, cwd: string, reason: string): Promise<string> {
+  const said = /No such file or directory/.test(reason)
+    ? await missingInterpreter(program, cwd)
+    : undefined;
+  return said ?? `cannot start ${program}: ${reason}`;
+}
+
+/**
+ * What is missing when a program that is there cannot start for "No such file or directory": a
+ * script whose `#!` names an interpreter that does not exist (a `\r` in it: the script has
+ * Windows line endings). Undefined for anything else.
+ */
+async function missingInterpreter(program: string, cwd: string): Promise<string | undefined> {
+  let head: string;
+  try {
+    const path = program.includes("/") ? resolve(cwd, program) : resolveProgram(program);
+    using file = await Deno.open(path);
+    const bytes = new Uint8Array(256);
+    head = new TextDecoder().decode(bytes.subarray(0, (await file.read(bytes)) ?? 0));
+  } catch {
+    return undefined; // not there, or not readable
+  }
+  if (!head.startsWith("#!")) return undefined;
+  const interpreter = head.slice(2).split("\n")[0]!.replace(/^[ \t]+/, "").split(/[ \t]/)[0]!;
+  const crlf = interpreter.endsWith("\r") ? " (the script has Windows line endings)" : "";
+  return `cannot start ${program}: its #! interpreter ${
+    JSON.stringify(interpreter)
+  } does not exist${crlf}`;
+}
 
 /** How much of stderr's end is kept for the error message. */
 const STDERR_TAIL_BYTES = 2_048;
@@ -75,7 +110,7 @@ export function createCommandKind(
             exitCode: 127,
             signal: null,
             stderrTail: programMissing
-              ? `program not found: ${program}`
+              ? await missingInterpreter(program, job.cwd) ?? `program not found: ${program}`
               : `working folder does not exist: ${job.cwd}`,
           });
         }
@@ -134,10 +169,15 @@ export function createCommandKind(
         signal.throwIfAborted();
         // What the command did comes first; a log that could not be kept fails the job after.
         if (!status.success) {
+          const stderr = tail.text();
+          // setsid(1) could not exec the program: said as a failed spawn is, with the reason.
+          const exec = setsid !== null && (status.code === 126 || status.code === 127)
+            ? EXEC_FAILED.exec(stderr)
+            : null;
           throw new CommandFailedError(program, {
             exitCode: status.code,
             signal: status.signal,
-            stderrTail: tail.text(),
+            stderrTail: exec ? await cannotStart(program, job.cwd, exec[1]!) : stderr,
           });
         }
         if (unlogged !== undefined) throw namingFile(unlogged, job.logPath);

@@ -122,6 +122,37 @@ for (const [how, setsid] of [["via setsid", findSetsid()], ["detached", null]] a
     );
   });
 
+  Deno.test(`command run() ${how}: a script that cannot start says why: its rights, or its #! line`, async () => {
+    await using dir = await tempDir();
+    const kind = createCommandKind({ output: dir.path, setsid });
+    const fails = async (argv: [string, ...string[]]) => {
+      const error = await kind.run(runJob(argv, dir.path), {
+        signal: new AbortController().signal,
+        attempt: 1,
+      }).catch((error) => error);
+      assert.ok(error instanceof CommandFailedError, String(error));
+      return error;
+    };
+    const windows = await dir.write("windows.sh", "#!/bin/sh\r\necho hi\r\n");
+    const nowhere = await dir.write("nowhere.sh", "#! /opt/no/such/shell -e\necho hi\n");
+    const plain = await dir.write("plain.sh", "#!/bin/sh\necho hi\n");
+    await Deno.chmod(windows, 0o755);
+    await Deno.chmod(nowhere, 0o755);
+    await Deno.chmod(plain, 0o644);
+    assert.match(
+      (await fails(["./windows.sh"])).message,
+      /^\.\/windows\.sh exited with code 127: cannot start \.\/windows\.sh: its #! interpreter "\/bin\/sh\\r" does not exist \(the script has Windows line endings\)$/,
+    );
+    assert.match(
+      (await fails(["./nowhere.sh"])).message,
+      /: cannot start \.\/nowhere\.sh: its #! interpreter "\/opt\/no\/such\/shell" does not exist$/,
+    );
+    const denied = await fails(["./plain.sh"]);
+    assert.equal(denied.exitCode, 126);
+    assert.match(denied.message, /: cannot start \.\/plain\.sh: Permission denied/);
+    assert.doesNotMatch(denied.message, /setsid/);
+  });
+
   Deno.test(`command run() ${how}: on abort kills the whole process group, grandchildren included`, async () => {
     await using dir = await tempDir();
     // The job's kill_grace wins over the kind's (which would keep this test waiting 10 minutes).
