@@ -57,6 +57,13 @@ export interface CoordinatorOptions {
   pollMs?: number;
 }
 
+/**
+ * How long a coordinator waits for Redis to take the run's last writes as it ends. Less than the
+ * 10 s a container runtime gives a process between SIGTERM and SIGKILL, so that the report and
+ * summary come first.
+ */
+const CLOSE_TIMEOUT_MS = 5_000;
+
 /** An open distributed run. */
 export interface Coordinator {
   /** The run's id. */
@@ -147,10 +154,28 @@ export async function openCoordinator(
     status: () => tracker.status(workers),
     async close(finished) {
       tracker.stop();
-      await subscriber.quit();
-      await tracker.sent();
-      if (finished) await client.send("DEL", pointer).catch(() => {});
-      await client.quit();
+      const said = (async () => {
+        await subscriber.quit();
+        await tracker.sent();
+        if (finished) await client.send("DEL", pointer).catch(() => {});
+        await client.quit();
+      })();
+      // A Redis gone for good must not hold the run (and its output's lock) for ever.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS);
+      });
+      const done = await Promise.race([said.then(() => true), late]);
+      clearTimeout(timer);
+      if (done) return;
+      log(
+        `taskpool: Redis at ${showRedisUrl(url)} did not answer within ` +
+          `${CLOSE_TIMEOUT_MS / 1000}s; what it had yet to take of run ${run} ` +
+          `(cancel marks, its end) is not there`,
+      );
+      subscriber.close();
+      client.close();
+      await said.catch(() => {});
     },
   };
 }

@@ -513,3 +513,32 @@ Deno.test("an attempt cancelled before any worker took it never runs, on a worke
   assert.equal(await exists(`${dir.path}/w/late`), false, "the command never ran");
   assert.equal(await worker.stop(), 0);
 });
+
+Deno.test("a coordinator stopped while Redis is gone ends within seconds: report, summary, lock released", async () => {
+  await using redis = await startRedis();
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", "output: out\njobs:\n  - { name: waits, run: ['true'] }\n");
+  // No worker: the attempt waits on the intake list.
+  const run = spawnCli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
+  let queued = "";
+  for (let i = 0; i < 500 && queued !== "1\n"; i++) {
+    queued = await redis.cli("llen", "taskpool:intake:cpu");
+  }
+  assert.equal(queued, "1\n", "the attempt reached Redis");
+  await redis.stop();
+  // Its cancel mark now has nowhere to go: the coordinator must not wait for Redis for ever.
+  run.kill("SIGTERM");
+  const guard = setTimeout(() => run.kill("SIGKILL"), 30_000);
+  const { code, stderr } = await run.output();
+  clearTimeout(guard);
+  const said = new TextDecoder().decode(stderr);
+  assert.equal(code, 143, said);
+  assert.match(
+    said,
+    /Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer within 5s; what it had yet/,
+  );
+  const report = await reportOf(`${dir.path}/out/report.json`);
+  assert.equal(report.interrupted, true);
+  assert.equal(report.jobs[0]!.status, "cancelled");
+  assert.equal(await exists(`${dir.path}/out/.taskpool/lock`), false);
+});

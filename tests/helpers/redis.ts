@@ -12,6 +12,8 @@ export interface TestRedis extends AsyncDisposable {
   cli(...args: string[]): Promise<string>;
   /** Kills it (SIGKILL) and starts a new, empty one on the same port. */
   restartEmpty(): Promise<void>;
+  /** Kills it (SIGKILL), for good: its port then refuses connections. */
+  stop(): Promise<void>;
 }
 
 function freePort(): number {
@@ -79,6 +81,12 @@ export async function startRedis(security: RedisSecurity = {}): Promise<TestRedi
     }).output();
     return new TextDecoder().decode(stdout);
   };
+  const stop = async () => {
+    try {
+      server.kill("SIGKILL");
+    } catch { /* stopped already */ }
+    await server.status;
+  };
   return {
     url: `${security.tls ? "rediss" : "redis"}://${
       security.password ? `:${encodeURIComponent(security.password)}@` : ""
@@ -91,10 +99,8 @@ export async function startRedis(security: RedisSecurity = {}): Promise<TestRedi
       server = spawnServer(port, security);
       await untilAnswers(port, security);
     },
-    async [Symbol.asyncDispose]() {
-      server.kill("SIGKILL");
-      await server.status;
-    },
+    stop,
+    [Symbol.asyncDispose]: stop,
   };
 }
 
