@@ -92,7 +92,9 @@ async function prepareCompare(
     bandwidth: rateArg(values["limit-rate"]),
   };
   const plan = await loadPlan(file, { ...options(), overrides });
-  checkTimelinePaths(values, takenInRun(plan, kinds, { modules: true }));
+  const takenByRun = takenInRun(plan, kinds, { modules: true });
+  const takenByRecord = takenByComparison(plan.output);
+  checkTimelinePaths(values, (path) => takenByRun(path) ?? takenByRecord(path));
   const flags = comparisonFlags(values);
   return {
     grants: () => grantsFor(kinds, plan, values, { envNames, envFiles }),
@@ -109,6 +111,33 @@ async function prepareCompare(
             overrides: { ...overrides, output, report: `${output}/report.json` },
           }),
       }),
+  };
+}
+
+/**
+ * What a path is to a comparison that writes under `output`, if it writes there: its record
+ * (`compare/compare.json`), or a place in one of the run folders it empties before each run
+ * (`compare/workers-1/...`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { takenByComparison } from "./compare.ts";
+ * const taken = takenByComparison("/srv/out");
+ * assert.match(taken("/srv/out/compare/compare.json")!, /record/);
+ * assert.match(taken("/srv/out/compare/async-2/t.html")!, /empties/);
+ * assert.equal(taken("/srv/out/compare/timeline.html"), undefined);
+ * ```
+ */
+export function takenByComparison(output: string): (path: string) => string | undefined {
+  const folder = resolve(output, "compare");
+  return (path) => {
+    if (path === `${folder}/compare.json`) return "is where the comparison writes its record";
+    if (!path.startsWith(`${folder}/`)) return undefined;
+    const [runFolder = ""] = path.slice(folder.length + 1).split("/");
+    return /^[a-z]+-\d+$/.test(runFolder)
+      ? `is in ${folder}/${runFolder}, a run folder the comparison empties before its run`
+      : undefined;
   };
 }
 

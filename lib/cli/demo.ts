@@ -12,12 +12,18 @@ import { UsageError } from "../errors.ts";
 import { loadPlan, type PlanOverrides } from "../jobfile/mod.ts";
 import { grantsFor } from "./grants_for.ts";
 import { modeArg, parseCommandArgs, positiveInteger } from "./args.ts";
-import { COMPARED_MODES, comparisonFlags, executeComparison } from "./compare.ts";
+import {
+  COMPARED_MODES,
+  comparisonFlags,
+  executeComparison,
+  takenByComparison,
+} from "./compare.ts";
 import { executePlan } from "./execute.ts";
 import type { CliIo } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { checkTimelinePaths, TIMELINE_FLAGS, TIMELINE_HELP } from "./timelines.ts";
+import { takenInRun } from "../jobfile/targets.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
 
 /** The demo job file, built in (also into the bundle). */
@@ -94,7 +100,12 @@ async function executeDemo(values: DemoValues, io: CliIo, kinds: Kinds): Promise
       output === undefined ? overrides : { ...overrides, output, report: `${output}/report.json` },
     );
   const plan = await load();
-  checkTimelinePaths(values, () => undefined);
+  // A single run writes its report; a comparison its record and run folders.
+  const takenByRun = takenInRun(plan, kinds, { modules: true });
+  const takenByRecord = values.mode === undefined
+    ? takenByComparison(plan.output)
+    : () => undefined;
+  checkTimelinePaths(values, (path) => takenByRun(path) ?? takenByRecord(path));
   if (values.mode !== undefined) {
     return await executePlan(plan, io, {
       kinds,

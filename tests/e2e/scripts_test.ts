@@ -207,6 +207,49 @@ Deno.test("taskpool run refuses a --report, --trace or --html that would replace
   );
 });
 
+Deno.test("taskpool compare and demo refuse a --trace or --html over their record or in a run folder they empty", async () => {
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", "output: out\njobs:\n  - { name: t, run: ['true'] }\n");
+  const refused: [string[], RegExp][] = [
+    [
+      ["compare", "jobs.yaml", "--html", "out/compare/compare.json"],
+      /is where the comparison writes its record/,
+    ],
+    [
+      ["compare", "jobs.yaml", "--trace", "out/compare/async-1/t.json"],
+      /out\/compare\/async-1, a run folder the comparison empties/,
+    ],
+    [["compare", "jobs.yaml", "--html", "out/report.json"], /is the run's report/],
+    [
+      ["demo", "--output", "d", "--html", "d/compare/compare.json"],
+      /is where the comparison writes its record/,
+    ],
+    [
+      ["demo", "--output", "d", "--mode", "async", "--html", "d/report.json"],
+      /is the run's report/,
+    ],
+  ];
+  for (const [args, message] of refused) {
+    const { code, stderr } = await cli(args, { cwd: dir.path });
+    assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.match(stderr, message);
+  }
+  assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["jobs.yaml"]);
+  // A page beside the run folders is fine.
+  const fine = await cli([
+    "compare",
+    "jobs.yaml",
+    "--modes",
+    "async",
+    "--html",
+    "out/compare/t.html",
+  ], {
+    cwd: dir.path,
+  });
+  assert.equal(fine.code, 0, fine.stderr);
+  assert.ok(Deno.statSync(`${dir.path}/out/compare/t.html`).isFile);
+});
+
 Deno.test("taskpool report --html of the report it reads is refused, the report kept", async () => {
   await using dir = await tempDir();
   await dir.write("jobs.yaml", "output: out\njobs:\n  - { name: t, run: ['true'] }\n");
