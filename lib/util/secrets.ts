@@ -1,6 +1,7 @@
 /**
  * Keeping secrets out of reports, logs and messages: header values that look like
- * credentials, and passwords in URLs.
+ * credentials, and in URLs, passwords and the values of query parameters that look like them (a
+ * presigned URL's signature, an API key).
  *
  * @module
  */
@@ -80,37 +81,115 @@ export function redactText(text: string, secrets: readonly string[]): string {
 }
 
 /**
- * A URL with its password (and user) hidden.
+ * Query parameters whose values are credentials: what a secret header may be called, and `key`
+ * (Google's API keys) and `sig` (Azure's shared access signatures). Amazon's and Google's
+ * presigned URLs (`X-Amz-Signature`, `X-Amz-Credential`, `X-Amz-Security-Token`,
+ * `X-Goog-Signature`) match the header rule.
+ */
+const SECRET_QUERY_NAME = /^(key|sig)$/i;
+
+/** Whether a query parameter's value must never be shown. */
+function isSecretQuery(name: string): boolean {
+  return SECRET_QUERY_NAME.test(name) || SECRET_NAME.test(name);
+}
+
+/** The name of a query parameter `name=value`, decoded if it can be. */
+function queryName(pair: string): string {
+  const name = pair.slice(0, pair.indexOf("="));
+  try {
+    return decodeURIComponent(name.replaceAll("+", " "));
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * `url`'s query with each secret-looking parameter's value replaced by `***`; the other
+ * parameters stay exactly as written. `url` itself when there is nothing to hide.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { redactQuery } from "./secrets.ts";
+ * assert.equal(
+ *   redactQuery("https://b.s3.amazonaws.com/f.iso?X-Amz-Expires=60&X-Amz-Signature=ab12#top"),
+ *   "https://b.s3.amazonaws.com/f.iso?X-Amz-Expires=60&X-Amz-Signature=***#top",
+ * );
+ * assert.equal(redactQuery("https://h/x?page=2&q=a+b"), "https://h/x?page=2&q=a+b");
+ * ```
+ */
+export function redactQuery(url: string): string {
+  const start = url.indexOf("?");
+  if (start < 0) return url;
+  const hash = url.indexOf("#", start);
+  const end = hash < 0 ? url.length : hash;
+  let changed = false;
+  const pairs = url.slice(start + 1, end).split("&").map((pair) => {
+    if (!pair.includes("=") || !isSecretQuery(queryName(pair))) return pair;
+    const shown = `${pair.slice(0, pair.indexOf("="))}=${REDACTED}`;
+    changed ||= shown !== pair;
+    return shown;
+  });
+  return changed ? `${url.slice(0, start + 1)}${pairs.join("&")}${url.slice(end)}` : url;
+}
+
+/** The values of `url`'s secret-looking query parameters, as written and decoded. */
+function querySecrets(url: string): string[] {
+  const start = url.indexOf("?");
+  if (start < 0) return [];
+  const hash = url.indexOf("#", start);
+  const values: string[] = [];
+  for (const pair of url.slice(start + 1, hash < 0 ? undefined : hash).split("&")) {
+    const at = pair.indexOf("=");
+    if (at < 0 || !isSecretQuery(queryName(pair))) continue;
+    const value = pair.slice(at + 1);
+    // A short value would hide every place the same few characters appear in a message.
+    if (value.length < 4) continue;
+    values.push(value);
+    try {
+      values.push(decodeURIComponent(value.replaceAll("+", " ")));
+    } catch {
+      // kept as it is
+    }
+  }
+  return values;
+}
+
+/**
+ * A URL with its password (and user) hidden, and the values of its secret-looking query
+ * parameters.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { redactUrl } from "./secrets.ts";
  * assert(redactUrl("https://me:pw@host/x") === "https://***:***@host/x");
+ * assert(redactUrl("https://host/x?access_token=abcd&n=1") === "https://host/x?access_token=***&n=1");
  * assert(redactUrl("https://host/x") === "https://host/x");
  * ```
  */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (!parsed.username && !parsed.password) return url;
+    if (!parsed.username && !parsed.password) return redactQuery(url);
     parsed.username = REDACTED;
     if (parsed.password) parsed.password = REDACTED;
-    return parsed.href;
+    return redactQuery(parsed.href);
   } catch {
     return url;
   }
 }
 
 /**
- * The credentials in a URL (its password, raw and decoded), to redact from any text that may
- * quote the URL; none for a URL without a password.
+ * The credentials in a URL (its password, and the values of its secret-looking query parameters
+ * of 4 characters or more, each raw and decoded), to redact from any text that may quote the URL.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { urlSecrets } from "./secrets.ts";
  * assert.deepEqual(urlSecrets("http://me:s3cr%40t@host/"), ["s3cr%40t", "s3cr@t"]);
+ * assert.deepEqual(urlSecrets("http://host/x?sig=a%2Bb%3D%3D&n=12345"), ["a%2Bb%3D%3D", "a+b=="]);
  * assert.deepEqual(urlSecrets("http://host/"), []);
  * ```
  */
@@ -121,12 +200,14 @@ export function urlSecrets(url: string): string[] {
   } catch {
     return [];
   }
-  if (password === "") return [];
-  let decoded = password;
-  try {
-    decoded = decodeURIComponent(password);
-  } catch {
-    // kept as it is
+  const secrets = querySecrets(url);
+  if (password !== "") {
+    secrets.push(password);
+    try {
+      secrets.push(decodeURIComponent(password));
+    } catch {
+      // kept as it is
+    }
   }
-  return [...new Set([password, decoded])];
+  return [...new Set(secrets)];
 }

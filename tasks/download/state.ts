@@ -8,6 +8,7 @@
  * @module
  */
 import { join } from "../../lib/util/posix_path.ts";
+import { redactQuery } from "../../lib/util/secrets.ts";
 import { writeChunksAtomic } from "../../lib/util/write_atomic.ts";
 
 /** A complete file as taskpool wrote it. */
@@ -47,24 +48,26 @@ interface State {
 }
 
 /**
- * A URL as the state records it: without its user and password, which must never reach a file.
- * The same resource with other credentials is the same file.
+ * A URL as the state records it: without its user and password, and with `***` for the values of
+ * its secret-looking query parameters, which must never reach a file. The same resource with
+ * other credentials (a presigned URL signed again) is the same file.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { stateUrl } from "./state.ts";
  * assert.equal(stateUrl("http://me:s3cret@127.0.0.1:8000/a?x=1"), "http://127.0.0.1:8000/a?x=1");
+ * assert.equal(stateUrl("https://host/b?X-Amz-Signature=0a1b"), "https://host/b?X-Amz-Signature=***");
  * assert.equal(stateUrl("https://host/b"), "https://host/b");
  * ```
  */
 export function stateUrl(url: string): string {
-  if (!url.includes("@")) return url; // no userinfo: nothing to take out
+  if (!url.includes("@")) return redactQuery(url); // no userinfo: nothing to take out
   const parsed = new URL(url);
-  if (!parsed.username && !parsed.password) return url;
+  if (!parsed.username && !parsed.password) return redactQuery(url);
   parsed.username = "";
   parsed.password = "";
-  return parsed.href;
+  return redactQuery(parsed.href);
 }
 
 /** The state file's path for an output folder. */

@@ -193,11 +193,14 @@ Deno.test("a gzip body is decoded at the pace of the writes, and max_bytes count
   assert.equal(await exists(`${dir.path}/out/c.bin`), false, "nothing lands under its name");
 });
 
-Deno.test("no password of a URL and no header value from ${VAR} reaches a file, a log or a message", async () => {
+Deno.test("no password of a URL, no value of a secret-looking query parameter and no header value from ${VAR} reaches a file, a log or a message", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
   const password = "s3cret-pw";
   const fromEnv = "t0ps3cret-value";
+  // A presigned URL's signature and an API key in a query string.
+  const signature = "9f8e7d6c5b4a39281706";
+  const apiKey = "AIzaSyD-example-key";
   const port = new URL(server.url).port;
   await dir.write(
     "jobs.yaml",
@@ -210,6 +213,8 @@ Deno.test("no password of a URL and no header value from ${VAR} reaches a file, 
       "    retries: 0",
       `  - { name: refused, download: { url: "http://me:${password}@127.0.0.1:1/x" }, retries: 0 }`,
       '  - { name: cmd, run: ["true", "--token=${TRACE}"], env: { T: "${TRACE}" } }',
+      `  - { name: signed, download: { url: "${server.url}/bytes/64?X-Amz-Expires=60&X-Amz-Signature=${signature}", to: signed.bin } }`,
+      `  - { name: keyed, download: { url: "${server.url}/status/500?key=${apiKey}&page=2", to: keyed.bin }, retries: 0 }`,
       "",
     ].join("\n"),
   );
@@ -226,18 +231,21 @@ Deno.test("no password of a URL and no header value from ${VAR} reaches a file, 
   assert.equal(run.code, 1, run.stderr);
   const { report, job } = await reportIn(dir.path);
   assert.equal(job("ok").status, "ok");
+  assert.equal(job("signed").status, "ok");
+  assert.match(String(job("signed").url), /\?X-Amz-Expires=60&X-Amz-Signature=\*\*\*$/);
+  assert.match(job("keyed").error!.message, /\?key=\*\*\*&page=2 answered HTTP 500/);
   assert.match(JSON.stringify(report), /"X-Trace":"\*\*\*"/);
   let files = 0;
   for await (const [path, text] of textsUnder(dir.path)) {
     if (path.endsWith("jobs.yaml")) continue;
     files++;
-    for (const secret of [password, fromEnv]) {
+    for (const secret of [password, fromEnv, signature, apiKey]) {
       assert.ok(!text.includes(secret), `${path} holds ${secret}`);
     }
   }
   assert.ok(files >= 5, "the report, state, timelines and logs were read");
   for (const { stdout, stderr } of [...outputs, run]) {
-    for (const secret of [password, fromEnv]) {
+    for (const secret of [password, fromEnv, signature, apiKey]) {
       assert.ok(!stdout.includes(secret) && !stderr.includes(secret), `printed ${secret}`);
     }
   }
