@@ -175,7 +175,12 @@ function mergeHeaders(
   return Object.fromEntries(merged.values());
 }
 
-/** The decoded last path segment of a URL, refused when it cannot be a file name. */
+/**
+ * The decoded last path segment of a URL, refused when it cannot be a file name. Control
+ * characters stay percent-encoded, as wget leaves them: a name from a URL list becomes a job's
+ * name too, and a newline or an escape sequence in it would forge lines of the log or drive the
+ * terminal that shows it.
+ */
 function urlFileName(url: string): string {
   const segment = new URL(url).pathname.split("/").at(-1) ?? "";
   let name: string;
@@ -187,7 +192,8 @@ function urlFileName(url: string): string {
   if (name === "" || name === "." || name === ".." || /[\\/\0]/.test(name)) {
     throw new RangeError(`has no usable file name in its URL path: set \`to\` (${url})`);
   }
-  return name;
+  // deno-lint-ignore no-control-regex
+  return name.replace(/[\x00-\x1f\x7f-\x9f]/g, encodeURIComponent);
 }
 
 async function readUrlList(

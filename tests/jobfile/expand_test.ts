@@ -105,6 +105,30 @@ Deno.test("loadPlan() rejects targets outside the output folder before anything 
   assert.equal(await Deno.stat(`${dir.path}/downloads`).then(() => true, () => false), false);
 });
 
+Deno.test("loadPlan() keeps a URL's control characters percent-encoded in the names it gives, as wget does", async () => {
+  await using dir = await tempDir();
+  // From a crawl's URL list: a newline would forge a log line, an escape drive the terminal.
+  await dir.write(
+    "urls.txt",
+    "http://h/a%0Ab.txt\nhttp://h/x%1B%5B31mred\nhttp://h/c1%C2%9B.bin\nhttp://h/caf%C3%A9%20menu.pdf\n",
+  );
+  await dir.write("jobs.yaml", "jobs:\n  - { name: crawl, download: { urls_from: urls.txt } }\n");
+  const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv });
+  const downloads = plan.jobs as DownloadJob[];
+  assert.deepEqual(downloads.map((job) => job.name), [
+    "crawl/a%0Ab.txt",
+    "crawl/x%1B[31mred",
+    "crawl/c1%C2%9B.bin",
+    "crawl/café menu.pdf",
+  ]);
+  assert.deepEqual(downloads.map((job) => job.relativePath), [
+    "a%0Ab.txt",
+    "x%1B[31mred",
+    "c1%C2%9B.bin",
+    "café menu.pdf",
+  ]);
+});
+
 Deno.test("loadPlan() rejects a file that taskpool writes itself, or that two kinds' jobs write", async () => {
   await using dir = await tempDir();
   await dir.write(
