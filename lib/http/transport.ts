@@ -9,6 +9,8 @@ import { HttpClient, type HttpRequestInit, type HttpResponse } from "./client.ts
 import { StreamBody } from "./stream_body.ts";
 import { PROXY_VARIABLES } from "./proxy_variables.ts";
 import { readEnv } from "../util/env.ts";
+import { NetworkError } from "./errors.ts";
+import { redactUrl } from "../util/secrets.ts";
 
 /** Options for {@linkcode HttpTransport}. */
 export interface HttpTransportOptions {
@@ -33,7 +35,8 @@ export interface HttpTransportOptions {
  */
 export class HttpTransport implements Disposable {
   readonly #direct: HttpClient;
-  readonly #proxied: Set<string>;
+  /** The proxy of each scheme that has one, as it may be shown: `HTTP_PROXY=http://host:3128`. */
+  readonly #proxied: Map<string, string>;
   readonly #caCerts: string[] | undefined;
   #fetchClient: Deno.HttpClient | undefined;
 
@@ -44,11 +47,11 @@ export class HttpTransport implements Disposable {
       maxIdlePerOrigin,
       ...(this.#caCerts ? { caCerts: this.#caCerts } : {}),
     });
-    this.#proxied = new Set(
-      Object.entries(PROXY_VARIABLES)
-        .filter(([, names]) => names.some((name) => env(name)))
-        .map(([scheme]) => scheme),
-    );
+    this.#proxied = new Map();
+    for (const [scheme, names] of Object.entries(PROXY_VARIABLES)) {
+      const name = names.find((name) => env(name));
+      if (name) this.#proxied.set(scheme, `${name}=${redactUrl(env(name)!)}`);
+    }
   }
 
   /** Whether requests to `url` go through fetch, for its proxy. */
@@ -76,12 +79,23 @@ export class HttpTransport implements Disposable {
     if (this.#caCerts && !this.#fetchClient) {
       this.#fetchClient = Deno.createHttpClient({ caCerts: this.#caCerts });
     }
-    const response = await fetch(url, {
-      headers: init.headers,
-      signal: init.signal,
-      redirect: "manual",
-      ...(this.#fetchClient ? { client: this.#fetchClient } : {}),
-    });
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: init.headers,
+        signal: init.signal,
+        redirect: "manual",
+        ...(this.#fetchClient ? { client: this.#fetchClient } : {}),
+      });
+    } catch (error) {
+      // fetch says only "fetch failed"; what failed is in its cause, which names the URL first.
+      if (init.signal?.aborted || !(error instanceof TypeError)) throw error;
+      const cause = error.cause instanceof Error ? error.cause.message : error.message;
+      const reason = cause.replace(/^error sending request for url \([^)]*\): /, "");
+      throw new NetworkError(`${reason} (${this.#proxied.get(url.protocol)} is set)`, {
+        cause: error,
+      });
+    }
     const { status, statusText, headers } = response;
     const encoding = headers.get("content-encoding")?.toLowerCase() ?? "identity";
     const declared = headers.get("content-length");

@@ -172,6 +172,25 @@ Deno.test("taskpool run: HTTP_PROXY sends downloads through the proxy, as curl d
   assert.equal((await Deno.stat(`${dir.path}/out/a.bin`)).size, 64);
   const [request] = proxy.requests.get("/bytes/64") ?? [];
   assert.equal(request?.get("host"), "files.invalid");
+
+  // A proxy that cannot be reached is named (its password hidden), with the reason.
+  await dir.write(
+    "down.yaml",
+    "output: out\njobs:\n  - { name: far, download: { url: 'http://files.invalid/x', to: b.bin }, retries: 0 }\n",
+  );
+  const down = await cli(["run", "down.yaml"], {
+    cwd: dir.path,
+    env: { HTTP_PROXY: "http://me:pr0xy-pw@127.0.0.1:1", NO_PROXY: "" },
+  });
+  assert.equal(down.code, 1, down.stderr);
+  assert.match(
+    down.stderr,
+    /far \d+ms: GET http:\/\/files\.invalid\/x: .*Connection refused.* \(HTTP_PROXY=http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:1\/ is set\)/,
+  );
+  assert.doesNotMatch(
+    down.stderr + await Deno.readTextFile(`${dir.path}/out/report.json`),
+    /pr0xy-pw/,
+  );
 });
 
 Deno.test("taskpool run: with narrow permissions, what a finished command left in its group is ended, a SIGTERM-proof one with SIGKILL", async () => {
