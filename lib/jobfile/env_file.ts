@@ -8,6 +8,9 @@
  * export API_TOKEN=abc123
  * MIRROR="http://10.0.0.5:8080"   # quotes optional; "..." knows \n \" \\
  * LITERAL='no ${expansion} here'
+ * KEY="-----BEGIN PRIVATE KEY-----
+ * MIIEv...
+ * -----END PRIVATE KEY-----"
  * ```
  *
  * @module
@@ -17,28 +20,46 @@ import { UsageError } from "../errors.ts";
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/s;
 
 /**
- * Parses dotenv text.
+ * Parses dotenv text. A quoted value may go on over several lines (a PEM key), as dotenv reads it.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseEnvFile } from "./env_file.ts";
- * const vars = parseEnvFile("# c\nexport A=1\nB=\"x\\ny\" # note\nC='$D'\n", ".env");
+ * const vars = parseEnvFile("# c\nexport A=1\nB=\"x\\ny\" # note\nC='$D'\nK=\"-----BEGIN\nabc\n-----END\"\n", ".env");
  * assert(vars.get("A") === "1" && vars.get("B") === "x\ny" && vars.get("C") === "$D");
+ * assert.equal(vars.get("K"), "-----BEGIN\nabc\n-----END");
  * ```
  * @throws {UsageError} naming the file and line of a malformed one
  */
 export function parseEnvFile(text: string, file: string): Map<string, string> {
   const vars = new Map<string, string>();
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (/^\s*(#.*)?$/.test(line)) return;
+  const lines = text.split(/\r?\n/);
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    const at = index + 1;
     const fail = (why: string): never => {
-      throw new UsageError(`${file}:${index + 1}: ${why}`);
+      throw new UsageError(`${file}:${at}: ${why}`);
     };
     const match = LINE.exec(line) ?? fail("expected NAME=value");
-    vars.set(match[1]!, valueOf(match[2]!, fail));
-  });
+    let raw = match[2]!;
+    const quote = raw[0];
+    if (quote === '"' || quote === "'") {
+      while (!closes(raw, quote) && index + 1 < lines.length) raw += `\n${lines[++index]}`;
+    }
+    vars.set(match[1]!, valueOf(raw, fail));
+  }
   return vars;
+}
+
+/** Whether the quoted value `raw` (its opening quote first) has its closing quote. */
+function closes(raw: string, quote: string): boolean {
+  for (let i = 1; i < raw.length; i++) {
+    if (raw[i] === "\\" && quote === '"') i++;
+    else if (raw[i] === quote) return true;
+  }
+  return false;
 }
 
 function valueOf(raw: string, fail: (why: string) => never): string {
@@ -56,7 +77,7 @@ function valueOf(raw: string, fail: (why: string) => never): string {
         out += next === "n" ? "\n" : next === "t" ? "\t" : next === "r" ? "\r" : next;
       } else out += char;
     }
-    return fail(`the value's ${quote} is never closed`);
+    return fail(`the value's ${quote} opened here is never closed`);
   }
   return raw.replace(/\s+#.*$/, "").trim();
 }
