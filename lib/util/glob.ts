@@ -51,8 +51,8 @@ export function globPattern(pattern: string): RegExp {
 }
 
 /**
- * The files an absolute glob matches, sorted; a pattern without wildcards matches itself when it
- * is a file, and every file below it when it is a folder.
+ * The files an absolute glob matches, sorted, symlinks followed; a pattern without wildcards
+ * matches itself when it is a file, and every file below it when it is a folder.
  *
  * @example
  * ```ts
@@ -68,18 +68,31 @@ export function globPattern(pattern: string): RegExp {
  */
 export async function expandGlob(pattern: string): Promise<string[]> {
   const root = globRoot(pattern);
-  const info = await Deno.lstat(root).catch(() => undefined);
+  const info = await Deno.stat(root).catch(() => undefined);
   if (!info) return [];
   if (root === pattern && info.isFile) return [pattern];
   const regex = root === pattern ? undefined : globPattern(pattern);
   const found: string[] = [];
+  // Symlinks are followed, as make and a shell's glob follow them (a data folder linked in); a
+  // dangling one matches nothing, and a folder reached again through a link is walked once.
+  const walked = new Set<string>();
   const walk = async (folder: string) => {
+    const real = await Deno.realPath(folder);
+    if (walked.has(real)) return;
+    walked.add(real);
     for await (const entry of Deno.readDir(folder)) {
       const path = join(folder, entry.name);
-      if (entry.isDirectory) await walk(path);
-      else if (entry.isFile && (!regex || regex.test(path))) found.push(path);
+      const kind = entry.isSymlink ? await Deno.stat(path).catch(danglingOnly) : entry;
+      if (kind?.isDirectory) await walk(path);
+      else if (kind?.isFile && (!regex || regex.test(path))) found.push(path);
     }
   };
   if (info.isDirectory) await walk(root);
   return found.sort();
+}
+
+/** A dangling symlink is nothing; any other failure to follow one (no right to read) is told. */
+function danglingOnly(error: unknown): undefined {
+  if (error instanceof Deno.errors.NotFound) return undefined;
+  throw error;
 }

@@ -94,6 +94,38 @@ Deno.test("taskpool run: a second run of an unchanged job file does no work; eac
   assert.ok(forced.report.jobs.every((job) => job.status === "ok"), forced.stdout);
 });
 
+Deno.test("taskpool run: inputs reached through symlinks count, a file or a folder linked in from elsewhere", async () => {
+  await using dir = await tempDir();
+  await using elsewhere = await tempDir();
+  await elsewhere.write("shared/data.txt", "one\n");
+  await elsewhere.write("note.txt", "first\n");
+  await dir.write("src/own.txt", "own\n");
+  await Deno.symlink(`${elsewhere.path}/shared`, `${dir.path}/src/shared`);
+  await Deno.symlink(`${elsewhere.path}/note.txt`, `${dir.path}/src/note.txt`);
+  await Deno.symlink(`${dir.path}/src`, `${dir.path}/src/again`); // a loop: walked once
+  await Deno.symlink(`${dir.path}/gone.txt`, `${dir.path}/src/dangling.txt`); // matches nothing
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      "  - name: gather",
+      `    run: [sh, -c, 'cat src/own.txt src/note.txt src/shared/data.txt > "$TASKPOOL_OUTPUT/all.txt"']`,
+      '    inputs: ["src/**/*.txt"]',
+      "    outputs: [all.txt]",
+    ].join("\n"),
+  );
+  const status = async () => statuses((await runJson(dir.path)).report).gather;
+  assert.equal(await status(), "ok");
+  assert.equal(await status(), "cached");
+  await elsewhere.write("shared/data.txt", "two\n");
+  assert.equal(await status(), "ok", "a change in a linked folder reruns the job");
+  assert.equal(await status(), "cached");
+  await elsewhere.write("note.txt", "second\n");
+  assert.equal(await status(), "ok", "a change in a linked file reruns the job");
+  assert.equal(await Deno.readTextFile(`${dir.path}/out/all.txt`), "own\nsecond\ntwo\n");
+});
+
 Deno.test("taskpool run: a job that does not write its declared output fails", async () => {
   await using dir = await tempDir();
   await dir.write(
