@@ -79,9 +79,10 @@ export function formatSummary(report: SummaryOf, options: SummaryOptions = {}): 
   }
   const cancelled = report.jobs.filter((job) => job.status === "cancelled");
   if (cancelled.length > 0) {
-    lines.push(
-      `${paint(33, "cancelled")} ${cancelled.length}: ${cancelled[0]?.error?.message ?? ""}`,
-    );
+    const names = cancelled.slice(0, 8).map((job) => job.name).join(", ");
+    const more = cancelled.length > 8 ? ` and ${cancelled.length - 8} more` : "";
+    const why = cancelled[0]?.error?.message;
+    lines.push(`${paint(33, "cancelled")} ${names}${more}${why ? `: ${why}` : ""}`);
   }
   if (summary.bytes > 0) {
     const seconds = report.wallMs / 1000;

@@ -73,7 +73,7 @@ Deno.test("deno task run in a terminal: one Ctrl-C cancels cleanly, though it ar
   const after = await terminal.screen();
   // A second SIGINT would have exited at once, with no summary.
   assert.equal(after.match(/SIGINT received, cancelling/g)?.length, 1, after);
-  assert.match(after, /^cancelled 1: interrupted by SIGINT$/m);
+  assert.match(after, /^cancelled held: interrupted by SIGINT$/m);
   assert.match(after, /^taskpool: FAILED 3 jobs: .* 1 cancelled/m);
   assert.match(after, /^exit code 130$/m);
   server.release("tty");

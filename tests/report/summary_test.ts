@@ -56,6 +56,21 @@ Deno.test("formatSummary lists the first failures with their reasons and counts 
   );
 });
 
+Deno.test("formatSummary names the cancelled jobs, as it names the skipped ones", () => {
+  const cancel = (name: string): ReportJob => ({
+    ...entry(name, "cancelled"),
+    error: { message: "interrupted by SIGTERM", code: "INTERRUPTED" },
+  });
+  const few = formatSummary(reportOf([cancel("nap"), cancel("dl/a.iso")], 10)).split("\n");
+  assert.ok(few.includes("cancelled nap, dl/a.iso: interrupted by SIGTERM"), few.join("\n"));
+  const many = Array.from({ length: 11 }, (_, i) => cancel(`c${i}`));
+  const lines = formatSummary(reportOf(many, 10)).split("\n");
+  assert.ok(
+    lines.includes("cancelled c0, c1, c2, c3, c4, c5, c6, c7 and 3 more: interrupted by SIGTERM"),
+    lines.join("\n"),
+  );
+});
+
 Deno.test("formatSummary gives a slow rate in whole bytes per second", () => {
   const lines = formatSummary(reportOf([entry("f/0", "ok")], 66, 16)).split("\n");
   assert.ok(lines.includes("downloaded 16 B, 242 B/s"), lines.join("\n"));

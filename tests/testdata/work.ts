@@ -161,3 +161,8 @@ export function emptyLooking(): unknown {
 export function rejectsWithObject(): Promise<never> {
   return Promise.reject({ code: 42, reason: "quota" });
 }
+
+/** Returns a promise that nothing will ever settle. */
+export function neverSettles(): Promise<never> {
+  return new Promise(() => {});
+}

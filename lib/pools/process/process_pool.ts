@@ -289,7 +289,14 @@ function exitReason(host: Host, status: Deno.CommandStatus): string {
     return `the task ran out of memory${cap}`;
   }
   if (status.signal) return `the host process was killed by ${status.signal}`;
-  return `the host process exited with code ${status.code}`;
+  // Deno ends a process whose event loop is empty while a top-level await still waits: here the
+  // task's module (or the task) waited for something nothing could still bring.
+  if (/Top-level await promise never resolved/.test(host.stderr)) {
+    return "the task waited on a promise nothing was left to settle (a top-level await in its " +
+      "module, or a promise with no timer or I/O behind it)";
+  }
+  const said = /^error: (.+)$/m.exec(host.stderr)?.[1];
+  return `the host process exited with code ${status.code}${said ? `: ${said.slice(0, 300)}` : ""}`;
 }
 
 function profileKey(profile: HostProfile): string {

@@ -80,6 +80,22 @@ Deno.test("ProcessPool: Deno.exit in a task fails that task only", async () => {
   }
 });
 
+Deno.test("ProcessPool: a task waiting on a promise nothing can settle fails saying so, and the next runs", async () => {
+  const pool = new ProcessPool({ size: 1 });
+  try {
+    // Deno ends the host, whose event loop is empty: no timeout is needed to end the task.
+    await assert.rejects(
+      pool.run(task("neverSettles"), { profile: PROFILE }),
+      (error: unknown) =>
+        error instanceof ComputeError &&
+        error.message.startsWith("the task waited on a promise nothing was left to settle"),
+    );
+    assert.equal((await pool.run(task("add", [1, 1]), { profile: PROFILE })).value, 2);
+  } finally {
+    await pool.close();
+  }
+});
+
 Deno.test("ProcessPool: a task that exhausts its heap cap fails as out of memory", async () => {
   const pool = new ProcessPool({ size: 1 });
   const capped: HostProfile = {
