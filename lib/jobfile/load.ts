@@ -11,6 +11,10 @@ import { InvalidJobFileError, JobFileError } from "./errors.ts";
 /** The default size cap: job files are small; a huge one is a mistake or an attack. */
 export const MAX_JOB_FILE_BYTES = 4 * 1024 * 1024;
 
+/** What to do instead of a job file past the cap. */
+const TOO_LARGE_HINT = ": list many URLs in a file of their own (download.urls_from " +
+  "takes a list of any length), and many like jobs as one with repeat or matrix";
+
 /** A job file's text and where its relative paths resolve. */
 export interface JobFileSource {
   /** The file as the user named it (`-` for stdin), for messages. */
@@ -50,7 +54,7 @@ export async function readJobFile(
   let bytes: Uint8Array;
   if (fromStdin) {
     bytes = await readCapped(options.stdin ?? Deno.stdin.readable, maxBytes) ??
-      fail(`is larger than ${maxBytes} bytes`);
+      fail(`is larger than ${maxBytes} bytes${TOO_LARGE_HINT}`);
   } else {
     const absolute = resolve(cwd, path);
     let info: Deno.FileInfo;
@@ -63,7 +67,9 @@ export async function readJobFile(
       );
     }
     if (!info.isFile) fail("is not a regular file");
-    if (info.size > maxBytes) fail(`is larger than ${maxBytes} bytes (${info.size})`);
+    if (info.size > maxBytes) {
+      fail(`is larger than ${maxBytes} bytes (${info.size})${TOO_LARGE_HINT}`);
+    }
     bytes = await Deno.readFile(absolute);
   }
 
