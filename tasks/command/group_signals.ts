@@ -154,8 +154,7 @@ export function sendSignalNow(pid: number, signal: Deno.Signal): boolean {
 /**
  * One `sh` reading `SIGNAL PID` lines and answering each, and keeping the list of groups to end
  * (SIGNALLER_SCRIPT). It does not keep taskpool alive, and ends when taskpool's end closes its
- * stdin. Its answers are read only while one is awaited, so
- * no read is pending when it is idle.
+ * stdin. Its answers are read only while one is awaited, so no read is pending when it is idle.
  */
 class ShellSignaller {
   /** False once the shell is gone (its stdin or stdout failed). */
