@@ -24,6 +24,7 @@
 import { dirname } from "../../lib/util/posix_path.ts";
 import { HttpStatusError, IncompleteBodyError, NetworkError } from "../../lib/http/errors.ts";
 import {
+  ChecksumConflictError,
   IdleTimeoutError,
   IntegrityError,
   NameClashError,
@@ -52,7 +53,7 @@ import { openPart, writeBody } from "./write_body.ts";
 import { checkFreshness, conditionalHeaders } from "./up_to_date.ts";
 import type { Bandwidth } from "./bandwidth.ts";
 import type { Netrc } from "./netrc.ts";
-import { parseChecksumFile } from "./checksum_file.ts";
+import { ChecksumConflict, type ListedDigest, parseChecksumFile } from "./checksum_file.ts";
 import { dispositionFileName } from "./content_disposition.ts";
 import { fetchSegments, type Segment, splitRanges } from "./segments.ts";
 import { join } from "../../lib/util/posix_path.ts";
@@ -152,7 +153,13 @@ async function withListedDigest(job: DownloadJob, options: AttemptOptions): Prom
     list.catch(() => options.checksumFiles.delete(url));
   }
   const names = job.checksumNames ?? [];
-  const digest = (await untilAborted(list, options.signal)).find(names);
+  let digest: ListedDigest | undefined;
+  try {
+    digest = (await untilAborted(list, options.signal)).find(names);
+  } catch (error) {
+    if (!(error instanceof ChecksumConflict)) throw error;
+    throw new ChecksumConflictError(`the checksum file ${redactUrl(url)} ${error.message}`);
+  }
   if (!digest) {
     throw new UnlistedError(
       `the checksum file ${redactUrl(url)} does not list ${names.join(" or ")}`,

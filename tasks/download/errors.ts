@@ -58,8 +58,14 @@ export class RetryLaterError extends Error implements CodedError {
 
 /** The job cannot be verified: its checksum file does not list it, or could not be had. */
 export class UnlistedError extends Error implements CodedError {
-  override readonly name = "UnlistedError";
-  readonly code = "CHECKSUM_UNLISTED";
+  override readonly name: string = "UnlistedError";
+  readonly code: string = "CHECKSUM_UNLISTED";
+}
+
+/** The job's checksum file lists its file twice, with digests that differ: no retry helps. */
+export class ChecksumConflictError extends UnlistedError {
+  override readonly name = "ChecksumConflictError";
+  override readonly code = "CHECKSUM_CONFLICT";
 }
 
 /** A file stands where a download's folder must be: no retry helps. */

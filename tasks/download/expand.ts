@@ -10,7 +10,12 @@ import type { PathSegment } from "../../lib/jobfile/document.ts";
 import { cleanRelativePath, isInside, realTarget } from "../../lib/util/paths.ts";
 import type { DownloadJob } from "./job.ts";
 import type { DownloadDefaults, DownloadSpec } from "./spec.ts";
-import { type ChecksumList, parseChecksumFile } from "./checksum_file.ts";
+import {
+  ChecksumConflict,
+  type ChecksumList,
+  type ListedDigest,
+  parseChecksumFile,
+} from "./checksum_file.ts";
 
 /** Download settings when neither the job nor `defaults.download` gives them. */
 export const DOWNLOAD_DEFAULTS = {
@@ -94,7 +99,11 @@ export async function expandDownload(
       ...settings,
       ...(intoFolder ? { nameFromServer: true } : {}),
     };
-    if (checksums) applyChecksums(job, checksums, url);
+    if (checksums) {
+      const conflict = applyChecksums(job, checksums, url);
+      // A checksum file that contradicts itself on this file: the job file's input is wrong.
+      if (conflict !== undefined) fail([...at, "checksums"], conflict);
+    }
     jobs.push(job);
   }
   return jobs;
@@ -140,19 +149,33 @@ async function checksumSource(
   return { kind: "local", file, list };
 }
 
-/** Gives `job` its expected digest from the checksum file, or says why it has none. */
-function applyChecksums(job: DownloadJob, source: ChecksumSource, url: string): void {
+/**
+ * Gives `job` its expected digest from the checksum file, or says why it has none; returns what
+ * is wrong when the file lists it twice with different digests.
+ */
+function applyChecksums(
+  job: DownloadJob,
+  source: ChecksumSource,
+  url: string,
+): string | undefined {
   const names = [...new Set([basename(job.relativePath), safeUrlFileName(url)])].filter(Boolean);
   if (source.kind === "remote") {
     job.checksumsUrl = source.url;
     job.checksumNames = names;
-    return;
+    return undefined;
   }
-  const digest = source.list.find(names);
+  let digest: ListedDigest | undefined;
+  try {
+    digest = source.list.find(names);
+  } catch (error) {
+    if (!(error instanceof ChecksumConflict)) throw error;
+    return `${source.file} ${error.message}`;
+  }
   if (!digest) {
     job.unverifiable = `the checksum file ${source.file} does not list ${names.join(" or ")}`;
   } else if (digest.algorithm === "sha256") job.sha256 = digest.hex;
   else job.sha512 = digest.hex;
+  return undefined;
 }
 
 function safeUrlFileName(url: string): string {

@@ -8,6 +8,9 @@ import { bodyBytes, fileBytes, sha256Hex, startFaultServer } from "../../helpers
 import { exists, runYaml } from "../../helpers/run_yaml.ts";
 import { tempDir } from "../../helpers/temp.ts";
 import { serveLoopback } from "../../../lib/util/serve_loopback.ts";
+import { loadPlan } from "../../../lib/jobfile/mod.ts";
+import { InvalidJobFileError } from "../../../lib/jobfile/errors.ts";
+import { KINDS } from "../../../tasks/mod.ts";
 
 Deno.test("a source that fails hands over to the next mirror within one attempt", async () => {
   await using a = startFaultServer();
@@ -151,4 +154,49 @@ Deno.test("a checksum file URL is fetched once per run; SHA-512 by the digest's 
   );
   assert.deepEqual(report.jobs.map((job) => job.status), ["ok", "ok", "ok"]);
   assert.equal(served, 1);
+});
+
+Deno.test("a checksum file that lists a file twice with different digests is refused: a job-file error when local, the job's when fetched", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const good = await sha256Hex(bodyBytes(100));
+  const text = [
+    `${good}  100`,
+    `SHA512 (100) = ${"e".repeat(128)}`, // another algorithm: the stronger digest is kept
+    `${"0".repeat(64)}  200`,
+    `${good}  ./200`,
+    `${await sha256Hex(bodyBytes(300))}  300`,
+    `${await sha256Hex(bodyBytes(300))}  300`, // the same digest twice: no conflict
+  ].join("\n");
+  await dir.write("SHA256SUMS", `${text}\n`);
+  const urls = (...sizes: number[]) => sizes.map((n) => `"${server.url}/bytes/${n}"`).join(", ");
+  // Local: the plan is refused, naming the file, the name and both lines.
+  await dir.write(
+    "jobs.yaml",
+    `output: out\njobs:\n  - { name: files, download: { checksums: SHA256SUMS, urls: [${
+      urls(200)
+    }] } }\n`,
+  );
+  const error = await loadPlan(`${dir.path}/jobs.yaml`, { kinds: KINDS, env: () => undefined })
+    .catch((error) => error);
+  assert.ok(error instanceof InvalidJobFileError, String(error));
+  assert.match(
+    error.message,
+    /jobs\.yaml:3:\d+: jobs\[0\]\.download\.checksums \S+SHA256SUMS lists 200 twice with different sha256 digests \(lines 3 and 4\)/,
+  );
+  // Fetched: each job it contradicts fails at once, with no request for its file.
+  await using sums = serveLoopback(() => new Response(text));
+  const report = await runYaml(
+    dir,
+    `output: out\njobs:\n  - { name: files, download: { checksums: "${sums.url}/SUMS", urls: [${
+      urls(100, 200, 300)
+    }] } }\n`,
+  );
+  const conflict = report.job("files/200");
+  assert.equal(conflict.error?.code, "CHECKSUM_CONFLICT");
+  assert.equal(conflict.attempts, 1);
+  assert.match(conflict.error!.message, /SUMS lists 200 twice with different sha256 digests/);
+  assert.equal(server.hits.get("/bytes/200"), undefined);
+  assert.equal(report.job("files/100").error?.code, "INTEGRITY", "checked with the SHA-512");
+  assert.equal(report.job("files/300").status, "ok");
 });
