@@ -481,6 +481,7 @@ class Transfer {
       await this.#discardPart();
       throw new IntegrityError(mismatch);
     }
+    mtimeMs = withRemoteTime(job, response.headers.get("last-modified"), this.#part) ?? mtimeMs;
     Deno.renameSync(this.#part, target.path); // a rename keeps the mtime taken above
     if (this.#sidecar) await removeSidecar(this.#part);
     const size = resumeFrom + received;
@@ -642,7 +643,8 @@ class Transfer {
       await this.#discardPart();
       throw new IntegrityError(mismatch);
     }
-    const mtimeMs = Deno.statSync(this.#part).mtime?.getTime() ?? 0;
+    const mtimeMs = withRemoteTime(job, record.lastModified, this.#part) ??
+      Deno.statSync(this.#part).mtime?.getTime() ?? 0;
     Deno.renameSync(this.#part, target.path);
     state.setPart(job.relativePath, undefined);
     state.setFile(job.relativePath, {
@@ -923,6 +925,24 @@ function mismatchOf(
     return `sha512 mismatch for ${redactUrl(url)}: expected ${job.sha512}, got ${sha512}`;
   }
   return undefined;
+}
+
+/**
+ * Gives the finished `.part` its server's Last-Modified time (`lastModified`) when the job asks
+ * (`remote_time`), as curl `-R` does; its mtime in ms, or undefined when it keeps its own (no
+ * date, or none that parses).
+ */
+function withRemoteTime(
+  job: DownloadJob,
+  lastModified: string | null | undefined,
+  part: string,
+): number | undefined {
+  if (!job.remoteTime) return undefined;
+  const time = lastModified ? Date.parse(lastModified) : NaN;
+  if (Number.isNaN(time)) return undefined;
+  const date = new Date(time);
+  Deno.utimeSync(part, date, date);
+  return time;
 }
 
 /** A validator usable in If-Range: a strong ETag, else Last-Modified. */

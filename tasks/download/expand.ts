@@ -48,6 +48,7 @@ export async function expandDownload(
     recordSha256: download.record_sha256 ?? defaults.record_sha256 ?? false,
     ...(download.mirrors ? { mirrors: download.mirrors } : {}),
     segments: download.segments ?? defaults.segments ?? 1,
+    ...(download.remote_time ?? defaults.remote_time ? { remoteTime: true as const } : {}),
   };
   const at: PathSegment[] = [...path, "download"];
   const checksums = download.checksums === undefined

@@ -52,6 +52,8 @@ export interface DownloadJob extends Job {
   maxWaitMs: number;
   /** Hash the file (SHA-256 into the report and state) even with no checksum to verify. */
   recordSha256: boolean;
+  /** Give the file its server's Last-Modified time (`remote_time:`, curl's `-R`). */
+  remoteTime?: true;
 }
 
 /** What a successful download returns. */

@@ -32,6 +32,9 @@ const settingsOf = once((fields: SchemaFields) => {
       "Hash every file into the report and state even with no checksum to verify " +
         "(about 0.7 ms of CPU per MiB; default false).",
     ),
+    remote_time: z.boolean({ error: "must be true or false" }).optional().describe(
+      "Give each file the server's Last-Modified time, as curl -R and wget do (default false).",
+    ),
     segments: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
       .max(16, { error: "must be at most 16" }).optional().describe(
         "Fetch a file of known length in this many ranges over as many connections, where the " +
@@ -75,7 +78,7 @@ export const downloadSpec = once((fields: SchemaFields) => {
 export const downloadDefaults = once((fields: SchemaFields) =>
   fields.z.strictObject(settingsOf(fields), {
     error: "must be a mapping of download settings (headers, max_bytes, idle_timeout, " +
-      "max_wait, record_sha256, segments)",
+      "max_wait, record_sha256, remote_time, segments)",
   }).default({}).describe("Settings every download inherits; its headers merge with a job's.")
 );
 

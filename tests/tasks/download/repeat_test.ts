@@ -68,6 +68,35 @@ Deno.test("a changed file, a file edited on disk and --force are downloaded agai
   assert.equal(server.requests.get("/file/c")![2]!.get("if-none-match"), null);
 });
 
+Deno.test("remote_time gives a file its server's Last-Modified time, as curl -R does; a second run finds it current", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const version1 = Date.UTC(2026, 0, 1);
+  const yaml = [
+    "output: out",
+    "defaults: { download: { remote_time: true } }",
+    "jobs:",
+    `  - { name: one, download: { url: "${server.url}/file/r?size=3000", to: r.bin } }`,
+    `  - { name: split, download: { url: "${server.url}/file/s?size=3000000", to: s.bin, segments: 3 } }`,
+    `  - { name: undated, download: { url: "${server.url}/file/u?size=10&lm=0", to: u.bin } }`,
+    `  - { name: own, download: { url: "${server.url}/file/o?size=10", to: o.bin, remote_time: false } }`,
+  ].join("\n");
+  const started = Date.now();
+  const first = await runYaml(dir, yaml);
+  assert.equal(first.summary.ok, 4);
+  const mtime = (name: string) => Deno.statSync(`${dir.path}/out/${name}`).mtime!.getTime();
+  assert.equal(mtime("r.bin"), version1);
+  assert.equal(mtime("s.bin"), version1, "a split download too");
+  assert.ok(mtime("u.bin") >= started - 1000, "no Last-Modified: the file keeps its own time");
+  assert.ok(mtime("o.bin") >= started - 1000, "remote_time: false in the job wins");
+  const second = await runYaml(dir, yaml);
+  assert.equal(second.summary.cached, 4);
+  server.bump("r");
+  const third = await runYaml(dir, yaml);
+  assert.equal(third.job("one").status, "ok");
+  assert.equal(mtime("r.bin"), Date.UTC(2026, 0, 2));
+});
+
 Deno.test("headers take ${VAR} from the environment; secrets stay out of the report and other origins", async () => {
   await using server = startFaultServer();
   await using other = startFaultServer();
