@@ -18,6 +18,11 @@ export interface FlagOption {
   readonly short?: string;
   /** Repeatable: the values are collected in order. */
   readonly multiple?: boolean;
+  /**
+   * A string flag whose value may be left out: its value then. It is left out when nothing or
+   * another flag follows the flag, or when what follows is the command's only positional.
+   */
+  readonly bare?: string;
 }
 
 /** A command's flags by long name. */
@@ -56,7 +61,18 @@ export function parseCommandArgs<const T extends FlagOptions>(
   options: T,
 ): { values: FlagValues<T>; positionals: string[] } {
   try {
-    return parseFlags(expandWaitLock(args), options);
+    const expanded = expandWaitLock(args);
+    const parsed = parseFlags(expanded, options);
+    // `--rerun-failed jobs.yaml`: with no positional left, the argument was the positional.
+    if (parsed.positionals.length > 0) return parsed;
+    const index = expanded.findIndex((arg, at) =>
+      arg.startsWith("--") && options[arg.slice(2)]?.bare !== undefined &&
+      expanded[at + 1] !== undefined && !expanded[at + 1]!.startsWith("-")
+    );
+    if (index < 0) return parsed;
+    const bare = [...expanded];
+    bare[index] = `${expanded[index]}=${options[expanded[index]!.slice(2)]!.bare}`;
+    return parseFlags(bare, options);
   } catch (error) {
     if (!(error instanceof FlagError)) throw error;
     throw new UsageError(`taskpool ${command}: ${error.message}`, { cause: error });
@@ -105,6 +121,12 @@ function parseFlags<T extends FlagOptions>(
     return value;
   };
 
+  /** Whether the flag at `index` has nothing after it, or another flag. */
+  const isBareAt = (index: number) => {
+    const next = args[index + 1];
+    return next === undefined || (next.length > 1 && next.startsWith("-"));
+  };
+
   for (let index = 0; index < args.length; index++) {
     const arg = args[index]!;
     if (arg === "--") {
@@ -122,6 +144,8 @@ function parseFlags<T extends FlagOptions>(
         set(name, true);
       } else if (equals !== -1) {
         set(name, arg.slice(equals + 1));
+      } else if (options[name]!.bare !== undefined && isBareAt(index)) {
+        set(name, options[name]!.bare!);
       } else {
         set(name, valueAfter(flag, index++));
       }

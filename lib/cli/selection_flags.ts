@@ -11,7 +11,7 @@ import { UsageError } from "../errors.ts";
 export const SELECTION_FLAGS = {
   only: { type: "string", multiple: true },
   skip: { type: "string", multiple: true },
-  "rerun-failed": { type: "string" },
+  "rerun-failed": { type: "string", bare: "" },
   shard: { type: "string" },
 } as const;
 
@@ -21,8 +21,9 @@ export const SELECTION_HELP =
                          all it needs; the same split on every machine
       --only NAME[,NAME] only these jobs or groups, and what they need; repeatable
       --skip NAME[,NAME] leave out these jobs or groups, and what needs them; repeatable
-      --rerun-failed REPORT  only what failed, was skipped or cancelled in REPORT (by name);
-                         what it needs that succeeded then is not run again`;
+      --rerun-failed [REPORT]  only what failed, was skipped or cancelled in REPORT (by
+                         name; default the last run's report); what it needs that succeeded
+                         then is not run again`;
 
 /**
  * The plan with the selection applied (the same plan when no flag is given), and the lines that
@@ -64,9 +65,10 @@ export async function selectFromFlags(
       `--only needs a job or group name: got ${values.only!.map((item) => `"${item}"`).join(", ")}`,
     );
   }
-  const rerun = values["rerun-failed"];
-  if (only === undefined && skip === undefined && rerun === undefined) return { plan, notes: [] };
+  const given = values["rerun-failed"];
+  if (only === undefined && skip === undefined && given === undefined) return { plan, notes: [] };
   const { selectJobs, succeededIn } = await import("../run/selection.ts");
+  const rerun = given === "" ? await lastReport(plan) : given;
   const selection: Selection = {
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),
@@ -81,7 +83,30 @@ export async function selectFromFlags(
   }
   notes.push(
     `taskpool: running ${selected.jobs.length} of ${plan.jobs.length} jobs` +
-      `${rerun ? ` (the rest succeeded in ${rerun})` : ""}\n`,
+      `${rerun ? ` (what failed, was skipped or cancelled in ${rerun})` : ""}\n`,
   );
   return { plan: { ...plan, jobs: selected.jobs }, notes };
+}
+
+/**
+ * The report of the last run of `plan`'s file: its report path, or with `{date}` and `{time}` in
+ * it, the newest report that matches.
+ *
+ * @throws {UsageError} when there is none
+ */
+async function lastReport(plan: Plan): Promise<string> {
+  let path: string | undefined = plan.report;
+  if (plan.reportPattern !== undefined) {
+    const { reportsOf } = await import("../report/history.ts");
+    path = (await reportsOf(plan.reportPattern)).at(-1);
+  }
+  const there = path !== undefined &&
+    await Deno.stat(path).then((info) => info.isFile, () => false);
+  if (!there) {
+    throw new UsageError(
+      `--rerun-failed: no report of an earlier run at ${plan.reportPattern ?? plan.report} ` +
+        `(give one: --rerun-failed REPORT)`,
+    );
+  }
+  return path!;
 }

@@ -54,6 +54,28 @@ export function fillReportPath(template: string, at: Date): string {
  * ```
  */
 export async function pruneReports(template: string, keep: number): Promise<string[]> {
+  const found = await reportsOf(template);
+  const root = rootOf(template);
+  const removed = found.slice(0, Math.max(0, found.length - keep));
+  for (const path of removed) await Deno.remove(path).catch(() => {});
+  // Folders a placeholder named (one per day, say) go once they are empty.
+  for (const folder of new Set(removed.map((path) => dirname(path)))) {
+    if (folder.length > root.length) await Deno.remove(folder).catch(() => {});
+  }
+  return removed;
+}
+
+/** The folder above the first part of `template` with a placeholder. */
+function rootOf(template: string): string {
+  const parts = template.split(sep);
+  return parts.slice(0, parts.findIndex((part) => hasPlaceholders(part))).join(sep) || sep;
+}
+
+/**
+ * The taskpool reports that match `template` (an absolute path with `{date}` or `{time}`), oldest
+ * first by the date and time in their names.
+ */
+export async function reportsOf(template: string): Promise<string[]> {
   const parts = template.split(sep);
   const fixed = parts.findIndex((part) => hasPlaceholders(part));
   if (fixed < 0) return [];
@@ -82,13 +104,7 @@ export async function pruneReports(template: string, keep: number): Promise<stri
   };
   await walk(root, 0);
   found.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-  const removed = found.slice(0, Math.max(0, found.length - keep)).map(({ path }) => path);
-  for (const path of removed) await Deno.remove(path).catch(() => {});
-  // Folders a placeholder named (one per day, say) go once they are empty.
-  for (const folder of new Set(removed.map((path) => dirname(path)))) {
-    if (folder.length > root.length) await Deno.remove(folder).catch(() => {});
-  }
-  return removed;
+  return found.map(({ path }) => path);
 }
 
 /** The start of report.json as taskpool writes it: its version, then its job file. */

@@ -114,8 +114,9 @@ export function selectJobs(jobs: readonly Job[], selection: Selection): Selected
 }
 
 /**
- * The jobs that succeeded in a report (`ok` or `cached`), for `--rerun-failed`, of the jobs
- * `names`.
+ * Of the jobs `names`, the ones `--rerun-failed` leaves out: all but those the report says failed,
+ * were skipped or were cancelled. A job the report does not list is left out too: it did not
+ * fail there (the report of an earlier `--rerun-failed` lists only what that run ran).
  *
  * @throws {UsageError} when the file is not a taskpool report, or names none of `names`: the
  * report of another job file, whose failures would all run again
@@ -145,9 +146,10 @@ export async function succeededIn(
         (typeof file === "string" ? ` (it is the report of ${file})` : ""),
     );
   }
-  return new Set(
+  const unfinished = new Set(
     jobs
-      .filter((job) => job?.status === "ok" || job?.status === "cached")
-      .map((job) => String(job.name)),
+      .filter((job) => job?.status !== "ok" && job?.status !== "cached")
+      .map((job) => String(job?.name)),
   );
+  return new Set([...names].filter((name) => !unfinished.has(name)));
 }

@@ -13,6 +13,7 @@ const FLAGS = {
   force: { type: "boolean" },
   only: { type: "string", multiple: true },
   "wait-lock": { type: "string" },
+  "rerun-failed": { type: "string", bare: "" },
 } as const;
 
 const parse = (...args: string[]) => parseCommandArgs("run", args, FLAGS);
@@ -32,6 +33,18 @@ Deno.test("the flag forms the commands take", () => {
   const waiting = parse("--wait-lock", "jobs.yaml");
   assert.deepEqual({ ...waiting.values }, { "wait-lock": "forever" });
   assert.deepEqual(waiting.positionals, ["jobs.yaml"]);
+  // A flag whose value may be left out takes the next argument unless it is a flag, nothing, or
+  // the command's only positional.
+  const rerun = (...args: string[]) => {
+    const { values, positionals } = parse(...args);
+    return [values["rerun-failed"], positionals];
+  };
+  assert.deepEqual(rerun("jobs.yaml", "--rerun-failed"), ["", ["jobs.yaml"]]);
+  assert.deepEqual(rerun("--rerun-failed", "jobs.yaml"), ["", ["jobs.yaml"]]);
+  assert.deepEqual(rerun("--rerun-failed", "-q", "jobs.yaml"), ["", ["jobs.yaml"]]);
+  assert.deepEqual(rerun("--rerun-failed", "r.json", "jobs.yaml"), ["r.json", ["jobs.yaml"]]);
+  assert.deepEqual(rerun("jobs.yaml", "--rerun-failed", "r.json"), ["r.json", ["jobs.yaml"]]);
+  assert.deepEqual(rerun("jobs.yaml", "--rerun-failed=r.json"), ["r.json", ["jobs.yaml"]]);
 });
 
 Deno.test("flag mistakes are usage errors that say what was wrong", () => {

@@ -193,7 +193,46 @@ Deno.test("taskpool run --only, --skip and --rerun-failed pick jobs by name, wit
   assert.equal(rerun.code, 0, rerun.stderr);
   assert.deepEqual(rerun.report.jobs.map((job) => job.name), ["test"]);
   assert.deepEqual(await order(), []);
-  assert.match(rerun.stderr, /running 1 of 6 jobs \(the rest succeeded in failed\.json\)/);
+  assert.match(
+    rerun.stderr,
+    /running 1 of 6 jobs \(what failed, was skipped or cancelled in failed\.json\)/,
+  );
+
+  // Bare, it takes the last run's report; one rerun after another reruns only what still fails
+  // (a rerun's report lists only what it ran).
+  await Deno.remove(`${dir.path}/out/pass`);
+  assert.equal((await runJson(dir.path)).code, 1);
+  await order();
+  for (const args of [["--rerun-failed"], ["--rerun-failed", "-q"]]) {
+    const again = await cli(["run", ...args, "jobs.yaml"], { cwd: dir.path });
+    assert.equal(again.code, 1, again.stderr);
+    assert.match(
+      again.stderr,
+      /running 1 of 6 jobs \(what failed, was skipped or cancelled in \S+out\/report\.json\)/,
+    );
+    assert.deepEqual(await order(), []);
+  }
+  await Deno.writeTextFile(`${dir.path}/out/pass`, "");
+  const fixed = await cli(["run", "jobs.yaml", "--rerun-failed"], { cwd: dir.path });
+  assert.equal(fixed.code, 0, fixed.stderr);
+  const none = await cli(["run", "jobs.yaml", "--rerun-failed"], { cwd: dir.path });
+  assert.match(none.stderr, /running 0 of 6 jobs/);
+  // With a report history, the newest report; with none yet, it says so.
+  const history = ["--report", "reports/{date}-{time}.json"];
+  const first = await cli(["run", "jobs.yaml", ...history, "--rerun-failed"], { cwd: dir.path });
+  assert.equal(first.code, 2, first.stderr);
+  assert.match(
+    first.stderr,
+    /--rerun-failed: no report of an earlier run at \S+reports\/\{date\}-\{time\}\.json/,
+  );
+  await Deno.remove(`${dir.path}/out/pass`);
+  assert.equal((await cli(["run", "jobs.yaml", ...history], { cwd: dir.path })).code, 1);
+  await order();
+  const newest = await cli(["run", "jobs.yaml", ...history, "--rerun-failed"], { cwd: dir.path });
+  assert.match(
+    newest.stderr,
+    /running 1 of 6 jobs \(what failed, was skipped or cancelled in \S+reports\/\d{4}-\d\d-\d\d-\d{6}\.json\)/,
+  );
 
   // The report of another job file, whose jobs would all run again: refused, nothing run.
   await dir.write("other.yaml", "output: out2\njobs:\n  - { name: t, run: [touch, ran] }\n");

@@ -240,7 +240,7 @@ Deno.test("taskpool run: a launcher killed before its handoff leaves the child i
   assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
   const args = ["run", "jobs.yaml", "--rerun-failed", "last.json"];
   const first = spawnCli(args, { cwd: dir.path });
-  await Deno.writeTextFile(fifo, '{ "jobs": [] }');
+  await Deno.writeTextFile(fifo, '{ "jobs": [{ "name": "t", "status": "failed" }] }');
   assert.equal((await first.output()).code, 0);
   await Deno.remove(`${dir.path}/out/ran.txt`);
 
