@@ -5,7 +5,8 @@
  *
  * A job that appears in more than one report (a shard run again with `--rerun-failed`, say)
  * keeps its best outcome: succeeded (`ok`, `cached`) before `failed`, before `cancelled` and
- * `skipped`; among equals, the one that ended last.
+ * `skipped`; among equals, the one that ended last. Reports of different job files are merged
+ * too; a name both files use is two jobs, each named after its file (`b.yaml:t`).
  *
  * @module
  */
@@ -55,13 +56,23 @@ export function mergeReports(inputs: readonly ReportInput[]): Report {
   const start = Math.min(...starts);
   const end = Math.max(...inputs.map(({ report }, i) => starts[i]! + report.wallMs));
   const labels = labelsOf(inputs);
+  // Reports of different job files may each have a job of one name: two jobs, kept apart, each
+  // named after its file then (`b.yaml:t`). Within one file, one name is one job.
+  const filesOf = new Map<string, Set<string>>();
+  for (const { report } of inputs) {
+    for (const job of report.jobs) {
+      filesOf.set(job.name, (filesOf.get(job.name) ?? new Set()).add(report.file));
+    }
+  }
   const best = new Map<string, ReportJob>();
   inputs.forEach(({ report }, i) => {
     const offset = starts[i]! - start;
     for (const job of report.jobs) {
-      const shifted = shiftJob(job, offset, labels[i]!);
-      const known = best.get(job.name);
-      if (!known || better(shifted, known)) best.set(job.name, shifted);
+      const shared = filesOf.get(job.name)!.size > 1;
+      const name = shared ? `${baseName(report.file)}:${job.name}` : job.name;
+      const shifted = shiftJob(shared ? { ...job, name } : job, offset, labels[i]!);
+      const known = best.get(name);
+      if (!known || better(shifted, known)) best.set(name, shifted);
     }
   });
   // Jobs in the order of the first report that has them.
@@ -157,4 +168,9 @@ function better(candidate: ReportJob, known: ReportJob): boolean {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+/** The last part of a path. */
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
 }

@@ -166,3 +166,25 @@ Deno.test("run --shard K/N on each machine, then taskpool merge: one report of e
   assert.equal(fixed.code, 0, fixed.stdout);
   assert.match(fixed.stdout, /taskpool: OK 9 jobs: 9 ok/);
 });
+
+Deno.test("taskpool merge of reports of two job files keeps apart two jobs of one name", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "a.yaml",
+    "output: a\njobs:\n  - { name: t, run: ['true'] }\n  - { name: only-a, run: ['true'] }\n",
+  );
+  await dir.write("b.yaml", "output: b\njobs:\n  - { name: t, run: ['false'] }\n");
+  for (const file of ["a.yaml", "b.yaml"]) {
+    await cli(["run", file, "-q", "--report", `${file}.json`], { cwd: dir.path });
+  }
+  const merged = await cli(["merge", "a.yaml.json", "b.yaml.json", "-o", "m.json"], {
+    cwd: dir.path,
+  });
+  assert.equal(merged.code, 1, merged.stdout);
+  const report: Report = JSON.parse(await Deno.readTextFile(`${dir.path}/m.json`));
+  assert.deepEqual(
+    report.jobs.map((job) => [job.name, job.status]),
+    [["a.yaml:t", "ok"], ["only-a", "ok"], ["b.yaml:t", "failed"]],
+  );
+  assert.match(merged.stdout, /taskpool: FAILED 3 jobs: 2 ok/);
+});
