@@ -103,8 +103,12 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
   const memory = new PeakMemory(() =>
     startedPools ? startedPools.workers.rssBytes + startedPools.processes.rssBytes : 0
   );
+  // No more threads or host processes than the cpu jobs that could use them: a Worker host starts
+  // its threads at once, and `--cpu 1000` for four jobs would start a thousand.
+  const cpuKinds = new Set(kinds.filter((kind) => kind.pool === "cpu").map((kind) => kind.name));
+  const cpuJobs = plan.jobs.reduce((sum, job) => sum + (cpuKinds.has(job.kind) ? 1 : 0), 0);
   const computePools = () =>
-    pools ??= startComputePools(limits.cpu).then((made) => {
+    pools ??= startComputePools(Math.max(1, Math.min(limits.cpu, cpuJobs))).then((made) => {
       memory.watch(); // the hosts' figures change between the run's events
       return startedPools = made;
     });

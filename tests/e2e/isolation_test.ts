@@ -127,6 +127,21 @@ for (const isolation of ["worker", "process", "thread"] as const) {
   });
 }
 
+Deno.test("a Worker host starts no more threads than the run has jobs for, whatever --cpu says", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    `output: out\njobs:\n  - { name: c, compute: { module: ${WORK}, export: add, args: [1, 2] }, repeat: 2 }\n`,
+  );
+  // 200 threads would hold some 1.6 GB: each Deno Worker is a V8 isolate of its own.
+  const { code, stderr } = await cli(["run", "jobs.yaml", "--cpu", "200", "-q"], { cwd: dir.path });
+  assert.equal(code, 0, stderr);
+  const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
+  assert.equal(report.concurrency.cpu, 200);
+  const mib = report.peakTotalRssBytes / 2 ** 20;
+  assert.ok(mib < 400, `taskpool and its host held ${mib.toFixed(0)} MiB`);
+});
+
 Deno.test("isolation: thread survives a throw, a busy loop, Deno.exit and reads outside its rights, in taskpool's own process", async () => {
   await using dir = await tempDir();
   await using secrets = await tempDir();
