@@ -64,10 +64,11 @@ export function callLoaded(
       throw new TypeError(`${moduleUrl} has no exported function "${exportName}"`);
     }
     value = fn(...args, context);
+    // Asked inside the try: a result's `then` getter (a Proxy's trap) may throw.
+    if (!isThenable(value)) return settled(id, value);
   } catch (error) {
     return { id, ok: false, error: errorShape(error) };
   }
-  if (!isThenable(value)) return settled(id, value);
   return Promise.resolve(value).then(
     (value) => settled(id, value),
     (error) => ({ id, ok: false, error: errorShape(error) }),
@@ -113,12 +114,13 @@ function thrownMessage(thrown: unknown): string {
 /**
  * The value as it will appear in the JSON report, or bytes (a Uint8Array, or an ArrayBuffer made
  * one) for taskpool to write to the job's `to`; throws if it has neither form, or if its JSON
- * would lose what it holds (a Map or a Set, whose JSON is `{}`).
+ * would lose what it holds (a Map, a Set, an Error..., whose JSON is `{}`).
  */
 function toJsonValue(value: unknown): unknown {
   if (value === undefined) return null;
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (value instanceof SharedArrayBuffer) return new Uint8Array(value).slice();
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
@@ -126,7 +128,7 @@ function toJsonValue(value: unknown): unknown {
     throw new TypeError(`the result has no JSON form: ${unserializable(error)}`);
   }
   if (text === undefined) throw new TypeError(`the result has no JSON form: ${typeof value}`);
-  // Only a text with an empty object can hide a Map or a Set: the rest needs no second look.
+  // Only a text with an empty object can hide what JSON drops: the rest needs no second look.
   if (text.includes("{}")) JSON.stringify(value, refuseCollections);
   return JSON.parse(text);
 }
@@ -139,16 +141,31 @@ function unserializable(error: unknown): string {
   return message;
 }
 
-/** A `JSON.stringify` replacer that throws at a Map or a Set, which JSON would write as `{}`. */
+/**
+ * A `JSON.stringify` replacer that throws at an object JSON would write as `{}` though it holds
+ * something: a Map, a Set, an ArrayBuffer, an Error, a generator, a Promise, ... (an instance of
+ * a class, with no own enumerable property and no `toJSON`). A plain `{}` passes.
+ */
 function refuseCollections(this: unknown, key: string, value: unknown): unknown {
-  if (value instanceof Map || value instanceof Set) {
-    const what = value instanceof Map ? "a Map" : "a Set";
-    const where = key === "" ? "" : ` (at key ${JSON.stringify(key)})`;
-    const hint = value instanceof Map ? "Object.fromEntries(map)" : "[...set]";
-    throw new TypeError(
-      `the result has no JSON form: it holds ${what}${where}, which JSON writes as {}; ` +
-        `return ${hint}`,
-    );
-  }
-  return value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) return value;
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return value;
+  if (Object.keys(value).length > 0) return value;
+  const name = prototype?.constructor?.name ||
+    Object.prototype.toString.call(value).slice(8, -1); // "[object AsyncGenerator]"
+  const what = `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
+  const where = key === "" ? "" : ` (at key ${JSON.stringify(key)})`;
+  const hint = value instanceof Map
+    ? "; return Object.fromEntries(map)"
+    : value instanceof Set
+    ? "; return [...set]"
+    : value instanceof ArrayBuffer || value instanceof SharedArrayBuffer
+    ? "; return it alone, as bytes, with compute.to"
+    : isThenable(value) || Symbol.asyncIterator in value || Symbol.iterator in value
+    ? "; return what it yields or resolves to"
+    : "";
+  throw new TypeError(
+    `the result has no JSON form: it holds ${what}${where}, which JSON writes as {}${hint}`,
+  );
 }

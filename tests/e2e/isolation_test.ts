@@ -103,7 +103,16 @@ for (const isolation of ["worker", "process", "thread"] as const) {
     await using dir = await tempDir();
     const job = (name: string) =>
       `  - { name: ${name}, compute: { module: ${WORK}, export: ${name}, isolation: ${isolation} } }`;
-    const names = ["wordCounts", "huge", "circular", "emptyLooking", "rejectsWithObject"];
+    const names = [
+      "wordCounts",
+      "huge",
+      "circular",
+      "emptyLooking",
+      "rejectsWithObject",
+      "numbers",
+      "hostile",
+      "add",
+    ];
     const report = await runYaml(dir, ["output: out", "jobs:", ...names.map(job)].join("\n"));
     const message = (name: string) => {
       assert.equal(report.job(name).status, "failed", name);
@@ -124,6 +133,14 @@ for (const isolation of ["worker", "process", "thread"] as const) {
     );
     assert.deepEqual(report.job("emptyLooking").result, { nothing: {}, text: "{}" });
     assert.equal(message("rejectsWithObject"), '{"code":42,"reason":"quota"}');
+    assert.equal(
+      message("numbers"),
+      "the result has no JSON form: it holds an AsyncGenerator, which JSON writes as {}; " +
+        "return what it yields or resolves to",
+    );
+    // A result that throws when looked at fails its job; the thread goes on to the next.
+    assert.equal(message("hostile"), "a trap that throws");
+    assert.equal(report.job("add").status, "ok");
   });
 }
 

@@ -166,3 +166,17 @@ export function rejectsWithObject(): Promise<never> {
 export function neverSettles(): Promise<never> {
   return new Promise(() => {});
 }
+
+/** An async generator function: its result is a generator, which JSON writes as `{}`. */
+export async function* numbers(): AsyncGenerator<number> {
+  yield 1;
+}
+
+/** A result whose every property read throws, `then` included. */
+export function hostile(): unknown {
+  return new Proxy({}, {
+    get() {
+      throw new Error("a trap that throws");
+    },
+  });
+}
