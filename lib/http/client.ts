@@ -174,9 +174,36 @@ export class HttpClient implements Disposable {
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       if (!(error instanceof Error) || error.name === "NotCapable") throw error; // not granted
-      throw new NetworkError(`cannot connect to ${url.host}: ${error.message}`, { cause: error });
+      const hint = certificateHint(error.message);
+      throw new NetworkError(`cannot connect to ${url.host}: ${error.message}${hint}`, {
+        cause: error,
+      });
     }
   }
+}
+
+/**
+ * What to do about the TLS errors a user meets most, which rustls names tersely; "" for others.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { certificateHint } from "./client.ts";
+ * assert.match(certificateHint("invalid peer certificate: UnknownIssuer"), /tls: \{ ca:/);
+ * assert.equal(certificateHint("Connection refused (os error 111)"), "");
+ * ```
+ */
+export function certificateHint(message: string): string {
+  if (/UnknownIssuer/.test(message)) {
+    return " (no authority taskpool trusts signed the server's certificate: name the one that " +
+      "did in the job file's `tls: { ca: [ca.pem] }`, or in DENO_CERT)";
+  }
+  if (/CaUsedAsEndEntity/.test(message)) {
+    return " (the server presents a CA certificate as its own, as `openssl req -x509` makes " +
+      "by default: give the server a certificate with basicConstraints CA:FALSE)";
+  }
+  if (/Expired/.test(message)) return " (the server's certificate has expired)";
+  return "";
 }
 
 const encoder = new TextEncoder();

@@ -79,7 +79,10 @@ Deno.test("tls.ca and DENO_CERT trust a private CA; without them the server is r
 
     const plain = await cli(["run", "plain.yaml", "--force"], { cwd: dir.path });
     assert.equal(plain.code, 1);
-    assert.match((await reportOf(dir.path)).jobs[0]!.error!.message, /certificate|UnknownIssuer/i);
+    assert.match(
+      (await reportOf(dir.path)).jobs[0]!.error!.message,
+      /UnknownIssuer \(no authority taskpool trusts signed the server's certificate: name the one that did in the job file's `tls: \{ ca: \[ca\.pem\] \}`, or in DENO_CERT\)$/,
+    );
 
     const viaEnv = await cli(["run", "plain.yaml", "--force"], {
       cwd: dir.path,
