@@ -104,13 +104,15 @@ export function createCommandKind(
         if (error instanceof Deno.errors.NotFound) {
           // A program looked up on PATH and not there says so. Otherwise the spawn's NotFound
           // may be the working folder: say which it was.
-          const programMissing = error instanceof ProgramNotFoundError ||
-            await Deno.stat(job.cwd).then((info) => info.isDirectory, () => false);
+          const cwd = await Deno.stat(job.cwd).catch(() => undefined);
+          const programMissing = error instanceof ProgramNotFoundError || cwd?.isDirectory;
           throw new CommandFailedError(program, {
             exitCode: 127,
             signal: null,
             stderrTail: programMissing
               ? await missingInterpreter(program, job.cwd) ?? `program not found: ${program}`
+              : cwd
+              ? `working folder is not a folder: ${job.cwd}`
               : `working folder does not exist: ${job.cwd}`,
           });
         }

@@ -90,7 +90,7 @@ Deno.test("command run() reports a program that does not exist", async () => {
   );
 });
 
-Deno.test("command run() says when its working folder is missing, not that the program is", async () => {
+Deno.test("command run() says when its working folder is missing or a file, not that the program is", async () => {
   await using dir = await tempDir();
   const kind = createCommandKind({ output: dir.path });
   await assert.rejects(
@@ -99,6 +99,14 @@ Deno.test("command run() says when its working folder is missing, not that the p
       attempt: 1,
     }),
     /true exited with code 127: working folder does not exist: .*\/missing/,
+  );
+  const file = await dir.write("notes.txt", "a file, not a folder\n");
+  await assert.rejects(
+    kind.run(runJob(["true"], dir.path, { cwd: file }), {
+      signal: new AbortController().signal,
+      attempt: 1,
+    }),
+    /true exited with code 127: working folder is not a folder: .*\/notes\.txt/,
   );
 });
 
