@@ -110,6 +110,8 @@ export function expandCommand(entry: JobEntry, context: ExpandContext): RunJob[]
   const spec = entry as JobEntry & CommandFields;
   const argv = spec.run as [string, ...string[]];
   const cwd = spec.cwd ? resolve(baseDir, spec.cwd) : baseDir;
+  // A folder that is missing may be made by a job this one needs; a file there will not be one.
+  if (spec.cwd && isFile(cwd)) fail([...path, "cwd"], `is a file, not a folder: ${cwd}`);
   const jobs = context.fanOut();
   for (const [row, { extra }] of jobs.entries()) {
     for (const [column, item] of extra.entries()) {
@@ -160,5 +162,14 @@ function programOnPath(program: string, cwd: string): string | undefined {
     return resolve(cwd, resolveProgram(program));
   } catch {
     return undefined; // the job will fail, saying so
+  }
+}
+
+/** Whether `path` is there and is not a folder; false where it cannot be looked at. */
+function isFile(path: string): boolean {
+  try {
+    return !Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }

@@ -105,6 +105,23 @@ Deno.test("loadPlan() rejects targets outside the output folder before anything 
   assert.equal(await Deno.stat(`${dir.path}/downloads`).then(() => true, () => false), false);
 });
 
+Deno.test("loadPlan() refuses a command's cwd that is a file; a missing one may be made by a need", async () => {
+  await using dir = await tempDir();
+  await dir.write("notes.txt", "a file\n");
+  await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      "  - { name: make, run: [mkdir, -p, later] }",
+      "  - { name: use, run: ['true'], cwd: later, needs: [make] }",
+      "  - { name: bad, run: ['true'], cwd: notes.txt }",
+    ].join("\n"),
+  );
+  assert.deepEqual(await rejection("jobs.yaml", dir.path), [
+    `jobs.yaml:4:38: jobs[2].cwd is a file, not a folder: ${dir.path}/notes.txt`,
+  ]);
+});
+
 Deno.test("loadPlan() keeps a URL's control characters percent-encoded in the names it gives, as wget does", async () => {
   await using dir = await tempDir();
   // From a crawl's URL list: a newline would forge a log line, an escape drive the terminal.
