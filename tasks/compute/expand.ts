@@ -41,14 +41,24 @@ export async function expandCompute(
     );
   } else {
     let file = compute.module;
+    let info: Deno.FileInfo | undefined;
     try {
       if (scheme === "file") file = filePath(compute.module);
       file = isAbsolute(file) ? file : resolve(baseDir, file);
-      if (!(await Deno.stat(file)).isFile) throw new Deno.errors.NotFound();
-      moduleUrl = fileUrl(file).href;
+      info = await Deno.stat(file);
     } catch {
       fail(at, `names a module that does not exist: ${file}`);
     }
+    if (info && !info.isFile) {
+      fail(at, `names a folder, not a module: ${file}`, "name the .ts or .js file in it");
+    } else if (info && /\.(json|jsonc|txt|md|ya?ml|csv)$/i.test(file)) {
+      // Deno imports these only with an import attribute: the job would fail as it starts.
+      fail(
+        at,
+        `names a data file, not a module: ${file}`,
+        'name a .ts or .js module that reads it, with Deno.readTextFile or an import with { type: "json" }',
+      );
+    } else if (info) moduleUrl = fileUrl(file).href;
   }
   let to: string | undefined;
   if (compute.to !== undefined) {

@@ -221,10 +221,21 @@ Deno.test("loadPlan() rejects missing modules, unknown built-ins and URL lists",
       "  - { name: b, compute: { module: 'builtin:cout' } }",
       "  - { name: c, download: { urls_from: missing.txt } }",
       "  - { name: d, download: { urls_from: bad.txt } }",
+      "  - { name: e, compute: { module: ./lists } }",
+      "  - { name: f, compute: { module: ./bad.txt } }",
     ].join("\n"),
   );
+  await Deno.mkdir(`${dir.path}/lists`);
   const errors = await rejection("jobs.yaml", dir.path);
-  assert.equal(errors.length, 4, errors.join("\n"));
+  assert.equal(errors.length, 6, errors.join("\n"));
+  assert.match(
+    errors[4]!,
+    /jobs\[4\]\.compute\.module names a folder, not a module: .*lists \(name/,
+  );
+  assert.match(
+    errors[5]!,
+    /jobs\[5\]\.compute\.module names a data file, not a module: .*bad\.txt/,
+  );
   assert.match(
     errors[0]!,
     /^jobs\.yaml:2:35: jobs\[0\]\.compute\.module names a module that does not exist: .*nope\.ts$/,
