@@ -63,6 +63,8 @@ export function parseJobFileText(
   const errors = [...doc.errors, ...doc.warnings].map((problem) => {
     const detail = problem.code === "TAG_RESOLVE_FAILED"
       ? `uses an unknown tag: ${problem.message.replace(/^Unresolved tag: /, "")}`
+      : problem.code === "MULTIPLE_DOCS"
+      ? "holds a second YAML document (after `---`): a job file is one document"
       : `is not valid YAML or JSON: ${problem.message.split("\n")[0]}`;
     return new JobFileError(detail, { file, position: at(problem.pos[0]) });
   });

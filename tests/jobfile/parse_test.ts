@@ -58,7 +58,7 @@ Deno.test("parseJobFileText() stops an alias bomb", () => {
   assert.match(problems(bomb)[0]!, /expands too many aliases/);
 });
 
-Deno.test("parseJobFileText() rejects empty files, syntax errors and unknown tags", () => {
+Deno.test("parseJobFileText() rejects empty files, syntax errors, unknown tags and a second document", () => {
   assert.match(problems("")[0]!, /^jobs\.yaml: is empty/);
   assert.match(problems("# only a comment\n")[0]!, /is empty/);
   assert.match(problems("jobs: [a, b\n")[0]!, /^jobs\.yaml:\d+:\d+: is not valid YAML or JSON/);
@@ -66,6 +66,12 @@ Deno.test("parseJobFileText() rejects empty files, syntax errors and unknown tag
     problems("output: !secret x\njobs: []\n")[0]!,
     /^jobs\.yaml:1:9: uses an unknown tag: !secret/,
   );
+  // Two files pasted into one: said in a user's words, not the parser's.
+  assert.deepEqual(problems("jobs: []\n---\njobs: []\n"), [
+    "jobs.yaml:2:1: holds a second YAML document (after `---`): a job file is one document",
+  ]);
+  // A first `---` only starts the one document.
+  assert.deepEqual(parseJobFileText("---\njobs: []\n", "jobs.yaml").value, { jobs: [] });
 });
 
 Deno.test("readJobFile() refuses binary, non-UTF-8, oversized and missing files", async () => {
