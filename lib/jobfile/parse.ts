@@ -60,13 +60,27 @@ export function parseJobFileText(
     return { line, column: col };
   };
 
+  const lines = text.split(/\r?\n/);
   const errors = [...doc.errors, ...doc.warnings].map((problem) => {
-    const detail = problem.code === "TAG_RESOLVE_FAILED"
-      ? `uses an unknown tag: ${problem.message.replace(/^Unresolved tag: /, "")}`
-      : problem.code === "MULTIPLE_DOCS"
-      ? "holds a second YAML document (after `---`): a job file is one document"
-      : `is not valid YAML or JSON: ${problem.message.split("\n")[0]}`;
-    return new JobFileError(detail, { file, position: at(problem.pos[0]) });
+    const position = at(problem.pos[0]);
+    if (problem.code === "TAG_RESOLVE_FAILED") {
+      const tag = problem.message.replace(/^Unresolved tag: /, "");
+      return new JobFileError(`uses an unknown tag: ${tag}`, { file, position });
+    }
+    if (problem.code === "MULTIPLE_DOCS") {
+      const detail = "holds a second YAML document (after `---`): a job file is one document";
+      return new JobFileError(detail, { file, position });
+    }
+    // The parser's words are terse; the line it stopped at shows what they mean (its indent).
+    const source = lines[position.line - 1]?.trimEnd();
+    const hint = source
+      ? `line ${position.line} reads ${JSON.stringify(shorten(source))}`
+      : undefined;
+    return new JobFileError(`is not valid YAML or JSON: ${problem.message.split("\n")[0]}`, {
+      file,
+      position,
+      ...(hint ? { hint } : {}),
+    });
   });
   if (errors.length > 0) throw new InvalidJobFileError(file, errors);
   const duplicates = duplicateKeys(doc.contents as Node | null, at);
@@ -157,4 +171,9 @@ function duplicateKeys(
   };
   visit(node, []);
   return found;
+}
+
+/** `text`, cut to 80 characters. */
+function shorten(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }

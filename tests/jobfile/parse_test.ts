@@ -62,6 +62,11 @@ Deno.test("parseJobFileText() rejects empty files, syntax errors, unknown tags a
   assert.match(problems("")[0]!, /^jobs\.yaml: is empty/);
   assert.match(problems("# only a comment\n")[0]!, /is empty/);
   assert.match(problems("jobs: [a, b\n")[0]!, /^jobs\.yaml:\d+:\d+: is not valid YAML or JSON/);
+  // The line the parser stopped at is quoted: a wrong indent shows there.
+  assert.match(
+    problems("jobs:\n  - name: a\n   run: [true]\n")[0]!,
+    /^jobs\.yaml:3:1: is not valid YAML or JSON: .* \(line 3 reads "   run: \[true\]"\)$/,
+  );
   assert.match(
     problems("output: !secret x\njobs: []\n")[0]!,
     /^jobs\.yaml:1:9: uses an unknown tag: !secret/,
