@@ -65,7 +65,7 @@ Deno.test("parseJobFileText() rejects empty files, syntax errors, unknown tags a
   // The line the parser stopped at is quoted: a wrong indent shows there.
   assert.match(
     problems("jobs:\n  - name: a\n   run: [true]\n")[0]!,
-    /^jobs\.yaml:3:1: is not valid YAML or JSON: .* \(line 3 reads "   run: \[true\]"\)$/,
+    /^jobs\.yaml:3:1: is not valid YAML or JSON: .* \(line 3 reads " {3}run: \[true\]"\)$/,
   );
   assert.match(
     problems("output: !secret x\njobs: []\n")[0]!,
