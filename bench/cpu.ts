@@ -18,43 +18,31 @@ import { record } from "./results.ts";
 
 const CORES = navigator.hardwareConcurrency;
 
-/** Runs a job file's text through the whole pipeline (plan, scheduler, pools, report). */
 /**
- * Runs `yaml` as users do, through the CLI in a process of its own: the report's wall time (the
- * run proper) and the whole process's.
+ * Runs `yaml`, written to a job file of its own, with `run`, which must succeed in full: as users
+ * do, through the CLI in a process of its own ({@linkcode runCli}: the report's wall time and the
+ * whole process's), or in this process, as a pool's overhead is measured beside a bare pool here.
  */
-async function runYaml(yaml: string): Promise<{ wallMs: number; wholeMs: number }> {
+async function runYaml<R extends { wallMs: number; summary: { ok: number; total: number } }>(
+  yaml: string,
+  run: (file: string) => Promise<R>,
+): Promise<R> {
   const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
   try {
     await Deno.writeTextFile(`${dir}/jobs.yaml`, yaml);
-    const report = await runCli(`${dir}/jobs.yaml`);
+    const report = await run(`${dir}/jobs.yaml`);
     if (report.summary.ok !== report.summary.total) {
       throw new Error(`bench run failed: ${JSON.stringify(report.summary)}`);
     }
-    return { wallMs: report.wallMs, wholeMs: report.wholeMs };
+    return report;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-/**
- * Runs `yaml` in this process, as a pool's overhead is measured against a bare pool here: the
- * report's wall time.
- */
-async function runInProcess(yaml: string): Promise<number> {
-  const dir = await Deno.makeTempDir({ prefix: "taskpool-bench-" });
-  try {
-    await Deno.writeTextFile(`${dir}/jobs.yaml`, yaml);
-    const report = await runPlan(await loadPlan(`${dir}/jobs.yaml`, { kinds: KINDS }), {
-      kinds: KINDS,
-    });
-    if (report.summary.ok !== report.summary.total) {
-      throw new Error(`bench run failed: ${JSON.stringify(report.summary)}`);
-    }
-    return report.wallMs;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+/** A job file run in this process. */
+async function inProcess(file: string) {
+  return await runPlan(await loadPlan(file, { kinds: KINDS }), { kinds: KINDS });
 }
 
 function median(values: number[]): number {
@@ -82,7 +70,7 @@ async function speedups(): Promise<void> {
     for (let i = 0; i < 4; i++) count(n);
     sequentials.push(performance.now() - started);
     for (const isolation of ["worker", "process"] as const) {
-      const run = await runYaml(yaml(isolation));
+      const run = await runYaml(yaml(isolation), runCli);
       walls[isolation].push(run.wallMs);
       wholes[isolation].push(run.wholeMs);
     }
@@ -161,8 +149,8 @@ async function overhead(): Promise<void> {
       const yaml =
         `concurrency: { cpu: ${CORES} }\njobs:\n  - { name: tiny, compute: { module: 'builtin:count', args: [1], isolation: ${isolation} }, repeat: ${tiny} }\n`;
       // The pool's rate in this process, beside the bare pool; the CLI's whole process too.
-      rates[isolation].push(tiny / await runInProcess(yaml) * 1000);
-      wholes[isolation].push((await runYaml(yaml)).wholeMs);
+      rates[isolation].push(tiny / (await runYaml(yaml, inProcess)).wallMs * 1000);
+      wholes[isolation].push((await runYaml(yaml, runCli)).wholeMs);
     }
   }
   for (const isolation of ["worker", "thread"] as const) {
@@ -192,6 +180,7 @@ async function overhead(): Promise<void> {
   const commands = 200;
   const run = await runYaml(
     `concurrency: { cpu: ${CORES} }\njobs:\n  - { name: t, run: ['true'], repeat: ${commands} }\n`,
+    runCli,
   );
   const xargsMs = await xargs(commands);
   const ours = commands / run.wallMs * 1000;

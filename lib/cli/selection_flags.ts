@@ -67,12 +67,12 @@ export async function selectFromFlags(
   }
   const given = values["rerun-failed"];
   if (only === undefined && skip === undefined && given === undefined) return { plan, notes: [] };
-  const { selectJobs, succeededIn } = await import("../run/selection.ts");
+  const { selectJobs, doneIn } = await import("../run/selection.ts");
   const rerun = given === "" ? await lastReport(plan) : given;
   const selection: Selection = {
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),
-    ...(rerun ? { done: await succeededIn(rerun, new Set(plan.jobs.map((job) => job.name))) } : {}),
+    ...(rerun ? { done: await doneIn(rerun, new Set(plan.jobs.map((job) => job.name))) } : {}),
   };
   const selected = selectJobs(plan.jobs, selection);
   const notes: string[] = [];

@@ -112,8 +112,8 @@ function thrownMessage(thrown: unknown): string {
 }
 
 /**
- * The value as it will appear in the JSON report, or bytes (a Uint8Array, or an ArrayBuffer made
- * one) for taskpool to write to the job's `to`; throws if it has neither form, or if its JSON
+ * The value as it will appear in the JSON report, or bytes (a Uint8Array, or an ArrayBuffer or a
+ * SharedArrayBuffer made one) for taskpool to write to the job's `to`; throws if it has neither form, or if its JSON
  * would lose what it holds (a Map, a Set, an Error..., whose JSON is `{}`).
  */
 function toJsonValue(value: unknown): unknown {
@@ -129,7 +129,7 @@ function toJsonValue(value: unknown): unknown {
   }
   if (text === undefined) throw new TypeError(`the result has no JSON form: ${typeof value}`);
   // Only a text with an empty object can hide what JSON drops: the rest needs no second look.
-  if (text.includes("{}")) JSON.stringify(value, refuseCollections);
+  if (text.includes("{}")) JSON.stringify(value, refuseWhatJsonDrops);
   return JSON.parse(text);
 }
 
@@ -146,13 +146,13 @@ function unserializable(error: unknown): string {
  * something: a Map, a Set, an ArrayBuffer, an Error, a generator, a Promise, ... (an instance of
  * a class, with no own enumerable property and no `toJSON`). A plain `{}` passes.
  */
-function refuseCollections(this: unknown, key: string, value: unknown): unknown {
+function refuseWhatJsonDrops(key: string, value: unknown): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   const prototype = Object.getPrototypeOf(value);
   if (prototype === Object.prototype || prototype === null) return value;
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return value;
   if (Object.keys(value).length > 0) return value;
-  const name = prototype?.constructor?.name ||
+  const name = prototype.constructor?.name ||
     Object.prototype.toString.call(value).slice(8, -1); // "[object AsyncGenerator]"
   const what = `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
   const where = key === "" ? "" : ` (at key ${JSON.stringify(key)})`;

@@ -79,7 +79,7 @@ export async function reportsOf(template: string): Promise<string[]> {
   const parts = template.split(sep);
   const fixed = parts.findIndex((part) => hasPlaceholders(part));
   if (fixed < 0) return [];
-  const root = parts.slice(0, fixed).join(sep) || sep;
+  const root = rootOf(template);
   const pattern = patternOf(template);
   const found: { path: string; key: string }[] = [];
   const depth = parts.length - fixed;

@@ -14,6 +14,7 @@ import { EXIT } from "../exit_codes.ts";
 import type { JobStatus } from "../scheduler/events.ts";
 import type { LabelledReport } from "./html.ts";
 import { summarize } from "./model.ts";
+import { basename } from "../util/posix_path.ts";
 import type { MergedSource, Report, ReportJob } from "./types.ts";
 
 /** A report and the path it was read from. */
@@ -69,7 +70,7 @@ export function mergeReports(inputs: readonly ReportInput[]): Report {
     const offset = starts[i]! - start;
     for (const job of report.jobs) {
       const shared = filesOf.get(job.name)!.size > 1;
-      const name = shared ? `${baseName(report.file)}:${job.name}` : job.name;
+      const name = shared ? `${basename(report.file)}:${job.name}` : job.name;
       const shifted = shiftJob(shared ? { ...job, name } : job, offset, labels[i]!);
       const known = best.get(name);
       if (!known || better(shifted, known)) best.set(name, shifted);
@@ -168,9 +169,4 @@ function better(candidate: ReportJob, known: ReportJob): boolean {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
-}
-
-/** The last part of a path. */
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
 }

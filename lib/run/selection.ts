@@ -1,8 +1,7 @@
 /**
  * Running part of a plan: `--only NAME` (with everything it needs), `--skip NAME` (with
  * everything that needs it), and `--rerun-failed REPORT` (what failed, was skipped or was
- * cancelled in an earlier run, matched by name; what it needs that succeeded then counts as
- * done). A name is a job's or a fan-out group's.
+ * cancelled in an earlier run, matched by name; the rest counts as done). A name is a job's or a fan-out group's.
  *
  * @module
  */
@@ -17,8 +16,9 @@ export interface Selection {
   /** Leave out these jobs or groups, and what needs them. */
   skip?: readonly string[];
   /**
-   * Jobs that succeeded in an earlier run (`--rerun-failed`): they are left out, and a job that
-   * needs one does not wait for it.
+   * Jobs an earlier run leaves nothing to do for (`--rerun-failed`: all but what failed, was
+   * skipped or was cancelled there): they are left out, and a job that needs one does not wait
+   * for it.
    */
   done?: ReadonlySet<string>;
 }
@@ -121,7 +121,7 @@ export function selectJobs(jobs: readonly Job[], selection: Selection): Selected
  * @throws {UsageError} when the file is not a taskpool report, or names none of `names`: the
  * report of another job file, whose failures would all run again
  */
-export async function succeededIn(
+export async function doneIn(
   reportPath: string,
   names: ReadonlySet<string>,
 ): Promise<Set<string>> {

@@ -88,19 +88,37 @@ export function redactText(text: string, secrets: readonly string[]): string {
  */
 const SECRET_QUERY_NAME = /^(key|sig)$/i;
 
-/** Whether a query parameter's value must never be shown. */
-function isSecretQuery(name: string): boolean {
-  return SECRET_QUERY_NAME.test(name) || SECRET_NAME.test(name);
+/** `text` percent-decoded (`+` as a space in a query), or as it is where it does not decode. */
+function decoded(text: string, plusIsSpace = false): string {
+  try {
+    return decodeURIComponent(plusIsSpace ? text.replaceAll("+", " ") : text);
+  } catch {
+    return text;
+  }
 }
 
-/** The name of a query parameter `name=value`, decoded if it can be. */
-function queryName(pair: string): string {
-  const name = pair.slice(0, pair.indexOf("="));
-  try {
-    return decodeURIComponent(name.replaceAll("+", " "));
-  } catch {
-    return name;
-  }
+/**
+ * `url`'s query split into its `name=value` pairs, with what comes before (through the `?`) and
+ * after it (a `#fragment`); undefined for a URL without a query.
+ */
+function queryOf(url: string): { before: string; pairs: string[]; after: string } | undefined {
+  const start = url.indexOf("?");
+  if (start < 0) return undefined;
+  const hash = url.indexOf("#", start);
+  const end = hash < 0 ? url.length : hash;
+  return {
+    before: url.slice(0, start + 1),
+    pairs: url.slice(start + 1, end).split("&"),
+    after: url.slice(end),
+  };
+}
+
+/** Where a pair's value starts, when its name looks secret; -1 otherwise. */
+function secretValueAt(pair: string): number {
+  const at = pair.indexOf("=");
+  if (at < 0) return -1;
+  const name = decoded(pair.slice(0, at), true);
+  return SECRET_QUERY_NAME.test(name) || SECRET_NAME.test(name) ? at + 1 : -1;
 }
 
 /**
@@ -119,38 +137,24 @@ function queryName(pair: string): string {
  * ```
  */
 export function redactQuery(url: string): string {
-  const start = url.indexOf("?");
-  if (start < 0) return url;
-  const hash = url.indexOf("#", start);
-  const end = hash < 0 ? url.length : hash;
-  let changed = false;
-  const pairs = url.slice(start + 1, end).split("&").map((pair) => {
-    if (!pair.includes("=") || !isSecretQuery(queryName(pair))) return pair;
-    const shown = `${pair.slice(0, pair.indexOf("="))}=${REDACTED}`;
-    changed ||= shown !== pair;
-    return shown;
+  const query = queryOf(url);
+  if (!query) return url;
+  const pairs = query.pairs.map((pair) => {
+    const at = secretValueAt(pair);
+    return at < 0 ? pair : `${pair.slice(0, at)}${REDACTED}`;
   });
-  return changed ? `${url.slice(0, start + 1)}${pairs.join("&")}${url.slice(end)}` : url;
+  const shown = `${query.before}${pairs.join("&")}${query.after}`;
+  return shown === url ? url : shown;
 }
 
 /** The values of `url`'s secret-looking query parameters, as written and decoded. */
 function querySecrets(url: string): string[] {
-  const start = url.indexOf("?");
-  if (start < 0) return [];
-  const hash = url.indexOf("#", start);
   const values: string[] = [];
-  for (const pair of url.slice(start + 1, hash < 0 ? undefined : hash).split("&")) {
-    const at = pair.indexOf("=");
-    if (at < 0 || !isSecretQuery(queryName(pair))) continue;
-    const value = pair.slice(at + 1);
+  for (const pair of queryOf(url)?.pairs ?? []) {
+    const at = secretValueAt(pair);
     // A short value would hide every place the same few characters appear in a message.
-    if (value.length < 4) continue;
-    values.push(value);
-    try {
-      values.push(decodeURIComponent(value.replaceAll("+", " ")));
-    } catch {
-      // kept as it is
-    }
+    if (at < 0 || pair.length - at < 4) continue;
+    values.push(pair.slice(at), decoded(pair.slice(at), true));
   }
   return values;
 }
@@ -201,13 +205,6 @@ export function urlSecrets(url: string): string[] {
     return [];
   }
   const secrets = querySecrets(url);
-  if (password !== "") {
-    secrets.push(password);
-    try {
-      secrets.push(decodeURIComponent(password));
-    } catch {
-      // kept as it is
-    }
-  }
+  if (password !== "") secrets.push(password, decoded(password));
   return [...new Set(secrets)];
 }
