@@ -123,7 +123,7 @@ export function createCommandKind(
           throw new CommandFailedError(program, {
             exitCode: 126,
             signal: null,
-            stderrTail: `cannot start ${program}: ${reason}`,
+            stderrTail: await cannotStart(program, job.cwd, reason),
           });
         }
         throw error;

@@ -12,6 +12,7 @@ import { findKill, findShell, startSignaller, stopSignaller } from "./group_sign
 import type { CommandResult, RunJob } from "./job.ts";
 import { findSetsid, resolveProgram } from "./process_group.ts";
 import { redactText } from "../../lib/util/secrets.ts";
+import { notAFolder } from "../../lib/util/paths.ts";
 
 /** `run:` a command as argv. */
 function commandSpec({ z, argvItem }: SchemaFields) {
@@ -111,7 +112,10 @@ export function expandCommand(entry: JobEntry, context: ExpandContext): RunJob[]
   const argv = spec.run as [string, ...string[]];
   const cwd = spec.cwd ? resolve(baseDir, spec.cwd) : baseDir;
   // A folder that is missing may be made by a job this one needs; a file there will not be one.
-  if (spec.cwd && isFile(cwd)) fail([...path, "cwd"], `is a file, not a folder: ${cwd}`);
+  const file = spec.cwd ? notAFolder(cwd) : undefined;
+  if (file !== undefined) {
+    fail([...path, "cwd"], `${file === cwd ? "is" : "is under"} a file, not a folder: ${file}`);
+  }
   const jobs = context.fanOut();
   for (const [row, { extra }] of jobs.entries()) {
     for (const [column, item] of extra.entries()) {
@@ -162,14 +166,5 @@ function programOnPath(program: string, cwd: string): string | undefined {
     return resolve(cwd, resolveProgram(program));
   } catch {
     return undefined; // the job will fail, saying so
-  }
-}
-
-/** Whether `path` is there and is not a folder; false where it cannot be looked at. */
-function isFile(path: string): boolean {
-  try {
-    return !Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
   }
 }

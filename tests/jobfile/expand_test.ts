@@ -115,10 +115,12 @@ Deno.test("loadPlan() refuses a command's cwd that is a file; a missing one may 
       "  - { name: make, run: [mkdir, -p, later] }",
       "  - { name: use, run: ['true'], cwd: later, needs: [make] }",
       "  - { name: bad, run: ['true'], cwd: notes.txt }",
+      "  - { name: below, run: ['true'], cwd: notes.txt/sub }",
     ].join("\n"),
   );
   assert.deepEqual(await rejection("jobs.yaml", dir.path), [
     `jobs.yaml:4:38: jobs[2].cwd is a file, not a folder: ${dir.path}/notes.txt`,
+    `jobs.yaml:5:40: jobs[3].cwd is under a file, not a folder: ${dir.path}/notes.txt`,
   ]);
 });
 
