@@ -929,8 +929,8 @@ function mismatchOf(
 
 /**
  * Gives the finished `.part` its server's Last-Modified time (`lastModified`) when the job asks
- * (`remote_time`), as curl `-R` does; its mtime in ms, or undefined when it keeps its own (no
- * date, or none that parses).
+ * (`remote_time`), as curl `-R` does; its mtime in ms as the file system keeps it, or undefined
+ * when it keeps its own (no date, or none that parses).
  */
 function withRemoteTime(
   job: DownloadJob,
@@ -942,7 +942,9 @@ function withRemoteTime(
   if (Number.isNaN(time)) return undefined;
   const date = new Date(time);
   Deno.utimeSync(part, date, date);
-  return time;
+  // The file system may keep another time (ext4 clamps to 1901-2446, FAT rounds to 2 s): the
+  // state must hold the one the next run will find, or the file reads as edited on disk.
+  return Deno.statSync(part).mtime?.getTime() ?? time;
 }
 
 /** A validator usable in If-Range: a strong ETag, else Last-Modified. */

@@ -25,6 +25,7 @@
  *                          `cap=B`: each response sends at most B bytes a second;
  *                          `cd=NAME`: a Content-Disposition attachment named NAME;
  *                          `tag=T`: the ETag is `"T"` (mirrors of one file share one);
+ *                          `lm=DATE`: that Last-Modified (`lm=0`: none);
  *                          Range may be `bytes=A-` or `bytes=A-B`
  * - `/gzip/KEY?fail=N`    Content-Encoding gzip: a corrupt stream for the first N requests, then
  *                          the gzip of `bodyBytes(1000)`
@@ -301,7 +302,8 @@ export function startFaultServer(): FaultServer {
     const lastModified = new Date(Date.UTC(2026, 0, version)).toUTCString();
     const headers = new Headers({ "accept-ranges": "bytes" });
     if (url.searchParams.get("etag") !== "0") headers.set("etag", etag);
-    if (url.searchParams.get("lm") !== "0") headers.set("last-modified", lastModified);
+    const lm = url.searchParams.get("lm");
+    if (lm !== "0") headers.set("last-modified", lm ?? lastModified);
     const current = (validator: string | null) =>
       validator !== null && (validator === headers.get("etag") ||
         validator === headers.get("last-modified"));

@@ -97,6 +97,32 @@ Deno.test("remote_time gives a file its server's Last-Modified time, as curl -R 
   assert.equal(mtime("r.bin"), Date.UTC(2026, 0, 2));
 });
 
+Deno.test("remote_time with a date the file system cannot keep (year 9999, 1900) still finds the file current next time", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const dates = ["Fri, 31 Dec 9999 23:59:59 GMT", "Mon, 01 Jan 1900 00:00:00 GMT"];
+  const yaml = [
+    "output: out",
+    "defaults: { download: { remote_time: true } }",
+    "jobs:",
+    ...dates.map((date, i) =>
+      `  - { name: d${i}, download: { url: "${server.url}/file/d${i}?size=10&etag=0&lm=${
+        encodeURIComponent(date)
+      }", to: d${i}.bin } }`
+    ),
+  ].join("\n");
+  const first = await runYaml(dir, yaml);
+  assert.equal(first.summary.ok, 2);
+  const second = await runYaml(dir, yaml);
+  assert.equal(
+    second.summary.cached,
+    2,
+    "known by the time the file system kept, not the one asked",
+  );
+  assert.equal(second.job("d0").cached, "not-modified");
+  assert.equal(server.requests.get("/file/d0")![1]!.get("if-modified-since"), dates[0]);
+});
+
 Deno.test("headers take ${VAR} from the environment; secrets stay out of the report and other origins", async () => {
   await using server = startFaultServer();
   await using other = startFaultServer();
