@@ -128,9 +128,47 @@ function toJsonValue(value: unknown): unknown {
     throw new TypeError(`the result has no JSON form: ${unserializable(error)}`);
   }
   if (text === undefined) throw new TypeError(`the result has no JSON form: ${typeof value}`);
+  const depth = nestingOf(text);
+  if (depth > MOST_RESULT_DEPTH) {
+    throw new TypeError(
+      `the result is nested ${depth} levels deep (arrays or objects within each other), more ` +
+        `than ${MOST_RESULT_DEPTH}: return it flatter, or its JSON text as a string`,
+    );
+  }
   // Only a text with an empty object can hide what JSON drops: the rest needs no second look.
   if (text.includes("{}")) JSON.stringify(value, refuseWhatJsonDrops);
   return JSON.parse(text);
+}
+
+/**
+ * The deepest nesting a result may have. Deeper ones overflow the stack of the structured clone
+ * that carries them to taskpool (about 4,000 levels on the main thread, fewer in a Worker).
+ */
+const MOST_RESULT_DEPTH = 1000;
+
+/** How deep arrays and objects nest in a JSON text: a scan that skips strings. */
+function nestingOf(text: string): number {
+  // Nesting needs two characters a level: a short text cannot be too deep.
+  if (text.length <= 2 * MOST_RESULT_DEPTH) return 0;
+  let depth = 0;
+  let most = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) i = closingQuote(text, i);
+    else if (code === 0x5b || code === 0x7b) {
+      if (++depth > most) most = depth;
+    } else if (code === 0x5d || code === 0x7d) depth--;
+  }
+  return most;
+}
+
+/** Where the string that opens at `open` in a JSON text ends: its first unescaped quote. */
+function closingQuote(text: string, open: number): number {
+  for (let at = text.indexOf('"', open + 1);; at = text.indexOf('"', at + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return at;
+  }
 }
 
 /** Why `JSON.stringify` threw, in a user's words. */

@@ -111,6 +111,8 @@ for (const isolation of ["worker", "process", "thread"] as const) {
       "rejectsWithObject",
       "numbers",
       "hostile",
+      "tooDeep",
+      "deepEnough",
       "add",
     ];
     const report = await runYaml(dir, ["output: out", "jobs:", ...names.map(job)].join("\n"));
@@ -138,6 +140,15 @@ for (const isolation of ["worker", "process", "thread"] as const) {
       "the result has no JSON form: it holds an AsyncGenerator, which JSON writes as {}; " +
         "return what it yields or resolves to",
     );
+    assert.equal(
+      message("tooDeep"),
+      "the result is nested 5000 levels deep (arrays or objects within each other), more than " +
+        "1000: return it flatter, or its JSON text as a string",
+    );
+    let deepest = report.job("deepEnough").result;
+    let levels = 0;
+    for (; Array.isArray(deepest); levels++) deepest = deepest[0];
+    assert.deepEqual([levels, deepest], [1000, '[[{"\\"[{']);
     // A result that throws when looked at fails its job; the thread goes on to the next.
     assert.equal(message("hostile"), "a trap that throws");
     assert.equal(report.job("add").status, "ok");

@@ -152,6 +152,23 @@ export function circular(): unknown {
   return node;
 }
 
+/** Arrays `levels` deep around a string full of brackets and escaped quotes. */
+function nested(levels: number): unknown {
+  let value: unknown = '[[{"\\"[{';
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+}
+
+/** A result nested deeper than taskpool carries (a structured clone would overflow the stack). */
+export function tooDeep(): unknown {
+  return nested(5000);
+}
+
+/** A result nested as deep as taskpool carries; the brackets in its string do not count. */
+export function deepEnough(): unknown {
+  return nested(1000);
+}
+
 /** An empty object, and text that looks like one: results JSON writes as they are. */
 export function emptyLooking(): unknown {
   return { nothing: {}, text: "{}" };
