@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from "../../lib/util/posix_path.ts";
 import type { ExpandContext, Fail, JobEntry, PlanCheckContext } from "../../lib/kind_definition.ts";
 import type { PathSegment } from "../../lib/jobfile/document.ts";
 import { cleanRelativePath, isInside, realTarget } from "../../lib/util/paths.ts";
+import { redactUrl } from "../../lib/util/secrets.ts";
 import type { DownloadJob } from "./job.ts";
 import type { DownloadDefaults, DownloadSpec } from "./spec.ts";
 import {
@@ -55,7 +56,7 @@ export async function expandDownload(
     ? undefined
     : await checksumSource(download.checksums, { ...context, at: [...at, "checksums"] });
 
-  let urls: { url: string; at: PathSegment[] }[];
+  let urls: ListedUrl[];
   if (download.url !== undefined) {
     urls = [{ url: download.url, at: [...at, "url"] }];
   } else if (download.urls !== undefined) {
@@ -70,8 +71,10 @@ export async function expandDownload(
   const intoFolder = to === undefined || to.endsWith("/") || !single;
 
   const jobs: DownloadJob[] = [];
-  const seen = new Set<string>();
-  for (const { url, at: urlAt } of urls) {
+  /** Each name taken, with the URL that took it. */
+  const seen = new Map<string, ListedUrl>();
+  for (const listed of urls) {
+    const { url, at: urlAt } = listed;
     let target: string;
     try {
       // A URL's file name is one plain name: joined to nothing, it is itself.
@@ -84,11 +87,12 @@ export async function expandDownload(
       continue;
     }
     const name = single ? entry.name : `${entry.name}/${basename(target)}`;
-    if (seen.has(name)) {
-      fail(urlAt, `repeats the file name ${basename(target)} in this fan-out`, "use distinct URLs");
+    const first = seen.get(name);
+    if (first) {
+      fail(urlAt, repeatedName(listed, first, basename(target)));
       continue;
     }
-    seen.add(name);
+    seen.set(name, listed);
     const job: DownloadJob = {
       ...common,
       name,
@@ -108,6 +112,27 @@ export async function expandDownload(
     jobs.push(job);
   }
   return jobs;
+}
+
+/** A URL of a download entry, and the line of its `urls_from` list it is on. */
+interface ListedUrl {
+  url: string;
+  at: PathSegment[];
+  list?: string;
+  line?: number;
+}
+
+/** Why a fan-out's URL cannot have the file name an earlier one took: both places named. */
+function repeatedName(listed: ListedUrl, first: ListedUrl, fileName: string): string {
+  // A list's line is named in full; a place in the job file is `at` already.
+  const here = listed.list ? `${listed.list}:${listed.line} ` : "";
+  const there = first.list ? `line ${first.line}` : `urls[${first.at.at(-1)}]`;
+  if (listed.url === first.url) {
+    return `${here}repeats the URL of ${there}: ${redactUrl(listed.url)} (list it once)`;
+  }
+  return `${here}gives the file name ${fileName}, as ${there} does (${
+    redactUrl(first.url)
+  }): give one a job of its own with \`to\``;
 }
 
 /** Where a `checksums:` file is: read now (a local file), or fetched by the run (a URL). */
@@ -224,7 +249,7 @@ async function readUrlList(
   file: string,
   at: PathSegment[],
   fail: Fail,
-): Promise<{ url: string; at: PathSegment[] }[]> {
+): Promise<ListedUrl[]> {
   let text: string;
   try {
     text = await Deno.readTextFile(file);
@@ -232,7 +257,7 @@ async function readUrlList(
     fail(at, `cannot read the URL list ${file}: ${(error as Error).message}`);
     return [];
   }
-  const urls: { url: string; at: PathSegment[] }[] = [];
+  const urls: ListedUrl[] = [];
   let bad = 0;
   for (const [lineIndex, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.replace(/(^|\s)#.*$/, "").trim();
@@ -242,7 +267,7 @@ async function readUrlList(
       const url = new URL(line);
       ok = url.protocol === "http:" || url.protocol === "https:";
     } catch { /* reported below */ }
-    if (ok) urls.push({ url: line, at });
+    if (ok) urls.push({ url: line, at, list: file, line: lineIndex + 1 });
     else {
       bad++;
       fail(at, `${file}:${lineIndex + 1} is not an http(s) URL: got "${line}"`);

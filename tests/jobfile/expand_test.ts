@@ -253,6 +253,34 @@ Deno.test("loadPlan() rejects missing modules, unknown built-ins and URL lists",
   assert.match(errors[3]!, /bad\.txt:1 is not an http\(s\) URL: got "not a url"/);
 });
 
+Deno.test("loadPlan() names both places of a fan-out's repeated URL or file name", async () => {
+  await using dir = await tempDir();
+  const list = await dir.write(
+    "urls.txt",
+    "http://h/a/one.bin\n# a comment\nhttp://h/b/one.bin\nhttp://h/a/one.bin\nhttp://h/two.bin\n",
+  );
+  await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      "  - { name: l, download: { urls_from: urls.txt } }",
+      "  - { name: u, download: { urls: [http://h/x.bin, http://h/y/x.bin, http://h/x.bin] } }",
+      "  - { name: v, download: { urls: ['http://u:pw@h/z.bin', http://h/z.bin] } }",
+    ].join("\n"),
+  );
+  assert.deepEqual(await rejection("jobs.yaml", dir.path), [
+    `jobs.yaml:2:39: jobs[0].download.urls_from ${list}:3 gives the file name one.bin, as line 1 ` +
+    "does (http://h/a/one.bin): give one a job of its own with `to`",
+    `jobs.yaml:2:39: jobs[0].download.urls_from ${list}:4 repeats the URL of line 1: ` +
+    "http://h/a/one.bin (list it once)",
+    "jobs.yaml:3:51: jobs[1].download.urls[1] gives the file name x.bin, as urls[0] does " +
+    "(http://h/x.bin): give one a job of its own with `to`",
+    "jobs.yaml:3:69: jobs[1].download.urls[2] repeats the URL of urls[0]: http://h/x.bin (list it once)",
+    "jobs.yaml:4:58: jobs[2].download.urls[1] gives the file name z.bin, as urls[0] does " +
+    "(http://***:***@h/z.bin): give one a job of its own with `to`",
+  ]);
+});
+
 Deno.test("a job file with many errors spells out the first 20 and counts the rest", async () => {
   await using dir = await tempDir();
   await dir.write("urls.txt", Array.from({ length: 25 }, (_, i) => `/f/${i}.bin`).join("\n"));
