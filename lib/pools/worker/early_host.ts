@@ -143,14 +143,16 @@ export function takeSpareHost(args: readonly string[]): Deno.ChildProcess | unde
 
 /**
  * Kills the host started early if no pool took it (a run with no job for it), and forgets the
- * record it came from, so that the next run of this command line starts none.
+ * record it came from, so that the next run of this command line starts none. Resolves when the
+ * host has ended; nothing needs to wait for that but a test that counts processes.
  */
-export function dropSpareHost(): void {
+export async function dropSpareHost(): Promise<void> {
   const found = spare;
   spare = undefined;
   if (found === undefined) return;
   kill(found.child);
   forget();
+  await found.child.status;
 }
 
 /**

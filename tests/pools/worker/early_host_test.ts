@@ -77,7 +77,7 @@ Deno.test("a Worker host started early for a run that asks for none is killed at
   await using dir = await tempDir();
   startSpareHost(JSON.stringify({ flags: readFlags(dir.path), size: 2 }));
   const early = await hostStarted(dir.path);
-  dropSpareHost();
+  await dropSpareHost();
   assert.deepEqual(await survivorsOf([early]), []);
 });
 
@@ -95,5 +95,5 @@ Deno.test("a host record that asks for more than permissions starts nothing", as
   startSpareHost("{not json");
   // Nothing was spawned, so nothing is there to drop.
   assert.deepEqual(hostsOf(dir.path), []);
-  dropSpareHost();
+  await dropSpareHost();
 });
