@@ -29,8 +29,8 @@ export function processIo(): CliIo {
   const encoder = new TextEncoder();
   const stderrIsTty = Deno.stderr.isTerminal();
   return {
-    stdout: (text) => writeAllSync(Deno.stdout, encoder.encode(text)),
-    stderr: (text) => writeAllSync(Deno.stderr, encoder.encode(text)),
+    stdout: whileOpen(Deno.stdout, encoder),
+    stderr: whileOpen(Deno.stderr, encoder),
     stderrIsTty,
     color: stderrIsTty && !Deno.env.get("NO_COLOR"),
     columns: () => {
@@ -43,7 +43,24 @@ export function processIo(): CliIo {
   };
 }
 
-function writeAllSync(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Array) {
-  let offset = 0;
-  while (offset < bytes.byteLength) offset += stream.writeSync(bytes.subarray(offset));
+/**
+ * Writes to `stream` until a write fails: a reader that has gone (`| head`, a broken pipe) or a
+ * terminal that was closed (EIO after a hang-up). Then the rest is dropped, and the run goes on to
+ * its report: a lost log must not stop it halfway, or leave it waiting on a write that threw.
+ */
+function whileOpen(
+  stream: { writeSync(p: Uint8Array): number },
+  encoder: TextEncoder,
+): (text: string) => void {
+  let open = true;
+  return (text) => {
+    if (!open) return;
+    const bytes = encoder.encode(text);
+    try {
+      let offset = 0;
+      while (offset < bytes.byteLength) offset += stream.writeSync(bytes.subarray(offset));
+    } catch {
+      open = false;
+    }
+  };
 }

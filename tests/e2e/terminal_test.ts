@@ -4,7 +4,8 @@
  * same run prints plain lines.
  */
 import assert from "node:assert/strict";
-import { cli, RUN_FLAGS } from "../helpers/cli.ts";
+import { cli, RUN_FLAGS, spawnCli } from "../helpers/cli.ts";
+import { whenFiles } from "../helpers/processes.ts";
 import { startFaultServer } from "../helpers/fault_server.ts";
 import { tempDir } from "../helpers/temp.ts";
 import { tmux } from "../helpers/terminal.ts";
@@ -103,4 +104,70 @@ Deno.test("taskpool run in a pipe: plain timestamped lines, no ANSI", async () =
     "start held",
     "start quick",
   ]);
+});
+
+Deno.test("a closed terminal (a hang-up) cancels the run cleanly, with its report", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", jobFile(server.url));
+  const socket = `taskpool-test-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  await using terminal = tmux(socket);
+  // As users start it, `deno task run`: the hang-up reaches the launcher, which passes it on as
+  // SIGTERM; the run's next write to the closed terminal then fails (EIO).
+  const task = `deno run ${RUN_FLAGS.join(" ")} '${MAIN}' run jobs.yaml`;
+  await dir.write("deno.json", JSON.stringify({ tasks: { run: task } }));
+  await terminal.run(
+    "new-session",
+    "-d",
+    "-s",
+    "main",
+    "-x",
+    "100",
+    "-y",
+    "30",
+    `cd '${dir.path}' && '${Deno.execPath()}' task --quiet run`,
+  );
+  await server.started("tty");
+  await terminal.screenWhen((text) => /jobs 1\/1/.test(text));
+  await terminal.run("kill-session", "-t", "main");
+
+  const reportPath = `${dir.path}/out/report.json`;
+  const written = () => Deno.stat(reportPath).then(() => true, () => false);
+  await whenFiles(`${dir.path}/out`, written);
+  const report = JSON.parse(await Deno.readTextFile(reportPath));
+  assert.equal(report.interrupted, true);
+  assert.equal(report.exitCode, 143);
+  assert.equal(
+    report.jobs.find((job: { name: string }) => job.name === "held").status,
+    "cancelled",
+  );
+  server.release("tty");
+});
+
+Deno.test("a reader that goes away (| head) costs the logs, not the run: it ends with its report", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      '  - { name: a, run: [sh, -c, "echo started > a.txt; while [ ! -e go ]; do sleep 0.01; done"] }',
+      '  - { name: b, needs: [a], run: [sh, -c, "echo b > b.txt"] }',
+    ].join("\n"),
+  );
+  const child = spawnCli(["run", "jobs.yaml"], { cwd: dir.path });
+  // The reader reads the first line, then leaves, as `2>&1 | head -1` does.
+  const reader = child.stderr.getReader();
+  await reader.read();
+  await reader.cancel();
+  await child.stdout.cancel();
+  await Deno.writeTextFile(`${dir.path}/go`, "");
+  // A run whose write threw used to wait for ever: it gets 30 s.
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const status = await child.status.finally(() => clearTimeout(deadline));
+  assert.equal(status.signal, null, "the run never ended");
+  assert.equal(status.code, 0);
+  const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
+  assert.equal(report.summary.ok, 2);
+  assert.equal(await Deno.readTextFile(`${dir.path}/b.txt`), "b\n");
 });
