@@ -113,7 +113,9 @@ export class HttpClient implements Disposable {
         };
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        if (pooled && error instanceof NetworkError && !(error instanceof ProtocolError)) continue;
+        // A pooled connection may have been spoilt while idle: closed by the server, or sent
+        // bytes past its last response's end. A fresh connection says whether the server errs.
+        if (pooled && error instanceof NetworkError) continue;
         throw error;
       } finally {
         if (!handedOver) {
@@ -141,8 +143,11 @@ export class HttpClient implements Disposable {
     let idle = this.#idle.get(connection.origin);
     if (!idle) this.#idle.set(connection.origin, idle = []);
     // A buffer grown for a large body stays grown: the next large body would grow it again.
-    if (this.#closed || idle.length >= this.#maxIdle) connection.close();
-    else idle.push(connection);
+    // Bytes past the body's end (a server that sent more than its Content-Length) would be read
+    // as the next response: such a connection is closed, as curl closes it.
+    if (this.#closed || idle.length >= this.#maxIdle || connection.buffered > 0) {
+      connection.close();
+    } else idle.push(connection);
   }
 
   async #connect(url: URL, origin: string, signal: AbortSignal): Promise<HttpConnection> {

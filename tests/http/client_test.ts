@@ -101,6 +101,29 @@ Deno.test("HttpClient sends a request again when a pooled connection was closed 
   assert.equal(server.connections(), 2);
 });
 
+Deno.test("HttpClient reuses no connection with bytes past a body's end, sent with the body or later", async () => {
+  for (const later of [false, true]) {
+    const released = Promise.withResolvers<void>();
+    await using server = startRawServer(async ({ send, count }) => {
+      const body = `HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\n${count}`;
+      if (count > 1) await send(body);
+      else if (!later) await send(`${body}EXTRA`);
+      else {
+        await send(body);
+        await released.promise;
+        await send("EXTRA"); // before the next request: the client reads it as the answer
+      }
+      return "keep";
+    });
+    using client = new HttpClient();
+    assert.equal(await text(await get(client, server.url)), "1");
+    released.resolve();
+    // Sent later, the garbage comes before the second answer: the third, on a new connection.
+    assert.equal(await text(await get(client, server.url)), later ? "3" : "2", `later: ${later}`);
+    assert.equal(server.connections(), 2, `later: ${later}`);
+  }
+});
+
 Deno.test("HttpClient fails a body cut short: Content-Length and chunked", async () => {
   const scripts: Record<string, RawScript> = {
     length: async ({ send }) => {
