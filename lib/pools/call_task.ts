@@ -61,7 +61,7 @@ export function callLoaded(
   try {
     const fn = module[exportName];
     if (typeof fn !== "function") {
-      throw new TypeError(`${moduleUrl} has no exported function "${exportName}"`);
+      throw new TypeError(missingExport(moduleUrl, exportName, module));
     }
     value = fn(...args, context);
     // Asked inside the try: a result's `then` getter (a Proxy's trap) may throw.
@@ -73,6 +73,22 @@ export function callLoaded(
     (value) => settled(id, value),
     (error) => ({ id, ok: false, error: errorShape(error) }),
   );
+}
+
+/** Why `module` has no function `exportName`: what it is instead, or the functions it has. */
+function missingExport(moduleUrl: string, exportName: string, module: Record<string, unknown>) {
+  const found = module[exportName];
+  if (found !== undefined) {
+    const what = found === null ? "null" : Array.isArray(found) ? "an array" : `a ${typeof found}`;
+    return `${moduleUrl} exports "${exportName}" as ${what}, not a function`;
+  }
+  const functions = Object.keys(module).filter((name) => typeof module[name] === "function");
+  const has = functions.length === 0
+    ? "it exports no function"
+    : `it exports ${functions.slice(0, 10).map((name) => `"${name}"`).join(", ")}${
+      functions.length > 10 ? ", ..." : ""
+    }`;
+  return `${moduleUrl} has no exported function "${exportName}" (${has})`;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

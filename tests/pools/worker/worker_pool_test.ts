@@ -80,7 +80,11 @@ Deno.test("WorkerPool.run() rejects missing exports and results without a JSON f
   try {
     await assert.rejects(
       pool.run(task("notAFunction"), profile),
-      /has no exported function "notAFunction"/,
+      /work\.ts exports "notAFunction" as a number, not a function$/,
+    );
+    await assert.rejects(
+      pool.run(task("ad"), profile),
+      /work\.ts has no exported function "ad" \(it exports "add", "awaitsByte", .*, \.\.\.\)$/,
     );
     await assert.rejects(pool.run(task("notJson"), profile), /the result has no JSON form/);
     await assert.rejects(
