@@ -88,7 +88,7 @@ export function parseJobFileText(
     throw new InvalidJobFileError(
       file,
       duplicates.map(({ path, first, again }) =>
-        new JobFileError(`is given twice (lines ${first.line} and ${again.line})`, {
+        new JobFileError(`is given twice (${places(first, again)})`, {
           file,
           position: again,
           field: formatPath(path),
@@ -136,6 +136,13 @@ export function parseJobFileText(
   };
   walk(doc.contents as Node, []);
   return positionedDocument(file, value, valuePositions, keyPositions);
+}
+
+/** Two places in a file: their lines, or on one line (a JSON file on one line), their columns. */
+function places(first: SourcePosition, again: SourcePosition): string {
+  return first.line === again.line
+    ? `line ${first.line}, columns ${first.column} and ${again.column}`
+    : `lines ${first.line} and ${again.line}`;
 }
 
 /** A key given twice in one mapping: where it stands, and both places. */

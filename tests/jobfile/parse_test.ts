@@ -31,7 +31,7 @@ Deno.test("parseJobFileText() reads JSON with positions", () => {
   assert.equal(doc.locate(["jobs", 0, "name"])?.line, 3);
 });
 
-Deno.test("parseJobFileText() names a duplicate key, its path and both lines", () => {
+Deno.test("parseJobFileText() names a duplicate key, its path and both places", () => {
   assert.deepEqual(problems("output: a\noutput: b\njobs: []\n"), [
     "jobs.yaml:2:1: output is given twice (lines 1 and 2) (keep one)",
   ]);
@@ -43,6 +43,10 @@ Deno.test("parseJobFileText() names a duplicate key, its path and both lines", (
   );
   assert.deepEqual(problems('{"jobs": [{"name": "a",\n "run": ["x"],\n "name": "b"}]}'), [
     "jobs.yaml:3:2: jobs[0].name is given twice (lines 1 and 3) (keep one)",
+  ]);
+  // A JSON file on one line: the columns tell the two apart.
+  assert.deepEqual(problems('{"jobs": [], "output": "a", "jobs": []}'), [
+    "jobs.yaml:1:29: jobs is given twice (line 1, columns 2 and 29) (keep one)",
   ]);
 });
 
