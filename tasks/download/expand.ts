@@ -69,6 +69,13 @@ export async function expandDownload(
   const single = download.url !== undefined;
   const to = download.to;
   const intoFolder = to === undefined || to.endsWith("/") || !single;
+  const keepPath = download.keep_path === true;
+  if (keepPath && !intoFolder) {
+    fail([...at, "keep_path"], "needs `to` to be a folder (ending in /) or left out");
+  }
+  if (download.cut_dirs !== undefined && !keepPath) {
+    fail([...at, "cut_dirs"], "applies only with keep_path: true");
+  }
 
   const jobs: DownloadJob[] = [];
   /** Each name taken, with the URL that took it. */
@@ -76,9 +83,14 @@ export async function expandDownload(
   for (const listed of urls) {
     const { url, at: urlAt } = listed;
     let target: string;
+    let fileName: string;
     try {
       // A URL's file name is one plain name: joined to nothing, it is itself.
-      const fileName = intoFolder ? urlFileName(url) : "";
+      fileName = !intoFolder
+        ? ""
+        : keepPath
+        ? urlPath(url, download.cut_dirs ?? 0)
+        : urlFileName(url);
       target = cleanRelativePath(
         !intoFolder ? to! : to === undefined ? fileName : join(to, fileName),
       );
@@ -86,10 +98,12 @@ export async function expandDownload(
       fail(to === undefined ? urlAt : [...at, "to"], (error as Error).message);
       continue;
     }
-    const name = single ? entry.name : `${entry.name}/${basename(target)}`;
+    // The name under `to`: the URL's file name, or with keep_path its path.
+    const shown = keepPath ? fileName : basename(target);
+    const name = single ? entry.name : `${entry.name}/${shown}`;
     const first = seen.get(name);
     if (first) {
-      fail(urlAt, repeatedName(listed, first, basename(target)));
+      fail(urlAt, repeatedName(listed, first, shown));
       continue;
     }
     seen.set(name, listed);
@@ -102,10 +116,10 @@ export async function expandDownload(
       relativePath: target,
       sha256: download.sha256,
       ...settings,
-      ...(intoFolder ? { nameFromServer: true } : {}),
+      ...(intoFolder && !keepPath ? { nameFromServer: true } : {}),
     };
     if (checksums) {
-      const conflict = applyChecksums(job, checksums, url);
+      const conflict = applyChecksums(job, checksums, url, keepPath ? shown : undefined);
       // A checksum file that contradicts itself on this file: the job file's input is wrong.
       if (conflict !== undefined) fail([...at, "checksums"], conflict);
     }
@@ -183,8 +197,13 @@ function applyChecksums(
   job: DownloadJob,
   source: ChecksumSource,
   url: string,
+  kept?: string,
 ): string | undefined {
-  const names = [...new Set([basename(job.relativePath), safeUrlFileName(url)])].filter(Boolean);
+  // A kept path is looked for whole, then without its leading folders one by one: a checksum
+  // file lists paths from its own folder, somewhere up the URL's path.
+  const suffixes = kept?.split("/").map((_, i, parts) => parts.slice(i).join("/")) ?? [];
+  const names = [...new Set([...suffixes, basename(job.relativePath), safeUrlFileName(url)])]
+    .filter(Boolean);
   if (source.kind === "remote") {
     job.checksumsUrl = source.url;
     job.checksumNames = names;
@@ -222,6 +241,37 @@ function mergeHeaders(
     merged.set(name.toLowerCase(), [name, value]);
   }
   return Object.fromEntries(merged.values());
+}
+
+/**
+ * A URL's path as folders and a file name under `to` (`keep_path`): its file name as
+ * {@linkcode urlFileName} gives it, under its folders past the first `cutDirs`, each decoded as
+ * a name is (a `/` or a control character in one stays encoded). Empty folders (`//`) are passed
+ * over; a `..` is refused.
+ */
+function urlPath(url: string, cutDirs: number): string {
+  const fileName = urlFileName(url);
+  const folders = new URL(url).pathname.split("/").slice(1, -1).filter((folder) => folder !== "")
+    .slice(cutDirs).map((segment) => {
+      // deno-lint-ignore no-control-regex
+      const folder = plainName(segment, /[\\/\x00-\x1f\x7f-\x9f]/g);
+      if (folder === "." || folder === "..") {
+        throw new RangeError(`has a ${folder} folder in its URL path: set \`to\` (${url})`);
+      }
+      return folder;
+    });
+  return [...folders, fileName].join("/");
+}
+
+/** `segment` decoded, but for the characters `kept`, which stay percent-encoded. */
+function plainName(segment: string, kept: RegExp): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+  return name.replace(kept, encodeURIComponent);
 }
 
 /**

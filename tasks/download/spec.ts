@@ -65,6 +65,15 @@ export const downloadSpec = once((fields: SchemaFields) => {
       "More URLs of the same file (single url only): an attempt that fails on one source moves " +
         "on to the next.",
     ),
+    keep_path: z.boolean({ error: "must be true or false" }).optional().describe(
+      "Keep each URL's folders under to (the host left out), as wget -x -nH does, so that files " +
+        "of one name in different folders do not clash (default false).",
+    ),
+    cut_dirs: z.int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" })
+      .optional().describe(
+        "With keep_path, leave out this many leading folders of each URL's path, as wget " +
+          "--cut-dirs does.",
+      ),
     checksums: nonEmptyPath.optional().describe(
       "A checksum file (SHA256SUMS or SHA512SUMS, GNU or BSD lines), relative to the job file " +
         "or an http(s) URL fetched once per run: each file is verified against the line with " +

@@ -200,3 +200,54 @@ Deno.test("a checksum file that lists a file twice with different digests is ref
   assert.equal(report.job("files/100").error?.code, "INTEGRITY", "checked with the SHA-512");
   assert.equal(report.job("files/300").status, "ok");
 });
+
+Deno.test("keep_path keeps each URL's folders, cut_dirs drops leading ones, and checksum lines match by path", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const one = `${server.url}/file/a/2024/01/data.csv?size=10`;
+  const two = `${server.url}/file/a/2024/02/data.csv?size=20&cd=evil.csv`;
+  await dir.write(
+    "SHA256SUMS",
+    `${await sha256Hex(fileBytes(10, 1))}  ./2024/01/data.csv\n` +
+      `${await sha256Hex(fileBytes(20, 1))}  2024/02/data.csv\n`,
+  );
+  const yaml = [
+    "output: out",
+    "jobs:",
+    `  - { name: kept, download: { keep_path: true, to: mirror/, urls: ["${one}", "${two}"], ` +
+    "checksums: SHA256SUMS } }",
+    `  - { name: cut, download: { keep_path: true, cut_dirs: 3, urls: ["${one}", "${two}"] } }`,
+  ].join("\n");
+  const first = await runYaml(dir, yaml);
+  assert.equal(first.summary.ok, 4, JSON.stringify(first.jobs.map((job) => job.error)));
+  assert.deepEqual(first.jobs.map((job) => [job.name, job.path]), [
+    ["kept/file/a/2024/01/data.csv", "mirror/file/a/2024/01/data.csv"],
+    ["kept/file/a/2024/02/data.csv", "mirror/file/a/2024/02/data.csv"],
+    ["cut/01/data.csv", "01/data.csv"],
+    ["cut/02/data.csv", "02/data.csv"],
+  ]);
+  assert.equal(first.job("kept/file/a/2024/02/data.csv").sha256, await sha256Hex(fileBytes(20, 1)));
+  assert.deepEqual(await Deno.readFile(`${dir.path}/out/02/data.csv`), fileBytes(20, 1));
+  assert.equal(await exists(`${dir.path}/out/mirror/file/a/2024/02/evil.csv`), false);
+  const second = await runYaml(dir, yaml);
+  assert.equal(second.summary.cached, 4);
+});
+
+Deno.test("keep_path needs a folder; cut_dirs needs keep_path", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "jobs:",
+      "  - { name: a, download: { keep_path: true, url: http://h/x/a.bin, to: a.bin } }",
+      "  - { name: b, download: { cut_dirs: 1, urls: [http://h/x/b.bin] } }",
+    ].join("\n"),
+  );
+  const error = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: () => undefined })
+    .catch((e) => e);
+  assert.ok(error instanceof InvalidJobFileError);
+  assert.deepEqual(error.errors.map((e) => e.message), [
+    "jobs.yaml:2:39: jobs[0].download.keep_path needs `to` to be a folder (ending in /) or left out",
+    "jobs.yaml:3:38: jobs[1].download.cut_dirs applies only with keep_path: true",
+  ]);
+});
