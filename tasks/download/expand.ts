@@ -103,7 +103,7 @@ export async function expandDownload(
     const name = single ? entry.name : `${entry.name}/${shown}`;
     const first = seen.get(name);
     if (first) {
-      fail(urlAt, repeatedName(listed, first, shown));
+      fail(urlAt, repeatedName(listed, first, shown, keepPath));
       continue;
     }
     seen.set(name, listed);
@@ -137,16 +137,22 @@ interface ListedUrl {
 }
 
 /** Why a fan-out's URL cannot have the file name an earlier one took: both places named. */
-function repeatedName(listed: ListedUrl, first: ListedUrl, fileName: string): string {
+function repeatedName(
+  listed: ListedUrl,
+  first: ListedUrl,
+  fileName: string,
+  keepPath: boolean,
+): string {
   // A list's line is named in full; a place in the job file is `at` already.
   const here = listed.list ? `${listed.list}:${listed.line} ` : "";
   const there = first.list ? `line ${first.line}` : `urls[${first.at.at(-1)}]`;
   if (listed.url === first.url) {
     return `${here}repeats the URL of ${there}: ${redactUrl(listed.url)} (list it once)`;
   }
-  return `${here}gives the file name ${fileName}, as ${there} does (${
-    redactUrl(first.url)
-  }): give one a job of its own with \`to\``;
+  return `${here}gives the file name ${fileName}, as ${there} does (${redactUrl(first.url)}): ${
+    keepPath ? "" : "keep their folders with keep_path: true, or "
+  }give one a job of its own ` +
+    "with `to`";
 }
 
 /** Where a `checksums:` file is: read now (a local file), or fetched by the run (a URL). */

@@ -270,14 +270,14 @@ Deno.test("loadPlan() names both places of a fan-out's repeated URL or file name
   );
   assert.deepEqual(await rejection("jobs.yaml", dir.path), [
     `jobs.yaml:2:39: jobs[0].download.urls_from ${list}:3 gives the file name one.bin, as line 1 ` +
-    "does (http://h/a/one.bin): give one a job of its own with `to`",
+    "does (http://h/a/one.bin): keep their folders with keep_path: true, or give one a job of its own with `to`",
     `jobs.yaml:2:39: jobs[0].download.urls_from ${list}:4 repeats the URL of line 1: ` +
     "http://h/a/one.bin (list it once)",
     "jobs.yaml:3:51: jobs[1].download.urls[1] gives the file name x.bin, as urls[0] does " +
-    "(http://h/x.bin): give one a job of its own with `to`",
+    "(http://h/x.bin): keep their folders with keep_path: true, or give one a job of its own with `to`",
     "jobs.yaml:3:69: jobs[1].download.urls[2] repeats the URL of urls[0]: http://h/x.bin (list it once)",
     "jobs.yaml:4:58: jobs[2].download.urls[1] gives the file name z.bin, as urls[0] does " +
-    "(http://***:***@h/z.bin): give one a job of its own with `to`",
+    "(http://***:***@h/z.bin): keep their folders with keep_path: true, or give one a job of its own with `to`",
   ]);
 });
 
