@@ -352,41 +352,74 @@ const decoder = new TextDecoder();
  * ```
  */
 export class ReplyParser {
-  #buffer = new Uint8Array(0);
+  /** Bytes read, unparsed from `#at` to `#end`; grown by doubling, so a large reply is copied
+   * a few times in all, not once per read. */
+  #buffer = new Uint8Array(FIRST_BUFFER);
   #at = 0;
+  #end = 0;
+  /** The arrays a reply is inside of, outermost first, with the items they still need. */
+  #open: { items: Reply[]; missing: number }[] = [];
 
   /** Adds bytes read from the connection. */
   push(bytes: Uint8Array): void {
-    const rest = this.#buffer.length - this.#at;
-    if (rest === 0) {
-      this.#buffer = bytes.slice();
-    } else {
-      const joined = new Uint8Array(rest + bytes.length);
-      joined.set(this.#buffer.subarray(this.#at));
-      joined.set(bytes, rest);
-      this.#buffer = joined;
+    if (this.#at === this.#end) {
+      this.#at = this.#end = 0;
+      // A buffer grown for one large reply is let go once it has been read.
+      if (this.#buffer.length > LARGE_BUFFER) this.#buffer = new Uint8Array(FIRST_BUFFER);
     }
-    this.#at = 0;
+    if (this.#end + bytes.length > this.#buffer.length) {
+      const unread = this.#end - this.#at;
+      const needed = unread + bytes.length;
+      if (needed <= this.#buffer.length / 2) {
+        this.#buffer.copyWithin(0, this.#at, this.#end);
+      } else {
+        const grown = new Uint8Array(Math.max(this.#buffer.length * 2, needed));
+        grown.set(this.#buffer.subarray(this.#at, this.#end));
+        this.#buffer = grown;
+      }
+      this.#at = 0;
+      this.#end = unread;
+    }
+    this.#buffer.set(bytes, this.#end);
+    this.#end += bytes.length;
   }
 
-  /** The next whole reply, or a symbol when more bytes are needed. */
+  /**
+   * The next whole reply, or a symbol when more bytes are needed. An array's items are kept as
+   * they come, so no byte is parsed twice, whatever the size of the reply.
+   */
   next(): Reply | typeof MORE {
-    const start = this.#at;
-    const reply = this.#parse();
-    if (reply === MORE) this.#at = start;
-    return reply;
+    for (;;) {
+      const start = this.#at;
+      const item = this.#item();
+      if (item === MORE) {
+        this.#at = start;
+        return MORE;
+      }
+      if (item === OPENED) continue;
+      let reply: Reply = item;
+      for (;;) {
+        const inner = this.#open.at(-1);
+        if (!inner) return reply;
+        inner.items.push(reply);
+        if (--inner.missing > 0) break;
+        this.#open.pop();
+        reply = inner.items;
+      }
+    }
   }
 
   #line(): string | typeof MORE {
-    const end = this.#buffer.indexOf(CR, this.#at);
-    if (end < 0 || end + 1 >= this.#buffer.length) return MORE;
+    const end = this.#buffer.subarray(0, this.#end).indexOf(CR, this.#at);
+    if (end < 0 || end + 1 >= this.#end) return MORE;
     const line = decoder.decode(this.#buffer.subarray(this.#at, end));
     this.#at = end + 2;
     return line;
   }
 
-  #parse(): Reply | typeof MORE {
-    if (this.#at >= this.#buffer.length) return MORE;
+  /** One reply that is not an array with items, or the start of one ({@linkcode OPENED}). */
+  #item(): Exclude<Reply, Reply[]> | [] | typeof MORE | typeof OPENED {
+    if (this.#at >= this.#end) return MORE;
     const type = this.#buffer[this.#at++]!;
     const line = this.#line();
     if (line === MORE) return MORE;
@@ -400,7 +433,7 @@ export class ReplyParser {
       case 0x24: { // $
         const size = Number(line);
         if (size < 0) return null;
-        if (this.#at + size + 2 > this.#buffer.length) return MORE;
+        if (this.#at + size + 2 > this.#end) return MORE;
         const text = decoder.decode(this.#buffer.subarray(this.#at, this.#at + size));
         this.#at += size + 2;
         return text;
@@ -408,16 +441,19 @@ export class ReplyParser {
       case 0x2a: { // *
         const count = Number(line);
         if (count < 0) return null;
-        const items: Reply[] = [];
-        for (let i = 0; i < count; i++) {
-          const item = this.#parse();
-          if (item === MORE) return MORE;
-          items.push(item);
-        }
-        return items;
+        if (count === 0) return [];
+        this.#open.push({ items: [], missing: count });
+        return OPENED;
       }
       default:
         throw new Error(`Redis sent a reply this client cannot read (type ${type})`);
     }
   }
 }
+
+/** The read buffer's first size. */
+const FIRST_BUFFER = 64 * 1024;
+/** A buffer above this size is not kept once empty. */
+const LARGE_BUFFER = 1024 * 1024;
+/** What {@linkcode ReplyParser}'s item reader says when an array begins. */
+const OPENED = Symbol("opened");

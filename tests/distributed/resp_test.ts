@@ -4,10 +4,34 @@
  * and TLS.
  */
 import assert from "node:assert/strict";
-import { RespClient, RespReplyError } from "../../lib/distributed/resp.ts";
+import { ReplyParser, RespClient, RespReplyError } from "../../lib/distributed/resp.ts";
 import { startRedis } from "../helpers/redis.ts";
 import { makeCa } from "../helpers/tls.ts";
 import { tempDir } from "../helpers/temp.ts";
+
+Deno.test("ReplyParser reads nested arrays and a large value cut at every place", () => {
+  const big = "é".repeat(3_000_000); // 6 MB of UTF-8: some hundred reads
+  const text = `*2\r\n$3\r\nabc\r\n*3\r\n:1\r\n$-1\r\n*0\r\n-ERR no\r\n+OK\r\n` +
+    `*2\r\n$${2 * big.length}\r\n${big}\r\n*1\r\n:7\r\n`;
+  const bytes = new TextEncoder().encode(text);
+  for (const size of [1, 7, 64 * 1024]) {
+    const parser = new ReplyParser();
+    const replies: unknown[] = [];
+    // Byte by byte only through the small replies: every state meets the end of what was read.
+    const end = size === 1 ? text.indexOf("+OK") + 5 : bytes.length;
+    for (let at = 0; at < bytes.length; at += at < end ? size : 64 * 1024) {
+      parser.push(bytes.subarray(at, at < end ? at + size : at + 64 * 1024));
+      for (let reply = parser.next(); typeof reply !== "symbol"; reply = parser.next()) {
+        replies.push(reply);
+      }
+    }
+    assert.equal(replies.length, 4, `pieces of ${size}`);
+    assert.deepEqual(replies[0], ["abc", [1, null, []]]);
+    assert.ok(replies[1] instanceof RespReplyError);
+    assert.equal(replies[2], "OK");
+    assert.deepEqual(replies[3], [big, [7]]);
+  }
+});
 
 Deno.test("commands of one turn go together and each gets its own reply", async () => {
   await using redis = await startRedis();
