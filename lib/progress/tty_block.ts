@@ -86,9 +86,35 @@ function poolLine(pool: PoolTally, snapshot: TallySnapshot, limit: number | unde
   return line;
 }
 
-/** `text` cut to `width` characters, with an ellipsis when cut. */
-function fit(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+/**
+ * `text` cut to `width` terminal columns, with an ellipsis when cut. Job names may be any
+ * Unicode (a fan-out's file names): a wide character (CJK, most emoji) takes two columns, a
+ * combining mark none, and a cut never splits a character, so that no line wraps.
+ */
+export function fit(text: string, width: number): string {
+  if (ASCII.test(text)) {
+    return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+  }
+  let columns = 0;
+  let cut = -1;
+  let at = 0;
+  for (const char of text) {
+    columns += columnsOf(char);
+    if (cut < 0 && columns > width - 1) cut = at;
+    if (columns > width) return `${text.slice(0, cut)}…`;
+    at += char.length;
+  }
+  return text;
+}
+
+const ASCII = /^[\x20-\x7e]*$/;
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
+const WIDE =
+  /^[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]$/u;
+
+/** The columns a terminal gives one character (a code point). */
+function columnsOf(char: string): number {
+  return ZERO_WIDTH.test(char) ? 0 : WIDE.test(char) ? 2 : 1;
 }
 
 /** A coarse duration for an estimate: `12s`, `2m05s`, `1h03m`. */

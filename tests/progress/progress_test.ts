@@ -86,6 +86,23 @@ Deno.test("progressBlock fits every line to the terminal and drops the bar when 
   assert.ok(!wide.join("").includes("\x1b"), "no ANSI without colour");
 });
 
+Deno.test("progressBlock fits lines of wide characters by the columns they take, never splitting one", () => {
+  const tally = new ProgressTally();
+  tally.handle(started);
+  const statusLines = [
+    "  w1@h:1  2 running: 日本語のファイル.csv, データ.csv",
+    "  w2@h:2  1 running: e\u0301te\u0301-😀😀😀😀.txt",
+    "  w3@h:3  idle",
+  ];
+  const lines = progressBlock(tally.snapshot(), { columns: 30, statusLines }).slice(2, 5);
+  // 29 columns at most: a CJK character or an emoji takes two, an accent none.
+  assert.deepEqual(lines, [
+    "  w1@h:1  2 running: 日本語…",
+    "  w2@h:2  1 running: e\u0301te\u0301-😀…",
+    "  w3@h:3  idle",
+  ]);
+});
+
 Deno.test("the terminal display prints failures above its block and erases the block at the end", () => {
   const screen = new Screen();
   const progress = createProgress({
