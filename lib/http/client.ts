@@ -34,6 +34,12 @@ export interface HttpResponse {
 export interface HttpClientOptions {
   /** Idle connections kept per origin for the next requests. @default 64 */
   maxIdlePerOrigin?: number;
+  /**
+   * Idle connections kept in all: past it, the one idle longest is closed. A crawl of thousands
+   * of hosts would otherwise keep a socket open to each until the end, and run out of file
+   * descriptors. @default maxIdlePerOrigin
+   */
+  maxIdle?: number;
   /** More certificate authorities to trust for TLS, in PEM. @default none */
   caCerts?: string[];
 }
@@ -57,12 +63,16 @@ export interface HttpClientOptions {
  */
 export class HttpClient implements Disposable {
   readonly #idle = new Map<string, HttpConnection[]>();
+  /** Every idle connection, the one idle longest first. */
+  readonly #idleOrder = new Set<HttpConnection>();
   readonly #maxIdle: number;
+  readonly #maxIdleInAll: number;
   readonly #caCerts: string[] | undefined;
   #closed = false;
 
   constructor(options: HttpClientOptions = {}) {
     this.#maxIdle = options.maxIdlePerOrigin ?? 64;
+    this.#maxIdleInAll = options.maxIdle ?? this.#maxIdle;
     this.#caCerts = options.caCerts;
   }
 
@@ -79,7 +89,10 @@ export class HttpClient implements Disposable {
     const request = requestHead(url, init.headers);
     for (;;) {
       signal.throwIfAborted();
-      const pooled = this.#idle.get(origin)?.pop();
+      const idle = this.#idle.get(origin);
+      const pooled = idle?.pop();
+      if (pooled) this.#idleOrder.delete(pooled);
+      if (idle?.length === 0) this.#idle.delete(origin);
       const connection = pooled ?? await this.#connect(url, origin, signal);
       const onAbort = () => connection.close();
       signal.addEventListener("abort", onAbort, { once: true });
@@ -133,6 +146,7 @@ export class HttpClient implements Disposable {
       for (const connection of connections) connection.close();
     }
     this.#idle.clear();
+    this.#idleOrder.clear();
   }
 
   [Symbol.dispose](): void {
@@ -147,7 +161,18 @@ export class HttpClient implements Disposable {
     // as the next response: such a connection is closed, as curl closes it.
     if (this.#closed || idle.length >= this.#maxIdle || connection.buffered > 0) {
       connection.close();
-    } else idle.push(connection);
+      return;
+    }
+    idle.push(connection);
+    this.#idleOrder.add(connection);
+    if (this.#idleOrder.size > this.#maxIdleInAll) {
+      const [longest] = this.#idleOrder;
+      this.#idleOrder.delete(longest!);
+      const ofOrigin = this.#idle.get(longest!.origin)!;
+      ofOrigin.splice(ofOrigin.indexOf(longest!), 1);
+      if (ofOrigin.length === 0) this.#idle.delete(longest!.origin);
+      longest!.close();
+    }
   }
 
   async #connect(url: URL, origin: string, signal: AbortSignal): Promise<HttpConnection> {

@@ -124,6 +124,24 @@ Deno.test("HttpClient reuses no connection with bytes past a body's end, sent wi
   }
 });
 
+Deno.test("HttpClient keeps at most maxIdle connections in all, closing the one idle longest", async () => {
+  const script: RawScript = async ({ send }) => {
+    await send("HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nx");
+    return "keep";
+  };
+  // Four origins (four ports), as a crawl visits four hosts.
+  await using a = startRawServer(script);
+  await using b = startRawServer(script);
+  await using c = startRawServer(script);
+  await using d = startRawServer(script);
+  using client = new HttpClient({ maxIdlePerOrigin: 4, maxIdle: 2 });
+  for (const server of [a, b, c, d]) await text(await get(client, server.url));
+  for (const server of [c, d, a, b]) await text(await get(client, server.url));
+  // a's and b's were closed as c's and d's came in; c's and d's were kept.
+  assert.deepEqual([a, b, c, d].map((server) => server.connections()), [2, 2, 1, 1]);
+  await Promise.all([a.ended(0), b.ended(0)]);
+});
+
 Deno.test("HttpClient fails a body cut short: Content-Length and chunked", async () => {
   const scripts: Record<string, RawScript> = {
     length: async ({ send }) => {
