@@ -175,6 +175,16 @@ async function prepareRun(
     baseDir: file === "-" ? Deno.cwd() : dirname(resolve(file)),
   };
   checkTimelinePaths(values, takenInRun(selected.plan, kinds, { modules: true }));
+  // Downloads at once need open files: more than the process may open would all fail.
+  const ioKinds = new Set(kinds.filter((kind) => kind.pool === "io").map((kind) => kind.name));
+  if (redisUrl === undefined && selected.plan.jobs.some((job) => ioKinds.has(job.kind))) {
+    const { ioWithinOpenFiles } = await import("../util/open_files.ts");
+    const { io, note } = ioWithinOpenFiles(selected.plan.concurrency.io);
+    if (note !== undefined) {
+      selected.plan.concurrency.io = io;
+      selected.notes.push(`taskpool: ${note}\n`);
+    }
+  }
   if (keepReports !== undefined && selected.plan.reportPattern === undefined) {
     throw new UsageError(
       `--keep-reports needs a report path with {date} or {time} (such as ` +

@@ -76,13 +76,16 @@ export async function workerCommand(args: string[], io: CliIo, kinds: Kinds): Pr
   const onSignal = () => stop.abort();
   const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  const { ioWithinOpenFiles } = await import("../util/open_files.ts");
+  const within = ioWithinOpenFiles(positiveInteger("--io", values.io) ?? 16);
+  if (within.note !== undefined) io.stderr(`taskpool worker: ${within.note}\n`);
   try {
     await runWorker({
       redis: checkRedisUrl(url),
       name,
       output: resolve(values.output ?? "downloads"),
       dir: resolve(values.dir ?? "."),
-      io: positiveInteger("--io", values.io) ?? 16,
+      io: within.io,
       cpu: positiveInteger("--cpu", values.cpu) ?? navigator.hardwareConcurrency,
       leaseMs,
       killGraceMs: duration("--kill-grace", values["kill-grace"], 5000),

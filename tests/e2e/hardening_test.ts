@@ -297,3 +297,27 @@ Deno.test("a file where a download's folder must be fails that job at once, nami
   assert.equal(server.hits.get("/bytes/16"), 1);
   assert.equal(job("e").status, "ok");
 });
+
+Deno.test("an io limit past what ulimit -n allows is lowered, and says so: every download would fail", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  const lines = ["output: out", "concurrency: { per_host: 1000 }", "jobs:"];
+  for (let i = 0; i < 300; i++) {
+    // 16 bytes in some 300 ms: with no lower limit, all 300 would be open at once.
+    const url = `${server.url}/file/f${i}?size=16&cap=40`;
+    lines.push(`  - { name: f${i}, download: { url: "${url}", to: f${i}.bin } }`);
+  }
+  await dir.write("jobs.yaml", lines.join("\n"));
+  const { code, stderr } = await cli(
+    ["run", "jobs.yaml", "-j", "1000", "-q"],
+    { cwd: dir.path, ulimitFiles: 256 },
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(
+    stderr,
+    /^taskpool: io 1000 lowered to 64: this process may open 256 files at once \(ulimit -n\)/m,
+  );
+  const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`)) as Report;
+  assert.equal(report.concurrency.io, 64);
+  assert.equal(report.summary.ok, 300);
+});

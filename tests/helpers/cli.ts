@@ -23,6 +23,8 @@ export interface CliOptions {
   /** Text for stdin; stdin is closed otherwise. */
   stdin?: string;
   env?: Record<string, string>;
+  /** A lower limit on open files (`ulimit -n`) to start it with. */
+  ulimitFiles?: number;
 }
 
 /** What a finished CLI run produced. */
@@ -34,8 +36,12 @@ export interface CliResult {
 
 /** Starts taskpool with `args` and returns the process and its piped streams. */
 export function spawnCli(args: string[], options: CliOptions): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(RUNS_JOBS.has(args[0]!) ? RUN_FLAGS : PERMISSIONS), MAIN, ...args],
+  const argv = ["run", ...(RUNS_JOBS.has(args[0]!) ? RUN_FLAGS : PERMISSIONS), MAIN, ...args];
+  const [program, ...rest] = options.ulimitFiles === undefined
+    ? [Deno.execPath(), ...argv]
+    : ["sh", "-c", `ulimit -n ${options.ulimitFiles} && exec "$@"`, "sh", Deno.execPath(), ...argv];
+  return new Deno.Command(program!, {
+    args: rest,
     cwd: options.cwd,
     // As started from a shell, not by `deno task` (which sets INIT_CWD and passes on each
     // Ctrl-C, so taskpool takes a repeat within 100 ms as the same one: lib/cli/signal_echo.ts).
