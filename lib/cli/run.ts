@@ -177,7 +177,9 @@ async function prepareRun(
   checkTimelinePaths(values, takenInRun(selected.plan, kinds, { modules: true }));
   // Downloads at once need open files: more than the process may open would all fail.
   const ioKinds = new Set(kinds.filter((kind) => kind.pool === "io").map((kind) => kind.name));
-  if (redisUrl === undefined && selected.plan.jobs.some((job) => ioKinds.has(job.kind))) {
+  // Any limit a system sets by default holds 64 (lib/util/open_files.ts): no need to ask below.
+  const manyAtOnce = selected.plan.concurrency.io > 64 && redisUrl === undefined;
+  if (manyAtOnce && selected.plan.jobs.some((job) => ioKinds.has(job.kind))) {
     const { ioWithinOpenFiles } = await import("../util/open_files.ts");
     const { io, note } = ioWithinOpenFiles(selected.plan.concurrency.io);
     if (note !== undefined) {
