@@ -34,6 +34,7 @@ import {
   intakeKey,
   jobKey,
   KEEP_SECONDS,
+  outcomeKey,
   PREFIX,
   type RemoteJobData,
   RemoteJobError,
@@ -491,7 +492,8 @@ class Tracker {
   async #check(id: string, { known = false } = {}): Promise<void> {
     const waiter = this.#waiters.get(id);
     if (!waiter) return;
-    const [fields, waiting] = await Promise.all([
+    const [outcome, fields, waiting] = await Promise.all([
+      this.#client.send("GET", outcomeKey(id)),
       this.#client.send(
         "HMGET",
         jobKey(waiter.pool, id),
@@ -501,9 +503,11 @@ class Tracker {
         "failedReason",
       ),
       this.#client.send("LLEN", intakeKey(waiter.pool)),
-    ]) as [Reply[], number];
+    ]) as [Reply, Reply[], number];
     const [timestamp, finishedOn, returnvalue, failedReason] = fields;
-    if (timestamp === null) {
+    if (outcome !== null) {
+      await this.#settle(id, parseOutcome(outcome));
+    } else if (timestamp === null) {
       if (waiting > 0 && !known) return;
       if (!known) {
         this.#options.log(`taskpool: Redis no longer has ${waiter.data.job.name}: queued again`);

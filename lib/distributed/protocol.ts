@@ -9,9 +9,10 @@
  * - Workers move the entries into BullMQ's queue of that pool, one job each, its id the attempt's
  *   ({@linkcode remoteJobId}): BullMQ takes an id it already has as the same job, so an entry sent
  *   twice runs once. BullMQ's leases then give a job whose worker died to another.
- * - A worker returns the outcome as the BullMQ job's return value and announces it on
- *   {@linkcode DONE_CHANNEL} once BullMQ has recorded it; the coordinator reads the job's hash
- *   ({@linkcode jobKey}) for what it did not hear.
+ * - A worker keeps the outcome under {@linkcode outcomeKey}, returns it as the BullMQ job's
+ *   return value (BullMQ then drops the job) and announces it on {@linkcode DONE_CHANNEL}; the
+ *   coordinator reads the outcome, else the job's hash ({@linkcode jobKey}), for what it did not
+ *   hear.
  * - A coordinator cancels an attempt with a mark ({@linkcode cancelKey}) that a worker reads
  *   before it starts the job, and a message on {@linkcode CANCEL_CHANNEL} for a worker running it.
  *
@@ -41,7 +42,17 @@ export function cancelKey(id: string): string {
   return `${PREFIX}:cancelled:${id}`;
 }
 
-/** How long a cancel mark is kept, in seconds (as long as BullMQ keeps finished jobs). */
+/**
+ * The outcome of an attempt a worker finished, as JSON. BullMQ drops the job once it completes,
+ * so a finished attempt costs Redis this key (a few hundred bytes) instead of the job's hash with
+ * its data (some 2 KB): a coordinator that missed the announcement, or picks the run up, reads
+ * it here, and a worker that meets the attempt again (an entry pushed twice) runs nothing.
+ */
+export function outcomeKey(id: string): string {
+  return `${PREFIX}:outcome:${id}`;
+}
+
+/** How long outcomes, cancel marks and failed jobs are kept, in seconds. */
 export const KEEP_SECONDS = 7 * 86400;
 
 /** The channel a coordinator announces cancelled jobs on (their BullMQ job ids). */

@@ -36,6 +36,7 @@ import {
   type IntakeEntry,
   intakeKey,
   KEEP_SECONDS,
+  outcomeKey,
   PREFIX,
   QUEUES,
   type RemoteError,
@@ -143,9 +144,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     active.set(id, controller);
     const started = () => announce(id);
     try {
-      // Cancelled while it waited: its coordinator no longer wants it.
-      if (await publisher.exists(cancelKey(id))) {
-        return { ...failed("cancelled by its coordinator", "CANCELLED", true), cancelled: true };
+      // Finished already (an entry pushed twice), or cancelled while it waited: nothing to run.
+      const [done, cancelled] = await publisher.mget(outcomeKey(id), cancelKey(id));
+      if (typeof done === "string") return JSON.parse(done) as RemoteOutcome;
+      if (typeof cancelled === "string") {
+        return await kept(id, {
+          ...failed("cancelled by its coordinator", "CANCELLED", true),
+          cancelled: true,
+        });
       }
       const outcome = await runOne(data, controller.signal, started, token !== undefined);
       const stopped = stopping && controller.signal.aborted;
@@ -155,10 +161,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         await queued.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
-      return outcome;
+      return await kept(id, outcome);
     } finally {
       active.delete(id);
     }
+  };
+
+  /** `outcome`, once Redis keeps it for those that missed its announcement. */
+  const kept = async (id: string, outcome: RemoteOutcome): Promise<RemoteOutcome> => {
+    await publisher.set(outcomeKey(id), JSON.stringify(outcome), "EX", KEEP_SECONDS);
+    return outcome;
   };
 
   const runOne = async (
@@ -375,7 +387,10 @@ async function moveInto(
       continue;
     }
     // Replaced: cancelled by a coordinator, wanted by the one that picked the run up.
-    if (entry.replace) await queue.remove(entry.id).catch(() => 0);
+    if (entry.replace) {
+      await queue.remove(entry.id).catch(() => 0);
+      await (await queue.client).del(outcomeKey(entry.id));
+    }
     adds.push({ name: entry.data.job.name, data: entry.data, opts: jobOptions(entry.id) });
   }
   // An id BullMQ has already is the same job: an entry pushed twice is queued once.
@@ -394,7 +409,7 @@ function jobOptions(id: string) {
   return {
     jobId: id,
     attempts: 1,
-    removeOnComplete: { age: KEEP_SECONDS },
+    removeOnComplete: true, // its outcome is kept under outcomeKey
     removeOnFail: { age: KEEP_SECONDS },
   };
 }
