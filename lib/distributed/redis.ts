@@ -17,6 +17,8 @@ export interface ConnectOptions {
   onError?: (message: string) => void;
   /** Fail a command after this long when Redis is unreachable, instead of waiting. @default wait */
   failFast?: boolean;
+  /** Send the commands issued in one turn of the event loop in one write. @default false */
+  autoPipelining?: boolean;
 }
 
 /** A new ioredis client for `url`, as BullMQ wants it (`maxRetriesPerRequest: null`). */
@@ -26,6 +28,7 @@ export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
     maxRetriesPerRequest: options.failFast ? 1 : null,
     enableReadyCheck: true,
     lazyConnect: false,
+    enableAutoPipelining: options.autoPipelining ?? false,
     retryStrategy: (times: number) => Math.min(times * 200, 2000),
     ...(url.startsWith("rediss:") ? { tls: tlsOptions() } : {}),
   });

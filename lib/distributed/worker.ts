@@ -116,7 +116,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     http.close();
     throw error;
   }
-  const publisher = connectRedis(options.redis, { onError });
+  // The commands of running jobs (a check before each, an outcome after): many jobs' in a write.
+  const publisher = connectRedis(options.redis, { onError, autoPipelining: true });
   subscriber.on("message", (_channel: string, id: string) => {
     active.get(id)?.abort(new DOMException("cancelled by the coordinator", "AbortError"));
   });
