@@ -320,4 +320,15 @@ Deno.test("an io limit past what ulimit -n allows is lowered, and says so: every
   const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`)) as Report;
   assert.equal(report.concurrency.io, 64);
   assert.equal(report.summary.ok, 300);
+
+  // compare's launcher asks, and its child runs each mode with the io it was handed.
+  const compared = await cli(
+    ["compare", "jobs.yaml", "--modes", "async", "-j", "1000"],
+    { cwd: dir.path, ulimitFiles: 256 },
+  );
+  assert.equal(compared.code, 0, compared.stderr);
+  assert.equal(compared.stderr.match(/io 1000 lowered to 64/g)?.length, 1, compared.stderr);
+  const run = JSON.parse(await Deno.readTextFile(`${dir.path}/out/compare/async-1/report.json`));
+  assert.equal(run.concurrency.io, 64);
+  assert.equal(run.summary.ok, 300);
 });
