@@ -25,6 +25,7 @@ import { dirname } from "../../lib/util/posix_path.ts";
 import { HttpStatusError, IncompleteBodyError, NetworkError } from "../../lib/http/errors.ts";
 import {
   ChecksumConflictError,
+  FolderInTheWayError,
   IdleTimeoutError,
   IntegrityError,
   NameClashError,
@@ -482,7 +483,7 @@ class Transfer {
       throw new IntegrityError(mismatch);
     }
     mtimeMs = withRemoteTime(job, response.headers.get("last-modified"), this.#part) ?? mtimeMs;
-    Deno.renameSync(this.#part, target.path); // a rename keeps the mtime taken above
+    await this.#putInPlace(target.path); // a rename keeps the mtime taken above
     if (this.#sidecar) await removeSidecar(this.#part);
     const size = resumeFrom + received;
     state.setPart(job.relativePath, undefined);
@@ -645,7 +646,7 @@ class Transfer {
     }
     const mtimeMs = withRemoteTime(job, record.lastModified, this.#part) ??
       Deno.statSync(this.#part).mtime?.getTime() ?? 0;
-    Deno.renameSync(this.#part, target.path);
+    await this.#putInPlace(target.path);
     state.setPart(job.relativePath, undefined);
     state.setFile(job.relativePath, {
       url: stateUrl(job.url),
@@ -730,6 +731,20 @@ class Transfer {
     const lastModified = response.headers.get("last-modified");
     return kept.total !== undefined && rangeTotal(response) === kept.total &&
       kept.lastModified !== undefined && lastModified === kept.lastModified;
+  }
+
+  /** Renames the finished `.part` to `path`; a folder there fails the job, the part removed. */
+  async #putInPlace(path: string): Promise<void> {
+    try {
+      Deno.renameSync(this.#part, path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.IsADirectory)) throw error;
+      await this.#discardPart();
+      throw new FolderInTheWayError(
+        `cannot put the file at ${path}: a folder is there (remove it, or set \`to\` to another ` +
+          "name)",
+      );
+    }
   }
 
   /** Sends the request, with a Range from `resumeFrom` when it is above 0. */

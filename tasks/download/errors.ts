@@ -74,6 +74,12 @@ export class NotAFolderError extends RangeError implements CodedError {
   readonly code = "NOT_A_FOLDER";
 }
 
+/** A folder stands where a download's file must go: no retry helps. */
+export class FolderInTheWayError extends RangeError implements CodedError {
+  override readonly name = "FolderInTheWayError";
+  readonly code = "FOLDER_IN_THE_WAY";
+}
+
 /** The server's file name (`Content-Disposition`) is one another job of the run wrote. */
 export class NameClashError extends Error implements CodedError {
   override readonly name = "NameClashError";

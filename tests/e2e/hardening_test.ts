@@ -298,6 +298,28 @@ Deno.test("a file where a download's folder must be fails that job at once, nami
   assert.equal(job("e").status, "ok");
 });
 
+Deno.test("a folder where a download's file must go fails that job once, naming it, and leaves no part", async () => {
+  await using server = startFaultServer();
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/out/got/b.bin`, { recursive: true });
+  await dir.write(
+    "jobs.yaml",
+    `output: out\njobs:\n  - { name: d, download: { url: "${server.url}/bytes/16", to: got/b.bin } }\n`,
+  );
+  const { code, stderr } = await cli(["run", "jobs.yaml", "-q"], { cwd: dir.path });
+  assert.equal(code, 1, stderr);
+  const { job } = await reportIn(dir.path);
+  assert.equal(job("d").attempts, 1);
+  assert.deepEqual(job("d").error, {
+    message: `cannot put the file at ${dir.path}/out/got/b.bin: a folder is there (remove it, ` +
+      "or set `to` to another name)",
+    code: "FOLDER_IN_THE_WAY",
+  });
+  assert.deepEqual([...Deno.readDirSync(`${dir.path}/out/got`)].map((entry) => entry.name), [
+    "b.bin",
+  ]);
+});
+
 Deno.test("an io limit past what ulimit -n allows is lowered, and says so: every download would fail", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
