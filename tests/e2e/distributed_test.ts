@@ -36,6 +36,15 @@ async function redisContents(redis: TestRedis): Promise<string> {
   return parts.join("\n");
 }
 
+/** Resolves once one attempt waits on `pool`'s intake list (no worker has taken it). */
+async function untilQueued(redis: TestRedis, pool: "io" | "cpu"): Promise<void> {
+  let queued = "";
+  for (let i = 0; i < 500 && queued !== "1\n"; i++) {
+    queued = await redis.cli("llen", `taskpool:intake:${pool}`);
+  }
+  assert.equal(queued, "1\n", "the attempt reached Redis");
+}
+
 async function reportOf(path: string): Promise<Report> {
   return JSON.parse(await Deno.readTextFile(path));
 }
@@ -300,11 +309,7 @@ Deno.test("Redis restarted empty mid-run: the coordinator puts back what was los
   );
   const run = spawnCli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
   // No worker yet: the attempt waits on the intake list, and is lost with Redis.
-  let queued = "";
-  for (let i = 0; i < 500 && queued !== "1\n"; i++) {
-    queued = await redis.cli("llen", "taskpool:intake:io");
-  }
-  assert.equal(queued, "1\n", "the attempt reached Redis");
+  await untilQueued(redis, "io");
   await redis.restartEmpty();
   await using worker = await startWorker(redis.url, {
     cwd: dir.path,
@@ -535,11 +540,7 @@ Deno.test("a coordinator stopped while Redis is gone ends within seconds: report
   await dir.write("jobs.yaml", "output: out\njobs:\n  - { name: waits, run: ['true'] }\n");
   // No worker: the attempt waits on the intake list.
   const run = spawnCli(["run", "jobs.yaml", "--redis", redis.url], { cwd: dir.path });
-  let queued = "";
-  for (let i = 0; i < 500 && queued !== "1\n"; i++) {
-    queued = await redis.cli("llen", "taskpool:intake:cpu");
-  }
-  assert.equal(queued, "1\n", "the attempt reached Redis");
+  await untilQueued(redis, "cpu");
   await redis.stop();
   // Its cancel mark now has nowhere to go: the coordinator must not wait for Redis for ever.
   run.kill("SIGTERM");
