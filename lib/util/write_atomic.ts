@@ -116,15 +116,18 @@ export function writeChunksAtomicSync(path: string, chunks: Iterable<string | Ui
  * assert.equal(error.message, "cannot write /out/report.json: No such file");
  * const full = Object.assign(new Error("No space left on device"), { code: "ENOSPC" });
  * assert.equal((namingFile(full, "/out/a") as { code?: string }).code, "ENOSPC");
+ * const folder = namingFile(new Deno.errors.IsADirectory("Is a directory (os error 21)"), "/out/a");
+ * assert.equal((folder as Error).message, "cannot write /out/a: a folder is there");
  * ```
  */
 export function namingFile(error: unknown, path: string): unknown {
   // Only the classes the file system throws, whose constructors take a message.
   if (!(error instanceof Error) || !FS_ERRORS.has(error.constructor)) return error;
-  const named = new (error.constructor as ErrorConstructor)(
-    `cannot write ${path}: ${error.message}`,
-    { cause: error },
-  );
+  // A folder in the way: Deno's message names a temporary file, or the open, not the cause.
+  const why = error instanceof Deno.errors.IsADirectory ? "a folder is there" : error.message;
+  const named = new (error.constructor as ErrorConstructor)(`cannot write ${path}: ${why}`, {
+    cause: error,
+  });
   // The system's name for it (`ENOSPC`), which decides the exit code and the report's.
   if ("code" in error) Object.assign(named, { code: error.code });
   return named;

@@ -233,7 +233,10 @@ class TailBuffer {
 /** Opens a job's log, making its folder first unless this run made it already. */
 async function openLog(path: string, made: Set<string>): Promise<Deno.FsFile> {
   const folder = dirname(path);
-  const open = () => Deno.open(path, { write: true, create: true, truncate: true });
+  const open = () =>
+    Deno.open(path, { write: true, create: true, truncate: true }).catch((error) => {
+      throw error instanceof Deno.errors.NotFound ? error : namingFile(error, path);
+    });
   if (!made.has(folder)) {
     await Deno.mkdir(folder, { recursive: true });
     made.add(folder);

@@ -320,6 +320,36 @@ Deno.test("a folder where a download's file must go fails that job once, naming 
   ]);
 });
 
+Deno.test("a folder where a compute result or a command's log must go fails that job, naming it", async () => {
+  await using dir = await tempDir();
+  const work = new URL("../testdata/work.ts", import.meta.url).pathname;
+  await Deno.mkdir(`${dir.path}/out/r.bin`, { recursive: true });
+  await Deno.mkdir(`${dir.path}/out/logs/l.log`, { recursive: true });
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: r, compute: { module: ${work}, export: bytes, args: [3], to: r.bin } }`,
+      '  - { name: l, run: ["true"] }',
+    ].join("\n"),
+  );
+  const { code, stderr } = await cli(["run", "jobs.yaml", "-q"], { cwd: dir.path });
+  assert.equal(code, 1, stderr);
+  const { job } = await reportIn(dir.path);
+  assert.equal(job("r").error?.message, `cannot write ${dir.path}/out/r.bin: a folder is there`);
+  assert.equal(
+    job("l").error?.message,
+    `cannot write ${dir.path}/out/logs/l.log: a folder is there`,
+  );
+  assert.deepEqual([...Deno.readDirSync(`${dir.path}/out`)].map((e) => e.name).toSorted(), [
+    ".taskpool",
+    "logs",
+    "r.bin",
+    "report.json",
+  ]);
+});
+
 Deno.test("an io limit past what ulimit -n allows is lowered, and says so: every download would fail", async () => {
   await using server = startFaultServer();
   await using dir = await tempDir();
