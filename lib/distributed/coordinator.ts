@@ -25,7 +25,7 @@ import type { Job, Plan } from "../jobfile/job.ts";
 import type { KindDefinition, Kinds } from "../kind_definition.ts";
 import type { JobKind, PoolName, TaskContext, TaskResult } from "../scheduler/kind.ts";
 import { caCertOf, loginRefused, RedisUnavailableError, showRedisUrl } from "./redis_url.ts";
-import { type Reply, RespClient } from "./resp.ts";
+import { type Reply, RespClient, RespReplyError } from "./resp.ts";
 import {
   CANCEL_CHANNEL,
   cancelKey,
@@ -126,7 +126,9 @@ export async function openCoordinator(
   } catch (error) {
     client.close();
     subscriber.close();
-    throw error;
+    // Full: the run cannot start, and may once Redis has room (exit 75, as when unreachable).
+    const full = sayingFull(error);
+    throw full === error ? error : new RedisUnavailableError((full as Error).message);
   }
   tracker.start();
   const digests = new DefinitionDigests(options.baseDir);
@@ -441,7 +443,7 @@ class Tracker {
         made.send = () => {};
         if (this.#batches.get(pool) === made) this.#batches.delete(pool);
         const sent = this.#client.send("RPUSH", intakeKey(pool), ...made.entries)
-          .then(() => pending.resolve(), pending.reject);
+          .then(() => pending.resolve(), (error) => pending.reject(sayingFull(error)));
         this.#pushing.add(sent);
         void sent.finally(() => this.#pushing.delete(sent));
       };
@@ -550,7 +552,16 @@ const QUIET_MS = 2000;
 /** The longest wait between two checks of one outstanding job (a long queue costs little). */
 const MOST_QUIET_MS = 10_000;
 
-/** A worker's return value, as BullMQ keeps it (JSON). */
+/** Redis's refusal when it is full (`OOM ...`), in words that say what to do; others as they are. */
+function sayingFull(error: unknown): unknown {
+  if (!(error instanceof RespReplyError) || !error.message.startsWith("OOM ")) return error;
+  return new RespReplyError(
+    `Redis is full (its maxmemory): free some of it or raise maxmemory; each finished attempt's ` +
+      `outcome stays there for 7 days (docs/distributed.md). Redis said: ${error.message}`,
+  );
+}
+
+/** A worker's outcome, as JSON (an outcome key, a return value, an announcement). */
 function parseOutcome(value: unknown): RemoteOutcome | undefined {
   try {
     const outcome = typeof value === "string" ? JSON.parse(value) : value;

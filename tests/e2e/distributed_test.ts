@@ -558,3 +558,16 @@ Deno.test("a coordinator stopped while Redis is gone ends within seconds: report
   assert.equal(report.jobs[0]!.status, "cancelled");
   assert.equal(await exists(`${dir.path}/out/.taskpool/lock`), false);
 });
+
+Deno.test("a full Redis (maxmemory) is said in words, and a run it cannot start exits 75 (try again)", async () => {
+  await using redis = await startRedis();
+  await using dir = await tempDir();
+  await dir.write("jobs.yaml", "output: out\njobs:\n  - { name: j, run: ['true'] }\n");
+  await redis.cli("config", "set", "maxmemory", "1");
+  const run = await cli(["run", "jobs.yaml", "--redis", redis.url, "-q"], { cwd: dir.path });
+  assert.equal(run.code, 75, run.stderr);
+  assert.match(
+    run.stderr,
+    /^taskpool: Redis is full \(its maxmemory\): free some of it or raise maxmemory; .* Redis said: OOM /m,
+  );
+});
