@@ -328,7 +328,11 @@ class Tracker {
   heard(channel: string, message: string): void {
     if (channel === DONE_CHANNEL) {
       const split = message.indexOf("\n");
-      void this.#settle(message.slice(0, split), parseOutcome(message.slice(split + 1)));
+      const id = message.slice(0, split);
+      const outcome = parseOutcome(message.slice(split + 1));
+      // A large outcome is only said to be there: it is read once, from its key.
+      if (outcome?.stored) void this.#check(id).catch(() => {});
+      else void this.#settle(id, outcome);
       return;
     }
     const [worker, ...ids] = message.split("\n");

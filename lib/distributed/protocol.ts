@@ -122,7 +122,15 @@ export interface RemoteOutcome {
    * up) queues it again.
    */
   cancelled?: true;
+  /**
+   * Only where the outcome is: under {@linkcode outcomeKey}. A large one (a compute job's big
+   * result) is announced and returned to BullMQ so, and crosses Redis once each way.
+   */
+  stored?: true;
 }
+
+/** The JSON length from which an outcome is announced as {@linkcode RemoteOutcome.stored}. */
+export const LARGE_OUTCOME = 64 * 1024;
 
 /** The BullMQ job id of an attempt: the same on every coordinator that runs the run again. */
 export function remoteJobId(run: string, name: string, attempt: number): string {

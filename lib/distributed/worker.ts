@@ -36,6 +36,7 @@ import {
   type IntakeEntry,
   intakeKey,
   KEEP_SECONDS,
+  LARGE_OUTCOME,
   outcomeKey,
   PREFIX,
   QUEUES,
@@ -147,7 +148,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     try {
       // Finished already (an entry pushed twice), or cancelled while it waited: nothing to run.
       const [done, cancelled] = await publisher.mget(outcomeKey(id), cancelKey(id));
-      if (typeof done === "string") return JSON.parse(done) as RemoteOutcome;
+      if (typeof done === "string") return told(JSON.parse(done) as RemoteOutcome, done);
       if (typeof cancelled === "string") {
         return await kept(id, {
           ...failed("cancelled by its coordinator", "CANCELLED", true),
@@ -170,9 +171,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
 
   /** `outcome`, once Redis keeps it for those that missed its announcement. */
   const kept = async (id: string, outcome: RemoteOutcome): Promise<RemoteOutcome> => {
-    await publisher.set(outcomeKey(id), JSON.stringify(outcome), "EX", KEEP_SECONDS);
-    return outcome;
+    const text = JSON.stringify(outcome);
+    await publisher.set(outcomeKey(id), text, "EX", KEEP_SECONDS);
+    return told(outcome, text);
   };
+
+  /** What BullMQ keeps and the announcement says of `outcome`: itself, or where a large one is. */
+  const told = (outcome: RemoteOutcome, text: string): RemoteOutcome =>
+    text.length < LARGE_OUTCOME ? outcome : { worker: outcome.worker, stored: true };
 
   const runOne = async (
     data: RemoteJobData,

@@ -571,3 +571,26 @@ Deno.test("a full Redis (maxmemory) is said in words, and a run it cannot start 
     /^taskpool: Redis is full \(its maxmemory\): free some of it or raise maxmemory; .* Redis said: OOM /m,
   );
 });
+
+Deno.test("a large compute result comes back whole: announced as stored, read once from its key", async () => {
+  await using redis = await startRedis();
+  await using dir = await tempDir();
+  await dir.write("work/big.ts", "export default (n: number) => 'x'.repeat(n);\n");
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      "  - { name: big, compute: { module: ./work/big.ts, args: [300000] } }",
+      "  - { name: small, compute: { module: ./work/big.ts, args: [3] } }",
+    ].join("\n"),
+  );
+  await using worker = await startWorker(redis.url, { cwd: dir.path, args: ["-o", "w"] });
+  const run = await cli(["run", "jobs.yaml", "--redis", redis.url, "-q"], { cwd: dir.path });
+  assert.equal(run.code, 0, run.stderr);
+  const report = await reportOf(`${dir.path}/out/report.json`);
+  const result = (name: string) => report.jobs.find((job) => job.name === name)!.result;
+  assert.equal(result("big"), "x".repeat(300_000));
+  assert.equal(result("small"), "xxx");
+  assert.equal(await worker.stop(), 0);
+});
