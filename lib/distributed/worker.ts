@@ -396,7 +396,7 @@ async function moveInto(
     // Replaced: cancelled by a coordinator, wanted by the one that picked the run up.
     if (entry.replace) {
       await queue.remove(entry.id).catch(() => 0);
-      await (await queue.client).del(outcomeKey(entry.id));
+      await queue.client.then((client) => client.del(outcomeKey(entry.id))).catch(() => 0);
     }
     adds.push({ name: entry.data.job.name, data: entry.data, opts: jobOptions(entry.id) });
   }
