@@ -110,6 +110,9 @@ function permissionFlags(
   ];
   if (permissions.net !== false) flags.push(grant("--allow-net", permissions.net));
   if (permissions.env !== false) flags.push(grant("--allow-env", permissions.env));
+  // A variable not granted reads as unset (Deno's --ignore-env) rather than failing the task:
+  // packages look up LOG_TOKENS, LOG_STREAM, DEBUG, ... at import, one after another.
+  if (permissions.env !== true) flags.push("--ignore-env");
   return flags;
 }
 

@@ -308,3 +308,26 @@ Deno.test("a compute module may import local modules from outside its folder, an
     assert.match(job(`peek-${isolation}`).error.message, /read access to .*secret\.txt/);
   }
 });
+
+Deno.test("a variable not granted reads as unset on a Worker or in a process; on a thread it fails", async () => {
+  await using dir = await tempDir();
+  const names = JSON.stringify(["TASKPOOL_TEST_GRANTED", "TASKPOOL_TEST_SECRET"]);
+  const job = (isolation: string) =>
+    `  - { name: ${isolation}, compute: { module: ${WORK}, export: readsEnv, args: [${names}], ` +
+    `isolation: ${isolation}, permissions: { env: [TASKPOOL_TEST_GRANTED] } } }`;
+  await dir.write(
+    "jobs.yaml",
+    ["output: out", "jobs:", job("worker"), job("process"), job("thread")].join("\n"),
+  );
+  const { code, stderr } = await cli(["run", "jobs.yaml", "-q"], {
+    cwd: dir.path,
+    env: { TASKPOOL_TEST_GRANTED: "granted", TASKPOOL_TEST_SECRET: "s3cret" },
+  });
+  assert.equal(code, 1, stderr);
+  const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
+  const byName = (name: string) => report.jobs.find((j: { name: string }) => j.name === name);
+  // An npm package that looks up LOG_TOKENS at import loads, as where the variable is unset.
+  assert.deepEqual(byName("worker").result, ["granted", null]);
+  assert.deepEqual(byName("process").result, ["granted", null]);
+  assert.match(byName("thread").error.message, /^Requires env access to "TASKPOOL_TEST_SECRET"/);
+});

@@ -159,6 +159,11 @@ function nested(levels: number): unknown {
   return value;
 }
 
+/** The values of the variables `names` (null where unset, or not granted and ignored). */
+export function readsEnv(names: string[]): (string | null)[] {
+  return names.map((name) => Deno.env.get(name) ?? null);
+}
+
 /** A result nested deeper than taskpool carries (a structured clone would overflow the stack). */
 export function tooDeep(): unknown {
   return nested(5000);

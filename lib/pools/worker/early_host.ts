@@ -30,7 +30,7 @@ export interface HostSpawn {
  * The only flags a record may give a host: permissions. Nothing that would load other code
  * (`--preload`, `--import-map`, `--config`) or change how Deno runs.
  */
-const GRANT_FLAG = /^--allow-(read|write|net|env|sys|run)(=[^\0]*)?$/;
+const GRANT_FLAG = /^(--allow-(read|write|net|env|sys|run)(=[^\0]*)?|--ignore-env)$/;
 
 /** The Worker host's entry module, as the pool starts it. */
 export const HOST_ENTRY: URL = ownFileUrl("lib/pools/worker/host_main.ts");
