@@ -1,12 +1,15 @@
 /**
  * `--env-file .env`: variables for `${VAR}` in the job file and for its commands, in the usual
  * dotenv form. A variable already set in the environment wins, so cron's or the caller's setting
- * overrides the file's.
+ * overrides the file's. `${NAME}` and `${NAME:-default}` in a value that is not in single quotes
+ * take NAME's value as Deno's own `--env-file` does (the environment's, else the file's from an
+ * earlier line; unset: empty, or the default); `$${` is a literal `${`, and `$NAME` stays as it is.
  *
  * ```
  * # a comment
  * export API_TOKEN=abc123
  * MIRROR="http://10.0.0.5:8080"   # quotes optional; "..." knows \n \" \\
+ * FEED=${MIRROR}/feed.xml
  * LITERAL='no ${expansion} here'
  * KEY="-----BEGIN PRIVATE KEY-----
  * MIIEv...
@@ -16,6 +19,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { readEnv } from "../util/env.ts";
 
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/s;
 
@@ -32,8 +36,13 @@ const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/s;
  * ```
  * @throws {UsageError} naming the file and line of a malformed one
  */
-export function parseEnvFile(text: string, file: string): Map<string, string> {
+export function parseEnvFile(
+  text: string,
+  file: string,
+  env: (name: string) => string | undefined = () => undefined,
+): Map<string, string> {
   const vars = new Map<string, string>();
+  const lookup = (name: string) => env(name) ?? vars.get(name);
   const lines = text.split(/\r?\n/);
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
@@ -48,7 +57,8 @@ export function parseEnvFile(text: string, file: string): Map<string, string> {
     if (quote === '"' || quote === "'") {
       while (!closes(raw, quote) && index + 1 < lines.length) raw += `\n${lines[++index]}`;
     }
-    vars.set(match[1]!, valueOf(raw, fail));
+    const value = valueOf(raw, fail);
+    vars.set(match[1]!, quote === "'" ? value : expand(value, lookup));
   }
   return vars;
 }
@@ -82,6 +92,16 @@ function valueOf(raw: string, fail: (why: string) => never): string {
   return raw.replace(/\s+#.*$/, "").trim();
 }
 
+/** `value` with `${NAME}` and `${NAME:-default}` replaced by `lookup`'s values; `$${` is `${`. */
+function expand(value: string, lookup: (name: string) => string | undefined): string {
+  if (!value.includes("${")) return value;
+  return value.replace(
+    /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (whole, escaped: string, name: string, fallback: string | undefined) =>
+      escaped ? whole.slice(1) : lookup(name) || (fallback ?? ""),
+  );
+}
+
 /**
  * Loads env files into the environment, leaving variables already set alone; later files fill in
  * what earlier ones did not. Resolves with every name the files define, set or not.
@@ -101,7 +121,7 @@ export async function loadEnvFiles(paths: readonly string[]): Promise<string[]> 
         }`,
       );
     }
-    for (const [name, value] of parseEnvFile(text, path)) {
+    for (const [name, value] of parseEnvFile(text, path, readEnv)) {
       names.push(name);
       if (Deno.env.get(name) === undefined) Deno.env.set(name, value);
     }
