@@ -23,7 +23,7 @@ import { takenInRun } from "../jobfile/targets.ts";
 import { type TimelinePaths, writeTimelines } from "../report/outputs.ts";
 import { type CliIo, readStdin } from "./io.ts";
 import type { Command, Prepared } from "./command.ts";
-import { kindOf, type Kinds } from "../kind_definition.ts";
+import type { Kinds } from "../kind_definition.ts";
 import { grantsFor } from "./grants_for.ts";
 import { SETTINGS_FLAGS, SETTINGS_HELP, settingsFrom } from "./settings_flags.ts";
 import { WAIT_LOCK_FLAG, WAIT_LOCK_HELP, waitLockMs } from "./wait_lock.ts";
@@ -91,22 +91,17 @@ async function prepareCompare(
     cpu: positiveInteger("--cpu", values.cpu),
     bandwidth: rateArg(values["limit-rate"]),
   };
-  let plan = await loadPlan(file, { ...options(), overrides });
+  const plan = await loadPlan(file, { ...options(), overrides });
   // As for `run`: downloads at once within the open files (ulimit -n); the launcher asks, and
   // hands its answer to the child.
   const handedIo = (handoff as { io?: number } | undefined)?.io;
-  if (handedIo !== undefined) {
-    overrides.io = handedIo;
-    plan = { ...plan, concurrency: { ...plan.concurrency, io: handedIo } };
-  } else if (
-    plan.concurrency.io > 64 && plan.jobs.some((job) => kindOf(kinds, job.kind).pool === "io")
-  ) {
-    const { ioWithinOpenFiles } = await import("../util/open_files.ts");
-    const within = ioWithinOpenFiles(plan.concurrency.io);
-    if (within.note !== undefined) {
-      io.stderr(`taskpool: ${within.note}\n`);
-      overrides.io = within.io;
-      plan = { ...plan, concurrency: { ...plan.concurrency, io: within.io } };
+  if (handedIo !== undefined) overrides.io = plan.concurrency.io = handedIo;
+  else if (plan.concurrency.io > 64) {
+    const { fitDownloadsToOpenFiles } = await import("./open_files.ts");
+    const note = fitDownloadsToOpenFiles(plan, kinds);
+    if (note !== undefined) {
+      io.stderr(`taskpool: ${note}\n`);
+      overrides.io = plan.concurrency.io;
     }
   }
   const takenByRun = takenInRun(plan, kinds, { modules: true });

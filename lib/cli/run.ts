@@ -175,17 +175,12 @@ async function prepareRun(
     baseDir: file === "-" ? Deno.cwd() : dirname(resolve(file)),
   };
   checkTimelinePaths(values, takenInRun(selected.plan, kinds, { modules: true }));
-  // Downloads at once need open files: more than the process may open would all fail.
-  const ioKinds = new Set(kinds.filter((kind) => kind.pool === "io").map((kind) => kind.name));
-  // Any limit a system sets by default holds 64 (lib/util/open_files.ts): no need to ask below.
-  const manyAtOnce = selected.plan.concurrency.io > 64 && redisUrl === undefined;
-  if (manyAtOnce && selected.plan.jobs.some((job) => ioKinds.has(job.kind))) {
-    const { ioWithinOpenFiles } = await import("../util/open_files.ts");
-    const { io, note } = ioWithinOpenFiles(selected.plan.concurrency.io);
-    if (note !== undefined) {
-      selected.plan.concurrency.io = io;
-      selected.notes.push(`taskpool: ${note}\n`);
-    }
+  // Downloads at once need open files: more than the process may open would all fail. Any
+  // limit a system sets by default holds 64 (open_files.ts): no need to ask below.
+  if (selected.plan.concurrency.io > 64 && redisUrl === undefined) {
+    const { fitDownloadsToOpenFiles } = await import("./open_files.ts");
+    const note = fitDownloadsToOpenFiles(selected.plan, kinds);
+    if (note !== undefined) selected.notes.push(`taskpool: ${note}\n`);
   }
   if (keepReports !== undefined && selected.plan.reportPattern === undefined) {
     throw new UsageError(

@@ -76,7 +76,7 @@ export async function workerCommand(args: string[], io: CliIo, kinds: Kinds): Pr
   const onSignal = () => stop.abort();
   const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  const { ioWithinOpenFiles } = await import("../util/open_files.ts");
+  const { ioWithinOpenFiles } = await import("./open_files.ts");
   const within = ioWithinOpenFiles(positiveInteger("--io", values.io) ?? 16);
   if (within.note !== undefined) io.stderr(`taskpool worker: ${within.note}\n`);
   try {

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import type { Plan } from "../jobfile/job.ts";
+import type { Kinds } from "../kind_definition.ts";
 
 /** Descriptors a run keeps besides its downloads: Deno's own, hosts' pipes, logs, report. */
 const RESERVED = 64;
@@ -44,6 +46,18 @@ export function ioWithinOpenFiles(
       `(ulimit -n), and each download at once needs up to ${PER_DOWNLOAD}; raise the limit ` +
       `(ulimit -n ${PER_DOWNLOAD * io + RESERVED}) to run more`,
   };
+}
+
+/**
+ * Lowers `plan`'s io in place to what the open files allow, when it has downloads (jobs of a kind
+ * on the io pool); the sentence that says so, if it did.
+ */
+export function fitDownloadsToOpenFiles(plan: Plan, kinds: Kinds): string | undefined {
+  const ioKinds = new Set(kinds.filter((kind) => kind.pool === "io").map((kind) => kind.name));
+  if (!plan.jobs.some((job) => ioKinds.has(job.kind))) return undefined;
+  const { io, note } = ioWithinOpenFiles(plan.concurrency.io);
+  if (note !== undefined) plan.concurrency.io = io;
+  return note;
 }
 
 /** The soft limit on open files; undefined when unlimited or where it cannot be asked. */
