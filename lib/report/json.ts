@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Report } from "./types.ts";
+import type { Report, ReportAttempt, ReportJob } from "./types.ts";
 
 /** Stands for the jobs in the pretty-printed rest of the report, then gives way to them. */
 const JOBS_MARK = "\u0000jobs";
@@ -49,12 +49,58 @@ export function* reportJsonChunks(report: Report, jobsPerChunk = 1000): Generato
   } else {
     yield `${before}[\n${JOB_INDENT}`;
     for (let start = 0; start < jobs.length; start += jobsPerChunk) {
-      const lines = jobs.slice(start, start + jobsPerChunk).map((job) => JSON.stringify(job));
+      const lines = jobs.slice(start, start + jobsPerChunk).map(jobLine);
       const last = start + jobsPerChunk >= jobs.length;
       yield `${lines.join(`,\n${JOB_INDENT}`)}${last ? "\n  ]" : `,\n${JOB_INDENT}`}`;
     }
   }
   yield after;
+}
+
+/**
+ * A job's line in report.json: its entry as JSON, without an `attemptLog` that says nothing the
+ * entry does not (no attempt, or one clean attempt with the entry's lane and times), which is a
+ * fifth of a download's line. {@linkcode withAttemptLog} puts it back.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jobLine, withAttemptLog } from "./json.ts";
+ * const job = { name: "a", startMs: 1, endMs: 5, lane: "io-1",
+ *   attemptLog: [{ lane: "io-1", startMs: 1, endMs: 5 }] } as never;
+ * assert.equal(jobLine(job), '{"name":"a","startMs":1,"endMs":5,"lane":"io-1"}');
+ * assert.deepEqual(withAttemptLog(JSON.parse(jobLine(job))), job);
+ * const retried = { ...job as object, attemptLog: [{ lane: "io-1", startMs: 1, endMs: 2,
+ *   error: { message: "503", code: "HTTP_503" } }, { lane: "io-1", startMs: 3, endMs: 5 }] };
+ * assert.deepEqual(JSON.parse(jobLine(retried as never)), retried);
+ * ```
+ */
+export function jobLine(job: ReportJob): string {
+  if (!saysMore(job)) {
+    const { attemptLog: _, ...rest } = job;
+    return JSON.stringify(rest);
+  }
+  return JSON.stringify(job);
+}
+
+/** `job` with its `attemptLog`, put back where report.json (version 2) left it out. */
+export function withAttemptLog(job: ReportJob): ReportJob {
+  if (Array.isArray(job.attemptLog)) return job;
+  const { lane, startMs, endMs } = job;
+  const attemptLog: ReportAttempt[] = lane === null || startMs === null || lane === undefined
+    ? []
+    : [{ lane, startMs, endMs }];
+  return { ...job, attemptLog };
+}
+
+/** Whether `job`'s attempt log says more than its entry's lane and times. */
+function saysMore({ attemptLog, lane, startMs, endMs }: ReportJob): boolean {
+  if (!Array.isArray(attemptLog)) return true; // none to leave out
+  if (attemptLog.length === 0) return lane !== null;
+  if (attemptLog.length > 1) return true;
+  const [only] = attemptLog as [ReportAttempt];
+  return only.error !== undefined || only.retryDelayMs !== undefined || only.lane !== lane ||
+    only.startMs !== startMs || only.endMs !== endMs;
 }
 
 /** The indent of a job's line in report.json. */

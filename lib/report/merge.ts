@@ -15,7 +15,7 @@ import type { JobStatus } from "../scheduler/events.ts";
 import type { LabelledReport } from "./html.ts";
 import { summarize } from "./model.ts";
 import { basename } from "../util/posix_path.ts";
-import type { MergedSource, Report, ReportJob } from "./types.ts";
+import { type MergedSource, type Report, REPORT_VERSION, type ReportJob } from "./types.ts";
 
 /** A report and the path it was read from. */
 export interface ReportInput {
@@ -93,7 +93,7 @@ export function mergeReports(inputs: readonly ReportInput[]): Report {
     host: report.host,
   }));
   return {
-    version: first.version,
+    version: REPORT_VERSION,
     file: files.join(", "),
     output: first.output,
     startedAt: new Date(start).toISOString(),

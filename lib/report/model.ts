@@ -10,7 +10,7 @@ import type { Concurrency, Job } from "../jobfile/job.ts";
 import type { KindDefinition, Kinds } from "../kind_definition.ts";
 import { EXIT } from "../exit_codes.ts";
 import { JobLines } from "./job_lines.ts";
-import { JOB_INDENT, reportJsonFrame } from "./json.ts";
+import { JOB_INDENT, jobLine, reportJsonFrame } from "./json.ts";
 import { writeChunksAtomic, writeChunksAtomicSync } from "../util/write_atomic.ts";
 import {
   type Report,
@@ -185,7 +185,7 @@ export class ReportBuilder implements Disposable {
     const entry = this.#reportJob(job, outcome, false);
     this.#counts[entry.status as "ok"]++;
     this.#counts.bytes += entry.bytes ?? 0;
-    this.#lines!.add(index, JSON.stringify(entry));
+    this.#lines!.add(index, jobLine(entry));
     if (entry.status !== "ok" && entry.status !== "cached") this.#unsuccessful.set(index, entry);
     else if (entry.status === "ok" && entry.startMs !== null) this.#keepIfSlow(index, entry);
   }
@@ -314,7 +314,7 @@ export class ReportBuilder implements Disposable {
     let next = 0;
     for (let index = start; index < end; index++) {
       const entry = late.get(index);
-      lines.push(entry ? JSON.stringify(entry) : keptLines[next++]!);
+      lines.push(entry ? jobLine(entry) : keptLines[next++]!);
     }
     return lines.join(`,\n${JOB_INDENT}`);
   }

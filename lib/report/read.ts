@@ -4,10 +4,12 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-import type { Report } from "./types.ts";
+import { withAttemptLog } from "./json.ts";
+import { type Report, REPORT_VERSION } from "./types.ts";
 
 /**
- * Reads a report; an unreadable or foreign file is a usage error (exit 2).
+ * Reads a report, of this version or the one before; an unreadable or foreign file is a usage
+ * error (exit 2). Each job has its `attemptLog`, also where report.json leaves it out.
  *
  * @example
  * ```ts
@@ -29,8 +31,16 @@ export async function readReport(path: string): Promise<Report> {
   } catch (error) {
     throw new UsageError(`${path} is not JSON: ${(error as Error).message}`);
   }
-  if (report?.version !== 1 || !Array.isArray(report.jobs) || typeof report.summary !== "object") {
-    throw new UsageError(`${path} is not a taskpool report (version 1)`);
+  const version = (report as { version?: unknown })?.version;
+  if (
+    (version !== 1 && version !== REPORT_VERSION) || !Array.isArray(report.jobs) ||
+    typeof report.summary !== "object"
+  ) {
+    throw new UsageError(
+      `${path} is not a taskpool report (version 1 or ${REPORT_VERSION}` +
+        (typeof version === "number" ? `; it says version ${version}` : "") + ")",
+    );
   }
+  report.jobs = report.jobs.map(withAttemptLog);
   return report;
 }

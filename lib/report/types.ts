@@ -8,8 +8,12 @@ import type { Concurrency } from "../jobfile/job.ts";
 import type { Mode, ResolvedMode } from "../run/modes.ts";
 import type { JobStatus } from "../scheduler/events.ts";
 
-/** The report format version; bumped only on an incompatible change. */
-export const REPORT_VERSION = 1;
+/**
+ * The report format version; bumped only on an incompatible change. Version 2 leaves a job's
+ * `attemptLog` out of report.json when it says nothing the entry does not (see
+ * {@linkcode ReportJobBase.attemptLog}); `readReport` reads both.
+ */
+export const REPORT_VERSION = 2;
 
 /** A failure as the report states it. */
 export interface ReportError {
@@ -47,6 +51,11 @@ export interface ReportJobBase {
   durationMs: number;
   /** The pool slot of the last attempt, such as `io-3`. */
   lane: string | null;
+  /**
+   * Each attempt, in order. Left out of report.json (version 2) when it says nothing the entry
+   * does not: no attempt (`[]`), or one that did not fail, on the entry's `lane`, from its
+   * `startMs` to its `endMs`. Reports read back with `readReport` always have it.
+   */
   attemptLog: ReportAttempt[];
   error?: ReportError;
   /** Cancelled because the run was interrupted (SIGINT, SIGTERM): a rerun should do it. */

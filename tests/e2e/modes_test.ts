@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
+import { readReport } from "../../lib/report/read.ts";
 import type { Report } from "../../lib/report/types.ts";
 import { cli } from "../helpers/cli.ts";
 import { startFaultServer } from "../helpers/fault_server.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 const WORK = new URL("../testdata/work.ts", import.meta.url).pathname;
-const readReport = async (path: string): Promise<Report> =>
-  JSON.parse(await Deno.readTextFile(path));
 
 /** Every attempt of the report, as [start, end], by start. */
 function attempts(report: Report, kinds?: string[]): [number, number][] {
@@ -199,6 +198,26 @@ Deno.test("taskpool report: time queued vs running and concurrency per pool, nev
   assert.match(overTime, /^ {5}\|[ ▁▂▃▄▅▆▇█]{40}\| attempts under way over the run's \S+, 0 to 2$/);
   assert.match(overTime, /[▄▅▆▇█]/, "the slots busy for a while");
   assert.match(stdout, /^taskpool: OK 201 jobs: 201 ok/m);
+  // Clean attempts are not repeated in report.json (version 2), and a version 1 report, which
+  // lists every attempt, reads the same.
+  const written = JSON.parse(await Deno.readTextFile(`${dir.path}/downloads/report.json`));
+  assert.equal(written.version, 2);
+  assert.ok(written.jobs.every((job: object) => !("attemptLog" in job)));
+  const v1 = {
+    ...written,
+    version: 1,
+    jobs: (await readReport(`${dir.path}/downloads/report.json`)).jobs,
+  };
+  await dir.write("v1.json", JSON.stringify(v1));
+  const old = await cli(["report", "v1.json"], { cwd: dir.path });
+  assert.equal(old.stdout, stdout);
+  await dir.write("v3.json", JSON.stringify({ ...written, version: 3 }));
+  const newer = await cli(["report", "v3.json"], { cwd: dir.path });
+  assert.equal(newer.code, 2);
+  assert.match(
+    newer.stderr,
+    /v3\.json is not a taskpool report \(version 1 or 2; it says version 3\)/,
+  );
   // A file that is not a report: exit 2, named.
   await dir.write("other.json", '{"jobs": 3}');
   const bad = await cli(["report", "other.json"], { cwd: dir.path });

@@ -42,7 +42,7 @@ Deno.test("taskpool run: downloads, compute and commands by their needs, with a 
   assert.match(stderr, /Z start +files\/1000 on io-\d/); // plain timestamped lines in a pipe
 
   const report = await readReport(`${dir.path}/out/report.json`);
-  assert.equal(report.version, 1);
+  assert.equal(report.version, 2);
   assert.equal(report.exitCode, 0);
   assert.deepEqual(report.concurrency, { io: 4, cpu: 2, perHost: 8 });
   assert.deepEqual(report.summary, {
@@ -65,6 +65,8 @@ Deno.test("taskpool run: downloads, compute and commands by their needs, with a 
   assert.equal(big.sha256, await sha256Hex(bodyBytes(70_000)));
   assert.deepEqual(await Deno.readFile(`${dir.path}/out/data/70000`), bodyBytes(70_000));
   assert.match(big.lane ?? "", /^io-\d$/);
+  // One clean attempt: its lane and times are the entry's, and report.json does not repeat them.
+  assert.equal(big.attemptLog, undefined);
 
   const flaky = byName.get("flaky")!;
   assert.equal(flaky.attempts, 3);

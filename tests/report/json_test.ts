@@ -45,3 +45,26 @@ Deno.test("reportJsonChunks: the report in pieces of jobs, whatever the count, r
     assert.equal(text.split("\n").filter((line) => line.startsWith('    {"name"')).length, count);
   }
 });
+
+Deno.test("reportJson: a job's attemptLog is left out where it repeats the entry, and read back", async () => {
+  const { jobLine, withAttemptLog } = await import("../../lib/report/json.ts");
+  const entry = (fields: Record<string, unknown>) =>
+    ({ name: "a", status: "ok", startMs: 1, endMs: 5, lane: "io-1", ...fields }) as never;
+  const clean = entry({ attemptLog: [{ lane: "io-1", startMs: 1, endMs: 5 }] });
+  const never = entry({ status: "skipped", startMs: null, lane: null, attemptLog: [] });
+  const kept = [
+    entry({ attemptLog: [{ lane: "io-2", startMs: 1, endMs: 5 }] }), // another lane
+    entry({ attemptLog: [{ lane: "io-1", startMs: 0.5, endMs: 5 }] }), // other times
+    entry({ attemptLog: [{ lane: "io-1", startMs: 1, endMs: 5, error: { code: "X" } }] }),
+    entry({
+      attemptLog: [{ lane: "io-1", startMs: 1, endMs: 2 }, { lane: "io-1", startMs: 3, endMs: 5 }],
+    }),
+    entry({ status: "cancelled", attemptLog: [] }), // a lane but no attempt
+  ];
+  for (const job of [clean, never]) {
+    const line = jobLine(job);
+    assert.ok(!line.includes("attemptLog"), line);
+    assert.deepEqual(withAttemptLog(JSON.parse(line)), job);
+  }
+  for (const job of kept) assert.deepEqual(JSON.parse(jobLine(job)), job);
+});
