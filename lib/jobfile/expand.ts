@@ -142,7 +142,8 @@ export async function expandJobFile(
         group: entry.name,
         needs: [],
         retries: entry.retries ?? file.defaults.retries ?? kind.defaultRetries,
-        timeoutMs: entry.timeout ?? file.defaults.timeout,
+        // 0 is no limit, as for idle_timeout (and wget, curl): a job's 0 lifts the default's.
+        timeoutMs: (entry.timeout ?? file.defaults.timeout) || undefined,
         backoffMs: entry.backoff ?? file.defaults.backoff ?? DEFAULT_BACKOFF_MS,
         source: doc.locate(path),
       },

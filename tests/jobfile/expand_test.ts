@@ -574,3 +574,20 @@ Deno.test("loadPlan() expands a urls_from of 200,000 URLs, and a job that needs 
   assert.equal(plan.jobs[count]!.needs.length, count);
   assert.equal(plan.jobs[count]!.needs[count - 1], `get/${count - 1}.bin`);
 });
+
+Deno.test("loadPlan(): a timeout of 0 is no limit, and lifts the defaults' (as idle_timeout: 0)", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "defaults: { timeout: 10s }",
+      "jobs:",
+      "  - { name: zero, run: [true], timeout: 0 }",
+      "  - { name: zero-s, run: [true], timeout: 0s }",
+      "  - { name: inherits, run: [true] }",
+      "  - { name: own, run: [true], timeout: 500ms }",
+    ].join("\n"),
+  );
+  const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv });
+  assert.deepEqual(plan.jobs.map((job) => job.timeoutMs), [undefined, undefined, 10_000, 500]);
+});
