@@ -276,11 +276,15 @@ async function wholeProcessSpeedup(): Promise<void> {
       `output: out\njobs:\n  - { name: count, compute: { module: 'builtin:count', args: [${n}] }, repeat: 4 }\n`,
     );
     const runs = { 1: [] as CliRun[], [CORES]: [] as CliRun[] };
+    // The floor, in the same rounds: the same counts on bare Workers in a fresh process.
+    const bare = { 1: [] as number[], [CORES]: [] as number[] };
     for (let round = 0; round < 3; round++) {
       for (const cpu of [1, CORES]) {
         runs[cpu]!.push(await runCli(`${dir}/jobs.yaml`, ["--cpu", String(cpu)]));
+        bare[cpu]!.push(await bareCounts(n, cpu));
       }
     }
+    const bareSpeedup = median(bare[1]!) / median(bare[CORES]!);
     const whole = (cpu: number) => median(runs[cpu]!.map((run) => run.wholeMs));
     const inReport = (cpu: number) => median(runs[cpu]!.map((run) => run.wallMs));
     const speedup = whole(1) / whole(CORES);
@@ -290,6 +294,8 @@ async function wholeProcessSpeedup(): Promise<void> {
       reportMs: { 1: inReport(1), [CORES]: inReport(CORES) },
       wholeSpeedup: speedup,
       reportSpeedup: inReport(1) / inReport(CORES),
+      bareWholeMs: { 1: median(bare[1]!), [CORES]: median(bare[CORES]!) },
+      bareSpeedup,
       target: 1.85,
     });
     console.log(
@@ -301,9 +307,33 @@ async function wholeProcessSpeedup(): Promise<void> {
         (inReport(1) / inReport(CORES)).toFixed(2)
       } (medians of 3)`,
     );
+    console.log(
+      `cpu        the same counts on bare Workers in a fresh process (the floor): ${
+        median(bare[CORES]!).toFixed(0)
+      } ms vs ${median(bare[1]!).toFixed(0)} ms: speedup ${bareSpeedup.toFixed(2)}; taskpool ${
+        (speedup / bareSpeedup).toFixed(2)
+      } of it`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** The whole-process time of 4 x `count(n)` on `size` bare Workers (bench/bare_cpu.ts). */
+async function bareCounts(n: number, size: number): Promise<number> {
+  const started = performance.now();
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      new URL("./bare_cpu.ts", import.meta.url).pathname,
+      `${n}`,
+      `${size}`,
+    ],
+    stdout: "null",
+  }).output();
+  if (code !== 0) throw new Error(`bare_cpu.ts exited with ${code}`);
+  return performance.now() - started;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `deno task bench perjob`: what each job costs, as whole processes: N tiny files (16 B, no
- * latency, io 64) against curl with the same parallelism, and N tiny compute jobs, at growing N,
+ * latency, io 64) against curl with the same parallelism and against the floor of a bare Deno
+ * loop (bench/bare_files.ts), and N tiny compute jobs, at growing N,
  * with the time and the peak resident memory of the largest process (`/usr/bin/time -f %M`), the
  * report's bytes per job, and the slope between the sizes: the cost of one more job.
  *
@@ -11,6 +12,7 @@ import { RUN_FLAGS } from "./run_cli.ts";
 import { record } from "./results.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const BARE = new URL("./bare_files.ts", import.meta.url).pathname;
 
 interface Measured {
   wholeMs: number;
@@ -76,6 +78,7 @@ export async function benchPerJob(): Promise<void> {
     const sizes = [1000, 10_000, 100_000];
     const downloads: Measured[] = [];
     const curls: Measured[] = [];
+    const bares: Measured[] = [];
     for (const n of sizes) {
       const urls = Array.from({ length: n }, (_, i) => `${server.url}/f/${i}?bytes=16`);
       await Deno.writeTextFile(`${dir}/urls.txt`, urls.join("\n"));
@@ -83,6 +86,7 @@ export async function benchPerJob(): Promise<void> {
       // between sizes: creating files here is as fast or as slow as the disk is at the moment.
       const ours: Measured[] = [];
       const peers: Measured[] = [];
+      const floors: Measured[] = [];
       for (let round = 0; round < roundsFor(n); round++) {
         const runOurs = async () =>
           ours.push(
@@ -105,18 +109,29 @@ export async function benchPerJob(): Promise<void> {
             ),
           );
         };
-        if (round % 2 === 0) await runOurs().then(runCurl);
-        else await runCurl().then(runOurs);
+        const runBare = async () => {
+          await Deno.mkdir(`${dir}/bare${round}`, { recursive: true });
+          floors.push(
+            await timed(
+              [Deno.execPath(), "run", "-A", BARE, "urls.txt", `bare${round}`, "64"],
+              dir,
+            ),
+          );
+        };
+        // Each goes first in turn.
+        const order = [runOurs, runCurl, runBare];
+        for (let i = 0; i < order.length; i++) await order[(round + i) % order.length]!();
       }
       for (const entry of Deno.readDirSync(dir)) {
-        if (/^(out|curl)\d+$/.test(entry.name)) {
+        if (/^(out|curl|bare)\d+$/.test(entry.name)) {
           await Deno.remove(`${dir}/${entry.name}`, { recursive: true });
         }
       }
       await new Deno.Command("sync").output();
       downloads.push(medianRun(ours));
       curls.push(medianRun(peers));
-      const [mine, peer] = [downloads.at(-1)!, curls.at(-1)!];
+      bares.push(medianRun(floors));
+      const [mine, peer, floor] = [downloads.at(-1)!, curls.at(-1)!, bares.at(-1)!];
       record({
         case: `${n} tiny files, io 64`,
         wholeMs: mine.wholeMs,
@@ -124,6 +139,8 @@ export async function benchPerJob(): Promise<void> {
         reportBytesPerJob: mine.reportBytes! / n,
         curlMs: peer.wholeMs,
         curlPeakRss: peer.peakRss,
+        bareMs: floor.wholeMs,
+        barePeakRss: floor.peakRss,
         rounds: ours.length,
       });
       console.log(
@@ -132,6 +149,12 @@ export async function benchPerJob(): Promise<void> {
           `curl's ${peer.wholeMs.toFixed(0)} ms, ${(peer.peakRss / MB).toFixed(0)} MB; report ` +
           `${(mine.reportBytes! / n).toFixed(0)} B a job (medians of ${ours.length})` +
           targetOf(n, mine, peer),
+      );
+      console.log(
+        `per job    ${n} tiny files on a bare Deno loop (fetch, writeFile; the floor): ` +
+          `${floor.wholeMs.toFixed(0)} ms, ${(floor.peakRss / MB).toFixed(0)} MB = ` +
+          `${(floor.wholeMs / peer.wholeMs).toFixed(2)}x curl; taskpool ` +
+          `${(mine.wholeMs / floor.wholeMs).toFixed(2)}x the floor`,
       );
     }
     const slope = (runs: Measured[], key: "wholeMs" | "peakRss") =>

@@ -3,7 +3,9 @@
  * each command beside a bare `deno run hello.ts` measured in the same rounds: `--version`,
  * `--help`, `validate` of examples/jobs.yaml, and a one-job file through `deno task run`, through
  * the bundle, and in one process (no child: what the least-privilege relaunch costs is the
- * difference). Rounds take turns, so a slow spell of the machine weighs on one round of
+ * difference); and the floors: a bare program that does no more than run the file's one command
+ * and write a report (bench/bare_one_job.ts), the same behind a narrowed relaunch
+ * (bench/bare_relaunch.ts), and that through `deno task`. Rounds take turns, so a slow spell of the machine weighs on one round of
  * each; the figures are medians and ratios to the bare start.
  */
 import { record } from "./results.ts";
@@ -27,6 +29,14 @@ export async function benchStartup(): Promise<void> {
     await Deno.writeTextFile(`${dir}/hello.ts`, 'console.log("hello");\n');
     await Deno.writeTextFile(`${dir}/one.yaml`, 'jobs:\n  - { name: t, run: ["true"] }\n');
     const bundle = await buildBundle(dir);
+    const bareRelaunch = `${ROOT}bench/bare_relaunch.ts`;
+    await Deno.writeTextFile(
+      `${dir}/deno.json`,
+      JSON.stringify({
+        tasks: { run: `deno run --allow-read --allow-run ${bareRelaunch}` },
+      }),
+    );
+    const floorArgs = [`${dir}/one.yaml`, `${dir}/floor.json`];
     const run = ["--output", `${dir}/out`, "--report", `${dir}/report.json`, "-q"];
     const flags = ["--allow-read", "--allow-env", "--allow-run"];
     // Without the right to start Deno, taskpool runs the jobs in its own process.
@@ -68,6 +78,25 @@ export async function benchStartup(): Promise<void> {
         target: 3,
         report: `${dir}/report.json`,
       },
+      {
+        name: "floor: a bare one-job program",
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--allow-run",
+          `${ROOT}bench/bare_one_job.ts`,
+          ...floorArgs,
+        ],
+      },
+      {
+        name: "floor: the same behind a narrowed relaunch",
+        args: ["run", "--allow-read", "--allow-run", bareRelaunch, ...floorArgs],
+      },
+      {
+        name: "floor: that relaunch through deno task",
+        args: ["task", "-q", "--config", `${dir}/deno.json`, "run", ...floorArgs],
+      },
     ];
     const times = cases.map(() => [] as number[]);
     const goneAfterReport: number[] = [];
@@ -95,7 +124,7 @@ export async function benchStartup(): Promise<void> {
         : ` (target ${c.target}x NOT met)`;
       record({ case: c.name, wholeMs: ms, bareMs: bare, ratio, target: c.target });
       console.log(
-        `  ${c.name.padEnd(42)} ${ms.toFixed(0).padStart(5)} ms = ${ratio.toFixed(2)}x${verdict}`,
+        `  ${c.name.padEnd(44)} ${ms.toFixed(0).padStart(5)} ms = ${ratio.toFixed(2)}x${verdict}`,
       );
     }
     const medianOf = (name: string) => median(times[cases.findIndex((c) => c.name === name)]!);
