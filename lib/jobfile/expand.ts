@@ -17,6 +17,7 @@ import { UsageError } from "../errors.ts";
 import type { JobFile } from "./file_schema.ts";
 import { readEnv } from "../util/env.ts";
 import { checkTargets, FOLDER, moduleOfJobs, takenBy } from "./targets.ts";
+import { controlCharacterIn, quoted } from "./fields.ts";
 
 /** Command-line settings that win over the job file's (paths resolve against `cwd`). */
 export interface PlanOverrides {
@@ -79,6 +80,10 @@ export async function expandJobFile(
       }),
     );
 
+  for (const [flag, path] of [["--output", overrides.output], ["--report", overrides.report]]) {
+    const wrong = path === undefined ? undefined : controlCharacterIn(path);
+    if (wrong) throw new UsageError(`${flag} ${wrong}: got ${quoted(path!)}`);
+  }
   const output = overrides.output ? resolve(cwd, overrides.output) : resolve(baseDir, file.output);
   const reportAsGiven = overrides.report
     ? resolve(cwd, overrides.report)

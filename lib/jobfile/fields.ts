@@ -22,6 +22,59 @@ export const JOB_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 /** HTTP header names (RFC 9110 tokens). */
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** The control characters a path may not have: all but the tab (NUL has a message of its own). */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x01-\x08\x0a-\x1f\x7f-\x9f]/;
+
+/**
+ * What is wrong with `path` if it has a control character (one a path may not have), the first
+ * named with where it is; else undefined.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { controlCharacterIn } from "./fields.ts";
+ * assert.equal(controlCharacterIn("out\tdir"), undefined);
+ * assert.match(controlCharacterIn("out\r")!, /character 4 is a carriage return/);
+ * ```
+ */
+export function controlCharacterIn(path: string): string | undefined {
+  return CONTROL.test(path) ? controlCharacterMessage(path) : undefined;
+}
+
+/**
+ * `text` as a JSON string, with DEL and the C1 controls escaped too (JSON leaves them as they
+ * are, and a terminal may act on them), for a message that quotes what was found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { quoted } from "./fields.ts";
+ * assert.equal(quoted("a\nb\u009b"), '"a\\nb\\u009b"');
+ * ```
+ */
+export function quoted(text: string): string {
+  return JSON.stringify(text).replace(
+    /[\x7f-\x9f]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** What is wrong with `path`, whose first control character is named, with where it is. */
+function controlCharacterMessage(path: string): string {
+  const at = path.search(CONTROL);
+  const code = path.charCodeAt(at);
+  const what = code === 0x0a
+    ? "a newline"
+    : code === 0x0d
+    ? "a carriage return (Windows line endings?)"
+    : code === 0x1b
+    ? "an escape"
+    : `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  return `must not contain a control character: character ${at + 1} is ${what}, which would ` +
+    "break the lines of the log and the summary";
+}
+
 /** The shared fields, and the `z` they were built with, for a kind to build its part from. */
 export interface SchemaFields {
   z: typeof Zod;
@@ -136,7 +189,11 @@ export function schemaFields(z: typeof Zod): SchemaFields {
     { error: "must be an http(s) URL" },
   );
 
-  /** A path that is not empty and that a file system can take (no NUL character). */
+  /**
+   * A path that is not empty and that a file system can take (no NUL character), with no other
+   * control character: a newline, a carriage return or an escape in a file name would break the
+   * lines of the log, the summary and the scripts that read them (a tab is taken).
+   */
   const nonEmptyPath: Zod.ZodType<string> = z.string({ error: "must be a path (a string)" }).min(
     1,
     {
@@ -144,6 +201,8 @@ export function schemaFields(z: typeof Zod): SchemaFields {
     },
   ).refine((path) => !path.includes("\0"), {
     error: "must not contain a NUL character, which no file system takes",
+  }).refine((path) => !CONTROL.test(path), {
+    error: (issue) => controlCharacterMessage(issue.input as string),
   });
 
   /** A hex digest of `bytes` bytes, lower-cased. */

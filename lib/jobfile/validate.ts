@@ -13,6 +13,7 @@ import { formatPath, type ParsedDocument, type PathSegment } from "./document.ts
 import { FIELDS, type JobFile, jobFileSchemas } from "./schema.ts";
 import type { Kinds } from "../kind_definition.ts";
 import { closest } from "./suggest.ts";
+import { quoted } from "./fields.ts";
 
 /** Options for {@linkcode validateJobFile}. */
 export interface ValidateOptions {
@@ -152,7 +153,7 @@ function article(type: string): string {
 export function describe(value: unknown): string {
   if (value === null || value === undefined) return "nothing (null)";
   if (typeof value === "string") {
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    return quoted(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   }
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (Array.isArray(value)) return `a list of ${value.length}`;

@@ -237,3 +237,32 @@ Deno.test("validateJobFile() checks rates, intervals, mirrors and segments", () 
     "jobs.yaml:7:78: jobs[2].download.sha256 must not go with checksums: the checksum file gives the digest",
   ]);
 });
+
+Deno.test("validateJobFile() refuses a control character in a path, naming it; a tab is taken", async () => {
+  const errors = errorsOf(
+    [
+      'output: "out\\nx"',
+      "jobs:",
+      '  - { name: a, download: { url: "http://h/a", to: "a\\u001b[31m.bin" } }',
+      '  - { name: b, run: [true], cwd: "sub\\r" }',
+      '  - { name: c, compute: { module: "./m.ts", to: "r\\u0085.json" } }',
+    ].join("\n"),
+  );
+  const tail = ", which would break the lines of the log and the summary";
+  assert.deepEqual(errors, [
+    `jobs.yaml:1:9: output must not contain a control character: character 4 is a newline${tail}: got "out\\nx"`,
+    `jobs.yaml:3:51: jobs[0].download.to must not contain a control character: character 2 is an escape${tail}: got "a\\u001b[31m.bin"`,
+    `jobs.yaml:4:34: jobs[1].cwd must not contain a control character: character 4 is a carriage return (Windows line endings?)${tail}: got "sub\\r"`,
+    `jobs.yaml:5:49: jobs[2].compute.to must not contain a control character: character 2 is U+0085${tail}: got "r\\u0085.json"`,
+  ]);
+  // The quick checker, which passes valid files without zod, does not pass them either.
+  const { loadPlan } = await import("../../lib/jobfile/mod.ts");
+  const text = 'output: "out\\tdir"\njobs:\n  - { name: b, run: [true], cwd: "a\\tb" }\n';
+  const plan = await loadPlan("-", {
+    kinds: KINDS,
+    stdin: new Blob([text]).stream(),
+    cwd: "/tmp",
+    env: noEnv,
+  });
+  assert.equal(plan.output, "/tmp/out\tdir");
+});
