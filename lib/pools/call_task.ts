@@ -143,7 +143,9 @@ function toJsonValue(value: unknown): unknown {
   } catch (error) {
     throw new TypeError(`the result has no JSON form: ${unserializable(error)}`);
   }
-  if (text === undefined) throw new TypeError(`the result has no JSON form: ${typeof value}`);
+  if (text === undefined) {
+    throw new TypeError(`the result has no JSON form: it is a ${typeof value}`);
+  }
   const depth = nestingOf(text);
   if (depth > MOST_RESULT_DEPTH) {
     throw new TypeError(
