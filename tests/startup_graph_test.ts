@@ -33,10 +33,13 @@ const ENTRIES = [
   "tasks/download/download_kind.ts",
 ];
 
-/** Deno's module graph of main.ts, and each module reached from `entries` by static imports. */
-async function staticGraph(entries: string[]): Promise<Map<string, string[]>> {
+/**
+ * Deno's module graph of `program` (main.ts, or a Worker's entry), and each module reached from
+ * `entries` by static imports.
+ */
+async function staticGraph(entries: string[], program = "main.ts"): Promise<Map<string, string[]>> {
   const { stdout, success } = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "main.ts"],
+    args: ["info", "--json", program],
     cwd: root,
     stdout: "piped",
     stderr: "null",
@@ -118,4 +121,15 @@ Deno.test("the child of a run of commands loads nothing of the other kinds", asy
     chainsTo(reached, (specifier) => otherKinds.some((folder) => specifier.startsWith(folder))),
     [],
   );
+});
+
+Deno.test("a runner thread may read the files it loads: RUNNER_FILES is its static graph", async () => {
+  const { RUNNER_ENTRIES, RUNNER_FILES } = await import("../lib/pools/worker/runner_files.ts");
+  const own = new Set<string>();
+  for (const entry of RUNNER_ENTRIES) {
+    for (const specifier of (await staticGraph([entry], entry)).keys()) {
+      if (specifier.startsWith(root.href)) own.add(new URL(specifier).pathname);
+    }
+  }
+  assert.deepEqual([...own].toSorted(), RUNNER_FILES.toSorted());
 });

@@ -447,10 +447,12 @@ async function collectGarbage(): Promise<void> {
  * would cost the child's start.
  */
 export function receiveFromLauncher(onLost: () => void, onNone: () => void): Received {
+  // Taken now: compute tasks on this thread later find Deno.stdin empty (lib/pools/empty_stdin.ts).
+  const stdin = Deno.stdin;
   const frame = (async () => {
     let frame: LauncherFrame | undefined;
     try {
-      frame = await readFrame(Deno.stdin);
+      frame = await readFrame(stdin);
     } catch { /* closed at once: the launcher died */ }
     if (frame === undefined) {
       onNone();
@@ -459,7 +461,7 @@ export function receiveFromLauncher(onLost: () => void, onNone: () => void): Rec
     (async () => {
       const scrap = new Uint8Array(64);
       try {
-        while (await Deno.stdin.read(scrap) !== null) { /* the launcher sends nothing more */ }
+        while (await stdin.read(scrap) !== null) { /* the launcher sends nothing more */ }
       } catch { /* closed */ }
       onLost();
     })();

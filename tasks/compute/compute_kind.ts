@@ -23,6 +23,7 @@ import {
 import { hostProfile, threadProfile, withPermissionHint, workerProfile } from "./privileges.ts";
 import type { RunResources } from "../../lib/kind_definition.ts";
 import { callTask } from "../../lib/pools/call_task.ts";
+import { hideStdin } from "../../lib/pools/empty_stdin.ts";
 import type { JobKind, TaskContext } from "../../lib/scheduler/kind.ts";
 import type { ComputeContext } from "./job.ts";
 
@@ -131,7 +132,11 @@ function onWorker(where: ComputeJob["isolation"] | RunResources["cpuPlace"]): bo
 }
 
 /** Runs a task on this thread, as the `sequential` and `async` modes do. */
+let stdinHidden = false;
+
 async function onMainThread(task: Parameters<typeof callTask>[1]): Promise<unknown> {
+  // This process's stdin is the launcher's link, or the job file it read: not the task's.
+  if (!stdinHidden) stdinHidden = Boolean(hideStdin());
   const reply = await callTask(0, task, setImmediate);
   if (reply.ok) return reply.value;
   throw new ComputeError(reply.error.message, { workerStack: reply.error.stack });

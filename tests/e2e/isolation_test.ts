@@ -106,6 +106,7 @@ for (const isolation of ["worker", "process", "thread"] as const) {
     const names = [
       "wordCounts",
       "huge",
+      "curried",
       "circular",
       "emptyLooking",
       "rejectsWithObject",
@@ -129,6 +130,7 @@ for (const isolation of ["worker", "process", "thread"] as const) {
       message("huge"),
       "the result has no JSON form: it holds a bigint (return it as a string or a number)",
     );
+    assert.equal(message("curried"), "the result has no JSON form: it is a function");
     assert.equal(
       message("circular"),
       "the result has no JSON form: it refers to itself (a circular structure)",
@@ -330,4 +332,25 @@ Deno.test("a variable not granted reads as unset on a Worker or in a process; on
   assert.deepEqual(byName("worker").result, ["granted", null]);
   assert.deepEqual(byName("process").result, ["granted", null]);
   assert.match(byName("thread").error.message, /^Requires env access to "TASKPOOL_TEST_SECRET"/);
+});
+
+Deno.test("a compute task that reads stdin finds its end at once, wherever it runs, and takes none of taskpool's", async () => {
+  await using dir = await tempDir();
+  const job = (isolation: string) =>
+    `  - { name: ${isolation}, compute: { module: ${WORK}, export: readsStdin, isolation: ${isolation} }, timeout: 30s }`;
+  await dir.write(
+    "jobs.yaml",
+    ["output: out", "jobs:", ...["thread", "worker", "process"].map(job)].join("\n"),
+  );
+  // Input on taskpool's own stdin: the tasks do not get it either (a command's stdin is
+  // /dev/null), and with a task reading it, stdin used to wait until the job's timeout.
+  for (const mode of ["workers", "sequential"]) {
+    const { code, stderr } = await cli(["run", "jobs.yaml", "-q", "--mode", mode], {
+      cwd: dir.path,
+      stdin: "typed at the terminal\n",
+    });
+    assert.equal(code, 0, stderr);
+    const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
+    for (const entry of report.jobs) assert.equal(entry.result, null, `${mode}: ${entry.name}`);
+  }
 });

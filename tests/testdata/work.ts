@@ -145,6 +145,18 @@ export function huge(): bigint {
   return 10n ** 30n;
 }
 
+/** What the task reads on stdin: its first read, as text, or null at its end. */
+export async function readsStdin(): Promise<string | null> {
+  const buffer = new Uint8Array(256);
+  const n = await Deno.stdin.read(buffer);
+  return n === null ? null : new TextDecoder().decode(buffer.subarray(0, n));
+}
+
+/** A function, as a task that forgot to call what it returns. */
+export function curried(): unknown {
+  return (n: number) => n + 1;
+}
+
 /** A result that refers to itself. */
 export function circular(): unknown {
   const node: Record<string, unknown> = { name: "loop" };

@@ -14,6 +14,7 @@ import type { ComputeTask, HostMemory } from "../protocol.ts";
 import { callTask } from "../call_task.ts";
 import { consoleToStderr } from "../console_to_stderr.ts";
 import { sendFrame } from "../host_channel.ts";
+import { hideStdin } from "../empty_stdin.ts";
 
 /** What a host says besides replies: the task called `Deno.exit(code)`. */
 export interface HostExit {
@@ -22,6 +23,8 @@ export interface HostExit {
 }
 
 consoleToStderr();
+// The tasks come on stdin; a task that read it would find nothing, not take the next one.
+const tasks = hideStdin();
 
 let current = 0;
 const exit = Deno.exit;
@@ -30,7 +33,7 @@ Deno.exit = (code?: number): never => {
   return exit(code);
 };
 
-for await (const message of readFrames(Deno.stdin)) {
+for await (const message of readFrames(tasks)) {
   const { id, ...task } = message as ComputeTask & { id: number };
   current = id;
   const reply = await callTask(id, task, setImmediate);

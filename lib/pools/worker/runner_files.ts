@@ -22,5 +22,6 @@ export const RUNNER_FILES: readonly string[] = (BUNDLED ? RUNNER_ENTRIES : [
   "lib/pools/call_task.ts",
   "lib/pools/protocol.ts",
   "lib/pools/console_to_stderr.ts",
+  "lib/pools/empty_stdin.ts",
 ])
   .map((file) => filePath(ownFileUrl(file)));

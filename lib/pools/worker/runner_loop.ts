@@ -32,6 +32,7 @@ import {
 } from "../protocol.ts";
 import { callLoaded, callTask } from "../call_task.ts";
 import { consoleToStderr } from "../console_to_stderr.ts";
+import { hideStdin } from "../empty_stdin.ts";
 import type { Immediate } from "./immediate.ts";
 
 let current = 0;
@@ -75,6 +76,7 @@ function post(message: RunnerMessage): void {
  */
 export function startRunner(immediate: Immediate): (setup: RunnerSetup) => void {
   consoleToStderr();
+  hideStdin();
   // The host learns of an exit from here: it would not from a web Worker's end.
   const exit = Deno.exit;
   Deno.exit = (code?: number): never => {
