@@ -9,6 +9,7 @@ import type { ExpandContext, Fail, JobEntry, PlanCheckContext } from "../../lib/
 import type { PathSegment } from "../../lib/jobfile/document.ts";
 import { cleanRelativePath, isInside, realTarget } from "../../lib/util/paths.ts";
 import { redactUrl } from "../../lib/util/secrets.ts";
+import { controlCharacterIn } from "../../lib/jobfile/fields.ts";
 import type { DownloadJob } from "./job.ts";
 import type { DownloadDefaults, DownloadSpec } from "./spec.ts";
 import {
@@ -88,6 +89,8 @@ export async function expandDownload(
       // A URL's file name is one plain name: joined to nothing, it is itself.
       fileName = !intoFolder
         ? ""
+        : listed.out !== undefined
+        ? cleanRelativePath(listed.out)
         : keepPath
         ? urlPath(url, download.cut_dirs ?? 0)
         : urlFileName(url);
@@ -95,11 +98,13 @@ export async function expandDownload(
         !intoFolder ? to! : to === undefined ? fileName : join(to, fileName),
       );
     } catch (error) {
-      fail(to === undefined ? urlAt : [...at, "to"], (error as Error).message);
+      const message = (error as Error).message;
+      if (listed.out !== undefined) fail(urlAt, `${listed.list}:${listed.outLine} out= ${message}`);
+      else fail(to === undefined ? urlAt : [...at, "to"], message);
       continue;
     }
-    // The name under `to`: the URL's file name, or with keep_path its path.
-    const shown = keepPath ? fileName : basename(target);
+    // The name under `to`: the URL's file name, or with keep_path its path, or the list's out=.
+    const shown = keepPath || listed.out !== undefined ? fileName : basename(target);
     const name = single ? entry.name : `${entry.name}/${shown}`;
     const first = seen.get(name);
     if (first) {
@@ -116,9 +121,12 @@ export async function expandDownload(
       relativePath: target,
       sha256: download.sha256,
       ...settings,
-      ...(intoFolder && !keepPath ? { nameFromServer: true } : {}),
+      ...(intoFolder && !keepPath && listed.out === undefined ? { nameFromServer: true } : {}),
+      ...(listed.mirrors ? { mirrors: listed.mirrors } : {}),
+      ...(listed.digest ? { [listed.digest.algorithm]: listed.digest.hex } : {}),
     };
-    if (checksums) {
+    // The list's own checksum for the file is the one it is held to.
+    if (checksums && !listed.digest) {
       const conflict = applyChecksums(job, checksums, url, keepPath ? shown : undefined);
       // A checksum file that contradicts itself on this file: the job file's input is wrong.
       if (conflict !== undefined) fail([...at, "checksums"], conflict);
@@ -134,6 +142,14 @@ interface ListedUrl {
   at: PathSegment[];
   list?: string;
   line?: number;
+  /** The list's `out=`: the file's name under `to`. */
+  out?: string;
+  /** The line of the list that gives `out=`. */
+  outLine?: number;
+  /** More sources of the same file: the line's URLs after the first (TAB-separated). */
+  mirrors?: string[];
+  /** The list's `checksum=sha-256=HEX` (or sha-512). */
+  digest?: { algorithm: "sha256" | "sha512"; hex: string };
 }
 
 /** Why a fan-out's URL cannot have the file name an earlier one took: both places named. */
@@ -145,9 +161,14 @@ function repeatedName(
 ): string {
   // A list's line is named in full; a place in the job file is `at` already.
   const here = listed.list ? `${listed.list}:${listed.line} ` : "";
-  const there = first.list ? `line ${first.line}` : `urls[${first.at.at(-1)}]`;
+  const there = first.list ? `line ${first.outLine ?? first.line}` : `urls[${first.at.at(-1)}]`;
   if (listed.url === first.url) {
     return `${here}repeats the URL of ${there}: ${redactUrl(listed.url)} (list it once)`;
+  }
+  if (listed.out !== undefined) {
+    return `${listed.list}:${listed.outLine} gives the file name ${fileName}, as ${there} does (${
+      redactUrl(first.url)
+    }): give one another out=`;
   }
   return `${here}gives the file name ${fileName}, as ${there} does (${redactUrl(first.url)}): ${
     keepPath ? "" : "keep their folders with keep_path: true, or "
@@ -315,22 +336,88 @@ async function readUrlList(
   }
   const urls: ListedUrl[] = [];
   let bad = 0;
+  /** The line of the last URL line, good or bad: a bad one's options are not checked. */
+  let lastUrlLine = 0;
+  const isHttp = (text: string) => {
+    try {
+      const { protocol } = new URL(text);
+      return protocol === "http:" || protocol === "https:";
+    } catch {
+      return false;
+    }
+  };
   for (const [lineIndex, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.replace(/(^|\s)#.*$/, "").trim();
     if (line === "") continue;
-    let ok = false;
-    try {
-      const url = new URL(line);
-      ok = url.protocol === "http:" || url.protocol === "https:";
-    } catch { /* reported below */ }
-    if (ok) urls.push({ url: line, at, list: file, line: lineIndex + 1 });
-    else {
+    const place = `${file}:${lineIndex + 1}`;
+    // An indented `key=value` line is an option of the URL above it, as in aria2's input files.
+    const option = /^\s/.test(raw) ? /^([a-z][a-z0-9-]*)=(.*)$/.exec(line) : null;
+    if (option) {
+      const last = urls.at(-1);
+      if (lastUrlLine === 0) {
+        fail(at, `${place} gives ${option[1]}= with no URL above it`);
+        continue;
+      }
+      if (last === undefined || last.line !== lastUrlLine) continue; // that URL is refused already
+      const problem = applyListOption(last, option[1]!, option[2]!, lineIndex + 1);
+      if (problem) fail(at, `${place} ${problem}`);
+      continue;
+    }
+    // TAB-separated URLs are one file's sources, the first tried first (aria2's mirrors).
+    const [url, ...mirrors] = line.split("\t").map((part) => part.trim()).filter(Boolean);
+    const notHttp = [url!, ...mirrors].find((each) => !isHttp(each));
+    lastUrlLine = lineIndex + 1;
+    if (notHttp === undefined) {
+      urls.push({
+        url: url!,
+        at,
+        list: file,
+        line: lineIndex + 1,
+        ...(mirrors.length > 0 ? { mirrors } : {}),
+      });
+    } else {
       bad++;
-      fail(at, `${file}:${lineIndex + 1} is not an http(s) URL: got "${line}"`);
+      fail(at, `${place} is not an http(s) URL: got "${notHttp}"`);
     }
   }
   if (urls.length === 0 && bad === 0) fail(at, `lists no URLs: ${file} has none`);
   return urls;
+}
+
+/**
+ * Applies a list's option line (`out=NAME`, `checksum=sha-256=HEX`) to the URL above it; what is
+ * wrong with it, or undefined.
+ */
+function applyListOption(
+  listed: ListedUrl,
+  key: string,
+  value: string,
+  line: number,
+): string | undefined {
+  if (key === "out") {
+    if (listed.out !== undefined) return `gives out= twice for ${redactUrl(listed.url)}`;
+    if (value === "") return "gives an empty out=";
+    const control = controlCharacterIn(value);
+    if (control) return `out= ${control}`;
+    listed.out = value;
+    listed.outLine = line;
+    return undefined;
+  }
+  if (key === "checksum") {
+    const digest = /^(sha-?256|sha-?512)=([0-9a-fA-F]+)$/i.exec(value);
+    if (!digest) {
+      return `checksum= must be sha-256=HEX or sha-512=HEX: got "${value}"`;
+    }
+    const algorithm = digest[1]!.toLowerCase().replace("-", "") as "sha256" | "sha512";
+    const length = algorithm === "sha256" ? 64 : 128;
+    if (digest[2]!.length !== length) {
+      return `checksum= ${digest[1]} needs ${length} hex digits: got ${digest[2]!.length}`;
+    }
+    if (listed.digest) return `gives checksum= twice for ${redactUrl(listed.url)}`;
+    listed.digest = { algorithm, hex: digest[2]!.toLowerCase() };
+    return undefined;
+  }
+  return `has an option taskpool does not take: ${key}= (it takes out= and checksum=)`;
 }
 
 /**

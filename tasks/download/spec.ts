@@ -52,7 +52,8 @@ export const downloadSpec = once((fields: SchemaFields) => {
       error: "must list at least one URL",
     }).optional().describe("Many URLs: one job each, named <name>/<file>."),
     urls_from: nonEmptyPath.optional().describe(
-      "A text file with one URL a line (# starts a comment), relative to the job file.",
+      "A text file with one URL a line (# starts a comment), relative to the job file; " +
+        "aria2's indented out= and checksum= lines and TAB-separated mirrors.",
     ),
     to: nonEmptyPath.optional().describe(
       "Target under output; ending in / means a folder. Defaults to the URL's file name.",

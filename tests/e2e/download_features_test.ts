@@ -168,3 +168,76 @@ Deno.test("the sandboxed run may reach every mirror's host and the checksum file
   assert.equal(job!.servedBy, `${mirror.url}/bytes/64`);
   assert.equal(job!.sha256, digest);
 });
+
+Deno.test("urls_from takes aria2's input lines: TAB-separated mirrors, out= and checksum= under a URL", async () => {
+  await using server = startFaultServer();
+  await using mirror = startFaultServer();
+  await using dir = await tempDir();
+  const sha256 = async (bytes: Uint8Array<ArrayBuffer>) =>
+    Array.from(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+  await dir.write(
+    "list.txt",
+    [
+      "# names, sources and digests as aria2 -i reads them",
+      `${server.url}/bytes/64`,
+      "  out=reports/march.csv",
+      `  checksum=sha-256=${await sha256(bodyBytes(64))}`,
+      `${server.url}/status/503\t${mirror.url}/bytes/32`,
+      "  out=from-mirror.bin",
+      `${server.url}/bytes/16`,
+      `  checksum=sha-256=${"0".repeat(64)}`,
+      `${server.url}/bytes/8`,
+    ].join("\n"),
+  );
+  await dir.write(
+    "jobs.yaml",
+    "output: out\njobs:\n  - { name: f, retries: 0, download: { urls_from: list.txt, to: got/ } }\n",
+  );
+  const run = await cli(["run", "jobs.yaml", "-q"], { cwd: dir.path });
+  assert.equal(run.code, 1, run.stderr);
+  const byName = new Map((await reportOf(dir.path)).jobs.map((job) => [job.name, job]));
+  assert.deepEqual([...byName.keys()], ["f/reports/march.csv", "f/from-mirror.bin", "f/16", "f/8"]);
+  assert.deepEqual(await Deno.readFile(`${dir.path}/out/got/reports/march.csv`), bodyBytes(64));
+  assert.equal(byName.get("f/from-mirror.bin")!.servedBy, `${mirror.url}/bytes/32`);
+  assert.deepEqual(await Deno.readFile(`${dir.path}/out/got/from-mirror.bin`), bodyBytes(32));
+  // The list's digest is the file's: a body that does not match is not kept.
+  assert.equal(byName.get("f/16")!.error?.code, "INTEGRITY");
+  assert.equal(await Deno.stat(`${dir.path}/out/got/16`).then(() => true, () => false), false);
+  assert.equal(byName.get("f/8")!.status, "ok");
+
+  // Bad lines: exit 2, each named by the list's line, nothing run.
+  await dir.write(
+    "bad.txt",
+    [
+      "  out=orphan.bin",
+      `${server.url}/bytes/1`,
+      "  out=../up.bin",
+      `${server.url}/bytes/2`,
+      "  dir=/tmp",
+      "  checksum=md5=00",
+      `${server.url}/bytes/3`,
+      "  out=same.bin",
+      `${server.url}/bytes/4`,
+      "  out=same.bin",
+    ].join("\n"),
+  );
+  await dir.write(
+    "bad.yaml",
+    "output: bad\njobs:\n  - { name: f, download: { urls_from: bad.txt, to: got/ } }\n",
+  );
+  const bad = await cli(["run", "bad.yaml"], { cwd: dir.path });
+  assert.equal(bad.code, 2);
+  for (
+    const expected of [
+      /bad\.txt:1 gives out= with no URL above it/,
+      /bad\.txt:3 out= must not contain "\.\.": got "\.\.\/up\.bin"/,
+      /bad\.txt:5 has an option taskpool does not take: dir= \(it takes out= and checksum=\)/,
+      /bad\.txt:6 checksum= must be sha-256=HEX or sha-512=HEX: got "md5=00"/,
+      /bad\.txt:10 gives the file name same\.bin, as line 8 does .*: give one another out=/,
+    ]
+  ) assert.match(bad.stderr, expected);
+  assert.equal(await Deno.stat(`${dir.path}/bad`).then(() => true, () => false), false);
+});
