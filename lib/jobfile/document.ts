@@ -112,3 +112,26 @@ export class LineStarts {
     return { line: low + 1, column: offset - starts[low]! + 1 };
   }
 }
+
+/**
+ * `doc` without its top-level keys that start with `x-`: a place for YAML anchors to share
+ * settings between jobs (`x-common: &common {...}`, then `<<: *common`), as docker-compose has.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { positionedDocument, withoutExtensions } from "./document.ts";
+ * const doc = positionedDocument("a.yaml", { "x-a": 1, jobs: [] }, new Map(), new Map());
+ * assert.deepEqual(withoutExtensions(doc).value, { jobs: [] });
+ * ```
+ */
+export function withoutExtensions(doc: ParsedDocument): ParsedDocument {
+  const { value } = doc;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return doc;
+  const keys = Object.keys(value);
+  if (!keys.some((key) => key.startsWith("x-"))) return doc;
+  const kept = Object.fromEntries(
+    Object.entries(value).filter(([key]) => !key.startsWith("x-")),
+  );
+  return { ...doc, value: kept };
+}

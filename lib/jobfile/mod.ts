@@ -8,6 +8,7 @@ import { expandJobFile, type PlanOverrides } from "./expand.ts";
 import type { Environment } from "./interpolate.ts";
 import { readJobFile } from "./load.ts";
 import { parseJsonDocument } from "./json_document.ts";
+import { withoutExtensions } from "./document.ts";
 import { parsePlainYaml } from "./plain_yaml.ts";
 import { validJobFile } from "./quick_schema.ts";
 import { applySettings, blameSettings, parseSettings } from "./settings.ts";
@@ -70,7 +71,7 @@ export async function loadPlan(path: string, options: LoadPlanOptions): Promise<
   const parsed = parseJsonDocument(source.text, source.file) ??
     parsePlainYaml(source.text, source.file) ??
     (await import("./parse.ts")).parseJobFileText(source.text, source.file);
-  const doc = applySettings(parsed, settings);
+  const doc = applySettings(withoutExtensions(parsed), settings);
   try {
     // A valid file needs no zod (some 45 ms to load); one that is not gets zod's messages.
     const file = validJobFile(doc, { kinds, env }) ??

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Node } from "yaml";
+import type { Document, Node } from "yaml";
 import { YAML } from "./yaml.ts";
 import { InvalidJobFileError, JobFileError, type SourcePosition } from "./errors.ts";
 import {
@@ -54,6 +54,8 @@ export function parseJobFileText(
     uniqueKeys: false,
     prettyErrors: false,
     strict: true,
+    // `<<: *anchor` merges the anchored mapping's keys under the ones given beside it.
+    merge: true,
   });
   const at = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
@@ -107,11 +109,20 @@ export function parseJobFileText(
   try {
     value = doc.toJS({ maxAliasCount });
   } catch (error) {
+    const merge = /^Merge sources/.test((error as Error).message)
+      ? badMergeSource(doc.contents as Node | null, doc)
+      : undefined;
     throw new InvalidJobFileError(file, [
-      new JobFileError(
-        `expands too many aliases (more than ${maxAliasCount}): refusing a possible alias bomb`,
-        { file, cause: error },
-      ),
+      merge
+        ? new JobFileError(
+          "merges what is not a mapping: `<<:` takes an alias of one (<<: *name), a mapping, " +
+            "or a list of them",
+          { file, position: at(merge[0]) },
+        )
+        : new JobFileError(
+          `expands too many aliases (more than ${maxAliasCount}): refusing a possible alias bomb`,
+          { file, cause: error },
+        ),
     ]);
   }
 
@@ -122,20 +133,65 @@ export function parseJobFileText(
     if (node.range) valuePositions.set(pathKey(path), at(node.range[0]));
     if (isAlias(node) || isScalar(node)) return;
     if (isMap(node)) {
+      // Merged keys first (`<<: *anchor`), where the anchor is: keys given beside them win.
       for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        const childPath = [...path, key];
-        const keyNode = pair.key as Node | null;
-        if (keyNode?.range) keyPositions.set(pathKey(childPath), at(keyNode.range[0]));
-        walk(pair.value as Node | null, childPath);
+        if (isPair(pair) && isMergePair(pair)) {
+          const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+          for (const source of sources.toReversed()) {
+            const merged = isAlias(source) ? source.resolve(doc) : source;
+            if (isMap(merged)) walkPairs(merged.items, path);
+          }
+        }
       }
+      walkPairs(
+        node.items.filter((pair) =>
+          !(isPair(pair) && isScalar(pair.key) &&
+            pair.key.value === "<<")
+        ),
+        path,
+      );
     } else if (isSeq(node)) {
       node.items.forEach((item, index) => walk(item as Node | null, [...path, index]));
     }
   };
+  function walkPairs(pairs: readonly unknown[], path: PathSegment[]) {
+    for (const pair of pairs) {
+      if (!isPair(pair)) continue;
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const childPath = [...path, key];
+      const keyNode = pair.key as Node | null;
+      if (keyNode?.range) keyPositions.set(pathKey(childPath), at(keyNode.range[0]));
+      walk(pair.value as Node | null, childPath);
+    }
+  }
   walk(doc.contents as Node, []);
   return positionedDocument(file, value, valuePositions, keyPositions);
+}
+
+/** The range of the first merge source in `node` that is not a mapping, if any. */
+function badMergeSource(node: Node | null, doc: Document): [number, number, number] | undefined {
+  if (!node || isScalar(node) || isAlias(node)) return undefined;
+  const items = (isMap(node) || isSeq(node) ? node.items : []) as unknown[];
+  for (const item of items) {
+    if (isMergePair(item)) {
+      const value = (item as { value: Node | null }).value;
+      const sources = isSeq(value) ? value.items as Node[] : [value];
+      for (const source of sources) {
+        const resolved = isAlias(source) ? source.resolve(doc) : source;
+        if (!isMap(resolved)) return (source ?? value)?.range ?? undefined;
+      }
+    }
+    const inner = isPair(item) ? item.value as Node | null : item as Node | null;
+    const found = badMergeSource(inner, doc);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Whether `pair` is a merge (`<<: *anchor`): its key, `<<`, the parser's symbol. */
+function isMergePair(pair: unknown): boolean {
+  return isPair(pair) && isScalar(pair.key) && typeof pair.key.value === "symbol" &&
+    pair.key.source === "<<";
 }
 
 /** Two places in a file: their lines, or on one line (a JSON file on one line), their columns. */
@@ -164,7 +220,11 @@ function duplicateKeys(
       const seen = new Map<string, SourcePosition>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
-        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const key = isMergePair(pair)
+          ? "<<"
+          : isScalar(pair.key)
+          ? String(pair.key.value)
+          : String(pair.key);
         const keyNode = pair.key as Node | null;
         const position = keyNode?.range ? at(keyNode.range[0]) : { line: 0, column: 0 };
         const first = seen.get(key);

@@ -63,5 +63,6 @@ export function jobFileJsonSchema(kinds: Kinds): Record<string, unknown> & { req
       }
     },
   });
-  return { ...schema, title: "taskpool job file" };
+  // Top-level `x-` keys are the file's own (anchors to share settings): taskpool leaves them out.
+  return { ...schema, patternProperties: { "^x-": {} }, title: "taskpool job file" };
 }

@@ -78,7 +78,7 @@ function issueToErrors(
     return issue.keys.map((key) => {
       const guess = closest(key, known);
       const hint = key === "<<"
-        ? "YAML merge keys are not supported"
+        ? "a merge key is written bare and takes an alias or a list of them: <<: *name"
         : guess
         ? `did you mean "${guess}"?`
         : known.length > 0

@@ -591,3 +591,49 @@ Deno.test("loadPlan(): a timeout of 0 is no limit, and lifts the defaults' (as i
   const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv });
   assert.deepEqual(plan.jobs.map((job) => job.timeoutMs), [undefined, undefined, 10_000, 500]);
 });
+
+Deno.test("loadPlan(): YAML anchors under x- keys, merged with <<, the keys beside them winning; errors placed at the anchor", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "x-common: &common { retries: 3, timeout: 10s }",
+      "x-loud: &loud",
+      "  retries: 1",
+      "  env: { LOUD: '1' }",
+      "jobs:",
+      "  - { name: a, <<: *common, run: [true] }",
+      "  - name: b",
+      "    <<: [*loud, *common]",
+      "    timeout: 1s",
+      "    run: [true]",
+    ].join("\n"),
+  );
+  const plan = await loadPlan("jobs.yaml", { kinds: KINDS, cwd: dir.path, env: noEnv });
+  const [a, b] = plan.jobs as RunJob[];
+  assert.deepEqual([a!.retries, a!.timeoutMs], [3, 10_000]);
+  // Of a list, the first named wins; a key beside the merge wins over all.
+  assert.deepEqual([b!.retries, b!.timeoutMs, b!.env], [1, 1000, { LOUD: "1" }]);
+
+  await dir.write(
+    "bad.yaml",
+    [
+      "x-common: &common",
+      "  retries: nope",
+      "jobs:",
+      "  - { name: a, <<: *common, run: [true] }",
+    ].join("\n"),
+  );
+  assert.deepEqual(await rejection("bad.yaml", dir.path), [
+    'bad.yaml:2:12: jobs[0].retries must be a whole number: got "nope"',
+  ]);
+  await dir.write("scalar.yaml", "jobs:\n  - { name: a, run: [true], <<: 3 }\n");
+  assert.deepEqual(await rejection("scalar.yaml", dir.path), [
+    "scalar.yaml:2:33: merges what is not a mapping: `<<:` takes an alias of one (<<: *name), " +
+    "a mapping, or a list of them",
+  ]);
+  // JSON may carry x- keys too: they are the file's own notes.
+  await dir.write("notes.json", '{"x-owner": "ops", "jobs": [{"name": "a", "run": ["true"]}]}');
+  const json = await loadPlan("notes.json", { kinds: KINDS, cwd: dir.path, env: noEnv });
+  assert.equal(json.jobs.length, 1);
+});
