@@ -91,7 +91,14 @@ export async function expandJobFile(
     ? resolve(baseDir, file.report)
     : join(output, "report.json");
   const reportPattern = hasPlaceholders(reportAsGiven) ? reportAsGiven : undefined;
-  const report = fillReportPath(reportAsGiven, startedAt);
+  const report = fillReportPath(reportAsGiven, startedAt, (path) => {
+    try {
+      Deno.lstatSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  });
   // Deno refuses writes under /dev, /proc and /sys to all but --allow-all (the report given
   // alone: by default it sits in the output).
   const sealed = [

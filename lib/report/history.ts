@@ -23,13 +23,28 @@ export function hasPlaceholders(path: string): boolean {
  * import { fillReportPath } from "./history.ts";
  * const at = new Date(2026, 10, 22, 3, 15, 0);
  * assert(fillReportPath("/r/{date}/run-{time}.json", at) === "/r/2026-11-22/run-031500.json");
+ * // A second run in that second, the first one's report there:
+ * const taken = (path: string) => path === "/r/2026-11-22/run-031500.json";
+ * assert(fillReportPath("/r/{date}/run-{time}.json", at, taken) === "/r/2026-11-22/run-031500-2.json");
  * ```
  */
-export function fillReportPath(template: string, at: Date): string {
+export function fillReportPath(
+  template: string,
+  at: Date,
+  taken: (path: string) => boolean = () => false,
+): string {
   const two = (n: number) => String(n).padStart(2, "0");
   const date = `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}`;
   const time = `${two(at.getHours())}${two(at.getMinutes())}${two(at.getSeconds())}`;
-  return template.replace(PLACEHOLDER, (_, name) => name === "date" ? date : time);
+  const fill = (time: string) =>
+    template.replace(PLACEHOLDER, (_, name) => name === "date" ? date : time);
+  // A pattern with {time} gives each run its own report: a run in the same second as the last
+  // one gets 031500-2 (then -3, ...) rather than its report's place. {date} alone asks for one a
+  // day, which the day's last run writes.
+  let path = fill(time);
+  if (!/\{time\}/.test(template)) return path;
+  for (let n = 2; taken(path); n++) path = fill(`${time}-${n}`);
+  return path;
 }
 
 /**
@@ -127,7 +142,7 @@ function patternOf(template: string): RegExp {
   return new RegExp(
     `^${
       escaped.replace(/\{date\}/g, "(\\d{4}-\\d{2}-\\d{2})")
-        .replace(/\{time\}/g, "(\\d{6})")
+        .replace(/\{time\}/g, "(\\d{6}(?:-\\d+)?)")
     }$`,
   );
 }
@@ -137,6 +152,10 @@ function sortKey(template: string, match: RegExpExecArray): string {
   const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
   const values = names.map((name, index) => ({ name, value: match[index + 1]! }));
   const dates = values.filter((v) => v.name === "date").map((v) => v.value);
-  const times = values.filter((v) => v.name === "time").map((v) => v.value);
+  // 031500-2 after 031500 (whose name sorts after it): the count padded, none as 0.
+  const times = values.filter((v) => v.name === "time").map((v) => {
+    const [time, n = "0"] = v.value.split("-");
+    return `${time}.${n.padStart(9, "0")}`;
+  });
   return [...dates, ...times, match[0]].join(" ");
 }
