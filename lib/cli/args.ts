@@ -10,6 +10,7 @@ import { parseRate } from "../util/rate.ts";
 import { UsageError } from "../errors.ts";
 import { type Mode, MODES } from "../run/modes.ts";
 import { expandWaitLock } from "./wait_lock.ts";
+import { closest } from "../jobfile/suggest.ts";
 
 /** One flag: `--name VALUE` (string) or `--name` (boolean), maybe `-x` too, maybe repeated. */
 export interface FlagOption {
@@ -51,7 +52,7 @@ export type FlagValues<T extends FlagOptions> = {
  * });
  * assert.deepEqual({ ...values }, { quiet: true, concurrency: "4", only: ["a"] });
  * assert.deepEqual(positionals, ["jobs.yaml"]);
- * assert.throws(() => parseCommandArgs("run", ["--nope"], {}), /Unknown option '--nope'/);
+ * assert.throws(() => parseCommandArgs("run", ["--nope"], {}), /unknown option --nope/);
  * ```
  * @throws {UsageError} for a flag that is unknown, lacks its value or has one it takes not
  */
@@ -81,6 +82,11 @@ export function parseCommandArgs<const T extends FlagOptions>(
 
 class FlagError extends Error {}
 
+/** Whether `arg` reads as a flag: `-x` or `--name`, not `-` (stdin) nor a negative number. */
+function looksLikeFlag(arg: string): boolean {
+  return arg.length > 1 && arg.startsWith("-") && !/^-\d/.test(arg);
+}
+
 function parseFlags<T extends FlagOptions>(
   args: string[],
   options: T,
@@ -99,23 +105,24 @@ function parseFlags<T extends FlagOptions>(
   const known = (flag: string): string => {
     const name = flag.startsWith("--") ? flag.slice(2) : byShort.get(flag.slice(1));
     if (name !== undefined && Object.hasOwn(options, name)) return name;
+    const guess = flag.startsWith("--")
+      ? closest(flag.slice(2).split("=")[0]!, Object.keys(options))
+      : undefined;
     throw new FlagError(
-      `Unknown option '${flag}'. To specify a positional argument starting with a '-', place ` +
-        `it at the end of the command after '--', as in '-- "${flag}"'`,
+      `unknown option ${flag}` + (guess ? ` (did you mean --${guess}?)` : "") +
+        `; a file named so goes after --, as in: -- ${flag}`,
     );
   };
   /** The value of string flag `flag`: the next argument, which may not look like a flag. */
   const valueAfter = (flag: string, index: number): string => {
     const value = args[index + 1];
-    if (value === undefined) throw new FlagError(`Option '${flag} <value>' argument missing`);
-    if (value.length > 1 && value.startsWith("-")) {
-      const spelled = flag.startsWith("--")
-        ? `'${flag}=-XYZ'`
-        : `'--${known(flag)}=-XYZ' or '${flag}-XYZ'`;
+    if (value === undefined) throw new FlagError(`${flag} needs a value, and none follows it`);
+    // A negative number is a value (for the flag to refuse by its own rule), not a flag.
+    if (looksLikeFlag(value)) {
+      const spelled = flag.startsWith("--") ? `${flag}=${value}` : `--${known(flag)}=${value}`;
       throw new FlagError(
-        `Option '${flag}' argument is ambiguous.\nDid you forget to specify the option ` +
-          `argument for '${flag}'?\nTo specify an option argument starting with a dash use ` +
-          `${spelled}.`,
+        `${flag} needs a value, and ${value} follows it (a value that starts with - is ` +
+          `written ${spelled})`,
       );
     }
     return value;
@@ -124,7 +131,7 @@ function parseFlags<T extends FlagOptions>(
   /** Whether the flag at `index` has nothing after it, or another flag. */
   const isBareAt = (index: number) => {
     const next = args[index + 1];
-    return next === undefined || (next.length > 1 && next.startsWith("-"));
+    return next === undefined || looksLikeFlag(next);
   };
 
   for (let index = 0; index < args.length; index++) {

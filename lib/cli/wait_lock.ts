@@ -43,7 +43,8 @@ export function expandWaitLock(args: string[]): string[] {
       continue;
     }
     const next = args[index + 1];
-    if (next !== undefined && SECONDS.test(next)) {
+    // A negative number too: its value, for waitLockMs to refuse, not an unknown flag.
+    if (next !== undefined && (SECONDS.test(next) || /^-\d/.test(next))) {
       out.push(`--wait-lock=${next}`);
       index++;
     } else {

@@ -81,6 +81,7 @@ export async function expandJobFile(
     );
 
   for (const [flag, path] of [["--output", overrides.output], ["--report", overrides.report]]) {
+    if (path === "") throw new UsageError(`${flag} needs a path: got an empty one`);
     const wrong = path === undefined ? undefined : controlCharacterIn(path);
     if (wrong) throw new UsageError(`${flag} ${wrong}: got ${quoted(path!)}`);
   }
