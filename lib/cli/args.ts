@@ -45,19 +45,18 @@ export type FlagValues<T extends FlagOptions> = {
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseCommandArgs } from "./args.ts";
- * const { values, positionals } = parseCommandArgs("run", ["jobs.yaml", "-qj4", "--only=a"], {
+ * const { values, positionals } = parseCommandArgs(["jobs.yaml", "-qj4", "--only=a"], {
  *   quiet: { type: "boolean", short: "q" },
  *   concurrency: { type: "string", short: "j" },
  *   only: { type: "string", multiple: true },
  * });
  * assert.deepEqual({ ...values }, { quiet: true, concurrency: "4", only: ["a"] });
  * assert.deepEqual(positionals, ["jobs.yaml"]);
- * assert.throws(() => parseCommandArgs("run", ["--nope"], {}), /unknown option --nope/);
+ * assert.throws(() => parseCommandArgs(["--nope"], {}), /unknown option --nope/);
  * ```
  * @throws {UsageError} for a flag that is unknown, lacks its value or has one it takes not
  */
 export function parseCommandArgs<const T extends FlagOptions>(
-  command: string,
   args: string[],
   options: T,
 ): { values: FlagValues<T>; positionals: string[] } {
@@ -76,7 +75,8 @@ export function parseCommandArgs<const T extends FlagOptions>(
     return parseFlags(bare, options);
   } catch (error) {
     if (!(error instanceof FlagError)) throw error;
-    throw new UsageError(`taskpool ${command}: ${error.message}`, { cause: error });
+    // main.ts prints it after "taskpool: ", and the command's help after it.
+    throw new UsageError(error.message, { cause: error });
   }
 }
 
@@ -217,13 +217,11 @@ export function rateArg(value: string | undefined, flag = "--limit-rate"): numbe
 /** The single positional argument a command needs. */
 export function onePositional(command: string, positionals: string[], what: string): string {
   if (positionals.length === 0) {
-    throw new UsageError(`taskpool ${command}: missing ${what} (use - for stdin)`);
+    throw new UsageError(`${command} needs a ${what} (or - for stdin)`);
   }
   if (positionals.length > 1) {
     throw new UsageError(
-      `taskpool ${command}: expected one ${what}: got ${positionals.length} (${
-        positionals.join(" ")
-      })`,
+      `${command} takes one ${what}: got ${positionals.length} (${positionals.join(" ")})`,
     );
   }
   return positionals[0]!;

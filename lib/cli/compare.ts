@@ -64,7 +64,7 @@ async function prepareCompare(
   kinds: Kinds,
   handoff?: unknown,
 ): Promise<Prepared> {
-  const { values, positionals } = parseCommandArgs("compare", args, {
+  const { values, positionals } = parseCommandArgs(args, {
     modes: { type: "string" },
     repeat: { type: "string", short: "n" },
     output: { type: "string", short: "o" },

@@ -50,7 +50,7 @@ ${WAIT_LOCK_HELP}
 `;
 
 const parseDemoArgs = (args: string[]) =>
-  parseCommandArgs("demo", args, {
+  parseCommandArgs(args, {
     output: { type: "string", short: "o" },
     latency: { type: "string" },
     cpu: { type: "string" },

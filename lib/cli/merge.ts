@@ -37,7 +37,7 @@ ${TIMELINE_HELP}
 
 /** Runs `taskpool merge`; resolves with the merged report's exit code. */
 export async function mergeCommand(args: string[], io: CliIo, kinds: Kinds): Promise<number> {
-  const { values, positionals } = parseCommandArgs("merge", args, {
+  const { values, positionals } = parseCommandArgs(args, {
     output: { type: "string", short: "o" },
     slowest: { type: "string" },
     ...TIMELINE_FLAGS,

@@ -34,7 +34,7 @@ export async function planCommand(
   io: CliIo,
   kinds: Kinds,
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs("plan", args, {
+  const { values, positionals } = parseCommandArgs(args, {
     output: { type: "string", short: "o" },
     report: { type: "string" },
     concurrency: { type: "string", short: "j" },

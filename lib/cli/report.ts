@@ -37,7 +37,7 @@ export async function reportCommand(
   io: CliIo,
   kinds: Kinds,
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs("report", args, {
+  const { values, positionals } = parseCommandArgs(args, {
     slowest: { type: "string" },
     ...TIMELINE_FLAGS,
   });

@@ -73,7 +73,7 @@ async function prepareRun(
   kinds: Kinds,
   handoff?: unknown,
 ): Promise<Prepared> {
-  const { values, positionals } = parseCommandArgs("run", args, {
+  const { values, positionals } = parseCommandArgs(args, {
     output: { type: "string", short: "o" },
     report: { type: "string" },
     concurrency: { type: "string", short: "j" },

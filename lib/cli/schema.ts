@@ -21,7 +21,7 @@ export function schemaText(kinds: Kinds): string {
 
 /** Runs `taskpool schema`. */
 export function schemaCommand(args: string[], io: CliIo, kinds: Kinds): Promise<number> {
-  parseCommandArgs("schema", args, {});
+  parseCommandArgs(args, {});
   io.stdout(schemaText(kinds));
   return Promise.resolve(0);
 }

@@ -32,7 +32,7 @@ export async function validateCommand(
   io: CliIo,
   kinds: Kinds,
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs("validate", args, {
+  const { values, positionals } = parseCommandArgs(args, {
     quiet: { type: "boolean", short: "q" },
     json: { type: "boolean" },
     ...SETTINGS_FLAGS,

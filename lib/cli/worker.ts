@@ -35,7 +35,7 @@ Options:
 
 /** Runs `taskpool worker`; resolves with 0 once stopped. */
 export async function workerCommand(args: string[], io: CliIo, kinds: Kinds): Promise<number> {
-  const { values } = parseCommandArgs("worker", args, {
+  const { values } = parseCommandArgs(args, {
     redis: { type: "string" },
     name: { type: "string" },
     output: { type: "string", short: "o" },

@@ -16,7 +16,7 @@ const FLAGS = {
   "rerun-failed": { type: "string", bare: "" },
 } as const;
 
-const parse = (...args: string[]) => parseCommandArgs("run", args, FLAGS);
+const parse = (...args: string[]) => parseCommandArgs(args, FLAGS);
 
 Deno.test("the flag forms the commands take", () => {
   const { values, positionals } = parse("jobs.yaml", "--output", "out", "-q");
@@ -67,7 +67,7 @@ Deno.test("flag mistakes are usage errors that say what was wrong", () => {
     assert.throws(
       () => parse(...args),
       (error: unknown) =>
-        error instanceof UsageError && error.message.startsWith("taskpool run: ") &&
+        error instanceof UsageError && !error.message.startsWith("taskpool") &&
         message.test(error.message),
       args.join(" "),
     );
