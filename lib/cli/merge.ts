@@ -42,7 +42,7 @@ export async function mergeCommand(args: string[], io: CliIo, kinds: Kinds): Pro
     slowest: { type: "string" },
     ...TIMELINE_FLAGS,
   });
-  if (positionals.length === 0) throw new UsageError("taskpool merge: missing report files");
+  if (positionals.length === 0) throw new UsageError("merge needs the report files to merge");
   const slowest = values.slowest === undefined ? 5 : Number(values.slowest);
   if (!Number.isInteger(slowest) || slowest < 0) {
     throw new UsageError(`--slowest must be a whole number: got "${values.slowest}"`);

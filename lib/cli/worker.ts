@@ -48,7 +48,7 @@ export async function workerCommand(args: string[], io: CliIo, kinds: Kinds): Pr
   });
   const url = values.redis ?? Deno.env.get("TASKPOOL_REDIS");
   if (url === undefined) {
-    throw new UsageError("taskpool worker needs --redis URL (or TASKPOOL_REDIS)");
+    throw new UsageError("worker needs --redis URL (or TASKPOOL_REDIS)");
   }
   const name = values.name ?? "w";
   if (!/^[A-Za-z0-9._-]+$/.test(name)) {
