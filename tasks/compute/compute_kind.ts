@@ -136,7 +136,10 @@ let stdinHidden = false;
 
 async function onMainThread(task: Parameters<typeof callTask>[1]): Promise<unknown> {
   // This process's stdin is the launcher's link, or the job file it read: not the task's.
-  if (!stdinHidden) stdinHidden = Boolean(hideStdin());
+  if (!stdinHidden) {
+    hideStdin();
+    stdinHidden = true;
+  }
   const reply = await callTask(0, task, setImmediate);
   if (reply.ok) return reply.value;
   throw new ComputeError(reply.error.message, { workerStack: reply.error.stack });
