@@ -57,7 +57,8 @@ export async function validateCommand(
     const said = { exitCode: EXIT.ok, valid: true, jobs: groups, expanded: plan.jobs.length };
     io.stdout(`${JSON.stringify(said)}\n`);
   } else if (!values.quiet) {
-    io.stdout(`${file}: valid, ${groups} jobs (${plan.jobs.length} after fan-out)\n`);
+    const entries = `${groups} ${groups === 1 ? "job" : "jobs"}`;
+    io.stdout(`${file}: valid, ${entries} (${plan.jobs.length} after fan-out)\n`);
   }
   return 0;
 }

@@ -95,7 +95,7 @@ export const TIMELINE_SCRIPT = `
     });
     const notRun = run.jobs.filter((job) => job.attempts.length === 0);
     if (notRun.length > 0) {
-      html += '<details class="not-run"><summary>' + notRun.length + " jobs never started</summary><ul>" +
+      html += '<details class="not-run"><summary>' + notRun.length + (notRun.length === 1 ? " job" : " jobs") + " never started</summary><ul>" +
         notRun.slice(0, 1000).map((job) => "<li>" + esc(job.name) + ": " + esc(job.status) +
           (job.error ? " (" + esc(job.error) + ")" : "") + "</li>").join("") + "</ul></details>";
     }

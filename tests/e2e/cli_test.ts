@@ -30,7 +30,7 @@ Deno.test("taskpool validate: a valid file exits 0, --quiet prints nothing", asy
   await dir.write("jobs.json", '{"jobs": [{"name": "a", "run": ["true"], "repeat": 3}]}');
   const loud = await cli(["validate", "jobs.json"], { cwd: dir.path });
   assert.equal(loud.code, 0);
-  assert.equal(loud.stdout, "jobs.json: valid, 1 jobs (3 after fan-out)\n");
+  assert.equal(loud.stdout, "jobs.json: valid, 1 job (3 after fan-out)\n");
   const quiet = await cli(["validate", "--quiet", "jobs.json"], { cwd: dir.path });
   assert.deepEqual([quiet.code, quiet.stdout, quiet.stderr], [0, "", ""]);
 });

@@ -77,7 +77,7 @@ Deno.test("taskpool run --html: a bar per attempt on its lane, hover details, a 
   assert.deepEqual(bars.filter((bar) => bar.classes.includes("s-retried")).length, 1);
   assert.match(
     await page.locator(".not-run").textContent() ?? "",
-    /1 jobs never started.*after: skipped/s,
+    /1 job never started.*after: skipped/s,
   );
 
   const index = (name: string) => timeline!.jobs.findIndex((job) => job.name === name);
