@@ -18,6 +18,8 @@
  * assert.equal(dispositionFileName("attachment; filename*=UTF-8''na%C3%AFve.txt"), "naïve.txt");
  * assert.equal(dispositionFileName('attachment; filename="../../etc/passwd"'), "passwd");
  * assert.equal(dispositionFileName('attachment; filename=".."'), undefined);
+ * // Control characters go, C1 ones (U+0080-U+009F) too: a terminal may act on them.
+ * assert.equal(dispositionFileName("attachment; filename*=UTF-8''a%0Ab%1B%C2%85c.txt"), "abc.txt");
  * assert.equal(dispositionFileName("inline"), undefined);
  * ```
  */
@@ -47,7 +49,7 @@ export function dispositionFileName(header: string | null): string | undefined {
 
 function safeName(name: string): string | undefined {
   // deno-lint-ignore no-control-regex
-  let clean = name.split(/[\\/]/).at(-1)!.replace(/[\x00-\x1f\x7f]/g, "").trim();
+  let clean = name.split(/[\\/]/).at(-1)!.replace(/[\x00-\x1f\x7f-\x9f]/g, "").trim();
   clean = clean.replace(/^\.+/, "");
   if (clean === "" || new TextEncoder().encode(clean).length > 255) return undefined;
   return clean;
