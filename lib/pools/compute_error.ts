@@ -4,8 +4,12 @@
  * @module
  */
 import type { CodedError } from "../errors.ts";
+import { printable } from "../util/printable.ts";
 
-/** A compute job's function threw, or its worker died under it. */
+/**
+ * A compute job's function threw, or its worker died under it. The message is the task's own
+ * words, made {@linkcode printable}: no escape sequence or line break of it reaches the terminal.
+ */
 export class ComputeError extends Error implements CodedError {
   override name = "ComputeError";
   readonly code = "COMPUTE";
@@ -13,7 +17,7 @@ export class ComputeError extends Error implements CodedError {
   readonly workerStack: string | undefined;
 
   constructor(message: string, options: { workerStack?: string | undefined; cause?: unknown }) {
-    super(message, { cause: options.cause });
+    super(printable(message), { cause: options.cause });
     this.workerStack = options.workerStack;
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { CodedError } from "../../lib/errors.ts";
+import { printable } from "../../lib/util/printable.ts";
 
 /** Options for {@linkcode CommandFailedError}. */
 export interface CommandFailedErrorOptions {
@@ -26,7 +27,10 @@ export class CommandFailedError extends Error implements CodedError {
   constructor(argv0: string, options: CommandFailedErrorOptions) {
     const { exitCode, signal, stderrTail } = options;
     const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-    const tail = stderrTail ? `: ${stderrTail.trim().split("\n").slice(-3).join(" | ")}` : "";
+    // Its last lines as one line, without the colours or cursor moves a program's stderr has.
+    const tail = stderrTail
+      ? `: ${stderrTail.trim().split("\n").slice(-3).map(printable).join(" | ")}`
+      : "";
     super(`${argv0} ${how}${tail}`);
     this.exitCode = exitCode;
     this.signal = signal;

@@ -10,6 +10,7 @@ import { exists } from "../helpers/run_yaml.ts";
 import { startFaultServer } from "../helpers/fault_server.ts";
 import type { Report } from "../../lib/report/types.ts";
 import { serveLoopback } from "../../lib/util/serve_loopback.ts";
+const WORK = new URL("../testdata/work.ts", import.meta.url).pathname;
 
 /** The report a run wrote under `<folder>/out`, and its jobs by name. */
 async function reportIn(folder: string) {
@@ -383,4 +384,27 @@ Deno.test("an io limit past what ulimit -n allows is lowered, and says so: every
   const run = JSON.parse(await Deno.readTextFile(`${dir.path}/out/compare/async-1/report.json`));
   assert.equal(run.concurrency.io, 64);
   assert.equal(run.summary.ok, 300);
+});
+
+Deno.test("a command's stderr and a compute task's message reach the terminal without their escape sequences", async () => {
+  await using dir = await tempDir();
+  await dir.write(
+    "jobs.yaml",
+    [
+      "output: out",
+      "jobs:",
+      `  - { name: loud, run: [sh, -c, "printf '\\\\033[2J\\\\033[31mboom\\\\302\\\\205\\\\033[0m\\\\n' >&2; exit 3"] }`,
+      `  - { name: thrown, compute: { module: ${WORK}, export: throwsColours } }`,
+    ].join("\n"),
+  );
+  const { code, stdout, stderr } = await cli(["run", "jobs.yaml", "-q"], { cwd: dir.path });
+  assert.equal(code, 1, stderr);
+  const output = stdout + stderr;
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(output, /[\x1b\x85\x07]/, "no escape, C1 or bell of theirs");
+  assert.match(output, /failed +loud: sh exited with code 3: boom\\u0085$/m);
+  assert.match(output, /failed +thrown: red\\u000asecond line $/m);
+  // The report keeps what the command wrote, escaped by JSON.
+  const report = JSON.parse(await Deno.readTextFile(`${dir.path}/out/report.json`));
+  assert.ok(report.jobs[0].error.detail.includes("\x1b[31mboom"), report.jobs[0].error.detail);
 });

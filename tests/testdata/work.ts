@@ -214,3 +214,8 @@ export function hostile(): unknown {
     },
   });
 }
+
+/** Throws with a colour and a second line, as a program's error output may have. */
+export function throwsColours(): never {
+  throw new Error("\x1b[31mred\x1b[0m\nsecond line \x1b]0;title\x07");
+}
