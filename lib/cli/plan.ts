@@ -69,8 +69,9 @@ export async function planCommand(
     io.stdout(`${JSON.stringify({ ...plan, jobs: shown, permissions }, null, 2)}\n`);
     return 0;
   }
+  const count = `${ordered.length} ${ordered.length === 1 ? "job" : "jobs"}`;
   io.stdout(
-    `${plan.file}: ${ordered.length} jobs; output ${plan.output}; report ${plan.report}; ` +
+    `${plan.file}: ${count}; output ${plan.output}; report ${plan.report}; ` +
       `io ${plan.concurrency.io} (${plan.concurrency.perHost} per host), cpu ${plan.concurrency.cpu}` +
       limitsText(plan.concurrency) + "\n",
   );
