@@ -124,7 +124,13 @@ export function checkJobRules(
   const cycle = findCycle(nodes);
   if (cycle) {
     const start = nodes.find((node) => node.name === cycle[0])!;
-    fail(["jobs", start.index, "needs"], `forms a cycle: ${cycle.join(" -> ")}`);
+    // A long cycle shows its first and last few jobs, and how many it goes through.
+    const shown = cycle.length <= 12
+      ? cycle.join(" -> ")
+      : `${cycle.slice(0, 6).join(" -> ")} -> ... -> ${cycle.slice(-4).join(" -> ")} (${
+        cycle.length - 1
+      } jobs)`;
+    fail(["jobs", start.index, "needs"], `forms a cycle: ${shown}`);
   }
   return errors;
 }

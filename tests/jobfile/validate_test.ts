@@ -133,6 +133,17 @@ Deno.test("validateJobFile() rejects duplicate names, unknown needs and cycles",
     'jobs.yaml:4:45: jobs[2].needs[1] names the job itself: "build"',
     "jobs.yaml:5:33: jobs[3].needs forms a cycle: a -> b -> c -> a",
   ]);
+  // A cycle through 1,000 jobs is told in one short line.
+  const ring = Array.from(
+    { length: 1000 },
+    (_, i) => `  - { name: j${i}, run: [z], needs: [j${(i + 1) % 1000}] }`,
+  );
+  const [long] = errorsOf(["jobs:", ...ring].join("\n"));
+  assert.equal(
+    long,
+    "jobs.yaml:2:34: jobs[0].needs forms a cycle: j0 -> j1 -> j2 -> j3 -> j4 -> j5 -> ... -> " +
+      "j997 -> j998 -> j999 -> j0 (1000 jobs)",
+  );
 });
 
 Deno.test("validateJobFile() interpolates ${VAR} and ${VAR:-default}, and rejects unset ones", () => {
