@@ -10,6 +10,7 @@ import { InvalidJobFileError, JobFileError } from "./errors.ts";
 import { UsageError } from "../errors.ts";
 import type { ParsedDocument } from "./document.ts";
 import { parsePlainYaml } from "./plain_yaml.ts";
+import { closest } from "./suggest.ts";
 
 /** One parsed `--set`. */
 export interface Setting {
@@ -57,9 +58,16 @@ export async function parseSettings(texts: readonly string[]): Promise<Setting[]
     }
     const path = match[1]!.split(".");
     if (path.some((part) => part === "") || !SETTABLE.includes(path[0]!)) {
+      const settable = `${SETTABLE.join(", ")} and what is under them`;
+      if (path[0] === "jobs") {
+        throw new UsageError(
+          `--set ${text}: only top-level settings may be set (${settable}), not jobs`,
+        );
+      }
+      const guess = closest(path[0]!, SETTABLE);
       throw new UsageError(
-        `--set ${text}: only top-level settings may be set (${SETTABLE.join(", ")} and what is ` +
-          "under them), not jobs",
+        `--set ${text}: ${path[0]} is not a setting` +
+          (guess ? ` (did you mean ${guess}?)` : "") + `; --set takes ${settable}`,
       );
     }
     return { text, path, value: readValue(match[2]!) };

@@ -32,7 +32,10 @@ Deno.test("taskpool run --set overrides top-level settings; a bad value names th
 
   const typo = await cli(["run", "jobs.yaml", "--set", "concurency.io=2"], { cwd: dir.path });
   assert.equal(typo.code, 2);
-  assert.match(typo.stderr, /only top-level settings may be set/);
+  assert.match(
+    typo.stderr,
+    /concurency is not a setting \(did you mean concurrency\?\); --set takes output/,
+  );
 
   const jobs = await cli(["run", "jobs.yaml", "--set", "jobs=[]"], { cwd: dir.path });
   assert.equal(jobs.code, 2);
